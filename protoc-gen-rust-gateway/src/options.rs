@@ -1,0 +1,253 @@
+//! Plugin options: `--rust-gateway_opt=key=value,key=value`.
+
+use std::path::PathBuf;
+
+/// How a repeated field bound to a path variable is split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RepeatedPathSeparator {
+    /// `a,b,c`
+    #[default]
+    Csv,
+    /// `a|b|c`
+    Pipes,
+    /// `a b c`
+    Ssv,
+    /// `a\tb\tc`
+    Tsv,
+}
+
+impl RepeatedPathSeparator {
+    /// The separator character.
+    pub fn char(self) -> char {
+        match self {
+            RepeatedPathSeparator::Csv => ',',
+            RepeatedPathSeparator::Pipes => '|',
+            RepeatedPathSeparator::Ssv => ' ',
+            RepeatedPathSeparator::Tsv => '\t',
+        }
+    }
+
+    /// The option spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            RepeatedPathSeparator::Csv => "csv",
+            RepeatedPathSeparator::Pipes => "pipes",
+            RepeatedPathSeparator::Ssv => "ssv",
+            RepeatedPathSeparator::Tsv => "tsv",
+        }
+    }
+}
+
+/// Generator options. The defaults are those of the Go project
+/// (meshapi/grpc-api-gateway), so the same protoc command lines mean the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Directory under which binding files are looked up (default `.`, the
+    /// working directory of protoc).
+    pub config_search_path: PathBuf,
+    /// A global binding file, loaded before the per-proto files.
+    pub gateway_config: Option<PathBuf>,
+    /// Name pattern of per-proto binding files, without extension; knows
+    /// `{{.Name}}`, `{{.Path}}` and `{{.Dir}}`.
+    pub gateway_config_pattern: String,
+    /// Bind methods without a binding to `POST /<package>.<Service>/<Method>`.
+    pub generate_unbound_methods: bool,
+    /// Warn about methods without a binding.
+    pub warn_on_unbound_methods: bool,
+    /// Allow a body on DELETE bindings.
+    pub allow_delete_body: bool,
+    /// Fill `update_mask` of PATCH requests from the fields present in the body.
+    pub allow_patch_feature: bool,
+    /// How repeated path parameters are split.
+    pub repeated_path_param_separator: RepeatedPathSeparator,
+    /// Also write `gateway_model.txt`, a readable dump of the binding model.
+    pub dump_model: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            config_search_path: PathBuf::from("."),
+            gateway_config: None,
+            gateway_config_pattern: "{{.Path}}_gateway".to_string(),
+            generate_unbound_methods: false,
+            warn_on_unbound_methods: false,
+            allow_delete_body: false,
+            allow_patch_feature: true,
+            repeated_path_param_separator: RepeatedPathSeparator::Csv,
+            dump_model: false,
+        }
+    }
+}
+
+/// Every key the plugin knows, for the error message on an unknown one.
+const KEYS: &[&str] = &[
+    "allow_delete_body",
+    "allow_patch_feature",
+    "config_search_path",
+    "dump_model",
+    "gateway_config",
+    "gateway_config_pattern",
+    "generate_unbound_methods",
+    "log_file",
+    "log_level",
+    "repeated_path_param_separator",
+    "warn_on_unbound_methods",
+];
+
+impl Options {
+    /// Parses protoc's parameter string, e.g.
+    /// `allow_delete_body=true,config_search_path=api`.
+    ///
+    /// A boolean key without a value means `true`. `log_level` and
+    /// `log_file` are accepted for compatibility with the Go plugin and
+    /// ignored: this plugin reports through protoc.
+    pub fn parse(parameter: &str) -> Result<Options, String> {
+        let mut options = Options::default();
+        for item in parameter.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (key, value) = match item.split_once('=') {
+                Some((k, v)) => (k.trim(), Some(v.trim())),
+                None => (item, None),
+            };
+            let text = || {
+                value
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| format!("option `{key}` needs a value: `{key}=...`"))
+            };
+            match key {
+                "config_search_path" => options.config_search_path = PathBuf::from(text()?),
+                "gateway_config" => options.gateway_config = Some(PathBuf::from(text()?)),
+                "gateway_config_pattern" => {
+                    let pattern = text()?;
+                    check_pattern(pattern)?;
+                    options.gateway_config_pattern = pattern.to_string();
+                }
+                "generate_unbound_methods" => {
+                    options.generate_unbound_methods = boolean(key, value)?
+                }
+                "warn_on_unbound_methods" => options.warn_on_unbound_methods = boolean(key, value)?,
+                "allow_delete_body" => options.allow_delete_body = boolean(key, value)?,
+                "allow_patch_feature" => options.allow_patch_feature = boolean(key, value)?,
+                "dump_model" => options.dump_model = boolean(key, value)?,
+                "repeated_path_param_separator" => {
+                    options.repeated_path_param_separator = match text()? {
+                        "csv" => RepeatedPathSeparator::Csv,
+                        "pipes" => RepeatedPathSeparator::Pipes,
+                        "ssv" => RepeatedPathSeparator::Ssv,
+                        "tsv" => RepeatedPathSeparator::Tsv,
+                        other => {
+                            return Err(format!(
+                                "option `repeated_path_param_separator` must be one of csv, pipes, ssv, tsv; got `{other}`"
+                            ));
+                        }
+                    }
+                }
+                "log_level" | "log_file" => {}
+                _ => {
+                    return Err(format!(
+                        "unknown option `{key}`; known options: {}",
+                        KEYS.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn boolean(key: &str, value: Option<&str>) -> Result<bool, String> {
+    match value {
+        None | Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(format!(
+            "option `{key}` must be `true` or `false`; got `{other}`"
+        )),
+    }
+}
+
+/// The variables a binding file name pattern may use.
+pub(crate) const PATTERN_VARIABLES: &[&str] = &["Name", "Path", "Dir"];
+
+fn check_pattern(pattern: &str) -> Result<(), String> {
+    let mut rest = pattern;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| {
+            format!("option `gateway_config_pattern`: `{{{{` without `}}}}` in `{pattern}`")
+        })?;
+        let name = after[..end].trim();
+        let name = name.strip_prefix('.').unwrap_or("");
+        if !PATTERN_VARIABLES.contains(&name) {
+            return Err(format!(
+                "option `gateway_config_pattern`: unknown variable `{}` in `{pattern}`; use {{{{.Name}}}}, {{{{.Path}}}} or {{{{.Dir}}}}",
+                after[..end].trim()
+            ));
+        }
+        rest = &after[end + 2..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_go_plugin() {
+        let o = Options::parse("").unwrap();
+        assert_eq!(o, Options::default());
+        assert_eq!(o.config_search_path, PathBuf::from("."));
+        assert_eq!(o.gateway_config, None);
+        assert_eq!(o.gateway_config_pattern, "{{.Path}}_gateway");
+        assert!(!o.generate_unbound_methods);
+        assert!(!o.warn_on_unbound_methods);
+        assert!(!o.allow_delete_body);
+        assert!(o.allow_patch_feature);
+        assert_eq!(o.repeated_path_param_separator, RepeatedPathSeparator::Csv);
+    }
+
+    #[test]
+    fn every_key() {
+        let o = Options::parse(
+            "config_search_path=api, gateway_config=global.yaml,gateway_config_pattern={{.Dir}}/gw_{{ .Name }},\
+             generate_unbound_methods=true,warn_on_unbound_methods,allow_delete_body=true,\
+             allow_patch_feature=false,repeated_path_param_separator=pipes,log_level=debug,log_file=x.log,dump_model",
+        )
+        .unwrap();
+        assert_eq!(o.config_search_path, PathBuf::from("api"));
+        assert_eq!(o.gateway_config, Some(PathBuf::from("global.yaml")));
+        assert_eq!(o.gateway_config_pattern, "{{.Dir}}/gw_{{ .Name }}");
+        assert!(o.generate_unbound_methods);
+        assert!(o.warn_on_unbound_methods);
+        assert!(o.allow_delete_body);
+        assert!(!o.allow_patch_feature);
+        assert_eq!(o.repeated_path_param_separator, RepeatedPathSeparator::Pipes);
+        assert!(o.dump_model);
+    }
+
+    #[test]
+    fn separators() {
+        for (name, c) in [("csv", ','), ("pipes", '|'), ("ssv", ' '), ("tsv", '\t')] {
+            let o = Options::parse(&format!("repeated_path_param_separator={name}")).unwrap();
+            assert_eq!(o.repeated_path_param_separator.char(), c);
+            assert_eq!(o.repeated_path_param_separator.name(), name);
+        }
+    }
+
+    #[test]
+    fn errors() {
+        let cases = [
+            ("bogus=1", "unknown option `bogus`; known options: allow_delete_body"),
+            ("allow_delete_body=yes", "option `allow_delete_body` must be `true` or `false`; got `yes`"),
+            ("repeated_path_param_separator=comma", "must be one of csv, pipes, ssv, tsv; got `comma`"),
+            ("config_search_path", "option `config_search_path` needs a value"),
+            ("gateway_config=", "option `gateway_config` needs a value"),
+            ("gateway_config_pattern={{.File}}", "unknown variable `.File`"),
+            ("gateway_config_pattern={{.Name", "without `}}`"),
+        ];
+        for (input, expected) in cases {
+            let e = Options::parse(input).unwrap_err();
+            assert!(e.contains(expected), "{input}: {e}");
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! The front end through the real plugin binary under a real protoc: the
+//! binding model of the test protos (golden), and every diagnostic.
+
+mod support;
+
+use support::{assert_golden, repo_root, run_protoc, scratch};
+
+#[test]
+fn binding_model_of_the_test_protos() {
+    let root = repo_root().join("tests/protos");
+    let run = run_protoc(
+        &root,
+        &[&root],
+        &[
+            "frontend/query_service.proto",
+            "frontend/streaming_service.proto",
+            "frontend/library.proto",
+            "frontend/plain.proto",
+        ],
+        "dump_model=true,allow_delete_body=true,generate_unbound_methods=true",
+    );
+    assert!(run.success, "protoc failed:\n{}", run.stderr);
+    let dump = &run
+        .files
+        .iter()
+        .find(|(name, _)| name == "gateway_model.txt")
+        .expect("dump written")
+        .1;
+    assert_golden("tests/golden/frontend.model.txt", dump);
+}
+
+/// Runs the plugin on one scratch proto (`e.proto`, package `e`) and an
+/// optional binding file; returns protoc's stderr and whether it succeeded.
+fn run_case(proto: &str, yaml: Option<(&str, &str)>, opt: &str) -> (bool, String) {
+    let header = "syntax = \"proto3\";\npackage e;\nimport \"meshapi/gateway/annotations.proto\";\nimport \"google/protobuf/timestamp.proto\";\n";
+    let mut files = vec![("e.proto".to_string(), format!("{header}{proto}"))];
+    if let Some((name, text)) = yaml {
+        files.push((name.to_string(), text.to_string()));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let dir = scratch(&refs);
+    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], opt);
+    (run.success, run.stderr)
+}
+
+fn expect_error(proto: &str, yaml: Option<(&str, &str)>, opt: &str, expected: &[&str]) {
+    let (ok, stderr) = run_case(proto, yaml, opt);
+    assert!(!ok, "expected a failure, got success; stderr:\n{stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "expected `{e}` in protoc's output:\n{stderr}");
+    }
+}
+
+const MESSAGES: &str = r#"
+message Inner { string id = 1; map<string, string> labels = 2; }
+message Req {
+  string name = 1;
+  Inner inner = 2;
+  map<string, string> tags = 3;
+  repeated Inner items = 4;
+  google.protobuf.Timestamp at = 5;
+  repeated string names = 6;
+}
+message Resp { string out = 1; repeated Inner items = 2; }
+"#;
+
+fn service(option: &str) -> String {
+    format!("{MESSAGES}\nservice Svc {{\n  rpc Call(Req) returns (Resp) {{\n    option (meshapi.gateway.http) = {{ {option} }};\n  }}\n}}\n")
+}
+
+#[test]
+fn selector_naming_no_method() {
+    let yaml = "gateway:\n  endpoints:\n    - selector: ~.Svc.Nope\n      get: /x\n";
+    expect_error(
+        &format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n"),
+        Some(("e_gateway.yaml", yaml)),
+        "",
+        &["e_gateway.yaml:3: error: selector `e.Svc.Nope` names no method: service `e.Svc` has no method `Nope`; it has `Call`"],
+    );
+    let yaml = "gateway:\n  endpoints:\n    - selector: other.Svc.Call\n      get: /x\n";
+    expect_error(
+        &format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n"),
+        Some(("e_gateway.yaml", yaml)),
+        "",
+        &["e_gateway.yaml:3: error: selector `other.Svc.Call` names no method: there is no service `other.Svc` in the protos given to protoc"],
+    );
+}
+
+#[test]
+fn path_variable_problems() {
+    expect_error(
+        &service("get: '/v1/{nope}'"),
+        None,
+        "",
+        &["e.proto:18: error: binding GET /v1/{nope} of `e.Svc.Call`: path variable `nope`: message `e.Req` has no field `nope`"],
+    );
+    expect_error(
+        &service("get: '/v1/{tags}'"),
+        None,
+        "",
+        &["path variable `tags` names map field `tags`; path variables must be scalars"],
+    );
+    expect_error(
+        &service("get: '/v1/{inner}'"),
+        None,
+        "",
+        &["path variable `inner` names field `inner` of message type `e.Inner`; path variables must be scalars, enums, repeated scalars or well-known wrappers"],
+    );
+    expect_error(
+        &service("get: '/v1/{at}'"),
+        None,
+        "",
+        &["path variable `at` names field `at` of message type `google.protobuf.Timestamp`"],
+    );
+    expect_error(
+        &service("get: '/v1/{items.id}'"),
+        None,
+        "",
+        &["path variable `items.id`: `items` in `items.id` is not a singular message field"],
+    );
+    expect_error(
+        &service("get: '/v1/{inner.labels}'"),
+        None,
+        "",
+        &["path variable `inner.labels` names map field `labels`"],
+    );
+    expect_error(
+        &service("get: '/v1/{name}/{name}'"),
+        None,
+        "",
+        &["field `name` is bound twice in the path"],
+    );
+    expect_error(
+        &service("get: '/v1/{innerId}'"),
+        None,
+        "",
+        &["message `e.Req` has no field `innerId`"],
+    );
+}
+
+#[test]
+fn json_name_in_a_selector_gets_a_hint() {
+    let proto = "message R { string page_token = 1; }\nservice Svc { rpc Call(R) returns (R) { option (meshapi.gateway.http) = { get: '/v1/{pageToken}' }; } }\n";
+    expect_error(
+        proto,
+        None,
+        "",
+        &["message `e.R` has no field `pageToken`; did you mean `page_token` (field selectors use proto names)?"],
+    );
+}
+
+#[test]
+fn body_and_response_body_problems() {
+    expect_error(
+        &service("post: '/v1', body: 'nope'"),
+        None,
+        "",
+        &["binding POST /v1 of `e.Svc.Call`: body `nope`: message `e.Req` has no field `nope`"],
+    );
+    expect_error(
+        &service("post: '/v1', response_body: 'nope'"),
+        None,
+        "",
+        &["response_body `nope`: message `e.Resp` has no field `nope`"],
+    );
+    expect_error(
+        &service("post: '/v1/{name}', body: 'name'"),
+        None,
+        "",
+        &["field `name` is bound twice: by the body `name` and by the path variable `name`"],
+    );
+    // A path variable inside the body field overrides it (AIP-134 style).
+    let (ok, stderr) = run_case(&service("patch: '/v1/{inner.id}', body: 'inner'"), None, "");
+    assert!(ok, "{stderr}");
+    expect_error(
+        &service("get: '/v1', body: '*'"),
+        None,
+        "",
+        &["binding GET /v1 of `e.Svc.Call`: GET cannot have a body"],
+    );
+    expect_error(
+        &service("delete: '/v1', body: '*'"),
+        None,
+        "",
+        &["DELETE with a body needs the plugin option `allow_delete_body=true`"],
+    );
+    let (ok, stderr) = run_case(&service("delete: '/v1', body: '*'"), None, "allow_delete_body=true");
+    assert!(ok, "{stderr}");
+}
+
+#[test]
+fn same_method_and_template_twice() {
+    let proto = format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc A(Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ get: '/v1/{{name}}' }}; }}\n  rpc B(Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ get: '/v1/{{inner.id}}' }}; }}\n}}\n"
+    );
+    expect_error(
+        &proto,
+        None,
+        "",
+        &[
+            "e.proto:19: error: GET /v1/{inner.id} of `e.Svc.B` matches exactly the same requests as a binding of `e.Svc.A`; change one template or method",
+            "  e.proto:18: note: `e.Svc.A` is bound here",
+        ],
+    );
+    // Same template, other method: fine.
+    let proto = format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc A(Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ get: '/v1/{{name}}' }}; }}\n  rpc B(Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ post: '/v1/{{name}}', body: '*' }}; }}\n}}\n"
+    );
+    let (ok, stderr) = run_case(&proto, None, "");
+    assert!(ok, "{stderr}");
+}
+
+#[test]
+fn streaming_binding_without_a_mode() {
+    let proto = format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc S(Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/s', body: '*', stream: {{disable_chunked_transfer: true}} }}; }}\n}}\n"
+    );
+    expect_error(
+        &proto,
+        None,
+        "",
+        &["binding POST /s of `e.Svc.S`: server-streaming method with no streaming mode left: chunked transfer is disabled; SSE and WebSocket need GET, this binding is POST"],
+    );
+    let proto = format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc C(stream Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ get: '/c', stream: {{disable_chunked_transfer: true, disable_websockets: true}} }}; }}\n}}\n"
+    );
+    expect_error(
+        &proto,
+        None,
+        "",
+        &["client-streaming method with no streaming mode left: chunked transfer is disabled; WebSocket is disabled; SSE needs a method that streams responses"],
+    );
+}
+
+#[test]
+fn template_errors_point_at_the_character() {
+    expect_error(
+        &service("get: '/v1/{name'"),
+        None,
+        "",
+        &["invalid path template \"/v1/{name\" at column 5: '{' is never closed\n    /v1/{name\n        ^"],
+    );
+}
+
+#[test]
+fn binding_file_errors() {
+    let proto = format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n");
+    expect_error(
+        &proto,
+        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      gett: /x\n")),
+        "",
+        &["e_gateway.yaml:4:7: error: gateway.endpoints[0]: unknown field `gett`"],
+    );
+    expect_error(
+        &proto,
+        Some(("e_gateway.json", "{\"gateway\": {\"endpoints\": [\n  {\"selector\": \"e.Svc.Call\", \"get\": \"/x\",}\n]}}")),
+        "",
+        &["e_gateway.json:2:"],
+    );
+    expect_error(
+        &proto,
+        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n")),
+        "",
+        &["e_gateway.yaml:3: error: binding has no pattern: set one of `get`, `put`, `post`, `delete`, `patch` or `custom`"],
+    );
+    expect_error(
+        &proto,
+        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /a\n      post: /b\n")),
+        "",
+        &["e_gateway.yaml:3: error: binding sets both GET and POST"],
+    );
+}
+
+#[test]
+fn global_file_rules() {
+    let proto = format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n");
+    let dir = scratch(&[
+        ("e.proto", &format!("syntax = \"proto3\";\npackage e;\nimport \"google/protobuf/timestamp.proto\";\n{proto}")),
+        ("global.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n"),
+        ("other.yaml", "gateway:\n  endpoints:\n    - selector: e.Svc.Call\n      get: /x\n"),
+        ("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /y\n"),
+    ]);
+    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "gateway_config=global.yaml");
+    assert!(!run.success);
+    assert!(
+        run.stderr.contains("global.yaml:3: error: selector `~.Svc.Call` uses `~.`"),
+        "{}",
+        run.stderr
+    );
+    // Bound in the global file and in the proto's file, differently.
+    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "gateway_config=other.yaml");
+    assert!(!run.success);
+    assert!(
+        run.stderr.contains("e_gateway.yaml:3: error: method `e.Svc.Call` is bound twice in binding files, in different ways; keep one entry\n  other.yaml:3: note: first bound here"),
+        "{}",
+        run.stderr
+    );
+    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "gateway_config=missing.yaml");
+    assert!(run.stderr.contains("missing.yaml: error: global binding file (option `gateway_config`) not found"), "{}", run.stderr);
+}
+
+#[test]
+fn query_parameter_problems() {
+    let proto = format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n");
+    expect_error(
+        &proto,
+        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n      query_params:\n        - selector: items\n          name: it\n")),
+        "",
+        &["query parameter `it` names field `items`, which cannot be written in a query string"],
+    );
+    expect_error(
+        &proto,
+        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x/{name}\n      query_params:\n        - selector: name\n          name: n\n")),
+        "",
+        &["query parameter `n` names field `name`, which is already bound by the path variable `name`"],
+    );
+    expect_error(
+        &proto,
+        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n      query_params:\n        - selector: nope\n          name: n\n")),
+        "",
+        &["query parameter `nope`: message `e.Req` has no field `nope`"],
+    );
+}
+
+#[test]
+fn options_are_checked() {
+    expect_error(
+        &service("get: '/v1'"),
+        None,
+        "bogus=1",
+        &["--rust-gateway_opt: unknown option `bogus`; known options:"],
+    );
+}
+
+#[test]
+fn unbound_methods_warn_when_asked() {
+    let proto = format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n");
+    let (ok, stderr) = run_case(&proto, None, "warn_on_unbound_methods=true");
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("e.proto:17: warning: method `e.Svc.Call` has no HTTP binding and is not reachable through the gateway"),
+        "{stderr}"
+    );
+    let (ok, stderr) = run_case(&proto, None, "");
+    assert!(ok);
+    assert!(!stderr.contains("has no HTTP binding"), "{stderr}");
+}
+
+#[test]
+fn garbage_on_stdin_is_reported_in_the_response() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(support::plugin_binary())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"\xff\xff\xff not a request").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    // Field 1 (error) of the response, as a string.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("cannot decode the CodeGeneratorRequest"), "{text}");
+}
