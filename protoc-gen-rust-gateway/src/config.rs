@@ -209,7 +209,10 @@ pub fn parse_file(
                 line: u32::try_from(e.line()).ok().filter(|l| *l > 0),
                 column: u32::try_from(e.column()).ok().filter(|c| *c > 0),
             };
-            vec![Diagnostic::error(Some(location), strip_json_position(&e.to_string()))]
+            vec![Diagnostic::error(
+                Some(location),
+                strip_json_position(&e.to_string()),
+            )]
         })?
     } else {
         serde_yaml_ng::from_str::<Option<RawConfig>>(text)
@@ -219,7 +222,10 @@ pub fn parse_file(
                     line: e.location().map(|l| l.line() as u32),
                     column: e.location().map(|l| l.column() as u32),
                 };
-                vec![Diagnostic::error(Some(location), strip_yaml_position(&e.to_string()))]
+                vec![Diagnostic::error(
+                    Some(location),
+                    strip_yaml_position(&e.to_string()),
+                )]
             })?
             .unwrap_or_default()
     };
@@ -269,9 +275,9 @@ fn expand_selector(written: &str, package: Option<&str>) -> Result<String, Strin
         None => written.strip_prefix('.').unwrap_or(written).to_string(),
     };
     let valid = selector.split('.').count() >= 2
-        && selector
-            .split('.')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        && selector.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
     if !valid {
         return Err(format!(
             "invalid selector `{written}`; expected `package.Service.Method` (or `~.Service.Method`)"
@@ -314,9 +320,18 @@ mod tests {
 
     #[test]
     fn pattern_variables() {
-        assert_eq!(expand_pattern("{{.Path}}_gateway", "a/b/echo.proto"), "a/b/echo_gateway");
-        assert_eq!(expand_pattern("{{.Dir}}/gw/{{ .Name }}", "a/b/echo.proto"), "a/b/gw/echo");
-        assert_eq!(expand_pattern("{{.Dir}}/{{.Name}}.gw", "echo.proto"), "./echo.gw");
+        assert_eq!(
+            expand_pattern("{{.Path}}_gateway", "a/b/echo.proto"),
+            "a/b/echo_gateway"
+        );
+        assert_eq!(
+            expand_pattern("{{.Dir}}/gw/{{ .Name }}", "a/b/echo.proto"),
+            "a/b/gw/echo"
+        );
+        assert_eq!(
+            expand_pattern("{{.Dir}}/{{.Name}}.gw", "echo.proto"),
+            "./echo.gw"
+        );
     }
 
     const YAML: &str = r#"
@@ -379,7 +394,8 @@ openapi:
         let e = errs[0].to_string();
         assert!(e.starts_with("a_gateway.yaml:4:"), "{e}");
         assert!(e.contains("unknown field `gett`"), "{e}");
-        let text = "{\"gateway\": {\"endpoints\": [\n {\"selector\": \"a.S.M\", \"bodyy\": \"*\"}]}}";
+        let text =
+            "{\"gateway\": {\"endpoints\": [\n {\"selector\": \"a.S.M\", \"bodyy\": \"*\"}]}}";
         let errs = parse_file("a_gateway.json", text, Some("a")).unwrap_err();
         let e = errs[0].to_string();
         assert!(e.starts_with("a_gateway.json:2:"), "{e}");
@@ -393,7 +409,10 @@ openapi:
         let text = "gateway:\n  endpoints:\n    - selector: ~.S.M\n      get: /x\n";
         let errs = parse_file("global.yaml", text, None).unwrap_err();
         let e = errs[0].to_string();
-        assert!(e.starts_with("global.yaml:3: error: selector `~.S.M` uses `~.`"), "{e}");
+        assert!(
+            e.starts_with("global.yaml:3: error: selector `~.S.M` uses `~.`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -403,18 +422,32 @@ openapi:
             ("a..b", "invalid selector `a..b`"),
             ("a.b-c.D", "invalid selector `a.b-c.D`"),
         ] {
-            let text = format!("gateway:\n  endpoints:\n    - selector: {selector}\n      get: /x\n");
+            let text =
+                format!("gateway:\n  endpoints:\n    - selector: {selector}\n      get: /x\n");
             let errs = parse_file("f.yaml", &text, Some("p")).unwrap_err();
             assert!(errs[0].to_string().contains(expected), "{}", errs[0]);
         }
-        let errs = parse_file("f.yaml", "gateway:\n  endpoints:\n    - get: /x\n", Some("p")).unwrap_err();
+        let errs = parse_file(
+            "f.yaml",
+            "gateway:\n  endpoints:\n    - get: /x\n",
+            Some("p"),
+        )
+        .unwrap_err();
         assert!(errs[0].to_string().contains("endpoint has no `selector`"));
     }
 
     #[test]
     fn empty_files_are_fine() {
         assert!(parse_file("e.yaml", "", None).unwrap().is_empty());
-        assert!(parse_file("e.yaml", "# nothing\n", None).unwrap().is_empty());
-        assert!(parse_file("e.yaml", "gateway: {}\n", None).unwrap().is_empty());
+        assert!(
+            parse_file("e.yaml", "# nothing\n", None)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            parse_file("e.yaml", "gateway: {}\n", None)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -10,7 +10,12 @@ pub fn dump(model: &Model) -> String {
     let mut out = String::new();
     for service in &model.services {
         let d = &service.descriptor;
-        let _ = writeln!(out, "service {} ({})", d.full_name(), d.parent_file().name());
+        let _ = writeln!(
+            out,
+            "service {} ({})",
+            d.full_name(),
+            d.parent_file().name()
+        );
         for method in &service.methods {
             let m = &method.descriptor;
             let _ = writeln!(
@@ -34,7 +39,11 @@ pub fn dump(model: &Model) -> String {
                         "      path: {} <- capture {}{}",
                         p.field,
                         p.capture,
-                        if p.multi_segment { " (multi-segment)" } else { "" }
+                        if p.multi_segment {
+                            " (multi-segment)"
+                        } else {
+                            ""
+                        }
                     );
                 }
                 let body = match &b.body {
@@ -46,7 +55,9 @@ pub fn dump(model: &Model) -> String {
                 let _ = writeln!(
                     out,
                     "      response_body: {}",
-                    b.response_body.as_ref().map_or("*".to_string(), ToString::to_string)
+                    b.response_body
+                        .as_ref()
+                        .map_or("*".to_string(), ToString::to_string)
                 );
                 let _ = writeln!(
                     out,

@@ -5,6 +5,8 @@
 //! The `protoc-gen-rust-gateway` binary is a thin wrapper around
 //! [`execute`]; `build.rs` users call the same code.
 
+pub mod builder;
+pub mod codegen;
 pub mod config;
 pub mod diagnostic;
 pub mod dump;
@@ -19,7 +21,9 @@ use prost::Message;
 
 use crate::diagnostic::Diagnostic;
 use crate::options::Options;
-use crate::plugin::{CodeGeneratorRequest, CodeGeneratorResponse, FEATURE_PROTO3_OPTIONAL, GeneratedFile};
+use crate::plugin::{
+    CodeGeneratorRequest, CodeGeneratorResponse, FEATURE_PROTO3_OPTIONAL, GeneratedFile,
+};
 
 /// The result of one generation run.
 #[derive(Debug, Default)]
@@ -28,20 +32,37 @@ pub struct Output {
     pub files: Vec<(String, String)>,
     /// Warnings, to be shown to the user.
     pub warnings: Vec<Diagnostic>,
+    /// Binding files that were read (for `cargo:rerun-if-changed`).
+    pub inputs: Vec<std::path::PathBuf>,
 }
 
 /// Runs the generator on a decoded request.
 pub fn generate(request: &CodeGeneratorRequest) -> Result<Output, Vec<Diagnostic>> {
     let options = Options::parse(request.parameter.as_deref().unwrap_or(""))
         .map_err(|e| vec![Diagnostic::error(None, format!("--rust-gateway_opt: {e}"))])?;
-    let pool = plugin::pool_from_raw_files(&request.proto_file)
-        .map_err(|e| vec![Diagnostic::error(None, e)])?;
-    let (model, warnings) = resolve::build_model(&pool, &request.file_to_generate, &options)?;
-    let mut files = Vec::new();
+    generate_with(&request.proto_file, &request.file_to_generate, &options)
+}
+
+/// Runs the generator on raw encoded `FileDescriptorProto`s (dependencies
+/// first) for `files_to_generate`, with typed options.
+pub fn generate_with(
+    proto_files: &[Vec<u8>],
+    files_to_generate: &[String],
+    options: &Options,
+) -> Result<Output, Vec<Diagnostic>> {
+    let pool =
+        plugin::pool_from_raw_files(proto_files).map_err(|e| vec![Diagnostic::error(None, e)])?;
+    let (model, warnings) = resolve::build_model(&pool, files_to_generate, options)?;
+    let mut files = codegen::generate(&model, &pool, files_to_generate, options)?;
     if options.dump_model {
         files.push(("gateway_model.txt".to_string(), dump::dump(&model)));
     }
-    Ok(Output { files, warnings })
+    let inputs = resolve::binding_files(files_to_generate, &pool, options);
+    Ok(Output {
+        files,
+        warnings,
+        inputs,
+    })
 }
 
 /// The plugin entry: encoded `CodeGeneratorRequest` in, encoded

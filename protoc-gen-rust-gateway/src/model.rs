@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor, ServiceDescriptor};
+use prost_reflect::{
+    FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor, ServiceDescriptor,
+};
 
 use crate::diagnostic::Location;
 use crate::template::PathTemplate;
@@ -50,12 +52,18 @@ impl MethodKind {
 
     /// Whether responses are streamed.
     pub fn streams_responses(self) -> bool {
-        matches!(self, MethodKind::ServerStreaming | MethodKind::BidiStreaming)
+        matches!(
+            self,
+            MethodKind::ServerStreaming | MethodKind::BidiStreaming
+        )
     }
 
     /// Whether requests are streamed.
     pub fn streams_requests(self) -> bool {
-        matches!(self, MethodKind::ClientStreaming | MethodKind::BidiStreaming)
+        matches!(
+            self,
+            MethodKind::ClientStreaming | MethodKind::BidiStreaming
+        )
     }
 
     /// Name used in the model dump.
@@ -103,7 +111,9 @@ impl fmt::Display for Origin {
         match self {
             Origin::Annotation(l) => write!(f, "annotation {l}"),
             Origin::File(l) => write!(f, "file {l}"),
-            Origin::Merged { annotation, file } => write!(f, "annotation {annotation} + file {file}"),
+            Origin::Merged { annotation, file } => {
+                write!(f, "annotation {annotation} + file {file}")
+            }
             Origin::Unbound => f.write_str("generate_unbound_methods"),
         }
     }
@@ -171,12 +181,20 @@ impl FieldPath {
 
     /// Proto names joined with dots (`options.case_sensitive`).
     pub fn proto_path(&self) -> String {
-        self.0.iter().map(|f| f.name()).collect::<Vec<_>>().join(".")
+        self.0
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 
     /// JSON names joined with dots (`options.caseSensitive`).
     pub fn json_path(&self) -> String {
-        self.0.iter().map(|f| f.json_name()).collect::<Vec<_>>().join(".")
+        self.0
+            .iter()
+            .map(|f| f.json_name())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 
     /// Whether `self` is `other` or lies inside it.

@@ -104,7 +104,11 @@ impl Options {
     /// ignored: this plugin reports through protoc.
     pub fn parse(parameter: &str) -> Result<Options, String> {
         let mut options = Options::default();
-        for item in parameter.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for item in parameter
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let (key, value) = match item.split_once('=') {
                 Some((k, v)) => (k.trim(), Some(v.trim())),
                 None => (item, None),
@@ -221,7 +225,10 @@ mod tests {
         assert!(o.warn_on_unbound_methods);
         assert!(o.allow_delete_body);
         assert!(!o.allow_patch_feature);
-        assert_eq!(o.repeated_path_param_separator, RepeatedPathSeparator::Pipes);
+        assert_eq!(
+            o.repeated_path_param_separator,
+            RepeatedPathSeparator::Pipes
+        );
         assert!(o.dump_model);
     }
 
@@ -237,12 +244,27 @@ mod tests {
     #[test]
     fn errors() {
         let cases = [
-            ("bogus=1", "unknown option `bogus`; known options: allow_delete_body"),
-            ("allow_delete_body=yes", "option `allow_delete_body` must be `true` or `false`; got `yes`"),
-            ("repeated_path_param_separator=comma", "must be one of csv, pipes, ssv, tsv; got `comma`"),
-            ("config_search_path", "option `config_search_path` needs a value"),
+            (
+                "bogus=1",
+                "unknown option `bogus`; known options: allow_delete_body",
+            ),
+            (
+                "allow_delete_body=yes",
+                "option `allow_delete_body` must be `true` or `false`; got `yes`",
+            ),
+            (
+                "repeated_path_param_separator=comma",
+                "must be one of csv, pipes, ssv, tsv; got `comma`",
+            ),
+            (
+                "config_search_path",
+                "option `config_search_path` needs a value",
+            ),
             ("gateway_config=", "option `gateway_config` needs a value"),
-            ("gateway_config_pattern={{.File}}", "unknown variable `.File`"),
+            (
+                "gateway_config_pattern={{.File}}",
+                "unknown variable `.File`",
+            ),
             ("gateway_config_pattern={{.Name", "without `}}`"),
         ];
         for (input, expected) in cases {

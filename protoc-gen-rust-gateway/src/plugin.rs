@@ -62,7 +62,8 @@ pub fn pool_from_raw_files(files: &[Vec<u8>]) -> Result<DescriptorPool, String> 
         prost::encoding::encode_varint(file.len() as u64, &mut set);
         set.extend_from_slice(file);
     }
-    DescriptorPool::decode(set.as_slice()).map_err(|e| format!("invalid descriptors in the request: {e}"))
+    DescriptorPool::decode(set.as_slice())
+        .map_err(|e| format!("invalid descriptors in the request: {e}"))
 }
 
 impl CodeGeneratorResponse {

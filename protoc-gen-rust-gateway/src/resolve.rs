@@ -33,7 +33,10 @@ pub fn build_model(
         .filter_map(|name| {
             let file = pool.get_file_by_name(name);
             if file.is_none() {
-                diags.error(Some(Location::file(name)), "file to generate is missing from the request");
+                diags.error(
+                    Some(Location::file(name)),
+                    "file to generate is missing from the request",
+                );
             }
             file
         })
@@ -47,7 +50,8 @@ pub fn build_model(
             let mut methods = Vec::new();
             for method in service.methods() {
                 let location = method_location(&method);
-                let annotation = match spec::read_annotation(&method, extension.as_ref(), &location) {
+                let annotation = match spec::read_annotation(&method, extension.as_ref(), &location)
+                {
                     Ok(a) => a,
                     Err(e) => {
                         diags.push(e);
@@ -80,7 +84,8 @@ pub fn build_model(
                         },
                     ),
                 };
-                let text = file_entry.map(|f| (f.location.file.clone(), read_text(&f.location.file)));
+                let text =
+                    file_entry.map(|f| (f.location.file.clone(), read_text(&f.location.file)));
                 let extra_location = |i: usize, extra: &RawEndpoint| {
                     additional_location(&origin, text.as_ref(), i, extra)
                 };
@@ -116,7 +121,11 @@ pub fn build_model(
     }
     check_duplicate_routes(&model, &mut diags);
     if diags.has_errors() {
-        Err(diags.into_vec().into_iter().filter(Diagnostic::is_error).collect())
+        Err(diags
+            .into_vec()
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect())
     } else {
         Ok((model, diags.into_vec()))
     }
@@ -252,6 +261,24 @@ fn load_binding_files(
     by_selector
 }
 
+/// The binding files a run reads: the global file and each proto file's
+/// file, where they exist.
+pub fn binding_files(
+    files_to_generate: &[String],
+    pool: &DescriptorPool,
+    options: &Options,
+) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<std::path::PathBuf> = options.gateway_config.iter().cloned().collect();
+    for name in files_to_generate {
+        if pool.get_file_by_name(name).is_some()
+            && let Some(path) = config::find_config_file(options, name)
+        {
+            out.push(path);
+        }
+    }
+    out
+}
+
 fn find_method(pool: &DescriptorPool, selector: &str) -> Option<MethodDescriptor> {
     let (service, method) = selector.rsplit_once('.')?;
     pool.get_service_by_name(service)?
@@ -266,7 +293,10 @@ fn explain_missing_method(pool: &DescriptorPool, selector: &str) -> String {
     match pool.get_service_by_name(service) {
         Some(s) => format!(
             "service `{service}` has no method `{method}`; it has {}",
-            s.methods().map(|m| format!("`{}`", m.name())).collect::<Vec<_>>().join(", ")
+            s.methods()
+                .map(|m| format!("`{}`", m.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         None => format!("there is no service `{service}` in the protos given to protoc"),
     }
@@ -328,7 +358,12 @@ fn resolve_binding(
     let err = |diags: &mut Diagnostics, message: String| diags.error(location.clone(), message);
     let input = method.input();
     let output = method.output();
-    let what = format!("binding {} {} of `{}`", spec.method, spec.path, method.full_name());
+    let what = format!(
+        "binding {} {} of `{}`",
+        spec.method,
+        spec.path,
+        method.full_name()
+    );
 
     let template = match PathTemplate::parse(&spec.path) {
         Ok(t) => Some(t),
@@ -357,8 +392,7 @@ fn resolve_binding(
                             diags,
                             format!(
                                 "{what}: field `{}` is bound twice in the path (also by `{{{}}}`)",
-                                field,
-                                other.field
+                                field, other.field
                             ),
                         );
                         continue;
@@ -413,7 +447,9 @@ fn resolve_binding(
         if spec.method == HttpMethod::Delete && !options.allow_delete_body {
             err(
                 diags,
-                format!("{what}: DELETE with a body needs the plugin option `allow_delete_body=true`"),
+                format!(
+                    "{what}: DELETE with a body needs the plugin option `allow_delete_body=true`"
+                ),
             );
         }
     }
@@ -431,7 +467,15 @@ fn resolve_binding(
     };
 
     // Query parameters.
-    let query = resolve_query(&input, &spec, &path_params, &body, &what, diags, location.as_ref());
+    let query = resolve_query(
+        &input,
+        &spec,
+        &path_params,
+        &body,
+        &what,
+        diags,
+        location.as_ref(),
+    );
 
     // Streaming modes.
     let toggles = spec.stream;
@@ -465,7 +509,9 @@ fn resolve_binding(
             .get_field_by_name("update_mask")
             .filter(|f| {
                 !f.is_list()
-                    && f.kind().as_message().is_some_and(|m| m.full_name() == "google.protobuf.FieldMask")
+                    && f.kind()
+                        .as_message()
+                        .is_some_and(|m| m.full_name() == "google.protobuf.FieldMask")
             })
             .map(|f| FieldPath(vec![f]))
             .filter(|mask| {
@@ -522,7 +568,10 @@ fn no_mode_reason(kind: MethodKind, spec: &BindingSpec) -> String {
 /// Why a field cannot be a path variable, if it cannot.
 fn path_field_problem(field: &FieldDescriptor) -> Option<String> {
     if field.is_map() {
-        return Some(format!("names map field `{}`; path variables must be scalars", field.name()));
+        return Some(format!(
+            "names map field `{}`; path variables must be scalars",
+            field.name()
+        ));
     }
     match field.kind() {
         Kind::Message(m) => match WellKnown::of(&m) {
@@ -539,7 +588,10 @@ fn path_field_problem(field: &FieldDescriptor) -> Option<String> {
 
 /// Resolves a dotted selector (proto field names) in a message. Every field
 /// but the last must be a singular message field.
-pub fn resolve_field_path(message: &MessageDescriptor, selector: &str) -> Result<FieldPath, String> {
+pub fn resolve_field_path(
+    message: &MessageDescriptor,
+    selector: &str,
+) -> Result<FieldPath, String> {
     let mut fields = Vec::new();
     let mut current = message.clone();
     let parts: Vec<&str> = selector.split('.').collect();
@@ -551,7 +603,12 @@ pub fn resolve_field_path(message: &MessageDescriptor, selector: &str) -> Result
             let hint = current
                 .fields()
                 .find(|f| f.json_name() == *part)
-                .map(|f| format!("; did you mean `{}` (field selectors use proto names)?", f.name()))
+                .map(|f| {
+                    format!(
+                        "; did you mean `{}` (field selectors use proto names)?",
+                        f.name()
+                    )
+                })
                 .unwrap_or_default();
             return Err(format!(
                 "message `{}` has no field `{part}`{hint}",
@@ -559,6 +616,15 @@ pub fn resolve_field_path(message: &MessageDescriptor, selector: &str) -> Result
             ));
         };
         if i + 1 < parts.len() {
+            if field.containing_oneof().is_some_and(|o| !o.is_synthetic()) {
+                return Err(format!(
+                    "`{part}` in `{selector}` is a member of oneof `{}`; selectors cannot go through a oneof member",
+                    field
+                        .containing_oneof()
+                        .map(|o| o.name().to_string())
+                        .unwrap_or_default()
+                ));
+            }
             match field.kind() {
                 Kind::Message(m) if !field.is_list() && !field.is_map() => current = m,
                 _ => {
@@ -619,13 +685,19 @@ fn resolve_query(
     for q in &spec.query_params {
         let selector = q.selector.as_deref().unwrap_or("");
         if selector.is_empty() {
-            diags.error(location.cloned(), format!("{what}: a `query_params` entry has no `selector`"));
+            diags.error(
+                location.cloned(),
+                format!("{what}: a `query_params` entry has no `selector`"),
+            );
             continue;
         }
         let field = match resolve_field_path(input, selector) {
             Ok(f) => f,
             Err(e) => {
-                diags.error(location.cloned(), format!("{what}: query parameter `{selector}`: {e}"));
+                diags.error(
+                    location.cloned(),
+                    format!("{what}: query parameter `{selector}`: {e}"),
+                );
                 continue;
             }
         };
@@ -689,7 +761,9 @@ fn resolve_query(
         {
             continue;
         }
-        let Some(shape) = query_shape(field.leaf()) else { continue };
+        let Some(shape) = query_shape(field.leaf()) else {
+            continue;
+        };
         let names: Vec<String> = spellings(&field)
             .into_iter()
             .filter(|n| !taken.contains(n))
@@ -717,6 +791,11 @@ fn discover(
     for field in message.fields() {
         prefix.push(field.clone());
         match field.kind() {
+            // Members of a oneof that are messages are not followed: setting
+            // one of their fields would have to pick the member.
+            Kind::Message(_)
+                if field.containing_oneof().is_some_and(|o| !o.is_synthetic())
+                    && WellKnown::of(&field.kind().as_message().cloned().unwrap()).is_none() => {}
             Kind::Message(m)
                 if !field.is_list() && !field.is_map() && WellKnown::of(&m).is_none() =>
             {
@@ -776,7 +855,10 @@ fn check_duplicate_routes(model: &Model, diags: &mut Diagnostics) {
         for method in &service.methods {
             for binding in &method.bindings {
                 let key = (binding.method.clone(), binding.template.shape());
-                let here = binding.location.clone().or_else(|| method.origin.location().cloned());
+                let here = binding
+                    .location
+                    .clone()
+                    .or_else(|| method.origin.location().cloned());
                 if let Some((other, other_location)) = seen.get(&key) {
                     let mut d = Diagnostic::error(
                         here.clone(),

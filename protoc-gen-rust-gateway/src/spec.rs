@@ -37,8 +37,11 @@ pub struct BindingSpec {
 /// Finds the `(meshapi.gateway.http)` extension in the pool, if any file
 /// imported the annotations.
 pub fn http_extension(pool: &DescriptorPool) -> Option<ExtensionDescriptor> {
-    pool.get_extension_by_name(HTTP_EXTENSION)
-        .filter(|ext| ext.kind().as_message().is_some_and(|m| m.full_name() == HTTP_EXTENSION_TYPE))
+    pool.get_extension_by_name(HTTP_EXTENSION).filter(|ext| {
+        ext.kind()
+            .as_message()
+            .is_some_and(|m| m.full_name() == HTTP_EXTENSION_TYPE)
+    })
 }
 
 /// Reads a method's annotation as a raw record.
@@ -61,7 +64,10 @@ pub fn read_annotation(
     annotation_to_raw(message).map(Some).map_err(|e| {
         Diagnostic::error(
             Some(location.clone()),
-            format!("cannot read the (meshapi.gateway.http) annotation of `{}`: {e}", method.full_name()),
+            format!(
+                "cannot read the (meshapi.gateway.http) annotation of `{}`: {e}",
+                method.full_name()
+            ),
         )
     })
 }
@@ -81,7 +87,14 @@ fn annotation_to_raw(message: &DynamicMessage) -> Result<RawEndpoint, String> {
 pub fn merge(annotation: RawEndpoint, file: RawEndpoint) -> RawEndpoint {
     let file_has_pattern = pattern_count(&file) > 0;
     let (get, put, post, delete, patch, custom) = if file_has_pattern {
-        (file.get, file.put, file.post, file.delete, file.patch, file.custom)
+        (
+            file.get,
+            file.put,
+            file.post,
+            file.delete,
+            file.patch,
+            file.custom,
+        )
     } else {
         (
             annotation.get,
@@ -193,9 +206,15 @@ fn one_spec(e: &RawEndpoint, location: Option<Location>) -> Result<BindingSpec, 
         let method = custom.method.as_deref().unwrap_or("");
         let path = custom.path.as_deref().unwrap_or("");
         if method.is_empty() {
-            return Err(Diagnostic::error(location, "`custom` pattern needs a `method`"));
+            return Err(Diagnostic::error(
+                location,
+                "`custom` pattern needs a `method`",
+            ));
         }
-        if !method.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+        if !method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        {
             return Err(Diagnostic::error(
                 location,
                 format!("`custom` method `{method}` is not a valid HTTP method token"),
@@ -288,12 +307,24 @@ mod tests {
         let m = merge(a, f);
         assert_eq!(m.get, None, "the file's pattern replaces the annotation's");
         assert_eq!(m.post.as_deref(), Some("/f"));
-        assert_eq!(m.body.as_deref(), Some("x"), "unset in the file: the annotation's stays");
+        assert_eq!(
+            m.body.as_deref(),
+            Some("x"),
+            "unset in the file: the annotation's stays"
+        );
         assert_eq!(m.response_body.as_deref(), Some("r"));
-        let names: Vec<_> = m.query_params.unwrap().into_iter().map(|q| q.name.unwrap()).collect();
+        let names: Vec<_> = m
+            .query_params
+            .unwrap()
+            .into_iter()
+            .map(|q| q.name.unwrap())
+            .collect();
         assert_eq!(names, ["one", "two"]);
         let s = m.stream.unwrap();
-        assert_eq!((s.disable_sse, s.disable_websockets), (Some(true), Some(true)));
+        assert_eq!(
+            (s.disable_sse, s.disable_websockets),
+            (Some(true), Some(true))
+        );
     }
 
     #[test]
@@ -311,7 +342,11 @@ mod tests {
         let mut two = raw(Some("/a"), None);
         two.post = Some("/b".into());
         let e = split(&two, None, &none).unwrap_err();
-        assert!(e[0].message.contains("binding sets both GET and POST"), "{}", e[0]);
+        assert!(
+            e[0].message.contains("binding sets both GET and POST"),
+            "{}",
+            e[0]
+        );
         let custom = RawEndpoint {
             custom: Some(RawCustomPattern {
                 method: Some("HEAD".into()),
@@ -328,7 +363,10 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert_eq!(split(&lower_get, None, &none).unwrap()[0].method, HttpMethod::Get);
+        assert_eq!(
+            split(&lower_get, None, &none).unwrap()[0].method,
+            HttpMethod::Get
+        );
         let bad = RawEndpoint {
             custom: Some(RawCustomPattern {
                 method: Some("BAD METHOD".into()),
@@ -336,12 +374,20 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert!(split(&bad, None, &none).unwrap_err()[0].message.contains("not a valid HTTP method"));
+        assert!(
+            split(&bad, None, &none).unwrap_err()[0]
+                .message
+                .contains("not a valid HTTP method")
+        );
         let mut nested = raw(Some("/a"), None);
         nested.additional_bindings = Some(vec![RawEndpoint {
             additional_bindings: Some(vec![]),
             ..raw(Some("/b"), None)
         }]);
-        assert!(split(&nested, None, &none).unwrap_err()[0].message.contains("cannot have `additional_bindings`"));
+        assert!(
+            split(&nested, None, &none).unwrap_err()[0]
+                .message
+                .contains("cannot have `additional_bindings`")
+        );
     }
 }

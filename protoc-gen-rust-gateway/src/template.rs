@@ -59,7 +59,11 @@ impl Variable {
     /// Whether the variable can match more than one path segment; such
     /// captures keep their slashes.
     pub fn is_multi_segment(&self) -> bool {
-        self.segments.len() > 1 || self.segments.iter().any(|s| matches!(s, Segment::DeepWildcard))
+        self.segments.len() > 1
+            || self
+                .segments
+                .iter()
+                .any(|s| matches!(s, Segment::DeepWildcard))
     }
 }
 
@@ -89,7 +93,11 @@ pub struct Capture {
 impl PathTemplate {
     /// Parses a template, e.g. `/v1/{name=shelves/*/books/*}:publish`.
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
-        Parser { src: source, pos: 0 }.template()
+        Parser {
+            src: source,
+            pos: 0,
+        }
+        .template()
     }
 
     /// All variables, in order.
@@ -437,7 +445,20 @@ fn is_literal_char(c: char) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
             c,
-            '-' | '.' | '_' | '~' | '!' | '$' | '&' | '\'' | '(' | ')' | '+' | ',' | ';' | '=' | '@'
+            '-' | '.'
+                | '_'
+                | '~'
+                | '!'
+                | '$'
+                | '&'
+                | '\''
+                | '('
+                | ')'
+                | '+'
+                | ','
+                | ';'
+                | '='
+                | '@'
         )
 }
 
@@ -474,7 +495,10 @@ mod tests {
     #[test]
     fn simple_variable_is_single_wildcard() {
         let t = PathTemplate::parse("/echo/{text}").unwrap();
-        assert_eq!(t.segments, vec![lit("echo"), var("text", vec![Segment::Wildcard])]);
+        assert_eq!(
+            t.segments,
+            vec![lit("echo"), var("text", vec![Segment::Wildcard])]
+        );
         assert!(!t.variables().next().unwrap().is_multi_segment());
         assert_eq!(t.shape(), "/echo/*");
     }
@@ -496,7 +520,12 @@ mod tests {
                 lit("v1"),
                 var(
                     "name",
-                    vec![lit("shelves"), Segment::Wildcard, lit("books"), Segment::Wildcard]
+                    vec![
+                        lit("shelves"),
+                        Segment::Wildcard,
+                        lit("books"),
+                        Segment::Wildcard
+                    ]
                 )
             ]
         );
@@ -533,7 +562,12 @@ mod tests {
         let t = PathTemplate::parse("/v1/*/x/**").unwrap();
         assert_eq!(
             t.segments,
-            vec![lit("v1"), Segment::Wildcard, lit("x"), Segment::DeepWildcard]
+            vec![
+                lit("v1"),
+                Segment::Wildcard,
+                lit("x"),
+                Segment::DeepWildcard
+            ]
         );
         assert!(t.captures().is_empty());
     }

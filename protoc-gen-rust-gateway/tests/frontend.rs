@@ -37,7 +37,10 @@ fn run_case(proto: &str, yaml: Option<(&str, &str)>, opt: &str) -> (bool, String
     if let Some((name, text)) = yaml {
         files.push((name.to_string(), text.to_string()));
     }
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let dir = scratch(&refs);
     let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], opt);
     (run.success, run.stderr)
@@ -47,7 +50,10 @@ fn expect_error(proto: &str, yaml: Option<(&str, &str)>, opt: &str, expected: &[
     let (ok, stderr) = run_case(proto, yaml, opt);
     assert!(!ok, "expected a failure, got success; stderr:\n{stderr}");
     for e in expected {
-        assert!(stderr.contains(e), "expected `{e}` in protoc's output:\n{stderr}");
+        assert!(
+            stderr.contains(e),
+            "expected `{e}` in protoc's output:\n{stderr}"
+        );
     }
 }
 
@@ -65,7 +71,9 @@ message Resp { string out = 1; repeated Inner items = 2; }
 "#;
 
 fn service(option: &str) -> String {
-    format!("{MESSAGES}\nservice Svc {{\n  rpc Call(Req) returns (Resp) {{\n    option (meshapi.gateway.http) = {{ {option} }};\n  }}\n}}\n")
+    format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc Call(Req) returns (Resp) {{\n    option (meshapi.gateway.http) = {{ {option} }};\n  }}\n}}\n"
+    )
 }
 
 #[test]
@@ -75,14 +83,18 @@ fn selector_naming_no_method() {
         &format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n"),
         Some(("e_gateway.yaml", yaml)),
         "",
-        &["e_gateway.yaml:3: error: selector `e.Svc.Nope` names no method: service `e.Svc` has no method `Nope`; it has `Call`"],
+        &[
+            "e_gateway.yaml:3: error: selector `e.Svc.Nope` names no method: service `e.Svc` has no method `Nope`; it has `Call`",
+        ],
     );
     let yaml = "gateway:\n  endpoints:\n    - selector: other.Svc.Call\n      get: /x\n";
     expect_error(
         &format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n"),
         Some(("e_gateway.yaml", yaml)),
         "",
-        &["e_gateway.yaml:3: error: selector `other.Svc.Call` names no method: there is no service `other.Svc` in the protos given to protoc"],
+        &[
+            "e_gateway.yaml:3: error: selector `other.Svc.Call` names no method: there is no service `other.Svc` in the protos given to protoc",
+        ],
     );
 }
 
@@ -92,7 +104,9 @@ fn path_variable_problems() {
         &service("get: '/v1/{nope}'"),
         None,
         "",
-        &["e.proto:18: error: binding GET /v1/{nope} of `e.Svc.Call`: path variable `nope`: message `e.Req` has no field `nope`"],
+        &[
+            "e.proto:18: error: binding GET /v1/{nope} of `e.Svc.Call`: path variable `nope`: message `e.Req` has no field `nope`",
+        ],
     );
     expect_error(
         &service("get: '/v1/{tags}'"),
@@ -104,7 +118,9 @@ fn path_variable_problems() {
         &service("get: '/v1/{inner}'"),
         None,
         "",
-        &["path variable `inner` names field `inner` of message type `e.Inner`; path variables must be scalars, enums, repeated scalars or well-known wrappers"],
+        &[
+            "path variable `inner` names field `inner` of message type `e.Inner`; path variables must be scalars, enums, repeated scalars or well-known wrappers",
+        ],
     );
     expect_error(
         &service("get: '/v1/{at}'"),
@@ -145,7 +161,9 @@ fn json_name_in_a_selector_gets_a_hint() {
         proto,
         None,
         "",
-        &["message `e.R` has no field `pageToken`; did you mean `page_token` (field selectors use proto names)?"],
+        &[
+            "message `e.R` has no field `pageToken`; did you mean `page_token` (field selectors use proto names)?",
+        ],
     );
 }
 
@@ -184,7 +202,11 @@ fn body_and_response_body_problems() {
         "",
         &["DELETE with a body needs the plugin option `allow_delete_body=true`"],
     );
-    let (ok, stderr) = run_case(&service("delete: '/v1', body: '*'"), None, "allow_delete_body=true");
+    let (ok, stderr) = run_case(
+        &service("delete: '/v1', body: '*'"),
+        None,
+        "allow_delete_body=true",
+    );
     assert!(ok, "{stderr}");
 }
 
@@ -219,7 +241,9 @@ fn streaming_binding_without_a_mode() {
         &proto,
         None,
         "",
-        &["binding POST /s of `e.Svc.S`: server-streaming method with no streaming mode left: chunked transfer is disabled; SSE and WebSocket need GET, this binding is POST"],
+        &[
+            "binding POST /s of `e.Svc.S`: server-streaming method with no streaming mode left: chunked transfer is disabled; SSE and WebSocket need GET, this binding is POST",
+        ],
     );
     let proto = format!(
         "{MESSAGES}\nservice Svc {{\n  rpc C(stream Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ get: '/c', stream: {{disable_chunked_transfer: true, disable_websockets: true}} }}; }}\n}}\n"
@@ -228,7 +252,9 @@ fn streaming_binding_without_a_mode() {
         &proto,
         None,
         "",
-        &["client-streaming method with no streaming mode left: chunked transfer is disabled; WebSocket is disabled; SSE needs a method that streams responses"],
+        &[
+            "client-streaming method with no streaming mode left: chunked transfer is disabled; WebSocket is disabled; SSE needs a method that streams responses",
+        ],
     );
 }
 
@@ -238,7 +264,9 @@ fn template_errors_point_at_the_character() {
         &service("get: '/v1/{name'"),
         None,
         "",
-        &["invalid path template \"/v1/{name\" at column 5: '{' is never closed\n    /v1/{name\n        ^"],
+        &[
+            "invalid path template \"/v1/{name\" at column 5: '{' is never closed\n    /v1/{name\n        ^",
+        ],
     );
 }
 
@@ -247,25 +275,39 @@ fn binding_file_errors() {
     let proto = format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n");
     expect_error(
         &proto,
-        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      gett: /x\n")),
+        Some((
+            "e_gateway.yaml",
+            "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      gett: /x\n",
+        )),
         "",
         &["e_gateway.yaml:4:7: error: gateway.endpoints[0]: unknown field `gett`"],
     );
     expect_error(
         &proto,
-        Some(("e_gateway.json", "{\"gateway\": {\"endpoints\": [\n  {\"selector\": \"e.Svc.Call\", \"get\": \"/x\",}\n]}}")),
+        Some((
+            "e_gateway.json",
+            "{\"gateway\": {\"endpoints\": [\n  {\"selector\": \"e.Svc.Call\", \"get\": \"/x\",}\n]}}",
+        )),
         "",
         &["e_gateway.json:2:"],
     );
     expect_error(
         &proto,
-        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n")),
+        Some((
+            "e_gateway.yaml",
+            "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n",
+        )),
         "",
-        &["e_gateway.yaml:3: error: binding has no pattern: set one of `get`, `put`, `post`, `delete`, `patch` or `custom`"],
+        &[
+            "e_gateway.yaml:3: error: binding has no pattern: set one of `get`, `put`, `post`, `delete`, `patch` or `custom`",
+        ],
     );
     expect_error(
         &proto,
-        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /a\n      post: /b\n")),
+        Some((
+            "e_gateway.yaml",
+            "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /a\n      post: /b\n",
+        )),
         "",
         &["e_gateway.yaml:3: error: binding sets both GET and POST"],
     );
@@ -275,28 +317,64 @@ fn binding_file_errors() {
 fn global_file_rules() {
     let proto = format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n");
     let dir = scratch(&[
-        ("e.proto", &format!("syntax = \"proto3\";\npackage e;\nimport \"google/protobuf/timestamp.proto\";\n{proto}")),
-        ("global.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n"),
-        ("other.yaml", "gateway:\n  endpoints:\n    - selector: e.Svc.Call\n      get: /x\n"),
-        ("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /y\n"),
+        (
+            "e.proto",
+            &format!(
+                "syntax = \"proto3\";\npackage e;\nimport \"google/protobuf/timestamp.proto\";\n{proto}"
+            ),
+        ),
+        (
+            "global.yaml",
+            "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n",
+        ),
+        (
+            "other.yaml",
+            "gateway:\n  endpoints:\n    - selector: e.Svc.Call\n      get: /x\n",
+        ),
+        (
+            "e_gateway.yaml",
+            "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /y\n",
+        ),
     ]);
-    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "gateway_config=global.yaml");
+    let run = run_protoc(
+        dir.path(),
+        &[dir.path()],
+        &["e.proto"],
+        "gateway_config=global.yaml",
+    );
     assert!(!run.success);
     assert!(
-        run.stderr.contains("global.yaml:3: error: selector `~.Svc.Call` uses `~.`"),
+        run.stderr
+            .contains("global.yaml:3: error: selector `~.Svc.Call` uses `~.`"),
         "{}",
         run.stderr
     );
     // Bound in the global file and in the proto's file, differently.
-    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "gateway_config=other.yaml");
+    let run = run_protoc(
+        dir.path(),
+        &[dir.path()],
+        &["e.proto"],
+        "gateway_config=other.yaml",
+    );
     assert!(!run.success);
     assert!(
         run.stderr.contains("e_gateway.yaml:3: error: method `e.Svc.Call` is bound twice in binding files, in different ways; keep one entry\n  other.yaml:3: note: first bound here"),
         "{}",
         run.stderr
     );
-    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "gateway_config=missing.yaml");
-    assert!(run.stderr.contains("missing.yaml: error: global binding file (option `gateway_config`) not found"), "{}", run.stderr);
+    let run = run_protoc(
+        dir.path(),
+        &[dir.path()],
+        &["e.proto"],
+        "gateway_config=missing.yaml",
+    );
+    assert!(
+        run.stderr.contains(
+            "missing.yaml: error: global binding file (option `gateway_config`) not found"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -304,19 +382,30 @@ fn query_parameter_problems() {
     let proto = format!("{MESSAGES}\nservice Svc {{ rpc Call(Req) returns (Resp); }}\n");
     expect_error(
         &proto,
-        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n      query_params:\n        - selector: items\n          name: it\n")),
+        Some((
+            "e_gateway.yaml",
+            "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n      query_params:\n        - selector: items\n          name: it\n",
+        )),
         "",
         &["query parameter `it` names field `items`, which cannot be written in a query string"],
     );
     expect_error(
         &proto,
-        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x/{name}\n      query_params:\n        - selector: name\n          name: n\n")),
+        Some((
+            "e_gateway.yaml",
+            "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x/{name}\n      query_params:\n        - selector: name\n          name: n\n",
+        )),
         "",
-        &["query parameter `n` names field `name`, which is already bound by the path variable `name`"],
+        &[
+            "query parameter `n` names field `name`, which is already bound by the path variable `name`",
+        ],
     );
     expect_error(
         &proto,
-        Some(("e_gateway.yaml", "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n      query_params:\n        - selector: nope\n          name: n\n")),
+        Some((
+            "e_gateway.yaml",
+            "gateway:\n  endpoints:\n    - selector: ~.Svc.Call\n      get: /x\n      query_params:\n        - selector: nope\n          name: n\n",
+        )),
         "",
         &["query parameter `nope`: message `e.Req` has no field `nope`"],
     );
@@ -355,10 +444,18 @@ fn garbage_on_stdin_is_reported_in_the_response() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"\xff\xff\xff not a request").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"\xff\xff\xff not a request")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     // Field 1 (error) of the response, as a string.
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("cannot decode the CodeGeneratorRequest"), "{text}");
+    assert!(
+        text.contains("cannot decode the CodeGeneratorRequest"),
+        "{text}"
+    );
 }

@@ -7,7 +7,10 @@ use std::process::Command;
 
 /// Repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The plugin binary Cargo built for this test.
@@ -31,7 +34,10 @@ pub fn run_protoc(cwd: &Path, includes: &[&Path], files: &[&str], opt: &str) -> 
     let protoc = protoc_bin_vendored::protoc_bin_path().unwrap();
     let mut cmd = Command::new(protoc);
     cmd.current_dir(cwd)
-        .arg(format!("--plugin=protoc-gen-rust-gateway={}", plugin_binary().display()))
+        .arg(format!(
+            "--plugin=protoc-gen-rust-gateway={}",
+            plugin_binary().display()
+        ))
         .arg(format!("--rust-gateway_out={}", out.path().display()));
     if !opt.is_empty() {
         cmd.arg(format!("--rust-gateway_opt={opt}"));
@@ -89,8 +95,18 @@ pub fn assert_golden(path: &str, actual: &str) {
             "{} differs from the generated output at line {} (run with BLESS=1 to accept):\n--- expected\n{}\n--- actual\n{}",
             path.display(),
             first + 1,
-            expected.lines().skip(first.saturating_sub(3)).take(12).collect::<Vec<_>>().join("\n"),
-            actual.lines().skip(first.saturating_sub(3)).take(12).collect::<Vec<_>>().join("\n"),
+            expected
+                .lines()
+                .skip(first.saturating_sub(3))
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            actual
+                .lines()
+                .skip(first.saturating_sub(3))
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n"),
         );
     }
 }

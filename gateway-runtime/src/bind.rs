@@ -1,0 +1,211 @@
+//! Binding an HTTP request into a request message: what generated binding
+//! functions call. The generated code knows every field and its type; this
+//! module only hands out the raw values and turns parse failures into typed
+//! errors naming the parameter.
+
+use std::borrow::{Borrow, BorrowMut, Cow};
+use std::fmt::Display;
+
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::json::{JsonError, JsonMessage, JsonOptions, JsonReader, JsonWriter};
+use crate::path::Captures;
+use crate::query;
+
+/// The parts of a request that binding reads.
+#[derive(Debug)]
+pub struct BindContext<'a> {
+    captures: &'a Captures,
+    query: &'a str,
+    body: &'a [u8],
+    gateway: &'a Gateway,
+}
+
+impl<'a> BindContext<'a> {
+    /// A context over matched path captures, the raw query string and the
+    /// request body (empty when the binding reads none).
+    pub fn new(
+        captures: &'a Captures,
+        query: &'a str,
+        body: &'a [u8],
+        gateway: &'a Gateway,
+    ) -> Self {
+        BindContext {
+            captures,
+            query,
+            body,
+            gateway,
+        }
+    }
+
+    /// JSON options of the gateway.
+    pub fn json_options(&self) -> &JsonOptions {
+        self.gateway.json_options()
+    }
+
+    /// The raw request body.
+    pub fn body(&self) -> &[u8] {
+        self.body
+    }
+
+    fn capture(&self, index: usize, name: &str) -> Result<Cow<'a, str>, GatewayError> {
+        self.captures
+            .decoded(index)
+            .map_err(|e| GatewayError::InvalidPathParameter {
+                name: name.to_string(),
+                message: e.to_string(),
+            })
+    }
+
+    /// A string path variable.
+    pub fn path_string(&self, index: usize, name: &str) -> Result<String, GatewayError> {
+        self.capture(index, name).map(Cow::into_owned)
+    }
+
+    /// A path variable parsed by `parse`.
+    pub fn path_value<T, E: Display>(
+        &self,
+        index: usize,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, E>,
+    ) -> Result<T, GatewayError> {
+        let text = self.capture(index, name)?;
+        parse(&text).map_err(|e| GatewayError::InvalidPathParameter {
+            name: name.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// A repeated path variable: the capture split by `separator`, each
+    /// part parsed by `parse`.
+    pub fn path_values<T, E: Display>(
+        &self,
+        index: usize,
+        name: &str,
+        separator: char,
+        parse: impl Fn(&str) -> Result<T, E>,
+    ) -> Result<Vec<T>, GatewayError> {
+        let text = self.capture(index, name)?;
+        text.split(separator)
+            .map(|part| {
+                parse(part).map_err(|e| GatewayError::InvalidPathParameter {
+                    name: name.to_string(),
+                    message: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Reads the body as one JSON value with `read`; an empty body binds
+    /// nothing (the Go gateways accept it too).
+    pub fn body_json(
+        &self,
+        read: impl FnOnce(&mut JsonReader<'_>) -> Result<(), JsonError>,
+    ) -> Result<(), GatewayError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let mut reader = JsonReader::new(self.body, self.gateway.json_options());
+        read(&mut reader)
+            .and_then(|()| reader.finish())
+            .map_err(GatewayError::InvalidBody)
+    }
+
+    /// The query string as decoded `(name, value)` pairs, in order.
+    pub fn query_pairs(&self) -> Result<query::QueryPairs<'a>, GatewayError> {
+        query::parse_query(self.query).map_err(|e| GatewayError::InvalidQueryParameter {
+            name: String::new(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Remembers which singular fields the query already set, so that
+/// `?a=1&a=2` is refused while two aliases of one field (`?id=1&ident=2`)
+/// let the later one win.
+#[derive(Debug, Default)]
+pub struct QuerySeen {
+    seen: Vec<(u32, u32)>,
+}
+
+impl QuerySeen {
+    /// No field seen yet.
+    pub fn new() -> Self {
+        QuerySeen::default()
+    }
+
+    /// Records that parameter `param` (of name group `name`) sets field
+    /// `slot`; an error if the same name already set it.
+    pub fn once(&mut self, slot: u32, name: u32, param: &str) -> Result<(), GatewayError> {
+        match self.seen.iter_mut().find(|(s, _)| *s == slot) {
+            Some((_, n)) if *n == name => Err(GatewayError::InvalidQueryParameter {
+                name: param.to_string(),
+                message: "given more than once for a field that holds one value".into(),
+            }),
+            Some((_, n)) => {
+                *n = name;
+                Ok(())
+            }
+            None => {
+                self.seen.push((slot, name));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A query value parsed by `parse`, with errors naming the parameter.
+pub fn query_value<T, E: Display>(
+    param: &str,
+    value: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<T, GatewayError> {
+    parse(value).map_err(|e| GatewayError::InvalidQueryParameter {
+        name: param.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// The error for a query parameter that sets a second member of a oneof.
+pub fn oneof_conflict(param: &str, oneof: &str) -> GatewayError {
+    GatewayError::InvalidQueryParameter {
+        name: param.to_string(),
+        message: format!("another field of oneof `{oneof}` is already set"),
+    }
+}
+
+/// The error for a map query parameter whose key does not parse.
+pub fn map_key_error(param: &str, message: impl Display) -> GatewayError {
+    GatewayError::InvalidQueryParameter {
+        name: param.to_string(),
+        message: format!("invalid map key: {message}"),
+    }
+}
+
+/// Merges JSON into a message field that prost may have boxed
+/// (`Option<Box<T>>` for recursive types): works on `T` and `Box<T>` alike.
+pub fn merge_message<T: JsonMessage, B: BorrowMut<T>>(
+    target: &mut B,
+    reader: &mut JsonReader<'_>,
+) -> Result<(), JsonError> {
+    target.borrow_mut().merge_json(reader)
+}
+
+/// Writes a message field that prost may have boxed.
+pub fn write_message<T: JsonMessage, B: Borrow<T>>(message: &B, writer: &mut JsonWriter) {
+    message.borrow().write_json(writer)
+}
+
+/// Reads one message value (for repeated and map message fields).
+pub fn read_message<T: JsonMessage>(reader: &mut JsonReader<'_>) -> Result<T, JsonError> {
+    let mut message = T::default();
+    message.merge_json(reader)?;
+    Ok(message)
+}
+
+/// The error for a JSON object that sets two members of one oneof.
+pub fn json_oneof_conflict(field: &str, oneof: &str) -> JsonError {
+    JsonError::custom(format!(
+        "field \"{field}\" sets oneof `{oneof}`, which another field already set"
+    ))
+}

@@ -1,0 +1,200 @@
+//! `Gateway`: the runtime settings every generated router shares.
+
+use std::sync::Arc;
+
+use axum::response::Response;
+
+use crate::error::GatewayError;
+use crate::json::JsonOptions;
+use crate::metadata::HeaderRules;
+
+/// Default limit on request bodies: 4 MiB, as gRPC's default message size.
+pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// What an error handler is told about the request that failed.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorContext<'a> {
+    /// HTTP method of the request.
+    pub method: &'a http::Method,
+    /// Request URI.
+    pub uri: &'a http::Uri,
+    /// Request headers.
+    pub headers: &'a http::HeaderMap,
+}
+
+/// Turns an error into the HTTP response the client gets.
+pub type ErrorHandler =
+    Arc<dyn Fn(GatewayError, &ErrorContext<'_>, &Gateway) -> Response + Send + Sync + 'static>;
+
+/// Runtime settings of generated gateways: JSON options, body limit, header
+/// rules, error handling (and, for streaming, the per-mode settings).
+///
+/// Cheap to clone; build one with [`Gateway::builder`] or take
+/// [`Gateway::default`], and hand `&gateway` to every generated `router`.
+#[derive(Clone, Default)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    json: JsonOptions,
+    body_limit: usize,
+    headers: HeaderRules,
+    error_handler: Option<ErrorHandler>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            json: JsonOptions::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            headers: HeaderRules::default(),
+            error_handler: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("json", &self.inner.json)
+            .field("body_limit", &self.inner.body_limit)
+            .field("custom_error_handler", &self.inner.error_handler.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// A builder starting from the defaults.
+    pub fn builder() -> GatewayBuilder {
+        GatewayBuilder {
+            inner: Inner::default(),
+        }
+    }
+
+    /// JSON options for request and response bodies.
+    pub fn json_options(&self) -> &JsonOptions {
+        &self.inner.json
+    }
+
+    /// Largest accepted request body, in bytes.
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+
+    /// Header ↔ metadata rules.
+    pub fn header_rules(&self) -> &HeaderRules {
+        &self.inner.headers
+    }
+
+    /// The response for an error: the custom error handler's, or the
+    /// standard JSON error body (`{"code":N,"message":"…","details":[…]}`).
+    pub fn error_response(&self, error: GatewayError, cx: &ErrorContext<'_>) -> Response {
+        match &self.inner.error_handler {
+            Some(handler) => handler(error, cx, self),
+            None => self.default_error_response(error),
+        }
+    }
+
+    /// The standard error response, for handlers that want to wrap it.
+    pub fn default_error_response(&self, error: GatewayError) -> Response {
+        error.into_response_with(&self.inner.json, &self.inner.headers)
+    }
+}
+
+/// Builds a [`Gateway`].
+pub struct GatewayBuilder {
+    inner: Inner,
+}
+
+impl std::fmt::Debug for GatewayBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayBuilder").finish_non_exhaustive()
+    }
+}
+
+impl GatewayBuilder {
+    /// Replaces the JSON options.
+    pub fn json_options(mut self, options: JsonOptions) -> Self {
+        self.inner.json = options;
+        self
+    }
+
+    /// Whether fields with default values are written (default: true, as
+    /// the Go gateways do).
+    pub fn emit_defaults(mut self, emit: bool) -> Self {
+        self.inner.json.emit_defaults = emit;
+        self
+    }
+
+    /// Write proto field names instead of lowerCamelCase JSON names
+    /// (default: false).
+    pub fn use_proto_names(mut self, proto_names: bool) -> Self {
+        self.inner.json.use_proto_names = proto_names;
+        self
+    }
+
+    /// Skip unknown fields in request bodies (default: true); when false,
+    /// an unknown field is a 400.
+    pub fn ignore_unknown_fields(mut self, ignore: bool) -> Self {
+        self.inner.json.ignore_unknown_fields = ignore;
+        self
+    }
+
+    /// Largest accepted request body in bytes (default 4 MiB); larger → 413.
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.inner.body_limit = limit;
+        self
+    }
+
+    /// Replaces all header ↔ metadata rules.
+    pub fn header_rules(mut self, rules: HeaderRules) -> Self {
+        self.inner.headers = rules;
+        self
+    }
+
+    /// Which request headers become gRPC metadata, and under which key.
+    pub fn incoming_header_matcher(
+        mut self,
+        matcher: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.headers.incoming = Arc::new(matcher);
+        self
+    }
+
+    /// Which response header metadata becomes HTTP headers, and their names.
+    pub fn outgoing_header_matcher(
+        mut self,
+        matcher: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.headers.outgoing_header = Arc::new(matcher);
+        self
+    }
+
+    /// Which trailer metadata becomes HTTP trailers, and their names.
+    pub fn outgoing_trailer_matcher(
+        mut self,
+        matcher: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.headers.outgoing_trailer = Arc::new(matcher);
+        self
+    }
+
+    /// A custom error handler. It receives typed errors, so it can tell a
+    /// gateway-raised error (bad path parameter, body too large, …) from an
+    /// upstream gRPC status.
+    pub fn error_handler(
+        mut self,
+        handler: impl Fn(GatewayError, &ErrorContext<'_>, &Gateway) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.error_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Finishes the gateway.
+    pub fn build(self) -> Gateway {
+        Gateway {
+            inner: Arc::new(self.inner),
+        }
+    }
+}

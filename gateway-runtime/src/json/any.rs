@@ -1,0 +1,553 @@
+//! `google.protobuf.Any` and the global type registry it needs.
+//!
+//! JSON of an `Any` (as Go's `protojson`):
+//! * registered ordinary message: `{"@type":"type.googleapis.com/pkg.Msg","field":...}` (the
+//!   message's own fields after `@type`);
+//! * registered well-known type (Any, Timestamp, Duration, FieldMask, Struct, Value, ListValue,
+//!   Empty and the wrappers): `{"@type":"type.googleapis.com/google.protobuf.Duration","value":"1.5s"}`;
+//! * empty `Any` (no type URL, no bytes): `{}`.
+//! * **Fallback** (the writer never fails): an unregistered type, or bytes that do not decode
+//!   as the registered type, are written losslessly as
+//!   `{"@type":"<type url>","value":"<standard base64 of the bytes>"}`. The reader does not
+//!   accept this form back (it cannot know the type) and reports the unknown type.
+//!
+//! Reading finds `"@type"` wherever it is among the top-level keys, then reads the object again
+//! with the registered type and encodes it to protobuf bytes. A missing `@type` (in a non-empty
+//! object) or an unregistered type is an error naming it. The type is looked up by the part
+//! of the type URL after the last `/`.
+//!
+//! All well-known types are registered from the start; generated code (or the application)
+//! calls [`register`] for each message type that may travel inside an `Any`.
+
+use std::collections::HashMap;
+use std::sync::{OnceLock, PoisonError, RwLock};
+
+use prost_types::{Any, Duration, FieldMask, ListValue, Struct, Timestamp, Value};
+
+use super::reader::show;
+use super::{JsonError, JsonMessage, JsonReader, JsonWriter};
+
+/// The prefix of type URLs written by [`type_url`] and [`pack`].
+pub const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
+
+type WriteFn = fn(&[u8], &mut JsonWriter) -> bool;
+type ReadFn = fn(&mut JsonReader<'_>) -> Result<Vec<u8>, JsonError>;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    write: WriteFn,
+    read: ReadFn,
+    /// Well-known type with a special JSON form: written under a `"value"` key.
+    value_form: bool,
+}
+
+static REGISTRY: OnceLock<RwLock<HashMap<&'static str, Entry>>> = OnceLock::new();
+
+fn is_well_known(name: &str) -> bool {
+    matches!(
+        name.strip_prefix("google.protobuf."),
+        Some(
+            "Any"
+                | "Timestamp"
+                | "Duration"
+                | "FieldMask"
+                | "Struct"
+                | "Value"
+                | "ListValue"
+                | "Empty"
+                | "DoubleValue"
+                | "FloatValue"
+                | "Int64Value"
+                | "UInt64Value"
+                | "Int32Value"
+                | "UInt32Value"
+                | "BoolValue"
+                | "StringValue"
+                | "BytesValue"
+        )
+    )
+}
+
+fn write_as<T: JsonMessage + prost::Message>(bytes: &[u8], w: &mut JsonWriter) -> bool {
+    match T::decode(bytes) {
+        Ok(m) => {
+            m.write_json(w);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn read_as<T: JsonMessage + prost::Message>(r: &mut JsonReader<'_>) -> Result<Vec<u8>, JsonError> {
+    let mut m = T::default();
+    m.merge_json(r)?;
+    Ok(m.encode_to_vec())
+}
+
+fn entry<T: JsonMessage + prost::Message>() -> (&'static str, Entry) {
+    (
+        T::FULL_NAME,
+        Entry {
+            write: write_as::<T>,
+            read: read_as::<T>,
+            value_form: is_well_known(T::FULL_NAME),
+        },
+    )
+}
+
+fn registry() -> &'static RwLock<HashMap<&'static str, Entry>> {
+    REGISTRY.get_or_init(|| {
+        let map = HashMap::from([
+            entry::<Any>(),
+            entry::<Timestamp>(),
+            entry::<Duration>(),
+            entry::<FieldMask>(),
+            entry::<Struct>(),
+            entry::<Value>(),
+            entry::<ListValue>(),
+            entry::<()>(),
+            entry::<f64>(),
+            entry::<f32>(),
+            entry::<i64>(),
+            entry::<u64>(),
+            entry::<i32>(),
+            entry::<u32>(),
+            entry::<bool>(),
+            entry::<String>(),
+            entry::<Vec<u8>>(),
+        ]);
+        RwLock::new(map)
+    })
+}
+
+/// Registers `T` for use inside `Any` (key: [`JsonMessage::FULL_NAME`]). Idempotent and
+/// thread-safe; registering another type under the same name replaces it.
+pub fn register<T: JsonMessage + prost::Message>() {
+    let (name, e) = entry::<T>();
+    registry()
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(name, e);
+}
+
+/// Whether a message with this full name (e.g. `"echo.v1.EchoRequest"`) is registered.
+pub fn is_registered(full_name: &str) -> bool {
+    registry()
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains_key(full_name)
+}
+
+/// The type URL of `T`: `type.googleapis.com/<full name>`.
+pub fn type_url<T: JsonMessage>() -> String {
+    format!("{TYPE_URL_PREFIX}{}", T::FULL_NAME)
+}
+
+/// Packs a message into an `Any` with the [`type_url`] of `T`.
+pub fn pack<T: JsonMessage + prost::Message>(m: &T) -> Any {
+    Any {
+        type_url: type_url::<T>(),
+        value: m.encode_to_vec(),
+    }
+}
+
+fn lookup(type_url: &str) -> Option<Entry> {
+    let name = type_url.rsplit_once('/').map_or(type_url, |(_, n)| n);
+    registry()
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+        .copied()
+}
+
+impl JsonMessage for Any {
+    const FULL_NAME: &'static str = "google.protobuf.Any";
+
+    fn write_json(&self, w: &mut JsonWriter) {
+        if self.type_url.is_empty() && self.value.is_empty() {
+            w.begin_object();
+            w.end_object();
+            return;
+        }
+        w.begin_object();
+        w.key("@type", "@type");
+        w.string(&self.type_url);
+        // The registry lock is released before calling into the message (nested Any).
+        if let Some(e) = lookup(&self.type_url) {
+            let mark = w.len();
+            if e.value_form {
+                w.key("value", "value");
+                if (e.write)(&self.value, w) {
+                    w.end_object();
+                    return;
+                }
+            } else if (e.write)(&self.value, w) {
+                // The message wrote `{...}` right after `"@type":"..."`: splice its members in.
+                let tail = &w.as_bytes()[mark..];
+                if tail == b"{}" {
+                    w.truncate(mark);
+                    w.end_object();
+                    return;
+                }
+                if tail.first() == Some(&b'{') && tail.last() == Some(&b'}') {
+                    w.buf_mut()[mark] = b',';
+                    return;
+                }
+            }
+            w.truncate(mark);
+        }
+        w.key("value", "value");
+        w.bytes(&self.value);
+        w.end_object();
+    }
+
+    fn merge_json(&mut self, r: &mut JsonReader<'_>) -> Result<(), JsonError> {
+        if r.peek_value() != Some(b'{') {
+            // `null`, or the type error
+            return r.object(|_, _| Ok(false));
+        }
+        let start = r.position();
+        let mut type_url: Option<(usize, String)> = None;
+        let mut other_keys = false;
+        r.object(|r, key| {
+            if key == "@type" {
+                type_url = Some((r.position(), r.read_string()?));
+            } else {
+                other_keys = true;
+                r.skip_value()?;
+            }
+            Ok(true)
+        })?;
+        let end = r.position();
+        let Some((at, url)) = type_url else {
+            if other_keys {
+                return Err(r.invalid(start, "missing \"@type\" field in google.protobuf.Any"));
+            }
+            return Ok(());
+        };
+        let Some(e) = lookup(&url) else {
+            return Err(r.invalid(
+                at,
+                format!(
+                    "unknown type {} in google.protobuf.Any (not registered)",
+                    show(&url, true)
+                ),
+            ));
+        };
+        r.set_position(start);
+        let value = if e.value_form {
+            let mut value = None;
+            r.object(|r, key| match key {
+                "@type" => r.skip_value().map(|_| true),
+                "value" => {
+                    value = Some((e.read)(r)?);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            })?;
+            match value {
+                Some(v) => v,
+                // tolerated for Empty, as in Go's protojson
+                None if url.ends_with("/google.protobuf.Empty")
+                    || url == "google.protobuf.Empty" =>
+                {
+                    Vec::new()
+                }
+                None => {
+                    return Err(r.invalid(start, "missing \"value\" field in google.protobuf.Any"));
+                }
+            }
+        } else {
+            let saved = r.set_any_type_depth(r.depth() + 1);
+            let res = (e.read)(r);
+            r.set_any_type_depth(saved);
+            res?
+        };
+        debug_assert_eq!(r.position(), end);
+        self.type_url = url;
+        self.value = value;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{JsonOptions, from_slice, to_vec};
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Pet {
+        #[prost(string, tag = "1")]
+        name: String,
+        #[prost(int64, tag = "2")]
+        age: i64,
+        #[prost(message, optional, tag = "3")]
+        born: Option<Timestamp>,
+        #[prost(message, optional, tag = "4")]
+        extra: Option<Any>,
+    }
+
+    impl JsonMessage for Pet {
+        const FULL_NAME: &'static str = "test.v1.Pet";
+
+        fn write_json(&self, w: &mut JsonWriter) {
+            w.begin_object();
+            if w.emit_defaults() || !self.name.is_empty() {
+                w.key("name", "name");
+                w.string(&self.name);
+            }
+            if w.emit_defaults() || self.age != 0 {
+                w.key("age", "age");
+                w.i64(self.age);
+            }
+            if let Some(b) = &self.born {
+                w.key("born", "born");
+                w.message(b);
+            }
+            if let Some(x) = &self.extra {
+                w.key("extra", "extra");
+                w.message(x);
+            }
+            w.end_object();
+        }
+
+        fn merge_json(&mut self, r: &mut JsonReader<'_>) -> Result<(), JsonError> {
+            r.object(|r, key| {
+                if !matches!(key, "name" | "age" | "born" | "extra") {
+                    return Ok(false);
+                }
+                if r.try_null()? {
+                    return Ok(true);
+                }
+                match key {
+                    "name" => self.name = r.read_string()?,
+                    "age" => self.age = r.read_i64()?,
+                    "born" => r.read_message(self.born.get_or_insert_with(Default::default))?,
+                    _ => r.read_message(self.extra.get_or_insert_with(Default::default))?,
+                }
+                Ok(true)
+            })
+        }
+    }
+
+    fn sparse() -> JsonOptions {
+        JsonOptions {
+            emit_defaults: false,
+            ..JsonOptions::default()
+        }
+    }
+
+    fn json(a: &Any, opts: &JsonOptions) -> String {
+        String::from_utf8(to_vec(a, opts)).unwrap()
+    }
+
+    fn parse(s: &str) -> Result<Any, JsonError> {
+        from_slice(s.as_bytes(), &JsonOptions::default())
+    }
+
+    fn rex() -> Pet {
+        Pet {
+            name: "Rex".into(),
+            age: 3,
+            born: Some(Timestamp {
+                seconds: 0,
+                nanos: 0,
+            }),
+            extra: None,
+        }
+    }
+
+    #[test]
+    fn registered_message() {
+        register::<Pet>();
+        register::<Pet>();
+        assert!(is_registered("test.v1.Pet"));
+        let a = pack(&rex());
+        assert_eq!(a.type_url, "type.googleapis.com/test.v1.Pet");
+        let want = r#"{"@type":"type.googleapis.com/test.v1.Pet","name":"Rex","age":"3","born":"1970-01-01T00:00:00Z"}"#;
+        assert_eq!(json(&a, &JsonOptions::default()), want);
+        assert_eq!(parse(want).unwrap(), a);
+        // @type anywhere
+        let moved = r#" { "name" : "Rex", "born": "1970-01-01T00:00:00Z", "@type" : "type.googleapis.com/test.v1.Pet", "age": 3 } "#;
+        assert_eq!(parse(moved).unwrap(), a);
+        // any prefix is fine; lookup is by the last segment
+        let b = parse(r#"{"@type":"example.com/x/test.v1.Pet","name":"Rex"}"#).unwrap();
+        assert_eq!(b.type_url, "example.com/x/test.v1.Pet");
+        assert_eq!(
+            <Pet as prost::Message>::decode(&*b.value).unwrap().name,
+            "Rex"
+        );
+        // empty message
+        let empty = pack(&Pet::default());
+        assert_eq!(
+            json(&empty, &sparse()),
+            r#"{"@type":"type.googleapis.com/test.v1.Pet"}"#
+        );
+        assert_eq!(
+            json(&empty, &JsonOptions::default()),
+            r#"{"@type":"type.googleapis.com/test.v1.Pet","name":"","age":"0"}"#
+        );
+        assert_eq!(
+            parse(r#"{"@type":"type.googleapis.com/test.v1.Pet"}"#).unwrap(),
+            empty
+        );
+        // proto names do not change "@type"
+        let opts = JsonOptions {
+            use_proto_names: true,
+            ..sparse()
+        };
+        assert_eq!(
+            json(&empty, &opts),
+            r#"{"@type":"type.googleapis.com/test.v1.Pet"}"#
+        );
+    }
+
+    #[test]
+    fn registered_message_errors() {
+        register::<Pet>();
+        let strict = JsonOptions {
+            ignore_unknown_fields: false,
+            ..JsonOptions::default()
+        };
+        let input = "{\"@type\":\"type.googleapis.com/test.v1.Pet\",\n\"nick\":1}";
+        let e = from_slice::<Any>(input.as_bytes(), &strict).unwrap_err();
+        assert_eq!(e.to_string(), "unknown field \"nick\" at line 2 column 1");
+        // ignored by default
+        assert_eq!(parse(input).unwrap(), pack(&Pet::default()));
+        let e = parse(r#"{"@type":"type.googleapis.com/test.v1.Pet","age":"x"}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid value for field \"age\": expected an int64, found \"x\" at line 1 column 50"
+        );
+        // nested Any keeps track of the path
+        let e = parse(
+            r#"{"@type":"type.googleapis.com/test.v1.Pet","extra":{"age":1,"@type":"type.googleapis.com/test.v1.Pet","born":1}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid value for field \"extra.born\": expected a string, found number at line 1 column 110"
+        );
+    }
+
+    #[test]
+    fn nested_any_in_message() {
+        register::<Pet>();
+        let inner = pack(&Duration {
+            seconds: 1,
+            nanos: 500_000_000,
+        });
+        let pet = Pet {
+            extra: Some(inner),
+            ..Pet::default()
+        };
+        let a = pack(&pet);
+        let want = r#"{"@type":"type.googleapis.com/test.v1.Pet","extra":{"@type":"type.googleapis.com/google.protobuf.Duration","value":"1.500s"}}"#;
+        assert_eq!(json(&a, &sparse()), want);
+        assert_eq!(parse(want).unwrap(), a);
+    }
+
+    #[test]
+    fn well_known_types_use_value() {
+        let d = pack(&Duration {
+            seconds: -1,
+            nanos: -500_000_000,
+        });
+        let want = r#"{"@type":"type.googleapis.com/google.protobuf.Duration","value":"-1.500s"}"#;
+        assert_eq!(json(&d, &JsonOptions::default()), want);
+        assert_eq!(parse(want).unwrap(), d);
+        assert_eq!(
+            parse(r#"{"value":"-1.5s","@type":"type.googleapis.com/google.protobuf.Duration"}"#)
+                .unwrap(),
+            d
+        );
+        let i = pack(&5i64);
+        let want = r#"{"@type":"type.googleapis.com/google.protobuf.Int64Value","value":"5"}"#;
+        assert_eq!(json(&i, &JsonOptions::default()), want);
+        assert_eq!(parse(want).unwrap(), i);
+        let e = pack(&());
+        let want = r#"{"@type":"type.googleapis.com/google.protobuf.Empty","value":{}}"#;
+        assert_eq!(json(&e, &JsonOptions::default()), want);
+        assert_eq!(parse(want).unwrap(), e);
+        assert_eq!(
+            parse(r#"{"@type":"type.googleapis.com/google.protobuf.Empty"}"#).unwrap(),
+            e
+        );
+        let nested = pack(&d);
+        let want = r#"{"@type":"type.googleapis.com/google.protobuf.Any","value":{"@type":"type.googleapis.com/google.protobuf.Duration","value":"-1.500s"}}"#;
+        assert_eq!(json(&nested, &JsonOptions::default()), want);
+        assert_eq!(parse(want).unwrap(), nested);
+        let s: Struct = from_slice(br#"{"a":[1,"x"]}"#, &JsonOptions::default()).unwrap();
+        let sa = pack(&s);
+        let want =
+            r#"{"@type":"type.googleapis.com/google.protobuf.Struct","value":{"a":[1,"x"]}}"#;
+        assert_eq!(json(&sa, &JsonOptions::default()), want);
+        assert_eq!(parse(want).unwrap(), sa);
+        assert_eq!(
+            parse(r#"{"@type":"type.googleapis.com/google.protobuf.Duration"}"#)
+                .unwrap_err()
+                .to_string(),
+            "invalid value: missing \"value\" field in google.protobuf.Any at line 1 column 1"
+        );
+    }
+
+    #[test]
+    fn unregistered_and_empty() {
+        let a = Any {
+            type_url: "type.googleapis.com/x.Unknown".into(),
+            value: vec![1, 2],
+        };
+        let want = r#"{"@type":"type.googleapis.com/x.Unknown","value":"AQI="}"#;
+        assert_eq!(json(&a, &JsonOptions::default()), want);
+        assert_eq!(
+            parse(want).unwrap_err().to_string(),
+            "invalid value: unknown type \"type.googleapis.com/x.Unknown\" in google.protobuf.Any (not registered) at line 1 column 10"
+        );
+        // registered, but the bytes do not decode: lossless fallback too
+        let bad = Any {
+            type_url: "type.googleapis.com/google.protobuf.Duration".into(),
+            value: vec![0xff],
+        };
+        assert_eq!(
+            json(&bad, &JsonOptions::default()),
+            r#"{"@type":"type.googleapis.com/google.protobuf.Duration","value":"/w=="}"#
+        );
+        register::<Pet>();
+        let bad = Any {
+            type_url: "type.googleapis.com/test.v1.Pet".into(),
+            value: vec![0x0a, 0x05],
+        };
+        assert_eq!(
+            json(&bad, &JsonOptions::default()),
+            r#"{"@type":"type.googleapis.com/test.v1.Pet","value":"CgU="}"#
+        );
+        assert_eq!(json(&Any::default(), &JsonOptions::default()), "{}");
+        assert_eq!(parse("{}").unwrap(), Any::default());
+        assert_eq!(parse("null").unwrap(), Any::default());
+        assert_eq!(
+            parse(r#"{"name":"x"}"#).unwrap_err().to_string(),
+            "invalid value: missing \"@type\" field in google.protobuf.Any at line 1 column 1"
+        );
+        assert!(parse(r#"{"@type":1}"#).is_err());
+        assert!(parse("[]").is_err());
+        assert!(parse(r#"{"@type":"type.googleapis.com/x.Unknown","#).is_err());
+    }
+
+    #[test]
+    fn register_from_many_threads() {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    for _ in 0..100 {
+                        register::<Pet>();
+                        assert!(is_registered("test.v1.Pet"));
+                        assert!(is_registered("google.protobuf.Timestamp"));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+}

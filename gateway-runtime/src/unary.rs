@@ -1,0 +1,146 @@
+//! The unary call: bind the request, call the tonic client, write the
+//! response. Generated handlers supply the typed parts as closures.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+
+use crate::bind::BindContext;
+use crate::error::GatewayError;
+use crate::gateway::{ErrorContext, Gateway};
+use crate::json::JsonWriter;
+use crate::metadata;
+use crate::path::Captures;
+use crate::service::ServiceState;
+
+/// Facts about a binding that the generated code fixes at generation time.
+#[derive(Debug)]
+pub struct UnaryBinding {
+    /// Whether the binding reads the request body (`body` is set).
+    pub reads_body: bool,
+}
+
+/// Serves one unary binding.
+///
+/// `bind` writes path, query and body values into the request message,
+/// `call` makes the gRPC call, `write` writes the response (or its
+/// `response_body` field) as JSON. Errors of any step become the gateway's
+/// error response. When the HTTP client goes away, hyper drops this future
+/// and with it the tonic call, which cancels the gRPC request.
+pub async fn unary<C, Req, Resp, Fut>(
+    state: &ServiceState<C>,
+    request: Request,
+    captures: Captures,
+    binding: &'static UnaryBinding,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
+    write: impl FnOnce(&Resp, &mut JsonWriter),
+) -> Response
+where
+    C: Clone,
+    Req: Default,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
+    let gateway = &state.gateway;
+    let (parts, body) = request.into_parts();
+    let fail = |error: GatewayError| {
+        let cx = ErrorContext {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+        };
+        gateway.error_response(error, &cx)
+    };
+    let bytes = if binding.reads_body {
+        match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
+        {
+            Ok(bytes) => bytes,
+            Err(e) => return fail(e),
+        }
+    } else {
+        Bytes::new()
+    };
+    let mut message = Req::default();
+    let cx = BindContext::new(&captures, parts.uri.query().unwrap_or(""), &bytes, gateway);
+    if let Err(e) = bind(&cx, &mut message) {
+        return fail(e);
+    }
+    let grpc_request = grpc_request(&parts, gateway, message);
+    let deadline =
+        metadata::request_timeout(&parts.headers).map(|t| tokio::time::Instant::now() + t);
+    let result = match deadline {
+        // tonic passes the timeout on as `grpc-timeout`; the gateway also
+        // enforces it, so that an expired deadline is DeadlineExceeded (504)
+        // whoever notices first.
+        Some(deadline) => {
+            match tokio::time::timeout_at(deadline, call(state.client.clone(), grpc_request)).await
+            {
+                Ok(result) => result.map_err(|status| deadline_status(status, deadline)),
+                Err(_) => Err(tonic::Status::deadline_exceeded("deadline exceeded")),
+            }
+        }
+        None => call(state.client.clone(), grpc_request).await,
+    };
+    match result {
+        Ok(response) => {
+            let (metadata, message, _) = response.into_parts();
+            let mut writer = JsonWriter::new(gateway.json_options());
+            write(&message, &mut writer);
+            json_response(writer.into_bytes(), &metadata, gateway)
+        }
+        Err(status) => fail(GatewayError::Upstream(status)),
+    }
+}
+
+/// tonic's own timeout reports `Cancelled("Timeout expired")`; past the
+/// deadline, any failure is the deadline's.
+fn deadline_status(status: tonic::Status, deadline: tokio::time::Instant) -> tonic::Status {
+    if tokio::time::Instant::now() >= deadline && status.code() != tonic::Code::DeadlineExceeded {
+        tonic::Status::deadline_exceeded("deadline exceeded")
+    } else {
+        status
+    }
+}
+
+/// A tonic request carrying the metadata derived from the HTTP request
+/// headers and the `Grpc-Timeout` deadline.
+pub fn grpc_request<M>(
+    parts: &http::request::Parts,
+    gateway: &Gateway,
+    message: M,
+) -> tonic::Request<M> {
+    let remote = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let metadata = metadata::incoming_metadata(parts, remote, gateway.header_rules());
+    let mut request = tonic::Request::from_parts(metadata, Default::default(), message);
+    if let Some(timeout) = metadata::request_timeout(&parts.headers) {
+        request.set_timeout(timeout);
+    }
+    request
+}
+
+/// A 200 response with a JSON body and the response metadata as headers.
+///
+/// tonic merges a unary call's trailers into its response metadata, so
+/// both arrive here and both are sent as `Grpc-Metadata-*` headers.
+fn json_response(
+    body: Vec<u8>,
+    metadata: &tonic::metadata::MetadataMap,
+    gateway: &Gateway,
+) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::OK;
+    metadata::outgoing_headers(metadata, gateway.header_rules(), response.headers_mut());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

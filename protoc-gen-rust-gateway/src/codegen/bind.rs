@@ -1,0 +1,283 @@
+//! The binding function of an HTTP binding: body, then path variables,
+//! then query parameters, written into the request message with typed code.
+
+use proc_macro2::TokenStream;
+use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
+use quote::{format_ident, quote};
+
+use super::fields::{
+    Scalar, Scope, Shape, ValueKind, assign_leaf, holder_of, merge_field, oneof_ident,
+    variant_ident,
+};
+use crate::model::{BindingModel, BodyModel, FieldPath, QueryParam, QueryShape, WellKnown};
+use crate::options::Options;
+
+/// A text parser (`Fn(&str) -> Result<T, E>`) for one value of a path or
+/// query parameter of this kind.
+fn text_parser(scope: Scope<'_>, kind: &ValueKind) -> TokenStream {
+    let t = quote!(::gateway_runtime::__private::text);
+    match kind {
+        ValueKind::Scalar(s) => s.text_parser(),
+        ValueKind::Enum(e) => {
+            let path = scope.type_path(e.full_name());
+            quote! {
+                |s: &str| #t::parse_enum(
+                    s,
+                    |name| #path::from_str_name(name).map(|e| e as i32),
+                    |v| #path::try_from(v).is_ok(),
+                )
+            }
+        }
+        ValueKind::NullValue => {
+            quote!(|_: &str| ::core::result::Result::<i32, ::core::convert::Infallible>::Ok(0))
+        }
+        ValueKind::Message(m) => match WellKnown::of(m) {
+            Some(WellKnown::Timestamp) => quote!(#t::parse_timestamp),
+            Some(WellKnown::Duration) => quote!(#t::parse_duration),
+            Some(WellKnown::FieldMask) => quote!(#t::parse_field_mask),
+            Some(WellKnown::Struct) => quote!(#t::parse_struct),
+            Some(WellKnown::Value) => quote!(#t::parse_value),
+            Some(WellKnown::ListValue) => quote!(#t::parse_list_value),
+            other => unreachable!("{other:?} is not a query or path leaf; the resolver refuses it"),
+        },
+    }
+}
+
+/// The value kind of one element of a leaf field.
+fn leaf_kind(field: &FieldDescriptor) -> ValueKind {
+    match Shape::of(field) {
+        Shape::Plain(k) | Shape::Optional(k) | Shape::Repeated(k) | Shape::OneofMember(_, k) => k,
+        Shape::Message(m) => ValueKind::Message(m),
+        Shape::Map(_, k) => k,
+    }
+}
+
+/// `fn bind_*(cx, msg)`.
+pub fn bind_fn(
+    scope: Scope<'_>,
+    name: &proc_macro2::Ident,
+    input: &MessageDescriptor,
+    binding: &BindingModel,
+    options: &Options,
+) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let request = scope.type_path(input.full_name());
+    let body = bind_body(scope, binding);
+    let path = bind_path(scope, binding, options);
+    let query = bind_query(scope, &binding.query);
+    let mask = binding
+        .update_mask
+        .as_ref()
+        .map(|mask| update_mask(scope, mask, binding));
+    let uses_cx = !matches!(binding.body, BodyModel::None)
+        || !binding.path_params.is_empty()
+        || !binding.query.is_empty();
+    let cx = if uses_cx { quote!(cx) } else { quote!(_cx) };
+    let msg = if uses_cx { quote!(msg) } else { quote!(_msg) };
+    quote! {
+        #[allow(clippy::useless_conversion, clippy::needless_borrow, clippy::single_match, clippy::collapsible_match, unused_mut)]
+        fn #name(#cx: &#p::BindContext<'_>, #msg: &mut #request) -> ::core::result::Result<(), #p::GatewayError> {
+            #body
+            #path
+            #query
+            #mask
+            ::core::result::Result::Ok(())
+        }
+    }
+}
+
+fn bind_body(scope: Scope<'_>, binding: &BindingModel) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    match &binding.body {
+        BodyModel::None => quote!(),
+        BodyModel::Whole => quote! {
+            cx.body_json(|r| #p::JsonMessage::merge_json(msg, r))?;
+        },
+        BodyModel::Field(path) => {
+            let holder = holder_of(quote!(msg), &path.0);
+            let merge = merge_field(scope, path.leaf(), &quote!(h));
+            quote! {
+                cx.body_json(|r| {
+                    let h = &mut *#holder;
+                    #merge
+                    ::core::result::Result::Ok(())
+                })?;
+            }
+        }
+    }
+}
+
+fn bind_path(scope: Scope<'_>, binding: &BindingModel, options: &Options) -> TokenStream {
+    let statements = binding.path_params.iter().map(|param| {
+        let index = param.capture;
+        let name = param.field.proto_path();
+        let leaf = param.field.leaf();
+        let holder = holder_of(quote!(msg), &param.field.0);
+        let kind = leaf_kind(leaf);
+        if leaf.is_list() {
+            let separator = options.repeated_path_param_separator.char();
+            let parser = text_parser(scope, &kind);
+            let f = super::fields::field_ident(leaf);
+            return quote! { #holder.#f = cx.path_values(#index, #name, #separator, #parser)?; };
+        }
+        let value = match kind {
+            ValueKind::Scalar(Scalar::String) => quote!(cx.path_string(#index, #name)?),
+            kind => {
+                let parser = text_parser(scope, &kind);
+                quote!(cx.path_value(#index, #name, #parser)?)
+            }
+        };
+        let assign = assign_leaf(scope, &quote!(h), leaf, value);
+        quote! { { let h = &mut *#holder; #assign } }
+    });
+    quote!(#(#statements)*)
+}
+
+fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
+    if params.is_empty() {
+        return quote!();
+    }
+    let p = quote!(::gateway_runtime::__private);
+    let mut arms = Vec::new();
+    let mut map_arms = Vec::new();
+    for (slot, param) in params.iter().enumerate() {
+        let slot = slot as u32;
+        match param.shape {
+            QueryShape::Map => {
+                let names = &param.names;
+                let set = query_map_entry(scope, &param.field);
+                map_arms.push(
+                    quote! { ::core::option::Option::Some((#(#names)|*, map_key)) => { #set } },
+                );
+            }
+            QueryShape::Repeated => {
+                let names = &param.names;
+                let set = query_set(scope, &param.field, true);
+                arms.push(quote! { #(#names)|* => { #set } });
+            }
+            QueryShape::Single => {
+                let set = query_set(scope, &param.field, false);
+                if param.explicit {
+                    // Each alias is its own name: the later one wins.
+                    for (group, name) in param.names.iter().enumerate() {
+                        let group = group as u32;
+                        arms.push(quote! { #name => { seen.once(#slot, #group, &key)?; #set } });
+                    }
+                } else {
+                    let names = &param.names;
+                    arms.push(quote! { #(#names)|* => { seen.once(#slot, 0, &key)?; #set } });
+                }
+            }
+        }
+    }
+    let seen = if params.iter().any(|p| p.shape == QueryShape::Single) {
+        quote!(let mut seen = #p::QuerySeen::new();)
+    } else {
+        quote!()
+    };
+    let fallback = if map_arms.is_empty() {
+        quote!(_ => {})
+    } else {
+        quote! {
+            other => match #p::split_map_key(other) {
+                #(#map_arms)*
+                _ => {}
+            }
+        }
+    };
+    quote! {
+        #seen
+        for (key, value) in cx.query_pairs()? {
+            match key.as_ref() {
+                #(#arms)*
+                #fallback
+            }
+        }
+    }
+}
+
+/// Parses `value` (a `Cow<str>`) as one value of `kind`.
+fn query_parse(scope: Scope<'_>, kind: &ValueKind, value: TokenStream) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    match kind {
+        ValueKind::Scalar(Scalar::String) => quote!(#value.into_owned()),
+        kind => {
+            let parser = text_parser(scope, kind);
+            quote!(#p::query_value(&key, &#value, #parser)?)
+        }
+    }
+}
+
+fn query_set(scope: Scope<'_>, field: &FieldPath, repeated: bool) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let leaf = field.leaf();
+    let holder = holder_of(quote!(msg), &field.0);
+    let value = query_parse(scope, &leaf_kind(leaf), quote!(value));
+    if repeated {
+        let f = super::fields::field_ident(leaf);
+        return quote! { #holder.#f.push(::core::convert::Into::into(#value)); };
+    }
+    let assign = assign_leaf(scope, &quote!(h), leaf, value);
+    let oneof_check = match Shape::of(leaf) {
+        Shape::OneofMember(oneof, _) => {
+            let o = oneof_ident(&oneof);
+            let path = scope.oneof_path(&oneof);
+            let variant = variant_ident(leaf);
+            let oneof_name = oneof.name();
+            quote! {
+                if matches!(&h.#o, ::core::option::Option::Some(other) if !matches!(other, #path::#variant(_))) {
+                    return ::core::result::Result::Err(#p::oneof_conflict(&key, #oneof_name));
+                }
+            }
+        }
+        _ => quote!(),
+    };
+    quote! { let h = &mut *#holder; #oneof_check #assign }
+}
+
+fn query_map_entry(scope: Scope<'_>, field: &FieldPath) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let leaf = field.leaf();
+    let holder = holder_of(quote!(msg), &field.0);
+    let f = super::fields::field_ident(leaf);
+    let Shape::Map(key_kind, value_kind) = Shape::of(leaf) else {
+        unreachable!("map query parameters are map fields")
+    };
+    let key_value = match key_kind {
+        Scalar::String => quote!(::std::string::String::from(map_key)),
+        other => {
+            let parser = other.text_parser();
+            quote!((#parser)(map_key).map_err(|e| #p::map_key_error(&key, e))?)
+        }
+    };
+    let value = query_parse(scope, &value_kind, quote!(value));
+    quote! {
+        let k = #key_value;
+        let v = #value;
+        #holder.#f.insert(k, ::core::convert::Into::into(v));
+    }
+}
+
+/// PATCH: fill `update_mask` from the fields present in the body when the
+/// client sent no mask.
+fn update_mask(scope: Scope<'_>, mask: &FieldPath, binding: &BindingModel) -> TokenStream {
+    let BodyModel::Field(body) = &binding.body else {
+        return quote!();
+    };
+    let Kind::Message(body_type) = body.leaf().kind() else {
+        return quote!();
+    };
+    let p = quote!(::gateway_runtime::__private);
+    let holder = holder_of(quote!(msg), &mask.0);
+    let f = super::fields::field_ident(mask.leaf());
+    let table = format_ident!("fields_{}", super::symbol(body_type.full_name()));
+    let _ = scope;
+    quote! {
+        {
+            let h = &mut *#holder;
+            if h.#f.is_none() {
+                h.#f = ::core::option::Option::Some(#p::field_mask_from_body(cx, #table())?);
+            }
+        }
+    }
+}

@@ -1,0 +1,576 @@
+//! How prost lays out each field, and the expressions that read, write and
+//! assign it. Everything that knows prost's field representation is here.
+
+use proc_macro2::TokenStream;
+use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, OneofDescriptor};
+use quote::quote;
+
+use super::naming::{ident, message_module_path, to_snake, to_upper_camel, type_path};
+
+/// Where generated code is: the package module, `depth` modules deeper.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// Package of the generated file.
+    pub package: &'a str,
+    /// 0 at package level, 1 inside a service's gateway module.
+    pub depth: usize,
+}
+
+impl Scope<'_> {
+    /// Path of a message or enum type from here.
+    pub fn type_path(&self, full_name: &str) -> TokenStream {
+        type_path(self.package, self.depth, full_name)
+    }
+
+    /// Path of the oneof enum prost generates.
+    pub fn oneof_path(&self, oneof: &OneofDescriptor) -> TokenStream {
+        let module =
+            message_module_path(self.package, self.depth, oneof.parent_message().full_name());
+        let name = ident(&to_upper_camel(oneof.name()));
+        quote!(#module::#name)
+    }
+}
+
+/// A scalar as prost represents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    /// f64
+    F64,
+    /// f32
+    F32,
+    /// i32 (int32, sint32, sfixed32)
+    I32,
+    /// i64 (int64, sint64, sfixed64)
+    I64,
+    /// u32 (uint32, fixed32)
+    U32,
+    /// u64 (uint64, fixed64)
+    U64,
+    /// bool
+    Bool,
+    /// String
+    String,
+    /// `Vec<u8>` or `Bytes`
+    Bytes,
+}
+
+impl Scalar {
+    fn of(kind: &Kind) -> Option<Scalar> {
+        Some(match kind {
+            Kind::Double => Scalar::F64,
+            Kind::Float => Scalar::F32,
+            Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Scalar::I32,
+            Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => Scalar::I64,
+            Kind::Uint32 | Kind::Fixed32 => Scalar::U32,
+            Kind::Uint64 | Kind::Fixed64 => Scalar::U64,
+            Kind::Bool => Scalar::Bool,
+            Kind::String => Scalar::String,
+            Kind::Bytes => Scalar::Bytes,
+            _ => return None,
+        })
+    }
+
+    /// The Rust type (for map keys and text parsing).
+    pub fn rust_type(self) -> TokenStream {
+        match self {
+            Scalar::F64 => quote!(f64),
+            Scalar::F32 => quote!(f32),
+            Scalar::I32 => quote!(i32),
+            Scalar::I64 => quote!(i64),
+            Scalar::U32 => quote!(u32),
+            Scalar::U64 => quote!(u64),
+            Scalar::Bool => quote!(bool),
+            Scalar::String => quote!(::std::string::String),
+            Scalar::Bytes => quote!(::std::vec::Vec<u8>),
+        }
+    }
+
+    /// The `gateway_runtime::text` parser of this scalar.
+    pub fn text_parser(self) -> TokenStream {
+        let t = quote!(::gateway_runtime::__private::text);
+        match self {
+            Scalar::F64 => quote!(#t::parse_f64),
+            Scalar::F32 => quote!(#t::parse_f32),
+            Scalar::I32 => quote!(#t::parse_i32),
+            Scalar::I64 => quote!(#t::parse_i64),
+            Scalar::U32 => quote!(#t::parse_u32),
+            Scalar::U64 => quote!(#t::parse_u64),
+            Scalar::Bool => quote!(#t::parse_bool),
+            Scalar::String => quote!(|s: &str| ::core::result::Result::<
+                _,
+                ::core::convert::Infallible,
+            >::Ok(::std::string::String::from(s))),
+            Scalar::Bytes => quote!(|s: &str| #t::parse_bytes(s).map(::core::convert::Into::into)),
+        }
+    }
+}
+
+/// The type of one value of a field (an element, for repeated fields and maps).
+#[derive(Debug, Clone)]
+pub enum ValueKind {
+    /// A scalar; also the value of a wrapper inside a repeated field or map.
+    Scalar(Scalar),
+    /// An enum, stored as `i32`.
+    Enum(EnumDescriptor),
+    /// `google.protobuf.NullValue`: JSON `null`.
+    NullValue,
+    /// A message (including well-known types prost takes from prost-types).
+    Message(MessageDescriptor),
+}
+
+/// If `message` is a wrapper (`google.protobuf.Int32Value`…), its scalar:
+/// prost maps wrappers to plain Rust scalars.
+pub fn wrapper_scalar(message: &MessageDescriptor) -> Option<Scalar> {
+    match message.full_name() {
+        "google.protobuf.DoubleValue" => Some(Scalar::F64),
+        "google.protobuf.FloatValue" => Some(Scalar::F32),
+        "google.protobuf.Int64Value" => Some(Scalar::I64),
+        "google.protobuf.UInt64Value" => Some(Scalar::U64),
+        "google.protobuf.Int32Value" => Some(Scalar::I32),
+        "google.protobuf.UInt32Value" => Some(Scalar::U32),
+        "google.protobuf.BoolValue" => Some(Scalar::Bool),
+        "google.protobuf.StringValue" => Some(Scalar::String),
+        "google.protobuf.BytesValue" => Some(Scalar::Bytes),
+        _ => None,
+    }
+}
+
+impl ValueKind {
+    /// The value kind of a field's type.
+    pub fn of(kind: &Kind) -> ValueKind {
+        match kind {
+            Kind::Enum(e) if e.full_name() == "google.protobuf.NullValue" => ValueKind::NullValue,
+            Kind::Enum(e) => ValueKind::Enum(e.clone()),
+            Kind::Message(m) => match wrapper_scalar(m) {
+                Some(s) => ValueKind::Scalar(s),
+                None => ValueKind::Message(m.clone()),
+            },
+            other => ValueKind::Scalar(Scalar::of(other).expect("every other kind is a scalar")),
+        }
+    }
+
+    /// Whether `null` is a value of this type rather than "unset".
+    pub fn null_is_value(&self) -> bool {
+        match self {
+            ValueKind::NullValue => true,
+            ValueKind::Message(m) => m.full_name() == "google.protobuf.Value",
+            _ => false,
+        }
+    }
+}
+
+/// How prost stores a field in its struct.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// `T`: proto3 scalars and enums without presence, proto2 required.
+    Plain(ValueKind),
+    /// `Option<T>` for a scalar or enum with presence (proto3 `optional`,
+    /// proto2 optional) or a wrapper type.
+    Optional(ValueKind),
+    /// `Option<T>` or `Option<Box<T>>` for a message.
+    Message(MessageDescriptor),
+    /// `Vec<T>`.
+    Repeated(ValueKind),
+    /// `HashMap<K, V>` or `BTreeMap<K, V>`.
+    Map(Scalar, ValueKind),
+    /// A member of a (real) oneof: a variant of the oneof enum.
+    OneofMember(OneofDescriptor, ValueKind),
+}
+
+/// The real (non-synthetic) oneof a field belongs to.
+pub fn real_oneof(field: &FieldDescriptor) -> Option<OneofDescriptor> {
+    field.containing_oneof().filter(|o| !o.is_synthetic())
+}
+
+impl Shape {
+    /// The shape of a field.
+    pub fn of(field: &FieldDescriptor) -> Shape {
+        let kind = field.kind();
+        if field.is_map() {
+            let entry = kind.as_message().expect("map fields have entry messages");
+            let key =
+                Scalar::of(&entry.map_entry_key_field().kind()).expect("map keys are scalars");
+            return Shape::Map(key, ValueKind::of(&entry.map_entry_value_field().kind()));
+        }
+        let value = ValueKind::of(&kind);
+        if field.is_list() {
+            return Shape::Repeated(value);
+        }
+        if let Some(oneof) = real_oneof(field) {
+            return Shape::OneofMember(oneof, value);
+        }
+        match (&kind, value) {
+            (Kind::Message(m), ValueKind::Message(_)) => Shape::Message(m.clone()),
+            (Kind::Message(_), scalar) => Shape::Optional(scalar),
+            (_, value) if field.supports_presence() => Shape::Optional(value),
+            (_, value) => Shape::Plain(value),
+        }
+    }
+}
+
+/// The struct field name prost gives a field.
+pub fn field_ident(field: &FieldDescriptor) -> proc_macro2::Ident {
+    ident(&to_snake(field.name()))
+}
+
+/// The struct field name of a oneof.
+pub fn oneof_ident(oneof: &OneofDescriptor) -> proc_macro2::Ident {
+    ident(&to_snake(oneof.name()))
+}
+
+/// The oneof enum variant of a member field.
+pub fn variant_ident(field: &FieldDescriptor) -> proc_macro2::Ident {
+    ident(&to_upper_camel(field.name()))
+}
+
+/// Writes one value; `v` is an expression of type `&T` (`&Box<T>` for
+/// boxed messages is fine).
+pub fn encode_value(scope: Scope<'_>, kind: &ValueKind, v: TokenStream) -> TokenStream {
+    encode(scope, kind, quote!(*#v), v)
+}
+
+/// Writes one value given as a place (`self.x`), avoiding `*&self.x`.
+fn encode_place(scope: Scope<'_>, kind: &ValueKind, place: TokenStream) -> TokenStream {
+    encode(scope, kind, place.clone(), quote!(&#place))
+}
+
+/// `copy` is the value for `Copy` types, `by_ref` a reference to it.
+fn encode(
+    scope: Scope<'_>,
+    kind: &ValueKind,
+    copy: TokenStream,
+    by_ref: TokenStream,
+) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let v = by_ref;
+    match kind {
+        ValueKind::Scalar(s) => match s {
+            Scalar::F64 => quote!(w.f64(#copy)),
+            Scalar::F32 => quote!(w.f32(#copy)),
+            Scalar::I32 => quote!(w.i32(#copy)),
+            Scalar::I64 => quote!(w.i64(#copy)),
+            Scalar::U32 => quote!(w.u32(#copy)),
+            Scalar::U64 => quote!(w.u64(#copy)),
+            Scalar::Bool => quote!(w.bool(#copy)),
+            Scalar::String => quote!(w.string(#v)),
+            Scalar::Bytes => quote!(w.bytes(#v)),
+        },
+        ValueKind::Enum(e) => {
+            let path = scope.type_path(e.full_name());
+            quote!(w.enum_value(#copy, #path::try_from(#copy).ok().map(|e| e.as_str_name())))
+        }
+        ValueKind::NullValue => quote!(w.null()),
+        ValueKind::Message(m) => {
+            let path = scope.type_path(m.full_name());
+            quote!(#p::write_message::<#path, _>(#v, w))
+        }
+    }
+}
+
+/// Reads one value from `r`, producing an owned `T`.
+pub fn decode_value(scope: Scope<'_>, kind: &ValueKind) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    match kind {
+        ValueKind::Scalar(s) => match s {
+            Scalar::F64 => quote!(r.read_f64()?),
+            Scalar::F32 => quote!(r.read_f32()?),
+            Scalar::I32 => quote!(r.read_i32()?),
+            Scalar::I64 => quote!(r.read_i64()?),
+            Scalar::U32 => quote!(r.read_u32()?),
+            Scalar::U64 => quote!(r.read_u64()?),
+            Scalar::Bool => quote!(r.read_bool()?),
+            Scalar::String => quote!(r.read_string()?),
+            Scalar::Bytes => quote!(::core::convert::Into::into(r.read_bytes()?)),
+        },
+        ValueKind::Enum(e) => {
+            let path = scope.type_path(e.full_name());
+            quote!(r.read_enum(|name| #path::from_str_name(name).map(|e| e as i32))?)
+        }
+        ValueKind::NullValue => quote!({
+            r.skip_value()?;
+            0
+        }),
+        ValueKind::Message(m) => {
+            let path = scope.type_path(m.full_name());
+            quote!(::core::convert::Into::into(#p::read_message::<#path>(r)?))
+        }
+    }
+}
+
+/// Whether a plain value is not its default (for `emit_defaults = false`).
+fn is_set(kind: &ValueKind, v: &TokenStream) -> TokenStream {
+    match kind {
+        ValueKind::Scalar(Scalar::F64 | Scalar::F32) => quote!(#v != 0.0),
+        ValueKind::Scalar(Scalar::Bool) => quote!(#v),
+        ValueKind::Scalar(Scalar::String | Scalar::Bytes) => quote!(!#v.is_empty()),
+        _ => quote!(#v != 0),
+    }
+}
+
+/// Statements of `write_json` for one field that is not in a real oneof.
+/// `base` is the struct expression (`self`).
+pub fn write_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream) -> TokenStream {
+    let json = field.json_name();
+    let proto = field.name();
+    let key = quote!(w.key(#json, #proto););
+    let f = field_ident(field);
+    let target = quote!(#base.#f);
+    match Shape::of(field) {
+        Shape::Plain(kind) => {
+            let set = is_set(&kind, &target);
+            let value = encode_place(scope, &kind, target.clone());
+            quote! { if w.emit_defaults() || #set { #key #value; } }
+        }
+        Shape::Optional(kind) => {
+            // proto3 `optional` and proto2 optional fields are written only
+            // when set; wrappers are messages: `null` when unset.
+            let value = encode_value(scope, &kind, quote!(v));
+            if matches!(field.kind(), Kind::Message(_)) {
+                quote! {
+                    match &#target {
+                        ::core::option::Option::Some(v) => { #key #value; }
+                        ::core::option::Option::None => if w.emit_defaults() { #key w.null(); }
+                    }
+                }
+            } else {
+                quote! { if let ::core::option::Option::Some(v) = &#target { #key #value; } }
+            }
+        }
+        Shape::Message(m) => {
+            let value = encode_value(scope, &ValueKind::Message(m), quote!(v));
+            quote! {
+                match &#target {
+                    ::core::option::Option::Some(v) => { #key #value; }
+                    ::core::option::Option::None => if w.emit_defaults() { #key w.null(); }
+                }
+            }
+        }
+        Shape::Repeated(kind) => {
+            let value = encode_value(scope, &kind, quote!(v));
+            quote! {
+                if w.emit_defaults() || !#target.is_empty() {
+                    #key
+                    w.begin_array();
+                    for v in &#target { w.element(); #value; }
+                    w.end_array();
+                }
+            }
+        }
+        Shape::Map(key_kind, kind) => {
+            let value = encode_value(scope, &kind, quote!(v));
+            let map_key = match key_kind {
+                Scalar::String => quote!(w.map_key(k)),
+                Scalar::Bool => quote!(w.map_key_bool(*k)),
+                _ => quote!(w.map_key_display(*k)),
+            };
+            quote! {
+                if w.emit_defaults() || !#target.is_empty() {
+                    #key
+                    w.begin_object();
+                    for (k, v) in &#target { #map_key; #value; }
+                    w.end_object();
+                }
+            }
+        }
+        Shape::OneofMember(..) => unreachable!("oneofs are written by write_oneof"),
+    }
+}
+
+/// Statements of `write_json` for a real oneof: the set member, if any.
+pub fn write_oneof(scope: Scope<'_>, oneof: &OneofDescriptor, base: &TokenStream) -> TokenStream {
+    let f = oneof_ident(oneof);
+    let path = scope.oneof_path(oneof);
+    let arms = oneof.fields().map(|field| {
+        let variant = variant_ident(&field);
+        let json = field.json_name();
+        let proto = field.name();
+        let value = encode_value(scope, &ValueKind::of(&field.kind()), quote!(v));
+        quote! { ::core::option::Option::Some(#path::#variant(v)) => { w.key(#json, #proto); #value; } }
+    });
+    quote! {
+        match &#base.#f {
+            #(#arms)*
+            ::core::option::Option::None => {}
+        }
+    }
+}
+
+/// Statements that read one JSON value into a field; `target` is the
+/// struct expression holding the field (`self`, or a nested message).
+/// Used for message fields and for `body: "field"` alike.
+pub fn merge_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let f = field_ident(field);
+    let target = quote!(#base.#f);
+    match Shape::of(field) {
+        Shape::Plain(kind) => {
+            let value = decode_value(scope, &kind);
+            if kind.null_is_value() {
+                quote! { #target = #value; }
+            } else {
+                quote! {
+                    #target = if r.try_null()? { ::core::default::Default::default() } else { #value };
+                }
+            }
+        }
+        Shape::Optional(kind) => {
+            let value = decode_value(scope, &kind);
+            quote! {
+                #target = if r.try_null()? { ::core::option::Option::None } else { ::core::option::Option::Some(#value) };
+            }
+        }
+        Shape::Message(m) => {
+            let path = scope.type_path(m.full_name());
+            let merge = quote! {
+                #p::merge_message::<#path, _>(#target.get_or_insert_with(::core::default::Default::default), r)?;
+            };
+            if ValueKind::Message(m).null_is_value() {
+                merge
+            } else {
+                quote! { if r.try_null()? { #target = ::core::option::Option::None; } else { #merge } }
+            }
+        }
+        Shape::Repeated(kind) => {
+            let value = decode_value(scope, &kind);
+            quote! { r.array(|r| { #target.push(#value); ::core::result::Result::Ok(()) })?; }
+        }
+        Shape::Map(key, kind) => {
+            let value = decode_value(scope, &kind);
+            let key_type = key.rust_type();
+            let key_expr = match key {
+                // prost uses String keys whatever the configured map type.
+                Scalar::String => quote!(::std::string::String::from(key)),
+                _ => quote!(#p::parse_map_key::<#key_type>(key)?),
+            };
+            quote! {
+                r.map(|r, key| {
+                    let k = #key_expr;
+                    let v = #value;
+                    #target.insert(k, v);
+                    ::core::result::Result::Ok(())
+                })?;
+            }
+        }
+        Shape::OneofMember(oneof, kind) => {
+            let o = oneof_ident(&oneof);
+            let path = scope.oneof_path(&oneof);
+            let variant = variant_ident(field);
+            let value = decode_value(scope, &kind);
+            let json = field.json_name();
+            let oneof_name = oneof.name();
+            let target = quote!(#base.#o);
+            quote! {
+                if !r.try_null()? {
+                    if matches!(&#target, ::core::option::Option::Some(other) if !matches!(other, #path::#variant(_))) {
+                        return ::core::result::Result::Err(#p::json_oneof_conflict(#json, #oneof_name));
+                    }
+                    #target = ::core::option::Option::Some(#path::#variant(#value));
+                }
+            }
+        }
+    }
+}
+
+/// Writes a field's value on its own (no key), for `response_body`: the
+/// field as it would appear as a value inside its message.
+pub fn write_field_value(
+    scope: Scope<'_>,
+    field: &FieldDescriptor,
+    base: &TokenStream,
+) -> TokenStream {
+    let f = field_ident(field);
+    let target = quote!(#base.#f);
+    match Shape::of(field) {
+        Shape::Plain(kind) => encode_place(scope, &kind, target),
+        Shape::Optional(kind) => {
+            let value = encode_value(scope, &kind, quote!(v));
+            quote! {
+                match &#target {
+                    ::core::option::Option::Some(v) => { #value; }
+                    ::core::option::Option::None => w.null(),
+                }
+            }
+        }
+        Shape::Message(m) => {
+            let value = encode_value(scope, &ValueKind::Message(m), quote!(v));
+            quote! {
+                match &#target {
+                    ::core::option::Option::Some(v) => { #value; }
+                    ::core::option::Option::None => { w.begin_object(); w.end_object(); }
+                }
+            }
+        }
+        Shape::Repeated(kind) => {
+            let value = encode_value(scope, &kind, quote!(v));
+            quote! {
+                w.begin_array();
+                for v in &#target { w.element(); #value; }
+                w.end_array();
+            }
+        }
+        Shape::Map(key_kind, kind) => {
+            let value = encode_value(scope, &kind, quote!(v));
+            let map_key = match key_kind {
+                Scalar::String => quote!(w.map_key(k)),
+                Scalar::Bool => quote!(w.map_key_bool(*k)),
+                _ => quote!(w.map_key_display(*k)),
+            };
+            quote! {
+                w.begin_object();
+                for (k, v) in &#target { #map_key; #value; }
+                w.end_object();
+            }
+        }
+        Shape::OneofMember(oneof, kind) => {
+            let o = oneof_ident(&oneof);
+            let path = scope.oneof_path(&oneof);
+            let variant = variant_ident(field);
+            let value = encode_value(scope, &kind, quote!(v));
+            quote! {
+                match &#base.#o {
+                    ::core::option::Option::Some(#path::#variant(v)) => { #value; }
+                    _ => w.null(),
+                }
+            }
+        }
+    }
+}
+
+/// `base.a.get_or_insert_with(Default::default).b…` for every field but the
+/// last of a path: the message that holds the last field, created as
+/// needed. Intermediate fields are singular message fields outside oneofs
+/// (the resolver refuses others).
+pub fn holder_of(base: TokenStream, path: &[FieldDescriptor]) -> TokenStream {
+    let mut expr = base;
+    for field in &path[..path.len() - 1] {
+        let f = field_ident(field);
+        expr = quote!(#expr.#f.get_or_insert_with(::core::default::Default::default));
+    }
+    expr
+}
+
+/// Assigns an owned value to the last field of a path (a scalar, enum,
+/// wrapper, well-known leaf type or oneof member), as path and query
+/// parameters do.
+pub fn assign_leaf(
+    scope: Scope<'_>,
+    holder: &TokenStream,
+    field: &FieldDescriptor,
+    value: TokenStream,
+) -> TokenStream {
+    let f = field_ident(field);
+    match Shape::of(field) {
+        Shape::Plain(_) => quote!(#holder.#f = #value;),
+        Shape::Optional(_) | Shape::Message(_) => {
+            quote!(#holder.#f = ::core::option::Option::Some(::core::convert::Into::into(#value));)
+        }
+        Shape::Repeated(_) => quote!(#holder.#f.push(#value);),
+        Shape::Map(..) => unreachable!("maps are assigned entry by entry"),
+        Shape::OneofMember(oneof, _) => {
+            let o = oneof_ident(&oneof);
+            let path = scope.oneof_path(&oneof);
+            let variant = variant_ident(field);
+            quote!(#holder.#o = ::core::option::Option::Some(#path::#variant(::core::convert::Into::into(#value)));)
+        }
+    }
+}

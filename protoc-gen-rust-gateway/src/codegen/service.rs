@@ -1,0 +1,324 @@
+//! One module per service: `router()`, the per-route dispatchers, and a
+//! handler and binding function per HTTP binding.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Ident, TokenStream};
+use prost_reflect::{Kind, MessageDescriptor};
+use quote::{format_ident, quote};
+
+use super::bind::bind_fn;
+use super::fields::Scope;
+use super::handler;
+use super::naming::{bare, ident, naive_snake_case, to_snake, to_upper_camel};
+use super::routes::{self, BindingRef};
+use super::{doc_attrs, symbol};
+use crate::model::{BodyModel, HttpMethod, MethodKind, MethodModel, ServiceModel, WellKnown};
+use crate::options::Options;
+use crate::template::FlatSegment;
+
+/// The names of one binding's generated items.
+pub struct BindingNames {
+    /// `handle_<method>_<index>`
+    pub handler: Ident,
+    /// `bind_<method>_<index>`
+    pub bind: Ident,
+    /// `TEMPLATE_<METHOD>_<INDEX>`
+    pub template: Ident,
+}
+
+fn names(method: &MethodModel, index: usize) -> BindingNames {
+    let snake = to_snake(method.descriptor.name());
+    let snake = bare(&snake);
+    BindingNames {
+        handler: format_ident!("handle_{}_{}", snake, index),
+        bind: format_ident!("bind_{}_{}", snake, index),
+        template: format_ident!("TEMPLATE_{}_{}", snake.to_uppercase(), index),
+    }
+}
+
+/// The gateway module of one service.
+pub fn service_module(
+    package: &str,
+    service: &ServiceModel,
+    all_packages: &[String],
+    options: &Options,
+) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let scope = Scope { package, depth: 1 };
+    let descriptor = &service.descriptor;
+    let service_name = to_upper_camel(descriptor.name());
+    let module = format_ident!("{}_gateway", naive_snake_case(&service_name));
+    let client_module = format_ident!("{}_client", naive_snake_case(&service_name));
+    let client_type = format_ident!("{}Client", service_name);
+    let client = quote!(super::#client_module::#client_type<T>);
+
+    let mut items = Vec::new();
+    let mut patch_bodies = Vec::new();
+    let mut binding_docs = Vec::new();
+    for method in &service.methods {
+        for (index, binding) in method.bindings.iter().enumerate() {
+            let names = names(method, index);
+            binding_docs.push(format!(
+                "- `{} {}` → `{}`",
+                binding.method,
+                binding.template,
+                method.descriptor.name()
+            ));
+            items.push(template_static(&names.template, binding));
+            items.push(bind_fn(
+                scope,
+                &names.bind,
+                &method.descriptor.input(),
+                binding,
+                options,
+            ));
+            items.push(match method.kind {
+                MethodKind::Unary => handler::unary(scope, &client, method, binding, &names),
+                _ => handler::streaming(scope, &client, method, binding, &names),
+            });
+            if binding.update_mask.is_some()
+                && let BodyModel::Field(body) = &binding.body
+                && let Kind::Message(m) = body.leaf().kind()
+            {
+                patch_bodies.push(m);
+            }
+        }
+    }
+    items.extend(field_tables(&patch_bodies));
+
+    let plan = routes::plan(service);
+    let mut route_calls = Vec::new();
+    for (r, route) in plan.iter().enumerate() {
+        let path = routes::render(&route.key);
+        let mut chain = quote!(#p::axum::routing::MethodRouter::new());
+        let mut custom = Vec::new();
+        for (http_method, candidates) in &route.methods {
+            let dispatcher = format_ident!("route_{}_{}", r, method_suffix(http_method));
+            items.push(dispatcher_fn(&dispatcher, service, candidates, &client));
+            chain = match http_method {
+                HttpMethod::Get => quote!(#chain.get(#dispatcher::<T>)),
+                HttpMethod::Put => quote!(#chain.put(#dispatcher::<T>)),
+                HttpMethod::Post => quote!(#chain.post(#dispatcher::<T>)),
+                HttpMethod::Delete => quote!(#chain.delete(#dispatcher::<T>)),
+                HttpMethod::Patch => quote!(#chain.patch(#dispatcher::<T>)),
+                HttpMethod::Custom(m) => match m.to_ascii_uppercase().as_str() {
+                    "HEAD" => quote!(#chain.head(#dispatcher::<T>)),
+                    "OPTIONS" => quote!(#chain.options(#dispatcher::<T>)),
+                    "TRACE" => quote!(#chain.trace(#dispatcher::<T>)),
+                    _ => {
+                        custom.push((m.clone(), dispatcher));
+                        chain
+                    }
+                },
+            };
+        }
+        if !custom.is_empty() {
+            // axum routes only the standard methods; others reach the path's
+            // method fallback, which dispatches on the method name.
+            let fallback = format_ident!("route_{}_custom", r);
+            items.push(custom_fallback_fn(&fallback, &custom, &client));
+            chain = quote!(#chain.fallback(#fallback::<T>));
+        }
+        route_calls.push(quote!(.route(#path, #chain)));
+    }
+
+    let registers = all_packages.iter().map(|other| {
+        let path = super::naming::message_module_path(package, 1, other);
+        if other.is_empty() && package.is_empty() {
+            quote!(super::__register_gateway_types();)
+        } else {
+            quote!(#path::__register_gateway_types();)
+        }
+    });
+
+    let service_doc = doc_attrs(
+        &[
+            format!("HTTP gateway of `{}`.", descriptor.full_name()),
+            String::new(),
+        ]
+        .into_iter()
+        .chain(super::comments_of_service(descriptor))
+        .collect::<Vec<_>>(),
+    );
+    let mut router_doc_lines = vec![
+        format!(
+            "Routes of `{}`, served through `client`.",
+            descriptor.full_name()
+        ),
+        String::new(),
+        "`T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process"
+            .to_string(),
+        format!(
+            "`{service_name}Server::new(service)` (no network hop). Merge the routers of several"
+        ),
+        "services with `axum::Router::merge`, then call".to_string(),
+        "`gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies."
+            .to_string(),
+        String::new(),
+        "Bindings:".to_string(),
+    ];
+    router_doc_lines.extend(binding_docs);
+    let router_doc = doc_attrs(&router_doc_lines);
+
+    quote! {
+        #service_doc
+        pub mod #module {
+            type SvcState<T> = #p::ServiceState<#client>;
+
+            #router_doc
+            pub fn router<T: #p::Transport>(
+                client: #client,
+                gateway: &::gateway_runtime::Gateway,
+            ) -> #p::axum::Router {
+                static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
+                REGISTER.call_once(|| { #(#registers)* });
+                #p::axum::Router::new()
+                    #(#route_calls)*
+                    .with_state(#p::ServiceState::new(client, gateway))
+            }
+
+            #(#items)*
+        }
+    }
+}
+
+fn method_suffix(method: &HttpMethod) -> String {
+    match method {
+        HttpMethod::Custom(m) => format!(
+            "x_{}",
+            m.chars()
+                .map(|c| if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                })
+                .collect::<String>()
+        ),
+        other => other.as_str().to_ascii_lowercase(),
+    }
+}
+
+fn template_static(name: &Ident, binding: &crate::model::BindingModel) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let segments = binding
+        .template
+        .flat_segments()
+        .into_iter()
+        .map(|s| match s {
+            FlatSegment::Literal(l) => quote!(#p::Seg::Lit(#l)),
+            FlatSegment::Single => quote!(#p::Seg::Single),
+            FlatSegment::Multi => quote!(#p::Seg::Multi),
+        });
+    let verb = match &binding.template.verb {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    };
+    let captures = binding.template.captures().into_iter().map(|c| {
+        let (start, len) = (c.start, c.len);
+        quote!(#p::CaptureSpec { start: #start, len: #len })
+    });
+    let doc = format!("`{} {}`", binding.method, binding.template);
+    quote! {
+        #[doc = #doc]
+        static #name: #p::Template = #p::Template {
+            segments: &[#(#segments),*],
+            verb: #verb,
+            captures: &[#(#captures),*],
+        };
+    }
+}
+
+fn dispatcher_fn(
+    name: &Ident,
+    service: &ServiceModel,
+    candidates: &[BindingRef],
+    client: &TokenStream,
+) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let tries = candidates.iter().map(|c| {
+        let method = &service.methods[c.method];
+        let names = names(method, c.binding);
+        let (template, handler) = (names.template, names.handler);
+        quote! {
+            if let ::core::option::Option::Some(captures) = #template.match_path(request.uri().path()) {
+                return #handler(state, request, captures).await;
+            }
+        }
+    });
+    let _ = client;
+    quote! {
+        async fn #name<T: #p::Transport>(
+            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<T>>,
+            request: #p::axum::extract::Request,
+        ) -> #p::axum::response::Response {
+            #(#tries)*
+            #p::not_found(&state.gateway, &request)
+        }
+    }
+}
+
+fn custom_fallback_fn(
+    name: &Ident,
+    custom: &[(String, Ident)],
+    client: &TokenStream,
+) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let arms = custom.iter().map(|(method, dispatcher)| {
+        quote! { #method => #dispatcher::<T>(#p::axum::extract::State(state), request).await, }
+    });
+    let _ = client;
+    quote! {
+        async fn #name<T: #p::Transport>(
+            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<T>>,
+            request: #p::axum::extract::Request,
+        ) -> #p::axum::response::Response {
+            match request.method().as_str() {
+                #(#arms)*
+                _ => #p::method_not_allowed(&state.gateway, &request),
+            }
+        }
+    }
+}
+
+/// Field tables for PATCH bodies: JSON and proto names, and the tables of
+/// nested singular messages, so the runtime can list the fields a body sets.
+fn field_tables(bodies: &[MessageDescriptor]) -> Vec<TokenStream> {
+    let p = quote!(::gateway_runtime::__private);
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<MessageDescriptor> = bodies.to_vec();
+    let mut out = Vec::new();
+    while let Some(message) = todo.pop() {
+        if !seen.insert(message.full_name().to_string()) {
+            continue;
+        }
+        let name = format_ident!("fields_{}", symbol(message.full_name()));
+        let entries = message.fields().map(|field| {
+            let json = field.json_name();
+            let proto = field.name();
+            let nested = match field.kind() {
+                Kind::Message(m)
+                    if !field.is_list() && !field.is_map() && WellKnown::of(&m).is_none() =>
+                {
+                    let nested = format_ident!("fields_{}", symbol(m.full_name()));
+                    todo.push(m);
+                    quote!(::core::option::Option::Some(#nested))
+                }
+                _ => quote!(::core::option::Option::None),
+            };
+            quote!(#p::FieldInfo { json: #json, proto: #proto, nested: #nested })
+        });
+        let entries: Vec<TokenStream> = entries.collect();
+        out.push(quote! {
+            fn #name() -> &'static [#p::FieldInfo] {
+                &[#(#entries),*]
+            }
+        });
+    }
+    out
+}
+
+/// Ident of a tonic client method.
+pub fn client_method(method: &MethodModel) -> Ident {
+    ident(&to_snake(method.descriptor.name()))
+}

@@ -1,0 +1,65 @@
+//! Generated code through the real plugin under a real protoc: golden files
+//! of a small proto, and the same output as the build.rs library path.
+
+mod support;
+
+use std::process::Command;
+
+use support::{assert_golden, repo_root, run_protoc};
+
+const E2E: &[&str] = &["e2e/echo.proto", "e2e/awkward.proto", "e2e/common.proto"];
+
+#[test]
+fn golden_generated_code() {
+    let root = repo_root().join("tests/protos");
+    let run = run_protoc(
+        &root,
+        &[&root],
+        &["e2e/awkward.proto", "e2e/common.proto"],
+        "",
+    );
+    assert!(run.success, "{}", run.stderr);
+    let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["e2e.awkward.gateway.rs", "e2e.common.gateway.rs"]);
+    for (name, content) in &run.files {
+        assert!(content.starts_with("// @generated"), "{name}");
+        assert_golden(&format!("tests/golden/{name}"), content);
+    }
+}
+
+#[test]
+fn plugin_and_library_generate_the_same_code() {
+    let root = repo_root().join("tests/protos");
+    let opt = format!(
+        "generate_unbound_methods=true,config_search_path={}",
+        root.display()
+    );
+    let run = run_protoc(&root, &[&root], E2E, &opt);
+    assert!(run.success, "{}", run.stderr);
+
+    let set = tempfile::NamedTempFile::new().unwrap();
+    let status = Command::new(protoc_bin_vendored::protoc_bin_path().unwrap())
+        .current_dir(&root)
+        .arg(format!("-I{}", root.display()))
+        .arg(format!("-I{}", repo_root().join("proto").display()))
+        .arg(format!(
+            "-I{}",
+            protoc_bin_vendored::include_path().unwrap().display()
+        ))
+        .args(["--include_imports", "--include_source_info"])
+        .arg(format!("--descriptor_set_out={}", set.path().display()))
+        .args(E2E)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let library = protoc_gen_rust_gateway::builder::configure()
+        .config_search_path(&root)
+        .generate_unbound_methods(true)
+        .emit_rerun_if_changed(false)
+        .generate_in_memory(&std::fs::read(set.path()).unwrap(), E2E)
+        .unwrap();
+    let mut library = library;
+    library.sort();
+    assert_eq!(run.files.len(), 3);
+    assert_eq!(run.files, library);
+}

@@ -1,0 +1,25 @@
+//! Generated code for the end-to-end test protos, and the test services.
+
+#![allow(missing_docs)]
+
+/// `e2e.*` packages: prost messages, tonic client/server and the gateway,
+/// each package's files included in one module as the generator expects.
+pub mod e2e {
+    pub mod common {
+        include!(concat!(env!("OUT_DIR"), "/e2e.common.rs"));
+        include!(concat!(env!("OUT_DIR"), "/e2e.common.gateway.rs"));
+    }
+    pub mod echo {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/e2e.echo.v1.rs"));
+            include!(concat!(env!("OUT_DIR"), "/e2e.echo.v1.gateway.rs"));
+        }
+    }
+    pub mod awkward {
+        include!(concat!(env!("OUT_DIR"), "/e2e.awkward.rs"));
+        include!(concat!(env!("OUT_DIR"), "/e2e.awkward.gateway.rs"));
+    }
+}
+
+pub mod serve;
+pub mod services;

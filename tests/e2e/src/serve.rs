@@ -1,0 +1,46 @@
+//! Serving on loopback: a tonic server, and the gateway over axum with
+//! TCP_NODELAY and peer addresses (for `x-forwarded-for`).
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::e2e::awkward::abc_service_server::AbcServiceServer;
+use crate::e2e::echo::v1::echo_service_server::EchoServiceServer;
+use crate::services::{Awkward, Echo};
+
+/// Starts the test gRPC services on 127.0.0.1 and returns the address.
+pub async fn spawn_grpc() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .add_service(EchoServiceServer::new(Echo))
+            .add_service(AbcServiceServer::new(Awkward))
+            .serve_with_incoming(TcpListenerStream::new(listener))
+            .await
+            .unwrap();
+    });
+    addr
+}
+
+/// Serves an axum app on 127.0.0.1 (HTTP/1.1 and h2c) and returns the
+/// address.
+pub async fn spawn_http(app: axum::Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
+}

@@ -1,0 +1,139 @@
+//! Fixtures: the gateway in front of the test services, over loopback, with
+//! either backend.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use gateway_e2e::e2e::awkward::abc_service_client::AbcServiceClient;
+use gateway_e2e::e2e::awkward::abc_service_gateway;
+use gateway_e2e::e2e::awkward::abc_service_server::AbcServiceServer;
+use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
+use gateway_e2e::e2e::echo::v1::echo_service_gateway;
+use gateway_e2e::e2e::echo::v1::echo_service_server::EchoServiceServer;
+use gateway_e2e::serve::{spawn_grpc, spawn_http};
+use gateway_e2e::services::{Awkward, Echo};
+use gateway_runtime::{Gateway, RouterExt};
+
+/// Which way the gateway reaches the services.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    /// A tonic `Channel` to a gRPC server on loopback.
+    Remote,
+    /// `FooClient::new(FooServer::new(service))`: no network hop.
+    InProcess,
+}
+
+/// A running gateway and an HTTP client for it.
+pub struct Env {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+}
+
+/// The app: both services' routers merged, with the JSON fallbacks.
+pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
+    let (echo, awkward) = match backend {
+        Backend::Remote => {
+            let grpc = spawn_grpc().await;
+            let channel = tonic::transport::Endpoint::from_shared(format!("http://{grpc}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            (
+                echo_service_gateway::router(EchoServiceClient::new(channel.clone()), gateway),
+                abc_service_gateway::router(AbcServiceClient::new(channel), gateway),
+            )
+        }
+        Backend::InProcess => (
+            echo_service_gateway::router(
+                EchoServiceClient::new(EchoServiceServer::new(Echo)),
+                gateway,
+            ),
+            abc_service_gateway::router(
+                AbcServiceClient::new(AbcServiceServer::new(Awkward)),
+                gateway,
+            ),
+        ),
+    };
+    axum::Router::new()
+        .merge(echo)
+        .merge(awkward)
+        .with_gateway_fallbacks(gateway)
+}
+
+impl Env {
+    pub async fn start(backend: Backend, gateway: Gateway) -> Env {
+        let addr = spawn_http(app(backend, &gateway).await).await;
+        Env {
+            addr,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends a request; returns status, headers and body text.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut request = self.http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            self.url(path),
+        );
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap())
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let (s, _, b) = self.send("GET", path, None, &[]).await;
+        (s, b)
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> (u16, String) {
+        let (s, _, b) = self.send("POST", path, Some(body), &[]).await;
+        (s, b)
+    }
+}
+
+/// A gateway that leaves default values out, for short exact bodies.
+pub fn sparse() -> Gateway {
+    Gateway::builder().emit_defaults(false).build()
+}
+
+/// Runs a test body against both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $gateway:expr, |$env:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn remote() {
+                let $env = common::Env::start(common::Backend::Remote, $gateway).await;
+                $body
+            }
+
+            #[tokio::test]
+            async fn in_process() {
+                let $env = common::Env::start(common::Backend::InProcess, $gateway).await;
+                $body
+            }
+        }
+    };
+}
