@@ -7,6 +7,7 @@ use axum::response::Response;
 use crate::error::GatewayError;
 use crate::json::JsonOptions;
 use crate::metadata::HeaderRules;
+use crate::streaming::{ChunkedConfig, SseConfig, StreamingConfig, WebSocketConfig};
 
 /// Default limit on request bodies: 4 MiB, as gRPC's default message size.
 pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -41,6 +42,7 @@ struct Inner {
     body_limit: usize,
     headers: HeaderRules,
     error_handler: Option<ErrorHandler>,
+    streaming: StreamingConfig,
 }
 
 impl Default for Inner {
@@ -50,6 +52,7 @@ impl Default for Inner {
             body_limit: DEFAULT_BODY_LIMIT,
             headers: HeaderRules::default(),
             error_handler: None,
+            streaming: StreamingConfig::default(),
         }
     }
 }
@@ -60,6 +63,7 @@ impl std::fmt::Debug for Gateway {
             .field("json", &self.inner.json)
             .field("body_limit", &self.inner.body_limit)
             .field("custom_error_handler", &self.inner.error_handler.is_some())
+            .field("streaming", &self.inner.streaming)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +89,11 @@ impl Gateway {
     /// Header ↔ metadata rules.
     pub fn header_rules(&self) -> &HeaderRules {
         &self.inner.headers
+    }
+
+    /// Streaming settings.
+    pub fn streaming(&self) -> &StreamingConfig {
+        &self.inner.streaming
     }
 
     /// The response for an error: the custom error handler's, or the
@@ -188,6 +197,34 @@ impl GatewayBuilder {
         handler: impl Fn(GatewayError, &ErrorContext<'_>, &Gateway) -> Response + Send + Sync + 'static,
     ) -> Self {
         self.inner.error_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Server-Sent Events settings (EOS event, heartbeat, retry, event id
+    /// and name fields, error event).
+    pub fn sse(mut self, config: SseConfig) -> Self {
+        self.inner.streaming.sse = config;
+        self
+    }
+
+    /// Accepts WebSocket upgrades on streaming bindings, with these settings
+    /// (origin policy, sizes, pings). Without it, upgrades get 501.
+    pub fn websocket(mut self, config: WebSocketConfig) -> Self {
+        self.inner.streaming.websocket = Some(config);
+        self
+    }
+
+    /// Chunked transfer (NDJSON) settings.
+    pub fn chunked(mut self, config: ChunkedConfig) -> Self {
+        self.inner.streaming.chunked = config;
+        self
+    }
+
+    /// How long a streaming response waits for its first message before
+    /// committing its headers (default 1 s); see
+    /// [`StreamingConfig::first_message_wait`].
+    pub fn first_message_wait(mut self, wait: std::time::Duration) -> Self {
+        self.inner.streaming.first_message_wait = wait;
         self
     }
 

@@ -5,11 +5,14 @@ pub mod error;
 pub mod gateway;
 pub mod json;
 pub mod metadata;
+pub mod ndjson;
 pub mod patch;
 pub mod path;
 pub mod query;
 pub mod routing;
 pub mod service;
+pub mod sse;
+pub mod streaming;
 pub mod text;
 pub mod transport;
 pub mod unary;
@@ -43,6 +46,9 @@ pub mod __private {
     pub use crate::path::{CaptureSpec, Captures, Seg, Template};
     pub use crate::query::split_map_key;
     pub use crate::service::ServiceState;
+    pub use crate::streaming::{
+        RequestStream, StreamBinding, bidi_streaming, client_streaming, server_streaming,
+    };
     pub use crate::text;
     pub use crate::transport::Transport;
     pub use crate::unary::{UnaryBinding, unary};

@@ -7,7 +7,12 @@ use std::process::Command;
 
 use support::{assert_golden, repo_root, run_protoc};
 
-const E2E: &[&str] = &["e2e/echo.proto", "e2e/awkward.proto", "e2e/common.proto"];
+const E2E: &[&str] = &[
+    "e2e/echo.proto",
+    "e2e/awkward.proto",
+    "e2e/common.proto",
+    "e2e/stream.proto",
+];
 
 #[test]
 fn golden_generated_code() {
@@ -60,6 +65,6 @@ fn plugin_and_library_generate_the_same_code() {
         .unwrap();
     let mut library = library;
     library.sort();
-    assert_eq!(run.files.len(), 3);
+    assert_eq!(run.files.len(), 4);
     assert_eq!(run.files, library);
 }

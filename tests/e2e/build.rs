@@ -6,7 +6,12 @@ use std::process::Command;
 
 use prost::Message;
 
-const PROTOS: &[&str] = &["e2e/echo.proto", "e2e/awkward.proto", "e2e/common.proto"];
+const PROTOS: &[&str] = &[
+    "e2e/echo.proto",
+    "e2e/awkward.proto",
+    "e2e/common.proto",
+    "e2e/stream.proto",
+];
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../..");

@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::fields::{Scope, write_field_value};
 use super::service::{BindingNames, client_method};
-use crate::model::{BindingModel, BodyModel, MethodModel};
+use crate::model::{BindingModel, BodyModel, HttpMethod, MethodKind, MethodModel};
 
 /// The closure that writes a response: the whole message, or only its
 /// `response_body` field.
@@ -93,7 +93,154 @@ pub fn unary(
     }
 }
 
-/// A streaming binding's handler.
+/// Why a mode is unavailable for a binding, or `Ok(())`.
+fn availability(available: bool, reason: String) -> TokenStream {
+    if available {
+        quote!(::core::result::Result::Ok(()))
+    } else {
+        quote!(::core::result::Result::Err(#reason))
+    }
+}
+
+/// The `StreamBinding` static of a streaming binding: which modes it
+/// serves (with the reason for each it does not) and where requests come
+/// from.
+fn stream_binding(method: &MethodModel, binding: &BindingModel) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let get = binding.method == HttpMethod::Get;
+    let t = binding.stream;
+    let disabled = |what: &str| format!("disabled by the binding's `stream.{what}` setting");
+    let sse = availability(
+        binding.modes.sse,
+        if !method.kind.streams_responses() {
+            "the method does not stream responses".to_string()
+        } else if !get {
+            format!("SSE needs a GET binding; this one is {}", binding.method)
+        } else if t.disable_sse {
+            disabled("disable_sse")
+        } else {
+            String::new()
+        },
+    );
+    let websocket = availability(
+        binding.modes.websocket,
+        if !get {
+            format!(
+                "WebSocket needs a GET binding; this one is {}",
+                binding.method
+            )
+        } else {
+            disabled("disable_websockets")
+        },
+    );
+    let chunked = availability(binding.modes.chunked, disabled("disable_chunked_transfer"));
+    let body_stream = method.kind.streams_requests()
+        && !matches!(binding.method, HttpMethod::Get)
+        && !matches!(&binding.method, HttpMethod::Custom(m) if m.eq_ignore_ascii_case("HEAD"));
+    let reads_body = !matches!(binding.body, BodyModel::None);
+    quote! {
+        static BINDING: #p::StreamBinding = #p::StreamBinding {
+            sse: #sse,
+            websocket: #websocket,
+            chunked: #chunked,
+            body_stream: #body_stream,
+            reads_body: #reads_body,
+        };
+    }
+}
+
+/// The function that merges one JSON request value (WebSocket frame or
+/// NDJSON value) into a request: into the body field when there is one.
+fn frame_fn(scope: Scope<'_>, method: &MethodModel, binding: &BindingModel) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let input = scope.type_path(method.descriptor.input().full_name());
+    match &binding.body {
+        BodyModel::Field(path) => {
+            let holder = super::fields::holder_of(quote!(msg), &path.0);
+            let merge = super::fields::merge_field(scope, path.leaf(), &quote!(h));
+            quote! {
+                {
+                    #[allow(clippy::useless_conversion, clippy::needless_borrow)]
+                    fn frame(msg: &mut #input, r: &mut #p::JsonReader<'_>) -> ::core::result::Result<(), #p::JsonError> {
+                        let h = &mut *#holder;
+                        #merge
+                        ::core::result::Result::Ok(())
+                    }
+                    frame
+                }
+            }
+        }
+        _ => quote!(<#input as #p::JsonMessage>::merge_json),
+    }
+}
+
+/// The function that reads a top-level scalar field of a response by name
+/// (SSE `id:` and `event:` values).
+fn field_fn(scope: Scope<'_>, method: &MethodModel) -> TokenStream {
+    let p = quote!(::gateway_runtime::__private);
+    let output = method.descriptor.output();
+    let ty = scope.type_path(output.full_name());
+    let arms = output.fields().filter_map(|field| {
+        let names: Vec<&str> = if field.name() == field.json_name() {
+            vec![field.name()]
+        } else {
+            vec![field.name(), field.json_name()]
+        };
+        let f = super::fields::field_ident(&field);
+        let value = match super::fields::Shape::of(&field) {
+            super::fields::Shape::Plain(super::fields::ValueKind::Scalar(super::fields::Scalar::String)) => {
+                quote!(::core::option::Option::Some(m.#f.clone()))
+            }
+            super::fields::Shape::Plain(super::fields::ValueKind::Scalar(s)) if s != super::fields::Scalar::Bytes => {
+                quote!(::core::option::Option::Some(m.#f.to_string()))
+            }
+            super::fields::Shape::Plain(super::fields::ValueKind::Enum(e)) => {
+                let path = scope.type_path(e.full_name());
+                quote!(::core::option::Option::Some(
+                    #path::try_from(m.#f).map(|e| e.as_str_name().to_string()).unwrap_or_else(|_| m.#f.to_string())
+                ))
+            }
+            super::fields::Shape::Optional(super::fields::ValueKind::Scalar(s)) if s != super::fields::Scalar::Bytes => {
+                quote!(m.#f.as_ref().map(|v| v.to_string()))
+            }
+            _ => return None,
+        };
+        Some(quote! { #(#names)|* => #value, })
+    });
+    let arms: Vec<TokenStream> = arms.collect();
+    let _ = p;
+    if arms.is_empty() {
+        return quote!(|_: &#ty, _: &str| ::core::option::Option::None);
+    }
+    quote! {
+        |m: &#ty, name: &str| -> ::core::option::Option<::std::string::String> {
+            match name {
+                #(#arms)*
+                _ => ::core::option::Option::None,
+            }
+        }
+    }
+}
+
+fn doc_of(method: &MethodModel, binding: &BindingModel) -> TokenStream {
+    let shape = match method.kind {
+        MethodKind::Unary => String::new(),
+        kind => format!(" ({}; modes: {})", kind.name(), binding.modes),
+    };
+    super::doc_attrs(
+        &[format!(
+            "`{} {}` → `{}`{shape}",
+            binding.method,
+            binding.template,
+            method.descriptor.full_name(),
+        )]
+        .into_iter()
+        .chain(super::comments_of_method(&method.descriptor))
+        .collect::<Vec<_>>(),
+    )
+}
+
+/// A streaming binding's handler: one driver per gRPC shape.
 pub fn streaming(
     scope: Scope<'_>,
     client: &TokenStream,
@@ -101,17 +248,59 @@ pub fn streaming(
     binding: &BindingModel,
     names: &BindingNames,
 ) -> TokenStream {
-    let _ = (scope, client, method, binding);
     let p = quote!(::gateway_runtime::__private);
     let (handler, bind) = (&names.handler, &names.bind);
+    let call = client_method(method);
+    let write = write_response(scope, method, binding);
+    let frame = frame_fn(scope, method, binding);
+    let static_binding = stream_binding(method, binding);
+    let doc = doc_of(method, binding);
+    let input = scope.type_path(method.descriptor.input().full_name());
+    let body = match method.kind {
+        MethodKind::ServerStreaming => {
+            let field = field_fn(scope, method);
+            quote! {
+                #p::server_streaming(
+                    &state, request, captures, &BINDING, #bind, #frame,
+                    |mut client: #client, request| async move { client.#call(request).await },
+                    #write,
+                    #field,
+                )
+            }
+        }
+        MethodKind::ClientStreaming => quote! {
+            #p::client_streaming(
+                &state, request, captures, &BINDING, #bind, #frame,
+                |mut client: #client, request: #p::tonic::Request<#p::RequestStream<#input>>| async move {
+                    client.#call(request).await
+                },
+                #write,
+            )
+        },
+        MethodKind::BidiStreaming => {
+            let field = field_fn(scope, method);
+            quote! {
+                #p::bidi_streaming(
+                    &state, request, captures, &BINDING, #bind, #frame,
+                    |mut client: #client, request: #p::tonic::Request<#p::RequestStream<#input>>| async move {
+                        client.#call(request).await
+                    },
+                    #write,
+                    #field,
+                )
+            }
+        }
+        MethodKind::Unary => unreachable!("unary methods have their own handler"),
+    };
     quote! {
+        #doc
         async fn #handler<T: #p::Transport>(
             state: SvcState<T>,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
         ) -> #p::axum::response::Response {
-            let _ = (captures, #bind);
-            #p::not_found(&state.gateway, &request)
+            #static_binding
+            #body.await
         }
     }
 }

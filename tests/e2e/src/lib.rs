@@ -15,6 +15,12 @@ pub mod e2e {
             include!(concat!(env!("OUT_DIR"), "/e2e.echo.v1.gateway.rs"));
         }
     }
+    pub mod stream {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/e2e.stream.v1.rs"));
+            include!(concat!(env!("OUT_DIR"), "/e2e.stream.v1.gateway.rs"));
+        }
+    }
     pub mod awkward {
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.gateway.rs"));
@@ -23,3 +29,4 @@ pub mod e2e {
 
 pub mod serve;
 pub mod services;
+pub mod streaming;

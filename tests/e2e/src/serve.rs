@@ -8,7 +8,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::e2e::awkward::abc_service_server::AbcServiceServer;
 use crate::e2e::echo::v1::echo_service_server::EchoServiceServer;
+use crate::e2e::stream::v1::streaming_test_server::StreamingTestServer;
 use crate::services::{Awkward, Echo};
+use crate::streaming::Streams;
 
 /// Starts the test gRPC services on 127.0.0.1 and returns the address.
 pub async fn spawn_grpc() -> SocketAddr {
@@ -19,6 +21,7 @@ pub async fn spawn_grpc() -> SocketAddr {
             .tcp_nodelay(true)
             .add_service(EchoServiceServer::new(Echo))
             .add_service(AbcServiceServer::new(Awkward))
+            .add_service(StreamingTestServer::new(Streams))
             .serve_with_incoming(TcpListenerStream::new(listener))
             .await
             .unwrap();

@@ -11,8 +11,12 @@ use gateway_e2e::e2e::awkward::abc_service_server::AbcServiceServer;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::echo::v1::echo_service_gateway;
 use gateway_e2e::e2e::echo::v1::echo_service_server::EchoServiceServer;
+use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
+use gateway_e2e::e2e::stream::v1::streaming_test_gateway;
+use gateway_e2e::e2e::stream::v1::streaming_test_server::StreamingTestServer;
 use gateway_e2e::serve::{spawn_grpc, spawn_http};
 use gateway_e2e::services::{Awkward, Echo};
+use gateway_e2e::streaming::Streams;
 use gateway_runtime::{Gateway, RouterExt};
 
 /// Which way the gateway reaches the services.
@@ -32,7 +36,7 @@ pub struct Env {
 
 /// The app: both services' routers merged, with the JSON fallbacks.
 pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
-    let (echo, awkward) = match backend {
+    let (echo, awkward, streams) = match backend {
         Backend::Remote => {
             let grpc = spawn_grpc().await;
             let channel = tonic::transport::Endpoint::from_shared(format!("http://{grpc}"))
@@ -42,7 +46,8 @@ pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
                 .unwrap();
             (
                 echo_service_gateway::router(EchoServiceClient::new(channel.clone()), gateway),
-                abc_service_gateway::router(AbcServiceClient::new(channel), gateway),
+                abc_service_gateway::router(AbcServiceClient::new(channel.clone()), gateway),
+                streaming_test_gateway::router(StreamingTestClient::new(channel), gateway),
             )
         }
         Backend::InProcess => (
@@ -54,11 +59,16 @@ pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
                 AbcServiceClient::new(AbcServiceServer::new(Awkward)),
                 gateway,
             ),
+            streaming_test_gateway::router(
+                StreamingTestClient::new(StreamingTestServer::new(Streams)),
+                gateway,
+            ),
         ),
     };
     axum::Router::new()
         .merge(echo)
         .merge(awkward)
+        .merge(streams)
         .with_gateway_fallbacks(gateway)
 }
 

@@ -1,0 +1,251 @@
+//! Which streaming mode a request asks for, and whether the binding and the
+//! gateway allow it.
+
+use http::header;
+
+use super::config::OriginPolicy;
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+
+/// A streaming mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Server-Sent Events (`Accept: text/event-stream`).
+    Sse,
+    /// WebSocket (an upgrade request).
+    WebSocket,
+    /// Chunked transfer, NDJSON (everything else).
+    Chunked,
+}
+
+/// Facts about a streaming binding fixed at generation time: for each mode,
+/// `Ok(())` when the binding can serve it, or why not.
+#[derive(Debug)]
+pub struct StreamBinding {
+    /// SSE availability.
+    pub sse: Result<(), &'static str>,
+    /// WebSocket availability.
+    pub websocket: Result<(), &'static str>,
+    /// Chunked availability.
+    pub chunked: Result<(), &'static str>,
+    /// Whether request messages are read from the body (NDJSON) in chunked
+    /// mode; otherwise the one request message comes from path and query.
+    pub body_stream: bool,
+    /// Whether a server-streaming binding reads its request from the body.
+    pub reads_body: bool,
+}
+
+/// Whether the request is a WebSocket upgrade: a `Connection` header that
+/// contains the `upgrade` token anywhere in its list (Firefox sends
+/// `keep-alive, Upgrade`), case-insensitive, and `Upgrade: websocket`.
+pub fn is_websocket_upgrade(headers: &http::HeaderMap) -> bool {
+    has_token(headers, header::CONNECTION, "upgrade")
+        && has_token(headers, header::UPGRADE, "websocket")
+}
+
+fn has_token(headers: &http::HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Whether `Accept` lists `text/event-stream` (anywhere in the list, any
+/// case, with parameters), unless its `q` is 0.
+pub fn accepts_event_stream(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case("text/event-stream")
+                && !parts.any(|p| {
+                    let p = p.trim();
+                    p.strip_prefix("q=")
+                        .or_else(|| p.strip_prefix("Q="))
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q == 0.0)
+                })
+        })
+}
+
+/// Picks the mode of a request and checks that it is available: 501 naming
+/// the mode when it is not, 403 for a refused WebSocket origin.
+pub fn select_mode(
+    headers: &http::HeaderMap,
+    binding: &StreamBinding,
+    gateway: &Gateway,
+) -> Result<Mode, GatewayError> {
+    let unavailable = |mode: &'static str, reason: &str| GatewayError::StreamingModeUnavailable {
+        mode,
+        reason: reason.to_string(),
+    };
+    if is_websocket_upgrade(headers) {
+        binding.websocket.map_err(|r| unavailable("WebSocket", r))?;
+        let Some(config) = &gateway.streaming().websocket else {
+            return Err(unavailable(
+                "WebSocket",
+                "WebSocket is not enabled in the gateway settings",
+            ));
+        };
+        check_origin(&config.origin, headers)?;
+        return Ok(Mode::WebSocket);
+    }
+    if accepts_event_stream(headers) {
+        binding.sse.map_err(|r| unavailable("SSE", r))?;
+        return Ok(Mode::Sse);
+    }
+    binding
+        .chunked
+        .map_err(|r| unavailable("chunked transfer", r))?;
+    Ok(Mode::Chunked)
+}
+
+/// The gRPC request of a streaming call; in SSE mode it also carries the
+/// client's `Last-Event-ID` header as `last-event-id` metadata, so that a
+/// service can resume where a reconnecting `EventSource` left off.
+pub(crate) fn sse_request<M>(
+    mode: Mode,
+    parts: &http::request::Parts,
+    gateway: &Gateway,
+    message: M,
+) -> tonic::Request<M> {
+    let mut request = crate::unary::grpc_request(parts, gateway, message);
+    if mode == Mode::Sse
+        && let Some(value) = parts
+            .headers
+            .get("last-event-id")
+            .and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok())
+    {
+        request.metadata_mut().insert("last-event-id", value);
+    }
+    request
+}
+
+/// Applies the origin policy; requests without `Origin` pass.
+pub(crate) fn check_origin(
+    policy: &OriginPolicy,
+    headers: &http::HeaderMap,
+) -> Result<(), GatewayError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or("");
+    let refused = || GatewayError::OriginNotAllowed {
+        origin: origin.to_string(),
+    };
+    let same_origin = || {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.trim_end_matches('/'));
+        matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
+    };
+    let allowed = match policy {
+        OriginPolicy::Any => true,
+        OriginPolicy::SameOrigin => same_origin(),
+        OriginPolicy::Allow(list) => {
+            same_origin() || list.iter().any(|o| o.eq_ignore_ascii_case(origin))
+        }
+        OriginPolicy::Custom(f) => f(origin, headers),
+    };
+    if allowed { Ok(()) } else { Err(refused()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn upgrade_detection() {
+        assert!(is_websocket_upgrade(&headers(&[
+            ("connection", "Upgrade"),
+            ("upgrade", "websocket")
+        ])));
+        assert!(is_websocket_upgrade(&headers(&[
+            ("connection", "keep-alive, Upgrade"),
+            ("upgrade", "WebSocket")
+        ])));
+        assert!(is_websocket_upgrade(&headers(&[
+            ("connection", "keep-alive"),
+            ("connection", "UPGRADE"),
+            ("upgrade", "websocket")
+        ])));
+        assert!(!is_websocket_upgrade(&headers(&[
+            ("connection", "keep-alive"),
+            ("upgrade", "websocket")
+        ])));
+        assert!(!is_websocket_upgrade(&headers(&[(
+            "connection",
+            "upgrade"
+        )])));
+        assert!(!is_websocket_upgrade(&headers(&[
+            ("connection", "upgrades"),
+            ("upgrade", "websocket")
+        ])));
+    }
+
+    #[test]
+    fn event_stream_detection() {
+        assert!(accepts_event_stream(&headers(&[(
+            "accept",
+            "text/event-stream"
+        )])));
+        assert!(accepts_event_stream(&headers(&[(
+            "accept",
+            "application/json, TEXT/Event-Stream;charset=utf-8"
+        )])));
+        assert!(accepts_event_stream(&headers(&[
+            ("accept", "text/html"),
+            ("accept", "text/event-stream")
+        ])));
+        assert!(!accepts_event_stream(&headers(&[(
+            "accept",
+            "text/event-stream;q=0"
+        )])));
+        assert!(!accepts_event_stream(&headers(&[("accept", "*/*")])));
+        assert!(!accepts_event_stream(&headers(&[])));
+    }
+
+    #[test]
+    fn origins() {
+        let same = headers(&[
+            ("host", "api.example.com:8080"),
+            ("origin", "https://api.example.com:8080"),
+        ]);
+        let cross = headers(&[
+            ("host", "api.example.com"),
+            ("origin", "https://evil.example"),
+        ]);
+        let none = headers(&[("host", "api.example.com")]);
+        assert!(check_origin(&OriginPolicy::SameOrigin, &same).is_ok());
+        assert!(check_origin(&OriginPolicy::SameOrigin, &none).is_ok());
+        assert!(check_origin(&OriginPolicy::SameOrigin, &cross).is_err());
+        assert!(
+            check_origin(
+                &OriginPolicy::Allow(vec!["https://evil.example".into()]),
+                &cross
+            )
+            .is_ok()
+        );
+        assert!(check_origin(&OriginPolicy::Any, &cross).is_ok());
+        let null = headers(&[("host", "a"), ("origin", "null")]);
+        assert!(check_origin(&OriginPolicy::SameOrigin, &null).is_err());
+    }
+}

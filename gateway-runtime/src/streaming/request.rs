@@ -1,0 +1,104 @@
+//! The request side of client and bidi streaming: NDJSON values from the
+//! body (or one message from path and query) as a stream of request
+//! messages, with errors reported to the response side.
+
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+
+use super::{MergeFn, RequestStream};
+use crate::error::GatewayError;
+use crate::json::{JsonOptions, JsonReader};
+use crate::ndjson::{BodyValueError, SplitError, body_values};
+
+/// Where the request stream reports a malformed value: the request stream
+/// itself can only end (tonic request streams carry no errors), so the
+/// response side waits on this as well and fails the call with it.
+#[derive(Clone, Default)]
+pub(crate) struct RequestErrors {
+    inner: Arc<(Mutex<Option<GatewayError>>, Notify)>,
+}
+
+impl RequestErrors {
+    /// Records the first error and wakes the waiter.
+    pub(crate) fn report(&self, error: GatewayError) {
+        let mut slot = self.inner.0.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(error);
+        }
+        drop(slot);
+        self.inner.1.notify_one();
+    }
+
+    /// The recorded error, if any.
+    pub(crate) fn take(&self) -> Option<GatewayError> {
+        self.inner
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// Waits for an error.
+    pub(crate) async fn wait(&self) -> GatewayError {
+        loop {
+            if let Some(error) = self.take() {
+                return error;
+            }
+            self.inner.1.notified().await;
+        }
+    }
+}
+
+/// Request messages from an NDJSON body: each complete JSON value is merged
+/// over a copy of `base` (the path and query values) and sent at once; the
+/// body is read only as fast as the call consumes messages.
+pub(crate) fn body_requests<M>(
+    body: axum::body::Body,
+    base: M,
+    merge: MergeFn<M>,
+    options: JsonOptions,
+    max_value: usize,
+    errors: RequestErrors,
+) -> RequestStream<M>
+where
+    M: Clone + Send + 'static,
+{
+    let values = Box::pin(body_values(body, max_value));
+    RequestStream::new(futures_util::stream::unfold(values, move |mut values| {
+        let (base, options, errors) = (base.clone(), options.clone(), errors.clone());
+        async move {
+            match values.next().await? {
+                Ok(bytes) => {
+                    let mut message = base;
+                    let mut reader = JsonReader::new(&bytes, &options);
+                    match merge(&mut message, &mut reader).and_then(|()| reader.finish()) {
+                        Ok(()) => Some((message, values)),
+                        Err(e) => {
+                            errors.report(GatewayError::InvalidBody(e));
+                            None
+                        }
+                    }
+                }
+                Err(e) => {
+                    errors.report(match e {
+                        BodyValueError::Split(SplitError::TooLarge { limit }) => {
+                            GatewayError::BodyTooLarge { limit }
+                        }
+                        BodyValueError::Split(e) => {
+                            GatewayError::InvalidBody(crate::json::JsonError::custom(e.to_string()))
+                        }
+                        BodyValueError::Read(e) => GatewayError::BodyRead(e),
+                    });
+                    None
+                }
+            }
+        }
+    }))
+}
+
+/// A request stream of exactly one message.
+pub(crate) fn single_request<M: Send + 'static>(message: M) -> RequestStream<M> {
+    RequestStream::new(futures_util::stream::once(async move { message }))
+}

@@ -1,0 +1,367 @@
+//! The response side of server and bidi streaming in SSE and chunked mode:
+//! the upstream gRPC stream, the wait for its first message, and the
+//! streaming HTTP body.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::Stream;
+use http::{HeaderValue, StatusCode, header};
+use http_body::Frame;
+use http_body_util::StreamBody;
+
+use super::request::RequestErrors;
+use super::{FieldFn, Mode, WriteFn};
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::json::JsonWriter;
+use crate::metadata;
+use crate::sse::SseEvent;
+
+/// One thing that happened upstream.
+pub(crate) enum Item<M> {
+    /// A response message.
+    Message(M),
+    /// The stream ended normally, with these trailers.
+    End(Option<tonic::metadata::MetadataMap>),
+    /// The call failed (upstream status, or a malformed request value).
+    Error(GatewayError),
+}
+
+/// The gRPC response stream plus the request side's error slot.
+pub(crate) struct Upstream<M> {
+    stream: tonic::Streaming<M>,
+    errors: Option<RequestErrors>,
+    done: bool,
+}
+
+impl<M> Upstream<M> {
+    pub(crate) fn new(stream: tonic::Streaming<M>, errors: Option<RequestErrors>) -> Self {
+        Upstream {
+            stream,
+            errors,
+            done: false,
+        }
+    }
+
+    /// The next item; after `End` or `Error`, always `End(None)`.
+    pub(crate) async fn next(&mut self) -> Item<M> {
+        if self.done {
+            return Item::End(None);
+        }
+        let item = match &self.errors {
+            Some(errors) => tokio::select! {
+                biased;
+                error = errors.wait() => Item::Error(error),
+                item = next_message(&mut self.stream) => item,
+            },
+            None => next_message(&mut self.stream).await,
+        };
+        // A request error that ended the request stream may show up upstream
+        // as a normal end: report the cause.
+        let item = match item {
+            Item::End(_) | Item::Error(GatewayError::Upstream(_)) => {
+                match self.errors.as_ref().and_then(RequestErrors::take) {
+                    Some(error) => Item::Error(error),
+                    None => item,
+                }
+            }
+            item => item,
+        };
+        if !matches!(item, Item::Message(_)) {
+            self.done = true;
+        }
+        item
+    }
+}
+
+async fn next_message<M>(stream: &mut tonic::Streaming<M>) -> Item<M> {
+    match stream.message().await {
+        Ok(Some(message)) => Item::Message(message),
+        Ok(None) => Item::End(stream.trailers().await.ok().flatten()),
+        Err(status) => Item::Error(GatewayError::Upstream(status)),
+    }
+}
+
+/// Everything a streaming body needs to write messages.
+pub(crate) struct Writer<M> {
+    pub(crate) gateway: Gateway,
+    pub(crate) write: WriteFn<M>,
+    pub(crate) field: FieldFn<M>,
+}
+
+/// Streams `upstream` to the client in SSE or chunked mode.
+///
+/// The headers wait for the first item (at most `first_message_wait`): an
+/// error before anything was sent is a normal HTTP error response.
+pub(crate) async fn respond<M: Send + 'static>(
+    mode: Mode,
+    request_headers: &http::HeaderMap,
+    response_metadata: &tonic::metadata::MetadataMap,
+    mut upstream: Upstream<M>,
+    writer: Writer<M>,
+) -> Result<Response, GatewayError> {
+    let wait = writer.gateway.streaming().first_message_wait;
+    let first = match tokio::time::timeout(wait, upstream.next()).await {
+        Ok(Item::Error(error)) => return Err(error),
+        Ok(item) => Some(item),
+        Err(_) => None,
+    };
+    let mut response = match mode {
+        Mode::Sse => {
+            let mut r = Response::new(Body::new(StreamBody::new(sse_body(
+                upstream,
+                first,
+                writer.clone_parts(),
+            ))));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            r
+        }
+        _ => {
+            let trailers = metadata::wants_trailers(request_headers);
+            let mut r = Response::new(Body::new(StreamBody::new(ndjson_body(
+                upstream,
+                first,
+                writer.clone_parts(),
+                trailers,
+            ))));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-ndjson"),
+            );
+            r
+        }
+    };
+    *response.status_mut() = StatusCode::OK;
+    metadata::outgoing_headers(
+        response_metadata,
+        writer.gateway.header_rules(),
+        response.headers_mut(),
+    );
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // nginx buffers proxied responses unless told not to.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+impl<M> Writer<M> {
+    fn clone_parts(&self) -> Writer<M> {
+        Writer {
+            gateway: self.gateway.clone(),
+            write: self.write,
+            field: self.field,
+        }
+    }
+
+    fn json(&self, message: &M) -> Vec<u8> {
+        let mut w = JsonWriter::new(self.gateway.json_options());
+        (self.write)(message, &mut w);
+        w.into_bytes()
+    }
+}
+
+type FrameResult = Result<Frame<Bytes>, Infallible>;
+
+/// A heartbeat timer that fires only after `period` of silence.
+struct Heartbeat(Option<tokio::time::Interval>);
+
+impl Heartbeat {
+    fn new(period: Option<Duration>) -> Self {
+        Heartbeat(period.filter(|p| !p.is_zero()).map(|p| {
+            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + p, p);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        }))
+    }
+
+    async fn tick(&mut self) {
+        match &mut self.0 {
+            Some(interval) => {
+                interval.tick().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    fn reset(&mut self) {
+        if let Some(interval) = &mut self.0 {
+            interval.reset();
+        }
+    }
+}
+
+struct BodyState<M> {
+    upstream: Upstream<M>,
+    pending: Option<Item<M>>,
+    writer: Writer<M>,
+    heartbeat: Heartbeat,
+    preamble: Option<Bytes>,
+    done: bool,
+}
+
+impl<M> BodyState<M> {
+    /// The next upstream item, or `None` when the heartbeat fired first.
+    async fn next(&mut self) -> Option<Item<M>> {
+        if let Some(item) = self.pending.take() {
+            return Some(item);
+        }
+        tokio::select! {
+            item = self.upstream.next() => {
+                self.heartbeat.reset();
+                Some(item)
+            }
+            () = self.heartbeat.tick() => None,
+        }
+    }
+}
+
+fn sse_body<M: Send + 'static>(
+    upstream: Upstream<M>,
+    first: Option<Item<M>>,
+    writer: Writer<M>,
+) -> impl Stream<Item = FrameResult> + Send + 'static {
+    let config = writer.gateway.streaming().sse.clone();
+    let state = BodyState {
+        upstream,
+        pending: first,
+        heartbeat: Heartbeat::new(config.heartbeat),
+        preamble: config.retry.map(crate::sse::retry_hint),
+        writer,
+        done: false,
+    };
+    futures_util::stream::unfold(state, move |mut s| {
+        let config = config.clone();
+        async move {
+            if let Some(preamble) = s.preamble.take() {
+                return Some((Ok(Frame::data(preamble)), s));
+            }
+            if s.done {
+                return None;
+            }
+            let bytes = match s.next().await {
+                None => crate::sse::heartbeat(),
+                Some(Item::Message(message)) => {
+                    let data = s.writer.json(&message);
+                    let mut event = SseEvent::data(String::from_utf8(data).unwrap_or_default());
+                    if let Some(id) = config
+                        .id_field
+                        .as_deref()
+                        .and_then(|f| (s.writer.field)(&message, f))
+                    {
+                        event = event.with_id(id);
+                    }
+                    if let Some(name) = config
+                        .event_field
+                        .as_deref()
+                        .and_then(|f| (s.writer.field)(&message, f))
+                        .filter(|n| !n.is_empty())
+                    {
+                        event = event.with_event(name);
+                    }
+                    event.to_bytes()
+                }
+                Some(Item::End(_)) => {
+                    s.done = true;
+                    config.end_of_stream.as_ref()?.to_bytes()
+                }
+                Some(Item::Error(error)) => {
+                    s.done = true;
+                    let event = match &config.error_handler {
+                        Some(handler) => handler(&error)?,
+                        None => SseEvent {
+                            event: Some("failure".into()),
+                            data: String::from_utf8(error.to_json(s.writer.gateway.json_options()))
+                                .unwrap_or_default(),
+                            ..SseEvent::default()
+                        },
+                    };
+                    event.to_bytes()
+                }
+            };
+            Some((Ok(Frame::data(bytes)), s))
+        }
+    })
+}
+
+fn ndjson_body<M: Send + 'static>(
+    upstream: Upstream<M>,
+    first: Option<Item<M>>,
+    writer: Writer<M>,
+    send_trailers: bool,
+) -> impl Stream<Item = FrameResult> + Send + 'static {
+    let config = writer.gateway.streaming().chunked.clone();
+    let state = BodyState {
+        upstream,
+        pending: first,
+        heartbeat: Heartbeat::new(config.heartbeat),
+        preamble: None,
+        writer,
+        done: false,
+    };
+    futures_util::stream::unfold(state, move |mut s| {
+        let config = config.clone();
+        async move {
+            if s.done {
+                return None;
+            }
+            let frame = match s.next().await {
+                None => Frame::data(crate::ndjson::heartbeat()),
+                Some(Item::Message(message)) => {
+                    Frame::data(crate::ndjson::line(&s.writer.json(&message)))
+                }
+                Some(Item::End(trailers)) => {
+                    s.done = true;
+                    let trailers = trailers.filter(|_| send_trailers)?;
+                    let mut map = http::HeaderMap::new();
+                    metadata::outgoing_trailers(
+                        &trailers,
+                        s.writer.gateway.header_rules(),
+                        &mut map,
+                    );
+                    if map.is_empty() {
+                        return None;
+                    }
+                    Frame::trailers(map)
+                }
+                Some(Item::Error(error)) => {
+                    s.done = true;
+                    let line = match &config.error_handler {
+                        Some(handler) => handler(&error)?,
+                        None => crate::ndjson::error_line(
+                            &error.to_json(s.writer.gateway.json_options()),
+                        ),
+                    };
+                    Frame::data(line)
+                }
+            };
+            Some((Ok(frame), s))
+        }
+    })
+}
+
+/// A 200 JSON response for a single message (client streaming in chunked
+/// mode), with the response metadata as headers.
+pub(crate) fn json_response(
+    body: Vec<u8>,
+    response_metadata: &tonic::metadata::MetadataMap,
+    gateway: &Gateway,
+) -> Response {
+    let mut response = Response::new(Body::from(body));
+    metadata::outgoing_headers(
+        response_metadata,
+        gateway.header_rules(),
+        response.headers_mut(),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

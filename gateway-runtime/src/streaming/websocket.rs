@@ -1,0 +1,473 @@
+//! WebSocket mode: one text frame per message each way.
+//!
+//! Conventions (documented in docs/streaming.md):
+//! - every text or binary frame from the client is one JSON request
+//!   message, merged over the path and query values;
+//! - an empty frame ends the client's request stream (half-close) while
+//!   responses keep coming: a Close frame cannot do that, as RFC 6455 lets
+//!   no data follow a Close, so a Close (or a dropped connection) ends the
+//!   exchange and cancels the call;
+//! - the server ends with close 1000 after the last response; a gRPC error
+//!   sends a final text frame with the error body, then close 1011; a
+//!   malformed frame gets an error frame and close 1007; a frame over the
+//!   size limit closes with 1009;
+//! - the server pings on an interval and drops a peer that stays silent.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+
+use super::config::{WebSocketClose, WebSocketConfig};
+use super::{MergeFn, RequestStream, WriteFn};
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::json::{JsonReader, JsonWriter};
+
+/// Close codes (RFC 6455 §7.4.1).
+pub(crate) mod close {
+    /// Normal closure.
+    pub const NORMAL: u16 = 1000;
+    /// Going away (the peer stopped answering pings).
+    pub const GOING_AWAY: u16 = 1001;
+    /// Invalid frame payload data (not a JSON message).
+    pub const INVALID_PAYLOAD: u16 = 1007;
+    /// Message too big.
+    pub const TOO_BIG: u16 = 1009;
+    /// Internal error: the gRPC call failed.
+    pub const INTERNAL: u16 = 1011;
+}
+
+/// How many request messages may wait for the gRPC call to take them; the
+/// socket is not read while the queue is full (backpressure).
+const REQUEST_QUEUE: usize = 16;
+
+type Sink = SplitSink<WebSocket, Message>;
+type Source = SplitStream<WebSocket>;
+
+/// Everything the upgraded connection needs.
+pub(crate) struct Session<Req> {
+    pub(crate) gateway: Gateway,
+    pub(crate) base: Req,
+    pub(crate) merge: MergeFn<Req>,
+    pub(crate) metadata: tonic::metadata::MetadataMap,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl<Req> Session<Req> {
+    fn config(&self) -> WebSocketConfig {
+        self.gateway
+            .streaming()
+            .websocket
+            .clone()
+            .unwrap_or_default()
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request =
+            tonic::Request::from_parts(self.metadata.clone(), Default::default(), message);
+        if let Some(timeout) = self.timeout {
+            request.set_timeout(timeout);
+        }
+        request
+    }
+}
+
+/// Performs the upgrade handshake and runs `run` on the socket.
+pub(crate) async fn upgrade<F, Fut>(
+    parts: &mut http::request::Parts,
+    config: &WebSocketConfig,
+    run: F,
+) -> Result<Response, GatewayError>
+where
+    F: FnOnce(WebSocket) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let upgrade = WebSocketUpgrade::from_request_parts(parts, &())
+        .await
+        .map_err(|e| GatewayError::Internal(format!("WebSocket upgrade failed: {e}")))?;
+    Ok(upgrade
+        .max_message_size(config.max_message_size)
+        .max_frame_size(config.max_frame_size)
+        .on_upgrade(run))
+}
+
+/// What the client did.
+enum ClientEvent {
+    /// A request message (frame bytes, not yet parsed).
+    Data(Bytes),
+    /// An empty frame: no more requests.
+    HalfClose,
+    /// Close frame, error or end of connection.
+    Gone,
+    /// A frame over the size limit.
+    TooBig,
+}
+
+/// Reads the next meaningful client event, noting liveness.
+async fn next_event(source: &mut Source, seen: &Liveness) -> ClientEvent {
+    loop {
+        let Some(frame) = source.next().await else {
+            return ClientEvent::Gone;
+        };
+        seen.touch();
+        match frame {
+            Ok(Message::Text(text)) if text.is_empty() => return ClientEvent::HalfClose,
+            Ok(Message::Binary(bytes)) if bytes.is_empty() => return ClientEvent::HalfClose,
+            Ok(Message::Text(text)) => return ClientEvent::Data(Bytes::from(text)),
+            Ok(Message::Binary(bytes)) => return ClientEvent::Data(bytes),
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(_)) => return ClientEvent::Gone,
+            Err(e) => {
+                let text = e.to_string();
+                // tungstenite reports oversized messages and frames as
+                // capacity errors.
+                if text.contains("too long")
+                    || text.contains("too big")
+                    || text.contains("Space limit")
+                {
+                    return ClientEvent::TooBig;
+                }
+                return ClientEvent::Gone;
+            }
+        }
+    }
+}
+
+/// Time of the last frame from the peer, for the ping timeout.
+struct Liveness {
+    start: tokio::time::Instant,
+    last: AtomicU64,
+}
+
+impl Liveness {
+    fn new() -> Self {
+        Liveness {
+            start: tokio::time::Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let now = self.start.elapsed().as_millis() as u64;
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    fn silent_for(&self) -> Duration {
+        let now = self.start.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.last.load(Ordering::Relaxed)))
+    }
+}
+
+/// Pings on the configured interval; resolves when the peer has been silent
+/// for longer than interval + timeout.
+async fn keep_alive(sink: &tokio::sync::Mutex<Sink>, config: &WebSocketConfig, seen: &Liveness) {
+    let Some(period) = config.ping_interval.filter(|p| !p.is_zero()) else {
+        return std::future::pending().await;
+    };
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        interval.tick().await;
+        if seen.silent_for() > period + config.pong_timeout {
+            return;
+        }
+        if sink
+            .lock()
+            .await
+            .send(Message::Ping(Bytes::new()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Ends the connection for an error.
+async fn close_with(
+    sink: &tokio::sync::Mutex<Sink>,
+    gateway: &Gateway,
+    config: &WebSocketConfig,
+    error: GatewayError,
+    code: u16,
+) {
+    let close = match &config.error_handler {
+        Some(handler) => handler(&error),
+        None => WebSocketClose {
+            frame: String::from_utf8(error.to_json(gateway.json_options())).ok(),
+            code,
+            reason: error.message(),
+        },
+    };
+    let mut sink = sink.lock().await;
+    if let Some(frame) = close.frame {
+        let _ = sink.send(Message::text(frame)).await;
+    }
+    let _ = sink.send(close_frame(close.code, &close.reason)).await;
+}
+
+fn close_frame(code: u16, reason: &str) -> Message {
+    // Control frames carry at most 125 bytes: 2 for the code, 123 of text.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason[..end].into(),
+    }))
+}
+
+async fn send_message<M>(
+    sink: &tokio::sync::Mutex<Sink>,
+    gateway: &Gateway,
+    write: WriteFn<M>,
+    message: &M,
+) -> bool {
+    let mut w = JsonWriter::new(gateway.json_options());
+    write(message, &mut w);
+    let text = String::from_utf8(w.into_bytes()).unwrap_or_default();
+    sink.lock().await.send(Message::text(text)).await.is_ok()
+}
+
+fn parse<Req: Clone>(session: &Session<Req>, bytes: &[u8]) -> Result<Req, GatewayError> {
+    let mut message = session.base.clone();
+    let mut reader = JsonReader::new(bytes, session.gateway.json_options());
+    (session.merge)(&mut message, &mut reader)
+        .and_then(|()| reader.finish())
+        .map_err(GatewayError::InvalidBody)?;
+    Ok(message)
+}
+
+/// Why the request reader stopped.
+enum ReaderEnd {
+    /// The client went away: cancel everything.
+    Gone,
+    /// A bad frame: report and close with this code.
+    Failed(GatewayError, u16),
+}
+
+/// Reads request frames into `tx` until the client half-closes, then keeps
+/// reading (for liveness and Close) without sending; never returns on a
+/// clean half-close.
+async fn read_requests<Req: Clone>(
+    source: &mut Source,
+    session: &Session<Req>,
+    tx: mpsc::Sender<Req>,
+    seen: &Liveness,
+) -> ReaderEnd {
+    let mut tx = Some(tx);
+    loop {
+        // Wait for room first: while the call is not taking messages, the
+        // socket is not read and TCP pushes back on the client.
+        let permit = match &tx {
+            Some(tx) => tx.clone().reserve_owned().await.ok(),
+            None => None,
+        };
+        match next_event(source, seen).await {
+            ClientEvent::Data(bytes) => {
+                if permit.is_none() {
+                    continue;
+                }
+                match parse(session, &bytes) {
+                    Ok(message) => {
+                        if let Some(permit) = permit {
+                            permit.send(message);
+                        }
+                    }
+                    Err(e) => return ReaderEnd::Failed(e, close::INVALID_PAYLOAD),
+                }
+            }
+            ClientEvent::HalfClose => tx = None,
+            ClientEvent::Gone => return ReaderEnd::Gone,
+            ClientEvent::TooBig => {
+                let limit = session.config().max_message_size;
+                return ReaderEnd::Failed(GatewayError::BodyTooLarge { limit }, close::TOO_BIG);
+            }
+        }
+    }
+}
+
+fn receiver_stream<Req: Send + 'static>(rx: mpsc::Receiver<Req>) -> RequestStream<Req> {
+    RequestStream::new(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|m| (m, rx))
+    }))
+}
+
+/// Streams a `tonic::Streaming` to the socket; the result says how the
+/// connection ends.
+async fn write_responses<M>(
+    sink: &tokio::sync::Mutex<Sink>,
+    gateway: &Gateway,
+    write: WriteFn<M>,
+    response: Result<tonic::Response<tonic::Streaming<M>>, tonic::Status>,
+) -> Result<(), GatewayError> {
+    let mut stream = response.map_err(GatewayError::Upstream)?.into_inner();
+    loop {
+        match stream.message().await {
+            Ok(Some(message)) => {
+                if !send_message(sink, gateway, write, &message).await {
+                    return Ok(());
+                }
+            }
+            Ok(None) => return Ok(()),
+            Err(status) => return Err(GatewayError::Upstream(status)),
+        }
+    }
+}
+
+async fn finish(
+    sink: &tokio::sync::Mutex<Sink>,
+    gateway: &Gateway,
+    config: &WebSocketConfig,
+    result: Result<(), GatewayError>,
+) {
+    match result {
+        Ok(()) => {
+            let _ = sink.lock().await.send(close_frame(close::NORMAL, "")).await;
+        }
+        Err(error) => close_with(sink, gateway, config, error, close::INTERNAL).await,
+    }
+}
+
+/// Server streaming: the first frame is the request (merged over path and
+/// query values; an empty frame keeps them as they are), then one text
+/// frame per response.
+pub(crate) async fn server_stream<C, Req, Resp, Fut>(
+    socket: WebSocket,
+    session: Session<Req>,
+    client: C,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
+    write: WriteFn<Resp>,
+) where
+    Req: Clone,
+    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
+{
+    let config = session.config();
+    let (sink, mut source) = socket.split();
+    let sink = tokio::sync::Mutex::new(sink);
+    let seen = Liveness::new();
+    let message = match next_event(&mut source, &seen).await {
+        ClientEvent::Data(bytes) => match parse(&session, &bytes) {
+            Ok(message) => message,
+            Err(e) => {
+                return close_with(&sink, &session.gateway, &config, e, close::INVALID_PAYLOAD)
+                    .await;
+            }
+        },
+        ClientEvent::HalfClose => session.base.clone(),
+        ClientEvent::Gone => return,
+        ClientEvent::TooBig => {
+            let error = GatewayError::BodyTooLarge {
+                limit: config.max_message_size,
+            };
+            return close_with(&sink, &session.gateway, &config, error, close::TOO_BIG).await;
+        }
+    };
+    let request = session.request(message);
+    let outcome = tokio::select! {
+        result = async { write_responses(&sink, &session.gateway, write, call(client, request).await).await } => Some(result),
+        () = watch_client(&mut source, &seen) => None,
+        () = keep_alive(&sink, &config, &seen) => None,
+    };
+    match outcome {
+        Some(result) => finish(&sink, &session.gateway, &config, result).await,
+        None => {
+            // Gone or silent: a Going Away close is a courtesy; the call is
+            // cancelled as its future is dropped.
+            let _ = sink
+                .lock()
+                .await
+                .send(close_frame(close::GOING_AWAY, ""))
+                .await;
+        }
+    }
+}
+
+/// Reads and discards frames until the client goes away.
+async fn watch_client(source: &mut Source, seen: &Liveness) {
+    loop {
+        if let ClientEvent::Gone = next_event(source, seen).await {
+            return;
+        }
+    }
+}
+
+/// Client streaming: each frame is a request; an empty frame ends the
+/// requests; the one response is a text frame, then close 1000.
+pub(crate) async fn client_stream<C, Req, Resp, Fut>(
+    socket: WebSocket,
+    session: Session<Req>,
+    client: C,
+    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut,
+    write: WriteFn<Resp>,
+) where
+    Req: Clone + Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
+    let config = session.config();
+    let (sink, mut source) = socket.split();
+    let sink = tokio::sync::Mutex::new(sink);
+    let seen = Liveness::new();
+    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
+    let request = session.request(receiver_stream(rx));
+    let call = async {
+        match call(client, request).await {
+            Ok(response) => {
+                send_message(&sink, &session.gateway, write, response.get_ref()).await;
+                Ok(())
+            }
+            Err(status) => Err(GatewayError::Upstream(status)),
+        }
+    };
+    tokio::select! {
+        result = call => finish(&sink, &session.gateway, &config, result).await,
+        end = read_requests(&mut source, &session, tx, &seen) => match end {
+            ReaderEnd::Gone => {}
+            ReaderEnd::Failed(error, code) => close_with(&sink, &session.gateway, &config, error, code).await,
+        },
+        () = keep_alive(&sink, &config, &seen) => {
+            let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
+        }
+    }
+}
+
+/// Bidi streaming: requests and responses flow independently; an empty
+/// frame half-closes the requests; close 1000 after the last response.
+pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
+    socket: WebSocket,
+    session: Session<Req>,
+    client: C,
+    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut,
+    write: WriteFn<Resp>,
+) where
+    Req: Clone + Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
+{
+    let config = session.config();
+    let (sink, mut source) = socket.split();
+    let sink = tokio::sync::Mutex::new(sink);
+    let seen = Liveness::new();
+    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
+    let request = session.request(receiver_stream(rx));
+    let responses = async {
+        write_responses(&sink, &session.gateway, write, call(client, request).await).await
+    };
+    tokio::select! {
+        result = responses => finish(&sink, &session.gateway, &config, result).await,
+        end = read_requests(&mut source, &session, tx, &seen) => match end {
+            ReaderEnd::Gone => {}
+            ReaderEnd::Failed(error, code) => close_with(&sink, &session.gateway, &config, error, code).await,
+        },
+        () = keep_alive(&sink, &config, &seen) => {
+            let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
+        }
+    }
+}
