@@ -80,3 +80,19 @@ pub mod __private {
         gateway.error_response(GatewayError::MethodNotAllowed, &cx)
     }
 }
+
+/// Includes the gateway code the generator wrote to `OUT_DIR` for a proto
+/// package, next to prost's and tonic's output for it:
+///
+/// ```ignore
+/// pub mod chat {
+///     tonic::include_proto!("chat.v1");
+///     gateway_runtime::include_gateway!("chat.v1");
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_gateway {
+    ($package:tt) => {
+        include!(concat!(env!("OUT_DIR"), "/", $package, ".gateway.rs"));
+    };
+}

@@ -1,6 +1,9 @@
 //! The generator as a library, for `build.rs` (in the style of
 //! `tonic_prost_build::configure()`).
 
+#[cfg(feature = "build")]
+mod compile;
+
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -23,15 +26,31 @@ pub fn configure() -> Builder {
         options: Options::default(),
         out_dir: None,
         emit_rerun_if_changed: std::env::var_os("CARGO").is_some(),
+        #[cfg(feature = "build")]
+        build_tonic: true,
+        #[cfg(feature = "build")]
+        tonic: None,
     }
 }
 
 /// Configures and runs the generator from `build.rs`.
+///
+/// ```no_run
+/// // build.rs: messages, tonic client and server, JSON code and gateway,
+/// // from protos compiled in pure Rust (no protoc needed).
+/// protoc_gen_rust_gateway::builder::configure()
+///     .compile_protos(&["proto/chat/v1/chat.proto"], &["proto"])
+///     .unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
     options: Options,
     out_dir: Option<PathBuf>,
     emit_rerun_if_changed: bool,
+    #[cfg(feature = "build")]
+    build_tonic: bool,
+    #[cfg(feature = "build")]
+    tonic: Option<tonic_prost_build::Builder>,
 }
 
 impl Builder {
@@ -108,12 +127,7 @@ impl Builder {
         files: &[impl AsRef<str>],
     ) -> io::Result<Vec<PathBuf>> {
         let generated = self.generate_in_memory(set, files)?;
-        let out_dir = match &self.out_dir {
-            Some(dir) => dir.clone(),
-            None => PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| {
-                io::Error::other("OUT_DIR is not set; call out_dir() when not running under Cargo")
-            })?),
-        };
+        let out_dir = self.resolved_out_dir()?;
         let mut written = Vec::new();
         for (name, content) in generated {
             let path = out_dir.join(&name);
@@ -121,6 +135,20 @@ impl Builder {
             written.push(path);
         }
         Ok(written)
+    }
+
+    /// The output directory: the configured one or `$OUT_DIR`.
+    fn resolved_out_dir(&self) -> io::Result<PathBuf> {
+        match &self.out_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or_else(|| {
+                    io::Error::other(
+                        "OUT_DIR is not set; call out_dir() when not running under Cargo",
+                    )
+                }),
+        }
     }
 
     /// Like [`Builder::generate_from_descriptor_set`], returning `(file name,
