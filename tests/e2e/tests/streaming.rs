@@ -978,21 +978,17 @@ async fn websocket_upgrade_detection_like_firefox() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn websocket_pings_and_drops_a_silent_peer() {
-    let gateway = Gateway::builder()
-        .websocket(
-            WebSocketConfig::default()
-                .ping_interval(Some(Duration::from_millis(50)))
-                .pong_timeout(Duration::from_millis(100)),
-        )
-        .build();
-    let env = Env::start(Backend::InProcess, gateway).await;
-    // A live peer sees pings and stays connected.
+    // Default settings (ping every 30 s, drop after 30 s more of silence),
+    // on the paused clock: timers fire in order, instantly.
+    let env = Env::start(Backend::InProcess, ws_gateway()).await;
+    // A live peer (tungstenite answers pings) sees pings and stays.
     let mut live = ws(&env, "/streaming/bidi/chat").await;
+    let start = tokio::time::Instant::now();
     let mut pings = 0;
-    while pings < 3 {
-        match tokio::time::timeout(Duration::from_secs(5), live.next())
+    while pings < 4 {
+        match tokio::time::timeout(Duration::from_secs(300), live.next())
             .await
             .unwrap()
             .unwrap()
@@ -1002,6 +998,7 @@ async fn websocket_pings_and_drops_a_silent_peer() {
             other => panic!("unexpected {other:?}"),
         }
     }
+    assert_eq!(start.elapsed().as_secs(), 120, "four pings, 30 s apart");
     live.send(Message::text(r#"{"text":"still here"}"#))
         .await
         .unwrap();
@@ -1010,7 +1007,7 @@ async fn websocket_pings_and_drops_a_silent_peer() {
         r#"{"user":"bot","text":"echo: still here"}"#
     );
 
-    // A silent peer: a raw TCP handshake, then nothing read or written.
+    // A silent peer: a raw TCP handshake, then nothing ever written.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut tcp = tokio::net::TcpStream::connect(env.addr).await.unwrap();
     tcp.write_all(
@@ -1022,16 +1019,25 @@ async fn websocket_pings_and_drops_a_silent_peer() {
     )
     .await
     .unwrap();
-    // Drain until the server closes the connection.
+    let start = tokio::time::Instant::now();
+    let mut received = Vec::new();
     let mut buf = vec![0u8; 4096];
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match tcp.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => continue,
-            }
+    loop {
+        match tokio::time::timeout(Duration::from_secs(600), tcp.read(&mut buf))
+            .await
+            .expect("dropped within 10 minutes")
+        {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
         }
-    })
-    .await;
-    assert!(closed.is_ok(), "the silent peer was not dropped");
+    }
+    // Pings at 30 s and 60 s go unanswered; at 90 s the peer has been
+    // silent for more than 30 + 30 s and is dropped with close 1001.
+    assert_eq!(start.elapsed().as_secs(), 90);
+    let pings = received.windows(2).filter(|w| w == &[0x89, 0x00]).count();
+    assert_eq!(pings, 2, "{received:?}");
+    // Two unmasked pings, then close 1001 "ping timeout", byte for byte.
+    let mut tail = vec![0x89, 0x00, 0x89, 0x00, 0x88, 0x0e, 0x03, 0xe9];
+    tail.extend_from_slice(b"ping timeout");
+    assert!(received.ends_with(&tail), "{received:?}");
 }
