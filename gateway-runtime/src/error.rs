@@ -137,10 +137,10 @@ impl GatewayError {
             GatewayError::NotFound => "Not Found".to_owned(),
             GatewayError::MethodNotAllowed => "Method Not Allowed".to_owned(),
             GatewayError::InvalidPathParameter { name, message } => {
-                format!("invalid value for path parameter \"{name}\": {message}")
+                format!("invalid path parameter \"{name}\": {message}")
             }
             GatewayError::InvalidQueryParameter { name, message } => {
-                format!("invalid value for query parameter \"{name}\": {message}")
+                format!("invalid query parameter \"{name}\": {message}")
             }
             GatewayError::InvalidBody(e) => format!("invalid request body: {e}"),
             GatewayError::BodyTooLarge { limit } => {
@@ -359,7 +359,7 @@ mod tests {
                 },
                 400,
                 Code::InvalidArgument,
-                "invalid value for path parameter \"shelf.id\": invalid integer".into(),
+                "invalid path parameter \"shelf.id\": invalid integer".into(),
             ),
             (
                 GatewayError::InvalidQueryParameter {
@@ -368,7 +368,7 @@ mod tests {
                 },
                 400,
                 Code::InvalidArgument,
-                "invalid value for query parameter \"limit\": out of range".into(),
+                "invalid query parameter \"limit\": out of range".into(),
             ),
             (
                 GatewayError::InvalidBody(json_err),
@@ -463,7 +463,7 @@ mod tests {
         };
         assert_eq!(
             body(&e),
-            r#"{"code":3,"message":"invalid value for path parameter \"a\"b\": x","details":[]}"#
+            r#"{"code":3,"message":"invalid path parameter \"a\"b\": x","details":[]}"#
         );
     }
 

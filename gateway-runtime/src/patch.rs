@@ -32,6 +32,8 @@ pub fn field_mask_from_body(
             collect(object, fields, "", &mut paths);
         }
     }
+    // JSON objects are unordered; a sorted mask is deterministic.
+    paths.sort();
     Ok(prost_types::FieldMask { paths })
 }
 
@@ -55,6 +57,4 @@ fn collect(
             _ => out.push(path),
         }
     }
-    // JSON objects are unordered; a sorted mask is deterministic.
-    out.sort();
 }

@@ -220,7 +220,7 @@ pub mod abc_service_gateway {
             )
             .with_state(::gateway_runtime::__private::ServiceState::new(client, gateway))
     }
-    ///`GET /awkward/{type}/{kind}`
+    /// `GET /awkward/{type}/{kind}`
     static TEMPLATE_MATCH_0: ::gateway_runtime::__private::Template = ::gateway_runtime::__private::Template {
         segments: &[
             ::gateway_runtime::__private::Seg::Lit("awkward"),
@@ -334,7 +334,7 @@ pub mod abc_service_gateway {
             )
             .await
     }
-    ///`POST /awkward`
+    /// `POST /awkward`
     static TEMPLATE_TYPE_0: ::gateway_runtime::__private::Template = ::gateway_runtime::__private::Template {
         segments: &[::gateway_runtime::__private::Seg::Lit("awkward")],
         verb: ::core::option::Option::None,

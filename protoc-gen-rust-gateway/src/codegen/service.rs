@@ -218,7 +218,7 @@ fn template_static(name: &Ident, binding: &crate::model::BindingModel) -> TokenS
         let (start, len) = (c.start, c.len);
         quote!(#p::CaptureSpec { start: #start, len: #len })
     });
-    let doc = format!("`{} {}`", binding.method, binding.template);
+    let doc = format!(" `{} {}`", binding.method, binding.template);
     quote! {
         #[doc = #doc]
         static #name: #p::Template = #p::Template {

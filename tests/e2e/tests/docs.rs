@@ -38,7 +38,11 @@ fn blocks() -> Vec<Block> {
     let mut out = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
-        let name = path.strip_prefix(root()).unwrap_or(&path).display().to_string();
+        let name = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         let mut lines = text.lines().enumerate();
         let mut wire = None;
         while let Some((n, line)) = lines.next() {
@@ -94,7 +98,10 @@ fn normalize(line: &str) -> &str {
 }
 
 fn lines(text: &str) -> Vec<&str> {
-    text.lines().map(normalize).filter(|l| !l.is_empty()).collect()
+    text.lines()
+        .map(normalize)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Repository files a doc excerpt may come from: everything tracked that is
@@ -117,7 +124,10 @@ fn sources() -> Vec<(String, String)> {
                 Some("rs" | "proto" | "yaml" | "yml" | "json" | "toml" | "html" | "js" | "sh")
             ) || name == "run";
             if text_like && let Ok(text) = std::fs::read_to_string(&path) {
-                out.push((path.strip_prefix(root()).unwrap().display().to_string(), text));
+                out.push((
+                    path.strip_prefix(root()).unwrap().display().to_string(),
+                    text,
+                ));
             }
         }
     }
@@ -127,7 +137,8 @@ fn sources() -> Vec<(String, String)> {
 #[test]
 fn every_code_block_comes_from_a_tested_file() {
     let sources = sources();
-    let normalized: Vec<(String, Vec<&str>)> = sources.iter().map(|(n, t)| (n.clone(), lines(t))).collect();
+    let normalized: Vec<(String, Vec<&str>)> =
+        sources.iter().map(|(n, t)| (n.clone(), lines(t))).collect();
     let mut missing = Vec::new();
     for block in blocks().iter().filter(|b| b.wire.is_none()) {
         let wanted = lines(&block.text);
@@ -138,7 +149,10 @@ fn every_code_block_comes_from_a_tested_file() {
             .iter()
             .any(|(_, have)| have.windows(wanted.len()).any(|w| w == wanted.as_slice()));
         if !found {
-            missing.push(format!("{}:{} ({})\n{}", block.file, block.line, block.lang, block.text));
+            missing.push(format!(
+                "{}:{} ({})\n{}",
+                block.file, block.line, block.lang, block.text
+            ));
         }
     }
     assert!(
@@ -165,7 +179,12 @@ async fn wire(name: &str) -> String {
     let (method, path, body, headers): (&str, &str, Option<&str>, &[(&str, &str)]) = match name {
         "mode-unavailable" => ("GET", "/streaming/server/notifications", None, &[]),
         "sse-generate" => ("GET", "/streaming/server/generate?count=2", None, &sse),
-        "sse-failure" => ("GET", "/streaming/server/generate?count=3&failAfter=1&failCode=5", None, &sse),
+        "sse-failure" => (
+            "GET",
+            "/streaming/server/generate?count=3&failAfter=1&failCode=5",
+            None,
+            &sse,
+        ),
         "sse-ids" => (
             "GET",
             "/streaming/server/generate?count=2",
@@ -173,9 +192,19 @@ async fn wire(name: &str) -> String {
             &[("Accept", "text/event-stream"), ("Last-Event-ID", "c41")],
         ),
         "ndjson-generate" => ("GET", "/streaming/server/generate?count=2", None, &[]),
-        "ndjson-failure" => ("GET", "/streaming/server/generate?count=3&failAfter=1&failCode=14", None, &[]),
+        "ndjson-failure" => (
+            "GET",
+            "/streaming/server/generate?count=3&failAfter=1&failCode=14",
+            None,
+            &[],
+        ),
         "error-404" => ("GET", "/nope", None, &[]),
-        "error-details" => ("POST", "/v1/fail", Some(r#"{"code":9,"message":"no","withDetails":true}"#), &[]),
+        "error-details" => (
+            "POST",
+            "/v1/fail",
+            Some(r#"{"code":9,"message":"no","withDetails":true}"#),
+            &[],
+        ),
         other => panic!("no request is defined for wire example `{other}`"),
     };
     let (_, _, text) = env.send(method, path, body, headers).await;

@@ -149,7 +149,7 @@ both_backends!(typed_path_variables, sparse(), |env| {
     let (status, body) = env.get("/v1/echo/int/abc/7/true/2.5").await;
     assert_eq!(status, 400);
     assert!(
-        body.starts_with(r#"{"code":3,"message":"invalid value for path parameter \"i64\": "#),
+        body.starts_with(r#"{"code":3,"message":"invalid path parameter \"i64\": "#),
         "{body}"
     );
     let (status, body) = env.get("/v1/echo/int/1/-7/true/2.5").await;
@@ -300,18 +300,18 @@ both_backends!(query_errors, sparse(), |env| {
     assert_eq!(status, 400);
     assert_eq!(
         body,
-        r#"{"code":3,"message":"invalid value for query parameter \"i32\": given more than once for a field that holds one value","details":[]}"#
+        r#"{"code":3,"message":"invalid query parameter \"i32\": given more than once for a field that holds one value","details":[]}"#
     );
     let (status, body) = env.get("/v1/echo/t?choiceText=a&choiceNum=1").await;
     assert_eq!(status, 400);
     assert_eq!(
         body,
-        r#"{"code":3,"message":"invalid value for query parameter \"choiceNum\": another field of oneof `choice` is already set","details":[]}"#
+        r#"{"code":3,"message":"invalid query parameter \"choiceNum\": another field of oneof `choice` is already set","details":[]}"#
     );
     let (status, body) = env.get("/v1/echo/t?i32=x").await;
     assert_eq!(status, 400);
     assert!(
-        body.starts_with(r#"{"code":3,"message":"invalid value for query parameter \"i32\": "#),
+        body.starts_with(r#"{"code":3,"message":"invalid query parameter \"i32\": "#),
         "{body}"
     );
     let (status, _) = env.get("/v1/echo/t?at=yesterday").await;
