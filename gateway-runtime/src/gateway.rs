@@ -221,7 +221,7 @@ impl GatewayBuilder {
     }
 
     /// How long a streaming response waits for its first message before
-    /// committing its headers (default 1 s); see
+    /// committing its headers (default 250 ms); see
     /// [`StreamingConfig::first_message_wait`].
     pub fn first_message_wait(mut self, wait: std::time::Duration) -> Self {
         self.inner.streaming.first_message_wait = wait;

@@ -21,7 +21,9 @@ pub struct StreamingConfig {
     /// How long a streaming response waits for its first message before
     /// sending headers. An error that arrives within it is a normal HTTP
     /// error (status and JSON body); after it, the stream has started and
-    /// errors are reported in-stream. Default 1 s.
+    /// errors are reported in-stream. Default 250 ms: long enough for an
+    /// error that comes at once, short enough not to hold up the `open` of
+    /// a quiet live stream.
     pub first_message_wait: Duration,
 }
 
@@ -31,7 +33,7 @@ impl Default for StreamingConfig {
             sse: SseConfig::default(),
             websocket: None,
             chunked: ChunkedConfig::default(),
-            first_message_wait: Duration::from_secs(1),
+            first_message_wait: Duration::from_millis(250),
         }
     }
 }

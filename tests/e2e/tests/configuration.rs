@@ -49,9 +49,9 @@ fn documented_gateway() -> Gateway {
         )
         // NDJSON: a blank line every 20 s keeps idle proxies from closing.
         .chunked(ChunkedConfig::default().heartbeat(Some(Duration::from_secs(20))))
-        // Wait up to 1 s for a stream's first message before committing
+        // Wait up to 250 ms for a stream's first message before committing
         // headers, so early errors are real HTTP errors.
-        .first_message_wait(Duration::from_secs(1))
+        .first_message_wait(Duration::from_millis(250))
         .build()
 }
 

@@ -1,0 +1,17 @@
+//! The chat service over gRPC only, for `remote-gateway` to connect to.
+//!
+//! ```sh
+//! cargo run -p chat-example --bin grpc-server
+//! ```
+
+use chat_example::{ChatRooms, addr_from_env, serve_grpc};
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = addr_from_env("CHAT_GRPC_ADDR", "127.0.0.1:50051")?;
+    let listener = TcpListener::bind(addr).await?;
+    println!("gRPC: http://{}", listener.local_addr()?);
+    serve_grpc(listener, ChatRooms::default()).await?;
+    Ok(())
+}

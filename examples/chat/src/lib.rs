@@ -1,0 +1,29 @@
+//! A chat service served over gRPC and, through the generated gateway, over
+//! HTTP/JSON, Server-Sent Events, WebSocket and NDJSON, with a static page
+//! that uses all three streaming modes from a browser.
+//!
+//! - [`pb`]: the code generated from `proto/chat/v1/chat.proto` (messages,
+//!   tonic client and server, gateway router).
+//! - [`ChatRooms`]: the service, in memory.
+//! - [`app`], [`gateway_settings`], [`serve_http`], [`serve_grpc`]: the
+//!   pieces `src/main.rs` puts together.
+
+mod rooms;
+mod web;
+
+pub use rooms::ChatRooms;
+pub use web::{AddrError, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
+
+/// Generated code, one module per proto package, as prost lays it out.
+pub mod pb {
+    /// `chat.*` packages.
+    pub mod chat {
+        /// `chat.v1`: messages and tonic code (`tonic::include_proto!`), and
+        /// the gateway (`gateway_runtime::include_gateway!`), which must sit
+        /// in the same module because it refers to both.
+        pub mod v1 {
+            tonic::include_proto!("chat.v1");
+            gateway_runtime::include_gateway!("chat.v1");
+        }
+    }
+}

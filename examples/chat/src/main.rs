@@ -1,0 +1,37 @@
+//! The chat example in one process: the service over gRPC, and the same
+//! service over HTTP through the generated gateway, with a page that uses
+//! SSE, WebSocket and NDJSON.
+//!
+//! ```sh
+//! cargo run -p chat-example    # then open http://127.0.0.1:8080/
+//! ```
+
+use chat_example::pb::chat::v1::chat_service_client::ChatServiceClient;
+use chat_example::pb::chat::v1::chat_service_server::ChatServiceServer;
+use chat_example::{ChatRooms, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let grpc_addr = addr_from_env("CHAT_GRPC_ADDR", "127.0.0.1:50051")?;
+    let http_addr = addr_from_env("CHAT_HTTP_ADDR", "127.0.0.1:8080")?;
+
+    let rooms = ChatRooms::default();
+    // The gateway calls the service in process: the tonic client drives the
+    // tonic server directly, no socket in between. Both servers share the
+    // rooms, so gRPC and HTTP clients chat together.
+    let client = ChatServiceClient::new(ChatServiceServer::new(rooms.clone()));
+    let http_app = app(client, &gateway_settings());
+
+    let grpc = TcpListener::bind(grpc_addr).await?;
+    let http = TcpListener::bind(http_addr).await?;
+    println!("gRPC:     http://{}", grpc.local_addr()?);
+    println!("HTTP API: http://{}/v1/rooms/lobby", http.local_addr()?);
+    println!("page:     http://{}/", http.local_addr()?);
+
+    tokio::select! {
+        result = serve_grpc(grpc, rooms) => result?,
+        result = serve_http(http, http_app) => result?,
+    }
+    Ok(())
+}

@@ -1,0 +1,475 @@
+//! The example page in a real browser: Debian's headless Chromium, driven
+//! over the Chrome DevTools Protocol (a WebSocket and JSON, no browser
+//! crate). The page subscribes in all three modes (SSE, WebSocket chat,
+//! NDJSON); messages posted by the page, by this test and over the chat
+//! must show up in every panel. Writes a screenshot to
+//! `docs/example-page.png`.
+//!
+//! Needs `/usr/bin/chromium` (`apt-get install -y chromium`); set
+//! `SKIP_BROWSER_TESTS=1` to skip it where no browser can be installed.
+
+#![allow(missing_docs)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use common::{Backend, Server};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether to run: false when skipped by `SKIP_BROWSER_TESTS=1`; fails
+/// when Chromium is missing, so that a machine without it does not pass
+/// silently.
+fn browser_available() -> bool {
+    if std::env::var("SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") {
+        eprintln!("browser test skipped: SKIP_BROWSER_TESTS=1");
+        return false;
+    }
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: install it (`apt-get install -y chromium`), \
+         or set SKIP_BROWSER_TESTS=1 to skip the browser tests"
+    );
+    true
+}
+
+/// Chromium with the example page at `url` loaded.
+async fn open_page(url: &str) -> (Browser, Page) {
+    let browser = Browser::launch().await;
+    let mut page = browser.new_page().await;
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 1360, "height": 760, "deviceScaleFactor": 1, "mobile": false}),
+    )
+    .await;
+    page.call("Page.navigate", json!({ "url": url })).await;
+    page.wait_for(
+        "document.readyState === 'complete' && !!document.getElementById('ndjson-start')",
+        "the page to load",
+    )
+    .await;
+    (browser, page)
+}
+
+#[tokio::test]
+async fn page_receives_messages_in_every_mode() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start(Backend::InProcess).await;
+    let (browser, mut page) = open_page(&server.url("/?room=lobby&user=tester")).await;
+
+    // Open all three modes and wait until each is live: SSE and NDJSON
+    // once the response started (the service listens from then on), the
+    // chat once our own join notice came back.
+    page.eval(
+        "['sse-start', 'ws-join', 'ndjson-start'].forEach(id => document.getElementById(id).click())",
+    )
+    .await;
+    for (id, state) in [
+        ("sse-status", "open"),
+        ("ws-status", "joined"),
+        ("ndjson-status", "open"),
+    ] {
+        page.wait_for(
+            &format!("document.getElementById('{id}').dataset.state === '{state}'"),
+            &format!("#{id} to be {state}"),
+        )
+        .await;
+    }
+
+    // Messages from four places: the page's unary POST and its batch
+    // upload (client stream), its WebSocket chat (bidi), and this test
+    // through the gateway.
+    page.eval(
+        "document.getElementById('post-text').value = 'posted from the page';
+         document.getElementById('post-send').click();",
+    )
+    .await;
+    page.wait_for(
+        "document.getElementById('post-status').textContent.startsWith('posted #')",
+        "the page's POST to succeed",
+    )
+    .await;
+    page.eval(
+        "document.getElementById('ws-text').value = 'said in the chat';
+         document.getElementById('ws-send').click();",
+    )
+    .await;
+    // Before the next message, so that the ids below are predictable.
+    page.wait_for(
+        "[...document.querySelectorAll('#ws-messages .text')].some(e => e.textContent === 'said in the chat')",
+        "the chat message to come back",
+    )
+    .await;
+    page.eval(
+        "document.getElementById('batch-text').value = 'batch line one\\nbatch line two';
+         document.getElementById('batch-send').click();",
+    )
+    .await;
+    page.wait_for(
+        "document.getElementById('batch-status').textContent === 'uploaded 2'",
+        "the batch upload",
+    )
+    .await;
+    let (status, body) = server
+        .post(
+            "/v1/rooms/lobby/messages",
+            r#"{"user":"test","text":"posted by the test"}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let expected = [
+        "posted from the page",
+        "said in the chat",
+        "batch line one",
+        "batch line two",
+        "posted by the test",
+    ];
+    for mode in ["sse", "ws", "ndjson"] {
+        let all_there = format!(
+            "(() => {{
+                const texts = [...document.querySelectorAll('#{mode}-messages .message .text')]
+                    .map(e => e.textContent);
+                return {expected:?}.every(t => texts.includes(t));
+            }})()",
+            expected = expected
+        );
+        page.wait_for(&all_there, &format!("every message in the {mode} panel"))
+            .await;
+        // Same messages, same ids, same order in every panel.
+        let shown = page
+            .eval(&format!(
+                "[...document.querySelectorAll('#{mode}-messages .message')]
+                    .filter(li => li.dataset.source !== 'join')
+                    .map(li => li.dataset.id + ' ' + li.querySelector('.text').textContent)"
+            ))
+            .await;
+        assert_eq!(
+            shown,
+            json!([
+                "2 posted from the page",
+                "3 said in the chat",
+                "4 batch line one",
+                "5 batch line two",
+                "6 posted by the test",
+            ]),
+            "{mode} panel"
+        );
+    }
+
+    // GetRoom from the page: the three live listeners.
+    page.eval("document.getElementById('room-refresh').click()")
+        .await;
+    page.wait_for(
+        "document.getElementById('room-info').textContent === '6 messages, 3 listening'",
+        "the room info",
+    )
+    .await;
+
+    let shot = page
+        .call("Page.captureScreenshot", json!({"format": "png"}))
+        .await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().expect("screenshot data"))
+        .unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/example-page.png");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, png).unwrap();
+
+    // Leaving the chat: an empty frame, then the server's 1000 close; the
+    // other panels see the leave notice.
+    page.eval("document.getElementById('ws-leave').click()")
+        .await;
+    page.wait_for(
+        "document.getElementById('ws-status').textContent === 'closed 1000'",
+        "the chat to close with 1000",
+    )
+    .await;
+    for mode in ["sse", "ndjson"] {
+        page.wait_for(
+            &format!(
+                "!!document.querySelector('#{mode}-messages .message[data-source=\"leave\"]')"
+            ),
+            &format!("the leave notice in the {mode} panel"),
+        )
+        .await;
+    }
+
+    browser.close(page).await;
+}
+
+/// The SSE panel through a server restart, against the real
+/// `chat-example` binary: EventSource reconnects by itself, the page counts
+/// it, and messages flow again.
+#[tokio::test]
+async fn page_shows_sse_reconnects() {
+    if !browser_available() {
+        return;
+    }
+    // Free ports for the binary; it binds them again after the restart.
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    };
+    let (grpc, http) = (free(), free());
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_chat-example"))
+            .env("CHAT_GRPC_ADDR", grpc.to_string())
+            .env("CHAT_HTTP_ADDR", http.to_string())
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let client = reqwest::Client::new();
+    let post = |text: &'static str| {
+        let request = client
+            .post(format!("http://{http}/v1/rooms/lobby/messages"))
+            .body(format!(r#"{{"text":"{text}"}}"#));
+        async move {
+            // Retried: right after a (re)start the port may not listen yet.
+            for _ in 0..200 {
+                if let Ok(response) = request.try_clone().unwrap().send().await {
+                    assert_eq!(response.status(), 200);
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the server never answered");
+        }
+    };
+
+    let mut server = start();
+    post("before").await;
+    let (browser, mut page) = open_page(&format!("http://{http}/")).await;
+    page.eval("document.getElementById('sse-start').click()")
+        .await;
+    page.wait_for(
+        "document.getElementById('sse-status').dataset.state === 'open'",
+        "SSE to open",
+    )
+    .await;
+
+    server.kill().await.unwrap();
+    page.wait_for(
+        "document.getElementById('sse-status').dataset.state === 'reconnecting'",
+        "SSE to notice the lost connection",
+    )
+    .await;
+    let _server = start();
+    page.wait_for(
+        "document.getElementById('sse-status').textContent.startsWith('open (reconnected ')",
+        "SSE to reconnect",
+    )
+    .await;
+    post("after").await;
+    page.wait_for(
+        "[...document.querySelectorAll('#sse-messages .text')].some(e => e.textContent === 'after')",
+        "a message after the reconnect",
+    )
+    .await;
+    assert_ne!(
+        page.eval("document.getElementById('sse-reconnects').textContent")
+            .await,
+        json!("0")
+    );
+    browser.close(page).await;
+}
+
+/// A headless Chromium started for this test, killed when dropped.
+struct Browser {
+    child: Child,
+    endpoint: String,
+    // Removed when the browser is gone.
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn launch() -> Browser {
+        let profile = tempfile::tempdir().unwrap();
+        let mut child = Command::new(CHROMIUM)
+            // The flags this machine needs: no sandbox as root, and none of
+            // Chromium's background connections (the network is closed).
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {CHROMIUM}: {e}"));
+        // With port 0, the DevTools address is only known from stderr:
+        // `DevTools listening on ws://127.0.0.1:PORT/devtools/browser/ID`.
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        let endpoint = tokio::time::timeout(TIMEOUT, async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(url) = line.split("DevTools listening on ").nth(1) {
+                    return url.trim().to_string();
+                }
+                seen.push(line);
+            }
+            panic!(
+                "Chromium exited without a DevTools address:\n{}",
+                seen.join("\n")
+            )
+        })
+        .await
+        .expect("Chromium printed no DevTools address in time");
+        // Keep reading stderr, so that Chromium never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Browser {
+            child,
+            endpoint,
+            _profile: profile,
+        }
+    }
+
+    /// A new tab, attached through a flat session on the browser's socket.
+    async fn new_page(&self) -> Page {
+        let (socket, _) = tokio_tungstenite::connect_async(self.endpoint.as_str())
+            .await
+            .expect("connecting to the DevTools endpoint");
+        let mut page = Page {
+            socket,
+            session: None,
+            next_id: 0,
+        };
+        let target = page
+            .call("Target.createTarget", json!({"url": "about:blank"}))
+            .await;
+        let attached = page
+            .call(
+                "Target.attachToTarget",
+                json!({"targetId": target["targetId"], "flatten": true}),
+            )
+            .await;
+        page.session = Some(attached["sessionId"].as_str().unwrap().to_string());
+        page
+    }
+
+    /// Closes the browser politely, then makes sure it is gone.
+    async fn close(mut self, mut page: Page) {
+        page.session = None;
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            page.call("Browser.close", json!({})),
+        )
+        .await;
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// A tab: DevTools commands over the browser's socket, in its session.
+struct Page {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    session: Option<String>,
+    next_id: u64,
+}
+
+impl Page {
+    /// Sends a command and returns its result; events in between are
+    /// skipped (none are enabled).
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut command = json!({"id": id, "method": method, "params": params});
+        if let Some(session) = &self.session {
+            command["sessionId"] = json!(session);
+        }
+        self.socket
+            .send(Message::text(command.to_string()))
+            .await
+            .unwrap();
+        let reply = tokio::time::timeout(TIMEOUT, async {
+            loop {
+                let message = self
+                    .socket
+                    .next()
+                    .await
+                    .expect("DevTools socket open")
+                    .unwrap();
+                if let Message::Text(text) = message {
+                    let reply: Value = serde_json::from_str(&text).unwrap();
+                    if reply["id"] == id {
+                        return reply;
+                    }
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no answer to {method}"));
+        assert!(reply.get("error").is_none(), "{method}: {reply}");
+        reply["result"].clone()
+    }
+
+    /// Evaluates a JavaScript expression in the page; returns its value.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            )
+            .await;
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "{expression}: {}",
+            result["exceptionDetails"]
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// Polls `condition` until it is true; on timeout, fails with what the
+    /// panels show.
+    async fn wait_for(&mut self, condition: &str, what: &str) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        while tokio::time::Instant::now() < deadline {
+            if self.eval(condition).await == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let state = self
+            .eval(
+                "[...document.querySelectorAll('.status, ul.messages')]
+                    .map(e => `${e.id}: ${e.innerText}`).join('\\n')",
+            )
+            .await;
+        panic!(
+            "timed out waiting for {what}; the page shows:\n{}",
+            state.as_str().unwrap_or_default()
+        );
+    }
+}
