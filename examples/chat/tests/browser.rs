@@ -2,8 +2,8 @@
 //! over the Chrome DevTools Protocol (a WebSocket and JSON, no browser
 //! crate). The page subscribes in all three modes (SSE, WebSocket chat,
 //! NDJSON); messages posted by the page, by this test and over the chat
-//! must show up in every panel. Writes a screenshot to
-//! `docs/example-page.png`.
+//! must show up in every panel. Takes a screenshot: `docs/example-page.png`
+//! with `BLESS=1` (or when missing), else under the target directory.
 //!
 //! Needs `/usr/bin/chromium` (`apt-get install -y chromium`); set
 //! `SKIP_BROWSER_TESTS=1` to skip it where no browser can be installed.
@@ -184,7 +184,16 @@ async fn page_receives_messages_in_every_mode() {
     let png = base64::engine::general_purpose::STANDARD
         .decode(shot["data"].as_str().expect("screenshot data"))
         .unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/example-page.png");
+    // A real PNG of a rendered page (not a blank one: the panels are full).
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 20_000, "{} bytes", png.len());
+    // The committed screenshot in docs/ is replaced only on request, so a
+    // test run leaves the work tree clean; every run keeps its own copy.
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/example-page.png");
+    let path = if std::env::var_os("BLESS").is_some() || !docs.exists() {
+        docs
+    } else {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("example-page.png")
+    };
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, png).unwrap();
 

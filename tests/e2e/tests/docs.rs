@@ -23,6 +23,10 @@ struct Block {
     lang: String,
     /// The `NAME` of a preceding `<!-- wire: NAME -->` comment.
     wire: Option<String>,
+    /// A preceding `<!-- run: WHERE -->` comment: the block is run by a test
+    /// elsewhere (`example`: examples/chat/tests/readme.rs; `protoc`:
+    /// protoc-gen-rust-gateway/tests/docs_commands.rs).
+    run: Option<String>,
     text: String,
 }
 
@@ -44,15 +48,20 @@ fn blocks() -> Vec<Block> {
             .display()
             .to_string();
         let mut lines = text.lines().enumerate();
-        let mut wire = None;
+        let (mut wire, mut run) = (None, None);
         while let Some((n, line)) = lines.next() {
             if let Some(rest) = line.trim().strip_prefix("<!-- wire:") {
                 wire = Some(rest.trim_end_matches("-->").trim().to_string());
                 continue;
             }
+            if let Some(rest) = line.trim().strip_prefix("<!-- run:") {
+                run = Some(rest.trim_end_matches("-->").trim().to_string());
+                continue;
+            }
             let Some(lang) = line.trim_start().strip_prefix("```") else {
                 if !line.trim().is_empty() {
                     wire = None;
+                    run = None;
                 }
                 continue;
             };
@@ -69,6 +78,7 @@ fn blocks() -> Vec<Block> {
                 line: n + 1,
                 lang: lang.trim().to_string(),
                 wire: wire.take(),
+                run: run.take(),
                 text: body,
             });
         }
@@ -140,20 +150,45 @@ fn every_code_block_comes_from_a_tested_file() {
     let normalized: Vec<(String, Vec<&str>)> =
         sources.iter().map(|(n, t)| (n.clone(), lines(t))).collect();
     let mut missing = Vec::new();
-    for block in blocks().iter().filter(|b| b.wire.is_none()) {
+    for block in blocks()
+        .iter()
+        .filter(|b| b.wire.is_none() && b.run.is_none())
+    {
         let wanted = lines(&block.text);
         if wanted.is_empty() {
             continue;
         }
-        let found = normalized
-            .iter()
-            .any(|(_, have)| have.windows(wanted.len()).any(|w| w == wanted.as_slice()));
+        let appears = |wanted: &[&str]| {
+            normalized
+                .iter()
+                .any(|(_, have)| have.windows(wanted.len()).any(|w| w == wanted))
+        };
+        // Shell commands are independent: each must be one a file runs
+        // (`.ci/run`, a binary's documented invocation); other blocks are
+        // excerpts, found as a whole.
+        let found = if block.lang == "sh" {
+            wanted
+                .iter()
+                .all(|line| appears(std::slice::from_ref(line)))
+        } else {
+            appears(&wanted)
+        };
         if !found {
             missing.push(format!(
                 "{}:{} ({})\n{}",
                 block.file, block.line, block.lang, block.text
             ));
         }
+    }
+    let runners = ["example", "protoc"];
+    for block in blocks().iter().filter(|b| b.run.is_some()) {
+        let run = block.run.as_deref().unwrap_or_default();
+        assert!(
+            runners.contains(&run),
+            "{}:{}: unknown runner `{run}`",
+            block.file,
+            block.line
+        );
     }
     assert!(
         missing.is_empty(),
