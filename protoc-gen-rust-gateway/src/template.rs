@@ -661,3 +661,86 @@ mod tests {
         assert_eq!(a.shape(), c.shape());
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// xorshift: deterministic, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    /// Random strings built from the grammar's pieces and some garbage:
+    /// the parser never panics, errors point inside the input, and what it
+    /// accepts keeps its shape invariants.
+    #[test]
+    fn random_templates_never_panic() {
+        let pieces = [
+            "/",
+            "/",
+            "v1",
+            "*",
+            "**",
+            "{",
+            "}",
+            "=",
+            ".",
+            ":",
+            "name",
+            "a_b",
+            "%2F",
+            "%",
+            "x y",
+            "é",
+            "{a}",
+            "{a=*}",
+            "{a.b=x/**}",
+            ":verb",
+            "}",
+            "//",
+        ];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut source = String::new();
+            for _ in 0..(rng.next() % 8 + 1) {
+                source.push_str(rng.pick(&pieces));
+            }
+            match PathTemplate::parse(&source) {
+                Ok(t) => {
+                    accepted += 1;
+                    let flat = t.flat_segments();
+                    assert!(!flat.is_empty(), "{source}");
+                    if let Some(i) = flat.iter().position(|s| *s == FlatSegment::Multi) {
+                        assert_eq!(i + 1, flat.len(), "** not last in {source}");
+                    }
+                    for c in t.captures() {
+                        assert!(c.start + c.len <= flat.len(), "{source}");
+                    }
+                    assert_eq!(PathTemplate::parse(&t.source).unwrap(), t);
+                }
+                Err(e) => {
+                    assert!(e.offset <= source.len(), "{source}: {e}");
+                    // Display never panics, whatever the offset's char boundary.
+                    let _ = e.to_string();
+                }
+            }
+        }
+        assert!(
+            accepted > 100,
+            "the generator should produce some valid templates ({accepted})"
+        );
+    }
+}

@@ -185,7 +185,11 @@ async fn page_receives_messages_in_every_mode() {
         .decode(shot["data"].as_str().expect("screenshot data"))
         .unwrap();
     // A real PNG of a rendered page (not a blank one: the panels are full).
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 20_000, "{} bytes", png.len());
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
     // The committed screenshot in docs/ is replaced only on request, so a
     // test run leaves the work tree clean; every run keeps its own copy.
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/example-page.png");
