@@ -105,6 +105,16 @@ impl Gateway {
         }
     }
 
+    /// The error response for a request, from its head.
+    pub(crate) fn fail(&self, parts: &http::request::Parts, error: GatewayError) -> Response {
+        let cx = ErrorContext {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+        };
+        self.error_response(error, &cx)
+    }
+
     /// The standard error response, for handlers that want to wrap it.
     pub fn default_error_response(&self, error: GatewayError) -> Response {
         error.into_response_with(&self.inner.json, &self.inner.headers)

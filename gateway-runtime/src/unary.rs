@@ -12,7 +12,7 @@ use http::{HeaderValue, StatusCode, header};
 
 use crate::bind::BindContext;
 use crate::error::GatewayError;
-use crate::gateway::{ErrorContext, Gateway};
+use crate::gateway::Gateway;
 use crate::json::JsonWriter;
 use crate::metadata;
 use crate::path::Captures;
@@ -48,14 +48,7 @@ where
 {
     let gateway = &state.gateway;
     let (parts, body) = request.into_parts();
-    let fail = |error: GatewayError| {
-        let cx = ErrorContext {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-        };
-        gateway.error_response(error, &cx)
-    };
+    let fail = |error: GatewayError| gateway.fail(&parts, error);
     let bytes = if binding.reads_body {
         match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
         {

@@ -6,18 +6,16 @@ use std::future::Future;
 use axum::extract::Request;
 use axum::response::Response;
 
-use super::mode::{Mode, StreamBinding, select_mode, sse_request};
+use super::mode::{Mode, StreamBinding, sse_request};
+use super::prepare::{Prepared, prepare, upgrade};
 use super::request::{RequestErrors, body_requests, single_request};
 use super::response::{Upstream, Writer, respond};
-use super::websocket::{self, Session};
+use super::websocket;
 use super::{FieldFn, MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
-use crate::gateway::ErrorContext;
-use crate::metadata;
 use crate::path::Captures;
 use crate::service::ServiceState;
-use crate::unary::grpc_request;
 
 /// Serves one bidi-streaming binding. Responses are sent as they come while
 /// the request body is still being read (HTTP/1.1 and HTTP/2 alike).
@@ -42,43 +40,23 @@ where
         + 'static,
 {
     let gateway = &state.gateway;
-    let (mut parts, body) = request.into_parts();
-    let fail = |parts: &http::request::Parts, error: GatewayError| {
-        let cx = ErrorContext {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-        };
-        gateway.error_response(error, &cx)
+    let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+        Ok(prepared) => prepared,
+        Err(response) => return response,
     };
-    let mode = match select_mode(&parts.headers, binding, gateway) {
-        Ok(mode) => mode,
-        Err(e) => return fail(&parts, e),
-    };
-    let mut base = Req::default();
-    let cx = BindContext::new(&captures, parts.uri.query().unwrap_or(""), &[], gateway);
-    if let Err(e) = bind(&cx, &mut base) {
-        return fail(&parts, e);
-    }
-    if mode == Mode::WebSocket {
-        let config = gateway.streaming().websocket.clone().unwrap_or_default();
-        let session = Session {
-            gateway: gateway.clone(),
-            base,
-            merge,
-            metadata: grpc_request(&parts, gateway, ()).into_parts().0,
-            timeout: metadata::request_timeout(&parts.headers),
-        };
+    if prepared.mode == Mode::WebSocket {
         let client = state.client.clone();
-        return match websocket::upgrade(&mut parts, &config, move |socket| {
+        return upgrade(gateway, prepared, merge, move |socket, session| {
             websocket::bidi_stream(socket, session, client, call, write)
         })
-        .await
-        {
-            Ok(response) => response,
-            Err(e) => fail(&parts, e),
-        };
+        .await;
     }
+    let Prepared {
+        parts,
+        body,
+        mode,
+        message: base,
+    } = prepared;
     let errors = RequestErrors::default();
     let requests = if binding.body_stream && mode == Mode::Chunked {
         body_requests(
@@ -98,13 +76,13 @@ where
     );
     let result = tokio::select! {
         biased;
-        error = errors.wait() => return fail(&parts, error),
+        error = errors.wait() => return gateway.fail(&parts, error),
         result = call => result,
     };
     let response = match result {
         Ok(response) => response,
         Err(status) => {
-            return fail(
+            return gateway.fail(
                 &parts,
                 errors.take().unwrap_or(GatewayError::Upstream(status)),
             );
@@ -126,6 +104,6 @@ where
     .await
     {
         Ok(response) => response,
-        Err(e) => fail(&parts, e),
+        Err(e) => gateway.fail(&parts, e),
     }
 }

@@ -6,16 +6,15 @@ use std::future::Future;
 use axum::extract::Request;
 use axum::response::Response;
 
-use super::mode::{Mode, StreamBinding, select_mode};
+use super::mode::{Mode, StreamBinding};
+use super::prepare::{Prepared, prepare, upgrade};
 use super::request::{RequestErrors, body_requests, single_request};
 use super::response::json_response;
-use super::websocket::{self, Session};
+use super::websocket;
 use super::{MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
-use crate::gateway::ErrorContext;
 use crate::json::JsonWriter;
-use crate::metadata;
 use crate::path::Captures;
 use crate::service::ServiceState;
 use crate::unary::grpc_request;
@@ -42,43 +41,23 @@ where
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
     let gateway = &state.gateway;
-    let (mut parts, body) = request.into_parts();
-    let fail = |parts: &http::request::Parts, error: GatewayError| {
-        let cx = ErrorContext {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-        };
-        gateway.error_response(error, &cx)
+    let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+        Ok(prepared) => prepared,
+        Err(response) => return response,
     };
-    let mode = match select_mode(&parts.headers, binding, gateway) {
-        Ok(mode) => mode,
-        Err(e) => return fail(&parts, e),
-    };
-    let mut base = Req::default();
-    let cx = BindContext::new(&captures, parts.uri.query().unwrap_or(""), &[], gateway);
-    if let Err(e) = bind(&cx, &mut base) {
-        return fail(&parts, e);
-    }
-    if mode == Mode::WebSocket {
-        let config = gateway.streaming().websocket.clone().unwrap_or_default();
-        let session = Session {
-            gateway: gateway.clone(),
-            base,
-            merge,
-            metadata: grpc_request(&parts, gateway, ()).into_parts().0,
-            timeout: metadata::request_timeout(&parts.headers),
-        };
+    if prepared.mode == Mode::WebSocket {
         let client = state.client.clone();
-        return match websocket::upgrade(&mut parts, &config, move |socket| {
+        return upgrade(gateway, prepared, merge, move |socket, session| {
             websocket::client_stream(socket, session, client, call, write)
         })
-        .await
-        {
-            Ok(response) => response,
-            Err(e) => fail(&parts, e),
-        };
+        .await;
     }
+    let Prepared {
+        parts,
+        body,
+        message: base,
+        ..
+    } = prepared;
     let errors = RequestErrors::default();
     let requests = if binding.body_stream {
         body_requests(
@@ -99,13 +78,13 @@ where
     // A malformed request value cancels the call (its future is dropped).
     let result = tokio::select! {
         biased;
-        error = errors.wait() => return fail(&parts, error),
+        error = errors.wait() => return gateway.fail(&parts, error),
         result = call => result,
     };
     // The request stream ends on a malformed value; a service that answers
     // that end must not hide the error.
     if let Some(error) = errors.take() {
-        return fail(&parts, error);
+        return gateway.fail(&parts, error);
     }
     match result {
         Ok(response) => {
@@ -114,6 +93,6 @@ where
             write(&message, &mut w);
             json_response(w.into_bytes(), &response_metadata, gateway)
         }
-        Err(status) => fail(&parts, GatewayError::Upstream(status)),
+        Err(status) => gateway.fail(&parts, GatewayError::Upstream(status)),
     }
 }

@@ -9,6 +9,7 @@ mod bidi;
 mod client;
 mod config;
 mod mode;
+mod prepare;
 mod request;
 mod response;
 mod server;

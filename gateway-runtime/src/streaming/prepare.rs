@@ -1,0 +1,100 @@
+//! What every streaming driver does first: pick the mode, bind the request
+//! message from path, query (and body), and, for WebSocket, upgrade.
+
+use std::future::Future;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::extract::ws::WebSocket;
+use axum::response::Response;
+use bytes::Bytes;
+use http::request::Parts;
+
+use super::MergeFn;
+use super::mode::{Mode, StreamBinding, select_mode};
+use super::websocket::{self, Session};
+use crate::bind::BindContext;
+use crate::error::GatewayError;
+use crate::gateway::Gateway;
+use crate::metadata;
+use crate::path::Captures;
+use crate::unary::grpc_request;
+
+/// A request ready to be served in its mode.
+pub(crate) struct Prepared<Req> {
+    pub(crate) parts: Parts,
+    /// The body, still unread (empty when the binding read it already).
+    pub(crate) body: Body,
+    pub(crate) mode: Mode,
+    /// The request message bound from path, query and (server streaming)
+    /// body: the message itself, or the base every streamed request is
+    /// merged over.
+    pub(crate) message: Req,
+}
+
+/// Picks the mode and binds the message; `read_body` reads the body into
+/// the message (server streaming; never for WebSocket). Errors come back
+/// as the response to send.
+pub(crate) async fn prepare<Req: Default>(
+    gateway: &Gateway,
+    request: Request,
+    captures: &Captures,
+    binding: &StreamBinding,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    read_body: bool,
+) -> Result<Prepared<Req>, Response> {
+    let (parts, body) = request.into_parts();
+    let mode = match select_mode(&parts.headers, binding, gateway) {
+        Ok(mode) => mode,
+        Err(e) => return Err(gateway.fail(&parts, e)),
+    };
+    let (bytes, body) = if read_body && mode != Mode::WebSocket {
+        match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
+        {
+            Ok(bytes) => (bytes, Body::empty()),
+            Err(e) => return Err(gateway.fail(&parts, e)),
+        }
+    } else {
+        (Bytes::new(), body)
+    };
+    let mut message = Req::default();
+    let cx = BindContext::new(captures, parts.uri.query().unwrap_or(""), &bytes, gateway);
+    if let Err(e) = bind(&cx, &mut message) {
+        return Err(gateway.fail(&parts, e));
+    }
+    Ok(Prepared {
+        parts,
+        body,
+        mode,
+        message,
+    })
+}
+
+/// Upgrades to WebSocket and hands the socket and session to `run`.
+pub(crate) async fn upgrade<Req, F, Fut>(
+    gateway: &Gateway,
+    prepared: Prepared<Req>,
+    merge: MergeFn<Req>,
+    run: F,
+) -> Response
+where
+    F: FnOnce(WebSocket, Session<Req>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+    Req: Send + 'static,
+{
+    let Prepared {
+        mut parts, message, ..
+    } = prepared;
+    let config = gateway.streaming().websocket.clone().unwrap_or_default();
+    let session = Session {
+        gateway: gateway.clone(),
+        base: message,
+        merge,
+        metadata: grpc_request(&parts, gateway, ()).into_parts().0,
+        timeout: metadata::request_timeout(&parts.headers),
+    };
+    match websocket::upgrade(&mut parts, &config, move |socket| run(socket, session)).await {
+        Ok(response) => response,
+        Err(e) => gateway.fail(&parts, e),
+    }
+}
