@@ -1,0 +1,65 @@
+//! The contenders: what answers the load generator's requests.
+
+use serde::{Deserialize, Serialize};
+
+/// One way of serving the benchmark's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Contender {
+    /// The generated gateway calling the backend process through a tonic
+    /// `Channel` (one HTTP/2 connection over loopback).
+    GenRemote,
+    /// The generated gateway calling the service in its own process:
+    /// `FooClient::new(FooServer::new(service))`.
+    GenInProcess,
+    /// Hand-written axum handlers (serde_json, axum's SSE and WebSocket)
+    /// calling the same backend through the same kind of `Channel`: the
+    /// baseline the targets are ratios against.
+    Hand,
+    /// No HTTP gateway: the load generator calls the backend over gRPC
+    /// itself. The floor.
+    Tonic,
+    /// Experiment (unary): the generated handler's code with the tonic call
+    /// future boxed.
+    BoxedCall,
+    /// Experiment (WebSocket): the hand-written forwarder with an 8 KiB
+    /// read buffer.
+    HandSmallBuffer,
+}
+
+/// Every contender, in the order tables list them.
+pub const ALL: &[Contender] = &[
+    Contender::GenRemote,
+    Contender::GenInProcess,
+    Contender::Hand,
+    Contender::Tonic,
+    Contender::BoxedCall,
+    Contender::HandSmallBuffer,
+];
+
+impl Contender {
+    /// The name in reports and on the `serve` command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Contender::GenRemote => "generated-remote",
+            Contender::GenInProcess => "generated-in-process",
+            Contender::Hand => "hand-written",
+            Contender::Tonic => "tonic-direct",
+            Contender::BoxedCall => "experiment-boxed-call",
+            Contender::HandSmallBuffer => "experiment-hand-ws-8KiB",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Contender> {
+        ALL.iter().copied().find(|c| c.name() == name)
+    }
+
+    /// Whether a backend process is started for it.
+    pub fn needs_backend(self) -> bool {
+        self != Contender::GenInProcess
+    }
+
+    /// Whether a gateway process is started for it.
+    pub fn has_gateway(self) -> bool {
+        self != Contender::Tonic
+    }
+}

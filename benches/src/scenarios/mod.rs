@@ -1,0 +1,213 @@
+//! The orchestrator: runs every scenario's contenders in interleaved
+//! rounds, each run with fresh processes, and reads the gateway's CPU time
+//! and memory from `/proc` while the load generator's window is open.
+
+pub mod generator;
+pub mod ndjson;
+pub mod sse;
+pub mod unary;
+pub mod websocket;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{Options, Plan};
+use crate::contender::Contender;
+use crate::load::{LoadResult, LoadSpec};
+use crate::procstat::Cpu;
+use crate::report::{self, Report};
+use crate::role::Role;
+
+/// One run of one contender: the load generator's numbers and the
+/// servers' CPU time and memory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub scenario: String,
+    /// What varies inside the scenario (body size, direction…).
+    pub case: String,
+    /// Connections, streams or (NDJSON) 1.
+    pub concurrency: usize,
+    pub contender: Contender,
+    pub round: usize,
+    /// Operations (requests, events, messages) per second.
+    pub throughput: f64,
+    pub p50_us: Option<f64>,
+    pub p99_us: Option<f64>,
+    /// Gateway process CPU time (user + system) per operation, µs.
+    pub gateway_cpu_us: Option<f64>,
+    /// The same from `utime + stime` of `/proc/PID/stat` (10 ms ticks).
+    pub gateway_cpu_stat_us: Option<f64>,
+    /// Backend process CPU time per operation, µs.
+    pub backend_cpu_us: Option<f64>,
+    /// Gateway RSS at the end of the window, KiB.
+    pub gateway_rss_kib: Option<f64>,
+    /// (Gateway RSS with every stream open − RSS before) / streams, KiB.
+    pub rss_per_stream_kib: Option<f64>,
+    pub errors: u64,
+    pub note: String,
+}
+
+/// What the orchestrator saw of one run.
+pub struct Measured {
+    pub load: LoadResult,
+    pub gateway_cpu: Option<Duration>,
+    /// The same from `/proc/PID/stat` (10 ms ticks), for comparison.
+    pub gateway_cpu_ticks: Option<Duration>,
+    pub backend_cpu: Option<Duration>,
+    pub gateway_rss_before_kib: Option<u64>,
+    pub gateway_rss_start_kib: Option<u64>,
+    pub gateway_rss_end_kib: Option<u64>,
+}
+
+impl Measured {
+    /// The record of this run, with per-operation CPU.
+    pub fn record(
+        &self,
+        scenario: &str,
+        case: &str,
+        concurrency: usize,
+        contender: Contender,
+        round: usize,
+    ) -> Record {
+        let ops = self.load.ops.max(1) as f64;
+        let per_op = |cpu: Option<Duration>| cpu.map(|d| d.as_secs_f64() * 1e6 / ops);
+        Record {
+            scenario: scenario.into(),
+            case: case.into(),
+            concurrency,
+            contender,
+            round,
+            throughput: self.load.ops as f64 / self.load.secs.max(1e-9),
+            p50_us: self.load.p50_us,
+            p99_us: self.load.p99_us,
+            gateway_cpu_us: per_op(self.gateway_cpu),
+            gateway_cpu_stat_us: per_op(self.gateway_cpu_ticks),
+            backend_cpu_us: per_op(self.backend_cpu),
+            gateway_rss_kib: self.gateway_rss_end_kib.map(|k| k as f64),
+            rss_per_stream_kib: None,
+            errors: self.load.errors,
+            note: self.load.note.clone(),
+        }
+    }
+}
+
+/// Runs one contender once: starts the backend (if it has one), the
+/// gateway (if it has one) and the load generator, and samples CPU time
+/// when the load generator opens and closes its window.
+pub fn run_once(contender: Contender, spec: impl FnOnce(SocketAddr) -> LoadSpec) -> Measured {
+    let mut backend = contender.needs_backend().then(|| Role::spawn(&["backend"]));
+    let backend_addr = backend.as_mut().map(Role::ready);
+    let mut gateway = contender.has_gateway().then(|| {
+        let mut args = vec!["serve".to_string(), contender.name().to_string()];
+        args.extend(backend_addr.map(|a| a.to_string()));
+        Role::spawn(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    });
+    let gateway_addr = gateway.as_mut().map(Role::ready);
+    let target = gateway_addr.or(backend_addr).expect("something to load");
+    let spec = serde_json::to_string(&spec(target)).expect("serializable");
+
+    let rss_before = gateway.as_ref().map(Role::rss_kib);
+    let mut load = Role::spawn(&["load", &spec]);
+    let cpu = |role: &Option<Role>| role.as_ref().map(Role::cpu);
+    let (mut start, mut stop) = ((None, None), (None, None));
+    let mut rss_start = None;
+    let result = loop {
+        let line = load.line();
+        match line.as_str() {
+            "START" => {
+                start = (cpu(&gateway), cpu(&backend));
+                rss_start = gateway.as_ref().map(Role::rss_kib);
+            }
+            "STOP" => stop = (cpu(&gateway), cpu(&backend)),
+            _ => {
+                if let Some(json) = line.strip_prefix("RESULT ") {
+                    break serde_json::from_str::<LoadResult>(json).expect("a LoadResult");
+                }
+            }
+        }
+    };
+    let rss_end = gateway.as_ref().map(Role::rss_kib);
+    load.finish();
+    let diff = |a: Option<Cpu>, b: Option<Cpu>| Some(b?.since(&a?));
+    let ticks = |a: Option<Cpu>, b: Option<Cpu>| Some(b?.stat.saturating_sub(a?.stat));
+    Measured {
+        load: result,
+        gateway_cpu: diff(start.0, stop.0),
+        gateway_cpu_ticks: ticks(start.0, stop.0),
+        backend_cpu: diff(start.1, stop.1),
+        gateway_rss_before_kib: rss_before,
+        gateway_rss_start_kib: rss_start,
+        gateway_rss_end_kib: rss_end,
+    }
+}
+
+/// Prints one run as it finishes, so a long run shows progress.
+pub fn progress(record: &Record) {
+    let cpu = record
+        .gateway_cpu_us
+        .or(record.backend_cpu_us)
+        .map(|c| format!("{c:.1} µs/op"))
+        .unwrap_or_default();
+    eprintln!(
+        "  [{}] {:<9} {:>6} {:<22} round {}: {:>12.0}/s {} {}",
+        record.scenario,
+        record.case,
+        record.concurrency,
+        record.contender.name(),
+        record.round + 1,
+        record.throughput,
+        cpu,
+        if record.errors > 0 {
+            format!("({} errors: {})", record.errors, record.note)
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// Runs every scenario asked for and writes the report.
+pub fn run_all(options: &Options) {
+    if let Some(path) = &options.from_json {
+        let json = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let report: Report = serde_json::from_str(&json).expect("a results.json");
+        report::write(&report, &options.out);
+        return;
+    }
+    let plan: Plan = options.plan();
+    let limit = crate::procstat::raise_nofile_limit();
+    let started = std::time::Instant::now();
+    let load_before = report::load_average();
+    eprintln!(
+        "gateway-bench: {} rounds, {} cores, open-file limit {limit}",
+        plan.rounds,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let mut records = Vec::new();
+    let mut generator = None;
+    for scenario in crate::cli::SCENARIOS {
+        if !options.wants(scenario) {
+            continue;
+        }
+        eprintln!("{scenario}:");
+        match *scenario {
+            "unary" => records.extend(unary::run(&plan)),
+            "sse" => records.extend(sse::run(&plan, limit)),
+            "websocket" => records.extend(websocket::run(&plan)),
+            "ndjson" => records.extend(ndjson::run(&plan)),
+            "generator" => generator = Some(generator::run(&plan)),
+            _ => unreachable!(),
+        }
+    }
+    let report = Report::new(
+        options,
+        &plan,
+        records,
+        generator,
+        started.elapsed(),
+        load_before,
+    );
+    report::write(&report, &options.out);
+}

@@ -1,0 +1,189 @@
+//! Scenario 1, unary: `POST /v1/echo` with a small and a ~10 KiB JSON body
+//! on 64 keep-alive connections for a fixed time, against every contender;
+//! then the small body at other connection counts for the
+//! throughput-vs-concurrency plot.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use gateway_e2e::e2e::echo::v1::Kitchen;
+use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
+use http::{Request, header};
+use http_body_util::{BodyExt, Full};
+use tokio::time::Instant;
+
+use super::{Record, progress, run_once};
+use crate::cli::Plan;
+use crate::contender::Contender;
+use crate::load::{ConnStats, LoadResult, LoadSpec, Window, grpc_channel, http1, merge};
+use crate::payload::{BodySize, echo_body, echo_json};
+
+pub const CONTENDERS: &[Contender] = &[
+    Contender::GenRemote,
+    Contender::GenInProcess,
+    Contender::Hand,
+    Contender::Tonic,
+];
+
+/// Orchestrator side.
+pub fn run(plan: &Plan) -> Vec<Record> {
+    let mut cases = vec![
+        (BodySize::Small, plan.unary_connections),
+        (BodySize::Large, plan.unary_connections),
+    ];
+    cases.extend(plan.unary_sweep.iter().map(|&c| (BodySize::Small, c)));
+    let mut records = Vec::new();
+    for round in 0..plan.rounds {
+        for &(body, connections) in &cases {
+            // The experiment only in the main comparison, not the sweep.
+            let experiment =
+                (connections == plan.unary_connections).then_some(Contender::BoxedCall);
+            for &contender in CONTENDERS.iter().chain(&experiment) {
+                let measured = run_once(contender, |target| LoadSpec::Unary {
+                    target,
+                    body,
+                    connections,
+                    grpc: contender == Contender::Tonic,
+                    warmup_ms: plan.warmup.as_millis() as u64,
+                    window_ms: plan.window.as_millis() as u64,
+                });
+                let record = measured.record("unary", body.name(), connections, contender, round);
+                progress(&record);
+                records.push(record);
+            }
+        }
+    }
+    records
+}
+
+/// Load side.
+pub async fn load(spec: LoadSpec) -> LoadResult {
+    let LoadSpec::Unary {
+        target,
+        body,
+        connections,
+        grpc,
+        warmup_ms,
+        window_ms,
+    } = spec
+    else {
+        unreachable!("unary::load takes LoadSpec::Unary")
+    };
+    let window = Window::after(warmup_ms, window_ms);
+    let announcer = window.announce();
+    let json = Bytes::from(echo_json(body));
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let json = json.clone();
+            tokio::spawn(async move {
+                if grpc {
+                    grpc_connection(target, body, window).await
+                } else {
+                    http_connection(target, json, window).await
+                }
+            })
+        })
+        .collect();
+    let mut stats = Vec::new();
+    for task in tasks {
+        stats.push(task.await.unwrap_or_default());
+    }
+    let _ = announcer.await;
+    merge(stats, window.secs())
+}
+
+/// One keep-alive connection sending requests back to back.
+async fn http_connection(target: SocketAddr, body: Bytes, window: Window) -> ConnStats {
+    let mut stats = ConnStats::default();
+    let expected: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let mut sender = match http1(target).await {
+        Ok(sender) => sender,
+        Err(e) => {
+            stats.error(e);
+            return stats;
+        }
+    };
+    let mut checked = false;
+    while Instant::now() < window.end {
+        if let Err(e) = sender.ready().await {
+            stats.error(e);
+            break;
+        }
+        let request = Request::post("/v1/echo")
+            .header(header::HOST, "bench")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body.clone()))
+            .expect("request");
+        let start = Instant::now();
+        let response = match sender.send_request(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                stats.error(e);
+                break;
+            }
+        };
+        let status = response.status();
+        let bytes = match response.into_body().collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(e) => {
+                stats.error(e);
+                break;
+            }
+        };
+        let end = Instant::now();
+        if status != http::StatusCode::OK {
+            stats.error(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            ));
+            continue;
+        }
+        // Every contender must answer with what was sent (see `payload`).
+        if !checked {
+            checked = true;
+            if serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .as_ref()
+                != Some(&expected)
+            {
+                stats.error(format!(
+                    "response differs from the request: {}",
+                    String::from_utf8_lossy(&bytes)
+                ));
+            }
+        }
+        stats.record(&window, start, end);
+    }
+    stats
+}
+
+/// The floor: the same call straight over gRPC, one channel per task.
+async fn grpc_connection(target: SocketAddr, body: BodySize, window: Window) -> ConnStats {
+    let mut stats = ConnStats::default();
+    let mut client = match grpc_channel(target).await {
+        Ok(channel) => EchoServiceClient::new(channel),
+        Err(e) => {
+            stats.error(e);
+            return stats;
+        }
+    };
+    let message = Kitchen::from(echo_body(body));
+    let mut checked = false;
+    while Instant::now() < window.end {
+        let start = Instant::now();
+        match client.echo(message.clone()).await {
+            Ok(reply) => {
+                let end = Instant::now();
+                if !checked {
+                    checked = true;
+                    if reply.get_ref() != &message {
+                        stats.error("reply differs from the request");
+                    }
+                }
+                stats.record(&window, start, end);
+            }
+            Err(status) => stats.error(status),
+        }
+    }
+    stats
+}
