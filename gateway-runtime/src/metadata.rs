@@ -60,11 +60,18 @@ pub struct HeaderRules {
 impl Default for HeaderRules {
     fn default() -> Self {
         HeaderRules {
-            incoming: Arc::new(default_incoming_header_matcher),
+            incoming: default_incoming().clone(),
             outgoing_header: Arc::new(default_outgoing_header_matcher),
             outgoing_trailer: Arc::new(default_outgoing_trailer_matcher),
         }
     }
+}
+
+/// The one `Arc` of the default incoming matcher: a gateway that keeps it
+/// takes the allocation-free path of [`incoming_metadata`].
+fn default_incoming() -> &'static IncomingHeaderMatcher {
+    static DEFAULT: std::sync::OnceLock<IncomingHeaderMatcher> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(|| Arc::new(default_incoming_header_matcher))
 }
 
 impl fmt::Debug for HeaderRules {
@@ -107,6 +114,35 @@ const PERMANENT_HEADERS: &[&str] = &[
     "user-agent",
     "via",
     "warning",
+];
+
+/// `grpcgateway-<name>` for each of [`PERMANENT_HEADERS`], same order, so
+/// the default rules build metadata names without allocating.
+const PERMANENT_KEYS: &[&str] = &[
+    "grpcgateway-accept",
+    "grpcgateway-accept-charset",
+    "grpcgateway-accept-language",
+    "grpcgateway-accept-ranges",
+    "grpcgateway-authorization",
+    "grpcgateway-cache-control",
+    "grpcgateway-content-type",
+    "grpcgateway-cookie",
+    "grpcgateway-date",
+    "grpcgateway-expect",
+    "grpcgateway-from",
+    "grpcgateway-host",
+    "grpcgateway-if-match",
+    "grpcgateway-if-modified-since",
+    "grpcgateway-if-none-match",
+    "grpcgateway-if-schedule-tag-match",
+    "grpcgateway-if-unmodified-since",
+    "grpcgateway-max-forwards",
+    "grpcgateway-origin",
+    "grpcgateway-pragma",
+    "grpcgateway-referer",
+    "grpcgateway-user-agent",
+    "grpcgateway-via",
+    "grpcgateway-warning",
 ];
 
 /// Keys never sent as request metadata: connection-level headers, and headers owned by the
@@ -253,16 +289,21 @@ pub fn incoming_metadata(
     remote_addr: Option<SocketAddr>,
     rules: &HeaderRules,
 ) -> MetadataMap {
-    let mut md = MetadataMap::with_capacity(parts.headers.keys_len() + 2);
-    for (name, value) in &parts.headers {
-        let name = name.as_str();
-        if let Some(key) = (rules.incoming)(name) {
-            append(&mut md, &key.to_ascii_lowercase(), value.as_bytes());
+    let mut md = if Arc::ptr_eq(&rules.incoming, default_incoming()) {
+        default_rules_metadata(&parts.headers)
+    } else {
+        let mut md = MetadataMap::with_capacity(parts.headers.keys_len() + 2);
+        for (name, value) in &parts.headers {
+            let name = name.as_str();
+            if let Some(key) = (rules.incoming)(name) {
+                append(&mut md, &key.to_ascii_lowercase(), value.as_bytes());
+            }
+            if name == AUTHORIZATION.as_str() {
+                append(&mut md, "authorization", value.as_bytes());
+            }
         }
-        if name == AUTHORIZATION.as_str() {
-            append(&mut md, "authorization", value.as_bytes());
-        }
-    }
+        md
+    };
 
     let forwarded_host = joined(&parts.headers, "x-forwarded-host")
         .or_else(|| {
@@ -287,6 +328,50 @@ pub fn incoming_metadata(
         set(&mut md, "x-forwarded-for", &fwd);
     }
     md
+}
+
+/// The default rules on the hot path: header values are shared, not copied
+/// (`HeaderValue` clones are reference counts), and the names of permanent
+/// headers come from a static table. Same result as going through
+/// [`default_incoming_header_matcher`] and [`append`].
+fn default_rules_metadata(headers: &http::HeaderMap) -> MetadataMap {
+    let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 2);
+    for (name, value) in headers {
+        let name = name.as_str();
+        if let Some(key) = name.strip_prefix(METADATA_PREFIX) {
+            if !is_valid_key(key) || RESERVED_INCOMING.contains(&key) {
+                continue;
+            }
+            if key.ends_with("-bin") {
+                // Metadata maps keep binary values base64-encoded: check the
+                // client's encoding and store the standard, padded form.
+                if let (Some(bytes), Ok(k)) = (
+                    decode_base64(value.as_bytes()),
+                    HeaderName::from_bytes(key.as_bytes()),
+                ) && let Ok(v) = HeaderValue::from_str(&STANDARD.encode(bytes))
+                {
+                    out.append(k, v);
+                }
+                continue;
+            }
+            if is_valid_ascii_value(value.as_bytes())
+                && let Ok(k) = HeaderName::from_bytes(key.as_bytes())
+            {
+                out.append(k, value.clone());
+            }
+            continue;
+        }
+        if let Ok(i) = PERMANENT_HEADERS.binary_search(&name) {
+            if !is_valid_ascii_value(value.as_bytes()) {
+                continue;
+            }
+            out.append(HeaderName::from_static(PERMANENT_KEYS[i]), value.clone());
+            if name == AUTHORIZATION.as_str() {
+                out.append(AUTHORIZATION, value.clone());
+            }
+        }
+    }
+    MetadataMap::from_headers(out)
 }
 
 /// Parses a `Grpc-Timeout` header value: 1 to 8 ASCII digits followed by one unit, `H`

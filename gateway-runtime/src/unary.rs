@@ -64,20 +64,20 @@ where
         return fail(e);
     }
     let grpc_request = grpc_request(&parts, gateway, message);
+    // tonic's call future is several KiB; boxed, it is not copied each time
+    // this future (and the handler's, and axum's around it) is moved.
+    let call = Box::pin(call(state.client.clone(), grpc_request));
     let deadline =
         metadata::request_timeout(&parts.headers).map(|t| tokio::time::Instant::now() + t);
     let result = match deadline {
         // tonic passes the timeout on as `grpc-timeout`; the gateway also
         // enforces it, so that an expired deadline is DeadlineExceeded (504)
         // whoever notices first.
-        Some(deadline) => {
-            match tokio::time::timeout_at(deadline, call(state.client.clone(), grpc_request)).await
-            {
-                Ok(result) => result.map_err(|status| deadline_status(status, deadline)),
-                Err(_) => Err(tonic::Status::deadline_exceeded("deadline exceeded")),
-            }
-        }
-        None => call(state.client.clone(), grpc_request).await,
+        Some(deadline) => match tokio::time::timeout_at(deadline, call).await {
+            Ok(result) => result.map_err(|status| deadline_status(status, deadline)),
+            Err(_) => Err(tonic::Status::deadline_exceeded("deadline exceeded")),
+        },
+        None => call.await,
     };
     match result {
         Ok(response) => {

@@ -219,6 +219,7 @@ pub struct WebSocketConfig {
     pub(crate) origin: OriginPolicy,
     pub(crate) max_message_size: usize,
     pub(crate) max_frame_size: usize,
+    pub(crate) read_buffer_size: usize,
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) pong_timeout: Duration,
     pub(crate) error_handler: Option<WebSocketErrorHandler>,
@@ -230,6 +231,10 @@ impl Default for WebSocketConfig {
             origin: OriginPolicy::SameOrigin,
             max_message_size: crate::gateway::DEFAULT_BODY_LIMIT,
             max_frame_size: crate::gateway::DEFAULT_BODY_LIMIT,
+            // tungstenite's default (128 KiB) is zero-filled on every read
+            // attempt; JSON messages are small, and larger ones are read in
+            // several chunks anyway.
+            read_buffer_size: 8 * 1024,
             ping_interval: Some(Duration::from_secs(30)),
             pong_timeout: Duration::from_secs(30),
             error_handler: None,
@@ -243,6 +248,7 @@ impl std::fmt::Debug for WebSocketConfig {
             .field("origin", &self.origin)
             .field("max_message_size", &self.max_message_size)
             .field("max_frame_size", &self.max_frame_size)
+            .field("read_buffer_size", &self.read_buffer_size)
             .field("ping_interval", &self.ping_interval)
             .field("pong_timeout", &self.pong_timeout)
             .field("custom_error_handler", &self.error_handler.is_some())
@@ -266,6 +272,12 @@ impl WebSocketConfig {
     /// Largest frame in bytes (default 4 MiB).
     pub fn max_frame_size(mut self, size: usize) -> Self {
         self.max_frame_size = size;
+        self
+    }
+
+    /// Size of the socket read buffer (default 8 KiB).
+    pub fn read_buffer_size(mut self, size: usize) -> Self {
+        self.read_buffer_size = size;
         self
     }
 

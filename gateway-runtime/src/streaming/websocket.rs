@@ -14,6 +14,7 @@
 //! - the server pings on an interval and drops a peer that stays silent.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -80,6 +81,24 @@ impl<Req> Session<Req> {
     }
 }
 
+/// A task that is aborted when this guard is dropped, so that no reader is
+/// left behind when the connection's main task ends.
+struct Reader<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Reader<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Reader<T> {
+    /// Waits for the reader to end; an aborted or panicked reader counts as
+    /// the client being gone.
+    async fn end(&mut self) -> Option<T> {
+        (&mut self.0).await.ok()
+    }
+}
+
 /// Performs the upgrade handshake and runs `run` on the socket.
 pub(crate) async fn upgrade<F, Fut>(
     parts: &mut http::request::Parts,
@@ -96,6 +115,7 @@ where
     Ok(upgrade
         .max_message_size(config.max_message_size)
         .max_frame_size(config.max_frame_size)
+        .read_buffer_size(config.read_buffer_size)
         .on_upgrade(run))
 }
 
@@ -237,32 +257,54 @@ async fn send_message<M>(
     sink.lock().await.send(Message::text(text)).await.is_ok()
 }
 
-fn parse<Req: Clone>(session: &Session<Req>, bytes: &[u8]) -> Result<Req, GatewayError> {
-    let mut message = session.base.clone();
-    let mut reader = JsonReader::new(bytes, session.gateway.json_options());
-    (session.merge)(&mut message, &mut reader)
-        .and_then(|()| reader.finish())
-        .map_err(GatewayError::InvalidBody)?;
-    Ok(message)
+/// What the request reader needs to turn frames into request messages.
+#[derive(Clone)]
+struct Parser<Req> {
+    gateway: Gateway,
+    base: Req,
+    merge: MergeFn<Req>,
+    max_message_size: usize,
+}
+
+impl<Req: Clone> Parser<Req> {
+    fn of(session: &Session<Req>) -> Self {
+        Parser {
+            gateway: session.gateway.clone(),
+            base: session.base.clone(),
+            merge: session.merge,
+            max_message_size: session.config().max_message_size,
+        }
+    }
+
+    fn parse(&self, bytes: &[u8]) -> Result<Req, GatewayError> {
+        let mut message = self.base.clone();
+        let mut reader = JsonReader::new(bytes, self.gateway.json_options());
+        (self.merge)(&mut message, &mut reader)
+            .and_then(|()| reader.finish())
+            .map_err(GatewayError::InvalidBody)?;
+        Ok(message)
+    }
 }
 
 /// Why the request reader stopped.
-enum ReaderEnd {
+enum ReaderEnd<Req> {
     /// The client went away: cancel everything.
     Gone,
-    /// A bad frame: report and close with this code.
-    Failed(GatewayError, u16),
+    /// A bad frame: report and close with this code. The request sender, if
+    /// still open, is handed back so the request stream does not end first.
+    Failed(GatewayError, u16, Option<mpsc::Sender<Req>>),
 }
 
 /// Reads request frames into `tx` until the client half-closes, then keeps
 /// reading (for liveness and Close) without sending; never returns on a
-/// clean half-close.
+/// clean half-close. Runs in its own task, so that the socket is polled
+/// when it has data, not each time a response is written.
 async fn read_requests<Req: Clone>(
-    source: &mut Source,
-    session: &Session<Req>,
+    mut source: Source,
+    parser: Parser<Req>,
     tx: mpsc::Sender<Req>,
-    seen: &Liveness,
-) -> ReaderEnd {
+    seen: Arc<Liveness>,
+) -> ReaderEnd<Req> {
     let mut tx = Some(tx);
     loop {
         // Wait for room first: while the call is not taking messages, the
@@ -271,25 +313,28 @@ async fn read_requests<Req: Clone>(
             Some(tx) => tx.clone().reserve_owned().await.ok(),
             None => None,
         };
-        match next_event(source, seen).await {
+        match next_event(&mut source, &seen).await {
             ClientEvent::Data(bytes) => {
                 if permit.is_none() {
                     continue;
                 }
-                match parse(session, &bytes) {
+                match parser.parse(&bytes) {
                     Ok(message) => {
                         if let Some(permit) = permit {
                             permit.send(message);
                         }
                     }
-                    Err(e) => return ReaderEnd::Failed(e, close::INVALID_PAYLOAD),
+                    // The sender goes along: the request stream stays open
+                    // until the connection task has acted on the failure,
+                    // or the call could end normally first.
+                    Err(e) => return ReaderEnd::Failed(e, close::INVALID_PAYLOAD, tx),
                 }
             }
             ClientEvent::HalfClose => tx = None,
             ClientEvent::Gone => return ReaderEnd::Gone,
             ClientEvent::TooBig => {
-                let limit = session.config().max_message_size;
-                return ReaderEnd::Failed(GatewayError::BodyTooLarge { limit }, close::TOO_BIG);
+                let limit = parser.max_message_size;
+                return ReaderEnd::Failed(GatewayError::BodyTooLarge { limit }, close::TOO_BIG, tx);
             }
         }
     }
@@ -353,9 +398,9 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
     let config = session.config();
     let (sink, mut source) = socket.split();
     let sink = tokio::sync::Mutex::new(sink);
-    let seen = Liveness::new();
+    let seen = Arc::new(Liveness::new());
     let message = match next_event(&mut source, &seen).await {
-        ClientEvent::Data(bytes) => match parse(&session, &bytes) {
+        ClientEvent::Data(bytes) => match Parser::of(&session).parse(&bytes) {
             Ok(message) => message,
             Err(e) => {
                 return close_with(&sink, &session.gateway, &config, e, close::INVALID_PAYLOAD)
@@ -372,9 +417,10 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
         }
     };
     let request = session.request(message);
+    let mut watcher = Reader(tokio::spawn(watch_client(source, seen.clone())));
     let outcome = tokio::select! {
         result = async { write_responses(&sink, &session.gateway, write, call(client, request).await).await } => Some(result),
-        () = watch_client(&mut source, &seen) => None,
+        _ = watcher.end() => None,
         () = keep_alive(&sink, &config, &seen) => None,
     };
     match outcome {
@@ -392,9 +438,9 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
 }
 
 /// Reads and discards frames until the client goes away.
-async fn watch_client(source: &mut Source, seen: &Liveness) {
+async fn watch_client(mut source: Source, seen: Arc<Liveness>) {
     loop {
-        if let ClientEvent::Gone = next_event(source, seen).await {
+        if let ClientEvent::Gone = next_event(&mut source, &seen).await {
             return;
         }
     }
@@ -413,11 +459,17 @@ pub(crate) async fn client_stream<C, Req, Resp, Fut>(
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
     let config = session.config();
-    let (sink, mut source) = socket.split();
+    let (sink, source) = socket.split();
     let sink = tokio::sync::Mutex::new(sink);
-    let seen = Liveness::new();
+    let seen = Arc::new(Liveness::new());
     let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
     let request = session.request(receiver_stream(rx));
+    let mut reader = Reader(tokio::spawn(read_requests(
+        source,
+        Parser::of(&session),
+        tx,
+        seen.clone(),
+    )));
     let call = async {
         match call(client, request).await {
             Ok(response) => {
@@ -428,11 +480,16 @@ pub(crate) async fn client_stream<C, Req, Resp, Fut>(
         }
     };
     tokio::select! {
-        result = call => finish(&sink, &session.gateway, &config, result).await,
-        end = read_requests(&mut source, &session, tx, &seen) => match end {
-            ReaderEnd::Gone => {}
-            ReaderEnd::Failed(error, code) => close_with(&sink, &session.gateway, &config, error, code).await,
+        // The reader first: a failed frame wins over a call that its end of
+        // requests let finish.
+        biased;
+        end = reader.end() => match end {
+            Some(ReaderEnd::Failed(error, code, _requests)) => {
+                close_with(&sink, &session.gateway, &config, error, code).await
+            }
+            Some(ReaderEnd::Gone) | None => {}
         },
+        result = call => finish(&sink, &session.gateway, &config, result).await,
         () = keep_alive(&sink, &config, &seen) => {
             let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
         }
@@ -452,20 +509,31 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
     Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
 {
     let config = session.config();
-    let (sink, mut source) = socket.split();
+    let (sink, source) = socket.split();
     let sink = tokio::sync::Mutex::new(sink);
-    let seen = Liveness::new();
+    let seen = Arc::new(Liveness::new());
     let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
     let request = session.request(receiver_stream(rx));
+    let mut reader = Reader(tokio::spawn(read_requests(
+        source,
+        Parser::of(&session),
+        tx,
+        seen.clone(),
+    )));
     let responses = async {
         write_responses(&sink, &session.gateway, write, call(client, request).await).await
     };
     tokio::select! {
-        result = responses => finish(&sink, &session.gateway, &config, result).await,
-        end = read_requests(&mut source, &session, tx, &seen) => match end {
-            ReaderEnd::Gone => {}
-            ReaderEnd::Failed(error, code) => close_with(&sink, &session.gateway, &config, error, code).await,
+        // The reader first: a failed frame wins over a call that its end of
+        // requests let finish.
+        biased;
+        end = reader.end() => match end {
+            Some(ReaderEnd::Failed(error, code, _requests)) => {
+                close_with(&sink, &session.gateway, &config, error, code).await
+            }
+            Some(ReaderEnd::Gone) | None => {}
         },
+        result = responses => finish(&sink, &session.gateway, &config, result).await,
         () = keep_alive(&sink, &config, &seen) => {
             let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
         }

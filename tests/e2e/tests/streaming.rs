@@ -561,14 +561,22 @@ both_backends!(
             .await
             .unwrap();
         response.chunk().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let first = record(&tag).unwrap().produced;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let second = record(&tag).unwrap().produced;
-        assert_eq!(
-            first, second,
-            "the service keeps producing for a reader that stopped"
-        );
+        // Wait until the pipeline is full: production stops once the
+        // buffers between the service and the stalled reader are full.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut last = record(&tag).unwrap().produced;
+        let second = loop {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let now = record(&tag).unwrap().produced;
+            if now == last {
+                break now;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the service keeps producing for a reader that stopped ({now})"
+            );
+            last = now;
+        };
         assert!(
             second < total / 4,
             "{second} of {total} produced for a stalled reader"
