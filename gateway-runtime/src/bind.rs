@@ -8,9 +8,11 @@ use std::fmt::Display;
 
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
+use crate::json::fields::EnumNumber;
 use crate::json::{JsonError, JsonMessage, JsonOptions, JsonReader, JsonWriter};
 use crate::path::Captures;
 use crate::query;
+use crate::text::{FromText, parse_enum};
 
 /// The parts of a request that binding reads.
 #[derive(Debug)]
@@ -96,6 +98,77 @@ impl<'a> BindContext<'a> {
             .collect()
     }
 
+    fn path_error(name: &str, e: impl Display) -> GatewayError {
+        GatewayError::InvalidPathParameter {
+            name: name.to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Sets `target` from path variable `index` (named `name` in errors).
+    pub fn path<T: FromText>(
+        &self,
+        index: usize,
+        name: &str,
+        target: &mut T,
+    ) -> Result<(), GatewayError> {
+        *target =
+            T::from_text(&self.capture(index, name)?).map_err(|e| Self::path_error(name, e))?;
+        Ok(())
+    }
+
+    /// Sets an `Option` field (proto3 `optional`, wrapper) from a path variable.
+    pub fn path_some<T: FromText>(
+        &self,
+        index: usize,
+        name: &str,
+        target: &mut Option<T>,
+    ) -> Result<(), GatewayError> {
+        *target =
+            Some(T::from_text(&self.capture(index, name)?).map_err(|e| Self::path_error(name, e))?);
+        Ok(())
+    }
+
+    /// Sets an enum field from a path variable: a value name or number.
+    pub fn path_enum(
+        &self,
+        index: usize,
+        name: &str,
+        target: &mut i32,
+        number: EnumNumber,
+        valid: fn(i32) -> bool,
+    ) -> Result<(), GatewayError> {
+        *target = parse_enum(&self.capture(index, name)?, number, valid)
+            .map_err(|e| Self::path_error(name, e))?;
+        Ok(())
+    }
+
+    /// Sets a repeated field from a path variable split by `separator`.
+    pub fn path_list<T: FromText>(
+        &self,
+        index: usize,
+        name: &str,
+        separator: char,
+        target: &mut Vec<T>,
+    ) -> Result<(), GatewayError> {
+        *target = self.path_values(index, name, separator, T::from_text)?;
+        Ok(())
+    }
+
+    /// Sets a repeated enum field from a path variable split by `separator`.
+    pub fn path_enum_list(
+        &self,
+        index: usize,
+        name: &str,
+        separator: char,
+        target: &mut Vec<i32>,
+        number: EnumNumber,
+        valid: fn(i32) -> bool,
+    ) -> Result<(), GatewayError> {
+        *target = self.path_values(index, name, separator, |s| parse_enum(s, number, valid))?;
+        Ok(())
+    }
+
     /// Reads the body as one JSON value with `read`; an empty body binds
     /// nothing (the Go gateways accept it too).
     pub fn body_json(
@@ -152,6 +225,121 @@ impl QuerySeen {
             }
         }
     }
+}
+
+impl QuerySeen {
+    /// Sets a singular field from query parameter `key` (slot and name
+    /// group as for [`QuerySeen::once`]).
+    pub fn set<T: FromText>(
+        &mut self,
+        slot: u32,
+        name: u32,
+        key: &str,
+        value: &str,
+        target: &mut T,
+    ) -> Result<(), GatewayError> {
+        self.once(slot, name, key)?;
+        *target = query_value(key, value, T::from_text)?;
+        Ok(())
+    }
+
+    /// Sets an `Option` field (proto3 `optional`, wrapper, well-known type).
+    pub fn set_some<T: FromText>(
+        &mut self,
+        slot: u32,
+        name: u32,
+        key: &str,
+        value: &str,
+        target: &mut Option<T>,
+    ) -> Result<(), GatewayError> {
+        self.once(slot, name, key)?;
+        *target = Some(query_value(key, value, T::from_text)?);
+        Ok(())
+    }
+
+    /// Sets an enum field: a value name or number.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_enum(
+        &mut self,
+        slot: u32,
+        name: u32,
+        key: &str,
+        value: &str,
+        target: &mut i32,
+        number: EnumNumber,
+        valid: fn(i32) -> bool,
+    ) -> Result<(), GatewayError> {
+        self.once(slot, name, key)?;
+        *target = query_value(key, value, |s| parse_enum(s, number, valid))?;
+        Ok(())
+    }
+
+    /// Sets an optional enum field.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_enum_some(
+        &mut self,
+        slot: u32,
+        name: u32,
+        key: &str,
+        value: &str,
+        target: &mut Option<i32>,
+        number: EnumNumber,
+        valid: fn(i32) -> bool,
+    ) -> Result<(), GatewayError> {
+        self.once(slot, name, key)?;
+        *target = Some(query_value(key, value, |s| parse_enum(s, number, valid))?);
+        Ok(())
+    }
+}
+
+/// Appends one occurrence of a repeated query parameter.
+pub fn query_push<T: FromText>(
+    key: &str,
+    value: &str,
+    target: &mut Vec<T>,
+) -> Result<(), GatewayError> {
+    target.push(query_value(key, value, T::from_text)?);
+    Ok(())
+}
+
+/// Appends one occurrence of a repeated enum query parameter.
+pub fn query_push_enum(
+    key: &str,
+    value: &str,
+    target: &mut Vec<i32>,
+    number: EnumNumber,
+    valid: fn(i32) -> bool,
+) -> Result<(), GatewayError> {
+    target.push(query_value(key, value, |s| parse_enum(s, number, valid))?);
+    Ok(())
+}
+
+/// Inserts one `name[key]=value` map entry.
+pub fn query_insert<K: FromText, V: FromText, M: Extend<(K, V)>>(
+    key: &str,
+    map_key: &str,
+    value: &str,
+    target: &mut M,
+) -> Result<(), GatewayError> {
+    let k = K::from_text(map_key).map_err(|e| map_key_error(key, e))?;
+    let v = query_value(key, value, V::from_text)?;
+    target.extend(std::iter::once((k, v)));
+    Ok(())
+}
+
+/// Inserts one `name[key]=value` entry of a map with enum values.
+pub fn query_insert_enum<K: FromText, M: Extend<(K, i32)>>(
+    key: &str,
+    map_key: &str,
+    value: &str,
+    target: &mut M,
+    number: EnumNumber,
+    valid: fn(i32) -> bool,
+) -> Result<(), GatewayError> {
+    let k = K::from_text(map_key).map_err(|e| map_key_error(key, e))?;
+    let v = query_value(key, value, |s| parse_enum(s, number, valid))?;
+    target.extend(std::iter::once((k, v)));
+    Ok(())
 }
 
 /// A query value parsed by `parse`, with errors naming the parameter.

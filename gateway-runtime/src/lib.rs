@@ -34,10 +34,12 @@ pub mod __private {
 
     pub use crate::bind::{
         BindContext, QuerySeen, json_oneof_conflict, map_key_error, merge_message, oneof_conflict,
-        query_value, read_message, write_message,
+        query_insert, query_insert_enum, query_push, query_push_enum, query_value, read_message,
+        write_message,
     };
     pub use crate::error::GatewayError;
     pub use crate::gateway::{ErrorContext, Gateway};
+    pub use crate::json::fields as field;
     pub use crate::json::{
         JsonError, JsonMessage, JsonReader, JsonWriter, any::register as register_any,
         parse_map_key,

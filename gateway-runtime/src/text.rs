@@ -501,3 +501,49 @@ mod tests {
         assert!(parse_list_value("[1,]").is_err());
     }
 }
+
+/// A type that a path or query value can be parsed into: the scalars as
+/// prost stores them, and the well-known types with a text form.
+pub trait FromText: Sized {
+    /// Parses one (percent-decoded) value.
+    fn from_text(s: &str) -> Result<Self, TextError>;
+}
+
+macro_rules! from_text {
+    ($($t:ty => $parse:path;)*) => {$(
+        impl FromText for $t {
+            fn from_text(s: &str) -> Result<Self, TextError> {
+                $parse(s)
+            }
+        }
+    )*};
+}
+
+from_text! {
+    bool => parse_bool;
+    i32 => parse_i32;
+    u32 => parse_u32;
+    i64 => parse_i64;
+    u64 => parse_u64;
+    f32 => parse_f32;
+    f64 => parse_f64;
+    Vec<u8> => parse_bytes;
+    Timestamp => parse_timestamp;
+    Duration => parse_duration;
+    FieldMask => parse_field_mask;
+    Struct => parse_struct;
+    Value => parse_value;
+    ListValue => parse_list_value;
+}
+
+impl FromText for String {
+    fn from_text(s: &str) -> Result<Self, TextError> {
+        Ok(s.to_owned())
+    }
+}
+
+impl FromText for bytes::Bytes {
+    fn from_text(s: &str) -> Result<Self, TextError> {
+        parse_bytes(s).map(Into::into)
+    }
+}

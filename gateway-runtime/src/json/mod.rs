@@ -43,6 +43,7 @@
 
 pub mod any;
 mod error;
+pub mod fields;
 pub(crate) mod reader;
 pub(crate) mod time;
 pub mod wkt;

@@ -15,7 +15,7 @@ use crate::options::Options;
 /// A text parser (`Fn(&str) -> Result<T, E>`) for one value of a path or
 /// query parameter of this kind.
 fn text_parser(scope: Scope<'_>, kind: &ValueKind) -> TokenStream {
-    let t = quote!(::gateway_runtime::__private::text);
+    let t = quote!(__gw::text);
     match kind {
         ValueKind::Scalar(s) => s.text_parser(),
         ValueKind::Enum(e) => {
@@ -60,7 +60,7 @@ pub fn bind_fn(
     binding: &BindingModel,
     options: &Options,
 ) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let request = scope.type_path(input.full_name());
     let body = bind_body(scope, binding);
     let path = bind_path(scope, binding, options);
@@ -87,7 +87,7 @@ pub fn bind_fn(
 }
 
 fn bind_body(scope: Scope<'_>, binding: &BindingModel) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     match &binding.body {
         BodyModel::None => quote!(),
         BodyModel::Whole => quote! {
@@ -107,66 +107,118 @@ fn bind_body(scope: Scope<'_>, binding: &BindingModel) -> TokenStream {
     }
 }
 
+/// `|s| E::from_str_name(s).map(|e| e as i32)` and `|v| E::try_from(v).is_ok()`.
+fn enum_fns(scope: Scope<'_>, e: &prost_reflect::EnumDescriptor) -> (TokenStream, TokenStream) {
+    let path = scope.type_path(e.full_name());
+    (
+        quote!(|s| #path::from_str_name(s).map(|e| e as i32)),
+        quote!(|v| #path::try_from(v).is_ok()),
+    )
+}
+
 fn bind_path(scope: Scope<'_>, binding: &BindingModel, options: &Options) -> TokenStream {
     let statements = binding.path_params.iter().map(|param| {
         let index = param.capture;
         let name = param.field.proto_path();
         let leaf = param.field.leaf();
         let holder = holder_of(quote!(msg), &param.field.0);
-        let kind = leaf_kind(leaf);
-        if leaf.is_list() {
-            let separator = options.repeated_path_param_separator.char();
-            let parser = text_parser(scope, &kind);
-            let f = super::fields::field_ident(leaf);
-            return quote! { #holder.#f = cx.path_values(#index, #name, #separator, #parser)?; };
-        }
-        let value = match kind {
-            ValueKind::Scalar(Scalar::String) => quote!(cx.path_string(#index, #name)?),
-            kind => {
-                let parser = text_parser(scope, &kind);
-                quote!(cx.path_value(#index, #name, #parser)?)
+        let f = super::fields::field_ident(leaf);
+        let separator = options.repeated_path_param_separator.char();
+        match Shape::of(leaf) {
+            Shape::Repeated(ValueKind::Enum(e)) => {
+                let (number, valid) = enum_fns(scope, &e);
+                quote! { cx.path_enum_list(#index, #name, #separator, &mut #holder.#f, #number, #valid)?; }
             }
-        };
-        let assign = assign_leaf(scope, &quote!(h), leaf, value);
-        quote! { { let h = &mut *#holder; #assign } }
+            Shape::Repeated(_) => quote! { cx.path_list(#index, #name, #separator, &mut #holder.#f)?; },
+            Shape::Plain(ValueKind::Enum(e)) => {
+                let (number, valid) = enum_fns(scope, &e);
+                quote! { cx.path_enum(#index, #name, &mut #holder.#f, #number, #valid)?; }
+            }
+            Shape::Plain(ValueKind::Scalar(_)) => quote! { cx.path(#index, #name, &mut #holder.#f)?; },
+            Shape::Optional(ValueKind::Scalar(_)) => quote! { cx.path_some(#index, #name, &mut #holder.#f)?; },
+            // Optional enums and oneof members: parse, then assign.
+            _ => {
+                let kind = leaf_kind(leaf);
+                let parser = text_parser(scope, &kind);
+                let value = quote!(cx.path_value(#index, #name, #parser)?);
+                let assign = assign_leaf(scope, &quote!(h), leaf, value);
+                quote! { { let h = &mut *#holder; #assign } }
+            }
+        }
     });
     quote!(#(#statements)*)
+}
+
+/// The statement that sets a singular query parameter's field.
+fn query_single(scope: Scope<'_>, field: &FieldPath, slot: u32, group: u32) -> TokenStream {
+    let leaf = field.leaf();
+    let holder = holder_of(quote!(msg), &field.0);
+    let f = super::fields::field_ident(leaf);
+    match Shape::of(leaf) {
+        Shape::Plain(ValueKind::Enum(e)) => {
+            let (number, valid) = enum_fns(scope, &e);
+            quote!(seen.set_enum(#slot, #group, &key, &value, &mut #holder.#f, #number, #valid)?)
+        }
+        Shape::Optional(ValueKind::Enum(e)) => {
+            let (number, valid) = enum_fns(scope, &e);
+            quote!(seen.set_enum_some(#slot, #group, &key, &value, &mut #holder.#f, #number, #valid)?)
+        }
+        Shape::Plain(_) => quote!(seen.set(#slot, #group, &key, &value, &mut #holder.#f)?),
+        Shape::Optional(_) | Shape::Message(_) => {
+            quote!(seen.set_some(#slot, #group, &key, &value, &mut #holder.#f)?)
+        }
+        // Oneof members: refuse a second member, then assign.
+        _ => {
+            let set = query_set(scope, field, false);
+            quote!({ seen.once(#slot, #group, &key)?; #set })
+        }
+    }
 }
 
 fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
     if params.is_empty() {
         return quote!();
     }
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let mut arms = Vec::new();
     let mut map_arms = Vec::new();
     for (slot, param) in params.iter().enumerate() {
         let slot = slot as u32;
-        match param.shape {
-            QueryShape::Map => {
-                let names = &param.names;
-                let set = query_map_entry(scope, &param.field);
-                map_arms.push(
-                    quote! { ::core::option::Option::Some((#(#names)|*, map_key)) => { #set } },
+        let leaf = param.field.leaf();
+        let holder = holder_of(quote!(msg), &param.field.0);
+        let f = super::fields::field_ident(leaf);
+        let names = &param.names;
+        match (param.shape, Shape::of(leaf)) {
+            (QueryShape::Map, Shape::Map(_, ValueKind::Enum(e))) => {
+                let (number, valid) = enum_fns(scope, &e);
+                map_arms.push(quote! {
+                    ::core::option::Option::Some((#(#names)|*, map_key)) =>
+                        #p::query_insert_enum(&key, map_key, &value, &mut #holder.#f, #number, #valid)?,
+                });
+            }
+            (QueryShape::Map, _) => map_arms.push(quote! {
+                ::core::option::Option::Some((#(#names)|*, map_key)) =>
+                    #p::query_insert(&key, map_key, &value, &mut #holder.#f)?,
+            }),
+            (QueryShape::Repeated, Shape::Repeated(ValueKind::Enum(e))) => {
+                let (number, valid) = enum_fns(scope, &e);
+                arms.push(quote! { #(#names)|* => #p::query_push_enum(&key, &value, &mut #holder.#f, #number, #valid)?, });
+            }
+            (QueryShape::Repeated, _) => {
+                arms.push(
+                    quote! { #(#names)|* => #p::query_push(&key, &value, &mut #holder.#f)?, },
                 );
             }
-            QueryShape::Repeated => {
-                let names = &param.names;
-                let set = query_set(scope, &param.field, true);
-                arms.push(quote! { #(#names)|* => { #set } });
-            }
-            QueryShape::Single => {
-                let set = query_set(scope, &param.field, false);
-                if param.explicit {
-                    // Each alias is its own name: the later one wins.
-                    for (group, name) in param.names.iter().enumerate() {
-                        let group = group as u32;
-                        arms.push(quote! { #name => { seen.once(#slot, #group, &key)?; #set } });
-                    }
-                } else {
-                    let names = &param.names;
-                    arms.push(quote! { #(#names)|* => { seen.once(#slot, 0, &key)?; #set } });
+            (QueryShape::Single, _) if param.explicit => {
+                // Each alias is its own name: the later one wins.
+                for (group, name) in param.names.iter().enumerate() {
+                    let set = query_single(scope, &param.field, slot, group as u32);
+                    arms.push(quote! { #name => #set, });
                 }
+            }
+            (QueryShape::Single, _) => {
+                let set = query_single(scope, &param.field, slot, 0);
+                arms.push(quote! { #(#names)|* => #set, });
             }
         }
     }
@@ -198,7 +250,7 @@ fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
 
 /// Parses `value` (a `Cow<str>`) as one value of `kind`.
 fn query_parse(scope: Scope<'_>, kind: &ValueKind, value: TokenStream) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     match kind {
         ValueKind::Scalar(Scalar::String) => quote!(#value.into_owned()),
         kind => {
@@ -209,7 +261,7 @@ fn query_parse(scope: Scope<'_>, kind: &ValueKind, value: TokenStream) -> TokenS
 }
 
 fn query_set(scope: Scope<'_>, field: &FieldPath, repeated: bool) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let leaf = field.leaf();
     let holder = holder_of(quote!(msg), &field.0);
     let value = query_parse(scope, &leaf_kind(leaf), quote!(value));
@@ -235,29 +287,6 @@ fn query_set(scope: Scope<'_>, field: &FieldPath, repeated: bool) -> TokenStream
     quote! { let h = &mut *#holder; #oneof_check #assign }
 }
 
-fn query_map_entry(scope: Scope<'_>, field: &FieldPath) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
-    let leaf = field.leaf();
-    let holder = holder_of(quote!(msg), &field.0);
-    let f = super::fields::field_ident(leaf);
-    let Shape::Map(key_kind, value_kind) = Shape::of(leaf) else {
-        unreachable!("map query parameters are map fields")
-    };
-    let key_value = match key_kind {
-        Scalar::String => quote!(::std::string::String::from(map_key)),
-        other => {
-            let parser = other.text_parser();
-            quote!((#parser)(map_key).map_err(|e| #p::map_key_error(&key, e))?)
-        }
-    };
-    let value = query_parse(scope, &value_kind, quote!(value));
-    quote! {
-        let k = #key_value;
-        let v = #value;
-        #holder.#f.insert(k, ::core::convert::Into::into(v));
-    }
-}
-
 /// PATCH: fill `update_mask` from the fields present in the body when the
 /// client sent no mask.
 fn update_mask(scope: Scope<'_>, mask: &FieldPath, binding: &BindingModel) -> TokenStream {
@@ -267,7 +296,7 @@ fn update_mask(scope: Scope<'_>, mask: &FieldPath, binding: &BindingModel) -> To
     let Kind::Message(body_type) = body.leaf().kind() else {
         return quote!();
     };
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let holder = holder_of(quote!(msg), &mask.0);
     let f = super::fields::field_ident(mask.leaf());
     let table = format_ident!("fields_{}", super::symbol(body_type.full_name()));

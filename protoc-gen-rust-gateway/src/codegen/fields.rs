@@ -87,7 +87,7 @@ impl Scalar {
 
     /// The `gateway_runtime::text` parser of this scalar.
     pub fn text_parser(self) -> TokenStream {
-        let t = quote!(::gateway_runtime::__private::text);
+        let t = quote!(__gw::text);
         match self {
             Scalar::F64 => quote!(#t::parse_f64),
             Scalar::F32 => quote!(#t::parse_f32),
@@ -146,15 +146,6 @@ impl ValueKind {
                 None => ValueKind::Message(m.clone()),
             },
             other => ValueKind::Scalar(Scalar::of(other).expect("every other kind is a scalar")),
-        }
-    }
-
-    /// Whether `null` is a value of this type rather than "unset".
-    pub fn null_is_value(&self) -> bool {
-        match self {
-            ValueKind::NullValue => true,
-            ValueKind::Message(m) => m.full_name() == "google.protobuf.Value",
-            _ => false,
         }
     }
 }
@@ -241,7 +232,7 @@ fn encode(
     copy: TokenStream,
     by_ref: TokenStream,
 ) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let v = by_ref;
     match kind {
         ValueKind::Scalar(s) => match s {
@@ -269,7 +260,7 @@ fn encode(
 
 /// Reads one value from `r`, producing an owned `T`.
 pub fn decode_value(scope: Scope<'_>, kind: &ValueKind) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     match kind {
         ValueKind::Scalar(s) => match s {
             Scalar::F64 => quote!(r.read_f64()?),
@@ -297,81 +288,57 @@ pub fn decode_value(scope: Scope<'_>, kind: &ValueKind) -> TokenStream {
     }
 }
 
-/// Whether a plain value is not its default (for `emit_defaults = false`).
-fn is_set(kind: &ValueKind, v: &TokenStream) -> TokenStream {
-    match kind {
-        ValueKind::Scalar(Scalar::F64 | Scalar::F32) => quote!(#v != 0.0),
-        ValueKind::Scalar(Scalar::Bool) => quote!(#v),
-        ValueKind::Scalar(Scalar::String | Scalar::Bytes) => quote!(!#v.is_empty()),
-        _ => quote!(#v != 0),
-    }
+/// `|v| E::try_from(v).ok().map(|e| e.as_str_name())`
+fn enum_name(scope: Scope<'_>, e: &EnumDescriptor) -> TokenStream {
+    let path = scope.type_path(e.full_name());
+    quote!(|v| #path::try_from(v).ok().map(|e| e.as_str_name()))
 }
 
-/// Statements of `write_json` for one field that is not in a real oneof.
-/// `base` is the struct expression (`self`).
+/// `|s| E::from_str_name(s).map(|e| e as i32)`
+fn enum_number(scope: Scope<'_>, e: &EnumDescriptor) -> TokenStream {
+    let path = scope.type_path(e.full_name());
+    quote!(|s| #path::from_str_name(s).map(|e| e as i32))
+}
+
+/// The statement of `write_json` for one field that is not in a real
+/// oneof: one call into the runtime, which knows the JSON of each shape.
 pub fn write_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream) -> TokenStream {
+    let f = quote!(__gw::field);
     let json = field.json_name();
     let proto = field.name();
-    let key = quote!(w.key(#json, #proto););
-    let f = field_ident(field);
-    let target = quote!(#base.#f);
+    let name = field_ident(field);
+    let target = quote!(#base.#name);
     match Shape::of(field) {
-        Shape::Plain(kind) => {
-            let set = is_set(&kind, &target);
-            let value = encode_place(scope, &kind, target.clone());
-            quote! { if w.emit_defaults() || #set { #key #value; } }
+        Shape::Plain(ValueKind::Enum(e)) => {
+            let name = enum_name(scope, &e);
+            quote! { #f::write_enum(w, #json, #proto, #target, #name); }
         }
-        Shape::Optional(kind) => {
-            // proto3 `optional` and proto2 optional fields are written only
-            // when set; wrappers are messages: `null` when unset.
-            let value = encode_value(scope, &kind, quote!(v));
-            if matches!(field.kind(), Kind::Message(_)) {
-                quote! {
-                    match &#target {
-                        ::core::option::Option::Some(v) => { #key #value; }
-                        ::core::option::Option::None => if w.emit_defaults() { #key w.null(); }
-                    }
-                }
-            } else {
-                quote! { if let ::core::option::Option::Some(v) = &#target { #key #value; } }
-            }
+        Shape::Plain(ValueKind::NullValue) => {
+            quote! { if w.emit_defaults() { w.key(#json, #proto); w.null(); } }
         }
+        Shape::Plain(_) => quote! { #f::write_plain(w, #json, #proto, &#target); },
+        Shape::Optional(ValueKind::Enum(e)) => {
+            let name = enum_name(scope, &e);
+            quote! { #f::write_enum_optional(w, #json, #proto, #target, #name); }
+        }
+        Shape::Optional(_) if matches!(field.kind(), Kind::Message(_)) => {
+            quote! { #f::write_wrapper(w, #json, #proto, &#target); }
+        }
+        Shape::Optional(_) => quote! { #f::write_optional(w, #json, #proto, &#target); },
         Shape::Message(m) => {
-            let value = encode_value(scope, &ValueKind::Message(m), quote!(v));
-            quote! {
-                match &#target {
-                    ::core::option::Option::Some(v) => { #key #value; }
-                    ::core::option::Option::None => if w.emit_defaults() { #key w.null(); }
-                }
-            }
+            let path = scope.type_path(m.full_name());
+            quote! { #f::write_message::<#path, _>(w, #json, #proto, #target.as_ref()); }
         }
-        Shape::Repeated(kind) => {
-            let value = encode_value(scope, &kind, quote!(v));
-            quote! {
-                if w.emit_defaults() || !#target.is_empty() {
-                    #key
-                    w.begin_array();
-                    for v in &#target { w.element(); #value; }
-                    w.end_array();
-                }
-            }
+        Shape::Repeated(ValueKind::Enum(e)) => {
+            let name = enum_name(scope, &e);
+            quote! { #f::write_enum_list(w, #json, #proto, &#target, #name); }
         }
-        Shape::Map(key_kind, kind) => {
-            let value = encode_value(scope, &kind, quote!(v));
-            let map_key = match key_kind {
-                Scalar::String => quote!(w.map_key(k)),
-                Scalar::Bool => quote!(w.map_key_bool(*k)),
-                _ => quote!(w.map_key_display(*k)),
-            };
-            quote! {
-                if w.emit_defaults() || !#target.is_empty() {
-                    #key
-                    w.begin_object();
-                    for (k, v) in &#target { #map_key; #value; }
-                    w.end_object();
-                }
-            }
+        Shape::Repeated(_) => quote! { #f::write_list(w, #json, #proto, &#target); },
+        Shape::Map(_, ValueKind::Enum(e)) => {
+            let name = enum_name(scope, &e);
+            quote! { #f::write_enum_map(w, #json, #proto, #target.iter(), #name); }
         }
+        Shape::Map(..) => quote! { #f::write_map(w, #json, #proto, #target.iter()); },
         Shape::OneofMember(..) => unreachable!("oneofs are written by write_oneof"),
     }
 }
@@ -395,61 +362,46 @@ pub fn write_oneof(scope: Scope<'_>, oneof: &OneofDescriptor, base: &TokenStream
     }
 }
 
-/// Statements that read one JSON value into a field; `target` is the
-/// struct expression holding the field (`self`, or a nested message).
-/// Used for message fields and for `body: "field"` alike.
+/// Statements that read one JSON value into a field; `base` is the struct
+/// expression holding the field (`self`, or a nested message). Used for
+/// message fields and for `body: "field"` alike.
 pub fn merge_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
-    let f = field_ident(field);
-    let target = quote!(#base.#f);
+    let p = quote!(__gw);
+    let f = quote!(#p::field);
+    let name = field_ident(field);
+    let target = quote!(#base.#name);
     match Shape::of(field) {
-        Shape::Plain(kind) => {
-            let value = decode_value(scope, &kind);
-            if kind.null_is_value() {
-                quote! { #target = #value; }
-            } else {
-                quote! {
-                    #target = if r.try_null()? { ::core::default::Default::default() } else { #value };
-                }
-            }
+        Shape::Plain(ValueKind::Enum(e)) => {
+            let number = enum_number(scope, &e);
+            quote! { #f::read_enum(r, &mut #target, #number)?; }
         }
-        Shape::Optional(kind) => {
-            let value = decode_value(scope, &kind);
-            quote! {
-                #target = if r.try_null()? { ::core::option::Option::None } else { ::core::option::Option::Some(#value) };
-            }
+        Shape::Plain(ValueKind::NullValue) => quote! { r.skip_value()?; #target = 0; },
+        Shape::Plain(_) => quote! { #f::read_plain(r, &mut #target)?; },
+        Shape::Optional(ValueKind::Enum(e)) => {
+            let number = enum_number(scope, &e);
+            quote! { #f::read_enum_optional(r, &mut #target, #number)?; }
+        }
+        Shape::Optional(_) => quote! { #f::read_optional(r, &mut #target)?; },
+        Shape::Message(m) if m.full_name() == "google.protobuf.Value" => {
+            quote! { #f::read_value(r, &mut #target)?; }
         }
         Shape::Message(m) => {
             let path = scope.type_path(m.full_name());
-            let merge = quote! {
-                #p::merge_message::<#path, _>(#target.get_or_insert_with(::core::default::Default::default), r)?;
-            };
-            if ValueKind::Message(m).null_is_value() {
-                merge
-            } else {
-                quote! { if r.try_null()? { #target = ::core::option::Option::None; } else { #merge } }
-            }
+            quote! { #f::read_message::<#path, _>(r, &mut #target)?; }
         }
-        Shape::Repeated(kind) => {
-            let value = decode_value(scope, &kind);
-            quote! { r.array(|r| { #target.push(#value); ::core::result::Result::Ok(()) })?; }
+        Shape::Repeated(ValueKind::Enum(e)) => {
+            let number = enum_number(scope, &e);
+            quote! { #f::read_enum_list(r, &mut #target, #number)?; }
         }
-        Shape::Map(key, kind) => {
-            let value = decode_value(scope, &kind);
-            let key_type = key.rust_type();
-            let key_expr = match key {
-                // prost uses String keys whatever the configured map type.
-                Scalar::String => quote!(::std::string::String::from(key)),
-                _ => quote!(#p::parse_map_key::<#key_type>(key)?),
-            };
-            quote! {
-                r.map(|r, key| {
-                    let k = #key_expr;
-                    let v = #value;
-                    #target.insert(k, v);
-                    ::core::result::Result::Ok(())
-                })?;
-            }
+        Shape::Repeated(_) => quote! { #f::read_list(r, &mut #target)?; },
+        Shape::Map(key, ValueKind::Enum(e)) => {
+            let number = enum_number(scope, &e);
+            let key = key.rust_type();
+            quote! { #f::read_enum_map::<#key, _>(r, &mut #target, #number)?; }
+        }
+        Shape::Map(key, _) => {
+            let key = key.rust_type();
+            quote! { #f::read_map::<#key, _, _>(r, &mut #target)?; }
         }
         Shape::OneofMember(oneof, kind) => {
             let o = oneof_ident(&oneof);

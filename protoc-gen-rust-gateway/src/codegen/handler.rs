@@ -10,7 +10,7 @@ use crate::model::{BindingModel, BodyModel, HttpMethod, MethodKind, MethodModel}
 /// The closure that writes a response: the whole message, or only its
 /// `response_body` field.
 fn write_response(scope: Scope<'_>, method: &MethodModel, binding: &BindingModel) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let output = scope.type_path(method.descriptor.output().full_name());
     match &binding.response_body {
         None => quote! {
@@ -51,7 +51,7 @@ pub fn unary(
     binding: &BindingModel,
     names: &BindingNames,
 ) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let (handler, bind) = (&names.handler, &names.bind);
     let call = client_method(method);
     let write = write_response(scope, method, binding);
@@ -106,7 +106,7 @@ fn availability(available: bool, reason: String) -> TokenStream {
 /// serves (with the reason for each it does not) and where requests come
 /// from.
 fn stream_binding(method: &MethodModel, binding: &BindingModel) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let get = binding.method == HttpMethod::Get;
     let t = binding.stream;
     let disabled = |what: &str| format!("disabled by the binding's `stream.{what}` setting");
@@ -152,7 +152,7 @@ fn stream_binding(method: &MethodModel, binding: &BindingModel) -> TokenStream {
 /// The function that merges one JSON request value (WebSocket frame or
 /// NDJSON value) into a request: into the body field when there is one.
 fn frame_fn(scope: Scope<'_>, method: &MethodModel, binding: &BindingModel) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let input = scope.type_path(method.descriptor.input().full_name());
     match &binding.body {
         BodyModel::Field(path) => {
@@ -177,7 +177,7 @@ fn frame_fn(scope: Scope<'_>, method: &MethodModel, binding: &BindingModel) -> T
 /// The function that reads a top-level scalar field of a response by name
 /// (SSE `id:` and `event:` values).
 fn field_fn(scope: Scope<'_>, method: &MethodModel) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let output = method.descriptor.output();
     let ty = scope.type_path(output.full_name());
     let arms = output.fields().filter_map(|field| {
@@ -248,7 +248,7 @@ pub fn streaming(
     binding: &BindingModel,
     names: &BindingNames,
 ) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let (handler, bind) = (&names.handler, &names.bind);
     let call = client_method(method);
     let write = write_response(scope, method, binding);

@@ -25,7 +25,7 @@ pub fn all_messages(
 
 /// The `JsonMessage` impl of one message, at package level.
 pub fn message_impl(scope: Scope<'_>, message: &MessageDescriptor) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let path = scope.type_path(message.full_name());
     let full_name = message.full_name();
     let this = quote!(self);
@@ -98,6 +98,7 @@ pub fn message_impl(scope: Scope<'_>, message: &MessageDescriptor) -> TokenStrea
 /// `__register_gateway_types()`: registers the package's messages for
 /// `google.protobuf.Any` JSON (`@type`).
 pub fn register_fn(scope: Scope<'_>, messages: &[MessageDescriptor]) -> TokenStream {
+    // Outside the `__gw` alias: this function is called from other packages.
     let p = quote!(::gateway_runtime::__private);
     let calls = messages.iter().map(|m| {
         let path = scope.type_path(m.full_name());

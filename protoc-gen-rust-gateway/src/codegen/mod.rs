@@ -15,7 +15,7 @@ use prost_reflect::{DescriptorPool, FileDescriptor, ServiceDescriptor};
 use quote::quote;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::Model;
+use crate::model::{Model, ServiceModel};
 use crate::options::Options;
 use fields::Scope;
 
@@ -46,24 +46,21 @@ pub fn generate(
     }
     let mut out = Vec::new();
     for package in &packages {
-        let scope = Scope { package, depth: 0 };
         let mut messages = Vec::new();
         for file in files.iter().filter(|f| f.package_name() == package) {
             json::all_messages(file.messages(), &mut messages);
         }
-        let impls = messages.iter().map(|m| json::message_impl(scope, m));
-        let register = json::register_fn(scope, &messages);
-        let services = model
+        let services: Vec<&ServiceModel> = model
             .services
             .iter()
             .filter(|s| s.descriptor.package_name() == package)
-            .map(|s| service::service_module(package, s, &packages, options));
-        let tokens = quote! {
-            #(#impls)*
-            #register
-            #(#services)*
-        };
-        let content = format_file(tokens).map_err(|e| {
+            .collect();
+        // Work units in output order: message impls in chunks, the register
+        // function, one module per service.
+        let mut units: Vec<Unit<'_>> = messages.chunks(IMPLS_PER_BLOCK).map(Unit::Impls).collect();
+        units.push(Unit::Register(&messages));
+        units.extend(services.iter().map(|s| Unit::Service(s)));
+        let content = render(&units, package, &packages, options).map_err(|e| {
             vec![Diagnostic::error(
                 None,
                 format!("internal error: generated code for package `{package}` does not parse ({e}); please report this"),
@@ -74,9 +71,87 @@ pub fn generate(
     Ok(out)
 }
 
-fn format_file(tokens: TokenStream) -> Result<String, syn::Error> {
-    let file: syn::File = syn::parse2(tokens)?;
-    Ok(format!("{HEADER}{}", prettyplease::unparse(&file)))
+/// Message impls per const block: enough to spread formatting over cores,
+/// few enough blocks to stay readable.
+const IMPLS_PER_BLOCK: usize = 64;
+
+/// A piece of a generated file.
+enum Unit<'a> {
+    /// `impl JsonMessage` for these messages, in an anonymous const block:
+    /// the `__gw` alias of the runtime's door stays out of the package's
+    /// namespace, and the impls apply all the same.
+    Impls(&'a [prost_reflect::MessageDescriptor]),
+    /// `__register_gateway_types()` for the package's messages.
+    Register(&'a [prost_reflect::MessageDescriptor]),
+    /// A service's gateway module.
+    Service(&'a ServiceModel),
+}
+
+impl Unit<'_> {
+    fn tokens(&self, package: &str, packages: &[String], options: &Options) -> TokenStream {
+        let scope = Scope { package, depth: 0 };
+        match self {
+            Unit::Impls(messages) => {
+                let impls = messages.iter().map(|m| json::message_impl(scope, m));
+                quote! {
+                    const _: () = {
+                        use ::gateway_runtime::__private as __gw;
+                        #(#impls)*
+                    };
+                }
+            }
+            Unit::Register(messages) => json::register_fn(scope, messages),
+            Unit::Service(service) => service::service_module(package, service, packages, options),
+        }
+    }
+}
+
+/// Builds and pretty-prints the units on several threads (formatting is
+/// most of the generator's time on large inputs); the output keeps their
+/// order. Token streams cannot cross threads, so each thread builds its own.
+fn render(
+    units: &[Unit<'_>],
+    package: &str,
+    packages: &[String],
+    options: &Options,
+) -> Result<String, syn::Error> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, units.len().max(1));
+    // Each thread takes the next unit until none is left: units differ in
+    // size, so a fixed split would leave a core idle.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parts: Vec<(usize, Result<String, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(unit) = units.get(i) else { break done };
+                        let formatted =
+                            syn::parse2::<syn::File>(unit.tokens(package, packages, options))
+                                .map(|file| prettyplease::unparse(&file))
+                                .map_err(|e| e.to_string());
+                        done.push((i, formatted));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![(0, Err("code generation panicked".to_string()))])
+            })
+            .collect()
+    });
+    parts.sort_by_key(|(i, _)| *i);
+    let mut out = String::from(HEADER);
+    for (_, part) in parts {
+        out.push_str(&part.map_err(|e| syn::Error::new(proc_macro2::Span::call_site(), e))?);
+    }
+    Ok(out)
 }
 
 /// `#[doc = "..."]` lines.

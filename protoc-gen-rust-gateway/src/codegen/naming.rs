@@ -61,7 +61,7 @@ pub fn bare(name: &str) -> &str {
 
 /// How prost maps well-known types when it does not compile them itself.
 fn extern_type(full_name: &str) -> Option<TokenStream> {
-    let prost_types = quote!(::gateway_runtime::__private::prost_types);
+    let prost_types = quote!(__gw::prost_types);
     Some(match full_name {
         "google.protobuf.BoolValue" => quote!(bool),
         "google.protobuf.BytesValue" => quote!(::std::vec::Vec<u8>),
@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(p("a", 0, "Msg"), "super :: Msg");
         assert_eq!(
             p("a", 0, "google.protobuf.Timestamp"),
-            ":: gateway_runtime :: __private :: prost_types :: Timestamp"
+            "__gw :: prost_types :: Timestamp"
         );
         assert_eq!(p("a", 0, "google.protobuf.Int32Value"), "i32");
         assert_eq!(p("a", 0, "google.protobuf.Empty"), "()");

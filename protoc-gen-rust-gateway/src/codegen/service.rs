@@ -44,7 +44,7 @@ pub fn service_module(
     all_packages: &[String],
     options: &Options,
 ) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let scope = Scope { package, depth: 1 };
     let descriptor = &service.descriptor;
     let service_name = to_upper_camel(descriptor.name());
@@ -164,6 +164,8 @@ pub fn service_module(
     quote! {
         #service_doc
         pub mod #module {
+            use ::gateway_runtime::__private as __gw;
+
             type SvcState<T> = #p::ServiceState<#client>;
 
             #router_doc
@@ -200,7 +202,7 @@ fn method_suffix(method: &HttpMethod) -> String {
 }
 
 fn template_static(name: &Ident, binding: &crate::model::BindingModel) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let segments = binding
         .template
         .flat_segments()
@@ -235,7 +237,7 @@ fn dispatcher_fn(
     candidates: &[BindingRef],
     client: &TokenStream,
 ) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let tries = candidates.iter().map(|c| {
         let method = &service.methods[c.method];
         let names = names(method, c.binding);
@@ -263,7 +265,7 @@ fn custom_fallback_fn(
     custom: &[(String, Ident)],
     client: &TokenStream,
 ) -> TokenStream {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let arms = custom.iter().map(|(method, dispatcher)| {
         quote! { #method => #dispatcher::<T>(#p::axum::extract::State(state), request).await, }
     });
@@ -284,7 +286,7 @@ fn custom_fallback_fn(
 /// Field tables for PATCH bodies: JSON and proto names, and the tables of
 /// nested singular messages, so the runtime can list the fields a body sets.
 fn field_tables(bodies: &[MessageDescriptor]) -> Vec<TokenStream> {
-    let p = quote!(::gateway_runtime::__private);
+    let p = quote!(__gw);
     let mut seen = BTreeSet::new();
     let mut todo: Vec<MessageDescriptor> = bodies.to_vec();
     let mut out = Vec::new();

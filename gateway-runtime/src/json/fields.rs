@@ -1,0 +1,322 @@
+//! One call per field for generated `JsonMessage` impls.
+//!
+//! The JSON form of a field depends only on how prost stores it (plain,
+//! `Option`, `Vec`, map, boxed) and on its Rust type, which already has a
+//! `JsonMessage` impl (scalars as their wrapper types, messages as
+//! themselves). Keeping that logic here keeps generated code short, which
+//! matters for generation time and for the user's compile time.
+
+use std::borrow::{Borrow, BorrowMut};
+
+use super::{JsonError, JsonMessage, JsonReader, JsonWriter, MapKey, parse_map_key};
+
+/// Writes a map key of any protobuf map key type (JSON object keys are
+/// strings: `"7"`, `"true"`).
+pub trait MapKeyWrite {
+    /// Writes `,"key":`.
+    fn write_key(&self, w: &mut JsonWriter);
+}
+
+impl MapKeyWrite for String {
+    fn write_key(&self, w: &mut JsonWriter) {
+        w.map_key(self);
+    }
+}
+
+impl MapKeyWrite for bool {
+    fn write_key(&self, w: &mut JsonWriter) {
+        w.map_key_bool(*self);
+    }
+}
+
+macro_rules! int_keys {
+    ($($t:ty),*) => {$(
+        impl MapKeyWrite for $t {
+            fn write_key(&self, w: &mut JsonWriter) {
+                w.map_key_display(*self);
+            }
+        }
+    )*};
+}
+
+int_keys!(i32, i64, u32, u64);
+
+/// Name of an enum value (`E::try_from(v).ok().map(|e| e.as_str_name())`).
+pub type EnumName = fn(i32) -> Option<&'static str>;
+
+/// Number of an enum value name (`E::from_str_name(s).map(|e| e as i32)`).
+pub type EnumNumber = fn(&str) -> Option<i32>;
+
+/// A field without presence (proto3 scalar, proto2 required): written
+/// unless it has its default value and defaults are not emitted.
+pub fn write_plain<T: JsonMessage + PartialEq>(w: &mut JsonWriter, json: &str, proto: &str, v: &T) {
+    if w.emit_defaults() || *v != T::default() {
+        w.key(json, proto);
+        v.write_json(w);
+    }
+}
+
+/// A scalar with presence (proto3 `optional`, proto2 optional): written
+/// only when set.
+pub fn write_optional<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &str, v: &Option<T>) {
+    if let Some(v) = v {
+        w.key(json, proto);
+        v.write_json(w);
+    }
+}
+
+/// A message field (or wrapper): its JSON, or `null` when unset and
+/// defaults are emitted. `B` is `T` or prost's `Box<T>`.
+pub fn write_message<T: JsonMessage, B: Borrow<T>>(
+    w: &mut JsonWriter,
+    json: &str,
+    proto: &str,
+    v: Option<&B>,
+) {
+    match v {
+        Some(v) => {
+            w.key(json, proto);
+            v.borrow().write_json(w);
+        }
+        None => {
+            if w.emit_defaults() {
+                w.key(json, proto);
+                w.null();
+            }
+        }
+    }
+}
+
+/// A wrapper field (`google.protobuf.Int32Value`…, which prost stores as
+/// `Option<i32>`): the plain value, or `null` when unset and defaults are
+/// emitted.
+pub fn write_wrapper<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &str, v: &Option<T>) {
+    write_message::<T, T>(w, json, proto, v.as_ref());
+}
+
+/// A repeated field.
+pub fn write_list<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &str, v: &[T]) {
+    if w.emit_defaults() || !v.is_empty() {
+        w.key(json, proto);
+        w.begin_array();
+        for item in v {
+            w.element();
+            item.write_json(w);
+        }
+        w.end_array();
+    }
+}
+
+/// A map field (`HashMap` or `BTreeMap`, through `.iter()`).
+pub fn write_map<'a, K, V>(
+    w: &mut JsonWriter,
+    json: &str,
+    proto: &str,
+    entries: impl ExactSizeIterator<Item = (&'a K, &'a V)>,
+) where
+    K: MapKeyWrite + 'a,
+    V: JsonMessage + 'a,
+{
+    if w.emit_defaults() || entries.len() > 0 {
+        w.key(json, proto);
+        w.begin_object();
+        for (k, v) in entries {
+            k.write_key(w);
+            v.write_json(w);
+        }
+        w.end_object();
+    }
+}
+
+/// An enum field without presence: its name, or its number when unknown.
+pub fn write_enum(w: &mut JsonWriter, json: &str, proto: &str, v: i32, name: EnumName) {
+    if w.emit_defaults() || v != 0 {
+        w.key(json, proto);
+        w.enum_value(v, name(v));
+    }
+}
+
+/// An enum field with presence.
+pub fn write_enum_optional(
+    w: &mut JsonWriter,
+    json: &str,
+    proto: &str,
+    v: Option<i32>,
+    name: EnumName,
+) {
+    if let Some(v) = v {
+        w.key(json, proto);
+        w.enum_value(v, name(v));
+    }
+}
+
+/// A repeated enum field.
+pub fn write_enum_list(w: &mut JsonWriter, json: &str, proto: &str, v: &[i32], name: EnumName) {
+    if w.emit_defaults() || !v.is_empty() {
+        w.key(json, proto);
+        w.begin_array();
+        for &item in v {
+            w.element();
+            w.enum_value(item, name(item));
+        }
+        w.end_array();
+    }
+}
+
+/// A map field with enum values.
+pub fn write_enum_map<'a, K: MapKeyWrite + 'a>(
+    w: &mut JsonWriter,
+    json: &str,
+    proto: &str,
+    entries: impl ExactSizeIterator<Item = (&'a K, &'a i32)>,
+    name: EnumName,
+) {
+    if w.emit_defaults() || entries.len() > 0 {
+        w.key(json, proto);
+        w.begin_object();
+        for (k, &v) in entries {
+            k.write_key(w);
+            w.enum_value(v, name(v));
+        }
+        w.end_object();
+    }
+}
+
+/// Reads one value into a fresh `T`.
+fn read_new<T: JsonMessage>(r: &mut JsonReader<'_>) -> Result<T, JsonError> {
+    let mut value = T::default();
+    value.merge_json(r)?;
+    Ok(value)
+}
+
+/// A field without presence; `null` means the default value.
+pub fn read_plain<T: JsonMessage>(r: &mut JsonReader<'_>, target: &mut T) -> Result<(), JsonError> {
+    *target = if r.try_null()? {
+        T::default()
+    } else {
+        read_new(r)?
+    };
+    Ok(())
+}
+
+/// A scalar with presence, or a wrapper; `null` unsets it.
+pub fn read_optional<T: JsonMessage>(
+    r: &mut JsonReader<'_>,
+    target: &mut Option<T>,
+) -> Result<(), JsonError> {
+    *target = if r.try_null()? {
+        None
+    } else {
+        Some(read_new(r)?)
+    };
+    Ok(())
+}
+
+/// A message field, merged into what is there (as protobuf merges); `null`
+/// unsets it. `B` is `T` or prost's `Box<T>`.
+pub fn read_message<T: JsonMessage, B: BorrowMut<T> + Default>(
+    r: &mut JsonReader<'_>,
+    target: &mut Option<B>,
+) -> Result<(), JsonError> {
+    if r.try_null()? {
+        *target = None;
+        Ok(())
+    } else {
+        target
+            .get_or_insert_with(B::default)
+            .borrow_mut()
+            .merge_json(r)
+    }
+}
+
+/// A `google.protobuf.Value` field, where `null` is a value, not "unset".
+pub fn read_value(
+    r: &mut JsonReader<'_>,
+    target: &mut Option<prost_types::Value>,
+) -> Result<(), JsonError> {
+    target.get_or_insert_with(Default::default).merge_json(r)
+}
+
+/// A repeated field; `null` adds nothing.
+pub fn read_list<T: JsonMessage>(
+    r: &mut JsonReader<'_>,
+    target: &mut Vec<T>,
+) -> Result<(), JsonError> {
+    r.array(|r| {
+        target.push(read_new(r)?);
+        Ok(())
+    })
+}
+
+/// A map field (`HashMap` or `BTreeMap`); `null` adds nothing.
+pub fn read_map<K, V, M>(r: &mut JsonReader<'_>, target: &mut M) -> Result<(), JsonError>
+where
+    K: MapKey,
+    V: JsonMessage,
+    M: Extend<(K, V)>,
+{
+    r.map(|r, key| {
+        let key = parse_map_key::<K>(key)?;
+        let value = read_new::<V>(r)?;
+        target.extend(std::iter::once((key, value)));
+        Ok(())
+    })
+}
+
+/// An enum field without presence: a name or a number; `null` is 0.
+pub fn read_enum(
+    r: &mut JsonReader<'_>,
+    target: &mut i32,
+    number: EnumNumber,
+) -> Result<(), JsonError> {
+    *target = if r.try_null()? {
+        0
+    } else {
+        r.read_enum(number)?
+    };
+    Ok(())
+}
+
+/// An enum field with presence; `null` unsets it.
+pub fn read_enum_optional(
+    r: &mut JsonReader<'_>,
+    target: &mut Option<i32>,
+    number: EnumNumber,
+) -> Result<(), JsonError> {
+    *target = if r.try_null()? {
+        None
+    } else {
+        Some(r.read_enum(number)?)
+    };
+    Ok(())
+}
+
+/// A repeated enum field.
+pub fn read_enum_list(
+    r: &mut JsonReader<'_>,
+    target: &mut Vec<i32>,
+    number: EnumNumber,
+) -> Result<(), JsonError> {
+    r.array(|r| {
+        target.push(r.read_enum(number)?);
+        Ok(())
+    })
+}
+
+/// A map field with enum values.
+pub fn read_enum_map<K, M>(
+    r: &mut JsonReader<'_>,
+    target: &mut M,
+    number: EnumNumber,
+) -> Result<(), JsonError>
+where
+    K: MapKey,
+    M: Extend<(K, i32)>,
+{
+    r.map(|r, key| {
+        let key = parse_map_key::<K>(key)?;
+        let value = r.read_enum(number)?;
+        target.extend(std::iter::once((key, value)));
+        Ok(())
+    })
+}
