@@ -247,6 +247,21 @@ fn sse_body<M: Send + 'static>(
             }
             let bytes = match s.next().await {
                 None => crate::sse::heartbeat(),
+                Some(Item::Message(message))
+                    if config.id_field.is_none() && config.event_field.is_none() =>
+                {
+                    // The common case in one buffer: the JSON writer never
+                    // writes a raw line break, so the message is one
+                    // `data:` line.
+                    let mut frame = Vec::with_capacity(64);
+                    frame.extend_from_slice(b"data: ");
+                    let mut w =
+                        JsonWriter::with_buffer(Vec::new(), s.writer.gateway.json_options());
+                    (s.writer.write)(&message, &mut w);
+                    frame.extend_from_slice(w.as_bytes());
+                    frame.extend_from_slice(b"\n\n");
+                    Bytes::from(frame)
+                }
                 Some(Item::Message(message)) => {
                     let data = s.writer.json(&message);
                     let mut event = SseEvent::data(String::from_utf8(data).unwrap_or_default());
@@ -314,7 +329,11 @@ fn ndjson_body<M: Send + 'static>(
             let frame = match s.next().await {
                 None => Frame::data(crate::ndjson::heartbeat()),
                 Some(Item::Message(message)) => {
-                    Frame::data(crate::ndjson::line(&s.writer.json(&message)))
+                    // The JSON writer never writes a raw line break: the
+                    // message is one line as it is.
+                    let mut line = s.writer.json(&message);
+                    line.push(b'\n');
+                    Frame::data(Bytes::from(line))
                 }
                 Some(Item::End(trailers)) => {
                     s.done = true;
