@@ -289,9 +289,10 @@ pub fn incoming_metadata(
     remote_addr: Option<SocketAddr>,
     rules: &HeaderRules,
 ) -> MetadataMap {
-    let mut md = if Arc::ptr_eq(&rules.incoming, default_incoming()) {
-        default_rules_metadata(&parts.headers)
-    } else {
+    if Arc::ptr_eq(&rules.incoming, default_incoming()) {
+        return default_rules_metadata(parts, remote_addr);
+    }
+    let mut md = {
         let mut md = MetadataMap::with_capacity(parts.headers.keys_len() + 2);
         for (name, value) in &parts.headers {
             let name = name.as_str();
@@ -334,7 +335,11 @@ pub fn incoming_metadata(
 /// (`HeaderValue` clones are reference counts), and the names of permanent
 /// headers come from a static table. Same result as going through
 /// [`default_incoming_header_matcher`] and [`append`].
-fn default_rules_metadata(headers: &http::HeaderMap) -> MetadataMap {
+fn default_rules_metadata(
+    parts: &http::request::Parts,
+    remote_addr: Option<SocketAddr>,
+) -> MetadataMap {
+    let headers = &parts.headers;
     let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 2);
     for (name, value) in headers {
         let name = name.as_str();
@@ -370,6 +375,36 @@ fn default_rules_metadata(headers: &http::HeaderMap) -> MetadataMap {
                 out.append(AUTHORIZATION, value.clone());
             }
         }
+    }
+    // The forwarded headers, also without copying where the request has
+    // the value already.
+    const FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+    const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    let mut hosts = headers.get_all(&FORWARDED_HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(one), None) => Some(one.clone()),
+        (Some(_), Some(_)) => {
+            joined(headers, "x-forwarded-host").and_then(|h| HeaderValue::try_from(h).ok())
+        }
+        (None, _) => headers.get(HOST).cloned().or_else(|| {
+            parts
+                .uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        }),
+    };
+    if let Some(host) = host.filter(|h| is_valid_ascii_value(h.as_bytes())) {
+        out.insert(FORWARDED_HOST, host);
+    }
+    let forwarded_for = match (joined(headers, "x-forwarded-for"), remote_addr) {
+        (Some(fwd), Some(addr)) => Some(format!("{fwd}, {}", addr.ip())),
+        (None, Some(addr)) => Some(addr.ip().to_string()),
+        (fwd, None) => fwd,
+    };
+    if let Some(fwd) = forwarded_for.filter(|f| is_valid_ascii_value(f.as_bytes()))
+        && let Ok(value) = HeaderValue::try_from(fwd)
+    {
+        out.insert(FORWARDED_FOR, value);
     }
     MetadataMap::from_headers(out)
 }
@@ -407,6 +442,13 @@ pub fn request_timeout(headers: &http::HeaderMap) -> Option<Duration> {
 /// or values.
 fn outgoing(metadata: &MetadataMap, matcher: &OutgoingMatcher, out: &mut http::HeaderMap) {
     for entry in metadata.iter() {
+        let key = match &entry {
+            KeyAndValueRef::Ascii(k, _) => k.as_str(),
+            KeyAndValueRef::Binary(k, _) => k.as_str(),
+        };
+        if RESERVED_OUTGOING.contains(&key) {
+            continue;
+        }
         let (key, value) = match entry {
             KeyAndValueRef::Ascii(k, v) => {
                 let Ok(v) = HeaderValue::from_bytes(v.as_encoded_bytes()) else {
@@ -423,9 +465,6 @@ fn outgoing(metadata: &MetadataMap, matcher: &OutgoingMatcher, out: &mut http::H
                 (k.as_str(), v)
             }
         };
-        if RESERVED_OUTGOING.contains(&key) {
-            continue;
-        }
         let Some(name) = matcher(key) else { continue };
         let Ok(name) = HeaderName::try_from(name) else {
             continue;
