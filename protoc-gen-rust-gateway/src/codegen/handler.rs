@@ -56,21 +56,7 @@ pub fn unary(
     let call = client_method(method);
     let write = write_response(scope, method, binding);
     let reads_body = !matches!(binding.body, BodyModel::None);
-    let doc = super::doc_attrs(
-        &[format!(
-            "`{} {}` → `{}`",
-            binding.method,
-            binding.template,
-            method.descriptor.full_name()
-        )]
-        .into_iter()
-        .chain(
-            super::comments_of_method(&method.descriptor)
-                .into_iter()
-                .map(|l| l.to_string()),
-        )
-        .collect::<Vec<_>>(),
-    );
+    let doc = doc_of(method, binding);
     quote! {
         #doc
         async fn #handler<T: #p::Transport>(
