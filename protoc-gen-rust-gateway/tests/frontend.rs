@@ -459,3 +459,28 @@ fn garbage_on_stdin_is_reported_in_the_response() {
         "{text}"
     );
 }
+
+#[test]
+fn routes_two_routers_cannot_both_hold_are_refused() {
+    // `/v1/{name}:cancel` and `/v1/{id}` differ only by the verb: one axum
+    // route serves both, which works within a service but not across two
+    // routers that are merged.
+    let proto = format!(
+        "{MESSAGES}\nservice A {{\n  rpc Cancel(Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ post: '/v1/{{name}}:cancel', body: '*' }}; }}\n}}\nservice B {{\n  rpc Make(Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ post: '/v1/{{name}}', body: '*' }}; }}\n}}\n"
+    );
+    expect_error(
+        &proto,
+        None,
+        "",
+        &[
+            "e.proto:21: error: POST /v1/{name} of `e.B.Make` and POST /v1/{name}:cancel of `e.A.Cancel` need the same axum route (`/v1/{s1}` / `/v1/{s1}`), which the routers of two services cannot both hold; bind them in one service or change a template",
+            "  e.proto:18: note: POST /v1/{name}:cancel of `e.A.Cancel` is bound here",
+        ],
+    );
+    // In one service the same two bindings are fine: one dispatcher tries both.
+    let proto = format!(
+        "{MESSAGES}\nservice A {{\n  rpc Cancel(Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ post: '/v1/{{name}}:cancel', body: '*' }}; }}\n  rpc Make(Req) returns (Resp) {{ option (meshapi.gateway.http) = {{ post: '/v1/{{name}}', body: '*' }}; }}\n}}\n"
+    );
+    let (ok, stderr) = run_case(&proto, None, "");
+    assert!(ok, "{stderr}");
+}
