@@ -138,6 +138,7 @@ pub type ChunkedErrorHandler = Arc<dyn Fn(&GatewayError) -> Option<Bytes> + Send
 pub struct ChunkedConfig {
     pub(crate) heartbeat: Option<Duration>,
     pub(crate) error_handler: Option<ChunkedErrorHandler>,
+    pub(crate) declared_trailers: Vec<String>,
 }
 
 impl std::fmt::Debug for ChunkedConfig {
@@ -145,6 +146,7 @@ impl std::fmt::Debug for ChunkedConfig {
         f.debug_struct("ChunkedConfig")
             .field("heartbeat", &self.heartbeat)
             .field("custom_error_handler", &self.error_handler.is_some())
+            .field("declared_trailers", &self.declared_trailers)
             .finish()
     }
 }
@@ -164,6 +166,23 @@ impl ChunkedConfig {
         handler: impl Fn(&GatewayError) -> Option<Bytes> + Send + Sync + 'static,
     ) -> Self {
         self.error_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// gRPC trailer metadata keys to announce in a `Trailer` response header
+    /// (default: none).
+    ///
+    /// Trailers are only sent to clients that asked with `TE: trailers`.
+    /// HTTP/2 then carries every trailer; HTTP/1.1 carries only the fields
+    /// the response announced up front (RFC 9110 §6.6.2, and hyper drops
+    /// the rest), and the names are not known until the call ends, so list
+    /// here the keys HTTP/1.1 clients should receive. Each key is announced
+    /// under the name the outgoing trailer matcher gives it.
+    pub fn declare_trailers<K: Into<String>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+        self.declared_trailers = keys
+            .into_iter()
+            .map(|k| k.into().to_ascii_lowercase())
+            .collect();
         self
     }
 }

@@ -135,6 +135,9 @@ pub(crate) async fn respond<M: Send + 'static>(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),
             );
+            if trailers {
+                announce_trailers(&writer.gateway, r.headers_mut());
+            }
             r
         }
     };
@@ -149,6 +152,20 @@ pub(crate) async fn respond<M: Send + 'static>(
     // nginx buffers proxied responses unless told not to.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
+}
+
+/// Announces the configured trailer fields (`Trailer: a, b`), which
+/// HTTP/1.1 needs before it may send them.
+fn announce_trailers(gateway: &Gateway, headers: &mut http::HeaderMap) {
+    let declared = &gateway.streaming().chunked.declared_trailers;
+    let matcher = &gateway.header_rules().outgoing_trailer;
+    let names: Vec<String> = declared.iter().filter_map(|key| matcher(key)).collect();
+    if names.is_empty() {
+        return;
+    }
+    if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
+        headers.insert(header::TRAILER, value);
+    }
 }
 
 impl<M> Writer<M> {

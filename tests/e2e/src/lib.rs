@@ -30,3 +30,4 @@ pub mod e2e {
 pub mod serve;
 pub mod services;
 pub mod streaming;
+pub mod trailers;
