@@ -15,11 +15,11 @@ use super::Builder;
 const EMBEDDED: &[(&str, &str)] = &[
     (
         "meshapi/gateway/annotations.proto",
-        include_str!("../../../proto/meshapi/gateway/annotations.proto"),
+        include_str!("../../proto/meshapi/gateway/annotations.proto"),
     ),
     (
         "meshapi/gateway/gateway.proto",
-        include_str!("../../../proto/meshapi/gateway/gateway.proto"),
+        include_str!("../../proto/meshapi/gateway/gateway.proto"),
     ),
 ];
 
