@@ -575,9 +575,16 @@ fn path_field_problem(field: &FieldDescriptor) -> Option<String> {
     }
     match field.kind() {
         Kind::Message(m) => match WellKnown::of(&m) {
-            Some(WellKnown::Wrapper(_)) if !field.is_list() => None,
+            // Written as their JSON strings (`2024-05-01T10:00:00Z`, `1.5s`,
+            // `a,b.c`), as the Go gateways accept them.
+            Some(
+                WellKnown::Wrapper(_)
+                | WellKnown::Timestamp
+                | WellKnown::Duration
+                | WellKnown::FieldMask,
+            ) if !field.is_list() => None,
             _ => Some(format!(
-                "names field `{}` of message type `{}`; path variables must be scalars, enums, repeated scalars or well-known wrappers",
+                "names field `{}` of message type `{}`; path variables must be scalars, enums, repeated scalars, well-known wrappers, Timestamp, Duration or FieldMask",
                 field.name(),
                 m.full_name()
             )),

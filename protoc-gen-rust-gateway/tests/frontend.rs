@@ -32,7 +32,7 @@ fn binding_model_of_the_test_protos() {
 /// Runs the plugin on one scratch proto (`e.proto`, package `e`) and an
 /// optional binding file; returns protoc's stderr and whether it succeeded.
 fn run_case(proto: &str, yaml: Option<(&str, &str)>, opt: &str) -> (bool, String) {
-    let header = "syntax = \"proto3\";\npackage e;\nimport \"meshapi/gateway/annotations.proto\";\nimport \"google/protobuf/timestamp.proto\";\n";
+    let header = "syntax = \"proto3\";\npackage e;\nimport \"meshapi/gateway/annotations.proto\";\nimport \"google/protobuf/timestamp.proto\"; import \"google/protobuf/struct.proto\";\n";
     let mut files = vec![("e.proto".to_string(), format!("{header}{proto}"))];
     if let Some((name, text)) = yaml {
         files.push((name.to_string(), text.to_string()));
@@ -64,7 +64,7 @@ message Req {
   Inner inner = 2;
   map<string, string> tags = 3;
   repeated Inner items = 4;
-  google.protobuf.Timestamp at = 5;
+  google.protobuf.Timestamp at = 5; repeated google.protobuf.Timestamp ats = 7; google.protobuf.Struct attrs = 8;
   repeated string names = 6;
 }
 message Resp { string out = 1; repeated Inner items = 2; }
@@ -119,14 +119,20 @@ fn path_variable_problems() {
         None,
         "",
         &[
-            "path variable `inner` names field `inner` of message type `e.Inner`; path variables must be scalars, enums, repeated scalars or well-known wrappers",
+            "path variable `inner` names field `inner` of message type `e.Inner`; path variables must be scalars, enums, repeated scalars, well-known wrappers, Timestamp, Duration or FieldMask",
         ],
     );
     expect_error(
-        &service("get: '/v1/{at}'"),
+        &service("get: '/v1/{ats}'"),
         None,
         "",
-        &["path variable `at` names field `at` of message type `google.protobuf.Timestamp`"],
+        &["path variable `ats` names field `ats` of message type `google.protobuf.Timestamp`"],
+    );
+    expect_error(
+        &service("get: '/v1/{attrs}'"),
+        None,
+        "",
+        &["path variable `attrs` names field `attrs` of message type `google.protobuf.Struct`"],
     );
     expect_error(
         &service("get: '/v1/{items.id}'"),
@@ -320,7 +326,7 @@ fn global_file_rules() {
         (
             "e.proto",
             &format!(
-                "syntax = \"proto3\";\npackage e;\nimport \"google/protobuf/timestamp.proto\";\n{proto}"
+                "syntax = \"proto3\";\npackage e;\nimport \"google/protobuf/timestamp.proto\"; import \"google/protobuf/struct.proto\";\n{proto}"
             ),
         ),
         (

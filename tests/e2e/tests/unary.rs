@@ -187,6 +187,42 @@ both_backends!(wrapper_path_variable, sparse(), |env| {
     );
 });
 
+both_backends!(
+    timestamp_duration_and_field_mask_path_variables,
+    sparse(),
+    |env| {
+        assert_eq!(
+            env.get("/v1/echo/at/2024-05-01T10:00:00.5%2B02:00/ttl/-1.25s/mask/text,nested.text")
+                .await,
+            (
+                200,
+                r#"{"at":"2024-05-01T08:00:00.500Z","ttl":"-1.250s","mask":"text,nested.text"}"#
+                    .into()
+            )
+        );
+        // A `+` in a path is a plus, not a space.
+        assert_eq!(
+            env.get("/v1/echo/at/2024-05-01T10:00:00+02:00/ttl/0s/mask/a")
+                .await,
+            (
+                200,
+                r#"{"at":"2024-05-01T08:00:00Z","ttl":"0s","mask":"a"}"#.into()
+            )
+        );
+        let (status, body) = env.get("/v1/echo/at/yesterday/ttl/1s/mask/a").await;
+        assert_eq!(status, 400);
+        assert!(
+            body.starts_with(r#"{"code":3,"message":"invalid path parameter \"at\": "#),
+            "{body}"
+        );
+        let (status, body) = env
+            .get("/v1/echo/at/2024-05-01T10:00:00Z/ttl/90/mask/a")
+            .await;
+        assert_eq!(status, 400);
+        assert!(body.contains(r#"path parameter \"ttl\""#), "{body}");
+    }
+);
+
 both_backends!(multi_segment_captures_keep_their_slashes, sparse(), |env| {
     assert_eq!(
         env.get("/v1/shelves/s1/books/b%2F2").await,
