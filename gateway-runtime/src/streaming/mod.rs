@@ -25,7 +25,10 @@ pub use config::{
     ChunkedConfig, ChunkedErrorHandler, OriginCheck, OriginPolicy, SseConfig, SseErrorHandler,
     StreamingConfig, WebSocketClose, WebSocketConfig, WebSocketErrorHandler,
 };
-pub use mode::{Mode, StreamBinding, accepts_event_stream, is_websocket_upgrade, select_mode};
+pub use mode::{
+    Mode, StreamBinding, accepts_event_stream, is_websocket_request, is_websocket_upgrade,
+    select_mode,
+};
 pub use server::server_streaming;
 
 /// The request stream handed to a tonic client-streaming or bidi call.

@@ -43,6 +43,20 @@ pub fn is_websocket_upgrade(headers: &http::HeaderMap) -> bool {
         && has_token(headers, header::UPGRADE, "websocket")
 }
 
+/// Whether the request opens a WebSocket: an HTTP/1.1 upgrade
+/// ([`is_websocket_upgrade`]) or an HTTP/2 extended CONNECT with
+/// `:protocol websocket` (RFC 8441), which browsers use on HTTP/2
+/// connections to servers that allow it (`axum::serve` does).
+pub fn is_websocket_request(parts: &http::request::Parts) -> bool {
+    if parts.method == http::Method::CONNECT {
+        return parts
+            .extensions
+            .get::<hyper::ext::Protocol>()
+            .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"));
+    }
+    is_websocket_upgrade(&parts.headers)
+}
+
 fn has_token(headers: &http::HeaderMap, name: header::HeaderName, token: &str) -> bool {
     headers
         .get_all(name)
@@ -77,15 +91,16 @@ pub fn accepts_event_stream(headers: &http::HeaderMap) -> bool {
 /// Picks the mode of a request and checks that it is available: 501 naming
 /// the mode when it is not, 403 for a refused WebSocket origin.
 pub fn select_mode(
-    headers: &http::HeaderMap,
+    parts: &http::request::Parts,
     binding: &StreamBinding,
     gateway: &Gateway,
 ) -> Result<Mode, GatewayError> {
+    let headers = &parts.headers;
     let unavailable = |mode: &'static str, reason: &str| GatewayError::StreamingModeUnavailable {
         mode,
         reason: reason.to_string(),
     };
-    if is_websocket_upgrade(headers) {
+    if is_websocket_request(parts) {
         binding.websocket.map_err(|r| unavailable("WebSocket", r))?;
         let Some(config) = &gateway.streaming().websocket else {
             return Err(unavailable(
@@ -199,6 +214,31 @@ mod tests {
             ("connection", "upgrades"),
             ("upgrade", "websocket")
         ])));
+    }
+
+    #[test]
+    fn http2_websocket_detection() {
+        let parts = |method: http::Method, protocol: Option<&'static str>| {
+            let mut builder = http::Request::builder().method(method).uri("/x");
+            if let Some(p) = protocol {
+                builder = builder.extension(hyper::ext::Protocol::from_static(p));
+            }
+            builder.body(()).unwrap().into_parts().0
+        };
+        assert!(is_websocket_request(&parts(
+            http::Method::CONNECT,
+            Some("websocket")
+        )));
+        assert!(!is_websocket_request(&parts(http::Method::CONNECT, None)));
+        assert!(!is_websocket_request(&parts(
+            http::Method::CONNECT,
+            Some("webtransport")
+        )));
+        // The protocol pseudo-header means nothing on other methods.
+        assert!(!is_websocket_request(&parts(
+            http::Method::GET,
+            Some("websocket")
+        )));
     }
 
     #[test]

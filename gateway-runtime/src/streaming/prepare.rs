@@ -44,7 +44,7 @@ pub(crate) async fn prepare<Req: Default>(
     read_body: bool,
 ) -> Result<Prepared<Req>, Response> {
     let (parts, body) = request.into_parts();
-    let mode = match select_mode(&parts.headers, binding, gateway) {
+    let mode = match select_mode(&parts, binding, gateway) {
         Ok(mode) => mode,
         Err(e) => return Err(gateway.fail(&parts, e)),
     };

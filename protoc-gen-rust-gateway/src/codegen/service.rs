@@ -113,6 +113,33 @@ pub fn service_module(
                 },
             };
         }
+        // WebSocket over HTTP/2 (RFC 8441) arrives as CONNECT on the path
+        // of the GET binding; only WebSocket-capable bindings take it, and
+        // never in place of a binding written for CONNECT itself.
+        let binds_connect = route
+            .methods
+            .keys()
+            .any(|m| matches!(m, HttpMethod::Custom(c) if c.eq_ignore_ascii_case("CONNECT")));
+        if let Some(get) = route
+            .methods
+            .get(&HttpMethod::Get)
+            .filter(|_| !binds_connect)
+        {
+            let websocket: Vec<BindingRef> = get
+                .iter()
+                .filter(|c| {
+                    service.methods[c.method].bindings[c.binding]
+                        .modes
+                        .websocket
+                })
+                .cloned()
+                .collect();
+            if !websocket.is_empty() {
+                let dispatcher = format_ident!("route_{}_connect", r);
+                items.push(dispatcher_fn(&dispatcher, service, &websocket, &client));
+                chain = quote!(#chain.connect(#dispatcher::<T>));
+            }
+        }
         if !custom.is_empty() {
             // axum routes only the standard methods; others reach the path's
             // method fallback, which dispatches on the method name.
