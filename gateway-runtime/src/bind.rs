@@ -397,3 +397,89 @@ pub fn json_oneof_conflict(field: &str, oneof: &str) -> JsonError {
         "field \"{field}\" sets oneof `{oneof}`, which another field already set"
     ))
 }
+
+/// The message inside oneof member `get` of `slot`, switching the oneof to
+/// that member (a default message) when another member or none is set: a
+/// selector that goes through a oneof member (`choice_nested.text=x`)
+/// picks the member, as the last value given for a oneof wins.
+pub fn oneof_member<O, M>(
+    slot: &mut Option<O>,
+    get: impl Fn(&mut O) -> Option<&mut M>,
+    make: impl FnOnce() -> O,
+) -> &mut M {
+    if slot.as_mut().and_then(&get).is_none() {
+        *slot = Some(make());
+    }
+    match slot.as_mut().and_then(get) {
+        Some(member) => member,
+        None => unreachable!("the oneof was just set to this member"),
+    }
+}
+
+/// [`oneof_member`], but `None` when another member of the oneof is set:
+/// a query parameter may not replace a member another one set.
+pub fn oneof_member_unless_other<O, M>(
+    slot: &mut Option<O>,
+    get: impl Fn(&mut O) -> Option<&mut M>,
+    make: impl FnOnce() -> O,
+) -> Option<&mut M> {
+    if slot.as_mut().is_some_and(|o| get(o).is_none()) {
+        return None;
+    }
+    Some(oneof_member(slot, get, make))
+}
+
+#[cfg(test)]
+mod oneof_tests {
+    use super::oneof_member;
+
+    #[derive(Debug, PartialEq)]
+    enum Choice {
+        Text(String),
+        Nested(Vec<u8>),
+    }
+
+    fn nested(slot: &mut Option<Choice>) -> &mut Vec<u8> {
+        oneof_member(
+            slot,
+            |o| match o {
+                Choice::Nested(m) => Some(m),
+                _ => None,
+            },
+            || Choice::Nested(Vec::new()),
+        )
+    }
+
+    #[test]
+    fn picks_keeps_and_switches_members() {
+        let mut slot = None;
+        nested(&mut slot).push(1);
+        nested(&mut slot).push(2);
+        assert_eq!(slot, Some(Choice::Nested(vec![1, 2])));
+        let mut slot = Some(Choice::Text("a".into()));
+        nested(&mut slot).push(3);
+        assert_eq!(slot, Some(Choice::Nested(vec![3])));
+    }
+
+    fn nested_unless_other(slot: &mut Option<Choice>) -> Option<&mut Vec<u8>> {
+        super::oneof_member_unless_other(
+            slot,
+            |o| match o {
+                Choice::Nested(m) => Some(m),
+                _ => None,
+            },
+            || Choice::Nested(Vec::new()),
+        )
+    }
+
+    #[test]
+    fn unless_other_refuses_another_member() {
+        let mut slot = Some(Choice::Text("a".into()));
+        assert!(nested_unless_other(&mut slot).is_none());
+        assert_eq!(slot, Some(Choice::Text("a".into())));
+        let mut slot = None;
+        nested_unless_other(&mut slot).unwrap().push(1);
+        nested_unless_other(&mut slot).unwrap().push(2);
+        assert_eq!(slot, Some(Choice::Nested(vec![1, 2])));
+    }
+}

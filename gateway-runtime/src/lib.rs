@@ -34,8 +34,8 @@ pub mod __private {
 
     pub use crate::bind::{
         BindContext, QuerySeen, json_oneof_conflict, map_key_error, merge_message, oneof_conflict,
-        query_insert, query_insert_enum, query_push, query_push_enum, query_value, read_message,
-        write_message,
+        oneof_member, oneof_member_unless_other, query_insert, query_insert_enum, query_push,
+        query_push_enum, query_value, read_message, write_message,
     };
     pub use crate::error::GatewayError;
     pub use crate::gateway::{ErrorContext, Gateway};

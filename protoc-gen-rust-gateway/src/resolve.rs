@@ -457,7 +457,7 @@ fn resolve_binding(
     // Response body.
     let response_body = match spec.response_body.as_str() {
         "" | "*" => None,
-        selector => match resolve_field_path(&output, selector) {
+        selector => match resolve_response_field_path(&output, selector) {
             Ok(field) => Some(field),
             Err(e) => {
                 err(diags, format!("{what}: response_body `{selector}`: {e}"));
@@ -599,6 +599,24 @@ pub fn resolve_field_path(
     message: &MessageDescriptor,
     selector: &str,
 ) -> Result<FieldPath, String> {
+    resolve_path(message, selector, true)
+}
+
+/// [`resolve_field_path`] for a field read from a response: selectors do
+/// not go through oneof members there (which member is set is the
+/// service's choice, and the JSON of an unset one would be invented).
+pub fn resolve_response_field_path(
+    message: &MessageDescriptor,
+    selector: &str,
+) -> Result<FieldPath, String> {
+    resolve_path(message, selector, false)
+}
+
+fn resolve_path(
+    message: &MessageDescriptor,
+    selector: &str,
+    through_oneof: bool,
+) -> Result<FieldPath, String> {
     let mut fields = Vec::new();
     let mut current = message.clone();
     let parts: Vec<&str> = selector.split('.').collect();
@@ -623,7 +641,7 @@ pub fn resolve_field_path(
             ));
         };
         if i + 1 < parts.len() {
-            if field.containing_oneof().is_some_and(|o| !o.is_synthetic()) {
+            if !through_oneof && field.containing_oneof().is_some_and(|o| !o.is_synthetic()) {
                 return Err(format!(
                     "`{part}` in `{selector}` is a member of oneof `{}`; selectors cannot go through a oneof member",
                     field
@@ -798,11 +816,6 @@ fn discover(
     for field in message.fields() {
         prefix.push(field.clone());
         match field.kind() {
-            // Members of a oneof that are messages are not followed: setting
-            // one of their fields would have to pick the member.
-            Kind::Message(_)
-                if field.containing_oneof().is_some_and(|o| !o.is_synthetic())
-                    && WellKnown::of(&field.kind().as_message().cloned().unwrap()).is_none() => {}
             Kind::Message(m)
                 if !field.is_list() && !field.is_map() && WellKnown::of(&m).is_none() =>
             {
@@ -1026,7 +1039,12 @@ mod tests {
         );
         assert!(err("list.a").contains("`list` in `list.a` is not a singular message field"));
         assert!(err("counts.a").contains("not a singular message field"));
-        assert!(err("y.a").contains("is a member of oneof `pick`"));
+        assert_eq!(resolve_field_path(&req, "y.a").unwrap().proto_path(), "y.a");
+        assert!(
+            resolve_response_field_path(&req, "y.a")
+                .unwrap_err()
+                .contains("is a member of oneof `pick`")
+        );
         assert!(err("inner..a").contains("not a valid field path"));
     }
 
@@ -1042,6 +1060,11 @@ mod tests {
                 "counts=counts[map]",
                 "at=at",
                 "x=x",
+                // Through the oneof member `y`, and not into `y.again`
+                // (Inner is already on the path).
+                "y.a=y.a",
+                "y.b_count=y.b_count|y.bCount",
+                "y.tags=y.tags[]",
             ]
         );
     }
@@ -1050,7 +1073,26 @@ mod tests {
     fn path_and_body_fields_are_not_query_parameters() {
         assert_eq!(
             query(&[], false, &["name"], "inner"),
-            ["counts=counts[map]", "at=at", "x=x"]
+            [
+                "counts=counts[map]",
+                "at=at",
+                "x=x",
+                "y.a=y.a",
+                "y.b_count=y.b_count|y.bCount",
+                "y.tags=y.tags[]"
+            ]
+        );
+        // A body field inside the oneof member takes the member's fields.
+        assert_eq!(
+            query(&[], false, &["name"], "y"),
+            [
+                "inner.a=inner.a",
+                "inner.b_count=inner.b_count|inner.bCount",
+                "inner.tags=inner.tags[]",
+                "counts=counts[map]",
+                "at=at",
+                "x=x"
+            ]
         );
         assert!(query(&[], false, &[], "*").is_empty());
     }
@@ -1071,7 +1113,16 @@ mod tests {
         );
         assert_eq!(
             q,
-            ["name=n", "inner.a=nm", "counts=counts[map]", "at=at", "x=x"]
+            [
+                "name=n",
+                "inner.a=nm",
+                "counts=counts[map]",
+                "at=at",
+                "x=x",
+                "y.a=y.a",
+                "y.b_count=y.b_count|y.bCount",
+                "y.tags=y.tags[]"
+            ]
         );
         // Discovery off: only explicit names.
         assert_eq!(

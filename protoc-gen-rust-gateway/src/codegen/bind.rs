@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 
 use super::fields::{
     Scalar, Scope, Shape, ValueKind, assign_leaf, holder_of, merge_field, oneof_ident,
-    variant_ident,
+    query_holder_of, variant_ident,
 };
 use crate::model::{BindingModel, BodyModel, FieldPath, QueryParam, QueryShape, WellKnown};
 use crate::options::Options;
@@ -94,7 +94,7 @@ fn bind_body(scope: Scope<'_>, binding: &BindingModel) -> TokenStream {
             cx.body_json(|r| #p::JsonMessage::merge_json(msg, r))?;
         },
         BodyModel::Field(path) => {
-            let holder = holder_of(quote!(msg), &path.0);
+            let holder = holder_of(scope, quote!(msg), &path.0);
             let merge = merge_field(scope, path.leaf(), &quote!(h));
             quote! {
                 cx.body_json(|r| {
@@ -121,7 +121,7 @@ fn bind_path(scope: Scope<'_>, binding: &BindingModel, options: &Options) -> Tok
         let index = param.capture;
         let name = param.field.proto_path();
         let leaf = param.field.leaf();
-        let holder = holder_of(quote!(msg), &param.field.0);
+        let holder = holder_of(scope, quote!(msg), &param.field.0);
         let f = super::fields::field_ident(leaf);
         let separator = options.repeated_path_param_separator.char();
         match Shape::of(leaf) {
@@ -152,7 +152,7 @@ fn bind_path(scope: Scope<'_>, binding: &BindingModel, options: &Options) -> Tok
 /// The statement that sets a singular query parameter's field.
 fn query_single(scope: Scope<'_>, field: &FieldPath, slot: u32, group: u32) -> TokenStream {
     let leaf = field.leaf();
-    let holder = holder_of(quote!(msg), &field.0);
+    let holder = query_holder_of(scope, quote!(msg), &field.0);
     let f = super::fields::field_ident(leaf);
     match Shape::of(leaf) {
         Shape::Plain(ValueKind::Enum(e)) => {
@@ -185,7 +185,7 @@ fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
     for (slot, param) in params.iter().enumerate() {
         let slot = slot as u32;
         let leaf = param.field.leaf();
-        let holder = holder_of(quote!(msg), &param.field.0);
+        let holder = query_holder_of(scope, quote!(msg), &param.field.0);
         let f = super::fields::field_ident(leaf);
         let names = &param.names;
         match (param.shape, Shape::of(leaf)) {
@@ -263,7 +263,7 @@ fn query_parse(scope: Scope<'_>, kind: &ValueKind, value: TokenStream) -> TokenS
 fn query_set(scope: Scope<'_>, field: &FieldPath, repeated: bool) -> TokenStream {
     let p = quote!(__gw);
     let leaf = field.leaf();
-    let holder = holder_of(quote!(msg), &field.0);
+    let holder = query_holder_of(scope, quote!(msg), &field.0);
     let value = query_parse(scope, &leaf_kind(leaf), quote!(value));
     if repeated {
         let f = super::fields::field_ident(leaf);
@@ -297,7 +297,7 @@ fn update_mask(scope: Scope<'_>, mask: &FieldPath, binding: &BindingModel) -> To
         return quote!();
     };
     let p = quote!(__gw);
-    let holder = holder_of(quote!(msg), &mask.0);
+    let holder = holder_of(scope, quote!(msg), &mask.0);
     let f = super::fields::field_ident(mask.leaf());
     let table = format_ident!("fields_{}", super::symbol(body_type.full_name()));
     let _ = scope;

@@ -490,13 +490,64 @@ pub fn write_field_value(
 
 /// `base.a.get_or_insert_with(Default::default).b…` for every field but the
 /// last of a path: the message that holds the last field, created as
-/// needed. Intermediate fields are singular message fields outside oneofs
-/// (the resolver refuses others).
-pub fn holder_of(base: TokenStream, path: &[FieldDescriptor]) -> TokenStream {
+/// needed. Intermediate fields are singular message fields; one that is a
+/// oneof member sets the oneof to that member (a path variable or body
+/// field overrides what the body set).
+pub fn holder_of(scope: Scope<'_>, base: TokenStream, path: &[FieldDescriptor]) -> TokenStream {
+    holder(scope, base, path, false)
+}
+
+/// [`holder_of`] for a query parameter (named by `key` in the generated
+/// code): going through a oneof member while another member is set is the
+/// same error as setting a second scalar member.
+pub fn query_holder_of(
+    scope: Scope<'_>,
+    base: TokenStream,
+    path: &[FieldDescriptor],
+) -> TokenStream {
+    holder(scope, base, path, true)
+}
+
+fn holder(
+    scope: Scope<'_>,
+    base: TokenStream,
+    path: &[FieldDescriptor],
+    conflict_is_error: bool,
+) -> TokenStream {
     let mut expr = base;
     for field in &path[..path.len() - 1] {
-        let f = field_ident(field);
-        expr = quote!(#expr.#f.get_or_insert_with(::core::default::Default::default));
+        expr = match Shape::of(field) {
+            Shape::OneofMember(oneof, _) => {
+                let o = oneof_ident(&oneof);
+                let path = scope.oneof_path(&oneof);
+                let variant = variant_ident(field);
+                let get = quote! {
+                    |o| match o {
+                        #path::#variant(m) => ::core::option::Option::Some(m),
+                        #[allow(unreachable_patterns)]
+                        _ => ::core::option::Option::None,
+                    }
+                };
+                let make = quote!(|| #path::#variant(::core::default::Default::default()));
+                if conflict_is_error {
+                    let name = oneof.name();
+                    quote! {
+                        match __gw::oneof_member_unless_other(&mut #expr.#o, #get, #make) {
+                            ::core::option::Option::Some(m) => m,
+                            ::core::option::Option::None => {
+                                return ::core::result::Result::Err(__gw::oneof_conflict(&key, #name));
+                            }
+                        }
+                    }
+                } else {
+                    quote!(__gw::oneof_member(&mut #expr.#o, #get, #make))
+                }
+            }
+            _ => {
+                let f = field_ident(field);
+                quote!(#expr.#f.get_or_insert_with(::core::default::Default::default))
+            }
+        };
     }
     expr
 }

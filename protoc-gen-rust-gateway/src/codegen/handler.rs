@@ -142,7 +142,7 @@ fn frame_fn(scope: Scope<'_>, method: &MethodModel, binding: &BindingModel) -> T
     let input = scope.type_path(method.descriptor.input().full_name());
     match &binding.body {
         BodyModel::Field(path) => {
-            let holder = super::fields::holder_of(quote!(msg), &path.0);
+            let holder = super::fields::holder_of(scope, quote!(msg), &path.0);
             let merge = super::fields::merge_field(scope, path.leaf(), &quote!(h));
             quote! {
                 {

@@ -354,6 +354,39 @@ both_backends!(query_errors, sparse(), |env| {
     assert_eq!(status, 400);
 });
 
+both_backends!(selectors_through_a_oneof_member_pick_it, sparse(), |env| {
+    // Query parameters inside a oneof's message member are discovered.
+    assert_eq!(
+        env.get("/v1/echo/t?choiceNested.text=a&choice_nested.count=2")
+            .await,
+        (
+            200,
+            r#"{"text":"t","choiceNested":{"text":"a","count":2}}"#.into()
+        )
+    );
+    // Another member already set is an error, whichever kind came first.
+    let conflict = |name: &str| {
+        format!(
+            r#"{{"code":3,"message":"invalid query parameter \"{name}\": another field of oneof `choice` is already set","details":[]}}"#
+        )
+    };
+    assert_eq!(
+        env.get("/v1/echo/t?choiceText=x&choiceNested.count=2")
+            .await,
+        (400, conflict("choiceNested.count"))
+    );
+    assert_eq!(
+        env.get("/v1/echo/t?choiceNested.count=2&choiceText=x")
+            .await,
+        (400, conflict("choiceText"))
+    );
+    // A path variable inside the member.
+    assert_eq!(
+        env.get("/v1/echo/choice/p?choiceNested.count=3").await,
+        (200, r#"{"choiceNested":{"text":"p","count":3}}"#.into())
+    );
+});
+
 both_backends!(query_aliases_from_the_binding_file, sparse(), |env| {
     assert_eq!(
         env.get("/v1/search?q=a&t=b").await,
@@ -377,6 +410,12 @@ both_backends!(query_aliases_from_the_binding_file, sparse(), |env| {
     assert_eq!(
         env.get("/v1/search?u32=5").await,
         (200, r#"{"u32":5}"#.into())
+    );
+    // Discovery stops at a type already on the path (Kitchen.child is a
+    // Kitchen); an explicit entry reaches into it.
+    assert_eq!(
+        env.get("/v1/search?grandchild=g&child.text=c").await,
+        (200, r#"{"child":{"child":{"text":"g"}}}"#.into())
     );
 });
 
