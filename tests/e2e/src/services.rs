@@ -95,7 +95,12 @@ impl EchoService for Echo {
 
     async fn slow(&self, request: Request<SlowRequest>) -> Result<Response<SlowRequest>, Status> {
         let millis = request.get_ref().millis;
+        let tag = request.get_ref().tag.clone();
+        // Marks the record dropped when this future goes away, completed or
+        // cancelled; `produced` tells which.
+        let _guard = crate::streaming::DropGuard(tag.clone());
         tokio::time::sleep(Duration::from_millis(millis as u64)).await;
+        crate::streaming::update(&tag, |r| r.produced = 1);
         Ok(Response::new(request.into_inner()))
     }
 

@@ -36,7 +36,7 @@ pub fn record(tag: &str) -> Option<StreamRecord> {
     records().lock().unwrap().get(tag).copied()
 }
 
-fn update(tag: &str, f: impl FnOnce(&mut StreamRecord)) {
+pub(crate) fn update(tag: &str, f: impl FnOnce(&mut StreamRecord)) {
     if !tag.is_empty() {
         f(records()
             .lock()
@@ -47,7 +47,7 @@ fn update(tag: &str, f: impl FnOnce(&mut StreamRecord)) {
 }
 
 /// Marks the tagged record dropped when the stream goes away.
-struct DropGuard(String);
+pub(crate) struct DropGuard(pub(crate) String);
 
 impl Drop for DropGuard {
     fn drop(&mut self) {

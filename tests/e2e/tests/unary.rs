@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{Backend, Env, sparse};
 use gateway_runtime::Gateway;
 
@@ -578,6 +580,29 @@ both_backends!(grpc_timeout_sets_the_deadline, sparse(), |env| {
         .send("GET", "/v1/slow/1", None, &[("Grpc-Timeout", "bogus")])
         .await;
     assert_eq!(status, 200);
+});
+
+both_backends!(dropped_client_cancels_the_call, sparse(), |env| {
+    let tag = format!("cancel-unary-{:?}", std::thread::current().id());
+    let request = env
+        .http
+        .get(env.url(&format!("/v1/slow/60000?tag={tag}")))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(request.unwrap_err().is_timeout());
+    // The client gave up and closed its connection: the service must see
+    // its call go away without completing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let record = gateway_e2e::streaming::record(&tag);
+        if record.is_some_and(|r| r.dropped) {
+            assert_eq!(record.unwrap().produced, 0);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{record:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 });
 
 both_backends!(keyword_names_and_nested_types, sparse(), |env| {
