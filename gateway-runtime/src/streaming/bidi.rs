@@ -8,8 +8,8 @@ use axum::response::Response;
 
 use super::mode::{Mode, StreamBinding, sse_request};
 use super::prepare::{Prepared, prepare, upgrade};
-use super::request::{RequestErrors, body_requests, single_request};
-use super::response::{Upstream, Writer, respond};
+use super::request::{RequestErrors, request_stream};
+use super::response::respond;
 use super::websocket;
 use super::{FieldFn, MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
@@ -58,18 +58,8 @@ where
         message: base,
     } = prepared;
     let errors = RequestErrors::default();
-    let requests = if binding.body_stream && mode == Mode::Chunked {
-        body_requests(
-            body,
-            base,
-            merge,
-            gateway.json_options().clone(),
-            gateway.body_limit(),
-            errors.clone(),
-        )
-    } else {
-        single_request(base)
-    };
+    let from_body = binding.body_stream && mode == Mode::Chunked;
+    let requests = request_stream(gateway, from_body, body, base, merge, &errors);
     let call = call(
         state.client.clone(),
         sse_request(mode, &parts, gateway, requests),
@@ -88,22 +78,5 @@ where
             );
         }
     };
-    let (response_metadata, stream, _) = response.into_parts();
-    let writer = Writer {
-        gateway: gateway.clone(),
-        write,
-        field,
-    };
-    match respond(
-        mode,
-        &parts.headers,
-        &response_metadata,
-        Upstream::new(stream, Some(errors)),
-        writer,
-    )
-    .await
-    {
-        Ok(response) => response,
-        Err(e) => gateway.fail(&parts, e),
-    }
+    respond(gateway, mode, &parts, response, Some(errors), write, field).await
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::mode::{Mode, StreamBinding};
 use super::prepare::{Prepared, prepare, upgrade};
-use super::request::{RequestErrors, body_requests, single_request};
+use super::request::{RequestErrors, request_stream};
 use super::response::json_response;
 use super::websocket;
 use super::{MergeFn, RequestStream, WriteFn};
@@ -59,18 +59,7 @@ where
         ..
     } = prepared;
     let errors = RequestErrors::default();
-    let requests = if binding.body_stream {
-        body_requests(
-            body,
-            base,
-            merge,
-            gateway.json_options().clone(),
-            gateway.body_limit(),
-            errors.clone(),
-        )
-    } else {
-        single_request(base)
-    };
+    let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
     let call = call(
         state.client.clone(),
         grpc_request(&parts, gateway, requests),

@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use super::{MergeFn, RequestStream};
 use crate::error::GatewayError;
+use crate::gateway::Gateway;
 use crate::json::{JsonOptions, JsonReader};
 use crate::ndjson::{BodyValueError, SplitError, body_values};
 
@@ -51,10 +52,34 @@ impl RequestErrors {
     }
 }
 
+/// The request messages of a call: the NDJSON values of the body when
+/// `from_body`, else the one message `base` (path and query values).
+pub(crate) fn request_stream<M: Clone + Send + 'static>(
+    gateway: &Gateway,
+    from_body: bool,
+    body: axum::body::Body,
+    base: M,
+    merge: MergeFn<M>,
+    errors: &RequestErrors,
+) -> RequestStream<M> {
+    if from_body {
+        body_requests(
+            body,
+            base,
+            merge,
+            gateway.json_options().clone(),
+            gateway.body_limit(),
+            errors.clone(),
+        )
+    } else {
+        RequestStream::new(futures_util::stream::once(async move { base }))
+    }
+}
+
 /// Request messages from an NDJSON body: each complete JSON value is merged
 /// over a copy of `base` (the path and query values) and sent at once; the
 /// body is read only as fast as the call consumes messages.
-pub(crate) fn body_requests<M>(
+fn body_requests<M>(
     body: axum::body::Body,
     base: M,
     merge: MergeFn<M>,
@@ -96,9 +121,4 @@ where
             }
         }
     }))
-}
-
-/// A request stream of exactly one message.
-pub(crate) fn single_request<M: Send + 'static>(message: M) -> RequestStream<M> {
-    RequestStream::new(futures_util::stream::once(async move { message }))
 }

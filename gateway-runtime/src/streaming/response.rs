@@ -39,7 +39,7 @@ pub(crate) struct Upstream<M> {
 }
 
 impl<M> Upstream<M> {
-    pub(crate) fn new(stream: tonic::Streaming<M>, errors: Option<RequestErrors>) -> Self {
+    fn new(stream: tonic::Streaming<M>, errors: Option<RequestErrors>) -> Self {
         Upstream {
             stream,
             errors,
@@ -87,17 +87,42 @@ async fn next_message<M>(stream: &mut tonic::Streaming<M>) -> Item<M> {
 }
 
 /// Everything a streaming body needs to write messages.
-pub(crate) struct Writer<M> {
-    pub(crate) gateway: Gateway,
-    pub(crate) write: WriteFn<M>,
-    pub(crate) field: FieldFn<M>,
+struct Writer<M> {
+    gateway: Gateway,
+    write: WriteFn<M>,
+    field: FieldFn<M>,
+}
+
+/// Streams the response messages of `response` to the client in SSE or
+/// chunked mode; `errors` fails the stream on a malformed request value
+/// (bidi). Any error before the first byte is a normal HTTP error.
+pub(crate) async fn respond<M: Send + 'static>(
+    gateway: &Gateway,
+    mode: Mode,
+    parts: &http::request::Parts,
+    response: tonic::Response<tonic::Streaming<M>>,
+    errors: Option<RequestErrors>,
+    write: WriteFn<M>,
+    field: FieldFn<M>,
+) -> Response {
+    let (response_metadata, stream, _) = response.into_parts();
+    let writer = Writer {
+        gateway: gateway.clone(),
+        write,
+        field,
+    };
+    let upstream = Upstream::new(stream, errors);
+    match stream_body(mode, &parts.headers, &response_metadata, upstream, writer).await {
+        Ok(response) => response,
+        Err(e) => gateway.fail(parts, e),
+    }
 }
 
 /// Streams `upstream` to the client in SSE or chunked mode.
 ///
 /// The headers wait for the first item (at most `first_message_wait`): an
 /// error before anything was sent is a normal HTTP error response.
-pub(crate) async fn respond<M: Send + 'static>(
+async fn stream_body<M: Send + 'static>(
     mode: Mode,
     request_headers: &http::HeaderMap,
     response_metadata: &tonic::metadata::MetadataMap,

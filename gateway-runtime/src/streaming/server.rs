@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::mode::{Mode, StreamBinding, sse_request};
 use super::prepare::{Prepared, prepare, upgrade};
-use super::response::{Upstream, Writer, respond};
+use super::response::respond;
 use super::websocket;
 use super::{FieldFn, MergeFn, WriteFn};
 use crate::bind::BindContext;
@@ -73,22 +73,5 @@ where
         Ok(response) => response,
         Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
     };
-    let (response_metadata, stream, _) = response.into_parts();
-    let writer = Writer {
-        gateway: gateway.clone(),
-        write,
-        field,
-    };
-    match respond(
-        mode,
-        &parts.headers,
-        &response_metadata,
-        Upstream::new(stream, None),
-        writer,
-    )
-    .await
-    {
-        Ok(response) => response,
-        Err(e) => gateway.fail(&parts, e),
-    }
+    respond(gateway, mode, &parts, response, None, write, field).await
 }
