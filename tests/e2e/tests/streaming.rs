@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, Env};
+use common::{Backend, Env, next_text};
 use futures_util::{SinkExt, StreamExt};
 use gateway_e2e::streaming::record;
 use gateway_runtime::Gateway;
@@ -767,26 +767,6 @@ async fn ws(env: &Env, path: &str) -> Ws {
         .await
         .unwrap()
         .0
-}
-
-/// The next text frame, or the close frame's code as `Err`.
-async fn next_text(ws: &mut Ws) -> Result<String, (u16, String)> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a frame")
-            .expect("open")
-            .unwrap();
-        match message {
-            Message::Text(t) => return Ok(t.to_string()),
-            Message::Close(Some(frame)) => {
-                return Err((u16::from(frame.code), frame.reason.to_string()));
-            }
-            Message::Close(None) => return Err((1005, String::new())),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
 }
 
 both_backends!(

@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Backend, Env};
-use futures_util::{SinkExt, StreamExt};
+use common::{Backend, Env, next_text};
+use futures_util::SinkExt;
 use gateway_runtime::Gateway;
 use gateway_runtime::streaming::WebSocketConfig;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -27,18 +27,20 @@ async fn connect(env: &Env, path: &str) -> Result<Ws, (u16, String)> {
             .await
             .unwrap();
     tokio::spawn(connection);
-    let request = http::Request::builder()
-        .method(http::Method::CONNECT)
-        .uri(format!("http://{}{path}", env.addr))
-        .header("sec-websocket-version", "13")
-        .extension(hyper::ext::Protocol::from_static("websocket"))
-        .body(http_body_util::Empty::<Bytes>::new())
-        .unwrap();
+    let request = || {
+        http::Request::builder()
+            .method(http::Method::CONNECT)
+            .uri(format!("http://{}{path}", env.addr))
+            .header("sec-websocket-version", "13")
+            .extension(hyper::ext::Protocol::from_static("websocket"))
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap()
+    };
     // The server's SETTINGS (with ENABLE_CONNECT_PROTOCOL) may not have
     // arrived yet; the client refuses extended CONNECT until they have.
     let mut response = None;
     for _ in 0..50 {
-        match send.send_request(request_clone(&request)).await {
+        match send.send_request(request()).await {
             Ok(r) => {
                 response = Some(r);
                 break;
@@ -55,38 +57,6 @@ async fn connect(env: &Env, path: &str) -> Result<Ws, (u16, String)> {
     }
     let upgraded = hyper::upgrade::on(response).await.unwrap();
     Ok(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Client, None).await)
-}
-
-fn request_clone(
-    r: &http::Request<http_body_util::Empty<Bytes>>,
-) -> http::Request<http_body_util::Empty<Bytes>> {
-    let mut builder = http::Request::builder()
-        .method(r.method().clone())
-        .uri(r.uri().clone())
-        .extension(hyper::ext::Protocol::from_static("websocket"));
-    for (k, v) in r.headers() {
-        builder = builder.header(k, v);
-    }
-    builder.body(http_body_util::Empty::new()).unwrap()
-}
-
-async fn next_text(ws: &mut Ws) -> Result<String, (u16, String)> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a frame")
-            .expect("open")
-            .unwrap();
-        match message {
-            Message::Text(t) => return Ok(t.to_string()),
-            Message::Close(Some(frame)) => {
-                return Err((u16::from(frame.code), frame.reason.to_string()));
-            }
-            Message::Close(None) => return Err((1005, String::new())),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
 }
 
 fn ws_gateway() -> Gateway {

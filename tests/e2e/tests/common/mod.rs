@@ -147,3 +147,34 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// The next text frame of a WebSocket (over HTTP/1.1 or HTTP/2), skipping
+/// pings and pongs, or the close frame's code and reason as `Err`.
+pub async fn next_text<S>(ws: &mut S) -> Result<String, (u16, String)>
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame")
+            .expect("open")
+            .unwrap();
+        match message {
+            Message::Text(t) => return Ok(t.to_string()),
+            Message::Close(Some(frame)) => {
+                return Err((u16::from(frame.code), frame.reason.to_string()));
+            }
+            Message::Close(None) => return Err((1005, String::new())),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
