@@ -458,42 +458,15 @@ pub(crate) async fn client_stream<C, Req, Resp, Fut>(
     Req: Clone + Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
-    let config = session.config();
-    let (sink, source) = socket.split();
-    let sink = tokio::sync::Mutex::new(sink);
-    let seen = Arc::new(Liveness::new());
-    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
-    let request = session.request(receiver_stream(rx));
-    let mut reader = Reader(tokio::spawn(read_requests(
-        source,
-        Parser::of(&session),
-        tx,
-        seen.clone(),
-    )));
-    let call = async {
-        match call(client, request).await {
-            Ok(response) => {
-                send_message(&sink, &session.gateway, write, response.get_ref()).await;
-                Ok(())
-            }
-            Err(status) => Err(GatewayError::Upstream(status)),
-        }
-    };
-    tokio::select! {
-        // The reader first: a failed frame wins over a call that its end of
-        // requests let finish.
-        biased;
-        end = reader.end() => match end {
-            Some(ReaderEnd::Failed(error, code, _requests)) => {
-                close_with(&sink, &session.gateway, &config, error, code).await
-            }
-            Some(ReaderEnd::Gone) | None => {}
-        },
-        result = call => finish(&sink, &session.gateway, &config, result).await,
-        () = keep_alive(&sink, &config, &seen) => {
-            let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
-        }
-    }
+    let gateway = session.gateway.clone();
+    with_request_frames(socket, session, |request, sink| async move {
+        let response = call(client, request)
+            .await
+            .map_err(GatewayError::Upstream)?;
+        send_message(&sink, &gateway, write, response.get_ref()).await;
+        Ok(())
+    })
+    .await
 }
 
 /// Bidi streaming: requests and responses flow independently; an empty
@@ -508,9 +481,26 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
     Req: Clone + Send + 'static,
     Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
 {
+    let gateway = session.gateway.clone();
+    with_request_frames(socket, session, |request, sink| async move {
+        write_responses(&sink, &gateway, write, call(client, request).await).await
+    })
+    .await
+}
+
+/// The request-streaming side of client and bidi streaming: frames are
+/// read in their own task into the request stream `answer` calls with,
+/// while `answer` writes the responses; then the connection is closed as
+/// the first of these ends: a failed frame, the answer, or the keep-alive.
+async fn with_request_frames<Req, F, Fut>(socket: WebSocket, session: Session<Req>, answer: F)
+where
+    Req: Clone + Send + 'static,
+    F: FnOnce(tonic::Request<RequestStream<Req>>, Arc<tokio::sync::Mutex<Sink>>) -> Fut,
+    Fut: Future<Output = Result<(), GatewayError>>,
+{
     let config = session.config();
     let (sink, source) = socket.split();
-    let sink = tokio::sync::Mutex::new(sink);
+    let sink = Arc::new(tokio::sync::Mutex::new(sink));
     let seen = Arc::new(Liveness::new());
     let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
     let request = session.request(receiver_stream(rx));
@@ -520,9 +510,7 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
         tx,
         seen.clone(),
     )));
-    let responses = async {
-        write_responses(&sink, &session.gateway, write, call(client, request).await).await
-    };
+    let answer = answer(request, sink.clone());
     tokio::select! {
         // The reader first: a failed frame wins over a call that its end of
         // requests let finish.
@@ -533,7 +521,7 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
             }
             Some(ReaderEnd::Gone) | None => {}
         },
-        result = responses => finish(&sink, &session.gateway, &config, result).await,
+        result = answer => finish(&sink, &session.gateway, &config, result).await,
         () = keep_alive(&sink, &config, &seen) => {
             let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
         }
