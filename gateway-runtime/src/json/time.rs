@@ -149,6 +149,24 @@ fn digits(b: &[u8], from: usize, len: usize) -> Option<i64> {
     Some(v)
 }
 
+/// The fractional seconds after the `.` at `*i` (1 to 9 digits) as
+/// nanoseconds; `*i` moves past them. `form` is the error without digits.
+fn fraction(b: &[u8], i: &mut usize, form: &'static str) -> Result<i64, &'static str> {
+    *i += 1;
+    let start = *i;
+    while b.get(*i).is_some_and(u8::is_ascii_digit) {
+        *i += 1;
+    }
+    let n = *i - start;
+    if n == 0 {
+        return Err(form);
+    }
+    if n > 9 {
+        return Err("more than 9 fractional second digits");
+    }
+    Ok(digits(b, start, n).ok_or(form)? * 10i64.pow(9 - n as u32))
+}
+
 const TS_FORM: &str = "expected the RFC 3339 form 1972-01-01T10:00:20.021Z";
 
 /// Parses RFC 3339; returns the reason on failure.
@@ -171,19 +189,7 @@ pub(crate) fn timestamp_from_str(s: &str) -> Result<Timestamp, &'static str> {
     let mut i = 19;
     let mut nanos = 0i64;
     if sep(i, b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let n = i - start;
-        if n == 0 {
-            return Err(TS_FORM);
-        }
-        if n > 9 {
-            return Err("more than 9 fractional second digits");
-        }
-        nanos = digits(b, start, n).ok_or(TS_FORM)? * 10i64.pow(9 - n as u32);
+        nanos = fraction(b, &mut i, TS_FORM)?;
     }
     let offset = match b.get(i) {
         Some(b'Z') => {
@@ -322,19 +328,7 @@ pub(crate) fn duration_from_str(s: &str) -> Result<Duration, &'static str> {
     }
     let mut nanos: i64 = 0;
     if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let n = i - start;
-        if n == 0 {
-            return Err(DURATION_FORM);
-        }
-        if n > 9 {
-            return Err("more than 9 fractional second digits");
-        }
-        nanos = digits(b, start, n).ok_or(DURATION_FORM)? * 10i64.pow(9 - n as u32);
+        nanos = fraction(b, &mut i, DURATION_FORM)?;
     }
     if b.get(i) != Some(&b's') || i + 1 != b.len() {
         return Err(DURATION_FORM);
