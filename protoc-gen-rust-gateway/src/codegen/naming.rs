@@ -98,53 +98,38 @@ pub fn type_path(package: &str, depth: usize, full_name: &str) -> TokenStream {
     if let Some(path) = extern_type(full_name) {
         return path;
     }
-    let mut local: Vec<&str> = if package.is_empty() {
-        Vec::new()
-    } else {
-        package.split('.').collect()
-    };
     let mut target: Vec<&str> = full_name.split('.').collect();
     let name = target.pop().expect("full names are never empty");
-    let common = local
-        .iter()
-        .zip(&target)
-        .take_while(|(a, b)| a == b)
-        .count();
-    local.drain(..common);
-    target.drain(..common);
-    let supers = (0..local.len() + depth).map(|_| quote!(super));
-    let modules = target.iter().map(|m| ident(&to_snake(m)));
     let name = ident(&to_upper_camel(name));
-    let parts: Vec<TokenStream> = supers
-        .chain(modules.map(|m| quote!(#m)))
-        .chain(std::iter::once(quote!(#name)))
-        .collect();
+    let mut parts = relative_modules(package, depth, &target);
+    parts.push(quote!(#name));
     quote!(#(#parts)::*)
 }
 
 /// Path of the module prost generates for a message's nested items
 /// (`pkg.Outer` → `outer`), relative like [`type_path`].
 pub fn message_module_path(package: &str, depth: usize, message_full_name: &str) -> TokenStream {
-    let mut local: Vec<&str> = if package.is_empty() {
+    let target: Vec<&str> = message_full_name.split('.').collect();
+    let parts = relative_modules(package, depth, &target);
+    quote!(#(#parts)::*)
+}
+
+/// The path segments from the module of `package` (nested `depth` modules
+/// deeper) to the module of the dotted proto path `target`: a `super` per
+/// module to leave, then the modules to enter, named as prost names them.
+fn relative_modules(package: &str, depth: usize, target: &[&str]) -> Vec<TokenStream> {
+    let local: Vec<&str> = if package.is_empty() {
         Vec::new()
     } else {
         package.split('.').collect()
     };
-    let mut target: Vec<&str> = message_full_name.split('.').collect();
-    let common = local
-        .iter()
-        .zip(&target)
-        .take_while(|(a, b)| a == b)
-        .count();
-    local.drain(..common);
-    target.drain(..common);
-    let supers = (0..local.len() + depth).map(|_| quote!(super));
-    let modules = target.iter().map(|m| {
+    let common = local.iter().zip(target).take_while(|(a, b)| a == b).count();
+    let supers = (0..local.len() - common + depth).map(|_| quote!(super));
+    let modules = target[common..].iter().map(|m| {
         let m = ident(&to_snake(m));
         quote!(#m)
     });
-    let parts: Vec<TokenStream> = supers.chain(modules).collect();
-    quote!(#(#parts)::*)
+    supers.chain(modules).collect()
 }
 
 /// The output file of a package: `<package>.gateway.rs` (`_.gateway.rs`
