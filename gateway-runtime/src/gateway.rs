@@ -115,6 +115,20 @@ impl Gateway {
         self.error_response(error, &cx)
     }
 
+    /// The error response for a whole request (routing fallbacks).
+    pub(crate) fn fail_request(
+        &self,
+        request: &axum::extract::Request,
+        error: GatewayError,
+    ) -> Response {
+        let cx = ErrorContext {
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+        };
+        self.error_response(error, &cx)
+    }
+
     /// The standard error response, for handlers that want to wrap it.
     pub fn default_error_response(&self, error: GatewayError) -> Response {
         error.into_response_with(&self.inner.json, &self.inner.headers)

@@ -61,12 +61,7 @@ pub mod __private {
         gateway: &Gateway,
         request: &axum::extract::Request,
     ) -> axum::response::Response {
-        let cx = ErrorContext {
-            method: request.method(),
-            uri: request.uri(),
-            headers: request.headers(),
-        };
-        gateway.error_response(GatewayError::NotFound, &cx)
+        gateway.fail_request(request, GatewayError::NotFound)
     }
 
     /// Answers 405 (a custom method no binding of this path takes).
@@ -74,12 +69,7 @@ pub mod __private {
         gateway: &Gateway,
         request: &axum::extract::Request,
     ) -> axum::response::Response {
-        let cx = ErrorContext {
-            method: request.method(),
-            uri: request.uri(),
-            headers: request.headers(),
-        };
-        gateway.error_response(GatewayError::MethodNotAllowed, &cx)
+        gateway.fail_request(request, GatewayError::MethodNotAllowed)
     }
 }
 

@@ -6,10 +6,9 @@
 //! merged app, with [`RouterExt::with_gateway_fallbacks`].
 
 use axum::extract::Request;
-use axum::response::Response;
 
 use crate::error::GatewayError;
-use crate::gateway::{ErrorContext, Gateway};
+use crate::gateway::Gateway;
 
 /// Extension methods for the merged [`axum::Router`].
 pub trait RouterExt {
@@ -27,19 +26,10 @@ where
         let not_found = gateway.clone();
         let not_allowed = gateway.clone();
         self.fallback(move |request: Request| async move {
-            error(&not_found, GatewayError::NotFound, &request)
+            not_found.fail_request(&request, GatewayError::NotFound)
         })
         .method_not_allowed_fallback(move |request: Request| async move {
-            error(&not_allowed, GatewayError::MethodNotAllowed, &request)
+            not_allowed.fail_request(&request, GatewayError::MethodNotAllowed)
         })
     }
-}
-
-fn error(gateway: &Gateway, error: GatewayError, request: &Request) -> Response {
-    let cx = ErrorContext {
-        method: request.method(),
-        uri: request.uri(),
-        headers: request.headers(),
-    };
-    gateway.error_response(error, &cx)
 }

@@ -95,7 +95,7 @@ pub fn service_module(
         let mut custom = Vec::new();
         for (http_method, candidates) in &route.methods {
             let dispatcher = format_ident!("route_{}_{}", r, method_suffix(http_method));
-            items.push(dispatcher_fn(&dispatcher, service, candidates, &client));
+            items.push(dispatcher_fn(&dispatcher, service, candidates));
             chain = match http_method {
                 HttpMethod::Get => quote!(#chain.get(#dispatcher::<T>)),
                 HttpMethod::Put => quote!(#chain.put(#dispatcher::<T>)),
@@ -136,7 +136,7 @@ pub fn service_module(
                 .collect();
             if !websocket.is_empty() {
                 let dispatcher = format_ident!("route_{}_connect", r);
-                items.push(dispatcher_fn(&dispatcher, service, &websocket, &client));
+                items.push(dispatcher_fn(&dispatcher, service, &websocket));
                 chain = quote!(#chain.connect(#dispatcher::<T>));
             }
         }
@@ -144,7 +144,7 @@ pub fn service_module(
             // axum routes only the standard methods; others reach the path's
             // method fallback, which dispatches on the method name.
             let fallback = format_ident!("route_{}_custom", r);
-            items.push(custom_fallback_fn(&fallback, &custom, &client));
+            items.push(custom_fallback_fn(&fallback, &custom));
             chain = quote!(#chain.fallback(#fallback::<T>));
         }
         route_calls.push(quote!(.route(#path, #chain)));
@@ -258,12 +258,7 @@ fn template_static(name: &Ident, binding: &crate::model::BindingModel) -> TokenS
     }
 }
 
-fn dispatcher_fn(
-    name: &Ident,
-    service: &ServiceModel,
-    candidates: &[BindingRef],
-    client: &TokenStream,
-) -> TokenStream {
+fn dispatcher_fn(name: &Ident, service: &ServiceModel, candidates: &[BindingRef]) -> TokenStream {
     let p = quote!(__gw);
     let tries = candidates.iter().map(|c| {
         let method = &service.methods[c.method];
@@ -275,7 +270,6 @@ fn dispatcher_fn(
             }
         }
     });
-    let _ = client;
     quote! {
         async fn #name<T: #p::Transport>(
             #p::axum::extract::State(state): #p::axum::extract::State<SvcState<T>>,
@@ -287,16 +281,11 @@ fn dispatcher_fn(
     }
 }
 
-fn custom_fallback_fn(
-    name: &Ident,
-    custom: &[(String, Ident)],
-    client: &TokenStream,
-) -> TokenStream {
+fn custom_fallback_fn(name: &Ident, custom: &[(String, Ident)]) -> TokenStream {
     let p = quote!(__gw);
     let arms = custom.iter().map(|(method, dispatcher)| {
         quote! { #method => #dispatcher::<T>(#p::axum::extract::State(state), request).await, }
     });
-    let _ = client;
     quote! {
         async fn #name<T: #p::Transport>(
             #p::axum::extract::State(state): #p::axum::extract::State<SvcState<T>>,
