@@ -877,6 +877,17 @@ impl<'a> JsonReader<'a> {
         }
     }
 
+    /// [`read_int`](Self::read_int), range-checked into `T`.
+    fn read_int_as<T: TryFrom<i128>>(
+        &mut self,
+        ty: &'static str,
+        article: &'static str,
+    ) -> Result<T, JsonError> {
+        let (neg, mag, n) = self.read_int(ty, article)?;
+        let v = if neg { -(mag as i128) } else { mag as i128 };
+        T::try_from(v).map_err(|_| self.out_of_range(ty, &n))
+    }
+
     fn out_of_range(&self, ty: &str, n: &NumText<'_>) -> JsonError {
         self.invalid(
             n.start,
@@ -887,31 +898,23 @@ impl<'a> JsonReader<'a> {
     /// Reads an `int32`: a number or a string holding one; `1e2` is accepted (integral),
     /// `1.5` is not; range checked.
     pub fn read_i32(&mut self) -> Result<i32, JsonError> {
-        let (neg, mag, n) = self.read_int("int32", "an int32")?;
-        let v = if neg { -(mag as i128) } else { mag as i128 };
-        i32::try_from(v).map_err(|_| self.out_of_range("int32", &n))
+        self.read_int_as("int32", "an int32")
     }
 
     /// Reads a `uint32` (see [`read_i32`](Self::read_i32)).
     pub fn read_u32(&mut self) -> Result<u32, JsonError> {
-        let (neg, mag, n) = self.read_int("uint32", "a uint32")?;
-        let v = if neg { -(mag as i128) } else { mag as i128 };
-        u32::try_from(v).map_err(|_| self.out_of_range("uint32", &n))
+        self.read_int_as("uint32", "a uint32")
     }
 
     /// Reads an `int64`: usually a string (`"-9223372036854775808"`), or a number; exact
     /// (never goes through `f64`).
     pub fn read_i64(&mut self) -> Result<i64, JsonError> {
-        let (neg, mag, n) = self.read_int("int64", "an int64")?;
-        let v = if neg { -(mag as i128) } else { mag as i128 };
-        i64::try_from(v).map_err(|_| self.out_of_range("int64", &n))
+        self.read_int_as("int64", "an int64")
     }
 
     /// Reads a `uint64` (see [`read_i64`](Self::read_i64)).
     pub fn read_u64(&mut self) -> Result<u64, JsonError> {
-        let (neg, mag, n) = self.read_int("uint64", "a uint64")?;
-        let v = if neg { -(mag as i128) } else { mag as i128 };
-        u64::try_from(v).map_err(|_| self.out_of_range("uint64", &n))
+        self.read_int_as("uint64", "a uint64")
     }
 
     fn float_text(
