@@ -89,5 +89,9 @@ fn nothing_for_the_annotation_package() {
     assert!(run.success, "{}", run.stderr);
     let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["e2e.stream.v1.gateway.rs"]);
-    assert!(!run.files[0].1.contains("gateway::__register"), "{}", run.files[0].1);
+    assert!(
+        !run.files[0].1.contains("gateway::__register"),
+        "{}",
+        run.files[0].1
+    );
 }
