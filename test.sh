@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every test, on a fresh Debian machine with only the Rust toolchain: installs
 # what the tests need when it is missing, then runs `cargo test --workspace
-# --locked`. Idempotent: a second run installs nothing. Arguments are passed
-# on to cargo test. .ci/run calls exactly this script.
+# --locked` and packages the two published crates (`cargo package`, which
+# builds each from its .crate file). Idempotent: a second run installs
+# nothing. Arguments are passed on to cargo test. .ci/run calls exactly this
+# script.
 #
 #   chromium           Debian package: the chat example's browser test
 #                      (skipped, and not installed, with SKIP_BROWSER_TESTS=1)
@@ -32,7 +34,7 @@ fi
 if [ ${#packages[@]} -gt 0 ]; then
     echo "test.sh: installing ${packages[*]}" >&2
     as_root apt-get update
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}"
 fi
 
 if [ "$("$tools/npm/node_modules/.bin/buf" --version 2>/dev/null)" != "$BUF_VERSION" ]; then
@@ -47,3 +49,6 @@ cargo install --quiet --locked --root "$tools" \
 
 export PATH="$tools/bin:$tools/npm/node_modules/.bin:$PATH"
 cargo test --workspace --locked "$@"
+
+# Both published crates package and build alone, from their .crate files.
+cargo package --locked --allow-dirty -p gateway-runtime -p protoc-gen-rust-gateway
