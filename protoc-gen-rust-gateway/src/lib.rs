@@ -14,6 +14,7 @@ pub mod model;
 pub mod options;
 pub mod plugin;
 pub mod resolve;
+pub mod schema;
 pub mod spec;
 pub mod template;
 
