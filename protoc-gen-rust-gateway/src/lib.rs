@@ -53,7 +53,19 @@ pub fn generate_with(
 ) -> Result<Output, Vec<Diagnostic>> {
     let pool =
         plugin::pool_from_raw_files(proto_files).map_err(|e| vec![Diagnostic::error(None, e)])?;
-    let (model, warnings) = resolve::build_model(&pool, files_to_generate, options)?;
+    let (model, mut warnings) = resolve::build_model(&pool, files_to_generate, options)?;
+    if !options.ignored_go_options.is_empty() {
+        warnings.insert(
+            0,
+            Diagnostic::warning(
+                None,
+                format!(
+                    "ignoring options that only shape the Go plugin's output: {} (docs/migrating.md lists what each option does here)",
+                    options.ignored_go_options.join(", ")
+                ),
+            ),
+        );
+    }
     let mut files = codegen::generate(&model, &pool, files_to_generate, options)?;
     if options.dump_model {
         files.push(("gateway_model.txt".to_string(), dump::dump(&model)));
