@@ -83,7 +83,22 @@ pub fn generate_with(
 /// reported in the response's `error` field. Warnings are written to
 /// `warnings` (the binary prints them on stderr, which protoc passes on).
 pub fn execute(request: &[u8], warnings: &mut dyn std::io::Write) -> Vec<u8> {
-    let response = match CodeGeneratorRequest::decode(request) {
+    // The last resort: a bug here or in a dependency still becomes a clear
+    // message in the response instead of a crashed plugin.
+    let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        respond(request, warnings)
+    }))
+    .unwrap_or_else(|panic| {
+        CodeGeneratorResponse::failure(format!(
+            "protoc-gen-rust-gateway: internal error ({}); this is a bug, please report it with the proto files that caused it",
+            plugin::panic_message(panic.as_ref())
+        ))
+    });
+    response.encode_to_vec()
+}
+
+fn respond(request: &[u8], warnings: &mut dyn std::io::Write) -> CodeGeneratorResponse {
+    match CodeGeneratorRequest::decode(request) {
         Err(e) => CodeGeneratorResponse::failure(format!(
             "protoc-gen-rust-gateway: cannot decode the CodeGeneratorRequest on stdin ({e}); this program is a protoc plugin: run it through `protoc --rust-gateway_out=DIR`"
         )),
@@ -107,6 +122,5 @@ pub fn execute(request: &[u8], warnings: &mut dyn std::io::Write) -> Vec<u8> {
             }
             Err(errors) => CodeGeneratorResponse::failure(diagnostic::render(&errors)),
         },
-    };
-    response.encode_to_vec()
+    }
 }

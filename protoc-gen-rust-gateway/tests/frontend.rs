@@ -587,3 +587,22 @@ service Svc {
         run.stderr
     );
 }
+
+#[test]
+fn editions_files_get_an_error_naming_the_file_not_a_crash() {
+    let proto = r#"edition = "2023";
+package ed;
+import "meshapi/gateway/annotations.proto";
+message M { string id = 1; int32 n = 2 [features.field_presence = IMPLICIT]; }
+service S { rpc Get(M) returns (M) { option (meshapi.gateway.http) = { get: "/v1/{id}" }; } }
+"#;
+    let dir = scratch(&[("ed.proto", proto)]);
+    let run = run_protoc(dir.path(), &[dir.path()], &["ed.proto"], "");
+    assert!(!run.success);
+    assert!(
+        run.stderr.contains("--rust-gateway_out: error: ed.proto: `edition = \"2023\"` files are not supported: prost and tonic"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
