@@ -12,6 +12,7 @@ const E2E: &[&str] = &[
     "e2e/awkward.proto",
     "e2e/common.proto",
     "e2e/stream.proto",
+    "e2e/compat.proto",
 ];
 
 #[test]
@@ -20,12 +21,19 @@ fn golden_generated_code() {
     let run = run_protoc(
         &root,
         &[&root],
-        &["e2e/awkward.proto", "e2e/common.proto"],
-        "",
+        &["e2e/awkward.proto", "e2e/common.proto", "e2e/compat.proto"],
+        "gateway_config=e2e/global_gateway.yaml",
     );
     assert!(run.success, "{}", run.stderr);
     let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["e2e.awkward.gateway.rs", "e2e.common.gateway.rs"]);
+    assert_eq!(
+        names,
+        [
+            "e2e.awkward.gateway.rs",
+            "e2e.common.gateway.rs",
+            "e2e.compat.gateway.rs"
+        ]
+    );
     for (name, content) in &run.files {
         assert!(content.starts_with("// @generated"), "{name}");
         assert_golden(&format!("tests/golden/{name}"), content);
@@ -35,9 +43,11 @@ fn golden_generated_code() {
 #[test]
 fn plugin_and_library_generate_the_same_code() {
     let root = repo_root().join("tests/protos");
+    let global = root.join("e2e/global_gateway.yaml");
     let opt = format!(
-        "generate_unbound_methods=true,config_search_path={}",
-        root.display()
+        "generate_unbound_methods=true,config_search_path={},gateway_config={}",
+        root.display(),
+        global.display()
     );
     let run = run_protoc(&root, &[&root], E2E, &opt);
     assert!(run.success, "{}", run.stderr);
@@ -59,19 +69,20 @@ fn plugin_and_library_generate_the_same_code() {
     assert!(status.success());
     let library = protoc_gen_rust_gateway::builder::configure()
         .config_search_path(&root)
+        .gateway_config(&global)
         .generate_unbound_methods(true)
         .emit_rerun_if_changed(false)
         .generate_in_memory(&std::fs::read(set.path()).unwrap(), E2E)
         .unwrap();
     let mut library = library;
     library.sort();
-    assert_eq!(run.files.len(), 4);
+    assert_eq!(run.files.len(), E2E.len());
     assert_eq!(run.files, library);
 }
 
 /// buf hands the plugin the annotation protos with the user's files (they
-/// are in the user's module): no file is written for `meshapi.gateway`, and
-/// the user's file does not refer to one.
+/// are in the user's module): no file is written for `meshapi.gateway` and
+/// `meshapi.gateway.openapi`, and the user's file does not refer to one.
 #[test]
 fn nothing_for_the_annotation_package() {
     let root = repo_root().join("tests/protos");
@@ -82,6 +93,8 @@ fn nothing_for_the_annotation_package() {
         &[
             "meshapi/gateway/annotations.proto",
             "meshapi/gateway/gateway.proto",
+            "meshapi/gateway/config.proto",
+            "meshapi/gateway/openapi/openapi.proto",
             "e2e/stream.proto",
         ],
         "",
@@ -94,4 +107,33 @@ fn nothing_for_the_annotation_package() {
         "{}",
         run.files[0].1
     );
+}
+
+/// The build.rs path that needs no protoc (protox, with the annotation and
+/// OpenAPI protos built in) reads protos carrying every OpenAPI option kind
+/// and a binding file with an `openapi:` section, and writes what the plugin
+/// writes.
+#[test]
+fn protox_path_matches_the_plugin_on_go_shaped_protos() {
+    let root = repo_root().join("tests/protos");
+    let global = root.join("e2e/global_gateway.yaml");
+    let opt = format!(
+        "generate_unbound_methods=true,config_search_path={},gateway_config={}",
+        root.display(),
+        global.display()
+    );
+    let run = run_protoc(&root, &[&root], &["e2e/compat.proto"], &opt);
+    assert!(run.success, "{}", run.stderr);
+    let out = tempfile::tempdir().unwrap();
+    protoc_gen_rust_gateway::builder::configure()
+        .config_search_path(&root)
+        .gateway_config(&global)
+        .generate_unbound_methods(true)
+        .emit_rerun_if_changed(false)
+        .build_tonic(false)
+        .out_dir(out.path())
+        .compile_protos(&[root.join("e2e/compat.proto")], &[&root])
+        .unwrap();
+    let library = std::fs::read_to_string(out.path().join("e2e.compat.gateway.rs")).unwrap();
+    assert_eq!(run.files, [("e2e.compat.gateway.rs".to_string(), library)]);
 }

@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "e2e/awkward.proto",
     "e2e/common.proto",
     "e2e/stream.proto",
+    "e2e/compat.proto",
 ];
 
 fn main() {
@@ -43,6 +44,7 @@ fn main() {
 
     protoc_gen_rust_gateway::builder::configure()
         .config_search_path(&protos_dir)
+        .gateway_config(protos_dir.join("e2e/global_gateway.yaml"))
         .generate_unbound_methods(true)
         .generate_from_descriptor_set(&set, PROTOS)
         .expect("gateway generation");

@@ -40,10 +40,16 @@ pub fn generate(
         .collect();
     let mut packages: Vec<String> = Vec::new();
     for file in &files {
-        // The annotation package only defines binding options: nothing is
-        // served there and its messages never travel as JSON. buf hands its
-        // files to every plugin along with the user's; write nothing for it.
-        if file.package_name() == ANNOTATION_PACKAGE {
+        // The annotation packages (`meshapi.gateway` and below) only define
+        // binding and OpenAPI options: nothing is served there and their
+        // messages never travel as JSON. buf hands their files to every
+        // plugin along with the user's; write nothing for them.
+        let package = file.package_name();
+        if package == ANNOTATION_PACKAGE
+            || package
+                .strip_prefix(ANNOTATION_PACKAGE)
+                .is_some_and(|sub| sub.starts_with('.'))
+        {
             continue;
         }
         if !packages.iter().any(|p| p == file.package_name()) {
@@ -78,7 +84,8 @@ pub fn generate(
     Ok(out)
 }
 
-/// The package of `meshapi/gateway/*.proto`, for which no file is written.
+/// The package of `meshapi/gateway/*.proto`: no file is written for it or
+/// for the packages below it (`meshapi.gateway.openapi`).
 const ANNOTATION_PACKAGE: &str = "meshapi.gateway";
 
 /// `package` and the packages of this run that its files import, directly
