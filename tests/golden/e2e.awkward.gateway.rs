@@ -151,6 +151,7 @@ pub mod abc_service_gateway {
                 super::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::super::compat::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(

@@ -360,6 +360,7 @@ pub mod path_compat_gateway {
                 super::super::awkward::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -2513,6 +2514,7 @@ pub mod query_compat_gateway {
                 super::super::awkward::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -4334,6 +4336,7 @@ pub mod patch_compat_gateway {
                 super::super::awkward::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -4787,6 +4790,7 @@ pub mod global_compat_gateway {
                 super::super::awkward::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
