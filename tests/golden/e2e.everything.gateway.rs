@@ -5,6 +5,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Nested {
@@ -51,10 +52,11 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
-    impl __gw::JsonMessage for Everything {
-        const FULL_NAME: &'static str = "e2e.everything.Everything";
+    impl __gw::JsonMessage for Sample {
+        const FULL_NAME: &'static str = "e2e.everything.Sample";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
             __gw::field::write_plain(w, "name", "name", &self.name);
@@ -143,15 +145,15 @@ const _: () = {
                 &self.repeated_string,
             );
             match &self.choice {
-                ::core::option::Option::Some(everything::Choice::OneofEmpty(v)) => {
+                ::core::option::Option::Some(sample::Choice::OneofEmpty(v)) => {
                     w.key("oneofEmpty", "oneof_empty");
                     __gw::write_message::<(), _>(v, w);
                 }
-                ::core::option::Option::Some(everything::Choice::OneofString(v)) => {
+                ::core::option::Option::Some(sample::Choice::OneofString(v)) => {
                     w.key("oneofString", "oneof_string");
                     w.string(v);
                 }
-                ::core::option::Option::Some(everything::Choice::OneofNested(v)) => {
+                ::core::option::Option::Some(sample::Choice::OneofNested(v)) => {
                     w.key("oneofNested", "oneof_nested");
                     __gw::write_message::<Nested, _>(v, w);
                 }
@@ -290,14 +292,14 @@ const _: () = {
                         if !r.try_null()? {
                             if matches!(
                                 & self.choice, ::core::option::Option::Some(other) if !
-                                matches!(other, everything::Choice::OneofEmpty(_))
+                                matches!(other, sample::Choice::OneofEmpty(_))
                             ) {
                                 return ::core::result::Result::Err(
                                     __gw::json_oneof_conflict("oneofEmpty", "choice"),
                                 );
                             }
                             self.choice = ::core::option::Option::Some(
-                                everything::Choice::OneofEmpty(
+                                sample::Choice::OneofEmpty(
                                     ::core::convert::Into::into(__gw::read_message::<()>(r)?),
                                 ),
                             );
@@ -307,14 +309,14 @@ const _: () = {
                         if !r.try_null()? {
                             if matches!(
                                 & self.choice, ::core::option::Option::Some(other) if !
-                                matches!(other, everything::Choice::OneofString(_))
+                                matches!(other, sample::Choice::OneofString(_))
                             ) {
                                 return ::core::result::Result::Err(
                                     __gw::json_oneof_conflict("oneofString", "choice"),
                                 );
                             }
                             self.choice = ::core::option::Option::Some(
-                                everything::Choice::OneofString(r.read_string()?),
+                                sample::Choice::OneofString(r.read_string()?),
                             );
                         }
                     }
@@ -322,14 +324,14 @@ const _: () = {
                         if !r.try_null()? {
                             if matches!(
                                 & self.choice, ::core::option::Option::Some(other) if !
-                                matches!(other, everything::Choice::OneofNested(_))
+                                matches!(other, sample::Choice::OneofNested(_))
                             ) {
                                 return ::core::result::Result::Err(
                                     __gw::json_oneof_conflict("oneofNested", "choice"),
                                 );
                             }
                             self.choice = ::core::option::Option::Some(
-                                everything::Choice::OneofNested(
+                                sample::Choice::OneofNested(
                                     ::core::convert::Into::into(
                                         __gw::read_message::<Nested>(r)?,
                                     ),
@@ -405,6 +407,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for IdRequest {
@@ -433,6 +436,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for DeepRequest {
@@ -440,7 +444,7 @@ const _: () = {
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
             __gw::field::write_message::<
-                Everything,
+                Sample,
                 _,
             >(w, "single", "single", self.single.as_ref());
             w.end_object();
@@ -452,7 +456,7 @@ const _: () = {
             r.object(|r, key| {
                 match key {
                     "single" => {
-                        __gw::field::read_message::<Everything, _>(r, &mut self.single)?;
+                        __gw::field::read_message::<Sample, _>(r, &mut self.single)?;
                     }
                     _ => return ::core::result::Result::Ok(false),
                 }
@@ -464,6 +468,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for UpdateRequest {
@@ -471,7 +476,7 @@ const _: () = {
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
             __gw::field::write_message::<
-                Everything,
+                Sample,
                 _,
             >(w, "item", "item", self.item.as_ref());
             __gw::field::write_message::<
@@ -487,7 +492,7 @@ const _: () = {
             r.object(|r, key| {
                 match key {
                     "item" => {
-                        __gw::field::read_message::<Everything, _>(r, &mut self.item)?;
+                        __gw::field::read_message::<Sample, _>(r, &mut self.item)?;
                     }
                     "updateMask" | "update_mask" => {
                         __gw::field::read_message::<
@@ -508,7 +513,7 @@ const _: () = {
 #[doc(hidden)]
 pub fn __register_gateway_types() {
     ::gateway_runtime::__private::register_any::<Nested>();
-    ::gateway_runtime::__private::register_any::<Everything>();
+    ::gateway_runtime::__private::register_any::<Sample>();
     ::gateway_runtime::__private::register_any::<IdRequest>();
     ::gateway_runtime::__private::register_any::<DeepRequest>();
     ::gateway_runtime::__private::register_any::<UpdateRequest>();
@@ -690,7 +695,7 @@ pub mod annotated_gateway {
     )]
     fn bind_create_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "float_value", &mut msg.float_value)?;
         cx.path(1usize, "double_value", &mut msg.double_value)?;
@@ -767,14 +772,14 @@ pub mod annotated_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -788,13 +793,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -817,13 +822,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -846,13 +851,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -944,7 +949,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.create(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -966,7 +971,7 @@ pub mod annotated_gateway {
     )]
     fn bind_create_body_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.body_json(|r| __gw::JsonMessage::merge_json(msg, r))?;
         ::core::result::Result::Ok(())
@@ -991,7 +996,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.create_body(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -1048,7 +1053,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.lookup(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -1082,7 +1087,7 @@ pub mod annotated_gateway {
     )]
     fn bind_get_by_name_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
         let mut seen = __gw::QuerySeen::new();
@@ -1191,14 +1196,14 @@ pub mod annotated_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -1212,13 +1217,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -1241,13 +1246,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -1270,13 +1275,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -1368,7 +1373,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.get_by_name(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -1402,7 +1407,7 @@ pub mod annotated_gateway {
     )]
     fn bind_get_by_name_1(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
         let mut seen = __gw::QuerySeen::new();
@@ -1511,14 +1516,14 @@ pub mod annotated_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -1532,13 +1537,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -1561,13 +1566,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -1590,13 +1595,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -1688,7 +1693,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.get_by_name(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -1724,7 +1729,7 @@ pub mod annotated_gateway {
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.body_json(|r| {
             let h = &mut *msg;
-            __gw::field::read_message::<super::Everything, _>(r, &mut h.item)?;
+            __gw::field::read_message::<super::Sample, _>(r, &mut h.item)?;
             ::core::result::Result::Ok(())
         })?;
         cx.path(
@@ -1745,7 +1750,7 @@ pub mod annotated_gateway {
             let h = &mut *msg;
             if h.update_mask.is_none() {
                 h.update_mask = ::core::option::Option::Some(
-                    __gw::field_mask_from_body(cx, fields_e2e_everything_everything())?,
+                    __gw::field_mask_from_body(cx, fields_e2e_everything_sample())?,
                 );
             }
         }
@@ -1771,7 +1776,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.update(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -2084,14 +2089,14 @@ pub mod annotated_gateway {
                         .get_or_insert_with(::core::default::Default::default);
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -2108,13 +2113,13 @@ pub mod annotated_gateway {
                                 .get_or_insert_with(::core::default::Default::default)
                                 .choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -2140,13 +2145,13 @@ pub mod annotated_gateway {
                                 .get_or_insert_with(::core::default::Default::default)
                                 .choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -2172,13 +2177,13 @@ pub mod annotated_gateway {
                                 .get_or_insert_with(::core::default::Default::default)
                                 .choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -2335,7 +2340,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.deep(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -2367,7 +2372,7 @@ pub mod annotated_gateway {
     )]
     fn bind_files_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "path", &mut msg.path)?;
         let mut seen = __gw::QuerySeen::new();
@@ -2477,14 +2482,14 @@ pub mod annotated_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -2498,13 +2503,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -2527,13 +2532,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -2556,13 +2561,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -2653,7 +2658,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.files(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -2685,7 +2690,7 @@ pub mod annotated_gateway {
     )]
     fn bind_custom_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.body_json(|r| __gw::JsonMessage::merge_json(msg, r))?;
         cx.path(0usize, "uuid", &mut msg.uuid)?;
@@ -2711,7 +2716,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.custom(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -2743,7 +2748,7 @@ pub mod annotated_gateway {
     )]
     fn bind_star_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "uuid", &mut msg.uuid)?;
         let mut seen = __gw::QuerySeen::new();
@@ -2852,14 +2857,14 @@ pub mod annotated_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -2873,13 +2878,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -2902,13 +2907,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -2931,13 +2936,13 @@ pub mod annotated_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -3029,7 +3034,7 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.star(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -3091,12 +3096,12 @@ pub mod annotated_gateway {
                 |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
                     client.stream_items(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
                 |
-                    m: &super::Everything,
+                    m: &super::Sample,
                     name: &str,
                 | -> ::core::option::Option<::std::string::String> {
                     match name {
@@ -3164,7 +3169,7 @@ pub mod annotated_gateway {
             )
             .await
     }
-    fn fields_e2e_everything_everything() -> &'static [__gw::FieldInfo] {
+    fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
             __gw::FieldInfo {
                 json: "name",
@@ -3672,7 +3677,7 @@ pub mod configured_gateway {
     )]
     fn bind_create_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "float_value", &mut msg.float_value)?;
         cx.path(1usize, "double_value", &mut msg.double_value)?;
@@ -3749,14 +3754,14 @@ pub mod configured_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -3770,13 +3775,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -3799,13 +3804,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -3828,13 +3833,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -3926,7 +3931,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.create(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -3948,7 +3953,7 @@ pub mod configured_gateway {
     )]
     fn bind_create_body_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.body_json(|r| __gw::JsonMessage::merge_json(msg, r))?;
         ::core::result::Result::Ok(())
@@ -3973,7 +3978,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.create_body(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -4030,7 +4035,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.lookup(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -4064,7 +4069,7 @@ pub mod configured_gateway {
     )]
     fn bind_get_by_name_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
         let mut seen = __gw::QuerySeen::new();
@@ -4173,14 +4178,14 @@ pub mod configured_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -4194,13 +4199,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -4223,13 +4228,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -4252,13 +4257,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -4350,7 +4355,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.get_by_name(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -4384,7 +4389,7 @@ pub mod configured_gateway {
     )]
     fn bind_get_by_name_1(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
         let mut seen = __gw::QuerySeen::new();
@@ -4493,14 +4498,14 @@ pub mod configured_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -4514,13 +4519,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -4543,13 +4548,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -4572,13 +4577,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -4670,7 +4675,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.get_by_name(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -4706,7 +4711,7 @@ pub mod configured_gateway {
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.body_json(|r| {
             let h = &mut *msg;
-            __gw::field::read_message::<super::Everything, _>(r, &mut h.item)?;
+            __gw::field::read_message::<super::Sample, _>(r, &mut h.item)?;
             ::core::result::Result::Ok(())
         })?;
         cx.path(
@@ -4727,7 +4732,7 @@ pub mod configured_gateway {
             let h = &mut *msg;
             if h.update_mask.is_none() {
                 h.update_mask = ::core::option::Option::Some(
-                    __gw::field_mask_from_body(cx, fields_e2e_everything_everything())?,
+                    __gw::field_mask_from_body(cx, fields_e2e_everything_sample())?,
                 );
             }
         }
@@ -4753,7 +4758,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.update(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -5066,14 +5071,14 @@ pub mod configured_gateway {
                         .get_or_insert_with(::core::default::Default::default);
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -5090,13 +5095,13 @@ pub mod configured_gateway {
                                 .get_or_insert_with(::core::default::Default::default)
                                 .choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -5122,13 +5127,13 @@ pub mod configured_gateway {
                                 .get_or_insert_with(::core::default::Default::default)
                                 .choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -5154,13 +5159,13 @@ pub mod configured_gateway {
                                 .get_or_insert_with(::core::default::Default::default)
                                 .choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -5317,7 +5322,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.deep(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -5349,7 +5354,7 @@ pub mod configured_gateway {
     )]
     fn bind_files_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "path", &mut msg.path)?;
         let mut seen = __gw::QuerySeen::new();
@@ -5459,14 +5464,14 @@ pub mod configured_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -5480,13 +5485,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -5509,13 +5514,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -5538,13 +5543,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -5635,7 +5640,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.files(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -5667,7 +5672,7 @@ pub mod configured_gateway {
     )]
     fn bind_custom_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.body_json(|r| __gw::JsonMessage::merge_json(msg, r))?;
         cx.path(0usize, "uuid", &mut msg.uuid)?;
@@ -5693,7 +5698,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.custom(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -5725,7 +5730,7 @@ pub mod configured_gateway {
     )]
     fn bind_star_0(
         cx: &__gw::BindContext<'_>,
-        msg: &mut super::Everything,
+        msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "uuid", &mut msg.uuid)?;
         let mut seen = __gw::QuerySeen::new();
@@ -5834,14 +5839,14 @@ pub mod configured_gateway {
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
-                        matches!(other, super::everything::Choice::OneofString(_))
+                        matches!(other, super::sample::Choice::OneofString(_))
                     ) {
                         return ::core::result::Result::Err(
                             __gw::oneof_conflict(&key, "choice"),
                         );
                     }
                     h.choice = ::core::option::Option::Some(
-                        super::everything::Choice::OneofString(
+                        super::sample::Choice::OneofString(
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
@@ -5855,13 +5860,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -5884,13 +5889,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -5913,13 +5918,13 @@ pub mod configured_gateway {
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
                             |o| match o {
-                                super::everything::Choice::OneofNested(m) => {
+                                super::sample::Choice::OneofNested(m) => {
                                     ::core::option::Option::Some(m)
                                 }
                                 #[allow(unreachable_patterns)]
                                 _ => ::core::option::Option::None,
                             },
-                            || super::everything::Choice::OneofNested(
+                            || super::sample::Choice::OneofNested(
                                 ::core::default::Default::default(),
                             ),
                         ) {
@@ -6011,7 +6016,7 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.star(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
@@ -6073,12 +6078,12 @@ pub mod configured_gateway {
                 |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
                     client.stream_items(request).await
                 },
-                |response: &super::Everything, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
                 |
-                    m: &super::Everything,
+                    m: &super::Sample,
                     name: &str,
                 | -> ::core::option::Option<::std::string::String> {
                     match name {
@@ -6146,7 +6151,7 @@ pub mod configured_gateway {
             )
             .await
     }
-    fn fields_e2e_everything_everything() -> &'static [__gw::FieldInfo] {
+    fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
             __gw::FieldInfo {
                 json: "name",

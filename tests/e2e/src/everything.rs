@@ -12,29 +12,29 @@ use tonic::{Request, Response, Status};
 
 use crate::e2e::everything::annotated_server::{Annotated, AnnotatedServer};
 use crate::e2e::everything::configured_server::{Configured, ConfiguredServer};
-use crate::e2e::everything::{DeepRequest, Everything, IdRequest, UpdateRequest};
+use crate::e2e::everything::{DeepRequest, IdRequest, Sample, UpdateRequest};
 
 /// Echoes what the gateway bound.
 #[derive(Debug, Default, Clone)]
 pub struct EverythingService;
 
-type ItemStream = Pin<Box<dyn Stream<Item = Result<Everything, Status>> + Send>>;
+type ItemStream = Pin<Box<dyn Stream<Item = Result<Sample, Status>> + Send>>;
 
 impl EverythingService {
-    fn lookup(request: IdRequest) -> Everything {
-        Everything {
+    fn lookup(request: IdRequest) -> Sample {
+        Sample {
             uuid: request.uuid,
             ..Default::default()
         }
     }
 
-    fn deep(request: DeepRequest) -> Everything {
+    fn deep(request: DeepRequest) -> Sample {
         request.single.unwrap_or_default()
     }
 
     /// The item, with the mask's paths in `repeated_string` so the test
     /// sees what the gateway filled in.
-    fn update(request: UpdateRequest) -> Everything {
+    fn update(request: UpdateRequest) -> Sample {
         let mut item = request.item.unwrap_or_default();
         item.repeated_string = request.update_mask.map(|m| m.paths).unwrap_or_default();
         item
@@ -42,7 +42,7 @@ impl EverythingService {
 
     fn stream(request: IdRequest) -> ItemStream {
         let items = (0..2).map(move |i| {
-            Ok(Everything {
+            Ok(Sample {
                 uuid: request.uuid.clone(),
                 int32_value: i,
                 ..Default::default()
@@ -57,40 +57,31 @@ macro_rules! everything_impl {
     ($service:ident) => {
         #[tonic::async_trait]
         impl $service for EverythingService {
-            async fn create(&self, r: Request<Everything>) -> Result<Response<Everything>, Status> {
+            async fn create(&self, r: Request<Sample>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(r.into_inner()))
             }
-            async fn create_body(
-                &self,
-                r: Request<Everything>,
-            ) -> Result<Response<Everything>, Status> {
+            async fn create_body(&self, r: Request<Sample>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(r.into_inner()))
             }
-            async fn lookup(&self, r: Request<IdRequest>) -> Result<Response<Everything>, Status> {
+            async fn lookup(&self, r: Request<IdRequest>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(Self::lookup(r.into_inner())))
             }
-            async fn get_by_name(
-                &self,
-                r: Request<Everything>,
-            ) -> Result<Response<Everything>, Status> {
+            async fn get_by_name(&self, r: Request<Sample>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(r.into_inner()))
             }
-            async fn update(
-                &self,
-                r: Request<UpdateRequest>,
-            ) -> Result<Response<Everything>, Status> {
+            async fn update(&self, r: Request<UpdateRequest>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(Self::update(r.into_inner())))
             }
-            async fn deep(&self, r: Request<DeepRequest>) -> Result<Response<Everything>, Status> {
+            async fn deep(&self, r: Request<DeepRequest>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(Self::deep(r.into_inner())))
             }
-            async fn files(&self, r: Request<Everything>) -> Result<Response<Everything>, Status> {
+            async fn files(&self, r: Request<Sample>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(r.into_inner()))
             }
-            async fn custom(&self, r: Request<Everything>) -> Result<Response<Everything>, Status> {
+            async fn custom(&self, r: Request<Sample>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(r.into_inner()))
             }
-            async fn star(&self, r: Request<Everything>) -> Result<Response<Everything>, Status> {
+            async fn star(&self, r: Request<Sample>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(r.into_inner()))
             }
             type StreamItemsStream = ItemStream;
