@@ -618,8 +618,13 @@ fn resolve_binding(
         StreamModes::default()
     } else {
         let get = spec.method == HttpMethod::Get;
+        // SSE on any HTTP method for server streams: fetch-based SSE clients
+        // POST a JSON body with `Accept: text/event-stream` (EventSource
+        // itself can only GET). Request streams keep SSE to GET, where the
+        // request is read from the path and query.
+        let sse_method = get || kind == MethodKind::ServerStreaming;
         StreamModes {
-            sse: get && kind.streams_responses() && !toggles.disable_sse,
+            sse: sse_method && kind.streams_responses() && !toggles.disable_sse,
             websocket: get && !toggles.disable_websockets,
             chunked: !toggles.disable_chunked_transfer,
         }
@@ -683,10 +688,20 @@ fn no_mode_reason(kind: MethodKind, spec: &BindingSpec) -> String {
         reasons.push("chunked transfer is disabled".to_string());
     }
     if spec.method != HttpMethod::Get {
-        reasons.push(format!(
-            "SSE and WebSocket need GET, this binding is {}",
-            spec.method
-        ));
+        if kind == MethodKind::ServerStreaming {
+            if t.disable_sse {
+                reasons.push("SSE is disabled".into());
+            }
+            reasons.push(format!(
+                "WebSocket needs GET, this binding is {}",
+                spec.method
+            ));
+        } else {
+            reasons.push(format!(
+                "SSE and WebSocket need GET for request streams, this binding is {}",
+                spec.method
+            ));
+        }
     } else {
         if t.disable_websockets {
             reasons.push("WebSocket is disabled".into());

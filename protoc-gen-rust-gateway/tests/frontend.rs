@@ -241,14 +241,31 @@ fn same_method_and_template_twice() {
 #[test]
 fn streaming_binding_without_a_mode() {
     let proto = format!(
-        "{MESSAGES}\nservice Svc {{\n  rpc S(Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/s', body: '*', stream: {{disable_chunked_transfer: true}} }}; }}\n}}\n"
+        "{MESSAGES}\nservice Svc {{\n  rpc S(Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/s', body: '*', stream: {{disable_chunked_transfer: true, disable_sse: true}} }}; }}\n}}\n"
     );
     expect_error(
         &proto,
         None,
         "",
         &[
-            "binding POST /s of `e.Svc.S`: server-streaming method with no streaming mode left: chunked transfer is disabled; SSE and WebSocket need GET, this binding is POST",
+            "binding POST /s of `e.Svc.S`: server-streaming method with no streaming mode left: chunked transfer is disabled; SSE is disabled; WebSocket needs GET, this binding is POST",
+        ],
+    );
+    // A server stream bound with POST keeps SSE (fetch-based SSE clients).
+    let proto = format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc S(Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/s', body: '*', stream: {{disable_chunked_transfer: true}} }}; }}\n}}\n"
+    );
+    let (ok, stderr) = run_case(&proto, None, "");
+    assert!(ok, "{stderr}");
+    let proto = format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc B(stream Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/b', body: '*', stream: {{disable_chunked_transfer: true}} }}; }}\n}}\n"
+    );
+    expect_error(
+        &proto,
+        None,
+        "",
+        &[
+            "bidi-streaming method with no streaming mode left: chunked transfer is disabled; SSE and WebSocket need GET for request streams, this binding is POST",
         ],
     );
     let proto = format!(

@@ -543,6 +543,7 @@ pub mod annotated_gateway {
     /// - `POST /a/v1/items/{uuid}:custom` → `Custom`
     /// - `GET /a/v1/star/{uuid=*}` → `Star`
     /// - `GET /a/v1/items/{uuid}:stream` → `StreamItems`
+    /// - `POST /a/v1/items:watch` → `Watch`
     pub fn router<T: __gw::Transport>(
         client: super::annotated_client::AnnotatedClient<T>,
         gateway: &::gateway_runtime::Gateway,
@@ -585,16 +586,20 @@ pub mod annotated_gateway {
                     .connect(route_5_connect::<T>),
             )
             .route(
-                "/a/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_6_get::<T>),
+                "/a/v1/items:watch",
+                __gw::axum::routing::MethodRouter::new().post(route_6_post::<T>),
             )
             .route(
-                "/a/v1/star/{s3}",
+                "/a/v1/projects/{s3}/items/{s5}",
                 __gw::axum::routing::MethodRouter::new().get(route_7_get::<T>),
             )
             .route(
-                "/a/v2/projects/{s3}/items/{s5}",
+                "/a/v1/star/{s3}",
                 __gw::axum::routing::MethodRouter::new().get(route_8_get::<T>),
+            )
+            .route(
+                "/a/v2/projects/{s3}/items/{s5}",
+                __gw::axum::routing::MethodRouter::new().get(route_9_get::<T>),
             )
             .with_state(__gw::ServiceState::new(client, gateway))
     }
@@ -3169,6 +3174,126 @@ pub mod annotated_gateway {
             )
             .await
     }
+    /// `POST /a/v1/items:watch`
+    static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
+        segments: &[__gw::Seg::Lit("a"), __gw::Seg::Lit("v1"), __gw::Seg::Lit("items")],
+        verb: ::core::option::Option::Some("watch"),
+        captures: &[],
+    };
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::single_match,
+        clippy::collapsible_match,
+        unused_mut
+    )]
+    fn bind_watch_0(
+        cx: &__gw::BindContext<'_>,
+        msg: &mut super::Sample,
+    ) -> ::core::result::Result<(), __gw::GatewayError> {
+        cx.body_json(|r| __gw::JsonMessage::merge_json(msg, r))?;
+        ::core::result::Result::Ok(())
+    }
+    /// `POST /a/v1/items:watch` → `e2e.everything.Annotated.Watch` (server-streaming; modes: sse, chunked)
+    ///
+    /// A server stream bound with POST, as fetch-based SSE clients call it.
+    async fn handle_watch_0<T: __gw::Transport>(
+        state: SvcState<T>,
+        request: __gw::axum::extract::Request,
+        captures: __gw::Captures,
+    ) -> __gw::axum::response::Response {
+        static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            sse: ::core::result::Result::Ok(()),
+            websocket: ::core::result::Result::Err(
+                "WebSocket needs a GET binding; this one is POST",
+            ),
+            chunked: ::core::result::Result::Ok(()),
+            body_stream: false,
+            reads_body: true,
+        };
+        __gw::server_streaming(
+                &state,
+                request,
+                captures,
+                &BINDING,
+                bind_watch_0,
+                <super::Sample as __gw::JsonMessage>::merge_json,
+                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
+                    client.watch(request).await
+                },
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                    response,
+                    w,
+                ),
+                |
+                    m: &super::Sample,
+                    name: &str,
+                | -> ::core::option::Option<::std::string::String> {
+                    match name {
+                        "name" => ::core::option::Option::Some(m.name.clone()),
+                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                        "float_value" | "floatValue" => {
+                            ::core::option::Option::Some(m.float_value.to_string())
+                        }
+                        "double_value" | "doubleValue" => {
+                            ::core::option::Option::Some(m.double_value.to_string())
+                        }
+                        "int64_value" | "int64Value" => {
+                            ::core::option::Option::Some(m.int64_value.to_string())
+                        }
+                        "uint64_value" | "uint64Value" => {
+                            ::core::option::Option::Some(m.uint64_value.to_string())
+                        }
+                        "int32_value" | "int32Value" => {
+                            ::core::option::Option::Some(m.int32_value.to_string())
+                        }
+                        "fixed64_value" | "fixed64Value" => {
+                            ::core::option::Option::Some(m.fixed64_value.to_string())
+                        }
+                        "fixed32_value" | "fixed32Value" => {
+                            ::core::option::Option::Some(m.fixed32_value.to_string())
+                        }
+                        "bool_value" | "boolValue" => {
+                            ::core::option::Option::Some(m.bool_value.to_string())
+                        }
+                        "string_value" | "stringValue" => {
+                            ::core::option::Option::Some(m.string_value.clone())
+                        }
+                        "uint32_value" | "uint32Value" => {
+                            ::core::option::Option::Some(m.uint32_value.to_string())
+                        }
+                        "enum_value" | "enumValue" => {
+                            ::core::option::Option::Some(
+                                super::Numeral::try_from(m.enum_value)
+                                    .map(|e| e.as_str_name().to_string())
+                                    .unwrap_or_else(|_| m.enum_value.to_string()),
+                            )
+                        }
+                        "sfixed32_value" | "sfixed32Value" => {
+                            ::core::option::Option::Some(m.sfixed32_value.to_string())
+                        }
+                        "sfixed64_value" | "sfixed64Value" => {
+                            ::core::option::Option::Some(m.sfixed64_value.to_string())
+                        }
+                        "sint32_value" | "sint32Value" => {
+                            ::core::option::Option::Some(m.sint32_value.to_string())
+                        }
+                        "sint64_value" | "sint64Value" => {
+                            ::core::option::Option::Some(m.sint64_value.to_string())
+                        }
+                        "wrapped_string" | "wrappedString" => {
+                            m.wrapped_string.as_ref().map(|v| v.to_string())
+                        }
+                        "optional_string" | "optionalString" => {
+                            m.optional_string.as_ref().map(|v| v.to_string())
+                        }
+                        "path" => ::core::option::Option::Some(m.path.clone()),
+                        _ => ::core::option::Option::None,
+                    }
+                },
+            )
+            .await
+    }
     fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
             __gw::FieldInfo {
@@ -3466,7 +3591,18 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_6_get<T: __gw::Transport>(
+    async fn route_6_post<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
+            .match_path(request.uri().path())
+        {
+            return handle_watch_0(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+    async fn route_7_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -3477,7 +3613,7 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_7_get<T: __gw::Transport>(
+    async fn route_8_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -3488,7 +3624,7 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_8_get<T: __gw::Transport>(
+    async fn route_9_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -3525,6 +3661,7 @@ pub mod configured_gateway {
     /// - `POST /c/v1/items/{uuid}:custom` → `Custom`
     /// - `GET /c/v1/star/{uuid=*}` → `Star`
     /// - `GET /c/v1/items/{uuid}:stream` → `StreamItems`
+    /// - `POST /c/v1/items:watch` → `Watch`
     pub fn router<T: __gw::Transport>(
         client: super::configured_client::ConfiguredClient<T>,
         gateway: &::gateway_runtime::Gateway,
@@ -3567,16 +3704,20 @@ pub mod configured_gateway {
                     .connect(route_5_connect::<T>),
             )
             .route(
-                "/c/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_6_get::<T>),
+                "/c/v1/items:watch",
+                __gw::axum::routing::MethodRouter::new().post(route_6_post::<T>),
             )
             .route(
-                "/c/v1/star/{s3}",
+                "/c/v1/projects/{s3}/items/{s5}",
                 __gw::axum::routing::MethodRouter::new().get(route_7_get::<T>),
             )
             .route(
-                "/c/v2/projects/{s3}/items/{s5}",
+                "/c/v1/star/{s3}",
                 __gw::axum::routing::MethodRouter::new().get(route_8_get::<T>),
+            )
+            .route(
+                "/c/v2/projects/{s3}/items/{s5}",
+                __gw::axum::routing::MethodRouter::new().get(route_9_get::<T>),
             )
             .with_state(__gw::ServiceState::new(client, gateway))
     }
@@ -6151,6 +6292,126 @@ pub mod configured_gateway {
             )
             .await
     }
+    /// `POST /c/v1/items:watch`
+    static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
+        segments: &[__gw::Seg::Lit("c"), __gw::Seg::Lit("v1"), __gw::Seg::Lit("items")],
+        verb: ::core::option::Option::Some("watch"),
+        captures: &[],
+    };
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::single_match,
+        clippy::collapsible_match,
+        unused_mut
+    )]
+    fn bind_watch_0(
+        cx: &__gw::BindContext<'_>,
+        msg: &mut super::Sample,
+    ) -> ::core::result::Result<(), __gw::GatewayError> {
+        cx.body_json(|r| __gw::JsonMessage::merge_json(msg, r))?;
+        ::core::result::Result::Ok(())
+    }
+    /// `POST /c/v1/items:watch` → `e2e.everything.Configured.Watch` (server-streaming; modes: sse, chunked)
+    ///
+    /// A server stream bound with POST.
+    async fn handle_watch_0<T: __gw::Transport>(
+        state: SvcState<T>,
+        request: __gw::axum::extract::Request,
+        captures: __gw::Captures,
+    ) -> __gw::axum::response::Response {
+        static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            sse: ::core::result::Result::Ok(()),
+            websocket: ::core::result::Result::Err(
+                "WebSocket needs a GET binding; this one is POST",
+            ),
+            chunked: ::core::result::Result::Ok(()),
+            body_stream: false,
+            reads_body: true,
+        };
+        __gw::server_streaming(
+                &state,
+                request,
+                captures,
+                &BINDING,
+                bind_watch_0,
+                <super::Sample as __gw::JsonMessage>::merge_json,
+                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
+                    client.watch(request).await
+                },
+                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                    response,
+                    w,
+                ),
+                |
+                    m: &super::Sample,
+                    name: &str,
+                | -> ::core::option::Option<::std::string::String> {
+                    match name {
+                        "name" => ::core::option::Option::Some(m.name.clone()),
+                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                        "float_value" | "floatValue" => {
+                            ::core::option::Option::Some(m.float_value.to_string())
+                        }
+                        "double_value" | "doubleValue" => {
+                            ::core::option::Option::Some(m.double_value.to_string())
+                        }
+                        "int64_value" | "int64Value" => {
+                            ::core::option::Option::Some(m.int64_value.to_string())
+                        }
+                        "uint64_value" | "uint64Value" => {
+                            ::core::option::Option::Some(m.uint64_value.to_string())
+                        }
+                        "int32_value" | "int32Value" => {
+                            ::core::option::Option::Some(m.int32_value.to_string())
+                        }
+                        "fixed64_value" | "fixed64Value" => {
+                            ::core::option::Option::Some(m.fixed64_value.to_string())
+                        }
+                        "fixed32_value" | "fixed32Value" => {
+                            ::core::option::Option::Some(m.fixed32_value.to_string())
+                        }
+                        "bool_value" | "boolValue" => {
+                            ::core::option::Option::Some(m.bool_value.to_string())
+                        }
+                        "string_value" | "stringValue" => {
+                            ::core::option::Option::Some(m.string_value.clone())
+                        }
+                        "uint32_value" | "uint32Value" => {
+                            ::core::option::Option::Some(m.uint32_value.to_string())
+                        }
+                        "enum_value" | "enumValue" => {
+                            ::core::option::Option::Some(
+                                super::Numeral::try_from(m.enum_value)
+                                    .map(|e| e.as_str_name().to_string())
+                                    .unwrap_or_else(|_| m.enum_value.to_string()),
+                            )
+                        }
+                        "sfixed32_value" | "sfixed32Value" => {
+                            ::core::option::Option::Some(m.sfixed32_value.to_string())
+                        }
+                        "sfixed64_value" | "sfixed64Value" => {
+                            ::core::option::Option::Some(m.sfixed64_value.to_string())
+                        }
+                        "sint32_value" | "sint32Value" => {
+                            ::core::option::Option::Some(m.sint32_value.to_string())
+                        }
+                        "sint64_value" | "sint64Value" => {
+                            ::core::option::Option::Some(m.sint64_value.to_string())
+                        }
+                        "wrapped_string" | "wrappedString" => {
+                            m.wrapped_string.as_ref().map(|v| v.to_string())
+                        }
+                        "optional_string" | "optionalString" => {
+                            m.optional_string.as_ref().map(|v| v.to_string())
+                        }
+                        "path" => ::core::option::Option::Some(m.path.clone()),
+                        _ => ::core::option::Option::None,
+                    }
+                },
+            )
+            .await
+    }
     fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
             __gw::FieldInfo {
@@ -6448,7 +6709,18 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_6_get<T: __gw::Transport>(
+    async fn route_6_post<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
+            .match_path(request.uri().path())
+        {
+            return handle_watch_0(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+    async fn route_7_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -6459,7 +6731,7 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_7_get<T: __gw::Transport>(
+    async fn route_8_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -6470,7 +6742,7 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_8_get<T: __gw::Transport>(
+    async fn route_9_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {

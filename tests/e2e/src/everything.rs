@@ -84,6 +84,12 @@ macro_rules! everything_impl {
             async fn star(&self, r: Request<Sample>) -> Result<Response<Sample>, Status> {
                 Ok(Response::new(r.into_inner()))
             }
+            type WatchStream = ItemStream;
+            async fn watch(&self, r: Request<Sample>) -> Result<Response<ItemStream>, Status> {
+                let sample = r.into_inner();
+                let copies = vec![Ok(sample.clone()), Ok(sample)];
+                Ok(Response::new(Box::pin(tokio_stream::iter(copies))))
+            }
             type StreamItemsStream = ItemStream;
             async fn stream_items(
                 &self,

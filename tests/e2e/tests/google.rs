@@ -172,6 +172,23 @@ const CASES: &[Case] = &[
         200,
         "{\"uuid\":\"u1\"}\n{\"uuid\":\"u1\",\"int32Value\":1}\n",
     ),
+    // A POSTed server stream answers as SSE when the client asks for it.
+    (
+        "POST",
+        "/v1/items:watch",
+        Some(r#"{"uuid":"w"}"#),
+        SSE,
+        200,
+        "data: {\"uuid\":\"w\"}\n\ndata: {\"uuid\":\"w\"}\n\nid: EOS\nevent: EOS\ndata: \n\n",
+    ),
+    (
+        "POST",
+        "/v1/items:watch",
+        Some(r#"{"uuid":"w"}"#),
+        &[],
+        200,
+        "{\"uuid\":\"w\"}\n{\"uuid\":\"w\"}\n",
+    ),
 ];
 
 async fn run(backend: Backend) {
