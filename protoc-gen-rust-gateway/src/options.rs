@@ -61,14 +61,17 @@ impl StarVariable {
     }
 }
 
-/// Options of the Go plugin (and of Go's protoc plugin framework) that only
-/// shape Go output. They are accepted so that the Go project's command lines
-/// and `buf.gen.yaml` files work unchanged, and named in one warning.
+/// Options of the Go plugins (meshapi's, grpc-gateway's, and Go's protoc
+/// plugin framework) that only shape Go output. They are accepted so that
+/// those projects' command lines and `buf.gen.yaml` files work unchanged,
+/// and named in one warning.
 pub const GO_ONLY_OPTIONS: &[&str] = &[
+    "allow_repeated_fields_in_body",
     "annotate_code",
     "generate_local",
     "log_file",
     "log_level",
+    "logtostderr",
     "module",
     "omit_package_doc",
     "paths",
