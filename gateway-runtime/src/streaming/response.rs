@@ -15,6 +15,7 @@ use http_body_util::StreamBody;
 
 use super::request::RequestErrors;
 use super::{FieldFn, Mode, WriteFn};
+use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::JsonWriter;
@@ -35,14 +36,16 @@ pub(crate) enum Item<M> {
 pub(crate) struct Upstream<M> {
     stream: tonic::Streaming<M>,
     errors: Option<RequestErrors>,
+    deadline: Deadline,
     done: bool,
 }
 
 impl<M> Upstream<M> {
-    fn new(stream: tonic::Streaming<M>, errors: Option<RequestErrors>) -> Self {
+    fn new(stream: tonic::Streaming<M>, errors: Option<RequestErrors>, deadline: Deadline) -> Self {
         Upstream {
             stream,
             errors,
+            deadline,
             done: false,
         }
     }
@@ -52,13 +55,24 @@ impl<M> Upstream<M> {
         if self.done {
             return Item::End(None);
         }
-        let item = match &self.errors {
-            Some(errors) => tokio::select! {
-                biased;
-                error = errors.wait() => Item::Error(error),
-                item = next_message(&mut self.stream) => item,
+        let errors = async {
+            match &self.errors {
+                Some(errors) => errors.wait().await,
+                None => std::future::pending().await,
+            }
+        };
+        let item = tokio::select! {
+            biased;
+            error = errors => Item::Error(error),
+            // Past the deadline the stream ends as a failed call; dropping
+            // it cancels the gRPC call.
+            () = self.deadline.expired() => Item::Error(GatewayError::Upstream(deadline::exceeded())),
+            item = next_message(&mut self.stream) => match item {
+                Item::Error(GatewayError::Upstream(status)) => {
+                    Item::Error(GatewayError::Upstream(self.deadline.status_of(status)))
+                }
+                item => item,
             },
-            None => next_message(&mut self.stream).await,
         };
         // A request error that ended the request stream may show up upstream
         // as a normal end: report the cause.
@@ -94,7 +108,7 @@ struct Writer<M> {
 }
 
 /// Streams the response messages of `response` to the client in SSE or
-/// chunked mode; `errors` fails the stream on a malformed request value
+/// chunked mode, until `deadline`; `errors` fails the stream on a malformed request value
 /// (bidi). Any error before the first byte is a normal HTTP error.
 pub(crate) async fn respond<M: Send + 'static>(
     gateway: &Gateway,
@@ -102,6 +116,7 @@ pub(crate) async fn respond<M: Send + 'static>(
     parts: &http::request::Parts,
     response: tonic::Response<tonic::Streaming<M>>,
     errors: Option<RequestErrors>,
+    deadline: Deadline,
     write: WriteFn<M>,
     field: FieldFn<M>,
 ) -> Response {
@@ -111,7 +126,7 @@ pub(crate) async fn respond<M: Send + 'static>(
         write,
         field,
     };
-    let upstream = Upstream::new(stream, errors);
+    let upstream = Upstream::new(stream, errors, deadline);
     match stream_body(mode, &parts.headers, &response_metadata, upstream, writer).await {
         Ok(response) => response,
         Err(e) => gateway.fail(parts, e),

@@ -11,7 +11,13 @@
 //!   sends a final text frame with the error body, then close 1011; a
 //!   malformed frame gets an error frame and close 1007; a frame over the
 //!   size limit closes with 1009;
-//! - the server pings on an interval and drops a peer that stays silent.
+//! - a frame that breaks RFC 6455 closes with 1002 (unmasked, reserved
+//!   opcode, bad fragmentation…) or 1007 (a text frame that is not UTF-8),
+//!   the Close frame sent before the connection is dropped;
+//! - past the `Grpc-Timeout` deadline the call ends as failed with
+//!   DEADLINE_EXCEEDED (error frame, close 1011);
+//! - the server pings on an interval and drops a peer that stays silent for
+//!   the ping interval plus the pong timeout, to the moment.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +34,7 @@ use tokio::sync::mpsc;
 
 use super::config::{WebSocketClose, WebSocketConfig};
 use super::{MergeFn, RequestStream, WriteFn};
+use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonReader, JsonWriter};
@@ -38,6 +45,8 @@ pub(crate) mod close {
     pub const NORMAL: u16 = 1000;
     /// Going away (the peer stopped answering pings).
     pub const GOING_AWAY: u16 = 1001;
+    /// Protocol error: a frame RFC 6455 does not allow.
+    pub const PROTOCOL: u16 = 1002;
     /// Invalid frame payload data (not a JSON message).
     pub const INVALID_PAYLOAD: u16 = 1007;
     /// Message too big.
@@ -60,6 +69,8 @@ pub(crate) struct Session<Req> {
     pub(crate) merge: MergeFn<Req>,
     pub(crate) metadata: tonic::metadata::MetadataMap,
     pub(crate) timeout: Option<Duration>,
+    /// The `Grpc-Timeout` deadline, from the handshake's arrival.
+    pub(crate) deadline: Deadline,
 }
 
 impl<Req> Session<Req> {
@@ -129,6 +140,39 @@ enum ClientEvent {
     Gone,
     /// A frame over the size limit.
     TooBig,
+    /// A frame that breaks the protocol: close with this code and reason.
+    Protocol(u16, &'static str),
+}
+
+/// What a read error means: the peer gone, or a protocol violation to
+/// answer with a Close frame before dropping the connection.
+fn read_error(error: axum::Error) -> ClientEvent {
+    use tungstenite::error::{CapacityError, ProtocolError};
+    let Ok(error) = error.into_inner().downcast::<tungstenite::Error>() else {
+        return ClientEvent::Gone;
+    };
+    match *error {
+        tungstenite::Error::Capacity(CapacityError::MessageTooLong { .. }) => ClientEvent::TooBig,
+        tungstenite::Error::Capacity(_) => ClientEvent::Protocol(close::TOO_BIG, "frame too large"),
+        tungstenite::Error::Utf8(_) => {
+            ClientEvent::Protocol(close::INVALID_PAYLOAD, "text frame is not valid UTF-8")
+        }
+        tungstenite::Error::Protocol(e) => match e {
+            // The peer dropped the connection: nobody to tell.
+            ProtocolError::ResetWithoutClosingHandshake => ClientEvent::Gone,
+            ProtocolError::UnmaskedFrameFromClient => {
+                ClientEvent::Protocol(close::PROTOCOL, "client frames must be masked")
+            }
+            ProtocolError::UnknownDataFrameType(_) | ProtocolError::UnknownControlFrameType(_) => {
+                ClientEvent::Protocol(close::PROTOCOL, "reserved opcode")
+            }
+            ProtocolError::NonZeroReservedBits => {
+                ClientEvent::Protocol(close::PROTOCOL, "reserved bits set")
+            }
+            _ => ClientEvent::Protocol(close::PROTOCOL, "protocol error"),
+        },
+        _ => ClientEvent::Gone,
+    }
 }
 
 /// Reads the next meaningful client event, noting liveness.
@@ -145,18 +189,7 @@ async fn next_event(source: &mut Source, seen: &Liveness) -> ClientEvent {
             Ok(Message::Binary(bytes)) => return ClientEvent::Data(bytes),
             Ok(Message::Ping(_) | Message::Pong(_)) => continue,
             Ok(Message::Close(_)) => return ClientEvent::Gone,
-            Err(e) => {
-                let text = e.to_string();
-                // tungstenite reports oversized messages and frames as
-                // capacity errors.
-                if text.contains("too long")
-                    || text.contains("too big")
-                    || text.contains("Space limit")
-                {
-                    return ClientEvent::TooBig;
-                }
-                return ClientEvent::Gone;
-            }
+            Err(e) => return read_error(e),
         }
     }
 }
@@ -180,32 +213,39 @@ impl Liveness {
         self.last.store(now, Ordering::Relaxed);
     }
 
-    fn silent_for(&self) -> Duration {
-        let now = self.start.elapsed().as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.last.load(Ordering::Relaxed)))
+    /// When the peer was last heard from.
+    fn last_seen(&self) -> tokio::time::Instant {
+        self.start + Duration::from_millis(self.last.load(Ordering::Relaxed))
     }
 }
 
 /// Pings on the configured interval; resolves when the peer has been silent
-/// for longer than interval + timeout.
+/// for interval + timeout. The silence is checked at the moment it would
+/// run out, not only at ping ticks.
 async fn keep_alive(sink: &tokio::sync::Mutex<Sink>, config: &WebSocketConfig, seen: &Liveness) {
     let Some(period) = config.ping_interval.filter(|p| !p.is_zero()) else {
         return std::future::pending().await;
     };
-    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let allowed = period + config.pong_timeout;
+    let mut next_ping = tokio::time::Instant::now() + period;
     loop {
-        interval.tick().await;
-        if seen.silent_for() > period + config.pong_timeout {
+        let drop_at = seen.last_seen() + allowed;
+        tokio::time::sleep_until(next_ping.min(drop_at)).await;
+        let now = tokio::time::Instant::now();
+        if now >= seen.last_seen() + allowed {
             return;
         }
-        if sink
-            .lock()
-            .await
-            .send(Message::Ping(Bytes::new()))
-            .await
-            .is_err()
-        {
-            return;
+        if now >= next_ping {
+            next_ping = now + period;
+            if sink
+                .lock()
+                .await
+                .send(Message::Ping(Bytes::new()))
+                .await
+                .is_err()
+            {
+                return;
+            }
         }
     }
 }
@@ -293,6 +333,8 @@ enum ReaderEnd<Req> {
     /// A bad frame: report and close with this code. The request sender, if
     /// still open, is handed back so the request stream does not end first.
     Failed(GatewayError, u16, Option<mpsc::Sender<Req>>),
+    /// A frame that breaks the protocol: only a Close frame is sent.
+    Protocol(u16, &'static str),
 }
 
 /// Reads request frames into `tx` until the client half-closes, then keeps
@@ -332,6 +374,7 @@ async fn read_requests<Req: Clone>(
             }
             ClientEvent::HalfClose => tx = None,
             ClientEvent::Gone => return ReaderEnd::Gone,
+            ClientEvent::Protocol(code, reason) => return ReaderEnd::Protocol(code, reason),
             ClientEvent::TooBig => {
                 let limit = parser.max_message_size;
                 return ReaderEnd::Failed(GatewayError::BodyTooLarge { limit }, close::TOO_BIG, tx);
@@ -409,6 +452,10 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
         },
         ClientEvent::HalfClose => session.base.clone(),
         ClientEvent::Gone => return,
+        ClientEvent::Protocol(code, reason) => {
+            let _ = sink.lock().await.send(close_frame(code, reason)).await;
+            return;
+        }
         ClientEvent::TooBig => {
             let error = GatewayError::BodyTooLarge {
                 limit: config.max_message_size,
@@ -420,7 +467,14 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
     let mut watcher = Reader(tokio::spawn(watch_client(source, seen.clone())));
     let outcome = tokio::select! {
         result = async { write_responses(&sink, &session.gateway, write, call(client, request).await).await } => Some(result),
-        _ = watcher.end() => None,
+        () = session.deadline.expired() => Some(Err(GatewayError::Upstream(deadline::exceeded()))),
+        end = watcher.end() => match end.flatten() {
+            Some((code, reason)) => {
+                let _ = sink.lock().await.send(close_frame(code, reason)).await;
+                return;
+            }
+            None => None,
+        },
         () = keep_alive(&sink, &config, &seen) => None,
     };
     match outcome {
@@ -437,11 +491,14 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
     }
 }
 
-/// Reads and discards frames until the client goes away.
-async fn watch_client(mut source: Source, seen: Arc<Liveness>) {
+/// Reads and discards frames until the client goes away (`None`) or breaks
+/// the protocol (the close code and reason to send).
+async fn watch_client(mut source: Source, seen: Arc<Liveness>) -> Option<(u16, &'static str)> {
     loop {
-        if let ClientEvent::Gone = next_event(&mut source, &seen).await {
-            return;
+        match next_event(&mut source, &seen).await {
+            ClientEvent::Gone => return None,
+            ClientEvent::Protocol(code, reason) => return Some((code, reason)),
+            _ => {}
         }
     }
 }
@@ -519,9 +576,16 @@ where
             Some(ReaderEnd::Failed(error, code, _requests)) => {
                 close_with(&sink, &session.gateway, &config, error, code).await
             }
+            Some(ReaderEnd::Protocol(code, reason)) => {
+                let _ = sink.lock().await.send(close_frame(code, reason)).await;
+            }
             Some(ReaderEnd::Gone) | None => {}
         },
         result = answer => finish(&sink, &session.gateway, &config, result).await,
+        () = session.deadline.expired() => {
+            let error = GatewayError::Upstream(deadline::exceeded());
+            finish(&sink, &session.gateway, &config, Err(error)).await
+        }
         () = keep_alive(&sink, &config, &seen) => {
             let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
         }
