@@ -163,7 +163,9 @@ fn read_error(error: axum::Error) -> ClientEvent {
             ProtocolError::UnmaskedFrameFromClient => {
                 ClientEvent::Protocol(close::PROTOCOL, "client frames must be masked")
             }
-            ProtocolError::UnknownDataFrameType(_) | ProtocolError::UnknownControlFrameType(_) => {
+            ProtocolError::UnknownDataFrameType(_)
+            | ProtocolError::UnknownControlFrameType(_)
+            | ProtocolError::InvalidOpcode(_) => {
                 ClientEvent::Protocol(close::PROTOCOL, "reserved opcode")
             }
             ProtocolError::NonZeroReservedBits => {

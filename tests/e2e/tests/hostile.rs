@@ -253,3 +253,289 @@ async fn matrix_remote() {
 async fn matrix_in_process() {
     run_matrix(Backend::InProcess).await;
 }
+
+// ------------------------------------------------ WebSocket protocol errors
+
+/// Opens a WebSocket with a raw handshake and returns the socket after the
+/// 101 head.
+async fn raw_websocket(env: &Env, path: &str, extra: &str) -> TcpStream {
+    let mut tcp = TcpStream::connect(env.addr).await.unwrap();
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: gateway.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    while !got.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        tcp.read_exact(&mut byte).await.unwrap();
+        got.push(byte[0]);
+    }
+    assert!(got.starts_with(b"HTTP/1.1 101 "), "{}", String::from_utf8_lossy(&got));
+    tcp
+}
+
+/// A masked client frame (mask 0x01020304).
+fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mask = [1u8, 2, 3, 4];
+    let mut out = vec![first, 0x80 | payload.len() as u8];
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
+}
+
+/// Server frames until the connection ends: `(opcode, payload)`.
+async fn server_frames(tcp: &mut TcpStream) -> Vec<(u8, Vec<u8>)> {
+    let mut bytes = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut bytes))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    let mut frames = Vec::new();
+    let mut rest = &bytes[..];
+    while rest.len() >= 2 {
+        let (opcode, len) = (rest[0] & 0x0f, (rest[1] & 0x7f) as usize);
+        let (len, start) = match len {
+            126 => (u16::from_be_bytes([rest[2], rest[3]]) as usize, 4),
+            _ => (len, 2),
+        };
+        frames.push((opcode, rest[start..start + len].to_vec()));
+        rest = &rest[start + len..];
+    }
+    frames
+}
+
+/// The close frame's code and reason, checking that it is the last frame.
+fn close_of(frames: &[(u8, Vec<u8>)]) -> (u16, String) {
+    let (opcode, payload) = frames.last().expect("a close frame");
+    assert_eq!(*opcode, 8, "{frames:?}");
+    (
+        u16::from_be_bytes([payload[0], payload[1]]),
+        String::from_utf8(payload[2..].to_vec()).unwrap(),
+    )
+}
+
+both_backends!(websocket_protocol_errors_get_a_close_frame, gateway(), |env| {
+    let cases: [(&str, Vec<u8>, (u16, &str)); 4] = [
+        (
+            "text frame that is not UTF-8",
+            client_frame(0x81, &[0xff, 0xfe]),
+            (1007, "text frame is not valid UTF-8"),
+        ),
+        (
+            "unmasked frame",
+            vec![0x81, 0x02, b'{', b'}'],
+            (1002, "client frames must be masked"),
+        ),
+        ("reserved data opcode", client_frame(0x83, b""), (1002, "reserved opcode")),
+        ("reserved control opcode", client_frame(0x8b, b""), (1002, "reserved opcode")),
+    ];
+    for (name, frame, (code, reason)) in cases {
+        // Bidi: the frame reader meets the bad frame.
+        let mut tcp = raw_websocket(&env, "/streaming/bidi/chat", "").await;
+        tcp.write_all(&frame).await.unwrap();
+        let frames = server_frames(&mut tcp).await;
+        assert_eq!(close_of(&frames), (code, reason.to_owned()), "{name}");
+        assert_eq!(frames.len(), 1, "{name}: only the close frame: {frames:?}");
+    }
+});
+
+both_backends!(websocket_protocol_error_cancels_the_call, gateway(), |env| {
+    let tag = format!("ws-protocol-{:?}", std::thread::current().id());
+    let mut tcp = raw_websocket(&env, "/streaming/server/notifications", "").await;
+    tcp.write_all(&client_frame(
+        0x81,
+        format!(r#"{{"tag":"{tag}","delayMs":20}}"#).as_bytes(),
+    ))
+    .await
+    .unwrap();
+    wait_for(&tag, |r| r.produced >= 2).await;
+    tcp.write_all(&[0x81, 0x02, b'{', b'}']).await.unwrap();
+    let frames = server_frames(&mut tcp).await;
+    assert_eq!(
+        close_of(&frames),
+        (1002, "client frames must be masked".to_owned())
+    );
+    wait_for(&tag, |r| r.dropped).await;
+});
+
+async fn wait_for(tag: &str, what: impl Fn(gateway_e2e::streaming::StreamRecord) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !gateway_e2e::streaming::record(tag).is_some_and(&what) {
+        assert!(std::time::Instant::now() < deadline, "{tag}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+// ------------------------------------------------ Grpc-Timeout on streams
+
+both_backends!(stream_deadline_ends_every_mode, gateway(), |env| {
+    // SSE: a `failure` event with DEADLINE_EXCEEDED, then the end.
+    let tag = format!("deadline-sse-{:?}", std::thread::current().id());
+    let answer = raw(
+        &env,
+        &request(
+            &format!("GET /streaming/server/notifications?delayMs=100&tag={tag} HTTP/1.1\nAccept: text/event-stream\ngrpc-timeout: 350m"),
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.body.ends_with(
+            "event: failure\ndata: {\"code\":4,\"message\":\"deadline exceeded\",\"details\":[]}\n\n"
+        ),
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.starts_with("data: {\"text\":\"note 0"), "{}", answer.body);
+    wait_for(&tag, |r| r.dropped).await;
+
+    // NDJSON: the error line.
+    let tag = format!("deadline-ndjson-{:?}", std::thread::current().id());
+    let answer = raw(
+        &env,
+        &request(
+            &format!("GET /streaming/server/notifications-ndjson?delayMs=100&tag={tag} HTTP/1.1\ngrpc-timeout: 350m"),
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.body.ends_with(
+            "\n{\"error\":{\"code\":4,\"message\":\"deadline exceeded\",\"details\":[]}}\n"
+        ),
+        "{}",
+        answer.body
+    );
+    wait_for(&tag, |r| r.dropped).await;
+
+    // WebSocket: the error frame, then close 1011.
+    let tag = format!("deadline-ws-{:?}", std::thread::current().id());
+    let mut tcp = raw_websocket(
+        &env,
+        "/streaming/server/notifications",
+        "grpc-timeout: 350m\r\n",
+    )
+    .await;
+    tcp.write_all(&client_frame(
+        0x81,
+        format!(r#"{{"tag":"{tag}","delayMs":100}}"#).as_bytes(),
+    ))
+    .await
+    .unwrap();
+    let frames = server_frames(&mut tcp).await;
+    let (opcode, error) = &frames[frames.len() - 2];
+    assert_eq!(
+        (*opcode, String::from_utf8_lossy(error).as_ref()),
+        (1, r#"{"code":4,"message":"deadline exceeded","details":[]}"#)
+    );
+    assert_eq!(close_of(&frames), (1011, "deadline exceeded".to_owned()));
+    wait_for(&tag, |r| r.dropped).await;
+
+    // Bidi over NDJSON whose requests never end: the same error line.
+    let mut tcp = TcpStream::connect(env.addr).await.unwrap();
+    tcp.write_all(b"POST /streaming/bidi/bulk-capitalize HTTP/1.1\r\nHost: x\r\nConnection: close\r\ngrpc-timeout: 300m\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"text\":\r\n6\r\n\"abc\"}\r\n1\r\n\n\r\n")
+        .await
+        .unwrap();
+    // The response ends (last chunk) while the request body is still open.
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !bytes.ends_with(b"\r\n0\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(20), tcp.read(&mut buf))
+            .await
+            .expect("the response ends")
+            .unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&bytes));
+        bytes.extend_from_slice(&buf[..n]);
+    }
+    let answer = parse_answer(&bytes);
+    assert_eq!(
+        answer.body,
+        "{\"text\":\"ABC\"}\n{\"error\":{\"code\":4,\"message\":\"deadline exceeded\",\"details\":[]}}\n"
+    );
+});
+
+// ------------------------------------------------ HTTP/2 extended CONNECT
+
+/// Sends an extended CONNECT over h2c; returns status, a header and body.
+async fn h2_connect(
+    env: &Env,
+    path: &str,
+    protocol: Option<&'static str>,
+    version: Option<&str>,
+) -> (u16, Option<String>, String) {
+    use http_body_util::BodyExt;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let tcp = TcpStream::connect(env.addr).await.unwrap();
+    let (mut send, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = || {
+        let mut b = http::Request::builder()
+            .method(http::Method::CONNECT)
+            .uri(format!("http://{}{path}", env.addr));
+        if let Some(v) = version {
+            b = b.header("sec-websocket-version", v);
+        }
+        if let Some(p) = protocol {
+            b = b.extension(hyper::ext::Protocol::from_static(p));
+        }
+        b.body(http_body_util::Empty::<bytes::Bytes>::new()).unwrap()
+    };
+    // The client refuses extended CONNECT until the server's SETTINGS came.
+    let mut response = None;
+    for _ in 0..100 {
+        match send.send_request(request()).await {
+            Ok(r) => {
+                response = Some(r);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    let response = response.expect("sent");
+    let status = response.status().as_u16();
+    let version = response
+        .headers()
+        .get("sec-websocket-version")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, version, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn http2_connect_refusals() {
+    let env = Env::start(Backend::InProcess, gateway()).await;
+    assert_eq!(
+        h2_connect(&env, "/streaming/bidi/chat", Some("foo"), Some("13")).await,
+        (
+            400,
+            None,
+            r#"{"code":3,"message":"invalid WebSocket handshake: extended CONNECT for protocol \"foo\"; only \"websocket\" is supported","details":[]}"#.to_owned()
+        )
+    );
+    assert_eq!(
+        h2_connect(&env, "/streaming/server/notifications-ndjson", Some("foo"), None)
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        h2_connect(&env, "/streaming/bidi/chat", Some("websocket"), Some("8")).await,
+        (
+            426,
+            Some("13".to_owned()),
+            r#"{"code":3,"message":"invalid WebSocket handshake: Sec-WebSocket-Version must be 13","details":[]}"#.to_owned()
+        )
+    );
+    assert_eq!(
+        h2_connect(&env, "/streaming/bidi/chat", Some("websocket"), None)
+            .await
+            .0,
+        426
+    );
+}
