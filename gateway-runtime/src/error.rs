@@ -81,6 +81,18 @@ pub enum GatewayError {
     },
     /// The request body could not be read (400, `INVALID_ARGUMENT`).
     BodyRead(String),
+    /// The request body sent nothing for this long while it was read (408,
+    /// `DEADLINE_EXCEEDED`); see [`crate::serve::ServeConfig::body_timeout`].
+    BodyStalled {
+        /// How long it sent nothing.
+        after: std::time::Duration,
+    },
+    /// The client accepted no data of a streaming response for this long (the stream
+    /// ends, `RESOURCE_EXHAUSTED`); see [`crate::streaming::StreamingConfig::stall_timeout`].
+    SlowConsumer {
+        /// How long it accepted nothing.
+        after: std::time::Duration,
+    },
     /// The client asked for a streaming mode the endpoint does not offer (501,
     /// `UNIMPLEMENTED`).
     StreamingModeUnavailable {
@@ -131,7 +143,10 @@ impl GatewayError {
             | GatewayError::BodyRead(_)
             | GatewayError::InvalidHeader { .. }
             | GatewayError::InvalidWebSocketHandshake { .. } => Code::InvalidArgument,
-            GatewayError::BodyTooLarge { .. } => Code::ResourceExhausted,
+            GatewayError::BodyTooLarge { .. } | GatewayError::SlowConsumer { .. } => {
+                Code::ResourceExhausted
+            }
+            GatewayError::BodyStalled { .. } => Code::DeadlineExceeded,
             GatewayError::StreamingModeUnavailable { .. } => Code::Unimplemented,
             GatewayError::OriginNotAllowed { .. } => Code::PermissionDenied,
             GatewayError::Upstream(status) => status.code(),
@@ -147,6 +162,7 @@ impl GatewayError {
             GatewayError::NotFound => StatusCode::NOT_FOUND,
             GatewayError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             GatewayError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            GatewayError::BodyStalled { .. } => StatusCode::REQUEST_TIMEOUT,
             GatewayError::InvalidWebSocketHandshake {
                 unsupported_version: true,
                 ..
@@ -171,6 +187,12 @@ impl GatewayError {
                 format!("request body is larger than the limit of {limit} bytes")
             }
             GatewayError::BodyRead(e) => format!("cannot read request body: {e}"),
+            GatewayError::BodyStalled { after } => {
+                format!("the request body sent nothing for {after:?}")
+            }
+            GatewayError::SlowConsumer { after } => {
+                format!("slow consumer: the client accepted no data for {after:?}")
+            }
             GatewayError::StreamingModeUnavailable { mode, reason } => {
                 format!("{mode} streaming is not available for this endpoint: {reason}")
             }

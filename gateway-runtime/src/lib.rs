@@ -11,6 +11,7 @@ pub mod patch;
 pub mod path;
 pub mod query;
 pub mod routing;
+pub mod serve;
 pub mod service;
 pub mod sse;
 pub mod streaming;

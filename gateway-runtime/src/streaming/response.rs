@@ -11,9 +11,9 @@ use bytes::Bytes;
 use futures_util::Stream;
 use http::{HeaderValue, StatusCode, header};
 use http_body::Frame;
-use http_body_util::StreamBody;
 
 use super::request::RequestErrors;
+use super::stall::watched_body;
 use super::{FieldFn, Mode, WriteFn};
 use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
@@ -150,13 +150,14 @@ async fn stream_body<M: Send + 'static>(
         Ok(item) => Some(item),
         Err(_) => None,
     };
+    let stall = writer.gateway.streaming().stall_timeout;
     let mut response = match mode {
         Mode::Sse => {
-            let mut r = Response::new(Body::new(StreamBody::new(sse_body(
-                upstream,
-                first,
-                writer.clone_parts(),
-            ))));
+            let gateway = writer.gateway.clone();
+            let body = sse_body(upstream, first, writer.clone_parts());
+            let mut r = Response::new(watched_body(body, stall, move |e| {
+                sse_error(&gateway, e).map(|event| event.to_bytes())
+            }));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/event-stream"),
@@ -165,12 +166,9 @@ async fn stream_body<M: Send + 'static>(
         }
         _ => {
             let trailers = metadata::wants_trailers(request_headers);
-            let mut r = Response::new(Body::new(StreamBody::new(ndjson_body(
-                upstream,
-                first,
-                writer.clone_parts(),
-                trailers,
-            ))));
+            let gateway = writer.gateway.clone();
+            let body = ndjson_body(upstream, first, writer.clone_parts(), trailers);
+            let mut r = Response::new(watched_body(body, stall, move |e| ndjson_error(&gateway, e)));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),
@@ -345,21 +343,35 @@ fn sse_body<M: Send + 'static>(
                 }
                 Some(Item::Error(error)) => {
                     s.done = true;
-                    let event = match &config.error_handler {
-                        Some(handler) => handler(&error)?,
-                        None => SseEvent {
-                            event: Some("failure".into()),
-                            data: String::from_utf8(error.to_json(s.writer.gateway.json_options()))
-                                .unwrap_or_default(),
-                            ..SseEvent::default()
-                        },
-                    };
-                    event.to_bytes()
+                    sse_error(&s.writer.gateway, &error)?.to_bytes()
                 }
             };
             Some((Ok(Frame::data(bytes)), s))
         }
     })
+}
+
+/// The SSE event that ends a stream on an error (`event: failure` unless
+/// the settings replace it).
+fn sse_error(gateway: &Gateway, error: &GatewayError) -> Option<SseEvent> {
+    match &gateway.streaming().sse.error_handler {
+        Some(handler) => handler(error),
+        None => Some(SseEvent {
+            event: Some("failure".into()),
+            data: String::from_utf8(error.to_json(gateway.json_options())).unwrap_or_default(),
+            ..SseEvent::default()
+        }),
+    }
+}
+
+/// The NDJSON line that ends a stream on an error.
+fn ndjson_error(gateway: &Gateway, error: &GatewayError) -> Option<Bytes> {
+    match &gateway.streaming().chunked.error_handler {
+        Some(handler) => handler(error),
+        None => Some(crate::ndjson::error_line(
+            &error.to_json(gateway.json_options()),
+        )),
+    }
 }
 
 fn ndjson_body<M: Send + 'static>(
@@ -378,7 +390,6 @@ fn ndjson_body<M: Send + 'static>(
         done: false,
     };
     futures_util::stream::unfold(state, move |mut s| {
-        let config = config.clone();
         async move {
             if s.done {
                 return None;
@@ -408,13 +419,7 @@ fn ndjson_body<M: Send + 'static>(
                 }
                 Some(Item::Error(error)) => {
                     s.done = true;
-                    let line = match &config.error_handler {
-                        Some(handler) => handler(&error)?,
-                        None => crate::ndjson::error_line(
-                            &error.to_json(s.writer.gateway.json_options()),
-                        ),
-                    };
-                    Frame::data(line)
+                    Frame::data(ndjson_error(&s.writer.gateway, &error)?)
                 }
             };
             Some((Ok(frame), s))

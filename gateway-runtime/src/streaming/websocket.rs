@@ -224,7 +224,12 @@ impl Liveness {
 /// Pings on the configured interval; resolves when the peer has been silent
 /// for interval + timeout. The silence is checked at the moment it would
 /// run out, not only at ping ticks.
-async fn keep_alive(sink: &tokio::sync::Mutex<Sink>, config: &WebSocketConfig, seen: &Liveness) {
+async fn keep_alive(
+    sink: &tokio::sync::Mutex<Sink>,
+    gateway: &Gateway,
+    config: &WebSocketConfig,
+    seen: &Liveness,
+) {
     let Some(period) = config.ping_interval.filter(|p| !p.is_zero()) else {
         return std::future::pending().await;
     };
@@ -239,13 +244,7 @@ async fn keep_alive(sink: &tokio::sync::Mutex<Sink>, config: &WebSocketConfig, s
         }
         if now >= next_ping {
             next_ping = now + period;
-            if sink
-                .lock()
-                .await
-                .send(Message::Ping(Bytes::new()))
-                .await
-                .is_err()
-            {
+            if !matches!(send_frame(sink, gateway, Message::Ping(Bytes::new())).await, Ok(true)) {
                 return;
             }
         }
@@ -268,11 +267,29 @@ async fn close_with(
             reason: error.message(),
         },
     };
-    let mut sink = sink.lock().await;
-    if let Some(frame) = close.frame {
-        let _ = sink.send(Message::text(frame)).await;
+    if let Some(frame) = close.frame
+        && !matches!(send_frame(sink, gateway, Message::text(frame)).await, Ok(true))
+    {
+        return;
     }
-    let _ = sink.send(close_frame(close.code, &close.reason)).await;
+    let _ = send_frame(sink, gateway, close_frame(close.code, &close.reason)).await;
+}
+
+/// Sends one frame: `Ok(false)` when the client is gone,
+/// [`GatewayError::SlowConsumer`] when it accepted nothing for the stall
+/// timeout (then nothing more is worth sending: the connection is dropped).
+async fn send_frame(
+    sink: &tokio::sync::Mutex<Sink>,
+    gateway: &Gateway,
+    message: Message,
+) -> Result<bool, GatewayError> {
+    let send = async { sink.lock().await.send(message).await.is_ok() };
+    match gateway.streaming().stall_timeout.filter(|s| !s.is_zero()) {
+        None => Ok(send.await),
+        Some(after) => tokio::time::timeout(after, send)
+            .await
+            .map_err(|_| GatewayError::SlowConsumer { after }),
+    }
 }
 
 fn close_frame(code: u16, reason: &str) -> Message {
@@ -292,11 +309,11 @@ async fn send_message<M>(
     gateway: &Gateway,
     write: WriteFn<M>,
     message: &M,
-) -> bool {
+) -> Result<bool, GatewayError> {
     let mut w = JsonWriter::new(gateway.json_options());
     write(message, &mut w);
     let text = String::from_utf8(w.into_bytes()).unwrap_or_default();
-    sink.lock().await.send(Message::text(text)).await.is_ok()
+    send_frame(sink, gateway, Message::text(text)).await
 }
 
 /// What the request reader needs to turn frames into request messages.
@@ -403,7 +420,7 @@ async fn write_responses<M>(
     loop {
         match stream.message().await {
             Ok(Some(message)) => {
-                if !send_message(sink, gateway, write, &message).await {
+                if !send_message(sink, gateway, write, &message).await? {
                     return Ok(());
                 }
             }
@@ -421,8 +438,10 @@ async fn finish(
 ) {
     match result {
         Ok(()) => {
-            let _ = sink.lock().await.send(close_frame(close::NORMAL, "")).await;
+            let _ = send_frame(sink, gateway, close_frame(close::NORMAL, "")).await;
         }
+        // Nothing leaves: the connection is just dropped.
+        Err(GatewayError::SlowConsumer { .. }) => {}
         Err(error) => close_with(sink, gateway, config, error, close::INTERNAL).await,
     }
 }
@@ -455,7 +474,7 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
         ClientEvent::HalfClose => session.base.clone(),
         ClientEvent::Gone => return,
         ClientEvent::Protocol(code, reason) => {
-            let _ = sink.lock().await.send(close_frame(code, reason)).await;
+            let _ = send_frame(&sink, &session.gateway, close_frame(code, reason)).await;
             return;
         }
         ClientEvent::TooBig => {
@@ -472,23 +491,19 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
         () = session.deadline.expired() => Some(Err(GatewayError::Upstream(deadline::exceeded()))),
         end = watcher.end() => match end.flatten() {
             Some((code, reason)) => {
-                let _ = sink.lock().await.send(close_frame(code, reason)).await;
+                let _ = send_frame(&sink, &session.gateway, close_frame(code, reason)).await;
                 return;
             }
             None => None,
         },
-        () = keep_alive(&sink, &config, &seen) => None,
+        () = keep_alive(&sink, &session.gateway, &config, &seen) => None,
     };
     match outcome {
         Some(result) => finish(&sink, &session.gateway, &config, result).await,
         None => {
             // Gone or silent: a Going Away close is a courtesy; the call is
             // cancelled as its future is dropped.
-            let _ = sink
-                .lock()
-                .await
-                .send(close_frame(close::GOING_AWAY, ""))
-                .await;
+            let _ = send_frame(&sink, &session.gateway, close_frame(close::GOING_AWAY, "")).await;
         }
     }
 }
@@ -522,7 +537,7 @@ pub(crate) async fn client_stream<C, Req, Resp, Fut>(
         let response = call(client, request)
             .await
             .map_err(GatewayError::Upstream)?;
-        send_message(&sink, &gateway, write, response.get_ref()).await;
+        send_message(&sink, &gateway, write, response.get_ref()).await?;
         Ok(())
     })
     .await
@@ -579,7 +594,7 @@ where
                 close_with(&sink, &session.gateway, &config, error, code).await
             }
             Some(ReaderEnd::Protocol(code, reason)) => {
-                let _ = sink.lock().await.send(close_frame(code, reason)).await;
+                let _ = send_frame(&sink, &session.gateway, close_frame(code, reason)).await;
             }
             Some(ReaderEnd::Gone) | None => {}
         },
@@ -588,8 +603,8 @@ where
             let error = GatewayError::Upstream(deadline::exceeded());
             finish(&sink, &session.gateway, &config, Err(error)).await
         }
-        () = keep_alive(&sink, &config, &seen) => {
-            let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
+        () = keep_alive(&sink, &session.gateway, &config, &seen) => {
+            let _ = send_frame(&sink, &session.gateway, close_frame(close::GOING_AWAY, "ping timeout")).await;
         }
     }
 }
