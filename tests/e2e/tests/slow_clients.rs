@@ -71,11 +71,11 @@ async fn slowloris_headers_are_cut_off() {
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 let mut buf = [0u8; 256];
-                // Closed by the server: read gives EOF (or a reset).
-                if let Ok(Ok(0) | Err(_)) =
-                    tokio::time::timeout(Duration::from_millis(1), tcp.read(&mut buf)).await
-                {
-                    return Some(Instant::now());
+                // Closed by the server without an answer: EOF (or a reset).
+                match tokio::time::timeout(Duration::from_millis(1), tcp.read(&mut buf)).await {
+                    Ok(Ok(0) | Err(_)) => return Some(Instant::now()),
+                    Ok(Ok(n)) => panic!("answered: {:?}", &buf[..n]),
+                    Err(_) => {}
                 }
             }
             None
