@@ -140,7 +140,11 @@ impl ServeConfig {
 /// settings of `config`. Each request carries the peer's address as
 /// [`ConnectInfo<SocketAddr>`](axum::extract::ConnectInfo), from which the
 /// gateway sets `x-forwarded-for`.
-pub async fn serve(listener: TcpListener, app: axum::Router, config: ServeConfig) -> io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    config: ServeConfig,
+) -> io::Result<()> {
     let builder = Arc::new(config.builder());
     let permits = Arc::new(Semaphore::new(config.max_connections));
     loop {
@@ -163,11 +167,13 @@ pub async fn serve(listener: TcpListener, app: axum::Router, config: ServeConfig
         let io = TokioIo::new(WriteTimeout::new(tcp, config.write_timeout));
         let (app, builder, body_timeout) = (app.clone(), builder.clone(), config.body_timeout);
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                let mut request = request.map(|body| axum::body::Body::new(IdleBody::new(body, body_timeout)));
-                request.extensions_mut().insert(ConnectInfo(remote));
-                app.clone().oneshot(request)
-            });
+            let service =
+                hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let mut request = request
+                        .map(|body| axum::body::Body::new(IdleBody::new(body, body_timeout)));
+                    request.extensions_mut().insert(ConnectInfo(remote));
+                    app.clone().oneshot(request)
+                });
             // Errors are the client's (reset, timeout, bad bytes): nothing to do.
             let _ = builder.serve_connection_with_upgrades(io, service).await;
             drop(permit);

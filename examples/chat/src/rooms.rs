@@ -132,7 +132,11 @@ impl ChatRooms {
     }
 
     /// Runs `f` on the room if it exists; reading creates nothing.
-    fn read_room<R>(&self, room: &str, f: impl FnOnce(Option<&RoomState>) -> R) -> Result<R, Status> {
+    fn read_room<R>(
+        &self,
+        room: &str,
+        f: impl FnOnce(Option<&RoomState>) -> R,
+    ) -> Result<R, Status> {
         check_name(room)?;
         let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         Ok(f(rooms.get(room)))

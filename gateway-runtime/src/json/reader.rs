@@ -1490,7 +1490,9 @@ mod tests {
         );
         assert_eq!(read(r#"{"x": 1, "x": 2, "id": 3}"#, item).unwrap().id, 3);
         assert_eq!(
-            read(r#"{"items": [{"id": 1}, {"id": 2}]}"#, items).unwrap().len(),
+            read(r#"{"items": [{"id": 1}, {"id": 2}]}"#, items)
+                .unwrap()
+                .len(),
             2
         );
         assert!(same_field("foo_bar", "fooBar") && same_field("fooBar", "foo_bar"));

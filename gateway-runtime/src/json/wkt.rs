@@ -669,8 +669,8 @@ mod tests {
                         deepest.replace_range(..open.len(), "");
                         deepest.truncate(deepest.len() - close.len());
                         let v = from_slice::<Value>(deepest.as_bytes(), &opts).unwrap();
-                        let mut outer = Value::default();
-                        outer.kind = Some(match open {
+                        // The same nesting built directly: prost refuses it.
+                        let kind = Some(match open {
                             "[" => Kind::ListValue(ListValue { values: vec![v] }),
                             "{\"a\":" => Kind::StructValue(Struct {
                                 fields: BTreeMap::from([("a".to_owned(), v)]),
@@ -683,6 +683,7 @@ mod tests {
                                 }],
                             }),
                         });
+                        let outer = Value { kind };
                         assert!(Value::decode(outer.encode_to_vec().as_slice()).is_err());
                         break;
                     }

@@ -110,6 +110,7 @@ struct Writer<M> {
 /// Streams the response messages of `response` to the client in SSE or
 /// chunked mode, until `deadline`; `errors` fails the stream on a malformed request value
 /// (bidi). Any error before the first byte is a normal HTTP error.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn respond<M: Send + 'static>(
     gateway: &Gateway,
     mode: Mode,
@@ -168,7 +169,9 @@ async fn stream_body<M: Send + 'static>(
             let trailers = metadata::wants_trailers(request_headers);
             let gateway = writer.gateway.clone();
             let body = ndjson_body(upstream, first, writer.clone_parts(), trailers);
-            let mut r = Response::new(watched_body(body, stall, move |e| ndjson_error(&gateway, e)));
+            let mut r = Response::new(watched_body(body, stall, move |e| {
+                ndjson_error(&gateway, e)
+            }));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),

@@ -73,5 +73,8 @@ where
         Ok(response) => response,
         Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
     };
-    respond(gateway, mode, &parts, response, None, deadline, write, field).await
+    respond(
+        gateway, mode, &parts, response, None, deadline, write, field,
+    )
+    .await
 }

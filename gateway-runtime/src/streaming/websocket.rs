@@ -244,7 +244,10 @@ async fn keep_alive(
         }
         if now >= next_ping {
             next_ping = now + period;
-            if !matches!(send_frame(sink, gateway, Message::Ping(Bytes::new())).await, Ok(true)) {
+            if !matches!(
+                send_frame(sink, gateway, Message::Ping(Bytes::new())).await,
+                Ok(true)
+            ) {
                 return;
             }
         }
@@ -268,7 +271,10 @@ async fn close_with(
         },
     };
     if let Some(frame) = close.frame
-        && !matches!(send_frame(sink, gateway, Message::text(frame)).await, Ok(true))
+        && !matches!(
+            send_frame(sink, gateway, Message::text(frame)).await,
+            Ok(true)
+        )
     {
         return;
     }

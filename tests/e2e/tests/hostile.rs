@@ -158,13 +158,18 @@ fn lists(n: usize) -> String {
 const TOO_DEEP: &str = r#"{"code":3,"message":"invalid request body: exceeded the maximum protobuf message nesting depth of 100"#;
 
 fn echo(json: &str) -> Vec<u8> {
-    request("POST /v1/echo HTTP/1.1\nContent-Type: application/json", json)
+    request(
+        "POST /v1/echo HTTP/1.1\nContent-Type: application/json",
+        json,
+    )
 }
 
 const UPGRADE: &str = "Connection: Upgrade\nUpgrade: websocket";
 const KEY: &str = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
 
-/// Every bad request and its answer; add a line for a new case.
+/// Every bad request and its answer; add a line for a new case (one line
+/// each, hence no rustfmt here).
+#[rustfmt::skip]
 fn cases() -> Vec<Case> {
     let bad_timeout = |value: &str| {
         format!(
@@ -270,7 +275,11 @@ async fn raw_websocket(env: &Env, path: &str, extra: &str) -> TcpStream {
         tcp.read_exact(&mut byte).await.unwrap();
         got.push(byte[0]);
     }
-    assert!(got.starts_with(b"HTTP/1.1 101 "), "{}", String::from_utf8_lossy(&got));
+    assert!(
+        got.starts_with(b"HTTP/1.1 101 "),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
     tcp
 }
 
@@ -315,49 +324,65 @@ fn close_of(frames: &[(u8, Vec<u8>)]) -> (u16, String) {
     )
 }
 
-both_backends!(websocket_protocol_errors_get_a_close_frame, gateway(), |env| {
-    let cases: [(&str, Vec<u8>, (u16, &str)); 4] = [
-        (
-            "text frame that is not UTF-8",
-            client_frame(0x81, &[0xff, 0xfe]),
-            (1007, "text frame is not valid UTF-8"),
-        ),
-        (
-            "unmasked frame",
-            vec![0x81, 0x02, b'{', b'}'],
-            (1002, "client frames must be masked"),
-        ),
-        ("reserved data opcode", client_frame(0x83, b""), (1002, "reserved opcode")),
-        ("reserved control opcode", client_frame(0x8b, b""), (1002, "reserved opcode")),
-    ];
-    for (name, frame, (code, reason)) in cases {
-        // Bidi: the frame reader meets the bad frame.
-        let mut tcp = raw_websocket(&env, "/streaming/bidi/chat", "").await;
-        tcp.write_all(&frame).await.unwrap();
-        let frames = server_frames(&mut tcp).await;
-        assert_eq!(close_of(&frames), (code, reason.to_owned()), "{name}");
-        assert_eq!(frames.len(), 1, "{name}: only the close frame: {frames:?}");
+both_backends!(
+    websocket_protocol_errors_get_a_close_frame,
+    gateway(),
+    |env| {
+        let cases: [(&str, Vec<u8>, (u16, &str)); 4] = [
+            (
+                "text frame that is not UTF-8",
+                client_frame(0x81, &[0xff, 0xfe]),
+                (1007, "text frame is not valid UTF-8"),
+            ),
+            (
+                "unmasked frame",
+                vec![0x81, 0x02, b'{', b'}'],
+                (1002, "client frames must be masked"),
+            ),
+            (
+                "reserved data opcode",
+                client_frame(0x83, b""),
+                (1002, "reserved opcode"),
+            ),
+            (
+                "reserved control opcode",
+                client_frame(0x8b, b""),
+                (1002, "reserved opcode"),
+            ),
+        ];
+        for (name, frame, (code, reason)) in cases {
+            // Bidi: the frame reader meets the bad frame.
+            let mut tcp = raw_websocket(&env, "/streaming/bidi/chat", "").await;
+            tcp.write_all(&frame).await.unwrap();
+            let frames = server_frames(&mut tcp).await;
+            assert_eq!(close_of(&frames), (code, reason.to_owned()), "{name}");
+            assert_eq!(frames.len(), 1, "{name}: only the close frame: {frames:?}");
+        }
     }
-});
+);
 
-both_backends!(websocket_protocol_error_cancels_the_call, gateway(), |env| {
-    let tag = format!("ws-protocol-{:?}", std::thread::current().id());
-    let mut tcp = raw_websocket(&env, "/streaming/server/notifications", "").await;
-    tcp.write_all(&client_frame(
-        0x81,
-        format!(r#"{{"tag":"{tag}","delayMs":20}}"#).as_bytes(),
-    ))
-    .await
-    .unwrap();
-    wait_for(&tag, |r| r.produced >= 2).await;
-    tcp.write_all(&[0x81, 0x02, b'{', b'}']).await.unwrap();
-    let frames = server_frames(&mut tcp).await;
-    assert_eq!(
-        close_of(&frames),
-        (1002, "client frames must be masked".to_owned())
-    );
-    wait_for(&tag, |r| r.dropped).await;
-});
+both_backends!(
+    websocket_protocol_error_cancels_the_call,
+    gateway(),
+    |env| {
+        let tag = format!("ws-protocol-{:?}", std::thread::current().id());
+        let mut tcp = raw_websocket(&env, "/streaming/server/notifications", "").await;
+        tcp.write_all(&client_frame(
+            0x81,
+            format!(r#"{{"tag":"{tag}","delayMs":20}}"#).as_bytes(),
+        ))
+        .await
+        .unwrap();
+        wait_for(&tag, |r| r.produced >= 2).await;
+        tcp.write_all(&[0x81, 0x02, b'{', b'}']).await.unwrap();
+        let frames = server_frames(&mut tcp).await;
+        assert_eq!(
+            close_of(&frames),
+            (1002, "client frames must be masked".to_owned())
+        );
+        wait_for(&tag, |r| r.dropped).await;
+    }
+);
 
 async fn wait_for(tag: &str, what: impl Fn(gateway_e2e::streaming::StreamRecord) -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -388,7 +413,11 @@ both_backends!(stream_deadline_ends_every_mode, gateway(), |env| {
         "{}",
         answer.body
     );
-    assert!(answer.body.starts_with("data: {\"text\":\"note 0"), "{}", answer.body);
+    assert!(
+        answer.body.starts_with("data: {\"text\":\"note 0"),
+        "{}",
+        answer.body
+    );
     wait_for(&tag, |r| r.dropped).await;
 
     // NDJSON: the error line.
@@ -429,7 +458,10 @@ both_backends!(stream_deadline_ends_every_mode, gateway(), |env| {
     let (opcode, error) = &frames[frames.len() - 2];
     assert_eq!(
         (*opcode, String::from_utf8_lossy(error).as_ref()),
-        (1, r#"{"code":4,"message":"deadline exceeded","details":[]}"#)
+        (
+            1,
+            r#"{"code":4,"message":"deadline exceeded","details":[]}"#
+        )
     );
     assert_eq!(close_of(&frames), (1011, "deadline exceeded".to_owned()));
     wait_for(&tag, |r| r.dropped).await;
@@ -484,7 +516,8 @@ async fn h2_connect(
         if let Some(p) = protocol {
             b = b.extension(hyper::ext::Protocol::from_static(p));
         }
-        b.body(http_body_util::Empty::<bytes::Bytes>::new()).unwrap()
+        b.body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap()
     };
     // The client refuses extended CONNECT until the server's SETTINGS came.
     let mut response = None;
@@ -519,9 +552,14 @@ async fn http2_connect_refusals() {
         )
     );
     assert_eq!(
-        h2_connect(&env, "/streaming/server/notifications-ndjson", Some("foo"), None)
-            .await
-            .0,
+        h2_connect(
+            &env,
+            "/streaming/server/notifications-ndjson",
+            Some("foo"),
+            None
+        )
+        .await
+        .0,
         400
     );
     assert_eq!(

@@ -82,7 +82,10 @@ async fn slowloris_headers_are_cut_off() {
         }));
     }
     for client in clients {
-        let closed = client.await.unwrap().expect("closed before the head was done");
+        let closed = client
+            .await
+            .unwrap()
+            .expect("closed before the head was done");
         let after = closed - start;
         assert!(after >= Duration::from_millis(500), "{after:?}");
         assert!(after < Duration::from_secs(4), "{after:?}");
@@ -109,7 +112,6 @@ async fn idle_keep_alive_connections_are_closed() {
     assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"), "{got:?}");
 }
 
-
 #[tokio::test]
 async fn stalled_body_gets_408() {
     let config = ServeConfig::default().body_timeout(Duration::from_millis(300));
@@ -123,7 +125,10 @@ async fn stalled_body_gets_408() {
         let started = Instant::now();
         let (got, closed) = read_until_closed(&mut tcp, Duration::from_secs(10)).await;
         let text = String::from_utf8(got).unwrap();
-        assert!(text.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{text}");
+        assert!(
+            text.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+            "{text}"
+        );
         assert!(
             text.ends_with(
                 "\r\n\r\n{\"code\":4,\"message\":\"the request body sent nothing for 300ms\",\"details\":[]}"
@@ -175,9 +180,12 @@ async fn small_window(addr: SocketAddr) -> TcpStream {
 /// cancelled; then everything that came, de-chunked.
 async fn stalled_http1(addr: SocketAddr, path: &str, accept: &str, tag: &str) -> String {
     let mut tcp = small_window(addr).await;
-    tcp.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    tcp.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
     wait_for(tag, |r| r.produced > 0).await;
     // The client accepts nothing: after the stall timeout the call is cancelled.
     wait_for(tag, |r| r.dropped).await;
@@ -239,7 +247,12 @@ async fn slow_consumer_ends_sse_and_ndjson_streams() {
 #[tokio::test]
 async fn slow_consumer_without_http2_window_is_cancelled() {
     use hyper_util::rt::{TokioExecutor, TokioIo};
-    let addr = start(Backend::InProcess, stalling_gateway(), ServeConfig::default()).await;
+    let addr = start(
+        Backend::InProcess,
+        stalling_gateway(),
+        ServeConfig::default(),
+    )
+    .await;
     let tcp = TcpStream::connect(addr).await.unwrap();
     // A client that grants no stream window: nothing can be sent to it.
     let (mut send, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())

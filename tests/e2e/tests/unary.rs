@@ -581,7 +581,10 @@ both_backends!(grpc_timeout_sets_the_deadline, sparse(), |env| {
         .send("GET", "/v1/slow/1", None, &[("Grpc-Timeout", "bogus")])
         .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.starts_with(r#"{"code":3,"message":"invalid header \"grpc-timeout\""#), "{body}");
+    assert!(
+        body.starts_with(r#"{"code":3,"message":"invalid header \"grpc-timeout\""#),
+        "{body}"
+    );
 });
 
 both_backends!(dropped_client_cancels_the_call, sparse(), |env| {
