@@ -386,6 +386,7 @@ pub fn write_message<T: JsonMessage, B: Borrow<T>>(message: &B, writer: &mut Jso
 
 /// Reads one message value (for repeated and map message fields).
 pub fn read_message<T: JsonMessage>(reader: &mut JsonReader<'_>) -> Result<T, JsonError> {
+    reader.field_of_request();
     let mut message = T::default();
     message.merge_json(reader)?;
     Ok(message)

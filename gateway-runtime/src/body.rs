@@ -9,6 +9,16 @@ use crate::error::GatewayError;
 /// Largest buffer reserved before the data has arrived.
 const MAX_RESERVE: usize = 1 << 20;
 
+/// A body read error: [`GatewayError::BodyStalled`] for a body that stopped
+/// sending (see [`crate::serve::ServeConfig::body_timeout`]), else
+/// [`GatewayError::BodyRead`].
+fn read_error(e: axum::Error) -> GatewayError {
+    match e.into_inner().downcast::<crate::serve::BodyTimeout>() {
+        Ok(timeout) => GatewayError::BodyStalled { after: timeout.0 },
+        Err(e) => GatewayError::BodyRead(e.to_string()),
+    }
+}
+
 /// Reads the whole body; more than `limit` bytes → [`GatewayError::BodyTooLarge`], a
 /// transport error → [`GatewayError::BodyRead`]. Trailers are ignored.
 ///
@@ -28,7 +38,7 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, Ga
     let mut buf: Option<BytesMut> = None;
     let mut total: usize = 0;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| GatewayError::BodyRead(e.to_string()))?;
+        let frame = frame.map_err(read_error)?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };

@@ -81,6 +81,18 @@ pub enum GatewayError {
     },
     /// The request body could not be read (400, `INVALID_ARGUMENT`).
     BodyRead(String),
+    /// The request body sent nothing for this long while it was read (408,
+    /// `DEADLINE_EXCEEDED`); see [`crate::serve::ServeConfig::body_timeout`].
+    BodyStalled {
+        /// How long it sent nothing.
+        after: std::time::Duration,
+    },
+    /// The client accepted no data of a streaming response for this long (the stream
+    /// ends, `RESOURCE_EXHAUSTED`); see [`crate::streaming::StreamingConfig::stall_timeout`].
+    SlowConsumer {
+        /// How long it accepted nothing.
+        after: std::time::Duration,
+    },
     /// The client asked for a streaming mode the endpoint does not offer (501,
     /// `UNIMPLEMENTED`).
     StreamingModeUnavailable {
@@ -88,6 +100,24 @@ pub enum GatewayError {
         mode: &'static str,
         /// Why, e.g. `"disabled in the gateway configuration"`.
         reason: String,
+    },
+    /// A request header has a value the gateway cannot use, e.g. a malformed `Grpc-Timeout`
+    /// (400, `INVALID_ARGUMENT`).
+    InvalidHeader {
+        /// The header name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A WebSocket handshake that cannot be accepted: a missing or malformed
+    /// `Sec-WebSocket-Key`, a method other than GET, an extended CONNECT whose `:protocol`
+    /// is not `websocket` (400, `INVALID_ARGUMENT`); a `Sec-WebSocket-Version` other than 13
+    /// (426 with `Sec-WebSocket-Version: 13`, RFC 6455 §4.4).
+    InvalidWebSocketHandshake {
+        /// What is wrong.
+        reason: String,
+        /// Whether the version was wrong (426 rather than 400).
+        unsupported_version: bool,
     },
     /// A WebSocket handshake from an origin that is not allowed (403, `PERMISSION_DENIED`).
     OriginNotAllowed {
@@ -110,8 +140,13 @@ impl GatewayError {
             GatewayError::InvalidPathParameter { .. }
             | GatewayError::InvalidQueryParameter { .. }
             | GatewayError::InvalidBody(_)
-            | GatewayError::BodyRead(_) => Code::InvalidArgument,
-            GatewayError::BodyTooLarge { .. } => Code::ResourceExhausted,
+            | GatewayError::BodyRead(_)
+            | GatewayError::InvalidHeader { .. }
+            | GatewayError::InvalidWebSocketHandshake { .. } => Code::InvalidArgument,
+            GatewayError::BodyTooLarge { .. } | GatewayError::SlowConsumer { .. } => {
+                Code::ResourceExhausted
+            }
+            GatewayError::BodyStalled { .. } => Code::DeadlineExceeded,
             GatewayError::StreamingModeUnavailable { .. } => Code::Unimplemented,
             GatewayError::OriginNotAllowed { .. } => Code::PermissionDenied,
             GatewayError::Upstream(status) => status.code(),
@@ -127,6 +162,11 @@ impl GatewayError {
             GatewayError::NotFound => StatusCode::NOT_FOUND,
             GatewayError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             GatewayError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            GatewayError::BodyStalled { .. } => StatusCode::REQUEST_TIMEOUT,
+            GatewayError::InvalidWebSocketHandshake {
+                unsupported_version: true,
+                ..
+            } => StatusCode::UPGRADE_REQUIRED,
             other => http_status_for(other.code()),
         }
     }
@@ -147,8 +187,20 @@ impl GatewayError {
                 format!("request body is larger than the limit of {limit} bytes")
             }
             GatewayError::BodyRead(e) => format!("cannot read request body: {e}"),
+            GatewayError::BodyStalled { after } => {
+                format!("the request body sent nothing for {after:?}")
+            }
+            GatewayError::SlowConsumer { after } => {
+                format!("slow consumer: the client accepted no data for {after:?}")
+            }
             GatewayError::StreamingModeUnavailable { mode, reason } => {
                 format!("{mode} streaming is not available for this endpoint: {reason}")
+            }
+            GatewayError::InvalidHeader { name, message } => {
+                format!("invalid header \"{name}\": {message}")
+            }
+            GatewayError::InvalidWebSocketHandshake { reason, .. } => {
+                format!("invalid WebSocket handshake: {reason}")
             }
             GatewayError::OriginNotAllowed { origin } => {
                 format!("WebSocket origin \"{origin}\" is not allowed")
@@ -207,6 +259,13 @@ impl GatewayError {
             outgoing_headers(status.metadata(), rules, headers);
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let GatewayError::InvalidWebSocketHandshake {
+            unsupported_version: true,
+            ..
+        } = &self
+        {
+            headers.insert("sec-websocket-version", HeaderValue::from_static("13"));
+        }
         if self.code() == Code::Unauthenticated {
             match HeaderValue::from_str(&self.message()) {
                 Ok(v) => {

@@ -252,6 +252,14 @@ impl GatewayBuilder {
         self
     }
 
+    /// How long a client may accept no data of a streaming response before
+    /// the stream ends as a slow consumer (default 30 s; `None`: no limit);
+    /// see [`StreamingConfig::stall_timeout`].
+    pub fn stall_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.inner.streaming.stall_timeout = timeout;
+        self
+    }
+
     /// Finishes the gateway.
     pub fn build(self) -> Gateway {
         Gateway {

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 
 use crate::bind::BindContext;
+use crate::deadline::Deadline;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::JsonWriter;
@@ -49,6 +50,10 @@ where
     let gateway = &state.gateway;
     let (parts, body) = request.into_parts();
     let fail = |error: GatewayError| gateway.fail(&parts, error);
+    let deadline = match Deadline::of(&parts.headers) {
+        Ok(deadline) => deadline,
+        Err(e) => return fail(e),
+    };
     let bytes = if binding.reads_body {
         match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
         {
@@ -67,18 +72,10 @@ where
     // tonic's call future is several KiB; boxed, it is not copied each time
     // this future (and the handler's, and axum's around it) is moved.
     let call = Box::pin(call(state.client.clone(), grpc_request));
-    let deadline =
-        metadata::request_timeout(&parts.headers).map(|t| tokio::time::Instant::now() + t);
-    let result = match deadline {
-        // tonic passes the timeout on as `grpc-timeout`; the gateway also
-        // enforces it, so that an expired deadline is DeadlineExceeded (504)
-        // whoever notices first.
-        Some(deadline) => match tokio::time::timeout_at(deadline, call).await {
-            Ok(result) => result.map_err(|status| deadline_status(status, deadline)),
-            Err(_) => Err(tonic::Status::deadline_exceeded("deadline exceeded")),
-        },
-        None => call.await,
-    };
+    // tonic passes the timeout on as `grpc-timeout`; the gateway also
+    // enforces it, so that an expired deadline is DeadlineExceeded (504)
+    // whoever notices first.
+    let result = deadline.run(call).await;
     match result {
         Ok(response) => {
             let (metadata, message, _) = response.into_parts();
@@ -87,16 +84,6 @@ where
             json_response(writer.into_bytes(), &metadata, gateway)
         }
         Err(status) => fail(GatewayError::Upstream(status)),
-    }
-}
-
-/// tonic's own timeout reports `Cancelled("Timeout expired")`; past the
-/// deadline, any failure is the deadline's.
-fn deadline_status(status: tonic::Status, deadline: tokio::time::Instant) -> tonic::Status {
-    if tokio::time::Instant::now() >= deadline && status.code() != tonic::Code::DeadlineExceeded {
-        tonic::Status::deadline_exceeded("deadline exceeded")
-    } else {
-        status
     }
 }
 

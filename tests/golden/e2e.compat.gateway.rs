@@ -5,6 +5,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Info {
@@ -74,6 +75,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Card {
@@ -251,6 +253,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for CardPatch {
@@ -289,6 +292,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for RepeatRequest {

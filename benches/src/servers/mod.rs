@@ -68,17 +68,13 @@ pub fn gateway_main(args: &[String]) {
         let app = app(contender, backend).await;
         let listener = listen();
         role::announce_ready(listener.local_addr().unwrap());
-        // axum::serve leaves Nagle's algorithm on: small responses would
-        // wait for the peer's delayed ACK.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("axum server");
+        // Every contender behind the runtime's `serve`, as users are told
+        // to run it (timeouts, TCP_NODELAY, peer address), with the
+        // connection cap above the largest run (10 000 SSE streams).
+        let config = gateway_runtime::serve::ServeConfig::default().max_connections(20_000);
+        gateway_runtime::serve::serve(listener, app, config)
+            .await
+            .expect("server");
     });
 }
 

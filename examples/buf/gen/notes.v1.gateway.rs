@@ -5,6 +5,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Note {
@@ -51,6 +52,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for AddNoteRequest {
@@ -83,6 +85,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for GetNoteRequest {
@@ -111,6 +114,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for WatchNotesRequest {

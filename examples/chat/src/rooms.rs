@@ -4,9 +4,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 use tokio_stream::wrappers::{BroadcastStream, ReceiverStream};
 use tonic::{Request, Response, Status, Streaming};
 
@@ -24,44 +26,120 @@ const RECENT: usize = 20;
 const LIVE_BUFFER: usize = 256;
 /// Longest message text, in characters.
 const MAX_TEXT: usize = 500;
+/// Longest room name, in bytes.
+const MAX_ROOM_NAME: usize = 64;
+/// Most rooms at once (default of [`ChatRooms::with_limits`]).
+const MAX_ROOMS: usize = 1000;
+/// How long a room nobody listens to is kept after its last message.
+const ROOM_IDLE: Duration = Duration::from_secs(600);
 
 /// The chat service. Cheap to clone: clones share the rooms, so the gRPC
 /// server and the gateway's in-process client see the same messages.
-#[derive(Debug, Clone, Default)]
+///
+/// Memory is bounded: a room exists only once somebody posted or listened
+/// (reading one with `GetRoom` creates nothing), a room nobody listens to
+/// goes after ten idle minutes, and there are at most 1000 rooms; past
+/// that, new rooms are refused with `RESOURCE_EXHAUSTED` (429).
+#[derive(Debug, Clone)]
 pub struct ChatRooms {
     rooms: Arc<Mutex<HashMap<String, RoomState>>>,
+    max_rooms: usize,
+    idle: Duration,
 }
 
-/// One room. Rooms are created on first use and live as long as the
-/// process (this is an example, not a product).
+impl Default for ChatRooms {
+    fn default() -> Self {
+        ChatRooms::with_limits(MAX_ROOMS, ROOM_IDLE)
+    }
+}
+
+/// One room: its kept messages and its listeners.
 #[derive(Debug)]
 struct RoomState {
     next_id: u64,
     kept: VecDeque<ChatMessage>,
     live: broadcast::Sender<ChatMessage>,
+    /// Last message or new listener.
+    last_active: Instant,
 }
 
 impl RoomState {
     fn new() -> Self {
         RoomState {
             next_id: 1,
-            kept: VecDeque::with_capacity(KEPT),
+            kept: VecDeque::new(),
             live: broadcast::channel(LIVE_BUFFER).0,
+            last_active: Instant::now(),
         }
     }
+
+    /// Nobody listens, and nothing happened for `idle`.
+    fn is_idle(&self, idle: Duration) -> bool {
+        self.live.receiver_count() == 0 && self.last_active.elapsed() >= idle
+    }
+}
+
+/// A room name must be given, and short.
+fn check_name(room: &str) -> Result<(), Status> {
+    if room.is_empty() {
+        return Err(Status::invalid_argument("room is required"));
+    }
+    if room.len() > MAX_ROOM_NAME {
+        return Err(Status::invalid_argument(format!(
+            "room name is longer than {MAX_ROOM_NAME} bytes"
+        )));
+    }
+    Ok(())
 }
 
 type ResponseStream = Pin<Box<dyn Stream<Item = Result<ChatMessage, Status>> + Send + 'static>>;
 
 impl ChatRooms {
-    fn with_room<R>(&self, room: &str, f: impl FnOnce(&mut RoomState) -> R) -> Result<R, Status> {
-        if room.is_empty() {
-            return Err(Status::invalid_argument("room is required"));
+    /// Rooms with these limits: at most `max_rooms` at once, and a room
+    /// nobody listens to freed after `idle` without messages.
+    pub fn with_limits(max_rooms: usize, idle: Duration) -> Self {
+        ChatRooms {
+            rooms: Arc::default(),
+            max_rooms,
+            idle,
         }
+    }
+
+    /// How many rooms exist now.
+    pub fn room_count(&self) -> usize {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Runs `f` on the room, creating it if need be (posting and listening).
+    fn with_room<R>(&self, room: &str, f: impl FnOnce(&mut RoomState) -> R) -> Result<R, Status> {
+        check_name(room)?;
         let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(f(rooms
-            .entry(room.to_string())
-            .or_insert_with(RoomState::new)))
+        if !rooms.contains_key(room) {
+            // Idle rooms go when a new one comes: no timer task needed, and
+            // the count stays bounded.
+            let idle = self.idle;
+            rooms.retain(|_, r| !r.is_idle(idle));
+            if rooms.len() >= self.max_rooms {
+                return Err(Status::resource_exhausted(format!(
+                    "too many rooms: at most {} at once; try again later or use an existing room",
+                    self.max_rooms
+                )));
+            }
+        }
+        let state = rooms.entry(room.to_string()).or_insert_with(RoomState::new);
+        state.last_active = Instant::now();
+        Ok(f(state))
+    }
+
+    /// Runs `f` on the room if it exists; reading creates nothing.
+    fn read_room<R>(
+        &self,
+        room: &str,
+        f: impl FnOnce(Option<&RoomState>) -> R,
+    ) -> Result<R, Status> {
+        check_name(room)?;
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(f(rooms.get(room)))
     }
 
     /// Stores a message and sends it to every listener of its room.
@@ -184,11 +262,16 @@ impl ChatService for ChatRooms {
 
     async fn get_room(&self, request: Request<GetRoomRequest>) -> Result<Response<Room>, Status> {
         let name = request.into_inner().room;
-        let room = self.with_room(&name, |room| Room {
+        // A room that does not exist (yet, or any more) is an empty one.
+        let room = self.read_room(&name, |room| Room {
             name: name.clone(),
-            message_count: i32::try_from(room.next_id - 1).unwrap_or(i32::MAX),
-            listener_count: i32::try_from(room.live.receiver_count()).unwrap_or(i32::MAX),
-            recent: room.kept.iter().rev().take(RECENT).rev().cloned().collect(),
+            message_count: room.map_or(0, |r| i32::try_from(r.next_id - 1).unwrap_or(i32::MAX)),
+            listener_count: room.map_or(0, |r| {
+                i32::try_from(r.live.receiver_count()).unwrap_or(i32::MAX)
+            }),
+            recent: room.map_or_else(Vec::new, |r| {
+                r.kept.iter().rev().take(RECENT).rev().cloned().collect()
+            }),
         })?;
         Ok(Response::new(room))
     }
@@ -266,5 +349,49 @@ impl ChatService for ChatRooms {
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(responses))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(room: &str) -> Request<PostMessageRequest> {
+        Request::new(PostMessageRequest {
+            room: room.into(),
+            text: "hi".into(),
+            ..PostMessageRequest::default()
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_rooms_go_when_new_ones_come() {
+        let rooms = ChatRooms::with_limits(2, Duration::from_secs(600));
+        rooms.post_message(post("a")).await.unwrap();
+        rooms.post_message(post("b")).await.unwrap();
+        // Full, and nothing idle yet.
+        let refused = rooms.post_message(post("c")).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+        // A listener keeps "a" alive however long it stays quiet.
+        let _listener = rooms
+            .subscribe(Request::new(SubscribeRequest {
+                room: "a".into(),
+                ..SubscribeRequest::default()
+            }))
+            .await
+            .unwrap();
+        tokio::time::advance(Duration::from_secs(599)).await;
+        assert!(rooms.post_message(post("c")).await.is_err());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        // "b" has been idle for ten minutes: it makes room for "c".
+        rooms.post_message(post("c")).await.unwrap();
+        assert_eq!(rooms.room_count(), 2);
+        let b = rooms
+            .get_room(Request::new(GetRoomRequest { room: "b".into() }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((b.message_count, b.recent.len()), (0, 0));
+        assert_eq!(rooms.room_count(), 2, "reading creates no room");
     }
 }

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use gateway_runtime::serve::ServeConfig;
 use gateway_runtime::streaming::{SseConfig, WebSocketConfig};
 use gateway_runtime::{Gateway, RouterExt, Transport};
 use tokio::net::TcpListener;
@@ -61,17 +62,11 @@ pub fn app<T: Transport>(client: ChatServiceClient<T>, gateway: &Gateway) -> Rou
 
 /// Serves the HTTP app until it fails.
 pub async fn serve_http(listener: TcpListener, app: Router) -> std::io::Result<()> {
-    // axum leaves Nagle's algorithm on, which holds small streamed messages
-    // (an SSE event, an NDJSON line) back for up to ~40 ms.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    // With the peer address, the gateway can pass `x-forwarded-for` on.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    // Not `axum::serve`, which sets no timeout: the runtime's `serve` cuts
+    // off slow or stalled clients, caps connections, sets TCP_NODELAY (small
+    // streamed messages are not held back), keeps WebSocket over HTTP/2 on
+    // and passes the peer address on (for `x-forwarded-for`).
+    gateway_runtime::serve::serve(listener, app, ServeConfig::default()).await
 }
 
 /// Serves the chat service over gRPC until it fails.

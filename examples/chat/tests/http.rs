@@ -356,3 +356,61 @@ async fn page_and_fallbacks() {
         .unwrap();
     assert_eq!(refused.status(), 501);
 }
+
+/// Reading creates no room, and the number of rooms is capped with a clear
+/// error: memory stays bounded whatever names clients send.
+async fn rooms_are_bounded(backend: Backend) {
+    let rooms = chat_example::ChatRooms::with_limits(3, std::time::Duration::from_secs(600));
+    let server = Server::start_with(backend, rooms).await;
+    for i in 0..200 {
+        let room = server.get_json(&format!("/v1/rooms/never-{i}")).await;
+        assert_eq!(
+            room,
+            json!({"name":format!("never-{i}"),"messageCount":0,"listenerCount":0,"recent":[]})
+        );
+    }
+    assert_eq!(server.rooms.room_count(), 0, "GET created rooms");
+    for room in ["a", "b", "c"] {
+        let (status, body) = server
+            .post(&format!("/v1/rooms/{room}/messages"), r#"{"text":"hi"}"#)
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = server
+        .post("/v1/rooms/d/messages", r#"{"text":"hi"}"#)
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            429,
+            r#"{"code":8,"message":"too many rooms: at most 3 at once; try again later or use an existing room","details":[]}"#
+        )
+    );
+    // Existing rooms still work; over-long names are refused.
+    let (status, _) = server
+        .post("/v1/rooms/a/messages", r#"{"text":"again"}"#)
+        .await;
+    assert_eq!(status, 200);
+    let long = "x".repeat(65);
+    let (status, body) = server
+        .post(&format!("/v1/rooms/{long}/messages"), r#"{"text":"hi"}"#)
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            400,
+            r#"{"code":3,"message":"room name is longer than 64 bytes","details":[]}"#
+        )
+    );
+    assert_eq!(server.rooms.room_count(), 3);
+}
+
+#[tokio::test]
+async fn rooms_are_bounded_in_process() {
+    rooms_are_bounded(Backend::InProcess).await;
+}
+
+#[tokio::test]
+async fn rooms_are_bounded_remote() {
+    rooms_are_bounded(Backend::Remote).await;
+}

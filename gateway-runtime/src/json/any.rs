@@ -84,6 +84,18 @@ fn read_as<T: JsonMessage + prost::Message>(r: &mut JsonReader<'_>) -> Result<Ve
     Ok(m.encode_to_vec())
 }
 
+/// Reads the message inside an `Any`. Its bytes are decoded on their own (by the
+/// service, and by the writer when echoed), so its message levels count from 0.
+fn read_contents(
+    r: &mut JsonReader<'_>,
+    read: fn(&mut JsonReader<'_>) -> Result<Vec<u8>, JsonError>,
+) -> Result<Vec<u8>, JsonError> {
+    let saved = r.set_message_depth(0);
+    let bytes = read(r)?;
+    r.set_message_depth(saved);
+    Ok(bytes)
+}
+
 fn entry<T: JsonMessage + prost::Message>() -> (&'static str, Entry) {
     (
         T::FULL_NAME,
@@ -209,8 +221,11 @@ impl JsonMessage for Any {
         let start = r.position();
         let mut type_url: Option<(usize, String)> = None;
         let mut other_keys = false;
-        r.object(|r, key| {
+        r.object_unchecked(|r, key| {
             if key == "@type" {
+                if type_url.is_some() {
+                    return Err(r.error("duplicate field \"@type\""));
+                }
                 type_url = Some((r.position(), r.read_string()?));
             } else {
                 other_keys = true;
@@ -240,7 +255,7 @@ impl JsonMessage for Any {
             r.object(|r, key| match key {
                 "@type" => r.skip_value().map(|_| true),
                 "value" => {
-                    value = Some((e.read)(r)?);
+                    value = Some(read_contents(r, e.read)?);
                     Ok(true)
                 }
                 _ => Ok(false),
@@ -259,7 +274,7 @@ impl JsonMessage for Any {
             }
         } else {
             let saved = r.set_any_type_depth(r.depth() + 1);
-            let res = (e.read)(r);
+            let res = read_contents(r, e.read);
             r.set_any_type_depth(saved);
             res?
         };

@@ -218,6 +218,7 @@ pub fn read_message<T: JsonMessage, B: BorrowMut<T> + Default>(
     r: &mut JsonReader<'_>,
     target: &mut Option<B>,
 ) -> Result<(), JsonError> {
+    r.field_of_request();
     if r.try_null()? {
         *target = None;
         Ok(())
@@ -234,6 +235,7 @@ pub fn read_value(
     r: &mut JsonReader<'_>,
     target: &mut Option<prost_types::Value>,
 ) -> Result<(), JsonError> {
+    r.field_of_request();
     target.get_or_insert_with(Default::default).merge_json(r)
 }
 
@@ -242,6 +244,7 @@ pub fn read_list<T: JsonMessage>(
     r: &mut JsonReader<'_>,
     target: &mut Vec<T>,
 ) -> Result<(), JsonError> {
+    r.field_of_request();
     r.array(|r| {
         target.push(read_new(r)?);
         Ok(())
@@ -251,12 +254,14 @@ pub fn read_list<T: JsonMessage>(
 /// A map field (`HashMap` or `BTreeMap`); `null` adds nothing.
 pub fn read_map<K, V, M>(r: &mut JsonReader<'_>, target: &mut M) -> Result<(), JsonError>
 where
-    K: MapKey,
+    K: MapKey + Ord + Clone,
     V: JsonMessage,
     M: Extend<(K, V)>,
 {
-    r.map(|r, key| {
-        let key = parse_map_key::<K>(key)?;
+    r.field_of_request();
+    let mut seen = KeysSeen::default();
+    r.map(|r, raw| {
+        let key = seen.first(raw, parse_map_key::<K>(raw)?)?;
         let value = read_new::<V>(r)?;
         target.extend(std::iter::once((key, value)));
         Ok(())
@@ -314,14 +319,38 @@ pub fn read_enum_map<K, M>(
     number: EnumNumber,
 ) -> Result<(), JsonError>
 where
-    K: MapKey,
+    K: MapKey + Ord + Clone,
     M: Extend<(K, i32)>,
 {
-    r.map(|r, key| {
-        let key = parse_map_key::<K>(key)?;
+    let mut seen = KeysSeen::default();
+    r.map(|r, raw| {
+        let key = seen.first(raw, parse_map_key::<K>(raw)?)?;
         if let Some(value) = r.read_known_enum(number)? {
             target.extend(std::iter::once((key, value)));
         }
         Ok(())
     })
+}
+
+/// The keys of one JSON map so far: a key given twice (`{"1": …, "01": …}` counts for
+/// integer keys) is an error, as in Go's protojson, not "last one wins".
+struct KeysSeen<K>(std::collections::BTreeSet<K>);
+
+impl<K> Default for KeysSeen<K> {
+    fn default() -> Self {
+        KeysSeen(std::collections::BTreeSet::new())
+    }
+}
+
+impl<K: Ord + Clone> KeysSeen<K> {
+    fn first(&mut self, raw: &str, key: K) -> Result<K, JsonError> {
+        if self.0.insert(key.clone()) {
+            Ok(key)
+        } else {
+            Err(JsonError::custom(format!(
+                "duplicate map key {}",
+                crate::json::reader::show(raw, true)
+            )))
+        }
+    }
 }

@@ -39,7 +39,9 @@
 //! * Errors from closures (e.g. [`JsonError::custom`]`("oneof field already set")`) get the
 //!   position and JSON path of the value automatically.
 //!
-//! Nesting deeper than [`MAX_DEPTH`] levels is an error, never a stack overflow.
+//! Nesting deeper than [`MAX_DEPTH`] levels is an error, never a stack overflow; so is
+//! protobuf message nesting the decoder would refuse ([`MAX_MESSAGE_DEPTH`]), and a field or
+//! map key given twice (as in Go's protojson).
 
 pub mod any;
 mod error;
@@ -50,7 +52,7 @@ pub mod wkt;
 mod writer;
 
 pub use error::{JsonError, JsonErrorKind};
-pub use reader::{JsonReader, MAX_DEPTH, MapKey, parse_map_key};
+pub use reader::{JsonReader, MAX_DEPTH, MAX_MESSAGE_DEPTH, MapKey, parse_map_key};
 pub use writer::JsonWriter;
 
 /// Options of the JSON writer and reader.

@@ -10,6 +10,12 @@ use super::{JsonMessage, JsonOptions};
 /// Maximum nesting depth of objects and arrays accepted by [`JsonReader`].
 pub const MAX_DEPTH: usize = 100;
 
+/// Maximum nesting of protobuf messages below the request message accepted by
+/// [`JsonReader`]: prost's (and Go's, and C++'s) decoders refuse deeper messages, so a
+/// deeper request would fail in the service instead of here. Counted the way the decoder
+/// counts: every message level (`Struct`, map entry, `Value`, `ListValue` included).
+pub const MAX_MESSAGE_DEPTH: usize = 100;
+
 /// One level of the JSON path kept for error messages.
 #[derive(Clone, Copy, Debug)]
 enum Seg {
@@ -41,6 +47,12 @@ pub struct JsonReader<'a> {
     /// Depth of an object whose `"@type"` key is skipped (reading the fields of an `Any`);
     /// 0 = none.
     any_type_depth: usize,
+    /// Protobuf message levels entered, the message being read included (the top-level
+    /// message is 1).
+    message_depth: usize,
+    /// Known keys of the objects being read, for duplicate detection; each `object` call
+    /// owns the entries above the length it found.
+    seen_keys: Vec<Cow<'a, str>>,
 }
 
 /// Bytes needing attention inside a string: `"`, `\` and control characters.
@@ -315,6 +327,31 @@ pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Shows a value in an error message (quoted when it was a string; truncated when long).
+/// Whether two object keys name the same field: equal, or one is the proto name
+/// (`foo_bar`) whose lowerCamelCase JSON name is the other (`fooBar`).
+fn same_field(a: &str, b: &str) -> bool {
+    a == b || (a.contains('_') && camel_of(a, b)) || (b.contains('_') && camel_of(b, a))
+}
+
+/// Whether `camel` is the JSON name protoc derives from `snake`: underscores dropped,
+/// each letter after one upper-cased.
+fn camel_of(snake: &str, camel: &str) -> bool {
+    let mut out = camel.chars();
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+            continue;
+        }
+        let want = if upper { c.to_ascii_uppercase() } else { c };
+        upper = false;
+        if out.next() != Some(want) {
+            return false;
+        }
+    }
+    out.next().is_none()
+}
+
 pub(crate) fn show(text: &str, quoted: bool) -> String {
     const MAX: usize = 40;
     let mut end = text.len().min(MAX);
@@ -346,6 +383,8 @@ impl<'a> JsonReader<'a> {
             depth: 0,
             path: Vec::new(),
             any_type_depth: 0,
+            message_depth: 0,
+            seen_keys: Vec::new(),
         }
     }
 
@@ -371,6 +410,41 @@ impl<'a> JsonReader<'a> {
 
     pub(crate) fn set_any_type_depth(&mut self, depth: usize) -> usize {
         std::mem::replace(&mut self.any_type_depth, depth)
+    }
+
+    /// Enters one protobuf message level (a message, a map entry); refuses nesting the
+    /// protobuf decoder would refuse. Pair with [`leave_message`](Self::leave_message).
+    pub(crate) fn enter_message(&mut self) -> Result<(), JsonError> {
+        if self.message_depth > MAX_MESSAGE_DEPTH {
+            return Err(self.error_at(
+                JsonErrorKind::DepthLimit,
+                self.pos,
+                "exceeded the maximum protobuf message nesting depth of 100",
+            ));
+        }
+        self.message_depth += 1;
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn leave_message(&mut self) {
+        self.message_depth -= 1;
+    }
+
+    /// Sets the message level count (an `Any`'s content is decoded on its own, from 0);
+    /// returns the previous one.
+    pub(crate) fn set_message_depth(&mut self, depth: usize) -> usize {
+        std::mem::replace(&mut self.message_depth, depth)
+    }
+
+    /// Called by the field readers: a field read from the top-level value (a `body` field
+    /// binding) belongs to the request message, which has no JSON object of its own, so
+    /// that message's level is counted here.
+    #[inline]
+    pub(crate) fn field_of_request(&mut self) {
+        if self.depth == 0 && self.message_depth == 0 {
+            self.message_depth = 1;
+        }
     }
 
     // ----- errors -------------------------------------------------------------------------
@@ -633,7 +707,24 @@ impl<'a> JsonReader<'a> {
     /// location get the position of the value and the current path.
     pub fn object(
         &mut self,
+        f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+    ) -> Result<(), JsonError> {
+        self.object_checked(f, true)
+    }
+
+    /// [`object`](Self::object) without the duplicate-field check: for a first look at an
+    /// `Any`, whose keys belong to the message inside, checked when that is read.
+    pub(crate) fn object_unchecked(
+        &mut self,
+        f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+    ) -> Result<(), JsonError> {
+        self.object_checked(f, false)
+    }
+
+    fn object_checked(
+        &mut self,
         mut f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+        check_duplicates: bool,
     ) -> Result<(), JsonError> {
         match self.peek_value() {
             Some(b'{') => {}
@@ -641,12 +732,15 @@ impl<'a> JsonReader<'a> {
             _ => return Err(self.mismatch("an object")),
         }
         self.enter(Seg::Key(usize::MAX))?;
+        self.enter_message()?;
         self.pos += 1;
         let skip_type = self.any_type_depth == self.depth;
         if self.object_start()? {
+            self.leave_message();
             self.leave();
             return Ok(());
         }
+        let seen_from = self.seen_keys.len();
         loop {
             let key_pos = self.pos;
             let key = self.string()?;
@@ -662,6 +756,18 @@ impl<'a> JsonReader<'a> {
                     Err(e) => return Err(self.locate(e, value_pos)),
                 }
             };
+            if known && check_duplicates {
+                // As Go's protojson: a field given twice (under either of its names)
+                // is an error, not "last one wins".
+                if self.seen_keys[seen_from..]
+                    .iter()
+                    .any(|seen| same_field(seen, &key))
+                {
+                    let msg = format!("duplicate field {}", show(&key, true));
+                    return Err(self.invalid(key_pos, msg));
+                }
+                self.seen_keys.push(key);
+            }
             if !known {
                 if self.opts.ignore_unknown_fields {
                     self.skip_value()?;
@@ -674,6 +780,8 @@ impl<'a> JsonReader<'a> {
                 break;
             }
         }
+        self.seen_keys.truncate(seen_from);
+        self.leave_message();
         self.leave();
         Ok(())
     }
@@ -737,9 +845,12 @@ impl<'a> JsonReader<'a> {
             self.set_seg(Seg::MapKey(key_pos));
             self.colon()?;
             let value_pos = self.pos;
+            // Each entry is a message (key, value) to the protobuf decoder.
+            self.enter_message()?;
             if let Err(e) = f(self, &key) {
                 return Err(self.locate(e, value_pos));
             }
+            self.leave_message();
             if self.after_member("expected ',' or '}' after a map entry")? {
                 break;
             }
@@ -1386,8 +1497,22 @@ mod tests {
         assert_eq!(read("null", items).unwrap(), vec![]);
         assert_eq!(read("{\"items\": null}", items).unwrap(), vec![]);
         assert_eq!(read("{\"items\": []}", items).unwrap(), vec![]);
-        // duplicate keys: last wins
-        assert_eq!(read(r#"{"id": 1, "id": 2}"#, item).unwrap().id, 2);
+        // a field given twice is an error, as in Go's protojson; unknown keys are not
+        // checked, and each object has its own keys
+        assert_eq!(
+            err_of(r#"{"id": 1, "id": 2}"#, item),
+            "invalid value for field \"id\": duplicate field \"id\" at line 1 column 11"
+        );
+        assert_eq!(read(r#"{"x": 1, "x": 2, "id": 3}"#, item).unwrap().id, 3);
+        assert_eq!(
+            read(r#"{"items": [{"id": 1}, {"id": 2}]}"#, items)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(same_field("foo_bar", "fooBar") && same_field("fooBar", "foo_bar"));
+        assert!(same_field("a_b_c", "aBC") && !same_field("foo_bar", "foobar"));
+        assert!(!same_field("foo", "fooBar") && same_field("x", "x"));
         assert_eq!(
             err_of("[]", items),
             "invalid value: expected an object, found array at line 1 column 1"

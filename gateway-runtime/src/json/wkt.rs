@@ -203,12 +203,24 @@ impl JsonMessage for Struct {
     }
 
     fn merge_json(&mut self, r: &mut JsonReader<'_>) -> Result<(), JsonError> {
+        // The Struct is a message level, each of its entries (a map entry) another.
+        r.enter_message()?;
+        let mut seen = std::collections::BTreeSet::new();
         r.map(|r, key| {
+            // A key given twice is an error, as in Go's protojson.
+            if !seen.insert(key.to_owned()) {
+                return Err(JsonError::custom(format!(
+                    "duplicate map key {}",
+                    show(key, true)
+                )));
+            }
             let mut v = Value::default();
             v.merge_json(r)?;
             self.fields.insert(key.to_owned(), v);
             Ok(())
-        })
+        })?;
+        r.leave_message();
+        Ok(())
     }
 }
 
@@ -228,6 +240,7 @@ impl JsonMessage for Value {
     }
 
     fn merge_json(&mut self, r: &mut JsonReader<'_>) -> Result<(), JsonError> {
+        r.enter_message()?;
         let kind = match r.peek_value() {
             Some(b'n') => {
                 r.try_null()?;
@@ -255,6 +268,7 @@ impl JsonMessage for Value {
             _ => Kind::NumberValue(r.read_f64()?),
         };
         self.kind = Some(kind);
+        r.leave_message();
         Ok(())
     }
 }
@@ -272,12 +286,15 @@ impl JsonMessage for ListValue {
     }
 
     fn merge_json(&mut self, r: &mut JsonReader<'_>) -> Result<(), JsonError> {
+        r.enter_message()?;
         r.array(|r| {
             let mut v = Value::default();
             v.merge_json(r)?;
             self.values.push(v);
             Ok(())
-        })
+        })?;
+        r.leave_message();
+        Ok(())
     }
 }
 
@@ -611,5 +628,76 @@ mod tests {
         assert_eq!(parse::<bytes::Bytes>("\"aGk=\"").unwrap(), &b"hi"[..]);
         assert_eq!(parse::<i32>("null").unwrap(), 0);
         assert!(parse::<u32>("-1").is_err());
+    }
+
+    /// The reader refuses exactly the nesting prost's decoder refuses: for each shape,
+    /// every depth around the limit is read, encoded and decoded again.
+    #[test]
+    fn message_depth_matches_the_protobuf_decoder() {
+        use prost::Message as _;
+        let opts = JsonOptions::default();
+        let shapes: [(&str, &str, &str); 4] = [
+            ("struct of structs", "{\"a\":", "}"),
+            ("struct ending in an empty struct", "{\"a\":", "}"),
+            ("list of lists", "[", "]"),
+            ("list of structs", "[{\"a\":", "}]"),
+        ];
+        for (name, open, close) in shapes {
+            let leaf = if name.contains("empty") { "{}" } else { "1" };
+            let mut accepted = 0;
+            for n in 1..=60 {
+                let json = format!("{}{leaf}{}", open.repeat(n), close.repeat(n));
+                let read = from_slice::<Value>(json.as_bytes(), &opts);
+                let decoded = read
+                    .as_ref()
+                    .map(|v| Value::decode(v.encode_to_vec().as_slice()).is_ok());
+                match read {
+                    Ok(_) => {
+                        assert_eq!(decoded, Ok(true), "{name}, {n}: read but not decodable");
+                        accepted = n;
+                    }
+                    Err(e) => {
+                        assert_eq!(e.kind(), JsonErrorKind::DepthLimit, "{name}, {n}: {e}");
+                        assert!(
+                            e.to_string().starts_with(
+                                "exceeded the maximum protobuf message nesting depth of 100"
+                            ),
+                            "{e}"
+                        );
+                        // One more level is what prost refuses.
+                        let mut deepest = json.clone();
+                        deepest.replace_range(..open.len(), "");
+                        deepest.truncate(deepest.len() - close.len());
+                        let v = from_slice::<Value>(deepest.as_bytes(), &opts).unwrap();
+                        // The same nesting built directly: prost refuses it.
+                        let kind = Some(match open {
+                            "[" => Kind::ListValue(ListValue { values: vec![v] }),
+                            "{\"a\":" => Kind::StructValue(Struct {
+                                fields: BTreeMap::from([("a".to_owned(), v)]),
+                            }),
+                            _ => Kind::ListValue(ListValue {
+                                values: vec![Value {
+                                    kind: Some(Kind::StructValue(Struct {
+                                        fields: BTreeMap::from([("a".to_owned(), v)]),
+                                    })),
+                                }],
+                            }),
+                        });
+                        let outer = Value { kind };
+                        assert!(Value::decode(outer.encode_to_vec().as_slice()).is_err());
+                        break;
+                    }
+                }
+            }
+            assert!((20..60).contains(&accepted), "{name}: limit at {accepted}");
+        }
+    }
+
+    #[test]
+    fn duplicate_struct_keys() {
+        assert_eq!(
+            err::<Struct>(r#"{"a":1,"b":2,"a":3}"#),
+            "invalid value for field \"[a]\": duplicate map key \"a\" at line 1 column 18"
+        );
     }
 }

@@ -56,6 +56,7 @@ where
         body,
         mode,
         message: base,
+        deadline,
     } = prepared;
     let errors = RequestErrors::default();
     let from_body = binding.body_stream && mode == Mode::Chunked;
@@ -67,7 +68,7 @@ where
     let result = tokio::select! {
         biased;
         error = errors.wait() => return gateway.fail(&parts, error),
-        result = call => result,
+        result = deadline.run(call) => result,
     };
     let response = match result {
         Ok(response) => response,
@@ -78,5 +79,15 @@ where
             );
         }
     };
-    respond(gateway, mode, &parts, response, Some(errors), write, field).await
+    respond(
+        gateway,
+        mode,
+        &parts,
+        response,
+        Some(errors),
+        deadline,
+        write,
+        field,
+    )
+    .await
 }

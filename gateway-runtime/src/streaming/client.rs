@@ -56,6 +56,7 @@ where
         parts,
         body,
         message: base,
+        deadline,
         ..
     } = prepared;
     let errors = RequestErrors::default();
@@ -68,7 +69,7 @@ where
     let result = tokio::select! {
         biased;
         error = errors.wait() => return gateway.fail(&parts, error),
-        result = call => result,
+        result = deadline.run(call) => result,
     };
     // The request stream ends on a malformed value; a service that answers
     // that end must not hide the error.

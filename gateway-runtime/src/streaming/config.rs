@@ -25,6 +25,12 @@ pub struct StreamingConfig {
     /// error that comes at once, short enough not to hold up the `open` of
     /// a quiet live stream.
     pub first_message_wait: Duration,
+    /// How long a client may accept no data of a streaming response (an
+    /// HTTP/2 stream without window, a socket nobody reads, a WebSocket
+    /// whose frames do not leave) before the stream ends with
+    /// [`GatewayError::SlowConsumer`] and its gRPC call is cancelled, in
+    /// every mode. Default 30 s; `None`: no limit.
+    pub stall_timeout: Option<Duration>,
 }
 
 impl Default for StreamingConfig {
@@ -34,6 +40,7 @@ impl Default for StreamingConfig {
             websocket: None,
             chunked: ChunkedConfig::default(),
             first_message_wait: Duration::from_millis(250),
+            stall_timeout: Some(Duration::from_secs(30)),
         }
     }
 }

@@ -13,6 +13,7 @@ mod prepare;
 mod request;
 mod response;
 mod server;
+mod stall;
 mod websocket;
 
 use std::pin::Pin;

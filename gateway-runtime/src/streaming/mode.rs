@@ -100,6 +100,21 @@ pub fn select_mode(
         mode,
         reason: reason.to_string(),
     };
+    if parts.method == http::Method::CONNECT && !is_websocket_request(parts) {
+        // An extended CONNECT for another protocol (or a plain CONNECT) is
+        // not a request for a stream.
+        let reason = match parts.extensions.get::<hyper::ext::Protocol>() {
+            Some(p) => format!(
+                "extended CONNECT for protocol {:?}; only \"websocket\" is supported",
+                p.as_str()
+            ),
+            None => "CONNECT without the :protocol pseudo-header".to_owned(),
+        };
+        return Err(GatewayError::InvalidWebSocketHandshake {
+            reason,
+            unsupported_version: false,
+        });
+    }
     if is_websocket_request(parts) {
         binding.websocket.map_err(|r| unavailable("WebSocket", r))?;
         let Some(config) = &gateway.streaming().websocket else {
@@ -109,6 +124,7 @@ pub fn select_mode(
             ));
         };
         check_origin(&config.origin, headers)?;
+        check_handshake(parts)?;
         return Ok(Mode::WebSocket);
     }
     if accepts_event_stream(headers) {
@@ -140,6 +156,39 @@ pub(crate) fn sse_request<M>(
         request.metadata_mut().insert("last-event-id", value);
     }
     request
+}
+
+/// Checks what RFC 6455 §4.2.1 (HTTP/1.1) and RFC 8441 §5 (HTTP/2) ask of
+/// an opening handshake beyond the upgrade itself: GET, version 13 (else
+/// 426 naming it), and over HTTP/1.1 a key of 16 bytes in base64.
+pub(crate) fn check_handshake(parts: &http::request::Parts) -> Result<(), GatewayError> {
+    let bad = |reason: &str, unsupported_version: bool| GatewayError::InvalidWebSocketHandshake {
+        reason: reason.to_owned(),
+        unsupported_version,
+    };
+    let h2 = parts.method == http::Method::CONNECT;
+    if !h2 && parts.method != http::Method::GET {
+        return Err(bad("the upgrade request must use GET", false));
+    }
+    match parts.headers.get(header::SEC_WEBSOCKET_VERSION) {
+        None => return Err(bad("missing Sec-WebSocket-Version header", true)),
+        Some(v) if v.as_bytes().trim_ascii() != b"13" => {
+            return Err(bad("Sec-WebSocket-Version must be 13", true));
+        }
+        Some(_) => {}
+    }
+    if !h2 {
+        use base64::Engine as _;
+        let key = parts.headers.get(header::SEC_WEBSOCKET_KEY);
+        let Some(key) = key else {
+            return Err(bad("missing Sec-WebSocket-Key header", false));
+        };
+        let decoded = base64::engine::general_purpose::STANDARD.decode(key.as_bytes().trim_ascii());
+        if decoded.map_or(true, |k| k.len() != 16) {
+            return Err(bad("Sec-WebSocket-Key must be 16 bytes in base64", false));
+        }
+    }
+    Ok(())
 }
 
 /// Applies the origin policy; requests without `Origin` pass.

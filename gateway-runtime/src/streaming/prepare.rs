@@ -14,6 +14,7 @@ use super::MergeFn;
 use super::mode::{Mode, StreamBinding, select_mode};
 use super::websocket::{self, Session};
 use crate::bind::BindContext;
+use crate::deadline::Deadline;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::metadata;
@@ -30,6 +31,8 @@ pub(crate) struct Prepared<Req> {
     /// body: the message itself, or the base every streamed request is
     /// merged over.
     pub(crate) message: Req,
+    /// The call's `Grpc-Timeout` deadline, counted from the request's arrival.
+    pub(crate) deadline: Deadline,
 }
 
 /// Picks the mode and binds the message; `read_body` reads the body into
@@ -46,6 +49,10 @@ pub(crate) async fn prepare<Req: Default>(
     let (parts, body) = request.into_parts();
     let mode = match select_mode(&parts, binding, gateway) {
         Ok(mode) => mode,
+        Err(e) => return Err(gateway.fail(&parts, e)),
+    };
+    let deadline = match Deadline::of(&parts.headers) {
+        Ok(deadline) => deadline,
         Err(e) => return Err(gateway.fail(&parts, e)),
     };
     let (bytes, body) = if read_body && mode != Mode::WebSocket {
@@ -67,6 +74,7 @@ pub(crate) async fn prepare<Req: Default>(
         body,
         mode,
         message,
+        deadline,
     })
 }
 
@@ -83,7 +91,10 @@ where
     Req: Send + 'static,
 {
     let Prepared {
-        mut parts, message, ..
+        mut parts,
+        message,
+        deadline,
+        ..
     } = prepared;
     let config = gateway.streaming().websocket.clone().unwrap_or_default();
     let session = Session {
@@ -92,6 +103,7 @@ where
         merge,
         metadata: grpc_request(&parts, gateway, ()).into_parts().0,
         timeout: metadata::request_timeout(&parts.headers),
+        deadline,
     };
     match websocket::upgrade(&mut parts, &config, move |socket| run(socket, session)).await {
         Ok(response) => response,

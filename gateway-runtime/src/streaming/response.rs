@@ -11,10 +11,11 @@ use bytes::Bytes;
 use futures_util::Stream;
 use http::{HeaderValue, StatusCode, header};
 use http_body::Frame;
-use http_body_util::StreamBody;
 
 use super::request::RequestErrors;
+use super::stall::watched_body;
 use super::{FieldFn, Mode, WriteFn};
+use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::JsonWriter;
@@ -35,14 +36,16 @@ pub(crate) enum Item<M> {
 pub(crate) struct Upstream<M> {
     stream: tonic::Streaming<M>,
     errors: Option<RequestErrors>,
+    deadline: Deadline,
     done: bool,
 }
 
 impl<M> Upstream<M> {
-    fn new(stream: tonic::Streaming<M>, errors: Option<RequestErrors>) -> Self {
+    fn new(stream: tonic::Streaming<M>, errors: Option<RequestErrors>, deadline: Deadline) -> Self {
         Upstream {
             stream,
             errors,
+            deadline,
             done: false,
         }
     }
@@ -52,13 +55,24 @@ impl<M> Upstream<M> {
         if self.done {
             return Item::End(None);
         }
-        let item = match &self.errors {
-            Some(errors) => tokio::select! {
-                biased;
-                error = errors.wait() => Item::Error(error),
-                item = next_message(&mut self.stream) => item,
+        let errors = async {
+            match &self.errors {
+                Some(errors) => errors.wait().await,
+                None => std::future::pending().await,
+            }
+        };
+        let item = tokio::select! {
+            biased;
+            error = errors => Item::Error(error),
+            // Past the deadline the stream ends as a failed call; dropping
+            // it cancels the gRPC call.
+            () = self.deadline.expired() => Item::Error(GatewayError::Upstream(deadline::exceeded())),
+            item = next_message(&mut self.stream) => match item {
+                Item::Error(GatewayError::Upstream(status)) => {
+                    Item::Error(GatewayError::Upstream(self.deadline.status_of(status)))
+                }
+                item => item,
             },
-            None => next_message(&mut self.stream).await,
         };
         // A request error that ended the request stream may show up upstream
         // as a normal end: report the cause.
@@ -94,14 +108,16 @@ struct Writer<M> {
 }
 
 /// Streams the response messages of `response` to the client in SSE or
-/// chunked mode; `errors` fails the stream on a malformed request value
+/// chunked mode, until `deadline`; `errors` fails the stream on a malformed request value
 /// (bidi). Any error before the first byte is a normal HTTP error.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn respond<M: Send + 'static>(
     gateway: &Gateway,
     mode: Mode,
     parts: &http::request::Parts,
     response: tonic::Response<tonic::Streaming<M>>,
     errors: Option<RequestErrors>,
+    deadline: Deadline,
     write: WriteFn<M>,
     field: FieldFn<M>,
 ) -> Response {
@@ -111,7 +127,7 @@ pub(crate) async fn respond<M: Send + 'static>(
         write,
         field,
     };
-    let upstream = Upstream::new(stream, errors);
+    let upstream = Upstream::new(stream, errors, deadline);
     match stream_body(mode, &parts.headers, &response_metadata, upstream, writer).await {
         Ok(response) => response,
         Err(e) => gateway.fail(parts, e),
@@ -135,13 +151,14 @@ async fn stream_body<M: Send + 'static>(
         Ok(item) => Some(item),
         Err(_) => None,
     };
+    let stall = writer.gateway.streaming().stall_timeout;
     let mut response = match mode {
         Mode::Sse => {
-            let mut r = Response::new(Body::new(StreamBody::new(sse_body(
-                upstream,
-                first,
-                writer.clone_parts(),
-            ))));
+            let gateway = writer.gateway.clone();
+            let body = sse_body(upstream, first, writer.clone_parts());
+            let mut r = Response::new(watched_body(body, stall, move |e| {
+                sse_error(&gateway, e).map(|event| event.to_bytes())
+            }));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/event-stream"),
@@ -150,12 +167,11 @@ async fn stream_body<M: Send + 'static>(
         }
         _ => {
             let trailers = metadata::wants_trailers(request_headers);
-            let mut r = Response::new(Body::new(StreamBody::new(ndjson_body(
-                upstream,
-                first,
-                writer.clone_parts(),
-                trailers,
-            ))));
+            let gateway = writer.gateway.clone();
+            let body = ndjson_body(upstream, first, writer.clone_parts(), trailers);
+            let mut r = Response::new(watched_body(body, stall, move |e| {
+                ndjson_error(&gateway, e)
+            }));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),
@@ -330,21 +346,35 @@ fn sse_body<M: Send + 'static>(
                 }
                 Some(Item::Error(error)) => {
                     s.done = true;
-                    let event = match &config.error_handler {
-                        Some(handler) => handler(&error)?,
-                        None => SseEvent {
-                            event: Some("failure".into()),
-                            data: String::from_utf8(error.to_json(s.writer.gateway.json_options()))
-                                .unwrap_or_default(),
-                            ..SseEvent::default()
-                        },
-                    };
-                    event.to_bytes()
+                    sse_error(&s.writer.gateway, &error)?.to_bytes()
                 }
             };
             Some((Ok(Frame::data(bytes)), s))
         }
     })
+}
+
+/// The SSE event that ends a stream on an error (`event: failure` unless
+/// the settings replace it).
+fn sse_error(gateway: &Gateway, error: &GatewayError) -> Option<SseEvent> {
+    match &gateway.streaming().sse.error_handler {
+        Some(handler) => handler(error),
+        None => Some(SseEvent {
+            event: Some("failure".into()),
+            data: String::from_utf8(error.to_json(gateway.json_options())).unwrap_or_default(),
+            ..SseEvent::default()
+        }),
+    }
+}
+
+/// The NDJSON line that ends a stream on an error.
+fn ndjson_error(gateway: &Gateway, error: &GatewayError) -> Option<Bytes> {
+    match &gateway.streaming().chunked.error_handler {
+        Some(handler) => handler(error),
+        None => Some(crate::ndjson::error_line(
+            &error.to_json(gateway.json_options()),
+        )),
+    }
 }
 
 fn ndjson_body<M: Send + 'static>(
@@ -363,7 +393,6 @@ fn ndjson_body<M: Send + 'static>(
         done: false,
     };
     futures_util::stream::unfold(state, move |mut s| {
-        let config = config.clone();
         async move {
             if s.done {
                 return None;
@@ -393,13 +422,7 @@ fn ndjson_body<M: Send + 'static>(
                 }
                 Some(Item::Error(error)) => {
                     s.done = true;
-                    let line = match &config.error_handler {
-                        Some(handler) => handler(&error)?,
-                        None => crate::ndjson::error_line(
-                            &error.to_json(s.writer.gateway.json_options()),
-                        ),
-                    };
-                    Frame::data(line)
+                    Frame::data(ndjson_error(&s.writer.gateway, &error)?)
                 }
             };
             Some((Ok(frame), s))

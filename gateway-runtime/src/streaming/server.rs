@@ -62,16 +62,19 @@ where
         parts,
         mode,
         message,
+        deadline,
         ..
     } = prepared;
-    let response = match call(
+    let call = call(
         state.client.clone(),
         sse_request(mode, &parts, gateway, message),
-    )
-    .await
-    {
+    );
+    let response = match deadline.run(call).await {
         Ok(response) => response,
         Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
     };
-    respond(gateway, mode, &parts, response, None, write, field).await
+    respond(
+        gateway, mode, &parts, response, None, deadline, write, field,
+    )
+    .await
 }

@@ -11,7 +11,13 @@
 //!   sends a final text frame with the error body, then close 1011; a
 //!   malformed frame gets an error frame and close 1007; a frame over the
 //!   size limit closes with 1009;
-//! - the server pings on an interval and drops a peer that stays silent.
+//! - a frame that breaks RFC 6455 closes with 1002 (unmasked, reserved
+//!   opcode, bad fragmentation…) or 1007 (a text frame that is not UTF-8),
+//!   the Close frame sent before the connection is dropped;
+//! - past the `Grpc-Timeout` deadline the call ends as failed with
+//!   DEADLINE_EXCEEDED (error frame, close 1011);
+//! - the server pings on an interval and drops a peer that stays silent for
+//!   the ping interval plus the pong timeout, to the moment.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +34,7 @@ use tokio::sync::mpsc;
 
 use super::config::{WebSocketClose, WebSocketConfig};
 use super::{MergeFn, RequestStream, WriteFn};
+use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonReader, JsonWriter};
@@ -38,6 +45,8 @@ pub(crate) mod close {
     pub const NORMAL: u16 = 1000;
     /// Going away (the peer stopped answering pings).
     pub const GOING_AWAY: u16 = 1001;
+    /// Protocol error: a frame RFC 6455 does not allow.
+    pub const PROTOCOL: u16 = 1002;
     /// Invalid frame payload data (not a JSON message).
     pub const INVALID_PAYLOAD: u16 = 1007;
     /// Message too big.
@@ -60,6 +69,8 @@ pub(crate) struct Session<Req> {
     pub(crate) merge: MergeFn<Req>,
     pub(crate) metadata: tonic::metadata::MetadataMap,
     pub(crate) timeout: Option<Duration>,
+    /// The `Grpc-Timeout` deadline, from the handshake's arrival.
+    pub(crate) deadline: Deadline,
 }
 
 impl<Req> Session<Req> {
@@ -129,6 +140,41 @@ enum ClientEvent {
     Gone,
     /// A frame over the size limit.
     TooBig,
+    /// A frame that breaks the protocol: close with this code and reason.
+    Protocol(u16, &'static str),
+}
+
+/// What a read error means: the peer gone, or a protocol violation to
+/// answer with a Close frame before dropping the connection.
+fn read_error(error: axum::Error) -> ClientEvent {
+    use tungstenite::error::{CapacityError, ProtocolError};
+    let Ok(error) = error.into_inner().downcast::<tungstenite::Error>() else {
+        return ClientEvent::Gone;
+    };
+    match *error {
+        tungstenite::Error::Capacity(CapacityError::MessageTooLong { .. }) => ClientEvent::TooBig,
+        tungstenite::Error::Capacity(_) => ClientEvent::Protocol(close::TOO_BIG, "frame too large"),
+        tungstenite::Error::Utf8(_) => {
+            ClientEvent::Protocol(close::INVALID_PAYLOAD, "text frame is not valid UTF-8")
+        }
+        tungstenite::Error::Protocol(e) => match e {
+            // The peer dropped the connection: nobody to tell.
+            ProtocolError::ResetWithoutClosingHandshake => ClientEvent::Gone,
+            ProtocolError::UnmaskedFrameFromClient => {
+                ClientEvent::Protocol(close::PROTOCOL, "client frames must be masked")
+            }
+            ProtocolError::UnknownDataFrameType(_)
+            | ProtocolError::UnknownControlFrameType(_)
+            | ProtocolError::InvalidOpcode(_) => {
+                ClientEvent::Protocol(close::PROTOCOL, "reserved opcode")
+            }
+            ProtocolError::NonZeroReservedBits => {
+                ClientEvent::Protocol(close::PROTOCOL, "reserved bits set")
+            }
+            _ => ClientEvent::Protocol(close::PROTOCOL, "protocol error"),
+        },
+        _ => ClientEvent::Gone,
+    }
 }
 
 /// Reads the next meaningful client event, noting liveness.
@@ -145,18 +191,7 @@ async fn next_event(source: &mut Source, seen: &Liveness) -> ClientEvent {
             Ok(Message::Binary(bytes)) => return ClientEvent::Data(bytes),
             Ok(Message::Ping(_) | Message::Pong(_)) => continue,
             Ok(Message::Close(_)) => return ClientEvent::Gone,
-            Err(e) => {
-                let text = e.to_string();
-                // tungstenite reports oversized messages and frames as
-                // capacity errors.
-                if text.contains("too long")
-                    || text.contains("too big")
-                    || text.contains("Space limit")
-                {
-                    return ClientEvent::TooBig;
-                }
-                return ClientEvent::Gone;
-            }
+            Err(e) => return read_error(e),
         }
     }
 }
@@ -180,32 +215,41 @@ impl Liveness {
         self.last.store(now, Ordering::Relaxed);
     }
 
-    fn silent_for(&self) -> Duration {
-        let now = self.start.elapsed().as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.last.load(Ordering::Relaxed)))
+    /// When the peer was last heard from.
+    fn last_seen(&self) -> tokio::time::Instant {
+        self.start + Duration::from_millis(self.last.load(Ordering::Relaxed))
     }
 }
 
 /// Pings on the configured interval; resolves when the peer has been silent
-/// for longer than interval + timeout.
-async fn keep_alive(sink: &tokio::sync::Mutex<Sink>, config: &WebSocketConfig, seen: &Liveness) {
+/// for interval + timeout. The silence is checked at the moment it would
+/// run out, not only at ping ticks.
+async fn keep_alive(
+    sink: &tokio::sync::Mutex<Sink>,
+    gateway: &Gateway,
+    config: &WebSocketConfig,
+    seen: &Liveness,
+) {
     let Some(period) = config.ping_interval.filter(|p| !p.is_zero()) else {
         return std::future::pending().await;
     };
-    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let allowed = period + config.pong_timeout;
+    let mut next_ping = tokio::time::Instant::now() + period;
     loop {
-        interval.tick().await;
-        if seen.silent_for() > period + config.pong_timeout {
+        let drop_at = seen.last_seen() + allowed;
+        tokio::time::sleep_until(next_ping.min(drop_at)).await;
+        let now = tokio::time::Instant::now();
+        if now >= seen.last_seen() + allowed {
             return;
         }
-        if sink
-            .lock()
-            .await
-            .send(Message::Ping(Bytes::new()))
-            .await
-            .is_err()
-        {
-            return;
+        if now >= next_ping {
+            next_ping = now + period;
+            if !matches!(
+                send_frame(sink, gateway, Message::Ping(Bytes::new())).await,
+                Ok(true)
+            ) {
+                return;
+            }
         }
     }
 }
@@ -226,11 +270,32 @@ async fn close_with(
             reason: error.message(),
         },
     };
-    let mut sink = sink.lock().await;
-    if let Some(frame) = close.frame {
-        let _ = sink.send(Message::text(frame)).await;
+    if let Some(frame) = close.frame
+        && !matches!(
+            send_frame(sink, gateway, Message::text(frame)).await,
+            Ok(true)
+        )
+    {
+        return;
     }
-    let _ = sink.send(close_frame(close.code, &close.reason)).await;
+    let _ = send_frame(sink, gateway, close_frame(close.code, &close.reason)).await;
+}
+
+/// Sends one frame: `Ok(false)` when the client is gone,
+/// [`GatewayError::SlowConsumer`] when it accepted nothing for the stall
+/// timeout (then nothing more is worth sending: the connection is dropped).
+async fn send_frame(
+    sink: &tokio::sync::Mutex<Sink>,
+    gateway: &Gateway,
+    message: Message,
+) -> Result<bool, GatewayError> {
+    let send = async { sink.lock().await.send(message).await.is_ok() };
+    match gateway.streaming().stall_timeout.filter(|s| !s.is_zero()) {
+        None => Ok(send.await),
+        Some(after) => tokio::time::timeout(after, send)
+            .await
+            .map_err(|_| GatewayError::SlowConsumer { after }),
+    }
 }
 
 fn close_frame(code: u16, reason: &str) -> Message {
@@ -250,11 +315,11 @@ async fn send_message<M>(
     gateway: &Gateway,
     write: WriteFn<M>,
     message: &M,
-) -> bool {
+) -> Result<bool, GatewayError> {
     let mut w = JsonWriter::new(gateway.json_options());
     write(message, &mut w);
     let text = String::from_utf8(w.into_bytes()).unwrap_or_default();
-    sink.lock().await.send(Message::text(text)).await.is_ok()
+    send_frame(sink, gateway, Message::text(text)).await
 }
 
 /// What the request reader needs to turn frames into request messages.
@@ -293,6 +358,8 @@ enum ReaderEnd<Req> {
     /// A bad frame: report and close with this code. The request sender, if
     /// still open, is handed back so the request stream does not end first.
     Failed(GatewayError, u16, Option<mpsc::Sender<Req>>),
+    /// A frame that breaks the protocol: only a Close frame is sent.
+    Protocol(u16, &'static str),
 }
 
 /// Reads request frames into `tx` until the client half-closes, then keeps
@@ -332,6 +399,7 @@ async fn read_requests<Req: Clone>(
             }
             ClientEvent::HalfClose => tx = None,
             ClientEvent::Gone => return ReaderEnd::Gone,
+            ClientEvent::Protocol(code, reason) => return ReaderEnd::Protocol(code, reason),
             ClientEvent::TooBig => {
                 let limit = parser.max_message_size;
                 return ReaderEnd::Failed(GatewayError::BodyTooLarge { limit }, close::TOO_BIG, tx);
@@ -358,7 +426,7 @@ async fn write_responses<M>(
     loop {
         match stream.message().await {
             Ok(Some(message)) => {
-                if !send_message(sink, gateway, write, &message).await {
+                if !send_message(sink, gateway, write, &message).await? {
                     return Ok(());
                 }
             }
@@ -376,8 +444,10 @@ async fn finish(
 ) {
     match result {
         Ok(()) => {
-            let _ = sink.lock().await.send(close_frame(close::NORMAL, "")).await;
+            let _ = send_frame(sink, gateway, close_frame(close::NORMAL, "")).await;
         }
+        // Nothing leaves: the connection is just dropped.
+        Err(GatewayError::SlowConsumer { .. }) => {}
         Err(error) => close_with(sink, gateway, config, error, close::INTERNAL).await,
     }
 }
@@ -409,6 +479,10 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
         },
         ClientEvent::HalfClose => session.base.clone(),
         ClientEvent::Gone => return,
+        ClientEvent::Protocol(code, reason) => {
+            let _ = send_frame(&sink, &session.gateway, close_frame(code, reason)).await;
+            return;
+        }
         ClientEvent::TooBig => {
             let error = GatewayError::BodyTooLarge {
                 limit: config.max_message_size,
@@ -420,28 +494,34 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
     let mut watcher = Reader(tokio::spawn(watch_client(source, seen.clone())));
     let outcome = tokio::select! {
         result = async { write_responses(&sink, &session.gateway, write, call(client, request).await).await } => Some(result),
-        _ = watcher.end() => None,
-        () = keep_alive(&sink, &config, &seen) => None,
+        () = session.deadline.expired() => Some(Err(GatewayError::Upstream(deadline::exceeded()))),
+        end = watcher.end() => match end.flatten() {
+            Some((code, reason)) => {
+                let _ = send_frame(&sink, &session.gateway, close_frame(code, reason)).await;
+                return;
+            }
+            None => None,
+        },
+        () = keep_alive(&sink, &session.gateway, &config, &seen) => None,
     };
     match outcome {
         Some(result) => finish(&sink, &session.gateway, &config, result).await,
         None => {
             // Gone or silent: a Going Away close is a courtesy; the call is
             // cancelled as its future is dropped.
-            let _ = sink
-                .lock()
-                .await
-                .send(close_frame(close::GOING_AWAY, ""))
-                .await;
+            let _ = send_frame(&sink, &session.gateway, close_frame(close::GOING_AWAY, "")).await;
         }
     }
 }
 
-/// Reads and discards frames until the client goes away.
-async fn watch_client(mut source: Source, seen: Arc<Liveness>) {
+/// Reads and discards frames until the client goes away (`None`) or breaks
+/// the protocol (the close code and reason to send).
+async fn watch_client(mut source: Source, seen: Arc<Liveness>) -> Option<(u16, &'static str)> {
     loop {
-        if let ClientEvent::Gone = next_event(&mut source, &seen).await {
-            return;
+        match next_event(&mut source, &seen).await {
+            ClientEvent::Gone => return None,
+            ClientEvent::Protocol(code, reason) => return Some((code, reason)),
+            _ => {}
         }
     }
 }
@@ -463,7 +543,7 @@ pub(crate) async fn client_stream<C, Req, Resp, Fut>(
         let response = call(client, request)
             .await
             .map_err(GatewayError::Upstream)?;
-        send_message(&sink, &gateway, write, response.get_ref()).await;
+        send_message(&sink, &gateway, write, response.get_ref()).await?;
         Ok(())
     })
     .await
@@ -519,11 +599,18 @@ where
             Some(ReaderEnd::Failed(error, code, _requests)) => {
                 close_with(&sink, &session.gateway, &config, error, code).await
             }
+            Some(ReaderEnd::Protocol(code, reason)) => {
+                let _ = send_frame(&sink, &session.gateway, close_frame(code, reason)).await;
+            }
             Some(ReaderEnd::Gone) | None => {}
         },
         result = answer => finish(&sink, &session.gateway, &config, result).await,
-        () = keep_alive(&sink, &config, &seen) => {
-            let _ = sink.lock().await.send(close_frame(close::GOING_AWAY, "ping timeout")).await;
+        () = session.deadline.expired() => {
+            let error = GatewayError::Upstream(deadline::exceeded());
+            finish(&sink, &session.gateway, &config, Err(error)).await
+        }
+        () = keep_alive(&sink, &session.gateway, &config, &seen) => {
+            let _ = send_frame(&sink, &session.gateway, close_frame(close::GOING_AWAY, "ping timeout")).await;
         }
     }
 }

@@ -100,10 +100,13 @@ fn stream_binding(method: &MethodModel, binding: &BindingModel) -> TokenStream {
         binding.modes.sse,
         if !method.kind.streams_responses() {
             "the method does not stream responses".to_string()
-        } else if !get {
-            format!("SSE needs a GET binding; this one is {}", binding.method)
         } else if t.disable_sse {
             disabled("disable_sse")
+        } else if !get {
+            format!(
+                "SSE for a request stream needs a GET binding; this one is {}",
+                binding.method
+            )
         } else {
             String::new()
         },

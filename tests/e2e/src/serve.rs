@@ -1,5 +1,6 @@
-//! Serving on loopback: a tonic server, and the gateway over axum with
-//! TCP_NODELAY and peer addresses (for `x-forwarded-for`).
+//! Serving on loopback: a tonic server, and the gateway through the
+//! runtime's `serve` (timeouts, TCP_NODELAY, peer addresses for
+//! `x-forwarded-for`).
 
 use std::net::SocketAddr;
 
@@ -29,21 +30,23 @@ pub async fn spawn_grpc() -> SocketAddr {
     addr
 }
 
-/// Serves an axum app on 127.0.0.1 (HTTP/1.1 and h2c) and returns the
-/// address.
+/// Serves an axum app on 127.0.0.1 (HTTP/1.1 and h2c) with the runtime's
+/// `serve` and its default settings, and returns the address.
 pub async fn spawn_http(app: axum::Router) -> SocketAddr {
+    spawn_http_with(app, gateway_runtime::serve::ServeConfig::default()).await
+}
+
+/// [`spawn_http`] with these server settings.
+pub async fn spawn_http_with(
+    app: axum::Router,
+    config: gateway_runtime::serve::ServeConfig,
+) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        gateway_runtime::serve::serve(listener, app, config)
+            .await
+            .unwrap();
     });
     addr
 }

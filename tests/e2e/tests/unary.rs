@@ -576,10 +576,15 @@ both_backends!(grpc_timeout_sets_the_deadline, sparse(), |env| {
         .await;
     assert_eq!(status, 504, "{body}");
     assert!(body.starts_with(r#"{"code":4,"#), "{body}");
-    let (status, _, _) = env
+    // A malformed timeout is the client's error, as in the Go gateways.
+    let (status, _, body) = env
         .send("GET", "/v1/slow/1", None, &[("Grpc-Timeout", "bogus")])
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.starts_with(r#"{"code":3,"message":"invalid header \"grpc-timeout\""#),
+        "{body}"
+    );
 });
 
 both_backends!(dropped_client_cancels_the_call, sparse(), |env| {

@@ -26,11 +26,17 @@ pub struct Server {
     pub http: SocketAddr,
     pub grpc: SocketAddr,
     pub client: reqwest::Client,
+    /// The service's state, shared with the servers.
+    pub rooms: ChatRooms,
 }
 
 impl Server {
     pub async fn start(backend: Backend) -> Server {
-        let rooms = ChatRooms::default();
+        Server::start_with(backend, ChatRooms::default()).await
+    }
+
+    /// [`Server::start`] with these rooms (other limits).
+    pub async fn start_with(backend: Backend, rooms: ChatRooms) -> Server {
         let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
@@ -47,12 +53,13 @@ impl Server {
                 app(ChatServiceClient::new(channel), &gateway_settings())
             }
         };
-        tokio::spawn(serve_grpc(grpc, rooms));
+        tokio::spawn(serve_grpc(grpc, rooms.clone()));
         tokio::spawn(serve_http(http, app));
         Server {
             http: http_addr,
             grpc: grpc_addr,
             client: reqwest::Client::new(),
+            rooms,
         }
     }
 

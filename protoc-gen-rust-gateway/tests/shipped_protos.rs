@@ -1,7 +1,7 @@
-//! The annotation protos live in this crate (`proto/meshapi/`), so that it
-//! packages and builds alone; the repository's top-level `proto/meshapi/`
-//! and the buf example's vendored copy must be the same files, byte for
-//! byte.
+//! The protos this crate ships and embeds (`proto/`: the annotation protos
+//! under `meshapi/`, Google's `google/api/`) live in the crate, so that it
+//! packages and builds alone; the repository's top-level `proto/` and the
+//! buf example's vendored `meshapi/` must be the same files, byte for byte.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,16 +28,15 @@ fn protos(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 #[test]
-fn copies_of_the_annotation_protos_are_identical() {
+fn copies_of_the_shipped_protos_are_identical() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = crate_dir.parent().unwrap();
-    let ours = protos(&crate_dir.join("proto/meshapi"));
-    assert!(
-        ours.contains_key("gateway/annotations.proto"),
-        "{:?}",
-        ours.keys()
-    );
-    for copy in ["proto/meshapi", "examples/buf/proto/meshapi"] {
+    for (ours, copy) in [
+        ("proto", "proto"),
+        ("proto/meshapi", "examples/buf/proto/meshapi"),
+    ] {
+        let ours = protos(&crate_dir.join(ours));
+        assert!(!ours.is_empty());
         let theirs = protos(&root.join(copy));
         assert_eq!(
             theirs.keys().collect::<Vec<_>>(),
@@ -47,8 +46,8 @@ fn copies_of_the_annotation_protos_are_identical() {
         for (name, content) in &ours {
             assert!(
                 &theirs[name] == content,
-                "{copy}/{name} differs from protoc-gen-rust-gateway/proto/meshapi/{name}: \
-                 edit the crate's copy and copy it over"
+                "{copy}/{name} differs from the generator crate's copy: \
+                 edit protoc-gen-rust-gateway/proto/ and copy it over"
             );
         }
     }

@@ -1,0 +1,348 @@
+//! Serving an app with the timeouts and limits a server facing untrusted
+//! clients needs, which `axum::serve` does not set: a deadline for request
+//! headers (slowloris), for a stalled request body and for a connection
+//! whose writes make no progress, a connection cap, TCP_NODELAY, and HTTP/2
+//! keep-alive pings and a smaller per-stream send buffer. HTTP/1.1 and h2c
+//! on one port (hyper-util's auto builder), with upgrades and HTTP/2
+//! extended CONNECT (WebSocket over HTTP/2) on.
+//!
+//! ```no_run
+//! # async fn run(app: axum::Router) -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! gateway_runtime::serve::serve(listener, app, gateway_runtime::serve::ServeConfig::default())
+//!     .await
+//! # }
+//! ```
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::time::Sleep;
+use tower::ServiceExt as _;
+
+/// Settings of [`serve`]; the defaults suit a server on the internet.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) body_timeout: Duration,
+    pub(crate) write_timeout: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) tcp_nodelay: bool,
+    pub(crate) http2_keep_alive_interval: Option<Duration>,
+    pub(crate) http2_keep_alive_timeout: Duration,
+    pub(crate) http2_max_send_buf_size: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+            max_connections: 1000,
+            tcp_nodelay: true,
+            http2_keep_alive_interval: Some(Duration::from_secs(20)),
+            http2_keep_alive_timeout: Duration::from_secs(20),
+            // hyper's default is 400 KiB per stream: a client that stops
+            // reading pins that much for each of its streams.
+            http2_max_send_buf_size: 64 * 1024,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// How long a client may take to send a request's headers, counted from
+    /// when the connection is ready for the next request, so that it also
+    /// ends idle keep-alive connections (default 10 s). HTTP/1.1.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a request body may send nothing while it is being read
+    /// (default 30 s): a body shorter than its `Content-Length` then fails
+    /// with 408 instead of waiting forever.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// How long a write to a connection may make no progress before the
+    /// connection is closed (default 30 s): a client that stops reading its
+    /// socket, whatever it was sent (a stream, a WebSocket, a large answer).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// Most connections open at once (default 1000); more wait in the
+    /// listen backlog. Keep it below the process's file-descriptor limit.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// Whether to set TCP_NODELAY on accepted connections (default true):
+    /// with Nagle's algorithm, small streamed messages wait for the peer's
+    /// delayed ACK.
+    pub fn tcp_nodelay(mut self, on: bool) -> Self {
+        self.tcp_nodelay = on;
+        self
+    }
+
+    /// Interval of HTTP/2 PING frames (default 20 s; `None`: none), and how
+    /// long an unanswered one may stay before the connection is closed
+    /// (default 20 s): this ends connections of clients that stopped reading.
+    pub fn http2_keep_alive(mut self, interval: Option<Duration>, timeout: Duration) -> Self {
+        self.http2_keep_alive_interval = interval;
+        self.http2_keep_alive_timeout = timeout;
+        self
+    }
+
+    /// Largest amount of data buffered per HTTP/2 stream for a client that
+    /// does not take it (default 64 KiB).
+    pub fn http2_max_send_buf_size(mut self, size: usize) -> Self {
+        self.http2_max_send_buf_size = size;
+        self
+    }
+
+    fn builder(&self) -> auto::Builder<TokioExecutor> {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(self.http2_keep_alive_interval)
+            .keep_alive_timeout(self.http2_keep_alive_timeout)
+            .max_send_buf_size(self.http2_max_send_buf_size)
+            // Browsers open WebSockets on HTTP/2 connections this way.
+            .enable_connect_protocol();
+        builder
+    }
+}
+
+/// Serves `app` on `listener` until accepting fails for good, with the
+/// settings of `config`. Each request carries the peer's address as
+/// [`ConnectInfo<SocketAddr>`](axum::extract::ConnectInfo), from which the
+/// gateway sets `x-forwarded-for`.
+pub async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    config: ServeConfig,
+) -> io::Result<()> {
+    let builder = Arc::new(config.builder());
+    let permits = Arc::new(Semaphore::new(config.max_connections));
+    loop {
+        // A permit first: past the cap, connections wait in the backlog.
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(io::Error::other)?;
+        let (tcp, remote) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                accept_error(e).await;
+                continue;
+            }
+        };
+        if config.tcp_nodelay {
+            let _ = tcp.set_nodelay(true);
+        }
+        let io = TokioIo::new(WriteTimeout::new(tcp, config.write_timeout));
+        let (app, builder, body_timeout) = (app.clone(), builder.clone(), config.body_timeout);
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let mut request = request
+                        .map(|body| axum::body::Body::new(IdleBody::new(body, body_timeout)));
+                    request.extensions_mut().insert(ConnectInfo(remote));
+                    app.clone().oneshot(request)
+                });
+            // Errors are the client's (reset, timeout, bad bytes): nothing to do.
+            let _ = builder.serve_connection_with_upgrades(io, service).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Connection errors concern one client; others (out of file descriptors)
+/// pass with time, as in hyper's and axum's accept loops.
+async fn accept_error(e: io::Error) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!("accept error: {e}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// The error of a request body that sent nothing for the configured time.
+#[derive(Debug)]
+pub struct BodyTimeout(pub Duration);
+
+impl std::fmt::Display for BodyTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the request body sent nothing for {:?}", self.0)
+    }
+}
+
+impl std::error::Error for BodyTimeout {}
+
+/// A request body that fails when no frame comes for `timeout` while it is
+/// being read.
+struct IdleBody<B> {
+    inner: B,
+    timeout: Duration,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl<B> IdleBody<B> {
+    fn new(inner: B, timeout: Duration) -> Self {
+        IdleBody {
+            inner,
+            timeout,
+            sleep: None,
+        }
+    }
+}
+
+impl<B> HttpBody for IdleBody<B>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.sleep = None;
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let timeout = this.timeout;
+                let sleep = this
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                ready!(sleep.as_mut().poll(cx));
+                Poll::Ready(Some(Err(Box::new(BodyTimeout(timeout)))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A connection whose writes fail with `TimedOut` once one has made no
+/// progress for `timeout`: hyper then closes it.
+struct WriteTimeout {
+    inner: TcpStream,
+    timeout: Duration,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl WriteTimeout {
+    fn new(inner: TcpStream, timeout: Duration) -> Self {
+        WriteTimeout {
+            inner,
+            timeout,
+            sleep: None,
+        }
+    }
+
+    /// Wraps a write-side poll: progress disarms the timer, waiting arms it.
+    fn guard<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(Pin<&mut TcpStream>, &mut Context<'_>) -> Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match poll(Pin::new(&mut self.inner), cx) {
+            Poll::Ready(result) => {
+                self.sleep = None;
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let timeout = self.timeout;
+                let sleep = self
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                ready!(sleep.as_mut().poll(cx));
+                Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client accepted no data",
+                )))
+            }
+        }
+    }
+}
+
+impl AsyncRead for WriteTimeout {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteTimeout {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.guard(cx, |io, cx| io.poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.guard(cx, |io, cx| io.poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.guard(cx, |io, cx| io.poll_flush(cx))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.guard(cx, |io, cx| io.poll_shutdown(cx))
+    }
+}
