@@ -12,6 +12,7 @@ const E2E: &[&str] = &[
     "e2e/awkward.proto",
     "e2e/common.proto",
     "e2e/stream.proto",
+    "e2e/proto2.proto",
 ];
 
 #[test]
@@ -30,6 +31,18 @@ fn golden_generated_code() {
         assert!(content.starts_with("// @generated"), "{name}");
         assert_golden(&format!("tests/golden/{name}"), content);
     }
+}
+
+/// proto2: required fields (plain `T`), defaulted optionals, groups (named
+/// by their type with proto names), an extension range.
+#[test]
+fn golden_proto2_generated_code() {
+    let root = repo_root().join("tests/protos");
+    let run = run_protoc(&root, &[&root], &["e2e/proto2.proto"], "");
+    assert!(run.success, "{}", run.stderr);
+    let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["e2e.proto2.gateway.rs"]);
+    assert_golden("tests/golden/e2e.proto2.gateway.rs", &run.files[0].1);
 }
 
 #[test]
@@ -65,6 +78,6 @@ fn plugin_and_library_generate_the_same_code() {
         .unwrap();
     let mut library = library;
     library.sort();
-    assert_eq!(run.files.len(), 4);
+    assert_eq!(run.files.len(), E2E.len());
     assert_eq!(run.files, library);
 }

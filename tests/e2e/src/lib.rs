@@ -21,12 +21,17 @@ pub mod e2e {
             include!(concat!(env!("OUT_DIR"), "/e2e.stream.v1.gateway.rs"));
         }
     }
+    pub mod proto2 {
+        include!(concat!(env!("OUT_DIR"), "/e2e.proto2.rs"));
+        include!(concat!(env!("OUT_DIR"), "/e2e.proto2.gateway.rs"));
+    }
     pub mod awkward {
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.gateway.rs"));
     }
 }
 
+pub mod proto2;
 pub mod serve;
 pub mod services;
 pub mod streaming;
