@@ -241,3 +241,36 @@ both_backends!(server_stream_of_proto2_messages, sparse(), |env| {
         )
     );
 });
+
+both_backends!(
+    sse_ids_and_names_from_required_fields,
+    Gateway::builder()
+        .emit_defaults(false)
+        .sse(
+            gateway_runtime::streaming::SseConfig::default()
+                .id_field("ref")
+                .event_field("grade")
+                .end_of_stream(None)
+        )
+        .build(),
+    |env| {
+        let (status, _, body) = env
+            .send(
+                "GET",
+                "/proto2/records/s/watch?count=2",
+                None,
+                &[("Accept", "text/event-stream")],
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (first, second) = (record_line(0), record_line(1));
+        let first = first.replace("w-0", "s-0");
+        let second = second.replace("w-1", "s-1");
+        assert_eq!(
+            body,
+            format!(
+                "id: s-0\nevent: GRADE_PASS\ndata: {first}\n\nid: s-1\nevent: GRADE_PASS\ndata: {second}\n\n"
+            )
+        );
+    }
+);
