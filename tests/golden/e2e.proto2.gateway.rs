@@ -115,6 +115,10 @@ const _: () = {
                 self.badges_by_code.iter(),
             );
             __gw::field::write_message::<Tree, _>(w, "tree", "tree", self.tree.as_ref());
+            __gw::field::write_message::<
+                Extras,
+                _,
+            >(w, "extras", "extras", self.extras.as_ref());
             w.end_object();
         }
         fn merge_json(
@@ -246,6 +250,9 @@ const _: () = {
                     }
                     "tree" => {
                         __gw::field::read_message::<Tree, _>(r, &mut self.tree)?;
+                    }
+                    "extras" => {
+                        __gw::field::read_message::<Extras, _>(r, &mut self.extras)?;
                     }
                     _ => return ::core::result::Result::Ok(false),
                 }
@@ -388,6 +395,60 @@ const _: () = {
         clippy::match_single_binding,
         unused_variables
     )]
+    impl __gw::JsonMessage for Extras {
+        const FULL_NAME: &'static str = "e2e.proto2.Extras";
+        fn write_json(&self, w: &mut __gw::JsonWriter) {
+            w.begin_object();
+            __gw::field::write_required(w, "nick", "nick", &self.nick);
+            __gw::field::write_message_required::<
+                __gw::prost_types::Timestamp,
+                _,
+            >(w, "at", "at", &self.at);
+            __gw::field::write_message_required::<
+                __gw::prost_types::Value,
+                _,
+            >(w, "meta", "meta", &self.meta);
+            __gw::field::write_wrapper(w, "size", "size", &self.size);
+            w.end_object();
+        }
+        fn merge_json(
+            &mut self,
+            r: &mut __gw::JsonReader<'_>,
+        ) -> ::core::result::Result<(), __gw::JsonError> {
+            r.object(|r, key| {
+                match key {
+                    "nick" => {
+                        __gw::field::read_required(r, &mut self.nick)?;
+                    }
+                    "at" => {
+                        __gw::field::read_message_required::<
+                            __gw::prost_types::Timestamp,
+                            _,
+                        >(r, &mut self.at)?;
+                    }
+                    "meta" => {
+                        __gw::JsonMessage::merge_json(
+                            ::core::borrow::BorrowMut::<
+                                __gw::prost_types::Value,
+                            >::borrow_mut(&mut self.meta),
+                            r,
+                        )?;
+                    }
+                    "size" => {
+                        __gw::field::read_optional(r, &mut self.size)?;
+                    }
+                    _ => return ::core::result::Result::Ok(false),
+                }
+                ::core::result::Result::Ok(true)
+            })
+        }
+    }
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::match_single_binding,
+        unused_variables
+    )]
     impl __gw::JsonMessage for LookupRequest {
         const FULL_NAME: &'static str = "e2e.proto2.LookupRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
@@ -415,6 +476,10 @@ const _: () = {
                 record::Note,
                 _,
             >(w, "note", "note", self.note.as_ref());
+            __gw::field::write_message::<
+                Extras,
+                _,
+            >(w, "extras", "extras", self.extras.as_ref());
             w.end_object();
         }
         fn merge_json(
@@ -448,6 +513,9 @@ const _: () = {
                     }
                     "note" => {
                         __gw::field::read_message::<record::Note, _>(r, &mut self.note)?;
+                    }
+                    "extras" => {
+                        __gw::field::read_message::<Extras, _>(r, &mut self.extras)?;
                     }
                     _ => return ::core::result::Result::Ok(false),
                 }
@@ -541,6 +609,7 @@ pub fn __register_gateway_types() {
     ::gateway_runtime::__private::register_any::<record::LineItem>();
     ::gateway_runtime::__private::register_any::<Tree>();
     ::gateway_runtime::__private::register_any::<Branch>();
+    ::gateway_runtime::__private::register_any::<Extras>();
     ::gateway_runtime::__private::register_any::<LookupRequest>();
     ::gateway_runtime::__private::register_any::<PutRequest>();
     ::gateway_runtime::__private::register_any::<WatchRequest>();
@@ -881,6 +950,48 @@ pub mod proto2_service_gateway {
                             .label,
                     )?
                 }
+                "extras.nick" => {
+                    seen.set(
+                        25u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .extras
+                            .get_or_insert_with(::core::default::Default::default)
+                            .nick,
+                    )?
+                }
+                "extras.at" => {
+                    seen.once(26u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .extras
+                        .get_or_insert_with(::core::default::Default::default);
+                    h.at = ::core::convert::Into::into(
+                        __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
+                    );
+                }
+                "extras.meta" => {
+                    seen.once(27u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .extras
+                        .get_or_insert_with(::core::default::Default::default);
+                    h.meta = ::core::convert::Into::into(
+                        __gw::query_value(&key, &value, __gw::text::parse_value)?,
+                    );
+                }
+                "extras.size" => {
+                    seen.set_some(
+                        28u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .extras
+                            .get_or_insert_with(::core::default::Default::default)
+                            .size,
+                    )?
+                }
                 _ => {}
             }
         }
@@ -996,6 +1107,48 @@ pub mod proto2_service_gateway {
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .stars,
+                    )?
+                }
+                "extras.nick" => {
+                    seen.set(
+                        6u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .extras
+                            .get_or_insert_with(::core::default::Default::default)
+                            .nick,
+                    )?
+                }
+                "extras.at" => {
+                    seen.once(7u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .extras
+                        .get_or_insert_with(::core::default::Default::default);
+                    h.at = ::core::convert::Into::into(
+                        __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
+                    );
+                }
+                "extras.meta" => {
+                    seen.once(8u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .extras
+                        .get_or_insert_with(::core::default::Default::default);
+                    h.meta = ::core::convert::Into::into(
+                        __gw::query_value(&key, &value, __gw::text::parse_value)?,
+                    );
+                }
+                "extras.size" => {
+                    seen.set_some(
+                        9u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .extras
+                            .get_or_insert_with(::core::default::Default::default)
+                            .size,
                     )?
                 }
                 _ => {}

@@ -31,7 +31,7 @@ both_backends!(
                 r#""grade":"GRADE_PASS","badge":{"code":"","weight":null},"label":null,"limit":null,"#,
                 r#""floor":null,"strict":null,"salt":null,"scale":null,"serial":null,"extra":null,"#,
                 r#""first":null,"history":[],"badges":[],"note":null,"lineItem":[],"badgesByCode":{},"#,
-                r#""tree":null}"#
+                r#""tree":null,"extras":null}"#
             )
         );
     }
@@ -47,7 +47,8 @@ both_backends!(every_shape_both_ways, sparse(), |env| {
         "history": ["GRADE_MERIT", 3], "badges": [{"code": "a"}],
         "Note": {"body": "hello", "stars": 3}, "Line_Item": [{"text": "one"}, {}],
         "alt": {"code": "alt"}, "badgesByCode": {"k": {"code": "v"}},
-        "tree": {"branch": {"label": "top", "parent": {"branch": {"label": "inner"}}}}
+        "tree": {"branch": {"label": "top", "parent": {"branch": {"label": "inner"}}}},
+        "extras": {"nick": "x", "at": "2024-02-29T12:00:00.5+01:00", "meta": null}
     }"#;
     let (status, body) = env.post("/proto2/records", request).await;
     assert_eq!(status, 200, "{body}");
@@ -61,7 +62,8 @@ both_backends!(every_shape_both_ways, sparse(), |env| {
             r#""history":["GRADE_MERIT","GRADE_DISTINCTION"],"badges":[{"code":"a"}],"#,
             r#""note":{"body":"hello","stars":3},"lineItem":[{"text":"one"},{}],"#,
             r#""alt":{"code":"alt"},"badgesByCode":{"k":{"code":"v"}},"#,
-            r#""tree":{"branch":{"label":"top","parent":{"branch":{"label":"inner"}}}}}"#
+            r#""tree":{"branch":{"label":"top","parent":{"branch":{"label":"inner"}}}},"#,
+            r#""extras":{"nick":"x","at":"2024-02-29T11:00:00.500Z","meta":null}}"#
         )
     );
 });
@@ -76,6 +78,14 @@ both_backends!(null_leaves_required_fields_as_they_are, sparse(), |env| {
         )
         .await;
     assert_eq!((status, body.as_str()), (200, EMPTY_SPARSE));
+    // Required well-known types left out: an empty string, the epoch, and
+    // a Value with no kind, written as `null`.
+    let (status, body) = env.post("/proto2/records", r#"{"extras":{}}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body.strip_prefix(&EMPTY_SPARSE[..EMPTY_SPARSE.len() - 1]),
+        Some(r#","extras":{"nick":"","at":"1970-01-01T00:00:00Z","meta":null}}"#)
+    );
 });
 
 both_backends!(enum_numbers_without_a_name_stay_numbers, sparse(), |env| {
@@ -153,7 +163,7 @@ both_backends!(
             (status, body.as_str()),
             (
                 200,
-                r#"{"badge":{"code":"gold","weight":null},"limit":null,"grade":"GRADE_PASS","floor":null,"note":null}"#
+                r#"{"badge":{"code":"gold","weight":null},"limit":null,"grade":"GRADE_PASS","floor":null,"note":null,"extras":null}"#
             )
         );
         let (status, body) = env
@@ -163,7 +173,20 @@ both_backends!(
             (status, body.as_str()),
             (
                 200,
-                r#"{"badge":{"code":"gold","weight":2},"limit":10,"grade":"GRADE_DISTINCTION","floor":"GRADE_PASS","note":{"body":"","stars":1}}"#
+                r#"{"badge":{"code":"gold","weight":2},"limit":10,"grade":"GRADE_DISTINCTION","floor":"GRADE_PASS","note":{"body":"","stars":1},"extras":null}"#
+            )
+        );
+        let (status, body) = env
+            .get("/proto2/badges/gold?extras.nick=n&extras.at=2024-02-29T12:00:00Z&extras.meta=true&extras.size=4")
+            .await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                200,
+                concat!(
+                    r#"{"badge":{"code":"gold","weight":null},"limit":null,"grade":"GRADE_PASS","floor":null,"note":null,"#,
+                    r#""extras":{"nick":"n","at":"2024-02-29T12:00:00Z","meta":true,"size":4}}"#
+                )
             )
         );
     }
