@@ -634,6 +634,7 @@ pub mod proto2_service_gateway {
     /// - `POST /proto2/records` → `Echo`
     /// - `GET /proto2/records/{ref}` → `Echo`
     /// - `GET /proto2/badges/{badge.code}` → `Lookup`
+    /// - `GET /proto2/grades/{grade}/badges/{badge.code}` → `Lookup`
     /// - `PUT /proto2/records/{ref}/badge` → `Put`
     /// - `GET /proto2/records/{ref}/badge` → `Put`
     /// - `GET /proto2/records/{ref}/watch` → `Watch`
@@ -652,24 +653,28 @@ pub mod proto2_service_gateway {
                 __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
             )
             .route(
+                "/proto2/grades/{s2}/badges/{s4}",
+                __gw::axum::routing::MethodRouter::new().get(route_1_get::<T>),
+            )
+            .route(
                 "/proto2/records",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_2_post::<T>),
             )
             .route(
                 "/proto2/records/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_3_get::<T>),
             )
             .route(
                 "/proto2/records/{s2}/badge",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_3_get::<T>)
-                    .put(route_3_put::<T>),
+                    .get(route_4_get::<T>)
+                    .put(route_4_put::<T>),
             )
             .route(
                 "/proto2/records/{s2}/watch",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_4_get::<T>)
-                    .connect(route_4_connect::<T>),
+                    .get(route_5_get::<T>)
+                    .connect(route_5_connect::<T>),
             )
             .with_state(__gw::ServiceState::new(client, gateway))
     }
@@ -1182,6 +1187,167 @@ pub mod proto2_service_gateway {
             )
             .await
     }
+    /// `GET /proto2/grades/{grade}/badges/{badge.code}`
+    static TEMPLATE_LOOKUP_1: __gw::Template = __gw::Template {
+        segments: &[
+            __gw::Seg::Lit("proto2"),
+            __gw::Seg::Lit("grades"),
+            __gw::Seg::Single,
+            __gw::Seg::Lit("badges"),
+            __gw::Seg::Single,
+        ],
+        verb: ::core::option::Option::None,
+        captures: &[
+            __gw::CaptureSpec {
+                start: 2usize,
+                len: 1usize,
+            },
+            __gw::CaptureSpec {
+                start: 4usize,
+                len: 1usize,
+            },
+        ],
+    };
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::single_match,
+        clippy::collapsible_match,
+        unused_mut
+    )]
+    fn bind_lookup_1(
+        cx: &__gw::BindContext<'_>,
+        msg: &mut super::LookupRequest,
+    ) -> ::core::result::Result<(), __gw::GatewayError> {
+        cx.path_enum(
+            0usize,
+            "grade",
+            &mut msg.grade,
+            |s| super::Grade::from_str_name(s).map(|e| e as i32),
+            |v| super::Grade::try_from(v).is_ok(),
+        )?;
+        cx.path(1usize, "badge.code", &mut (&mut msg.badge).code)?;
+        let mut seen = __gw::QuerySeen::new();
+        for (key, value) in cx.query_pairs()? {
+            match key.as_ref() {
+                "badge.weight" => {
+                    seen.set_some(
+                        0u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut (&mut msg.badge).weight,
+                    )?
+                }
+                "limit" => seen.set_some(1u32, 0u32, &key, &value, &mut msg.limit)?,
+                "floor" => {
+                    seen.set_enum_some(
+                        2u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg.floor,
+                        |s| super::Grade::from_str_name(s).map(|e| e as i32),
+                        |v| super::Grade::try_from(v).is_ok(),
+                    )?
+                }
+                "note.body" => {
+                    seen.set(
+                        3u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .note
+                            .get_or_insert_with(::core::default::Default::default)
+                            .body,
+                    )?
+                }
+                "note.stars" => {
+                    seen.set_some(
+                        4u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .note
+                            .get_or_insert_with(::core::default::Default::default)
+                            .stars,
+                    )?
+                }
+                "extras.nick" => {
+                    seen.set(
+                        5u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .extras
+                            .get_or_insert_with(::core::default::Default::default)
+                            .nick,
+                    )?
+                }
+                "extras.at" => {
+                    seen.once(6u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .extras
+                        .get_or_insert_with(::core::default::Default::default);
+                    h.at = ::core::convert::Into::into(
+                        __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
+                    );
+                }
+                "extras.meta" => {
+                    seen.once(7u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .extras
+                        .get_or_insert_with(::core::default::Default::default);
+                    h.meta = ::core::convert::Into::into(
+                        __gw::query_value(&key, &value, __gw::text::parse_value)?,
+                    );
+                }
+                "extras.size" => {
+                    seen.set_some(
+                        8u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .extras
+                            .get_or_insert_with(::core::default::Default::default)
+                            .size,
+                    )?
+                }
+                _ => {}
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    /// `GET /proto2/grades/{grade}/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
+    async fn handle_lookup_1<T: __gw::Transport>(
+        state: SvcState<T>,
+        request: __gw::axum::extract::Request,
+        captures: __gw::Captures,
+    ) -> __gw::axum::response::Response {
+        static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
+            reads_body: false,
+        };
+        __gw::unary(
+                &state,
+                request,
+                captures,
+                &BINDING,
+                bind_lookup_1,
+                |
+                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
+                    request|
+                async move { client.lookup(request).await },
+                |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                    response,
+                    w,
+                ),
+            )
+            .await
+    }
     /// `PUT /proto2/records/{ref}/badge`
     static TEMPLATE_PUT_0: __gw::Template = __gw::Template {
         segments: &[
@@ -1428,7 +1594,18 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_post<T: __gw::Transport>(
+    async fn route_1_get<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_1
+            .match_path(request.uri().path())
+        {
+            return handle_lookup_1(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+    async fn route_2_post<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -1439,7 +1616,7 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_get<T: __gw::Transport>(
+    async fn route_3_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -1450,7 +1627,7 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_3_get<T: __gw::Transport>(
+    async fn route_4_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -1461,7 +1638,7 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_3_put<T: __gw::Transport>(
+    async fn route_4_put<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -1472,7 +1649,7 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_get<T: __gw::Transport>(
+    async fn route_5_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -1483,7 +1660,7 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_connect<T: __gw::Transport>(
+    async fn route_5_connect<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {

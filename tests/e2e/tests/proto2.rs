@@ -192,6 +192,20 @@ both_backends!(
     }
 );
 
+both_backends!(path_variable_on_a_required_enum, sparse(), |env| {
+    for (grade, name) in [("GRADE_MERIT", "GRADE_MERIT"), ("3", "GRADE_DISTINCTION")] {
+        let (status, body) = env.get(&format!("/proto2/grades/{grade}/badges/b")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body,
+            format!(r#"{{"badge":{{"code":"b"}},"grade":"{name}"}}"#)
+        );
+    }
+    let (status, body) = env.get("/proto2/grades/0/badges/b").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("grade"), "{body}");
+});
+
 both_backends!(body_field_that_is_a_required_message, sparse(), |env| {
     let (status, _, body) = env
         .send(
