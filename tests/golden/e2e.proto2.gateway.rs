@@ -39,6 +39,25 @@ const _: () = {
         clippy::match_single_binding,
         unused_variables
     )]
+    impl __gw::JsonMessage for Mark {
+        const FULL_NAME: &'static str = "e2e.proto2.Mark";
+        fn write_json(&self, _w: &mut __gw::JsonWriter) {
+            _w.begin_object();
+            _w.end_object();
+        }
+        fn merge_json(
+            &mut self,
+            r: &mut __gw::JsonReader<'_>,
+        ) -> ::core::result::Result<(), __gw::JsonError> {
+            r.object(|_, _| ::core::result::Result::Ok(false))
+        }
+    }
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::match_single_binding,
+        unused_variables
+    )]
     impl __gw::JsonMessage for Record {
         const FULL_NAME: &'static str = "e2e.proto2.Record";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
@@ -303,6 +322,10 @@ const _: () = {
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
             __gw::field::write_proto2_optional(w, "text", "text", &self.text);
+            __gw::field::write_message_required::<
+                Mark,
+                _,
+            >(w, "mark", "mark", &self.mark);
             w.end_object();
         }
         fn merge_json(
@@ -313,6 +336,12 @@ const _: () = {
                 match key {
                     "text" => {
                         __gw::field::read_optional(r, &mut self.text)?;
+                    }
+                    "mark" => {
+                        __gw::field::read_message_required::<
+                            Mark,
+                            _,
+                        >(r, &mut self.mark)?;
                     }
                     _ => return ::core::result::Result::Ok(false),
                 }
@@ -604,6 +633,7 @@ const _: () = {
 #[doc(hidden)]
 pub fn __register_gateway_types() {
     ::gateway_runtime::__private::register_any::<Badge>();
+    ::gateway_runtime::__private::register_any::<Mark>();
     ::gateway_runtime::__private::register_any::<Record>();
     ::gateway_runtime::__private::register_any::<record::Note>();
     ::gateway_runtime::__private::register_any::<record::LineItem>();

@@ -60,7 +60,7 @@ both_backends!(every_shape_both_ways, sparse(), |env| {
             r#""label":"unnamed","limit":25,"floor":"GRADE_MERIT","strict":true,"salt":"cwE=","#,
             r#""scale":1.5,"serial":"7","extra":{"code":"x"},"first":"GRADE_PASS","#,
             r#""history":["GRADE_MERIT","GRADE_DISTINCTION"],"badges":[{"code":"a"}],"#,
-            r#""note":{"body":"hello","stars":3},"lineItem":[{"text":"one"},{}],"#,
+            r#""note":{"body":"hello","stars":3},"lineItem":[{"text":"one","mark":{}},{"mark":{}}],"#,
             r#""alt":{"code":"alt"},"badgesByCode":{"k":{"code":"v"}},"#,
             r#""tree":{"branch":{"label":"top","parent":{"branch":{"label":"inner"}}}},"#,
             r#""extras":{"nick":"x","at":"2024-02-29T11:00:00.500Z","meta":null}}"#
@@ -119,7 +119,7 @@ async fn groups_are_written_under_their_type_name_with_proto_names() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
-        r#"{"ref":"","count":0,"total":"-1","active":false,"ratio":0,"digest":"","grade":"GRADE_PASS","badge":{"code":""},"Note":{"body":"b"},"Line_Item":[{"text":"t"}]}"#
+        r#"{"ref":"","count":0,"total":"-1","active":false,"ratio":0,"digest":"","grade":"GRADE_PASS","badge":{"code":""},"Note":{"body":"b"},"Line_Item":[{"text":"t","mark":{}}]}"#
     );
 }
 
