@@ -81,3 +81,23 @@ fn plugin_and_library_generate_the_same_code() {
     assert_eq!(run.files.len(), E2E.len());
     assert_eq!(run.files, library);
 }
+
+/// The build.rs path without protoc (protox) reads proto2 (groups, defaults,
+/// extension ranges, extensions) as protoc does: the same gateway file.
+#[test]
+fn protox_and_protoc_generate_the_same_proto2_code() {
+    let root = repo_root().join("tests/protos");
+    let run = run_protoc(&root, &[&root], &["e2e/proto2.proto"], "");
+    assert!(run.success, "{}", run.stderr);
+
+    let out = tempfile::tempdir().unwrap();
+    protoc_gen_rust_gateway::builder::configure()
+        .out_dir(out.path())
+        .emit_rerun_if_changed(false)
+        .build_tonic(false)
+        .compile_protos(&["e2e/proto2.proto"], &[&root])
+        .unwrap();
+    let name = "e2e.proto2.gateway.rs";
+    let generated = std::fs::read_to_string(out.path().join(name)).unwrap();
+    assert_eq!(run.files, [(name.to_string(), generated)]);
+}
