@@ -600,6 +600,50 @@ const _: () = {
         clippy::match_single_binding,
         unused_variables
     )]
+    impl __gw::JsonMessage for PatchRequest {
+        const FULL_NAME: &'static str = "e2e.proto2.PatchRequest";
+        fn write_json(&self, w: &mut __gw::JsonWriter) {
+            w.begin_object();
+            __gw::field::write_message_required::<
+                Record,
+                _,
+            >(w, "record", "record", &self.record);
+            __gw::field::write_message_required::<
+                __gw::prost_types::FieldMask,
+                _,
+            >(w, "updateMask", "update_mask", &self.update_mask);
+            w.end_object();
+        }
+        fn merge_json(
+            &mut self,
+            r: &mut __gw::JsonReader<'_>,
+        ) -> ::core::result::Result<(), __gw::JsonError> {
+            r.object(|r, key| {
+                match key {
+                    "record" => {
+                        __gw::field::read_message_required::<
+                            Record,
+                            _,
+                        >(r, &mut self.record)?;
+                    }
+                    "updateMask" | "update_mask" => {
+                        __gw::field::read_message_required::<
+                            __gw::prost_types::FieldMask,
+                            _,
+                        >(r, &mut self.update_mask)?;
+                    }
+                    _ => return ::core::result::Result::Ok(false),
+                }
+                ::core::result::Result::Ok(true)
+            })
+        }
+    }
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::match_single_binding,
+        unused_variables
+    )]
     impl __gw::JsonMessage for WatchRequest {
         const FULL_NAME: &'static str = "e2e.proto2.WatchRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
@@ -642,6 +686,7 @@ pub fn __register_gateway_types() {
     ::gateway_runtime::__private::register_any::<Extras>();
     ::gateway_runtime::__private::register_any::<LookupRequest>();
     ::gateway_runtime::__private::register_any::<PutRequest>();
+    ::gateway_runtime::__private::register_any::<PatchRequest>();
     ::gateway_runtime::__private::register_any::<WatchRequest>();
 }
 /// HTTP gateway of `e2e.proto2.Proto2Service`.
@@ -667,6 +712,7 @@ pub mod proto2_service_gateway {
     /// - `GET /proto2/grades/{grade}/badges/{badge.code}` → `Lookup`
     /// - `PUT /proto2/records/{ref}/badge` → `Put`
     /// - `GET /proto2/records/{ref}/badge` → `Put`
+    /// - `PATCH /proto2/records/{record.ref}` → `Patch`
     /// - `GET /proto2/records/{ref}/watch` → `Watch`
     pub fn router<T: __gw::Transport>(
         client: super::proto2_service_client::Proto2ServiceClient<T>,
@@ -692,7 +738,9 @@ pub mod proto2_service_gateway {
             )
             .route(
                 "/proto2/records/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<T>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(route_3_get::<T>)
+                    .patch(route_3_patch::<T>),
             )
             .route(
                 "/proto2/records/{s2}/badge",
@@ -1520,6 +1568,87 @@ pub mod proto2_service_gateway {
             )
             .await
     }
+    /// `PATCH /proto2/records/{record.ref}`
+    static TEMPLATE_PATCH_0: __gw::Template = __gw::Template {
+        segments: &[
+            __gw::Seg::Lit("proto2"),
+            __gw::Seg::Lit("records"),
+            __gw::Seg::Single,
+        ],
+        verb: ::core::option::Option::None,
+        captures: &[
+            __gw::CaptureSpec {
+                start: 2usize,
+                len: 1usize,
+            },
+        ],
+    };
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::single_match,
+        clippy::collapsible_match,
+        unused_mut
+    )]
+    fn bind_patch_0(
+        cx: &__gw::BindContext<'_>,
+        msg: &mut super::PatchRequest,
+    ) -> ::core::result::Result<(), __gw::GatewayError> {
+        cx.body_json(|r| {
+            let h = &mut *msg;
+            __gw::field::read_message_required::<super::Record, _>(r, &mut h.record)?;
+            ::core::result::Result::Ok(())
+        })?;
+        cx.path(0usize, "record.ref", &mut (&mut msg.record).r#ref)?;
+        let mut seen = __gw::QuerySeen::new();
+        for (key, value) in cx.query_pairs()? {
+            match key.as_ref() {
+                "update_mask" | "updateMask" => {
+                    seen.once(0u32, 0u32, &key)?;
+                    let h = &mut *msg;
+                    h.update_mask = ::core::convert::Into::into(
+                        __gw::query_value(&key, &value, __gw::text::parse_field_mask)?,
+                    );
+                }
+                _ => {}
+            }
+        }
+        {
+            let h = &mut *msg;
+            if h.update_mask.paths.is_empty() {
+                h.update_mask = ::core::convert::Into::into(
+                    __gw::field_mask_from_body(cx, fields_e2e_proto2_record())?,
+                );
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    /// `PATCH /proto2/records/{record.ref}` → `e2e.proto2.Proto2Service.Patch`
+    async fn handle_patch_0<T: __gw::Transport>(
+        state: SvcState<T>,
+        request: __gw::axum::extract::Request,
+        captures: __gw::Captures,
+    ) -> __gw::axum::response::Response {
+        static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
+            reads_body: true,
+        };
+        __gw::unary(
+                &state,
+                request,
+                captures,
+                &BINDING,
+                bind_patch_0,
+                |
+                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
+                    request|
+                async move { client.patch(request).await },
+                |response: &super::PatchRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                    response,
+                    w,
+                ),
+            )
+            .await
+    }
     /// `GET /proto2/records/{ref}/watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
         segments: &[
@@ -1613,6 +1742,215 @@ pub mod proto2_service_gateway {
             )
             .await
     }
+    fn fields_e2e_proto2_record() -> &'static [__gw::FieldInfo] {
+        &[
+            __gw::FieldInfo {
+                json: "ref",
+                proto: "ref",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "count",
+                proto: "count",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "total",
+                proto: "total",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "active",
+                proto: "active",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "ratio",
+                proto: "ratio",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "digest",
+                proto: "digest",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "grade",
+                proto: "grade",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "badge",
+                proto: "badge",
+                nested: ::core::option::Option::Some(fields_e2e_proto2_badge),
+            },
+            __gw::FieldInfo {
+                json: "label",
+                proto: "label",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "limit",
+                proto: "limit",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "floor",
+                proto: "floor",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "strict",
+                proto: "strict",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "salt",
+                proto: "salt",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "scale",
+                proto: "scale",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "serial",
+                proto: "serial",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "extra",
+                proto: "extra",
+                nested: ::core::option::Option::Some(fields_e2e_proto2_badge),
+            },
+            __gw::FieldInfo {
+                json: "first",
+                proto: "first",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "history",
+                proto: "history",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "badges",
+                proto: "badges",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "note",
+                proto: "note",
+                nested: ::core::option::Option::Some(fields_e2e_proto2_record_note),
+            },
+            __gw::FieldInfo {
+                json: "lineItem",
+                proto: "line_item",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "alias",
+                proto: "alias",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "alt",
+                proto: "alt",
+                nested: ::core::option::Option::Some(fields_e2e_proto2_badge),
+            },
+            __gw::FieldInfo {
+                json: "badgesByCode",
+                proto: "badges_by_code",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "tree",
+                proto: "tree",
+                nested: ::core::option::Option::Some(fields_e2e_proto2_tree),
+            },
+            __gw::FieldInfo {
+                json: "extras",
+                proto: "extras",
+                nested: ::core::option::Option::Some(fields_e2e_proto2_extras),
+            },
+        ]
+    }
+    fn fields_e2e_proto2_extras() -> &'static [__gw::FieldInfo] {
+        &[
+            __gw::FieldInfo {
+                json: "nick",
+                proto: "nick",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "at",
+                proto: "at",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "meta",
+                proto: "meta",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "size",
+                proto: "size",
+                nested: ::core::option::Option::None,
+            },
+        ]
+    }
+    fn fields_e2e_proto2_tree() -> &'static [__gw::FieldInfo] {
+        &[
+            __gw::FieldInfo {
+                json: "branch",
+                proto: "branch",
+                nested: ::core::option::Option::Some(fields_e2e_proto2_branch),
+            },
+        ]
+    }
+    fn fields_e2e_proto2_branch() -> &'static [__gw::FieldInfo] {
+        &[
+            __gw::FieldInfo {
+                json: "label",
+                proto: "label",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "parent",
+                proto: "parent",
+                nested: ::core::option::Option::Some(fields_e2e_proto2_tree),
+            },
+        ]
+    }
+    fn fields_e2e_proto2_badge() -> &'static [__gw::FieldInfo] {
+        &[
+            __gw::FieldInfo {
+                json: "code",
+                proto: "code",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "weight",
+                proto: "weight",
+                nested: ::core::option::Option::None,
+            },
+        ]
+    }
+    fn fields_e2e_proto2_record_note() -> &'static [__gw::FieldInfo] {
+        &[
+            __gw::FieldInfo {
+                json: "body",
+                proto: "body",
+                nested: ::core::option::Option::None,
+            },
+            __gw::FieldInfo {
+                json: "stars",
+                proto: "stars",
+                nested: ::core::option::Option::None,
+            },
+        ]
+    }
     async fn route_0_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
@@ -1654,6 +1992,17 @@ pub mod proto2_service_gateway {
             .match_path(request.uri().path())
         {
             return handle_echo_1(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+    async fn route_3_patch<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
+            .match_path(request.uri().path())
+        {
+            return handle_patch_0(state, request, captures).await;
         }
         __gw::not_found(&state.gateway, &request)
     }

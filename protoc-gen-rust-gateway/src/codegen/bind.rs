@@ -308,13 +308,23 @@ fn update_mask(scope: Scope<'_>, mask: &FieldPath, binding: &BindingModel) -> To
     let holder = holder_of(scope, quote!(msg), &mask.0);
     let f = super::fields::field_ident(mask.leaf());
     let table = format_ident!("fields_{}", super::symbol(body_type.full_name()));
-    let _ = scope;
-    quote! {
-        {
-            let h = &mut *#holder;
+    // A proto2 required mask is always there: an empty one counts as unset.
+    let fill = match Shape::of(mask.leaf()) {
+        Shape::Required(_) => quote! {
+            if h.#f.paths.is_empty() {
+                h.#f = ::core::convert::Into::into(#p::field_mask_from_body(cx, #table())?);
+            }
+        },
+        _ => quote! {
             if h.#f.is_none() {
                 h.#f = ::core::option::Option::Some(#p::field_mask_from_body(cx, #table())?);
             }
+        },
+    };
+    quote! {
+        {
+            let h = &mut *#holder;
+            #fill
         }
     }
 }

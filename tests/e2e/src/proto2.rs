@@ -7,7 +7,7 @@ use futures_util::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::e2e::proto2::proto2_service_server::Proto2Service;
-use crate::e2e::proto2::{Badge, LookupRequest, PutRequest, Record, WatchRequest};
+use crate::e2e::proto2::{Badge, LookupRequest, PatchRequest, PutRequest, Record, WatchRequest};
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -29,6 +29,13 @@ impl Proto2Service for Proto2 {
     }
 
     async fn put(&self, request: Request<PutRequest>) -> Result<Response<PutRequest>, Status> {
+        Ok(Response::new(request.into_inner()))
+    }
+
+    async fn patch(
+        &self,
+        request: Request<PatchRequest>,
+    ) -> Result<Response<PatchRequest>, Status> {
         Ok(Response::new(request.into_inner()))
     }
 

@@ -234,6 +234,36 @@ both_backends!(body_field_that_is_a_required_message, sparse(), |env| {
     assert_eq!((status, body.as_str()), (200, r#"{"code":"z"}"#));
 });
 
+both_backends!(patch_fills_a_required_update_mask, sparse(), |env| {
+    let (status, _, body) = env
+        .send(
+            "PATCH",
+            "/proto2/records/p1",
+            Some(r#"{"count":2,"badge":{"weight":1},"label":"unnamed"}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        concat!(
+            r#"{"record":{"ref":"p1","count":2,"total":"-1","active":false,"ratio":0,"digest":"","#,
+            r#""grade":"GRADE_PASS","badge":{"code":"","weight":1},"label":"unnamed"},"#,
+            r#""updateMask":"badge.weight,count,label"}"#
+        )
+    );
+    // A mask sent by the client is kept.
+    let (_, _, body) = env
+        .send(
+            "PATCH",
+            "/proto2/records/p1?updateMask=count",
+            Some(r#"{"count":2,"active":true}"#),
+            &[],
+        )
+        .await;
+    assert!(body.ends_with(r#""updateMask":"count"}"#), "{body}");
+});
+
 fn record_line(i: i32) -> String {
     let label = if i % 2 == 1 {
         r#","label":"unnamed""#
