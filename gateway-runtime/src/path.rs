@@ -28,7 +28,10 @@
 //! * [`Seg::Single`] matches exactly one non-empty segment.
 //! * [`Seg::Multi`] matches zero or more segments, empty ones included. The grammar only
 //!   allows it last; elsewhere it still works (the segments after it are matched from the
-//!   end). A template with more than one `Multi` never matches.
+//!   end). A template with more than one `Multi` (or [`Seg::Rest`]) never matches.
+//! * [`Seg::Rest`] matches like `Multi`; a capture that covers it is given with a leading
+//!   `/` (the Go gateway's catch-all `{field=*}`: `/files/{path=*}` on `/files/a/b` captures
+//!   `/a/b`).
 //! * Otherwise the number of segments must be equal.
 //!
 //! # Decoding rules
@@ -53,6 +56,9 @@ pub enum Seg {
     Single,
     /// `**`: zero or more segments (only valid as the last segment of a template).
     Multi,
+    /// The Go gateway's catch-all, `{field=*}` as the last segment: matches like
+    /// [`Seg::Multi`], and a capture covering it starts with `/`.
+    Rest,
 }
 
 /// A variable of a template: the template segments `start .. start + len` it covers.
@@ -101,7 +107,7 @@ impl Template {
 
         let mut multi = None;
         for (i, seg) in self.segments.iter().enumerate() {
-            if *seg == Seg::Multi {
+            if matches!(seg, Seg::Multi | Seg::Rest) {
                 if multi.is_some() {
                     return None;
                 }
@@ -138,7 +144,7 @@ impl Template {
 
         for (i, seg) in self.segments.iter().enumerate() {
             match *seg {
-                Seg::Multi => {}
+                Seg::Multi | Seg::Rest => {}
                 Seg::Lit(lit) => {
                     let (s, e) = *ranges.get(layout.first(i))?;
                     if !decoded_eq(&rest[s..e], lit) {
@@ -172,9 +178,12 @@ impl Template {
             } else {
                 ""
             };
-            let spans_many =
-                spec.len > 1 || layout.multi.is_some_and(|m| spec.start <= m && m <= last);
+            let covers_multi = layout.multi.is_some_and(|m| spec.start <= m && m <= last);
+            let spans_many = spec.len > 1 || covers_multi;
             let at = captures.buf.len();
+            if covers_multi && layout.multi.is_some_and(|m| self.segments[m] == Seg::Rest) {
+                captures.buf.push('/');
+            }
             captures.buf.push_str(raw);
             captures.items.push(Item {
                 start: at,
@@ -369,6 +378,42 @@ mod tests {
                 _ => panic!("path {path:?}: want {want:?}, got {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn go_catch_all_captures_the_rest_with_a_leading_slash() {
+        static T: Template = t(
+            &[Lit("path"), Lit("catch-all"), Single, Seg::Rest],
+            None,
+            &[c(2, 1), c(3, 1)],
+        );
+        check(
+            &T,
+            &[
+                (
+                    "/path/catch-all/ID/something/with/slashes",
+                    Some(&["ID", "/something/with/slashes"]),
+                ),
+                ("/path/catch-all/ID/one", Some(&["ID", "/one"])),
+                ("/path/catch-all/ID/", Some(&["ID", "/"])),
+                ("/path/catch-all/ID", Some(&["ID", "/"])),
+                ("/path/catch-all/ID/a%2Fb/c", Some(&["ID", "/a%2Fb/c"])),
+                ("/path/catch-all", None),
+                ("/path/other/ID/x", None),
+            ],
+        );
+        let captures = T.match_path("/path/catch-all/ID/a%20b/c%2Fd").unwrap();
+        assert!(captures.is_multi_segment(1));
+        assert_eq!(captures.decoded(1).unwrap(), "/a b/c%2Fd");
+        // With a verb after it.
+        static V: Template = t(&[Lit("files"), Seg::Rest], Some("download"), &[c(1, 1)]);
+        check(
+            &V,
+            &[
+                ("/files/a/b.txt:download", Some(&["/a/b.txt"])),
+                ("/files/a/b.txt", None),
+            ],
+        );
     }
 
     #[test]

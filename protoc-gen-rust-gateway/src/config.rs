@@ -23,8 +23,21 @@ use crate::options::Options;
 pub struct RawConfig {
     /// The gateway section.
     pub gateway: Option<RawGatewaySpec>,
-    /// The Go project's OpenAPI section: accepted and ignored.
-    pub openapi: Option<serde::de::IgnoredAny>,
+    /// The OpenAPI section (`meshapi.gateway.OpenAPISpec`), read with the
+    /// proto3 JSON mapping like the Go project reads it: an unknown key is an
+    /// error with its position.
+    pub openapi: Option<OpenApiSection>,
+}
+
+/// The `openapi:` section of a binding file, a `meshapi.gateway.OpenAPISpec`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenApiSection(pub prost_reflect::DynamicMessage);
+
+impl<'de> Deserialize<'de> for OpenApiSection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let descriptor = crate::schema::message(crate::schema::OPENAPI_SPEC);
+        prost_reflect::DynamicMessage::deserialize(descriptor, deserializer).map(OpenApiSection)
+    }
 }
 
 /// `meshapi.gateway.GatewaySpec`.
@@ -202,6 +215,24 @@ pub fn parse_file(
     text: &str,
     package: Option<&str>,
 ) -> Result<Vec<FileEndpoint>, Vec<Diagnostic>> {
+    parse_config(file, text, package).map(|parsed| parsed.endpoints)
+}
+
+/// Everything a binding file holds.
+#[derive(Debug, Default)]
+pub struct ParsedConfig {
+    /// The `gateway:` endpoints, selectors expanded.
+    pub endpoints: Vec<FileEndpoint>,
+    /// The `openapi:` section, when present.
+    pub openapi: Option<OpenApiSection>,
+}
+
+/// [`parse_file`], keeping the `openapi:` section too.
+pub fn parse_config(
+    file: &str,
+    text: &str,
+    package: Option<&str>,
+) -> Result<ParsedConfig, Vec<Diagnostic>> {
     let config = if Path::new(file).extension().is_some_and(|e| e == "json") {
         serde_json::from_str::<RawConfig>(text).map_err(|e| {
             let location = Location {
@@ -229,6 +260,7 @@ pub fn parse_file(
             })?
             .unwrap_or_default()
     };
+    let openapi = config.openapi;
     let endpoints = config.gateway.and_then(|g| g.endpoints).unwrap_or_default();
     let mut errors = Vec::new();
     let mut out = Vec::new();
@@ -251,7 +283,10 @@ pub fn parse_file(
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(ParsedConfig {
+            endpoints: out,
+            openapi,
+        })
     } else {
         Err(errors)
     }
@@ -402,6 +437,97 @@ openapi:
         assert!(e.contains("unknown field `bodyy`"), "{e}");
         let errs = parse_file("a_gateway.yaml", "gatewy: {}\n", None).unwrap_err();
         assert!(errs[0].to_string().contains("unknown field `gatewy`"));
+    }
+
+    const OPENAPI_YAML: &str = r#"
+openapi:
+  document:
+    info:
+      title: Echo API
+      version: "1.0"
+      contact: {name: team, email: team@example.com}
+    servers: [{url: "https://api.example.com", variables: {region: {enumValues: [eu, us], default_value: eu}}}]
+    components:
+      security_schemes:
+        bearer: {type: http, scheme: bearer, bearerFormat: JWT}
+    security: [{name: bearer, scopes: []}]
+    tags: [{name: echo, description: Echo calls}]
+    extensions: {x-team: {owner: ada, tier: 1}}
+  services:
+    - selector: "~.EchoService"
+      methods:
+        Echo: {summary: Echo a text, tags: [echo], deprecated: true, responses: {"404": {description: none}}}
+  messages:
+    - selector: "~.EchoRequest"
+      schema: {title: Request, required: [text], types: [OBJECT]}
+      fields:
+        text: {maxLength: 64, pattern: "^[a-z]+$", examples: [abc]}
+  enums:
+    - selector: "~.Mood"
+      schema: {description: How it feels}
+"#;
+
+    #[test]
+    fn openapi_section_is_read_into_its_message() {
+        let parsed = parse_config("echo_gateway.yaml", OPENAPI_YAML, Some("e")).unwrap();
+        let spec = parsed.openapi.expect("the section is kept").0;
+        let json = serde_json::to_value(&spec).unwrap();
+        assert_eq!(json["document"]["info"]["title"], "Echo API");
+        assert_eq!(json["document"]["info"]["version"], "1.0");
+        assert_eq!(
+            json["document"]["servers"][0]["variables"]["region"]["enumValues"][1],
+            "us"
+        );
+        assert_eq!(
+            json["document"]["components"]["securitySchemes"]["bearer"]["bearerFormat"],
+            "JWT"
+        );
+        assert_eq!(json["document"]["extensions"]["x-team"]["tier"], 1.0);
+        assert_eq!(json["services"][0]["methods"]["Echo"]["deprecated"], true);
+        assert_eq!(json["messages"][0]["schema"]["types"][0], "OBJECT");
+        assert_eq!(json["messages"][0]["fields"]["text"]["maxLength"], "64");
+        assert_eq!(json["enums"][0]["schema"]["description"], "How it feels");
+        // The same section in a JSON file.
+        let text = r#"{"openapi": {"document": {"info": {"title": "J"}}}}"#;
+        let parsed = parse_config("echo_gateway.json", text, Some("e")).unwrap();
+        let json = serde_json::to_value(parsed.openapi.unwrap().0).unwrap();
+        assert_eq!(json["document"]["info"]["title"], "J");
+    }
+
+    #[test]
+    fn openapi_section_errors_name_key_file_and_line() {
+        let cases = [
+            (
+                "echo_gateway.yaml",
+                "gateway: {}\nopenapi:\n  document:\n    info:\n      titel: x\n",
+                "echo_gateway.yaml:5:",
+                "titel",
+            ),
+            (
+                "echo_gateway.yaml",
+                "openapi:\n  services:\n    - selector: a.S\n      methods:\n        M: {sumary: x}\n",
+                "echo_gateway.yaml:5:",
+                "sumary",
+            ),
+            (
+                "echo_gateway.yaml",
+                "openapi:\n  messages:\n    - schema: {types: [TUPLE]}\n",
+                "echo_gateway.yaml:3:",
+                "TUPLE",
+            ),
+            (
+                "echo_gateway.json",
+                "{\"openapi\": {\n\"documnt\": {}}}",
+                "echo_gateway.json:2:",
+                "documnt",
+            ),
+        ];
+        for (file, text, at, word) in cases {
+            let errs = parse_config(file, text, Some("e")).unwrap_err();
+            let e = errs[0].to_string();
+            assert!(e.starts_with(at), "{text}: {e}");
+            assert!(e.contains(word), "{text}: {e}");
+        }
     }
 
     #[test]

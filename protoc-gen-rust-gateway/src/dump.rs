@@ -33,13 +33,17 @@ pub fn dump(model: &Model) -> String {
                     let _ = writeln!(out, "      at: {l}");
                 }
                 let _ = writeln!(out, "      shape: {}", b.template.shape());
+                let captures = b.template.captures();
                 for p in &b.path_params {
+                    let rooted = captures.get(p.capture).is_some_and(|c| c.rooted);
                     let _ = writeln!(
                         out,
                         "      path: {} <- capture {}{}",
                         p.field,
                         p.capture,
-                        if p.multi_segment {
+                        if rooted {
+                            " (catch-all, leading '/')"
+                        } else if p.multi_segment {
                             " (multi-segment)"
                         } else {
                             ""

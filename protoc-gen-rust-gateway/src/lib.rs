@@ -14,6 +14,7 @@ pub mod model;
 pub mod options;
 pub mod plugin;
 pub mod resolve;
+pub mod schema;
 pub mod spec;
 pub mod template;
 
@@ -52,7 +53,19 @@ pub fn generate_with(
 ) -> Result<Output, Vec<Diagnostic>> {
     let pool =
         plugin::pool_from_raw_files(proto_files).map_err(|e| vec![Diagnostic::error(None, e)])?;
-    let (model, warnings) = resolve::build_model(&pool, files_to_generate, options)?;
+    let (model, mut warnings) = resolve::build_model(&pool, files_to_generate, options)?;
+    if !options.ignored_go_options.is_empty() {
+        warnings.insert(
+            0,
+            Diagnostic::warning(
+                None,
+                format!(
+                    "ignoring options that only shape the Go plugin's output: {} (docs/migrating.md lists what each option does here)",
+                    options.ignored_go_options.join(", ")
+                ),
+            ),
+        );
+    }
     let mut files = codegen::generate(&model, &pool, files_to_generate, options)?;
     if options.dump_model {
         files.push(("gateway_model.txt".to_string(), dump::dump(&model)));
@@ -70,7 +83,22 @@ pub fn generate_with(
 /// reported in the response's `error` field. Warnings are written to
 /// `warnings` (the binary prints them on stderr, which protoc passes on).
 pub fn execute(request: &[u8], warnings: &mut dyn std::io::Write) -> Vec<u8> {
-    let response = match CodeGeneratorRequest::decode(request) {
+    // The last resort: a bug here or in a dependency still becomes a clear
+    // message in the response instead of a crashed plugin.
+    let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        respond(request, warnings)
+    }))
+    .unwrap_or_else(|panic| {
+        CodeGeneratorResponse::failure(format!(
+            "protoc-gen-rust-gateway: internal error ({}); this is a bug, please report it with the proto files that caused it",
+            plugin::panic_message(panic.as_ref())
+        ))
+    });
+    response.encode_to_vec()
+}
+
+fn respond(request: &[u8], warnings: &mut dyn std::io::Write) -> CodeGeneratorResponse {
+    match CodeGeneratorRequest::decode(request) {
         Err(e) => CodeGeneratorResponse::failure(format!(
             "protoc-gen-rust-gateway: cannot decode the CodeGeneratorRequest on stdin ({e}); this program is a protoc plugin: run it through `protoc --rust-gateway_out=DIR`"
         )),
@@ -94,6 +122,5 @@ pub fn execute(request: &[u8], warnings: &mut dyn std::io::Write) -> Vec<u8> {
             }
             Err(errors) => CodeGeneratorResponse::failure(diagnostic::render(&errors)),
         },
-    };
-    response.encode_to_vec()
+    }
 }

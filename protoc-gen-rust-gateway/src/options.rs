@@ -38,6 +38,45 @@ impl RepeatedPathSeparator {
     }
 }
 
+/// What a `{field=*}` path variable matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StarVariable {
+    /// The Go project's meaning: when it is the last segment of a template,
+    /// `{field=*}` takes the rest of the path, slashes included, and the
+    /// field receives it with a leading `/` (`/files/{path=*}` on
+    /// `/files/a/b.txt` gives `/a/b.txt`).
+    #[default]
+    CatchAll,
+    /// The `google.api.http` meaning: exactly one segment, like `{field}`.
+    OneSegment,
+}
+
+impl StarVariable {
+    /// The option spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            StarVariable::CatchAll => "catch_all",
+            StarVariable::OneSegment => "one_segment",
+        }
+    }
+}
+
+/// Options of the Go plugin (and of Go's protoc plugin framework) that only
+/// shape Go output. They are accepted so that the Go project's command lines
+/// and `buf.gen.yaml` files work unchanged, and named in one warning.
+pub const GO_ONLY_OPTIONS: &[&str] = &[
+    "annotate_code",
+    "generate_local",
+    "log_file",
+    "log_level",
+    "module",
+    "omit_package_doc",
+    "paths",
+    "register_func_suffix",
+    "request_context",
+    "standalone",
+];
+
 /// Generator options. The defaults are those of the Go project
 /// (meshapi/grpc-api-gateway), so the same protoc command lines mean the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +99,13 @@ pub struct Options {
     pub allow_patch_feature: bool,
     /// How repeated path parameters are split.
     pub repeated_path_param_separator: RepeatedPathSeparator,
+    /// What `{field=*}` means in `meshapi.gateway.http` bindings.
+    pub star_variable: StarVariable,
     /// Also write `gateway_model.txt`, a readable dump of the binding model.
     pub dump_model: bool,
+    /// Go-only options that were given (see [`GO_ONLY_OPTIONS`]), in order;
+    /// the generator names them in a warning.
+    pub ignored_go_options: Vec<String>,
 }
 
 impl Default for Options {
@@ -75,7 +119,9 @@ impl Default for Options {
             allow_delete_body: false,
             allow_patch_feature: true,
             repeated_path_param_separator: RepeatedPathSeparator::Csv,
+            star_variable: StarVariable::CatchAll,
             dump_model: false,
+            ignored_go_options: Vec::new(),
         }
     }
 }
@@ -89,9 +135,8 @@ const KEYS: &[&str] = &[
     "gateway_config",
     "gateway_config_pattern",
     "generate_unbound_methods",
-    "log_file",
-    "log_level",
     "repeated_path_param_separator",
+    "star_variable",
     "warn_on_unbound_methods",
 ];
 
@@ -99,9 +144,10 @@ impl Options {
     /// Parses protoc's parameter string, e.g.
     /// `allow_delete_body=true,config_search_path=api`.
     ///
-    /// A boolean key without a value means `true`. `log_level` and
-    /// `log_file` are accepted for compatibility with the Go plugin and
-    /// ignored: this plugin reports through protoc.
+    /// A boolean key without a value means `true`; values are spelled as Go
+    /// spells booleans (`true`, `1`, `t`, `TRUE`, …). The Go-only options
+    /// ([`GO_ONLY_OPTIONS`], and `M<file>=<package>` import mappings) are
+    /// accepted and recorded in `ignored_go_options`.
     pub fn parse(parameter: &str) -> Result<Options, String> {
         let mut options = Options::default();
         for item in parameter
@@ -146,7 +192,22 @@ impl Options {
                         }
                     }
                 }
-                "log_level" | "log_file" => {}
+                "star_variable" => {
+                    options.star_variable = match text()? {
+                        "catch_all" => StarVariable::CatchAll,
+                        "one_segment" => StarVariable::OneSegment,
+                        other => {
+                            return Err(format!(
+                                "option `star_variable` must be `catch_all` or `one_segment`; got `{other}`"
+                            ));
+                        }
+                    }
+                }
+                _ if GO_ONLY_OPTIONS.contains(&key) || is_go_import_mapping(key) => {
+                    if !options.ignored_go_options.iter().any(|k| k == key) {
+                        options.ignored_go_options.push(key.to_string());
+                    }
+                }
                 _ => {
                     return Err(format!(
                         "unknown option `{key}`; known options: {}",
@@ -159,10 +220,17 @@ impl Options {
     }
 }
 
+/// Go's protoc plugins take `M<proto file>=<Go import path>` mappings.
+fn is_go_import_mapping(key: &str) -> bool {
+    key.len() > 1 && key.starts_with('M') && key.ends_with(".proto")
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it, which is how the Go
+/// plugin reads its options; no value means `true`.
 fn boolean(key: &str, value: Option<&str>) -> Result<bool, String> {
     match value {
-        None | Some("true") => Ok(true),
-        Some("false") => Ok(false),
+        None | Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(false),
         Some(other) => Err(format!(
             "option `{key}` must be `true` or `false`; got `{other}`"
         )),
@@ -208,6 +276,70 @@ mod tests {
         assert!(!o.allow_delete_body);
         assert!(o.allow_patch_feature);
         assert_eq!(o.repeated_path_param_separator, RepeatedPathSeparator::Csv);
+        assert_eq!(o.star_variable, StarVariable::CatchAll);
+        assert!(o.ignored_go_options.is_empty());
+    }
+
+    #[test]
+    fn go_only_options_are_accepted_and_recorded() {
+        // The options of the Go examples' buf.gen.yaml files, and the rest of
+        // the Go plugin's.
+        let o = Options::parse(
+            "paths=source_relative,generate_local=true,omit_package_doc,register_func_suffix=GW,\
+             request_context=false,standalone=true,log_level=debug,log_file=gen.log,module=example.com/x,\
+             Mecho/echo.proto=example.com/echo,annotate_code,paths=import,allow_delete_body=1",
+        )
+        .unwrap();
+        assert_eq!(
+            o.ignored_go_options,
+            [
+                "paths",
+                "generate_local",
+                "omit_package_doc",
+                "register_func_suffix",
+                "request_context",
+                "standalone",
+                "log_level",
+                "log_file",
+                "module",
+                "Mecho/echo.proto",
+                "annotate_code",
+            ]
+        );
+        assert!(o.allow_delete_body);
+    }
+
+    #[test]
+    fn booleans_as_go_spells_them() {
+        for (text, expected) in [
+            ("1", true),
+            ("t", true),
+            ("T", true),
+            ("TRUE", true),
+            ("True", true),
+            ("0", false),
+            ("f", false),
+            ("F", false),
+            ("FALSE", false),
+            ("False", false),
+        ] {
+            let o = Options::parse(&format!("allow_delete_body={text}")).unwrap();
+            assert_eq!(o.allow_delete_body, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn star_variable() {
+        let o = Options::parse("star_variable=one_segment").unwrap();
+        assert_eq!(o.star_variable, StarVariable::OneSegment);
+        assert_eq!(o.star_variable.name(), "one_segment");
+        let o = Options::parse("star_variable=catch_all").unwrap();
+        assert_eq!(o.star_variable, StarVariable::CatchAll);
+        let e = Options::parse("star_variable=rest").unwrap_err();
+        assert!(
+            e.contains("must be `catch_all` or `one_segment`; got `rest`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -215,7 +347,8 @@ mod tests {
         let o = Options::parse(
             "config_search_path=api, gateway_config=global.yaml,gateway_config_pattern={{.Dir}}/gw_{{ .Name }},\
              generate_unbound_methods=true,warn_on_unbound_methods,allow_delete_body=true,\
-             allow_patch_feature=false,repeated_path_param_separator=pipes,log_level=debug,log_file=x.log,dump_model",
+             allow_patch_feature=false,repeated_path_param_separator=pipes,log_level=debug,log_file=x.log,dump_model,\
+             star_variable=one_segment",
         )
         .unwrap();
         assert_eq!(o.config_search_path, PathBuf::from("api"));
@@ -230,6 +363,8 @@ mod tests {
             RepeatedPathSeparator::Pipes
         );
         assert!(o.dump_model);
+        assert_eq!(o.star_variable, StarVariable::OneSegment);
+        assert_eq!(o.ignored_go_options, ["log_level", "log_file"]);
     }
 
     #[test]

@@ -51,9 +51,75 @@ pub struct GeneratedFile {
 /// `FEATURE_PROTO3_OPTIONAL`: we handle proto3 `optional` fields.
 pub const FEATURE_PROTO3_OPTIONAL: u64 = 1;
 
+/// The two fields of a `FileDescriptorProto` that say which language
+/// revision a file is written in (the rest is skipped).
+#[derive(Clone, PartialEq, Message)]
+struct FileSyntax {
+    /// `name`
+    #[prost(string, optional, tag = "1")]
+    name: Option<String>,
+    /// `syntax`: `proto2` (or empty), `proto3`, `editions`.
+    #[prost(string, optional, tag = "12")]
+    syntax: Option<String>,
+    /// `edition`, for `syntax = "editions"` (`EDITION_2023` is 1000).
+    #[prost(int32, optional, tag = "14")]
+    edition: Option<i32>,
+}
+
+/// Refuses files written with protobuf editions: prost and tonic, which
+/// generate the message and client code the gateway calls, read proto2 and
+/// proto3 files only (and prost-reflect cannot load editions descriptors).
+pub fn check_syntax(files: &[Vec<u8>]) -> Result<(), String> {
+    for raw in files {
+        let Ok(file) = FileSyntax::decode(raw.as_slice()) else {
+            continue; // The pool reports undecodable files.
+        };
+        if file.syntax.as_deref() == Some("editions") {
+            let edition = match file.edition {
+                Some(1000) => "\"2023\"".to_string(),
+                Some(1001) => "\"2024\"".to_string(),
+                Some(n) => format!("number {n}"),
+                None => "(unnamed)".to_string(),
+            };
+            return Err(format!(
+                "{}: `edition = {edition}` files are not supported: prost and tonic, which generate the messages and clients the gateway calls, read `syntax = \"proto2\"` and `syntax = \"proto3\"` files only; write this file in one of those",
+                file.name.unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Builds a descriptor pool from raw encoded `FileDescriptorProto`s without
-/// losing custom options.
+/// losing custom options. A panic inside the descriptor library (it has
+/// error paths that index out of bounds on unusual input) becomes an error.
 pub fn pool_from_raw_files(files: &[Vec<u8>]) -> Result<DescriptorPool, String> {
+    check_syntax(files)?;
+    without_panics("cannot load the descriptors in the request", || {
+        pool_from_checked_files(files)
+    })
+}
+
+/// Runs `f`; a panic becomes an error that starts with `what`.
+fn without_panics<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        Err(format!(
+            "{what}: the descriptor library failed ({})",
+            panic_message(panic.as_ref())
+        ))
+    })
+}
+
+/// The text of a caught panic.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
+}
+
+fn pool_from_checked_files(files: &[Vec<u8>]) -> Result<DescriptorPool, String> {
     // A FileDescriptorSet is just `repeated FileDescriptorProto file = 1`:
     // frame each raw file as field 1 and decode the set in one go.
     let mut set = Vec::with_capacity(files.iter().map(|f| f.len() + 6).sum());
@@ -74,5 +140,40 @@ impl CodeGeneratorResponse {
             supported_features: Some(FEATURE_PROTO3_OPTIONAL),
             file: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editions_files_are_refused_by_name() {
+        let file = FileSyntax {
+            name: Some("ed/v1/ed.proto".into()),
+            syntax: Some("editions".into()),
+            edition: Some(1000),
+        };
+        let e = pool_from_raw_files(&[file.encode_to_vec()]).unwrap_err();
+        assert!(
+            e.starts_with("ed/v1/ed.proto: `edition = \"2023\"` files are not supported"),
+            "{e}"
+        );
+        let proto3 = FileSyntax {
+            name: Some("p.proto".into()),
+            syntax: Some("proto3".into()),
+            edition: None,
+        };
+        assert!(pool_from_raw_files(&[proto3.encode_to_vec()]).is_ok());
+    }
+
+    #[test]
+    fn a_panic_in_the_descriptor_library_becomes_an_error() {
+        let e = without_panics::<()>("cannot load", || panic!("index out of bounds")).unwrap_err();
+        assert_eq!(
+            e,
+            "cannot load: the descriptor library failed (index out of bounds)"
+        );
+        assert_eq!(without_panics("x", || Ok(1)), Ok(1));
     }
 }

@@ -43,6 +43,7 @@ pub fn build_model(
         .collect();
     let file_bindings = load_binding_files(pool, &files, options, &mut diags);
     let extension = spec::http_extension(pool);
+    let google_http = pool.get_extension_by_name(spec::GOOGLE_HTTP_EXTENSION);
 
     let mut model = Model::default();
     for file in &files {
@@ -59,6 +60,22 @@ pub fn build_model(
                     }
                 };
                 let file_entry = file_bindings.get(method.full_name());
+                if let Some(google) = &google_http
+                    && method.options().has_extension(google)
+                {
+                    diags.warning(
+                        Some(location.clone()),
+                        format!(
+                            "method `{}` has a `google.api.http` option, which this generator does not read yet: {}",
+                            method.full_name(),
+                            if annotation.is_some() || file_entry.is_some() {
+                                "only its `meshapi.gateway.http` binding is served"
+                            } else {
+                                "it gets no HTTP route (bind it with `meshapi.gateway.http` or a binding file)"
+                            }
+                        ),
+                    );
+                }
                 let (raw, origin) = match (annotation, file_entry) {
                     (None, None) => {
                         if options.generate_unbound_methods {
@@ -365,7 +382,7 @@ fn resolve_binding(
         method.full_name()
     );
 
-    let template = match PathTemplate::parse(&spec.path) {
+    let template = match PathTemplate::parse_with(&spec.path, options.star_variable) {
         Ok(t) => Some(t),
         Err(e) => {
             err(diags, format!("{what}: {e}"));
@@ -778,12 +795,21 @@ fn resolve_query(
     let mut discovered = Vec::new();
     let mut stack = vec![input.full_name().to_string()];
     discover(input, &mut Vec::new(), &mut stack, &mut discovered);
-    let taken: HashSet<String> = params.iter().flat_map(|p| p.names.clone()).collect();
+    let mut taken: HashSet<String> = params.iter().flat_map(|p| p.names.clone()).collect();
     for field in discovered {
-        if bound_elsewhere(&field).is_some()
-            || ignored.iter().any(|i| field.starts_with(i))
-            || params.iter().any(|p| p.field == field)
-        {
+        if bound_elsewhere(&field).is_some() || ignored.iter().any(|i| field.starts_with(i)) {
+            continue;
+        }
+        if let Some(aliased) = params.iter_mut().find(|p| p.field == field) {
+            // The Go gateway blocks only an aliased field's proto-name path:
+            // its other spellings (`displayName` for `display_name`) still
+            // bind it. Each is one more name of the explicit entry.
+            let proto_path = field.proto_path();
+            for name in spellings(&field) {
+                if name != proto_path && taken.insert(name.clone()) {
+                    aliased.names.push(name);
+                }
+            }
             continue;
         }
         let Some(shape) = query_shape(field.leaf()) else {
@@ -1130,6 +1156,34 @@ mod tests {
             ["at=when"]
         );
         assert!(query(&[], true, &[], "").is_empty());
+    }
+
+    #[test]
+    fn an_aliased_field_still_binds_by_its_json_name_as_in_go() {
+        let q = query(&[("y.b_count", Some("bc"), false)], false, &[], "");
+        assert!(q.contains(&"y.b_count=bc|y.bCount".to_string()), "{q:?}");
+        assert!(!q.iter().any(|p| p.contains("y.b_count|")), "{q:?}");
+        // Ignored: no spelling binds it (the Go gateway still binds the JSON
+        // name; docs/migrating.md lists the difference).
+        let q = query(&[("y.b_count", None, true)], false, &[], "");
+        assert!(!q.iter().any(|p| p.starts_with("y.b_count")), "{q:?}");
+        // Discovery off: the alias only.
+        assert_eq!(
+            query(&[("y.b_count", Some("bc"), false)], true, &[], ""),
+            ["y.b_count=bc"]
+        );
+        // A JSON spelling another alias took stays with that alias.
+        let q = query(
+            &[
+                ("y.b_count", Some("bc"), false),
+                ("x", Some("y.bCount"), false),
+            ],
+            false,
+            &[],
+            "",
+        );
+        assert!(q.contains(&"y.b_count=bc".to_string()), "{q:?}");
+        assert!(q.contains(&"x=y.bCount".to_string()), "{q:?}");
     }
 
     #[test]

@@ -10,6 +10,9 @@ use crate::model::{HttpMethod, StreamToggles};
 
 /// Full name of the method option extension.
 pub const HTTP_EXTENSION: &str = "meshapi.gateway.http";
+/// `google.api.http` (extension 72295728 of `MethodOptions`), the binding
+/// of grpc-gateway, Envoy and Cloud Endpoints.
+pub const GOOGLE_HTTP_EXTENSION: &str = "google.api.http";
 /// Its message type.
 const HTTP_EXTENSION_TYPE: &str = "meshapi.gateway.ProtoEndpointBinding";
 
@@ -220,13 +223,15 @@ fn one_spec(e: &RawEndpoint, location: Option<Location>) -> Result<BindingSpec, 
                 format!("`custom` method `{method}` is not a valid HTTP method token"),
             ));
         }
+        // The Go project upper-cases custom methods (`test` answers `TEST`);
+        // HTTP methods are case-sensitive, so that is the one spelling served.
         let method = match method.to_ascii_uppercase().as_str() {
             "GET" => HttpMethod::Get,
             "PUT" => HttpMethod::Put,
             "POST" => HttpMethod::Post,
             "DELETE" => HttpMethod::Delete,
             "PATCH" => HttpMethod::Patch,
-            _ => HttpMethod::Custom(method.to_string()),
+            upper => HttpMethod::Custom(upper.to_string()),
         };
         patterns.push((method, path));
     }
@@ -366,6 +371,17 @@ mod tests {
         assert_eq!(
             split(&lower_get, None, &none).unwrap()[0].method,
             HttpMethod::Get
+        );
+        let lower_custom = RawEndpoint {
+            custom: Some(RawCustomPattern {
+                method: Some("test".into()),
+                path: Some("/t".into()),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            split(&lower_custom, None, &none).unwrap()[0].method,
+            HttpMethod::Custom("TEST".into())
         );
         let bad = RawEndpoint {
             custom: Some(RawCustomPattern {

@@ -17,6 +17,8 @@
 
 use std::fmt;
 
+use crate::options::StarVariable;
+
 /// A parsed path template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathTemplate {
@@ -48,6 +50,10 @@ pub struct Variable {
     pub field_path: Vec<String>,
     /// What the variable matches; `[Wildcard]` when written without `=`.
     pub segments: Vec<Segment>,
+    /// The Go project's catch-all (`{field=*}` last, with
+    /// [`StarVariable::CatchAll`]): `segments` is `[DeepWildcard]` and the
+    /// field receives the rest of the path with a leading `/`.
+    pub rooted: bool,
 }
 
 impl Variable {
@@ -88,16 +94,34 @@ pub struct Capture {
     pub start: usize,
     /// Number of flat segments; the last one may be [`FlatSegment::Multi`].
     pub len: usize,
+    /// The Go catch-all: the value gets a leading `/` (see [`Variable::rooted`]).
+    pub rooted: bool,
 }
 
 impl PathTemplate {
-    /// Parses a template, e.g. `/v1/{name=shelves/*/books/*}:publish`.
+    /// Parses a template, e.g. `/v1/{name=shelves/*/books/*}:publish`, with
+    /// the `google.api.http` meaning of every construct.
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
-        Parser {
+        Self::parse_with(source, StarVariable::OneSegment)
+    }
+
+    /// Parses a template; `star` says what an explicit `{field=*}` in the
+    /// last segment means (the Go project makes it a catch-all).
+    pub fn parse_with(source: &str, star: StarVariable) -> Result<Self, TemplateError> {
+        let mut template = Parser {
             src: source,
             pos: 0,
         }
-        .template()
+        .template()?;
+        if star == StarVariable::CatchAll
+            && let Some(Segment::Variable(last)) = template.segments.last_mut()
+            && last.segments == [Segment::Wildcard]
+            && written_with_star(source, last)
+        {
+            last.segments = vec![Segment::DeepWildcard];
+            last.rooted = true;
+        }
+        Ok(template)
     }
 
     /// All variables, in order.
@@ -131,6 +155,7 @@ impl PathTemplate {
                         field_path: v.field_path.clone(),
                         start: index,
                         len: v.segments.len(),
+                        rooted: v.rooted,
                     });
                     index += v.segments.len();
                 }
@@ -158,6 +183,17 @@ impl PathTemplate {
         }
         out
     }
+}
+
+/// Whether the last variable of `source` is written `{field=*}` (rather than
+/// `{field}`, which means the same in the parsed form).
+fn written_with_star(source: &str, variable: &Variable) -> bool {
+    let written = format!("{{{}=*}}", variable.field_path_string());
+    let head = source
+        .rsplit_once(':')
+        .filter(|(_, verb)| !verb.contains('}'));
+    let head = head.map_or(source, |(head, _)| head);
+    head.ends_with(&written)
 }
 
 fn flat(segment: &Segment) -> FlatSegment {
@@ -435,6 +471,7 @@ impl Parser<'_> {
         Ok(Segment::Variable(Variable {
             field_path,
             segments,
+            rooted: false,
         }))
     }
 }
@@ -474,7 +511,39 @@ mod tests {
         Segment::Variable(Variable {
             field_path: path.split('.').map(str::to_string).collect(),
             segments,
+            rooted: false,
         })
+    }
+
+    #[test]
+    fn go_catch_all() {
+        let go = StarVariable::CatchAll;
+        let t = PathTemplate::parse_with("/path/catch-all/{id}/{nested.text=*}", go).unwrap();
+        assert_eq!(t.shape(), "/path/catch-all/*/**");
+        let captures = t.captures();
+        assert!(!captures[0].rooted);
+        assert!(captures[1].rooted);
+        assert_eq!((captures[1].start, captures[1].len), (3, 1));
+        // With a verb too.
+        let t = PathTemplate::parse_with("/files/{path=*}:download", go).unwrap();
+        assert_eq!(t.shape(), "/files/**:download");
+        assert!(t.captures()[0].rooted);
+        // Not last, or written `{f}`, or anything but `*`: the Google meaning.
+        for source in [
+            "/v1/{name=*}/items",
+            "/v1/{name}",
+            "/v1/{name=shelves/*}",
+            "/v1/{name=**}",
+            "/v1/{name}:star",
+        ] {
+            let t = PathTemplate::parse_with(source, go).unwrap();
+            assert!(t.captures().iter().all(|c| !c.rooted), "{source}");
+            assert_eq!(t, PathTemplate::parse(source).unwrap(), "{source}");
+        }
+        // The Google meaning on request.
+        let t = PathTemplate::parse_with("/files/{path=*}", StarVariable::OneSegment).unwrap();
+        assert_eq!(t.shape(), "/files/*");
+        assert!(!t.captures()[0].rooted);
     }
 
     #[test]
@@ -545,7 +614,8 @@ mod tests {
             vec![Capture {
                 field_path: vec!["name".into()],
                 start: 1,
-                len: 4
+                len: 4,
+                rooted: false,
             }]
         );
     }

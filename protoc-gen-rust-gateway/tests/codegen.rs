@@ -13,6 +13,7 @@ const E2E: &[&str] = &[
     "e2e/common.proto",
     "e2e/stream.proto",
     "e2e/proto2.proto",
+    "e2e/compat.proto",
 ];
 
 #[test]
@@ -21,12 +22,19 @@ fn golden_generated_code() {
     let run = run_protoc(
         &root,
         &[&root],
-        &["e2e/awkward.proto", "e2e/common.proto"],
-        "",
+        &["e2e/awkward.proto", "e2e/common.proto", "e2e/compat.proto"],
+        "gateway_config=e2e/global_gateway.yaml",
     );
     assert!(run.success, "{}", run.stderr);
     let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["e2e.awkward.gateway.rs", "e2e.common.gateway.rs"]);
+    assert_eq!(
+        names,
+        [
+            "e2e.awkward.gateway.rs",
+            "e2e.common.gateway.rs",
+            "e2e.compat.gateway.rs"
+        ]
+    );
     for (name, content) in &run.files {
         assert!(content.starts_with("// @generated"), "{name}");
         assert_golden(&format!("tests/golden/{name}"), content);
@@ -48,9 +56,11 @@ fn golden_proto2_generated_code() {
 #[test]
 fn plugin_and_library_generate_the_same_code() {
     let root = repo_root().join("tests/protos");
+    let global = root.join("e2e/global_gateway.yaml");
     let opt = format!(
-        "generate_unbound_methods=true,config_search_path={}",
-        root.display()
+        "generate_unbound_methods=true,config_search_path={},gateway_config={}",
+        root.display(),
+        global.display()
     );
     let run = run_protoc(&root, &[&root], E2E, &opt);
     assert!(run.success, "{}", run.stderr);
@@ -72,6 +82,7 @@ fn plugin_and_library_generate_the_same_code() {
     assert!(status.success());
     let library = protoc_gen_rust_gateway::builder::configure()
         .config_search_path(&root)
+        .gateway_config(&global)
         .generate_unbound_methods(true)
         .emit_rerun_if_changed(false)
         .generate_in_memory(&std::fs::read(set.path()).unwrap(), E2E)
@@ -100,4 +111,33 @@ fn protox_and_protoc_generate_the_same_proto2_code() {
     let name = "e2e.proto2.gateway.rs";
     let generated = std::fs::read_to_string(out.path().join(name)).unwrap();
     assert_eq!(run.files, [(name.to_string(), generated)]);
+}
+
+/// The build.rs path that needs no protoc (protox, with the annotation and
+/// OpenAPI protos built in) reads protos carrying every OpenAPI option kind
+/// and a binding file with an `openapi:` section, and writes what the plugin
+/// writes.
+#[test]
+fn protox_path_matches_the_plugin_on_go_shaped_protos() {
+    let root = repo_root().join("tests/protos");
+    let global = root.join("e2e/global_gateway.yaml");
+    let opt = format!(
+        "generate_unbound_methods=true,config_search_path={},gateway_config={}",
+        root.display(),
+        global.display()
+    );
+    let run = run_protoc(&root, &[&root], &["e2e/compat.proto"], &opt);
+    assert!(run.success, "{}", run.stderr);
+    let out = tempfile::tempdir().unwrap();
+    protoc_gen_rust_gateway::builder::configure()
+        .config_search_path(&root)
+        .gateway_config(&global)
+        .generate_unbound_methods(true)
+        .emit_rerun_if_changed(false)
+        .build_tonic(false)
+        .out_dir(out.path())
+        .compile_protos(&[root.join("e2e/compat.proto")], &[&root])
+        .unwrap();
+    let library = std::fs::read_to_string(out.path().join("e2e.compat.gateway.rs")).unwrap();
+    assert_eq!(run.files, [("e2e.compat.gateway.rs".to_string(), library)]);
 }

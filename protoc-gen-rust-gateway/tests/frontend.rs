@@ -490,3 +490,119 @@ fn routes_two_routers_cannot_both_hold_are_refused() {
     let (ok, stderr) = run_case(&proto, None, "");
     assert!(ok, "{stderr}");
 }
+
+#[test]
+fn go_plugin_options_are_accepted_with_one_warning() {
+    // The options of the Go project's buf.gen.yaml files and the rest of its
+    // plugin's flags.
+    let opt = "paths=source_relative,generate_local=true,omit_package_doc=true,register_func_suffix=GW,\
+               request_context=true,standalone=false,log_level=warning,allow_patch_feature=1";
+    let (ok, stderr) = run_case(&service("get: '/v1'"), None, opt);
+    assert!(ok, "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: ignoring options that only shape the Go plugin's output: paths, generate_local, omit_package_doc, register_func_suffix, request_context, standalone, log_level (docs/migrating.md lists what each option does here)"
+        ],
+        "{stderr}"
+    );
+    // A truly unknown key is still an error.
+    expect_error(
+        &service("get: '/v1'"),
+        None,
+        "paths=source_relative,bogus=1",
+        &["unknown option `bogus`"],
+    );
+}
+
+#[test]
+fn every_openapi_option_kind_loads() {
+    let proto = r#"
+option (meshapi.gateway.openapi_doc) = { info: { title: "T" version: "1" } security: [{ name: "bearer" }] };
+enum Mood { option (meshapi.gateway.openapi_enum) = { description: "mood" }; MOOD_OK = 0; }
+message Req {
+  option (meshapi.gateway.openapi_schema) = { title: "Req" required: ["name"] };
+  string name = 1 [(meshapi.gateway.openapi_field) = { max_length: 10 pattern: "^a" }];
+  Mood mood = 2;
+}
+service Svc {
+  option (meshapi.gateway.openapi_service_doc) = { tags: [{ name: "svc" }] };
+  rpc Call(Req) returns (Req) {
+    option (meshapi.gateway.http) = { get: "/v1/{name}" };
+    option (meshapi.gateway.openapi_operation) = { summary: "Call" operation_id: "call" deprecated: true };
+  }
+}
+"#;
+    let yaml = "openapi:\n  document:\n    info: {title: From the file}\n  services:\n    - selector: ~.Svc\n      methods: {Call: {summary: s}}\n";
+    let (ok, stderr) = run_case(proto, Some(("e_gateway.yaml", yaml)), "");
+    assert!(ok, "{stderr}");
+    expect_error(
+        proto,
+        Some(("e_gateway.yaml", "openapi:\n  document:\n    infoo: {}\n")),
+        "",
+        &["e_gateway.yaml:3:", "unrecognized field name 'infoo'"],
+    );
+}
+
+#[test]
+fn google_api_http_options_are_named_in_a_warning() {
+    // A minimal google.api.http of our own: the extension number and field
+    // numbers are Google's.
+    let http = r#"syntax = "proto3";
+package google.api;
+import "google/protobuf/descriptor.proto";
+message HttpRule { string selector = 1; oneof pattern { string get = 2; string post = 4; } string body = 7; }
+extend google.protobuf.MethodOptions { HttpRule http = 72295728; }
+"#;
+    let proto = r#"syntax = "proto3";
+package g;
+import "google_http.proto";
+import "meshapi/gateway/annotations.proto";
+message M { string id = 1; }
+service Svc {
+  rpc Only(M) returns (M) { option (google.api.http) = { get: "/v1/{id}" }; }
+  rpc Both(M) returns (M) {
+    option (google.api.http) = { get: "/v2/{id}" };
+    option (meshapi.gateway.http) = { get: "/v3/{id}" };
+  }
+  rpc Neither(M) returns (M);
+}
+"#;
+    let dir = scratch(&[("google_http.proto", http), ("g.proto", proto)]);
+    let run = run_protoc(dir.path(), &[dir.path()], &["g.proto"], "");
+    assert!(run.success, "{}", run.stderr);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("warning"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "g.proto:7: warning: method `g.Svc.Only` has a `google.api.http` option, which this generator does not read yet: it gets no HTTP route (bind it with `meshapi.gateway.http` or a binding file)",
+            "g.proto:8: warning: method `g.Svc.Both` has a `google.api.http` option, which this generator does not read yet: only its `meshapi.gateway.http` binding is served",
+        ],
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn editions_files_get_an_error_naming_the_file_not_a_crash() {
+    let proto = r#"edition = "2023";
+package ed;
+import "meshapi/gateway/annotations.proto";
+message M { string id = 1; int32 n = 2 [features.field_presence = IMPLICIT]; }
+service S { rpc Get(M) returns (M) { option (meshapi.gateway.http) = { get: "/v1/{id}" }; } }
+"#;
+    let dir = scratch(&[("ed.proto", proto)]);
+    let run = run_protoc(dir.path(), &[dir.path()], &["ed.proto"], "");
+    assert!(!run.success);
+    assert!(
+        run.stderr.contains("--rust-gateway_out: error: ed.proto: `edition = \"2023\"` files are not supported: prost and tonic"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "e2e/common.proto",
     "e2e/stream.proto",
     "e2e/proto2.proto",
+    "e2e/compat.proto",
 ];
 
 fn main() {
@@ -44,6 +45,7 @@ fn main() {
 
     protoc_gen_rust_gateway::builder::configure()
         .config_search_path(&protos_dir)
+        .gateway_config(protos_dir.join("e2e/global_gateway.yaml"))
         .generate_unbound_methods(true)
         .generate_from_descriptor_set(&set, PROTOS)
         .expect("gateway generation");

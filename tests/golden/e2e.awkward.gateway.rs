@@ -150,6 +150,7 @@ pub mod abc_service_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
                 super::super::common::__register_gateway_types();
+                super::super::compat::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(

@@ -21,6 +21,14 @@ const EMBEDDED: &[(&str, &str)] = &[
         "meshapi/gateway/gateway.proto",
         include_str!("../../proto/meshapi/gateway/gateway.proto"),
     ),
+    (
+        "meshapi/gateway/config.proto",
+        include_str!("../../proto/meshapi/gateway/config.proto"),
+    ),
+    (
+        "meshapi/gateway/openapi/openapi.proto",
+        include_str!("../../proto/meshapi/gateway/openapi/openapi.proto"),
+    ),
 ];
 
 struct EmbeddedProtos;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use prost::Message;
 
 use crate::diagnostic::{self, Diagnostic};
-use crate::options::{Options, RepeatedPathSeparator};
+use crate::options::{Options, RepeatedPathSeparator, StarVariable};
 
 /// `FileDescriptorSet` with its files kept as raw bytes, so custom options
 /// survive (decoding into `prost_types` would drop them).
@@ -100,6 +100,13 @@ impl Builder {
     /// How repeated path parameters are split (default: `,`).
     pub fn repeated_path_param_separator(mut self, separator: RepeatedPathSeparator) -> Self {
         self.options.repeated_path_param_separator = separator;
+        self
+    }
+
+    /// What `{field=*}` means in `meshapi.gateway.http` bindings (default:
+    /// the Go project's catch-all).
+    pub fn star_variable(mut self, meaning: StarVariable) -> Self {
+        self.options.star_variable = meaning;
         self
     }
 

@@ -230,6 +230,9 @@ fn method_suffix(method: &HttpMethod) -> String {
 
 fn template_static(name: &Ident, binding: &crate::model::BindingModel) -> TokenStream {
     let p = quote!(__gw);
+    // The Go catch-all (`{f=*}` last) is the only rooted capture; its
+    // `Multi` segment is the last one.
+    let rooted = binding.template.captures().iter().any(|c| c.rooted);
     let segments = binding
         .template
         .flat_segments()
@@ -237,6 +240,7 @@ fn template_static(name: &Ident, binding: &crate::model::BindingModel) -> TokenS
         .map(|s| match s {
             FlatSegment::Literal(l) => quote!(#p::Seg::Lit(#l)),
             FlatSegment::Single => quote!(#p::Seg::Single),
+            FlatSegment::Multi if rooted => quote!(#p::Seg::Rest),
             FlatSegment::Multi => quote!(#p::Seg::Multi),
         });
     let verb = match &binding.template.verb {

@@ -25,12 +25,17 @@ pub mod e2e {
         include!(concat!(env!("OUT_DIR"), "/e2e.proto2.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.proto2.gateway.rs"));
     }
+    pub mod compat {
+        include!(concat!(env!("OUT_DIR"), "/e2e.compat.rs"));
+        include!(concat!(env!("OUT_DIR"), "/e2e.compat.gateway.rs"));
+    }
     pub mod awkward {
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.gateway.rs"));
     }
 }
 
+pub mod compat;
 pub mod proto2;
 pub mod serve;
 pub mod services;
