@@ -126,7 +126,8 @@ async fn groups_are_written_under_their_type_name_with_proto_names() {
 both_backends!(path_and_query_bind_every_shape, sparse(), |env| {
     let (status, body) = env
         .get(
-            "/proto2/records/abc?count=4&grade=GRADE_MERIT&limit=25&floor=3&strict=false\
+            "/proto2/records/abc?count=4&total=5&active=true&ratio=0.5&digest=AQI%3D\
+             &grade=GRADE_MERIT&limit=25&floor=3&strict=false\
              &badge.code=q&badge.weight=5&note.body=n&history=2&history=GRADE_PASS\
              &tree.branch.label=leaf",
         )
@@ -135,7 +136,7 @@ both_backends!(path_and_query_bind_every_shape, sparse(), |env| {
     assert_eq!(
         body,
         concat!(
-            r#"{"ref":"abc","count":4,"total":"-1","active":false,"ratio":0,"digest":"","#,
+            r#"{"ref":"abc","count":4,"total":"5","active":true,"ratio":0.5,"digest":"AQI=","#,
             r#""grade":"GRADE_MERIT","badge":{"code":"q","weight":5},"limit":25,"#,
             r#""floor":"GRADE_DISTINCTION","strict":false,"history":["GRADE_MERIT","GRADE_PASS"],"#,
             r#""note":{"body":"n"},"tree":{"branch":{"label":"leaf"}}}"#
