@@ -15,6 +15,7 @@ pub mod options;
 pub mod plugin;
 pub mod resolve;
 pub mod schema;
+pub mod service_config;
 pub mod spec;
 pub mod template;
 

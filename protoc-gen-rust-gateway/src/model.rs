@@ -91,6 +91,9 @@ pub enum Origin {
         /// The file entry.
         file: Location,
     },
+    /// `(google.api.http)` annotations and service configuration rules, in
+    /// the order they are served (configuration rules, then the annotation).
+    Google(Vec<Location>),
     /// `generate_unbound_methods`.
     Unbound,
 }
@@ -101,6 +104,7 @@ impl Origin {
         match self {
             Origin::Annotation(l) | Origin::File(l) => Some(l),
             Origin::Merged { file, .. } => Some(file),
+            Origin::Google(sources) => sources.first(),
             Origin::Unbound => None,
         }
     }
@@ -113,6 +117,13 @@ impl fmt::Display for Origin {
             Origin::File(l) => write!(f, "file {l}"),
             Origin::Merged { annotation, file } => {
                 write!(f, "annotation {annotation} + file {file}")
+            }
+            Origin::Google(sources) => {
+                f.write_str("google.api.http")?;
+                for (i, l) in sources.iter().enumerate() {
+                    write!(f, "{}{l}", if i == 0 { " " } else { ", " })?;
+                }
+                Ok(())
             }
             Origin::Unbound => f.write_str("generate_unbound_methods"),
         }

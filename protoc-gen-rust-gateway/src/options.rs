@@ -61,14 +61,17 @@ impl StarVariable {
     }
 }
 
-/// Options of the Go plugin (and of Go's protoc plugin framework) that only
-/// shape Go output. They are accepted so that the Go project's command lines
-/// and `buf.gen.yaml` files work unchanged, and named in one warning.
+/// Options of the Go plugins (meshapi's, grpc-gateway's, and Go's protoc
+/// plugin framework) that only shape Go output. They are accepted so that
+/// those projects' command lines and `buf.gen.yaml` files work unchanged,
+/// and named in one warning.
 pub const GO_ONLY_OPTIONS: &[&str] = &[
+    "allow_repeated_fields_in_body",
     "annotate_code",
     "generate_local",
     "log_file",
     "log_level",
+    "logtostderr",
     "module",
     "omit_package_doc",
     "paths",
@@ -86,6 +89,9 @@ pub struct Options {
     pub config_search_path: PathBuf,
     /// A global binding file, loaded before the per-proto files.
     pub gateway_config: Option<PathBuf>,
+    /// A grpc-gateway service configuration (`google.api.Service` YAML) whose
+    /// `http.rules` bind methods like `(google.api.http)` annotations.
+    pub grpc_api_configuration: Option<PathBuf>,
     /// Name pattern of per-proto binding files, without extension; knows
     /// `{{.Name}}`, `{{.Path}}` and `{{.Dir}}`.
     pub gateway_config_pattern: String,
@@ -113,6 +119,7 @@ impl Default for Options {
         Options {
             config_search_path: PathBuf::from("."),
             gateway_config: None,
+            grpc_api_configuration: None,
             gateway_config_pattern: "{{.Path}}_gateway".to_string(),
             generate_unbound_methods: false,
             warn_on_unbound_methods: false,
@@ -135,6 +142,7 @@ const KEYS: &[&str] = &[
     "gateway_config",
     "gateway_config_pattern",
     "generate_unbound_methods",
+    "grpc_api_configuration",
     "repeated_path_param_separator",
     "star_variable",
     "warn_on_unbound_methods",
@@ -167,6 +175,9 @@ impl Options {
             match key {
                 "config_search_path" => options.config_search_path = PathBuf::from(text()?),
                 "gateway_config" => options.gateway_config = Some(PathBuf::from(text()?)),
+                "grpc_api_configuration" => {
+                    options.grpc_api_configuration = Some(PathBuf::from(text()?))
+                }
                 "gateway_config_pattern" => {
                     let pattern = text()?;
                     check_pattern(pattern)?;
@@ -348,7 +359,7 @@ mod tests {
             "config_search_path=api, gateway_config=global.yaml,gateway_config_pattern={{.Dir}}/gw_{{ .Name }},\
              generate_unbound_methods=true,warn_on_unbound_methods,allow_delete_body=true,\
              allow_patch_feature=false,repeated_path_param_separator=pipes,log_level=debug,log_file=x.log,dump_model,\
-             star_variable=one_segment",
+             star_variable=one_segment,grpc_api_configuration=api/service.yaml",
         )
         .unwrap();
         assert_eq!(o.config_search_path, PathBuf::from("api"));
@@ -364,6 +375,10 @@ mod tests {
         );
         assert!(o.dump_model);
         assert_eq!(o.star_variable, StarVariable::OneSegment);
+        assert_eq!(
+            o.grpc_api_configuration,
+            Some(PathBuf::from("api/service.yaml"))
+        );
         assert_eq!(o.ignored_go_options, ["log_level", "log_file"]);
     }
 

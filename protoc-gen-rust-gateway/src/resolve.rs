@@ -13,7 +13,8 @@ use crate::model::{
     BindingModel, BodyModel, FieldPath, HttpMethod, MethodKind, MethodModel, Model, Origin,
     PathParam, QueryParam, QueryShape, ServiceModel, StreamModes, WellKnown,
 };
-use crate::options::Options;
+use crate::options::{Options, StarVariable};
+use crate::service_config::{self, ServiceRule};
 use crate::spec::{self, BindingSpec};
 use crate::template::PathTemplate;
 
@@ -42,8 +43,9 @@ pub fn build_model(
         })
         .collect();
     let file_bindings = load_binding_files(pool, &files, options, &mut diags);
+    let service_rules = load_service_config(pool, &files, options, &mut diags);
     let extension = spec::http_extension(pool);
-    let google_http = pool.get_extension_by_name(spec::GOOGLE_HTTP_EXTENSION);
+    let google_extension = spec::google_http_extension(pool);
 
     let mut model = Model::default();
     for file in &files {
@@ -59,25 +61,43 @@ pub fn build_model(
                         continue;
                     }
                 };
+                let google_annotation = match spec::read_google_annotation(
+                    &method,
+                    google_extension.as_ref(),
+                    &location,
+                ) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        diags.push(e);
+                        continue;
+                    }
+                };
                 let file_entry = file_bindings.get(method.full_name());
-                if let Some(google) = &google_http
-                    && method.options().has_extension(google)
-                {
-                    diags.warning(
-                        Some(location.clone()),
-                        format!(
-                            "method `{}` has a `google.api.http` option, which this generator does not read yet: {}",
-                            method.full_name(),
-                            if annotation.is_some() || file_entry.is_some() {
-                                "only its `meshapi.gateway.http` binding is served"
-                            } else {
-                                "it gets no HTTP route (bind it with `meshapi.gateway.http` or a binding file)"
-                            }
-                        ),
-                    );
+                // The Google family: configuration rules first, then the
+                // annotation, every one served (as grpc-gateway does).
+                let mut google: Vec<(RawEndpoint, Location)> = service_rules
+                    .get(method.full_name())
+                    .into_iter()
+                    .flatten()
+                    .map(|rule| (rule.endpoint.clone(), rule.location.clone()))
+                    .collect();
+                if let Some(rule) = google_annotation {
+                    google.push((rule, location.clone()));
                 }
-                let (raw, origin) = match (annotation, file_entry) {
-                    (None, None) => {
+                let meshapi = match (annotation, file_entry) {
+                    (None, None) => None,
+                    (Some(a), None) => Some((a, Origin::Annotation(location.clone()))),
+                    (None, Some(f)) => Some((f.endpoint.clone(), Origin::File(f.location.clone()))),
+                    (Some(a), Some(f)) => Some((
+                        spec::merge(a, f.endpoint.clone()),
+                        Origin::Merged {
+                            annotation: location.clone(),
+                            file: f.location.clone(),
+                        },
+                    )),
+                };
+                let specs = match (meshapi, google.is_empty()) {
+                    (None, true) => {
                         if options.generate_unbound_methods {
                             methods.push(unbound_method(&method, options));
                         } else if options.warn_on_unbound_methods {
@@ -91,28 +111,66 @@ pub fn build_model(
                         }
                         continue;
                     }
-                    (Some(a), None) => (a, Origin::Annotation(location.clone())),
-                    (None, Some(f)) => (f.endpoint.clone(), Origin::File(f.location.clone())),
-                    (Some(a), Some(f)) => (
-                        spec::merge(a, f.endpoint.clone()),
-                        Origin::Merged {
-                            annotation: location.clone(),
-                            file: f.location.clone(),
-                        },
-                    ),
-                };
-                let text =
-                    file_entry.map(|f| (f.location.file.clone(), read_text(&f.location.file)));
-                let extra_location = |i: usize, extra: &RawEndpoint| {
-                    additional_location(&origin, text.as_ref(), i, extra)
-                };
-                let specs = match spec::split(&raw, origin.location(), &extra_location) {
-                    Ok(specs) => specs,
-                    Err(errors) => {
-                        errors.into_iter().for_each(|e| diags.push(e));
+                    (Some((_, origin)), false) => {
+                        let here = origin.location().cloned();
+                        diags.push(
+                            Diagnostic::error(
+                                here,
+                                format!(
+                                    "method `{}` is bound by `meshapi.gateway.http` ({origin}) and by `google.api.http` ({}); a method takes its bindings from one of the two: remove the other",
+                                    method.full_name(),
+                                    Origin::Google(google.iter().map(|(_, l)| l.clone()).collect())
+                                ),
+                            )
+                            .with_note(google[0].1.clone(), "bound by google.api.http here"),
+                        );
                         continue;
                     }
+                    (Some((raw, origin)), true) => {
+                        let text = file_entry
+                            .map(|f| (f.location.file.clone(), read_text(&f.location.file)));
+                        let extra_location = |i: usize, extra: &RawEndpoint| {
+                            additional_location(&origin, text.as_ref(), i, extra)
+                        };
+                        match spec::split(&raw, origin.location(), &extra_location) {
+                            Ok(specs) => (specs, origin),
+                            Err(errors) => {
+                                errors.into_iter().for_each(|e| diags.push(e));
+                                continue;
+                            }
+                        }
+                    }
+                    (None, false) => {
+                        let mut specs = Vec::new();
+                        let mut failed = false;
+                        for (raw, rule_location) in &google {
+                            let origin = Origin::File(rule_location.clone());
+                            let text = (rule_location.file != location.file).then(|| {
+                                (rule_location.file.clone(), read_text(&rule_location.file))
+                            });
+                            let extra_location = |i: usize, extra: &RawEndpoint| {
+                                additional_location(&origin, text.as_ref(), i, extra)
+                            };
+                            match spec::split(raw, Some(rule_location), &extra_location) {
+                                Ok(more) => specs.extend(more),
+                                Err(errors) => {
+                                    errors.into_iter().for_each(|e| diags.push(e));
+                                    failed = true;
+                                }
+                            }
+                        }
+                        if failed {
+                            continue;
+                        }
+                        for spec in &mut specs {
+                            spec.family = spec::Family::Google;
+                        }
+                        let origin =
+                            Origin::Google(google.iter().map(|(_, l)| l.clone()).collect());
+                        (specs, origin)
+                    }
                 };
+                let (specs, origin) = specs;
                 let kind = MethodKind::of(&method);
                 let bindings: Vec<BindingModel> = specs
                     .into_iter()
@@ -278,14 +336,69 @@ fn load_binding_files(
     by_selector
 }
 
+/// Loads the service configuration (`grpc_api_configuration`), if any; returns
+/// its rules by fully qualified method name, in file order. A rule naming no
+/// method is an error.
+fn load_service_config(
+    pool: &DescriptorPool,
+    files: &[FileDescriptor],
+    options: &Options,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Vec<ServiceRule>> {
+    let mut by_method: BTreeMap<String, Vec<ServiceRule>> = BTreeMap::new();
+    let Some(path) = &options.grpc_api_configuration else {
+        return by_method;
+    };
+    if !path.is_file() {
+        diags.error(
+            Some(Location::file(path.display().to_string())),
+            "service configuration (option `grpc_api_configuration`) not found",
+        );
+        return by_method;
+    }
+    let rules = match service_config::load(path) {
+        Ok(rules) => rules,
+        Err(errors) => {
+            errors.into_iter().for_each(|e| diags.push(e));
+            return by_method;
+        }
+    };
+    let generated: HashSet<&str> = files.iter().map(|f| f.name()).collect();
+    for rule in rules {
+        let Some(method) = find_method(pool, &rule.selector) else {
+            diags.error(
+                Some(rule.location.clone()),
+                format!(
+                    "selector `{}` names no method: {}",
+                    rule.selector,
+                    explain_missing_method(pool, &rule.selector)
+                ),
+            );
+            continue;
+        };
+        if generated.contains(method.parent_file().name()) {
+            by_method
+                .entry(rule.selector.clone())
+                .or_default()
+                .push(rule);
+        }
+    }
+    by_method
+}
+
 /// The binding files a run reads: the global file and each proto file's
-/// file, where they exist.
+/// file, where they exist, and the service configuration.
 pub fn binding_files(
     files_to_generate: &[String],
     pool: &DescriptorPool,
     options: &Options,
 ) -> Vec<std::path::PathBuf> {
-    let mut out: Vec<std::path::PathBuf> = options.gateway_config.iter().cloned().collect();
+    let mut out: Vec<std::path::PathBuf> = options
+        .gateway_config
+        .iter()
+        .chain(&options.grpc_api_configuration)
+        .cloned()
+        .collect();
     for name in files_to_generate {
         if pool.get_file_by_name(name).is_some()
             && let Some(path) = config::find_config_file(options, name)
@@ -342,6 +455,7 @@ fn unbound_method(method: &MethodDescriptor, options: &Options) -> MethodModel {
     let path = format!("/{}/{}", service.full_name(), method.name());
     let kind = MethodKind::of(method);
     let spec = BindingSpec {
+        family: spec::Family::Meshapi,
         method: HttpMethod::Post,
         path,
         body: "*".into(),
@@ -382,7 +496,11 @@ fn resolve_binding(
         method.full_name()
     );
 
-    let template = match PathTemplate::parse_with(&spec.path, options.star_variable) {
+    let star = match spec.family {
+        spec::Family::Meshapi => options.star_variable,
+        spec::Family::Google => StarVariable::OneSegment,
+    };
+    let template = match PathTemplate::parse_with(&spec.path, star) {
         Ok(t) => Some(t),
         Err(e) => {
             err(diags, format!("{what}: {e}"));
@@ -500,8 +618,13 @@ fn resolve_binding(
         StreamModes::default()
     } else {
         let get = spec.method == HttpMethod::Get;
+        // SSE on any HTTP method for server streams: fetch-based SSE clients
+        // POST a JSON body with `Accept: text/event-stream` (EventSource
+        // itself can only GET). Request streams keep SSE to GET, where the
+        // request is read from the path and query.
+        let sse_method = get || kind == MethodKind::ServerStreaming;
         StreamModes {
-            sse: get && kind.streams_responses() && !toggles.disable_sse,
+            sse: sse_method && kind.streams_responses() && !toggles.disable_sse,
             websocket: get && !toggles.disable_websockets,
             chunked: !toggles.disable_chunked_transfer,
         }
@@ -565,10 +688,20 @@ fn no_mode_reason(kind: MethodKind, spec: &BindingSpec) -> String {
         reasons.push("chunked transfer is disabled".to_string());
     }
     if spec.method != HttpMethod::Get {
-        reasons.push(format!(
-            "SSE and WebSocket need GET, this binding is {}",
-            spec.method
-        ));
+        if kind == MethodKind::ServerStreaming {
+            if t.disable_sse {
+                reasons.push("SSE is disabled".into());
+            }
+            reasons.push(format!(
+                "WebSocket needs GET, this binding is {}",
+                spec.method
+            ));
+        } else {
+            reasons.push(format!(
+                "SSE and WebSocket need GET for request streams, this binding is {}",
+                spec.method
+            ));
+        }
     } else {
         if t.disable_websockets {
             reasons.push("WebSocket is disabled".into());
@@ -971,6 +1104,7 @@ mod tests {
 
     fn spec(params: &[(&str, Option<&str>, bool)], discovery_off: bool) -> BindingSpec {
         BindingSpec {
+            family: spec::Family::Meshapi,
             method: HttpMethod::Get,
             path: "/x".into(),
             body: String::new(),

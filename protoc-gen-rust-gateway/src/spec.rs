@@ -14,11 +14,27 @@ pub const HTTP_EXTENSION: &str = "meshapi.gateway.http";
 /// of grpc-gateway, Envoy and Cloud Endpoints.
 pub const GOOGLE_HTTP_EXTENSION: &str = "google.api.http";
 /// Its message type.
+const GOOGLE_HTTP_RULE: &str = "google.api.HttpRule";
+/// Its message type.
 const HTTP_EXTENSION_TYPE: &str = "meshapi.gateway.ProtoEndpointBinding";
+
+/// Which schema a binding was written in; it decides what a template means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Family {
+    /// `(meshapi.gateway.http)` annotations and binding files: the Go
+    /// project's meaning (`{f=*}` last is a catch-all, per `star_variable`).
+    #[default]
+    Meshapi,
+    /// `(google.api.http)` annotations and service configurations: Google's
+    /// meaning (`{f=*}` is one segment).
+    Google,
+}
 
 /// One HTTP binding as written, before resolution.
 #[derive(Debug, Clone)]
 pub struct BindingSpec {
+    /// The schema it was written in.
+    pub family: Family,
     /// HTTP method.
     pub method: HttpMethod,
     /// Path template text.
@@ -81,6 +97,61 @@ fn annotation_to_raw(message: &DynamicMessage) -> Result<RawEndpoint, String> {
         .serialize_with_options(serde_json::value::Serializer, &options)
         .map_err(|e| e.to_string())?;
     serde_json::from_value(json).map_err(|e| e.to_string())
+}
+
+/// Finds the `(google.api.http)` extension in the pool, if any file imported
+/// `google/api/annotations.proto` (ours or a vendored googleapis copy).
+pub fn google_http_extension(pool: &DescriptorPool) -> Option<ExtensionDescriptor> {
+    pool.get_extension_by_name(GOOGLE_HTTP_EXTENSION)
+        .filter(|ext| {
+            ext.kind()
+                .as_message()
+                .is_some_and(|m| m.full_name() == GOOGLE_HTTP_RULE)
+        })
+}
+
+/// Reads a method's `(google.api.http)` option as a raw record: an
+/// `HttpRule` is our binding record with `custom.kind` for `custom.method`
+/// and without the meshapi-only fields. Its `selector`, meaningless in an
+/// annotation, is dropped.
+pub fn read_google_annotation(
+    method: &MethodDescriptor,
+    extension: Option<&ExtensionDescriptor>,
+    location: &Location,
+) -> Result<Option<RawEndpoint>, Diagnostic> {
+    let Some(extension) = extension else {
+        return Ok(None);
+    };
+    let options = method.options();
+    if !options.has_extension(extension) {
+        return Ok(None);
+    }
+    let value = options.get_extension(extension);
+    let Value::Message(message) = value.as_ref() else {
+        return Ok(None);
+    };
+    let serialize = prost_reflect::SerializeOptions::new().use_proto_field_name(true);
+    let read = message
+        .serialize_with_options(serde_json::value::Serializer, &serialize)
+        .map_err(|e| e.to_string())
+        .and_then(|json| {
+            serde_json::from_value::<crate::service_config::RawHttpRule>(json)
+                .map_err(|e| e.to_string())
+        });
+    match read {
+        Ok(rule) => {
+            let mut raw = rule.into_endpoint();
+            raw.selector = None;
+            Ok(Some(raw))
+        }
+        Err(e) => Err(Diagnostic::error(
+            Some(location.clone()),
+            format!(
+                "cannot read the (google.api.http) option of `{}`: {e}",
+                method.full_name()
+            ),
+        )),
+    }
 }
 
 /// Merges an annotation with a binding-file entry for the same method: a
@@ -255,6 +326,7 @@ fn one_spec(e: &RawEndpoint, location: Option<Location>) -> Result<BindingSpec, 
     };
     let stream = e.stream.unwrap_or_default();
     Ok(BindingSpec {
+        family: Family::Meshapi,
         method,
         path: path.to_string(),
         body: e.body.clone().unwrap_or_default(),

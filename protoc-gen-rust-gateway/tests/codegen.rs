@@ -14,6 +14,7 @@ const E2E: &[&str] = &[
     "e2e/stream.proto",
     "e2e/proto2.proto",
     "e2e/compat.proto",
+    "e2e/everything.proto",
 ];
 
 #[test]
@@ -22,8 +23,13 @@ fn golden_generated_code() {
     let run = run_protoc(
         &root,
         &[&root],
-        &["e2e/awkward.proto", "e2e/common.proto", "e2e/compat.proto"],
-        "gateway_config=e2e/global_gateway.yaml",
+        &[
+            "e2e/awkward.proto",
+            "e2e/common.proto",
+            "e2e/compat.proto",
+            "e2e/everything.proto",
+        ],
+        "gateway_config=e2e/global_gateway.yaml,grpc_api_configuration=e2e/everything_service.yaml",
     );
     assert!(run.success, "{}", run.stderr);
     let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();
@@ -32,7 +38,8 @@ fn golden_generated_code() {
         [
             "e2e.awkward.gateway.rs",
             "e2e.common.gateway.rs",
-            "e2e.compat.gateway.rs"
+            "e2e.compat.gateway.rs",
+            "e2e.everything.gateway.rs"
         ]
     );
     for (name, content) in &run.files {
@@ -57,10 +64,12 @@ fn golden_proto2_generated_code() {
 fn plugin_and_library_generate_the_same_code() {
     let root = repo_root().join("tests/protos");
     let global = root.join("e2e/global_gateway.yaml");
+    let service_config = root.join("e2e/everything_service.yaml");
     let opt = format!(
-        "generate_unbound_methods=true,config_search_path={},gateway_config={}",
+        "generate_unbound_methods=true,config_search_path={},gateway_config={},grpc_api_configuration={}",
         root.display(),
-        global.display()
+        global.display(),
+        service_config.display()
     );
     let run = run_protoc(&root, &[&root], E2E, &opt);
     assert!(run.success, "{}", run.stderr);
@@ -83,6 +92,7 @@ fn plugin_and_library_generate_the_same_code() {
     let library = protoc_gen_rust_gateway::builder::configure()
         .config_search_path(&root)
         .gateway_config(&global)
+        .grpc_api_configuration(&service_config)
         .generate_unbound_methods(true)
         .emit_rerun_if_changed(false)
         .generate_in_memory(&std::fs::read(set.path()).unwrap(), E2E)
@@ -140,4 +150,42 @@ fn protox_path_matches_the_plugin_on_go_shaped_protos() {
         .unwrap();
     let library = std::fs::read_to_string(out.path().join("e2e.compat.gateway.rs")).unwrap();
     assert_eq!(run.files, [("e2e.compat.gateway.rs".to_string(), library)]);
+}
+
+/// `google.api.http` annotations and a service configuration with the same
+/// rules resolve to the same bindings (`e2e.everything.Annotated` under
+/// `/a/`, `Configured` under `/c/`).
+#[test]
+fn annotations_and_service_config_resolve_to_the_same_routes() {
+    let root = repo_root().join("tests/protos");
+    let run = run_protoc(
+        &root,
+        &[&root],
+        &["e2e/everything.proto"],
+        "dump_model,grpc_api_configuration=e2e/everything_service.yaml",
+    );
+    assert!(run.success, "{}", run.stderr);
+    let dump = &run
+        .files
+        .iter()
+        .find(|(n, _)| n == "gateway_model.txt")
+        .unwrap()
+        .1;
+    let section = |service: &str| -> Vec<String> {
+        let start = dump
+            .find(&format!("service e2e.everything.{service} "))
+            .unwrap();
+        let rest = &dump[start..];
+        let end = rest[1..].find("\nservice ").map_or(rest.len(), |i| i + 1);
+        rest[..end]
+            .lines()
+            .skip(1)
+            // Where each binding was written differs, by design.
+            .filter(|l| !l.trim_start().starts_with("at:") && !l.trim_start().starts_with("from:"))
+            .map(|l| l.replace("/a/", "/").replace("/c/", "/"))
+            .collect()
+    };
+    let annotated = section("Annotated");
+    assert!(annotated.len() > 60, "{dump}");
+    assert_eq!(annotated, section("Configured"));
 }

@@ -241,14 +241,31 @@ fn same_method_and_template_twice() {
 #[test]
 fn streaming_binding_without_a_mode() {
     let proto = format!(
-        "{MESSAGES}\nservice Svc {{\n  rpc S(Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/s', body: '*', stream: {{disable_chunked_transfer: true}} }}; }}\n}}\n"
+        "{MESSAGES}\nservice Svc {{\n  rpc S(Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/s', body: '*', stream: {{disable_chunked_transfer: true, disable_sse: true}} }}; }}\n}}\n"
     );
     expect_error(
         &proto,
         None,
         "",
         &[
-            "binding POST /s of `e.Svc.S`: server-streaming method with no streaming mode left: chunked transfer is disabled; SSE and WebSocket need GET, this binding is POST",
+            "binding POST /s of `e.Svc.S`: server-streaming method with no streaming mode left: chunked transfer is disabled; SSE is disabled; WebSocket needs GET, this binding is POST",
+        ],
+    );
+    // A server stream bound with POST keeps SSE (fetch-based SSE clients).
+    let proto = format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc S(Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/s', body: '*', stream: {{disable_chunked_transfer: true}} }}; }}\n}}\n"
+    );
+    let (ok, stderr) = run_case(&proto, None, "");
+    assert!(ok, "{stderr}");
+    let proto = format!(
+        "{MESSAGES}\nservice Svc {{\n  rpc B(stream Req) returns (stream Resp) {{ option (meshapi.gateway.http) = {{ post: '/b', body: '*', stream: {{disable_chunked_transfer: true}} }}; }}\n}}\n"
+    );
+    expect_error(
+        &proto,
+        None,
+        "",
+        &[
+            "bidi-streaming method with no streaming mode left: chunked transfer is disabled; SSE and WebSocket need GET for request streams, this binding is POST",
         ],
     );
     let proto = format!(
@@ -545,44 +562,119 @@ service Svc {
     );
 }
 
-#[test]
-fn google_api_http_options_are_named_in_a_warning() {
-    // A minimal google.api.http of our own: the extension number and field
-    // numbers are Google's.
-    let http = r#"syntax = "proto3";
-package google.api;
-import "google/protobuf/descriptor.proto";
-message HttpRule { string selector = 1; oneof pattern { string get = 2; string post = 4; } string body = 7; }
-extend google.protobuf.MethodOptions { HttpRule http = 72295728; }
-"#;
-    let proto = r#"syntax = "proto3";
+const GOOGLE: &str = r#"syntax = "proto3";
 package g;
-import "google_http.proto";
+import "google/api/annotations.proto";
 import "meshapi/gateway/annotations.proto";
-message M { string id = 1; }
+message M { string id = 1; string name = 2; }
 service Svc {
-  rpc Only(M) returns (M) { option (google.api.http) = { get: "/v1/{id}" }; }
-  rpc Both(M) returns (M) {
-    option (google.api.http) = { get: "/v2/{id}" };
-    option (meshapi.gateway.http) = { get: "/v3/{id}" };
+  rpc Get(M) returns (M) {
+    option (google.api.http) = {
+      get: "/v1/{name=*}"
+      additional_bindings { custom { kind: "HEAD" path: "/v1/{name=items/*}:peek" } }
+    };
   }
-  rpc Neither(M) returns (M);
+  rpc Configured(M) returns (M);
+  rpc Both(M) returns (M);
 }
 "#;
-    let dir = scratch(&[("google_http.proto", http), ("g.proto", proto)]);
-    let run = run_protoc(dir.path(), &[dir.path()], &["g.proto"], "");
+
+fn google_case(config: &str, yaml: Option<&str>, opt: &str) -> support::ProtocRun {
+    let mut files = vec![("g.proto", GOOGLE), ("api.yaml", config)];
+    if let Some(yaml) = yaml {
+        files.push(("g_gateway.yaml", yaml));
+    }
+    let dir = scratch(&files);
+    let opt = if opt.is_empty() {
+        "grpc_api_configuration=api.yaml,dump_model".to_string()
+    } else {
+        format!("grpc_api_configuration=api.yaml,dump_model,{opt}")
+    };
+    run_protoc(dir.path(), &[dir.path()], &["g.proto"], &opt)
+}
+
+#[test]
+fn google_api_http_annotations_and_service_configs_bind() {
+    let config = "type: google.api.Service\nconfig_version: 3\ndocumentation: {summary: x}\nhttp:\n  rules:\n    - selector: g.Svc.Configured\n      post: /v1/configured/{id}\n      body: \"*\"\n    - selector: g.Svc.Get\n      get: /v1/by-id/{id}\n";
+    let run = google_case(config, None, "");
     assert!(run.success, "{}", run.stderr);
-    let warnings: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.contains("warning"))
-        .collect();
-    assert_eq!(
-        warnings,
-        [
-            "g.proto:7: warning: method `g.Svc.Only` has a `google.api.http` option, which this generator does not read yet: it gets no HTTP route (bind it with `meshapi.gateway.http` or a binding file)",
-            "g.proto:8: warning: method `g.Svc.Both` has a `google.api.http` option, which this generator does not read yet: only its `meshapi.gateway.http` binding is served",
-        ],
+    let dump = &run
+        .files
+        .iter()
+        .find(|(n, _)| n == "gateway_model.txt")
+        .unwrap()
+        .1;
+    // Configuration rules first, then the annotation; `{name=*}` is one
+    // segment under the Google rule.
+    for expected in [
+        "from: google.api.http api.yaml:9, g.proto:7",
+        "binding 0: GET /v1/by-id/{id}",
+        "binding 1: GET /v1/{name=*}\n      at: g.proto:7\n      shape: /v1/*\n",
+        "binding 2: HEAD /v1/{name=items/*}:peek",
+        "from: google.api.http api.yaml:6",
+        "binding 0: POST /v1/configured/{id}",
+    ] {
+        assert!(dump.contains(expected), "missing `{expected}` in\n{dump}");
+    }
+}
+
+#[test]
+fn one_method_bound_by_both_schemas_is_an_error_naming_both() {
+    let config = "http:\n  rules:\n    - selector: g.Svc.Both\n      get: /v1/both/{id}\n";
+    let yaml = "gateway:\n  endpoints:\n    - selector: ~.Svc.Both\n      get: /v2/both/{id}\n";
+    let run = google_case(config, Some(yaml), "");
+    assert!(!run.success);
+    assert!(
+        run.stderr.contains("g_gateway.yaml:3: error: method `g.Svc.Both` is bound by `meshapi.gateway.http` (file g_gateway.yaml:3) and by `google.api.http` (google.api.http api.yaml:3); a method takes its bindings from one of the two: remove the other"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("api.yaml:3: note: bound by google.api.http here"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn service_config_problems_name_file_and_line() {
+    let run = google_case(
+        "http:\n  rules:\n    - selector: g.Svc.Get\n      get: /x\n    - selector: g.Svc.Nope\n      get: /y\n",
+        None,
+        "",
+    );
+    assert!(!run.success);
+    assert!(
+        run.stderr
+            .contains("api.yaml:5: error: selector `g.Svc.Nope` names no method"),
+        "{}",
+        run.stderr
+    );
+    let run = google_case(
+        "http:\n  rules:\n    - selector: g.Svc.Get\n      gets: /x\n",
+        None,
+        "",
+    );
+    assert!(!run.success);
+    assert!(
+        run.stderr
+            .contains("api.yaml:4:7: error: http.rules[0]: unknown field `gets`"),
+        "{}",
+        run.stderr
+    );
+    let dir = scratch(&[("g.proto", GOOGLE)]);
+    let run = run_protoc(
+        dir.path(),
+        &[dir.path()],
+        &["g.proto"],
+        "grpc_api_configuration=missing.yaml",
+    );
+    assert!(!run.success);
+    assert!(
+        run.stderr.contains(
+            "missing.yaml: error: service configuration (option `grpc_api_configuration`) not found"
+        ),
         "{}",
         run.stderr
     );

@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "e2e/stream.proto",
     "e2e/proto2.proto",
     "e2e/compat.proto",
+    "e2e/everything.proto",
 ];
 
 fn main() {
@@ -46,6 +47,7 @@ fn main() {
     protoc_gen_rust_gateway::builder::configure()
         .config_search_path(&protos_dir)
         .gateway_config(protos_dir.join("e2e/global_gateway.yaml"))
+        .grpc_api_configuration(protos_dir.join("e2e/everything_service.yaml"))
         .generate_unbound_methods(true)
         .generate_from_descriptor_set(&set, PROTOS)
         .expect("gateway generation");

@@ -5,6 +5,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Self_ {
@@ -71,6 +72,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Outer {
@@ -90,6 +92,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for outer::Inner {
@@ -151,6 +154,7 @@ pub mod abc_service_gateway {
                 super::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::super::compat::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(

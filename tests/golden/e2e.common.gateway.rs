@@ -5,6 +5,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Money {

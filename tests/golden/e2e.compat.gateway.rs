@@ -5,6 +5,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Info {
@@ -74,6 +75,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Card {
@@ -251,6 +253,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for CardPatch {
@@ -289,6 +292,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for RepeatRequest {
@@ -360,6 +364,7 @@ pub mod path_compat_gateway {
                 super::super::awkward::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -2513,6 +2518,7 @@ pub mod query_compat_gateway {
                 super::super::awkward::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -4334,6 +4340,7 @@ pub mod patch_compat_gateway {
                 super::super::awkward::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -4787,6 +4794,7 @@ pub mod global_compat_gateway {
                 super::super::awkward::__register_gateway_types();
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(

@@ -5,6 +5,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Badge {
@@ -37,6 +38,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Mark {
@@ -56,6 +58,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Record {
@@ -283,6 +286,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for record::Note {
@@ -315,6 +319,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for record::LineItem {
@@ -353,6 +358,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Tree {
@@ -387,6 +393,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Branch {
@@ -422,6 +429,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for Extras {
@@ -476,6 +484,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for LookupRequest {
@@ -556,6 +565,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for PutRequest {
@@ -598,6 +608,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for PatchRequest {
@@ -642,6 +653,7 @@ const _: () = {
         clippy::useless_conversion,
         clippy::needless_borrow,
         clippy::match_single_binding,
+        clippy::unit_arg,
         unused_variables
     )]
     impl __gw::JsonMessage for WatchRequest {

@@ -11,7 +11,8 @@ use prost::Message;
 use super::Builder;
 
 /// The annotation protos, so that `import "meshapi/gateway/annotations.proto"`
-/// resolves without the user vendoring them.
+/// and `import "google/api/annotations.proto"` resolve without the user
+/// vendoring them.
 const EMBEDDED: &[(&str, &str)] = &[
     (
         "meshapi/gateway/annotations.proto",
@@ -28,6 +29,21 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "meshapi/gateway/openapi/openapi.proto",
         include_str!("../../proto/meshapi/gateway/openapi/openapi.proto"),
+    ),
+    // google.api.http and HttpBody, for protos written for grpc-gateway,
+    // Envoy or Cloud Endpoints. A googleapis copy on the include path is
+    // found first and wins.
+    (
+        "google/api/annotations.proto",
+        include_str!("../../proto/google/api/annotations.proto"),
+    ),
+    (
+        "google/api/http.proto",
+        include_str!("../../proto/google/api/http.proto"),
+    ),
+    (
+        "google/api/httpbody.proto",
+        include_str!("../../proto/google/api/httpbody.proto"),
     ),
 ];
 

@@ -67,6 +67,13 @@ impl Builder {
         self
     }
 
+    /// A grpc-gateway service configuration (`google.api.Service` YAML with
+    /// `http.rules`), the option `grpc_api_configuration`.
+    pub fn grpc_api_configuration(mut self, path: impl Into<PathBuf>) -> Self {
+        self.options.grpc_api_configuration = Some(path.into());
+        self
+    }
+
     /// Name pattern of per-proto binding files (default `{{.Path}}_gateway`).
     pub fn gateway_config_pattern(mut self, pattern: impl Into<String>) -> Self {
         self.options.gateway_config_pattern = pattern.into();

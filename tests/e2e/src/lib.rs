@@ -29,6 +29,10 @@ pub mod e2e {
         include!(concat!(env!("OUT_DIR"), "/e2e.compat.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.compat.gateway.rs"));
     }
+    pub mod everything {
+        include!(concat!(env!("OUT_DIR"), "/e2e.everything.rs"));
+        include!(concat!(env!("OUT_DIR"), "/e2e.everything.gateway.rs"));
+    }
     pub mod awkward {
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.gateway.rs"));
@@ -36,6 +40,7 @@ pub mod e2e {
 }
 
 pub mod compat;
+pub mod everything;
 pub mod proto2;
 pub mod serve;
 pub mod services;
