@@ -140,6 +140,28 @@ async fn stalled_body_gets_408() {
 }
 
 #[tokio::test]
+async fn request_streams_may_be_quiet_longer_than_the_body_timeout() {
+    let config = ServeConfig::default().body_timeout(Duration::from_millis(200));
+    let addr = start(Backend::InProcess, Gateway::default(), config).await;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"POST /streaming/bidi/bulk-capitalize HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\ne\r\n{\"text\":\"ab\"}\n\r\n")
+        .await
+        .unwrap();
+    // Quiet for three body timeouts, then one more value and the end.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    tcp.write_all(b"e\r\n{\"text\":\"cd\"}\n\r\n0\r\n\r\n")
+        .await
+        .unwrap();
+    let (got, _) = read_until_closed(&mut tcp, Duration::from_secs(10)).await;
+    let text = String::from_utf8(got).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(
+        text.contains("{\"text\":\"AB\"}\n") && text.contains("{\"text\":\"CD\"}\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn connection_cap_holds_extra_connections_back() {
     let config = ServeConfig::default().max_connections(2);
     let addr = start(Backend::InProcess, Gateway::default(), config).await;
