@@ -18,6 +18,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -73,7 +74,9 @@ impl ServeConfig {
 
     /// How long a request body may send nothing while it is being read
     /// (default 30 s): a body shorter than its `Content-Length` then fails
-    /// with 408 instead of waiting forever.
+    /// with 408 instead of waiting forever. Request streams (NDJSON bodies of
+    /// client and bidi streaming calls) are exempt: their clients may rightly
+    /// be quiet for long.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = timeout;
         self
@@ -169,9 +172,12 @@ pub async fn serve(
         tokio::spawn(async move {
             let service =
                 hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let mut request = request
-                        .map(|body| axum::body::Body::new(IdleBody::new(body, body_timeout)));
+                    let exempt = BodyTimeoutExempt::default();
+                    let mut request = request.map(|body| {
+                        axum::body::Body::new(IdleBody::new(body, body_timeout, exempt.clone()))
+                    });
                     request.extensions_mut().insert(ConnectInfo(remote));
+                    request.extensions_mut().insert(exempt);
                     app.clone().oneshot(request)
                 });
             // Errors are the client's (reset, timeout, bad bytes): nothing to do.
@@ -196,9 +202,10 @@ async fn accept_error(e: io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
-/// The error of a request body that sent nothing for the configured time.
+/// The error of a request body that sent nothing for the configured time
+/// (the gateway answers it with [`crate::GatewayError::BodyStalled`]).
 #[derive(Debug)]
-pub struct BodyTimeout(pub Duration);
+pub(crate) struct BodyTimeout(pub(crate) Duration);
 
 impl std::fmt::Display for BodyTimeout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -208,19 +215,37 @@ impl std::fmt::Display for BodyTimeout {
 
 impl std::error::Error for BodyTimeout {}
 
+/// Set by the streaming drivers on a request whose body is a stream of
+/// request messages (NDJSON client and bidi streaming): a client there may
+/// rightly send nothing for a long time, so the body timeout does not apply.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BodyTimeoutExempt(Arc<AtomicBool>);
+
+impl BodyTimeoutExempt {
+    /// Lifts the body timeout of the request these parts belong to (when it
+    /// is served by [`serve`]).
+    pub(crate) fn apply(parts: &http::request::Parts) {
+        if let Some(exempt) = parts.extensions.get::<BodyTimeoutExempt>() {
+            exempt.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// A request body that fails when no frame comes for `timeout` while it is
-/// being read.
+/// being read (unless exempt).
 struct IdleBody<B> {
     inner: B,
     timeout: Duration,
+    exempt: BodyTimeoutExempt,
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> IdleBody<B> {
-    fn new(inner: B, timeout: Duration) -> Self {
+    fn new(inner: B, timeout: Duration, exempt: BodyTimeoutExempt) -> Self {
         IdleBody {
             inner,
             timeout,
+            exempt,
             sleep: None,
         }
     }
@@ -244,6 +269,7 @@ where
                 this.sleep = None;
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
+            Poll::Pending if this.exempt.0.load(Ordering::Relaxed) => Poll::Pending,
             Poll::Pending => {
                 let timeout = this.timeout;
                 let sleep = this

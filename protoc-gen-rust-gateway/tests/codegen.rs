@@ -12,6 +12,7 @@ const E2E: &[&str] = &[
     "e2e/awkward.proto",
     "e2e/common.proto",
     "e2e/stream.proto",
+    "e2e/proto2.proto",
     "e2e/compat.proto",
     "e2e/everything.proto",
 ];
@@ -45,6 +46,18 @@ fn golden_generated_code() {
         assert!(content.starts_with("// @generated"), "{name}");
         assert_golden(&format!("tests/golden/{name}"), content);
     }
+}
+
+/// proto2: required fields (plain `T`), defaulted optionals, groups (named
+/// by their type with proto names), an extension range.
+#[test]
+fn golden_proto2_generated_code() {
+    let root = repo_root().join("tests/protos");
+    let run = run_protoc(&root, &[&root], &["e2e/proto2.proto"], "");
+    assert!(run.success, "{}", run.stderr);
+    let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["e2e.proto2.gateway.rs"]);
+    assert_golden("tests/golden/e2e.proto2.gateway.rs", &run.files[0].1);
 }
 
 #[test]
@@ -117,6 +130,26 @@ fn nothing_for_the_annotation_package() {
         "{}",
         run.files[0].1
     );
+}
+
+/// The build.rs path without protoc (protox) reads proto2 (groups, defaults,
+/// extension ranges, extensions) as protoc does: the same gateway file.
+#[test]
+fn protox_and_protoc_generate_the_same_proto2_code() {
+    let root = repo_root().join("tests/protos");
+    let run = run_protoc(&root, &[&root], &["e2e/proto2.proto"], "");
+    assert!(run.success, "{}", run.stderr);
+
+    let out = tempfile::tempdir().unwrap();
+    protoc_gen_rust_gateway::builder::configure()
+        .out_dir(out.path())
+        .emit_rerun_if_changed(false)
+        .build_tonic(false)
+        .compile_protos(&["e2e/proto2.proto"], &[&root])
+        .unwrap();
+    let name = "e2e.proto2.gateway.rs";
+    let generated = std::fs::read_to_string(out.path().join(name)).unwrap();
+    assert_eq!(run.files, [(name.to_string(), generated)]);
 }
 
 /// The build.rs path that needs no protoc (protox, with the annotation and

@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "e2e/awkward.proto",
     "e2e/common.proto",
     "e2e/stream.proto",
+    "e2e/proto2.proto",
     "e2e/compat.proto",
     "e2e/everything.proto",
 ];

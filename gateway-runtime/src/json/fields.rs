@@ -65,6 +65,48 @@ pub fn write_optional<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &st
     }
 }
 
+/// A proto2 optional scalar: written when set (even to its declared
+/// default), `null` when unset and defaults are emitted, as Go's protojson
+/// does with `EmitUnpopulated`.
+pub fn write_proto2_optional<T: JsonMessage>(
+    w: &mut JsonWriter,
+    json: &str,
+    proto: &str,
+    v: &Option<T>,
+) {
+    match v {
+        Some(v) => {
+            w.key(json, proto);
+            v.write_json(w);
+        }
+        None => {
+            if w.emit_defaults() {
+                w.key(json, proto);
+                w.null();
+            }
+        }
+    }
+}
+
+/// A proto2 `required` scalar (or wrapper): always written. prost stores it
+/// as a plain `T`, so "unset" cannot be told from a value.
+pub fn write_required<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &str, v: &T) {
+    w.key(json, proto);
+    v.write_json(w);
+}
+
+/// A proto2 `required` message field: always written. `B` is `T` or
+/// prost's `Box<T>`.
+pub fn write_message_required<T: JsonMessage, B: Borrow<T>>(
+    w: &mut JsonWriter,
+    json: &str,
+    proto: &str,
+    v: &B,
+) {
+    w.key(json, proto);
+    v.borrow().write_json(w);
+}
+
 /// A message field (or wrapper): its JSON, or `null` when unset and
 /// defaults are emitted. `B` is `T` or prost's `Box<T>`.
 pub fn write_message<T: JsonMessage, B: Borrow<T>>(
@@ -150,6 +192,36 @@ pub fn write_enum_optional(
     }
 }
 
+/// A proto2 optional enum field: written when set, `null` when unset and
+/// defaults are emitted.
+pub fn write_proto2_enum_optional(
+    w: &mut JsonWriter,
+    json: &str,
+    proto: &str,
+    v: Option<i32>,
+    name: EnumName,
+) {
+    match v {
+        Some(v) => {
+            w.key(json, proto);
+            w.enum_value(v, name(v));
+        }
+        None => {
+            if w.emit_defaults() {
+                w.key(json, proto);
+                w.null();
+            }
+        }
+    }
+}
+
+/// A proto2 `required` enum field: always written, by name or, for a
+/// number the enum does not define, as the number.
+pub fn write_enum_required(w: &mut JsonWriter, json: &str, proto: &str, v: i32, name: EnumName) {
+    w.key(json, proto);
+    w.enum_value(v, name(v));
+}
+
 /// A repeated enum field.
 pub fn write_enum_list(w: &mut JsonWriter, json: &str, proto: &str, v: &[i32], name: EnumName) {
     if w.emit_defaults() || !v.is_empty() {
@@ -230,6 +302,32 @@ pub fn read_message<T: JsonMessage, B: BorrowMut<T> + Default>(
     }
 }
 
+/// A proto2 `required` scalar (or wrapper). `null` means "not set", which
+/// prost cannot store: the field keeps what it has (its declared default,
+/// or what an earlier source set), as when the key is absent.
+pub fn read_required<T: JsonMessage>(
+    r: &mut JsonReader<'_>,
+    target: &mut T,
+) -> Result<(), JsonError> {
+    if !r.try_null()? {
+        *target = read_new(r)?;
+    }
+    Ok(())
+}
+
+/// A proto2 `required` message field, merged into what is there; `null`
+/// leaves it as it is (see [`read_required`]). `B` is `T` or `Box<T>`.
+pub fn read_message_required<T: JsonMessage, B: BorrowMut<T>>(
+    r: &mut JsonReader<'_>,
+    target: &mut B,
+) -> Result<(), JsonError> {
+    if r.try_null()? {
+        Ok(())
+    } else {
+        target.borrow_mut().merge_json(r)
+    }
+}
+
 /// A `google.protobuf.Value` field, where `null` is a value, not "unset".
 pub fn read_value(
     r: &mut JsonReader<'_>,
@@ -296,6 +394,19 @@ pub fn read_enum_optional(
         *target = None;
     } else if let Some(value) = r.read_known_enum(number)? {
         *target = Some(value);
+    }
+    Ok(())
+}
+
+/// A proto2 `required` enum field: a name or a number; `null` leaves it as
+/// it is (see [`read_required`]).
+pub fn read_enum_required(
+    r: &mut JsonReader<'_>,
+    target: &mut i32,
+    number: EnumNumber,
+) -> Result<(), JsonError> {
+    if !r.try_null()? {
+        *target = r.read_enum(number)?;
     }
     Ok(())
 }

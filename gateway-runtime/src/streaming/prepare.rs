@@ -55,6 +55,11 @@ pub(crate) async fn prepare<Req: Default>(
         Ok(deadline) => deadline,
         Err(e) => return Err(gateway.fail(&parts, e)),
     };
+    if !read_body && mode == Mode::Chunked {
+        // The body (if the binding streams it) is a stream of request
+        // messages, idle as long as the client has nothing to say.
+        crate::serve::BodyTimeoutExempt::apply(&parts);
+    }
     let (bytes, body) = if read_body && mode != Mode::WebSocket {
         match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
         {

@@ -46,7 +46,11 @@ fn text_parser(scope: Scope<'_>, kind: &ValueKind) -> TokenStream {
 /// The value kind of one element of a leaf field.
 fn leaf_kind(field: &FieldDescriptor) -> ValueKind {
     match Shape::of(field) {
-        Shape::Plain(k) | Shape::Optional(k) | Shape::Repeated(k) | Shape::OneofMember(_, k) => k,
+        Shape::Plain(k)
+        | Shape::Required(k)
+        | Shape::Optional(k)
+        | Shape::Repeated(k)
+        | Shape::OneofMember(_, k) => k,
         Shape::Message(m) => ValueKind::Message(m),
         Shape::Map(_, k) => k,
     }
@@ -130,11 +134,13 @@ fn bind_path(scope: Scope<'_>, binding: &BindingModel, options: &Options) -> Tok
                 quote! { cx.path_enum_list(#index, #name, #separator, &mut #holder.#f, #number, #valid)?; }
             }
             Shape::Repeated(_) => quote! { cx.path_list(#index, #name, #separator, &mut #holder.#f)?; },
-            Shape::Plain(ValueKind::Enum(e)) => {
+            Shape::Plain(ValueKind::Enum(e)) | Shape::Required(ValueKind::Enum(e)) => {
                 let (number, valid) = enum_fns(scope, &e);
                 quote! { cx.path_enum(#index, #name, &mut #holder.#f, #number, #valid)?; }
             }
-            Shape::Plain(ValueKind::Scalar(_)) => quote! { cx.path(#index, #name, &mut #holder.#f)?; },
+            Shape::Plain(ValueKind::Scalar(_)) | Shape::Required(ValueKind::Scalar(_)) => {
+                quote! { cx.path(#index, #name, &mut #holder.#f)?; }
+            }
             Shape::Optional(ValueKind::Scalar(_)) => quote! { cx.path_some(#index, #name, &mut #holder.#f)?; },
             // Optional enums and oneof members: parse, then assign.
             _ => {
@@ -155,7 +161,7 @@ fn query_single(scope: Scope<'_>, field: &FieldPath, slot: u32, group: u32) -> T
     let holder = query_holder_of(scope, quote!(msg), &field.0);
     let f = super::fields::field_ident(leaf);
     match Shape::of(leaf) {
-        Shape::Plain(ValueKind::Enum(e)) => {
+        Shape::Plain(ValueKind::Enum(e)) | Shape::Required(ValueKind::Enum(e)) => {
             let (number, valid) = enum_fns(scope, &e);
             quote!(seen.set_enum(#slot, #group, &key, &value, &mut #holder.#f, #number, #valid)?)
         }
@@ -163,7 +169,9 @@ fn query_single(scope: Scope<'_>, field: &FieldPath, slot: u32, group: u32) -> T
             let (number, valid) = enum_fns(scope, &e);
             quote!(seen.set_enum_some(#slot, #group, &key, &value, &mut #holder.#f, #number, #valid)?)
         }
-        Shape::Plain(_) => quote!(seen.set(#slot, #group, &key, &value, &mut #holder.#f)?),
+        Shape::Plain(_) | Shape::Required(ValueKind::Scalar(_) | ValueKind::NullValue) => {
+            quote!(seen.set(#slot, #group, &key, &value, &mut #holder.#f)?)
+        }
         Shape::Optional(_) | Shape::Message(_) => {
             quote!(seen.set_some(#slot, #group, &key, &value, &mut #holder.#f)?)
         }
@@ -300,13 +308,23 @@ fn update_mask(scope: Scope<'_>, mask: &FieldPath, binding: &BindingModel) -> To
     let holder = holder_of(scope, quote!(msg), &mask.0);
     let f = super::fields::field_ident(mask.leaf());
     let table = format_ident!("fields_{}", super::symbol(body_type.full_name()));
-    let _ = scope;
-    quote! {
-        {
-            let h = &mut *#holder;
+    // A proto2 required mask is always there: an empty one counts as unset.
+    let fill = match Shape::of(mask.leaf()) {
+        Shape::Required(_) => quote! {
+            if h.#f.paths.is_empty() {
+                h.#f = ::core::convert::Into::into(#p::field_mask_from_body(cx, #table())?);
+            }
+        },
+        _ => quote! {
             if h.#f.is_none() {
                 h.#f = ::core::option::Option::Some(#p::field_mask_from_body(cx, #table())?);
             }
+        },
+    };
+    quote! {
+        {
+            let h = &mut *#holder;
+            #fill
         }
     }
 }

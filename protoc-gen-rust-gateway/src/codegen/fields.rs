@@ -2,7 +2,9 @@
 //! assign it. Everything that knows prost's field representation is here.
 
 use proc_macro2::TokenStream;
-use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, OneofDescriptor};
+use prost_reflect::{
+    Cardinality, EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor, OneofDescriptor, Syntax,
+};
 use quote::quote;
 
 use super::naming::{ident, message_module_path, to_snake, to_upper_camel, type_path};
@@ -153,8 +155,11 @@ impl ValueKind {
 /// How prost stores a field in its struct.
 #[derive(Debug, Clone)]
 pub enum Shape {
-    /// `T`: proto3 scalars and enums without presence, proto2 required.
+    /// `T`: proto3 scalars and enums without presence.
     Plain(ValueKind),
+    /// `T` (`Box<T>` for a boxed message): a proto2 `required` field of any
+    /// type. prost always encodes it and has no "unset" state for it.
+    Required(ValueKind),
     /// `Option<T>` for a scalar or enum with presence (proto3 `optional`,
     /// proto2 optional) or a wrapper type.
     Optional(ValueKind),
@@ -187,6 +192,9 @@ impl Shape {
         if field.is_list() {
             return Shape::Repeated(value);
         }
+        if field.cardinality() == Cardinality::Required {
+            return Shape::Required(value);
+        }
         if let Some(oneof) = real_oneof(field) {
             return Shape::OneofMember(oneof, value);
         }
@@ -197,6 +205,23 @@ impl Shape {
             (_, value) => Shape::Plain(value),
         }
     }
+}
+
+/// The name protojson uses for a field besides its JSON name (written with
+/// `use_proto_names`, accepted when reading): the field name, except for a
+/// group, whose name is its message's (`Result`, not `result`).
+pub fn proto_name(field: &FieldDescriptor) -> String {
+    match field.kind() {
+        Kind::Message(m) if field.is_group() => m.name().to_string(),
+        _ => field.name().to_string(),
+    }
+}
+
+/// Whether an unset field with presence is written as `null` when defaults
+/// are emitted: protojson does so for proto2 scalars and enums (proto3
+/// `optional` ones are left out here).
+fn null_when_unset(field: &FieldDescriptor) -> bool {
+    field.parent_file().syntax() == Syntax::Proto2
 }
 
 /// The struct field name prost gives a field.
@@ -305,7 +330,7 @@ fn enum_number(scope: Scope<'_>, e: &EnumDescriptor) -> TokenStream {
 pub fn write_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream) -> TokenStream {
     let f = quote!(__gw::field);
     let json = field.json_name();
-    let proto = field.name();
+    let proto = proto_name(field);
     let name = field_ident(field);
     let target = quote!(#base.#name);
     match Shape::of(field) {
@@ -313,16 +338,33 @@ pub fn write_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream
             let name = enum_name(scope, &e);
             quote! { #f::write_enum(w, #json, #proto, #target, #name); }
         }
+        Shape::Required(ValueKind::Enum(e)) => {
+            let name = enum_name(scope, &e);
+            quote! { #f::write_enum_required(w, #json, #proto, #target, #name); }
+        }
+        Shape::Required(ValueKind::NullValue) => quote! { w.key(#json, #proto); w.null(); },
+        Shape::Required(ValueKind::Message(m)) => {
+            let path = scope.type_path(m.full_name());
+            quote! { #f::write_message_required::<#path, _>(w, #json, #proto, &#target); }
+        }
+        Shape::Required(_) => quote! { #f::write_required(w, #json, #proto, &#target); },
         Shape::Plain(ValueKind::NullValue) => {
             quote! { if w.emit_defaults() { w.key(#json, #proto); w.null(); } }
         }
         Shape::Plain(_) => quote! { #f::write_plain(w, #json, #proto, &#target); },
+        Shape::Optional(ValueKind::Enum(e)) if null_when_unset(field) => {
+            let name = enum_name(scope, &e);
+            quote! { #f::write_proto2_enum_optional(w, #json, #proto, #target, #name); }
+        }
         Shape::Optional(ValueKind::Enum(e)) => {
             let name = enum_name(scope, &e);
             quote! { #f::write_enum_optional(w, #json, #proto, #target, #name); }
         }
         Shape::Optional(_) if matches!(field.kind(), Kind::Message(_)) => {
             quote! { #f::write_wrapper(w, #json, #proto, &#target); }
+        }
+        Shape::Optional(_) if null_when_unset(field) => {
+            quote! { #f::write_proto2_optional(w, #json, #proto, &#target); }
         }
         Shape::Optional(_) => quote! { #f::write_optional(w, #json, #proto, &#target); },
         Shape::Message(m) => {
@@ -350,7 +392,7 @@ pub fn write_oneof(scope: Scope<'_>, oneof: &OneofDescriptor, base: &TokenStream
     let arms = oneof.fields().map(|field| {
         let variant = variant_ident(&field);
         let json = field.json_name();
-        let proto = field.name();
+        let proto = proto_name(&field);
         let value = encode_value(scope, &ValueKind::of(&field.kind()), quote!(v));
         quote! { ::core::option::Option::Some(#path::#variant(v)) => { w.key(#json, #proto); #value; } }
     });
@@ -377,6 +419,23 @@ pub fn merge_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream
         }
         Shape::Plain(ValueKind::NullValue) => quote! { r.skip_value()?; #target = 0; },
         Shape::Plain(_) => quote! { #f::read_plain(r, &mut #target)?; },
+        Shape::Required(ValueKind::Enum(e)) => {
+            let number = enum_number(scope, &e);
+            quote! { #f::read_enum_required(r, &mut #target, #number)?; }
+        }
+        Shape::Required(ValueKind::NullValue) => quote! { r.skip_value()?; },
+        Shape::Required(ValueKind::Message(m)) if m.full_name() == "google.protobuf.Value" => {
+            // `null` is a value here, not "unset".
+            let path = scope.type_path(m.full_name());
+            quote! {
+                #p::JsonMessage::merge_json(::core::borrow::BorrowMut::<#path>::borrow_mut(&mut #target), r)?;
+            }
+        }
+        Shape::Required(ValueKind::Message(m)) => {
+            let path = scope.type_path(m.full_name());
+            quote! { #f::read_message_required::<#path, _>(r, &mut #target)?; }
+        }
+        Shape::Required(_) => quote! { #f::read_required(r, &mut #target)?; },
         Shape::Optional(ValueKind::Enum(e)) => {
             let number = enum_number(scope, &e);
             quote! { #f::read_enum_optional(r, &mut #target, #number)?; }
@@ -433,7 +492,7 @@ pub fn write_field_value(
     let f = field_ident(field);
     let target = quote!(#base.#f);
     match Shape::of(field) {
-        Shape::Plain(kind) => encode_place(scope, &kind, target),
+        Shape::Plain(kind) | Shape::Required(kind) => encode_place(scope, &kind, target),
         Shape::Optional(kind) => {
             let value = encode_value(scope, &kind, quote!(v));
             quote! {
@@ -543,6 +602,11 @@ fn holder(
                     quote!(__gw::oneof_member(&mut #expr.#o, #get, #make))
                 }
             }
+            // A required message is always there (`T` or `Box<T>`).
+            Shape::Required(_) => {
+                let f = field_ident(field);
+                quote!((&mut #expr.#f))
+            }
             _ => {
                 let f = field_ident(field);
                 quote!(#expr.#f.get_or_insert_with(::core::default::Default::default))
@@ -564,6 +628,7 @@ pub fn assign_leaf(
     let f = field_ident(field);
     match Shape::of(field) {
         Shape::Plain(_) => quote!(#holder.#f = #value;),
+        Shape::Required(_) => quote!(#holder.#f = ::core::convert::Into::into(#value);),
         Shape::Optional(_) | Shape::Message(_) => {
             quote!(#holder.#f = ::core::option::Option::Some(::core::convert::Into::into(#value));)
         }

@@ -177,13 +177,16 @@ fn field_fn(scope: Scope<'_>, method: &MethodModel) -> TokenStream {
         };
         let f = super::fields::field_ident(&field);
         let value = match super::fields::Shape::of(&field) {
-            super::fields::Shape::Plain(super::fields::ValueKind::Scalar(super::fields::Scalar::String)) => {
+            super::fields::Shape::Plain(super::fields::ValueKind::Scalar(super::fields::Scalar::String))
+            | super::fields::Shape::Required(super::fields::ValueKind::Scalar(super::fields::Scalar::String)) => {
                 quote!(::core::option::Option::Some(m.#f.clone()))
             }
-            super::fields::Shape::Plain(super::fields::ValueKind::Scalar(s)) if s != super::fields::Scalar::Bytes => {
+            super::fields::Shape::Plain(super::fields::ValueKind::Scalar(s))
+            | super::fields::Shape::Required(super::fields::ValueKind::Scalar(s)) if s != super::fields::Scalar::Bytes => {
                 quote!(::core::option::Option::Some(m.#f.to_string()))
             }
-            super::fields::Shape::Plain(super::fields::ValueKind::Enum(e)) => {
+            super::fields::Shape::Plain(super::fields::ValueKind::Enum(e))
+            | super::fields::Shape::Required(super::fields::ValueKind::Enum(e)) => {
                 let path = scope.type_path(e.full_name());
                 quote!(::core::option::Option::Some(
                     #path::try_from(m.#f).map(|e| e.as_str_name().to_string()).unwrap_or_else(|_| m.#f.to_string())

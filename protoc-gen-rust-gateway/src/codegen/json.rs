@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use prost_reflect::MessageDescriptor;
 use quote::quote;
 
-use super::fields::{Scope, merge_field, real_oneof, write_field, write_oneof};
+use super::fields::{Scope, merge_field, proto_name, real_oneof, write_field, write_oneof};
 
 /// Every message of a file, nested ones included, except map entries (prost
 /// generates no type for them).
@@ -48,7 +48,7 @@ pub fn message_impl(scope: Scope<'_>, message: &MessageDescriptor) -> TokenStrea
 
     let arms = message.fields().map(|field| {
         let json = field.json_name();
-        let proto = field.name();
+        let proto = proto_name(&field);
         let names = if json == proto {
             quote!(#json)
         } else {

@@ -21,6 +21,10 @@ pub mod e2e {
             include!(concat!(env!("OUT_DIR"), "/e2e.stream.v1.gateway.rs"));
         }
     }
+    pub mod proto2 {
+        include!(concat!(env!("OUT_DIR"), "/e2e.proto2.rs"));
+        include!(concat!(env!("OUT_DIR"), "/e2e.proto2.gateway.rs"));
+    }
     pub mod compat {
         include!(concat!(env!("OUT_DIR"), "/e2e.compat.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.compat.gateway.rs"));
@@ -37,6 +41,7 @@ pub mod e2e {
 
 pub mod compat;
 pub mod everything;
+pub mod proto2;
 pub mod serve;
 pub mod services;
 pub mod streaming;

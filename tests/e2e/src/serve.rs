@@ -9,7 +9,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::e2e::awkward::abc_service_server::AbcServiceServer;
 use crate::e2e::echo::v1::echo_service_server::EchoServiceServer;
+use crate::e2e::proto2::proto2_service_server::Proto2ServiceServer;
 use crate::e2e::stream::v1::streaming_test_server::StreamingTestServer;
+use crate::proto2::Proto2;
 use crate::services::{Awkward, Echo};
 use crate::streaming::Streams;
 
@@ -23,6 +25,7 @@ pub async fn spawn_grpc() -> SocketAddr {
             .add_service(EchoServiceServer::new(Echo))
             .add_service(AbcServiceServer::new(Awkward))
             .add_service(StreamingTestServer::new(Streams))
+            .add_service(Proto2ServiceServer::new(Proto2))
             .serve_with_incoming(TcpListenerStream::new(listener))
             .await
             .unwrap();

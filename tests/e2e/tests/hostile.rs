@@ -489,6 +489,53 @@ both_backends!(stream_deadline_ends_every_mode, gateway(), |env| {
     );
 });
 
+both_backends!(deadline_of_request_streams, gateway(), |env| {
+    // Client streaming whose body never ends: the deadline comes before the
+    // one response, a plain 504.
+    let mut tcp = TcpStream::connect(env.addr).await.unwrap();
+    tcp.write_all(b"POST /streaming/client/add HTTP/1.1\r\nHost: x\r\nConnection: close\r\ngrpc-timeout: 300m\r\nTransfer-Encoding: chunked\r\n\r\nc\r\n{\"value\":1}\n\r\n")
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !bytes.ends_with(b"\"details\":[]}") {
+        let n = tokio::time::timeout(Duration::from_secs(20), tcp.read(&mut buf))
+            .await
+            .expect("the answer comes")
+            .unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&bytes));
+        bytes.extend_from_slice(&buf[..n]);
+    }
+    let answer = parse_answer(&bytes);
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (
+            504,
+            r#"{"code":4,"message":"deadline exceeded","details":[]}"#
+        )
+    );
+
+    // A WebSocket bidi chat that stays open: error frame, close 1011.
+    let mut tcp = raw_websocket(&env, "/streaming/bidi/chat", "grpc-timeout: 300m\r\n").await;
+    tcp.write_all(&client_frame(0x81, br#"{"text":"hi"}"#))
+        .await
+        .unwrap();
+    let frames = server_frames(&mut tcp).await;
+    let texts: Vec<String> = frames
+        .iter()
+        .filter(|(opcode, _)| *opcode == 1)
+        .map(|(_, p)| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            r#"{"user":"bot","text":"echo: hi"}"#,
+            r#"{"code":4,"message":"deadline exceeded","details":[]}"#
+        ]
+    );
+    assert_eq!(close_of(&frames), (1011, "deadline exceeded".to_owned()));
+});
+
 // ------------------------------------------------ HTTP/2 extended CONNECT
 
 /// Sends an extended CONNECT over h2c; returns status, a header and body.

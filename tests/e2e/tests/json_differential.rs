@@ -1,6 +1,7 @@
 //! JSON, proven against a reference: random messages of the e2e protos
 //! (every scalar kind, enums known and unknown, nested and recursive
-//! messages, repeated fields, maps, oneofs, proto3 `optional`, and the
+//! messages, repeated fields, maps, oneofs, proto3 `optional`, proto2
+//! required and optional fields with defaults and groups, and the
 //! well-known types: Timestamp, Duration, FieldMask, wrappers, Struct,
 //! Value, ListValue, Any) written and read by the runtime's generated codec
 //! and by prost-reflect's serde support, in both directions:
@@ -15,7 +16,7 @@
 //! with the seed, the case and both texts.
 //!
 //! `JSON_DIFF_CASES` sets the number of cases per message type (default
-//! 1000, for six types),
+//! 1000, for nine types),
 //! `JSON_DIFF_SEED` the first seed.
 
 #![allow(missing_docs)]
@@ -356,10 +357,12 @@ fn random_message(rng: &mut Rng, desc: &MessageDescriptor, depth: u32) -> Dynami
                 continue;
             }
             oneofs_done.push(oneof.name().to_string());
-        } else if !rng.chance(60) {
+        } else if !field.is_required() && !rng.chance(60) {
+            // proto2 `required` fields are always set: prost stores them
+            // as plain values, always encoded and always written.
             continue;
         }
-        if depth >= MAX_DEPTH && matches!(field.kind(), Kind::Message(_)) {
+        if depth >= MAX_DEPTH && matches!(field.kind(), Kind::Message(_)) && !field.is_required() {
             continue;
         }
         let value = random_field(rng, &field, depth);
@@ -472,15 +475,84 @@ fn reference_read(desc: &MessageDescriptor, text: &str) -> Result<DynamicMessage
 }
 
 /// Two messages are the same when the reference writes the same JSON for
-/// both (this compares NaN with NaN, and maps in any order).
+/// both (this compares NaN with NaN, and maps in any order), as prost holds
+/// them (required fields set).
 fn same_message(a: &DynamicMessage, b: &DynamicMessage) -> Result<(), String> {
-    let a: Json = serde_json::from_str(&reference_json(a, false, false)).unwrap();
-    let b: Json = serde_json::from_str(&reference_json(b, false, false)).unwrap();
+    let (a, b) = (with_required(a), with_required(b));
+    let a: Json = serde_json::from_str(&reference_json(&a, false, false)).unwrap();
+    let b: Json = serde_json::from_str(&reference_json(&b, false, false)).unwrap();
     if same(&a, &b, false) {
         Ok(())
     } else {
         Err(difference(&a, &b, "", false))
     }
+}
+
+/// Applies `f` to every message held in `value` (a message, or the
+/// messages of a list or map).
+fn map_messages(value: Value, f: &impl Fn(&DynamicMessage) -> DynamicMessage) -> Value {
+    match value {
+        Value::Message(m) => Value::Message(f(&m)),
+        Value::List(items) => Value::List(items.into_iter().map(|v| map_messages(v, f)).collect()),
+        Value::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, map_messages(v, f)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// proto2 `required` fields set to their defaults where unset, at every
+/// depth: prost's view of the message.
+fn with_required(message: &DynamicMessage) -> DynamicMessage {
+    let mut message = message.clone();
+    for field in message.descriptor().fields() {
+        if field.is_required() && !message.has_field(&field) {
+            let default = message.get_field(&field).into_owned();
+            message.set_field(&field, default);
+        }
+        if message.has_field(&field) && matches!(field.kind(), Kind::Message(_)) {
+            let value = map_messages(message.get_field(&field).into_owned(), &with_required);
+            message.set_field(&field, value);
+        }
+    }
+    message
+}
+
+/// Renames keys written under a group's type name to the group field's
+/// name (or back, when `to_field_names` is false), at every depth.
+fn rename_groups(json: &mut Json, pool: &DescriptorPool, to_field_names: bool) {
+    let groups: Vec<(String, String)> = pool
+        .all_messages()
+        .flat_map(|m| m.fields().collect::<Vec<_>>())
+        .filter(|f| f.is_group())
+        .map(|f| {
+            let type_name = f.kind().as_message().unwrap().name().to_string();
+            let field_name = f.name().to_string();
+            if to_field_names {
+                (type_name, field_name)
+            } else {
+                (field_name, type_name)
+            }
+        })
+        .collect();
+    fn walk(json: &mut Json, groups: &[(String, String)]) {
+        match json {
+            Json::Object(map) => {
+                for (from, to) in groups {
+                    if let Some(v) = map.remove(from) {
+                        map.insert(to.clone(), v);
+                    }
+                }
+                map.values_mut().for_each(|v| walk(v, groups));
+            }
+            Json::Array(items) => items.iter_mut().for_each(|v| walk(v, groups)),
+            _ => {}
+        }
+    }
+    walk(json, &groups);
 }
 
 /// What a reader makes of the JSON written with defaults emitted: an unset
@@ -576,8 +648,16 @@ fn check<T: Message + Default + json::JsonMessage>(name: &str) {
     for case in 0..cases() {
         let seed = first_seed().wrapping_add(case);
         let mut rng = Rng(seed);
-        let original = random_message(&mut rng, &desc, 0);
-        let typed = T::decode(original.encode_to_vec().as_slice()).unwrap();
+        let random = random_message(&mut rng, &desc, 0);
+        let typed = T::decode(random.encode_to_vec().as_slice()).unwrap();
+        // The message as prost holds it: prost leaves a map value equal to
+        // its default out of the encoding, so a proto2 map value whose
+        // required fields hold defaults comes back with them unset.
+        // And prost cannot tell an unset required field from its default:
+        // it holds one, and writes it.
+        let original = with_required(
+            &DynamicMessage::decode(desc.clone(), typed.encode_to_vec().as_slice()).unwrap(),
+        );
         let emit_defaults = rng.chance(50);
         let proto_names = rng.chance(20);
         let options = JsonOptions {
@@ -596,12 +676,21 @@ fn check<T: Message + Default + json::JsonMessage>(name: &str) {
         // Written: the same JSON value.
         let ours = String::from_utf8(json::to_vec(&typed, &options)).unwrap();
         let theirs = reference_json(&original, emit_defaults, proto_names);
-        let ours_value: Json = serde_json::from_str(&ours).unwrap_or_else(|e| {
+        let mut ours_value: Json = serde_json::from_str(&ours).unwrap_or_else(|e| {
             panic!(
                 "{}",
                 context(&format!("ours is not JSON: {e}"), &ours, &theirs)
             )
         });
+        // With proto names, a group field is named after its type (`Note`,
+        // as Go's protojson names it); prost-reflect uses the field name
+        // (`note`). Compare, and hand the reference, ours under its names.
+        let ours = if proto_names {
+            rename_groups(&mut ours_value, &desc.parent_pool(), true);
+            ours_value.to_string()
+        } else {
+            ours
+        };
         let theirs_value: Json = serde_json::from_str(&theirs).unwrap();
         assert!(
             same(&ours_value, &theirs_value, emit_defaults),
@@ -622,8 +711,16 @@ fn check<T: Message + Default + json::JsonMessage>(name: &str) {
             original.clone()
         };
 
-        // Read: ours reads the reference's JSON back to the message.
-        let read: T = json::from_slice(theirs.as_bytes(), &options).unwrap_or_else(|e| {
+        // Read: ours reads the reference's JSON back to the message (group
+        // keys under their type names, as Go's protojson reads them).
+        let theirs_for_us = if proto_names {
+            let mut value = theirs_value.clone();
+            rename_groups(&mut value, &desc.parent_pool(), false);
+            value.to_string()
+        } else {
+            theirs.clone()
+        };
+        let read: T = json::from_slice(theirs_for_us.as_bytes(), &options).unwrap_or_else(|e| {
             panic!(
                 "{}",
                 context(&format!("ours cannot read theirs: {e}"), &ours, &theirs)
@@ -685,6 +782,15 @@ fn grpc_gateway_shapes() {
     check::<e2e::everything::UpdateRequest>("e2e.everything.UpdateRequest");
     // Two oneofs in one message, one with a message member.
     check::<e2e::compat::Card>("e2e.compat.Card");
+}
+
+#[test]
+fn proto2_shapes() {
+    // Required fields of every kind, optional fields with defaults, groups,
+    // required well-known types, a required recursive message.
+    check::<e2e::proto2::Record>("e2e.proto2.Record");
+    check::<e2e::proto2::Extras>("e2e.proto2.Extras");
+    check::<e2e::proto2::PatchRequest>("e2e.proto2.PatchRequest");
 }
 
 /// As Go's protojson: an enum name this build does not know is dropped when

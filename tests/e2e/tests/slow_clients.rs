@@ -140,6 +140,28 @@ async fn stalled_body_gets_408() {
 }
 
 #[tokio::test]
+async fn request_streams_may_be_quiet_longer_than_the_body_timeout() {
+    let config = ServeConfig::default().body_timeout(Duration::from_millis(200));
+    let addr = start(Backend::InProcess, Gateway::default(), config).await;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"POST /streaming/bidi/bulk-capitalize HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\ne\r\n{\"text\":\"ab\"}\n\r\n")
+        .await
+        .unwrap();
+    // Quiet for three body timeouts, then one more value and the end.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    tcp.write_all(b"e\r\n{\"text\":\"cd\"}\n\r\n0\r\n\r\n")
+        .await
+        .unwrap();
+    let (got, _) = read_until_closed(&mut tcp, Duration::from_secs(10)).await;
+    let text = String::from_utf8(got).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(
+        text.contains("{\"text\":\"AB\"}\n") && text.contains("{\"text\":\"CD\"}\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn connection_cap_holds_extra_connections_back() {
     let config = ServeConfig::default().max_connections(2);
     let addr = start(Backend::InProcess, Gateway::default(), config).await;
@@ -312,4 +334,92 @@ async fn client_that_reads_nothing_is_disconnected_by_the_write_timeout() {
     wait_for("stall-write", |r| r.dropped).await;
     let (got, _) = read_until_closed(&mut tcp, Duration::from_secs(20)).await;
     assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"));
+}
+
+/// A connection whose reads can be switched off: a client that stops
+/// reading its socket (and so never answers an HTTP/2 PING).
+struct Freezable {
+    inner: TcpStream,
+    frozen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl tokio::io::AsyncRead for Freezable {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.frozen.load(std::sync::atomic::Ordering::SeqCst) {
+            return std::task::Poll::Pending;
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Freezable {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn http2_client_that_stops_reading_is_evicted_by_keep_alive() {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    // No stream stall limit and a long write timeout: only the HTTP/2
+    // keep-alive can notice.
+    let gateway = Gateway::builder().stall_timeout(None).build();
+    let config = ServeConfig::default()
+        .write_timeout(Duration::from_secs(60))
+        .http2_keep_alive(Some(Duration::from_millis(200)), Duration::from_millis(300));
+    let addr = start(Backend::InProcess, gateway, config).await;
+    let frozen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let io = Freezable {
+        inner: TcpStream::connect(addr).await.unwrap(),
+        frozen: frozen.clone(),
+    };
+    // Large windows: the server may send a lot before flow control stops it.
+    let (mut send, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .initial_stream_window_size(16 << 20)
+        .initial_connection_window_size(16 << 20)
+        .handshake(TokioIo::new(io))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut streams = Vec::new();
+    for i in 0..4 {
+        let tag = format!("h2-frozen-{i}");
+        let request = http::Request::get(format!(
+            "http://{addr}/streaming/server/notifications?delayMs=20&tag={tag}"
+        ))
+        .header("accept", "text/event-stream")
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+        streams.push(send.send_request(request).await.unwrap());
+        wait_for(&tag, |r| r.produced > 0).await;
+    }
+    frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+    let started = Instant::now();
+    // PINGs go unanswered: the connection is closed, every call cancelled.
+    for i in 0..4 {
+        wait_for(&format!("h2-frozen-{i}"), |r| r.dropped).await;
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

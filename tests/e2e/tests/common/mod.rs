@@ -11,9 +11,13 @@ use gateway_e2e::e2e::awkward::abc_service_server::AbcServiceServer;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::echo::v1::echo_service_gateway;
 use gateway_e2e::e2e::echo::v1::echo_service_server::EchoServiceServer;
+use gateway_e2e::e2e::proto2::proto2_service_client::Proto2ServiceClient;
+use gateway_e2e::e2e::proto2::proto2_service_gateway;
+use gateway_e2e::e2e::proto2::proto2_service_server::Proto2ServiceServer;
 use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_gateway;
 use gateway_e2e::e2e::stream::v1::streaming_test_server::StreamingTestServer;
+use gateway_e2e::proto2::Proto2;
 use gateway_e2e::serve::{spawn_grpc, spawn_http};
 use gateway_e2e::services::{Awkward, Echo};
 use gateway_e2e::streaming::Streams;
@@ -36,7 +40,7 @@ pub struct Env {
 
 /// The app: both services' routers merged, with the JSON fallbacks.
 pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
-    let (echo, awkward, streams) = match backend {
+    let (echo, awkward, streams, proto2) = match backend {
         Backend::Remote => {
             let grpc = spawn_grpc().await;
             let channel = tonic::transport::Endpoint::from_shared(format!("http://{grpc}"))
@@ -47,7 +51,8 @@ pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
             (
                 echo_service_gateway::router(EchoServiceClient::new(channel.clone()), gateway),
                 abc_service_gateway::router(AbcServiceClient::new(channel.clone()), gateway),
-                streaming_test_gateway::router(StreamingTestClient::new(channel), gateway),
+                streaming_test_gateway::router(StreamingTestClient::new(channel.clone()), gateway),
+                proto2_service_gateway::router(Proto2ServiceClient::new(channel), gateway),
             )
         }
         Backend::InProcess => (
@@ -63,12 +68,17 @@ pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
                 StreamingTestClient::new(StreamingTestServer::new(Streams)),
                 gateway,
             ),
+            proto2_service_gateway::router(
+                Proto2ServiceClient::new(Proto2ServiceServer::new(Proto2)),
+                gateway,
+            ),
         ),
     };
     axum::Router::new()
         .merge(echo)
         .merge(awkward)
         .merge(streams)
+        .merge(proto2)
         .with_gateway_fallbacks(gateway)
 }
 
