@@ -686,7 +686,7 @@ fn check<T: Message + Default + json::JsonMessage>(name: &str) {
         // as Go's protojson names it); prost-reflect uses the field name
         // (`note`). Compare, and hand the reference, ours under its names.
         let ours = if proto_names {
-            rename_groups(&mut ours_value, &desc.parent_pool(), true);
+            rename_groups(&mut ours_value, desc.parent_pool(), true);
             ours_value.to_string()
         } else {
             ours
@@ -715,7 +715,7 @@ fn check<T: Message + Default + json::JsonMessage>(name: &str) {
         // keys under their type names, as Go's protojson reads them).
         let theirs_for_us = if proto_names {
             let mut value = theirs_value.clone();
-            rename_groups(&mut value, &desc.parent_pool(), false);
+            rename_groups(&mut value, desc.parent_pool(), false);
             value.to_string()
         } else {
             theirs.clone()
