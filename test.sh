@@ -51,4 +51,8 @@ export PATH="$tools/bin:$tools/npm/node_modules/.bin:$PATH"
 cargo test --workspace --locked "$@"
 
 # Both published crates package and build alone, from their .crate files.
-cargo package --locked --allow-dirty -p gateway-runtime -p protoc-gen-rust-gateway
+# A packaged crate leaves the workspace's dev profile behind; the same
+# settings here let the build reuse the dependencies compiled above.
+cargo package --locked --allow-dirty -p gateway-runtime -p protoc-gen-rust-gateway \
+    --config 'profile.dev.debug="line-tables-only"' \
+    --config 'profile.dev.package."*".debug=false'
