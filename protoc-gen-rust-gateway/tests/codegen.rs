@@ -15,6 +15,7 @@ const E2E: &[&str] = &[
     "e2e/proto2.proto",
     "e2e/compat.proto",
     "e2e/everything.proto",
+    "e2e/files.proto",
 ];
 
 #[test]
@@ -28,6 +29,7 @@ fn golden_generated_code() {
             "e2e/common.proto",
             "e2e/compat.proto",
             "e2e/everything.proto",
+            "e2e/files.proto",
         ],
         "gateway_config=e2e/global_gateway.yaml,grpc_api_configuration=e2e/everything_service.yaml",
     );
@@ -39,7 +41,8 @@ fn golden_generated_code() {
             "e2e.awkward.gateway.rs",
             "e2e.common.gateway.rs",
             "e2e.compat.gateway.rs",
-            "e2e.everything.gateway.rs"
+            "e2e.everything.gateway.rs",
+            "e2e.files.gateway.rs"
         ]
     );
     for (name, content) in &run.files {

@@ -155,6 +155,7 @@ pub mod abc_service_gateway {
                 super::super::common::__register_gateway_types();
                 super::super::compat::__register_gateway_types();
                 super::super::everything::__register_gateway_types();
+                super::super::files::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(

@@ -365,6 +365,7 @@ pub mod path_compat_gateway {
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
                 super::super::everything::__register_gateway_types();
+                super::super::files::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -2519,6 +2520,7 @@ pub mod query_compat_gateway {
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
                 super::super::everything::__register_gateway_types();
+                super::super::files::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -4341,6 +4343,7 @@ pub mod patch_compat_gateway {
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
                 super::super::everything::__register_gateway_types();
+                super::super::files::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -4795,6 +4798,7 @@ pub mod global_compat_gateway {
                 super::super::common::__register_gateway_types();
                 super::__register_gateway_types();
                 super::super::everything::__register_gateway_types();
+                super::super::files::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(

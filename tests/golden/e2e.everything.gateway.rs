@@ -555,6 +555,7 @@ pub mod annotated_gateway {
                 super::super::common::__register_gateway_types();
                 super::super::compat::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::files::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(
@@ -3673,6 +3674,7 @@ pub mod configured_gateway {
                 super::super::common::__register_gateway_types();
                 super::super::compat::__register_gateway_types();
                 super::__register_gateway_types();
+                super::super::files::__register_gateway_types();
             });
         __gw::axum::Router::new()
             .route(

@@ -11,6 +11,7 @@ use super::fields::{
 };
 use crate::model::{BindingModel, BodyModel, FieldPath, QueryParam, QueryShape, WellKnown};
 use crate::options::Options;
+use crate::resolve::is_http_body;
 
 /// A text parser (`Fn(&str) -> Result<T, E>`) for one value of a path or
 /// query parameter of this kind.
@@ -66,7 +67,7 @@ pub fn bind_fn(
 ) -> TokenStream {
     let p = quote!(__gw);
     let request = scope.type_path(input.full_name());
-    let body = bind_body(scope, binding);
+    let body = bind_body(scope, input, binding);
     let path = bind_path(scope, binding, options);
     let query = bind_query(scope, &binding.query);
     let mask = binding
@@ -90,10 +91,27 @@ pub fn bind_fn(
     }
 }
 
-fn bind_body(scope: Scope<'_>, binding: &BindingModel) -> TokenStream {
+fn bind_body(scope: Scope<'_>, input: &MessageDescriptor, binding: &BindingModel) -> TokenStream {
     let p = quote!(__gw);
     match &binding.body {
         BodyModel::None => quote!(),
+        // google.api.HttpBody takes the body as it is.
+        BodyModel::Whole if is_http_body(input) => quote! {
+            let (content_type, data) = cx.raw_body();
+            msg.content_type = content_type;
+            msg.data = ::core::convert::Into::into(data);
+        },
+        BodyModel::Field(path) if path.leaf().kind().as_message().is_some_and(is_http_body) => {
+            let holder = holder_of(scope, quote!(msg), &path.0);
+            let f = super::fields::field_ident(path.leaf());
+            quote! {
+                let (content_type, data) = cx.raw_body();
+                let h = &mut *#holder;
+                let b = h.#f.get_or_insert_with(::core::default::Default::default);
+                b.content_type = content_type;
+                b.data = ::core::convert::Into::into(data);
+            }
+        }
         BodyModel::Whole => quote! {
             cx.body_json(|r| #p::JsonMessage::merge_json(msg, r))?;
         },
