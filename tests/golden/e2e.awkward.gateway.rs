@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Self_ {
         const FULL_NAME: &'static str = "e2e.awkward.Self";
@@ -73,7 +74,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Outer {
         const FULL_NAME: &'static str = "e2e.awkward.Outer";
@@ -93,7 +95,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for outer::Inner {
         const FULL_NAME: &'static str = "e2e.awkward.Outer.Inner";
@@ -128,7 +131,7 @@ pub fn __register_gateway_types() {
     ::gateway_runtime::__private::register_any::<outer::Inner>();
 }
 /// HTTP gateway of `e2e.awkward.ABCService`.
-///
+#[allow(deprecated)]
 pub mod abc_service_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<

@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Info {
         const FULL_NAME: &'static str = "e2e.compat.Info";
@@ -76,7 +77,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Card {
         const FULL_NAME: &'static str = "e2e.compat.Card";
@@ -137,6 +139,7 @@ const _: () = {
                 "display_name",
                 &self.display_name,
             );
+            __gw::field::write_plain(w, "legacyNote", "legacy_note", &self.legacy_note);
             w.end_object();
         }
         fn merge_json(
@@ -243,6 +246,9 @@ const _: () = {
                     "displayName" | "display_name" => {
                         __gw::field::read_plain(r, &mut self.display_name)?;
                     }
+                    "legacyNote" | "legacy_note" => {
+                        __gw::field::read_plain(r, &mut self.legacy_note)?;
+                    }
                     _ => return ::core::result::Result::Ok(false),
                 }
                 ::core::result::Result::Ok(true)
@@ -254,7 +260,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for CardPatch {
         const FULL_NAME: &'static str = "e2e.compat.CardPatch";
@@ -293,7 +300,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for RepeatRequest {
         const FULL_NAME: &'static str = "e2e.compat.RepeatRequest";
@@ -335,6 +343,7 @@ pub fn __register_gateway_types() {
 /// HTTP gateway of `e2e.compat.PathCompat`.
 ///
 /// Path variables as the Go gateway reads them.
+#[allow(deprecated)]
 pub mod path_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -353,6 +362,7 @@ pub mod path_compat_gateway {
     /// - `GET /compat/path/oneof/{id}/{note_info.kind_id}/{season_num}` → `Echo`
     /// - `GET /compat/path/labels/{id}/{labels}` → `Echo`
     /// - `TEST /compat/path/catch-all/{id}/{detail.text=*}` → `Echo`
+    /// - `GET /compat/old/{id}` → `OldEcho`
     /// - `GET /compat/repeat/{times}/{card.id=*}` → `Repeat`
     pub fn router<T: __gw::Transport>(
         client: super::path_compat_client::PathCompatClient<T>,
@@ -369,40 +379,44 @@ pub mod path_compat_gateway {
             });
         __gw::axum::Router::new()
             .route(
-                "/compat/path/catch-all/{s3}",
-                __gw::axum::routing::MethodRouter::new().fallback(route_0_custom::<T>),
+                "/compat/old/{s2}",
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
             )
             .route(
-                "/compat/path/catch-all/{s3}/{*s4}",
+                "/compat/path/catch-all/{s3}",
                 __gw::axum::routing::MethodRouter::new().fallback(route_1_custom::<T>),
             )
             .route(
-                "/compat/path/labels/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<T>),
+                "/compat/path/catch-all/{s3}/{*s4}",
+                __gw::axum::routing::MethodRouter::new().fallback(route_2_custom::<T>),
             )
             .route(
-                "/compat/path/oneof/{s3}/{s4}/{s5}",
+                "/compat/path/labels/{s3}/{s4}",
                 __gw::axum::routing::MethodRouter::new().get(route_3_get::<T>),
             )
             .route(
-                "/compat/path/steps/{s3}/{s4}",
+                "/compat/path/oneof/{s3}/{s4}/{s5}",
                 __gw::axum::routing::MethodRouter::new().get(route_4_get::<T>),
             )
             .route(
-                "/compat/path/urgency/{s3}/{s4}",
+                "/compat/path/steps/{s3}/{s4}",
                 __gw::axum::routing::MethodRouter::new().get(route_5_get::<T>),
+            )
+            .route(
+                "/compat/path/urgency/{s3}/{s4}",
+                __gw::axum::routing::MethodRouter::new().get(route_6_get::<T>),
             )
             .route(
                 "/compat/repeat/{s2}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_6_get::<T>)
-                    .connect(route_6_connect::<T>),
+                    .get(route_7_get::<T>)
+                    .connect(route_7_connect::<T>),
             )
             .route(
                 "/compat/repeat/{s2}/{*s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_7_get::<T>)
-                    .connect(route_7_connect::<T>),
+                    .get(route_8_get::<T>)
+                    .connect(route_8_connect::<T>),
             )
             .with_state(__gw::ServiceState::new(client, gateway))
     }
@@ -672,6 +686,9 @@ pub mod path_compat_gateway {
                 }
                 "display_name" | "displayName" => {
                     seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(14u32, 0u32, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -987,6 +1004,9 @@ pub mod path_compat_gateway {
                 "display_name" | "displayName" => {
                     seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
                 }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(14u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
@@ -1281,6 +1301,9 @@ pub mod path_compat_gateway {
                 }
                 "display_name" | "displayName" => {
                     seen.set(12u32, 0u32, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(13u32, 0u32, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -1597,6 +1620,9 @@ pub mod path_compat_gateway {
                 "display_name" | "displayName" => {
                     seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
                 }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(14u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
@@ -1905,6 +1931,9 @@ pub mod path_compat_gateway {
                 "display_name" | "displayName" => {
                     seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
                 }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(14u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
@@ -1941,6 +1970,314 @@ pub mod path_compat_gateway {
                 bind_echo_4,
                 |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
                     client.echo(request).await
+                },
+                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                    response,
+                    w,
+                ),
+            )
+            .await
+    }
+    /// `GET /compat/old/{id}`
+    static TEMPLATE_OLD_ECHO_0: __gw::Template = __gw::Template {
+        segments: &[__gw::Seg::Lit("compat"), __gw::Seg::Lit("old"), __gw::Seg::Single],
+        verb: ::core::option::Option::None,
+        captures: &[
+            __gw::CaptureSpec {
+                start: 2usize,
+                len: 1usize,
+            },
+        ],
+    };
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::single_match,
+        clippy::collapsible_match,
+        unused_mut
+    )]
+    fn bind_old_echo_0(
+        cx: &__gw::BindContext<'_>,
+        msg: &mut super::Card,
+    ) -> ::core::result::Result<(), __gw::GatewayError> {
+        cx.path(0usize, "id", &mut msg.id)?;
+        let mut seen = __gw::QuerySeen::new();
+        for (key, value) in cx.query_pairs()? {
+            match key.as_ref() {
+                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "season_name" | "seasonName" => {
+                    seen.once(1u32, 0u32, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.season, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Season::SeasonName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "season"),
+                        );
+                    }
+                    h.season = ::core::option::Option::Some(
+                        super::card::Season::SeasonName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "season_num" | "seasonNum" => {
+                    seen.once(2u32, 0u32, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.season, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Season::SeasonNum(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "season"),
+                        );
+                    }
+                    h.season = ::core::option::Option::Some(
+                        super::card::Season::SeasonNum(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
+                | "noteInfo.kindName" => {
+                    seen.once(3u32, 0u32, &key)?;
+                    let h = &mut *match __gw::oneof_member_unless_other(
+                        &mut msg.note,
+                        |o| match o {
+                            super::card::Note::NoteInfo(m) => {
+                                ::core::option::Option::Some(m)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::option::Option::None,
+                        },
+                        || super::card::Note::NoteInfo(
+                            ::core::default::Default::default(),
+                        ),
+                    ) {
+                        ::core::option::Option::Some(m) => m,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(
+                                __gw::oneof_conflict(&key, "note"),
+                            );
+                        }
+                    };
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
+                | "noteInfo.kindId" => {
+                    seen.once(4u32, 0u32, &key)?;
+                    let h = &mut *match __gw::oneof_member_unless_other(
+                        &mut msg.note,
+                        |o| match o {
+                            super::card::Note::NoteInfo(m) => {
+                                ::core::option::Option::Some(m)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::option::Option::None,
+                        },
+                        || super::card::Note::NoteInfo(
+                            ::core::default::Default::default(),
+                        ),
+                    ) {
+                        ::core::option::Option::Some(m) => m,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(
+                                __gw::oneof_conflict(&key, "note"),
+                            );
+                        }
+                    };
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindId(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindId(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "note_info.text" | "noteInfo.text" => {
+                    seen.set(
+                        5u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut match __gw::oneof_member_unless_other(
+                            &mut msg.note,
+                            |o| match o {
+                                super::card::Note::NoteInfo(m) => {
+                                    ::core::option::Option::Some(m)
+                                }
+                                #[allow(unreachable_patterns)]
+                                _ => ::core::option::Option::None,
+                            },
+                            || super::card::Note::NoteInfo(
+                                ::core::default::Default::default(),
+                            ),
+                        ) {
+                            ::core::option::Option::Some(m) => m,
+                            ::core::option::Option::None => {
+                                return ::core::result::Result::Err(
+                                    __gw::oneof_conflict(&key, "note"),
+                                );
+                            }
+                        }
+                            .text,
+                    )?
+                }
+                "note_text" | "noteText" => {
+                    seen.once(6u32, 0u32, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.note, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Note::NoteText(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "note"),
+                        );
+                    }
+                    h.note = ::core::option::Option::Some(
+                        super::card::Note::NoteText(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "detail.kind_name" | "detail.kindName" => {
+                    seen.once(7u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .detail
+                        .get_or_insert_with(::core::default::Default::default);
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "detail.kind_id" | "detail.kindId" => {
+                    seen.once(8u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .detail
+                        .get_or_insert_with(::core::default::Default::default);
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindId(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindId(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "detail.text" => {
+                    seen.set(
+                        9u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .detail
+                            .get_or_insert_with(::core::default::Default::default)
+                            .text,
+                    )?
+                }
+                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "urgency" => {
+                    seen.set_enum(
+                        12u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg.urgency,
+                        |s| super::Urgency::from_str_name(s).map(|e| e as i32),
+                        |v| super::Urgency::try_from(v).is_ok(),
+                    )?
+                }
+                "steps" => {
+                    __gw::query_push_enum(
+                        &key,
+                        &value,
+                        &mut msg.steps,
+                        |s| super::Step::from_str_name(s).map(|e| e as i32),
+                        |v| super::Step::try_from(v).is_ok(),
+                    )?
+                }
+                "display_name" | "displayName" => {
+                    seen.set(14u32, 0u32, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(15u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                }
+                other => {
+                    match __gw::split_map_key(other) {
+                        ::core::option::Option::Some(("attributes", map_key)) => {
+                            __gw::query_insert(
+                                &key,
+                                map_key,
+                                &value,
+                                &mut msg.attributes,
+                            )?
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    /// `GET /compat/old/{id}` → `e2e.compat.PathCompat.OldEcho`
+    ///
+    /// The old name of Echo: deprecated, still served.
+    async fn handle_old_echo_0<T: __gw::Transport>(
+        state: SvcState<T>,
+        request: __gw::axum::extract::Request,
+        captures: __gw::Captures,
+    ) -> __gw::axum::response::Response {
+        static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
+            reads_body: false,
+        };
+        __gw::unary(
+                &state,
+                request,
+                captures,
+                &BINDING,
+                bind_old_echo_0,
+                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
+                    client.old_echo(request).await
                 },
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
@@ -2280,6 +2617,18 @@ pub mod path_compat_gateway {
                             .display_name,
                     )?
                 }
+                "card.legacy_note" | "card.legacyNote" => {
+                    seen.set(
+                        15u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .card
+                            .get_or_insert_with(::core::default::Default::default)
+                            .legacy_note,
+                    )?
+                }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("card.attributes", map_key)) => {
@@ -2346,33 +2695,25 @@ pub mod path_compat_gateway {
                         "display_name" | "displayName" => {
                             ::core::option::Option::Some(m.display_name.clone())
                         }
+                        "legacy_note" | "legacyNote" => {
+                            ::core::option::Option::Some(m.legacy_note.clone())
+                        }
                         _ => ::core::option::Option::None,
                     }
                 },
             )
             .await
     }
-    async fn route_0_x_test<T: __gw::Transport>(
+    async fn route_0_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
-        if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
+        if let ::core::option::Option::Some(captures) = TEMPLATE_OLD_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures).await;
+            return handle_old_echo_0(state, request, captures).await;
         }
         __gw::not_found(&state.gateway, &request)
-    }
-    async fn route_0_custom<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
-        request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
-        match request.method().as_str() {
-            "TEST" => {
-                route_0_x_test::<T>(__gw::axum::extract::State(state), request).await
-            }
-            _ => __gw::method_not_allowed(&state.gateway, &request),
-        }
     }
     async fn route_1_x_test<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
@@ -2396,7 +2737,29 @@ pub mod path_compat_gateway {
             _ => __gw::method_not_allowed(&state.gateway, &request),
         }
     }
-    async fn route_2_get<T: __gw::Transport>(
+    async fn route_2_x_test<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
+            .match_path(request.uri().path())
+        {
+            return handle_echo_4(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+    async fn route_2_custom<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        match request.method().as_str() {
+            "TEST" => {
+                route_2_x_test::<T>(__gw::axum::extract::State(state), request).await
+            }
+            _ => __gw::method_not_allowed(&state.gateway, &request),
+        }
+    }
+    async fn route_3_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -2407,7 +2770,7 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_3_get<T: __gw::Transport>(
+    async fn route_4_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -2418,7 +2781,7 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_get<T: __gw::Transport>(
+    async fn route_5_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -2429,7 +2792,7 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_get<T: __gw::Transport>(
+    async fn route_6_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -2437,28 +2800,6 @@ pub mod path_compat_gateway {
             .match_path(request.uri().path())
         {
             return handle_echo_0(state, request, captures).await;
-        }
-        __gw::not_found(&state.gateway, &request)
-    }
-    async fn route_6_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
-        request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
-        if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
-            .match_path(request.uri().path())
-        {
-            return handle_repeat_0(state, request, captures).await;
-        }
-        __gw::not_found(&state.gateway, &request)
-    }
-    async fn route_6_connect<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
-        request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
-        if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
-            .match_path(request.uri().path())
-        {
-            return handle_repeat_0(state, request, captures).await;
         }
         __gw::not_found(&state.gateway, &request)
     }
@@ -2484,10 +2825,33 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
+    async fn route_8_get<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
+            .match_path(request.uri().path())
+        {
+            return handle_repeat_0(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+    async fn route_8_connect<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
+            .match_path(request.uri().path())
+        {
+            return handle_repeat_0(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
 }
 /// HTTP gateway of `e2e.compat.QueryCompat`.
 ///
 /// Query parameters: bound in compat_gateway.yaml.
+#[allow(deprecated)]
 pub mod query_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -2814,6 +3178,9 @@ pub mod query_compat_gateway {
                 }
                 "display_name" | "displayName" => {
                     seen.set(15u32, 0u32, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(16u32, 0u32, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3150,6 +3517,9 @@ pub mod query_compat_gateway {
                         |v| super::Step::try_from(v).is_ok(),
                     )?
                 }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(16u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
@@ -3420,6 +3790,9 @@ pub mod query_compat_gateway {
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
                     )?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(13u32, 0u32, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3813,6 +4186,9 @@ pub mod query_compat_gateway {
                 "display_name" | "displayName" => {
                     seen.set(11u32, 0u32, &key, &value, &mut msg.display_name)?
                 }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(12u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
@@ -4168,6 +4544,9 @@ pub mod query_compat_gateway {
                 "display_name" | "displayName" => {
                     seen.set(15u32, 0u32, &key, &value, &mut msg.display_name)?
                 }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(16u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
@@ -4315,6 +4694,7 @@ pub mod query_compat_gateway {
 /// HTTP gateway of `e2e.compat.PatchCompat`.
 ///
 /// PATCH and PUT with a body field and the whole body.
+#[allow(deprecated)]
 pub mod patch_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -4704,6 +5084,11 @@ pub mod patch_compat_gateway {
                 proto: "display_name",
                 nested: ::core::option::Option::None,
             },
+            __gw::FieldInfo {
+                json: "legacyNote",
+                proto: "legacy_note",
+                nested: ::core::option::Option::None,
+            },
         ]
     }
     fn fields_e2e_compat_info() -> &'static [__gw::FieldInfo] {
@@ -4770,9 +5155,374 @@ pub mod patch_compat_gateway {
         __gw::not_found(&state.gateway, &request)
     }
 }
+/// HTTP gateway of `e2e.compat.RetiredCompat`.
+///
+/// A retired service: its router is deprecated for callers.
+#[allow(deprecated)]
+pub mod retired_compat_gateway {
+    use ::gateway_runtime::__private as __gw;
+    type SvcState<T> = __gw::ServiceState<
+        super::retired_compat_client::RetiredCompatClient<T>,
+    >;
+    /// Routes of `e2e.compat.RetiredCompat`, served through `client`.
+    ///
+    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
+    /// `RetiredCompatServer::new(service)` (no network hop). Merge the routers of several
+    /// services with `axum::Router::merge`, then call
+    /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
+    ///
+    /// Bindings:
+    /// - `GET /compat/retired/{id}` → `Ping`
+    #[deprecated]
+    pub fn router<T: __gw::Transport>(
+        client: super::retired_compat_client::RetiredCompatClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
+        REGISTER
+            .call_once(|| {
+                super::super::awkward::__register_gateway_types();
+                super::super::common::__register_gateway_types();
+                super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
+                super::super::files::__register_gateway_types();
+            });
+        __gw::axum::Router::new()
+            .route(
+                "/compat/retired/{s2}",
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+            )
+            .with_state(__gw::ServiceState::new(client, gateway))
+    }
+    /// `GET /compat/retired/{id}`
+    static TEMPLATE_PING_0: __gw::Template = __gw::Template {
+        segments: &[
+            __gw::Seg::Lit("compat"),
+            __gw::Seg::Lit("retired"),
+            __gw::Seg::Single,
+        ],
+        verb: ::core::option::Option::None,
+        captures: &[
+            __gw::CaptureSpec {
+                start: 2usize,
+                len: 1usize,
+            },
+        ],
+    };
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::single_match,
+        clippy::collapsible_match,
+        unused_mut
+    )]
+    fn bind_ping_0(
+        cx: &__gw::BindContext<'_>,
+        msg: &mut super::Card,
+    ) -> ::core::result::Result<(), __gw::GatewayError> {
+        cx.path(0usize, "id", &mut msg.id)?;
+        let mut seen = __gw::QuerySeen::new();
+        for (key, value) in cx.query_pairs()? {
+            match key.as_ref() {
+                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "season_name" | "seasonName" => {
+                    seen.once(1u32, 0u32, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.season, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Season::SeasonName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "season"),
+                        );
+                    }
+                    h.season = ::core::option::Option::Some(
+                        super::card::Season::SeasonName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "season_num" | "seasonNum" => {
+                    seen.once(2u32, 0u32, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.season, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Season::SeasonNum(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "season"),
+                        );
+                    }
+                    h.season = ::core::option::Option::Some(
+                        super::card::Season::SeasonNum(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
+                | "noteInfo.kindName" => {
+                    seen.once(3u32, 0u32, &key)?;
+                    let h = &mut *match __gw::oneof_member_unless_other(
+                        &mut msg.note,
+                        |o| match o {
+                            super::card::Note::NoteInfo(m) => {
+                                ::core::option::Option::Some(m)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::option::Option::None,
+                        },
+                        || super::card::Note::NoteInfo(
+                            ::core::default::Default::default(),
+                        ),
+                    ) {
+                        ::core::option::Option::Some(m) => m,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(
+                                __gw::oneof_conflict(&key, "note"),
+                            );
+                        }
+                    };
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
+                | "noteInfo.kindId" => {
+                    seen.once(4u32, 0u32, &key)?;
+                    let h = &mut *match __gw::oneof_member_unless_other(
+                        &mut msg.note,
+                        |o| match o {
+                            super::card::Note::NoteInfo(m) => {
+                                ::core::option::Option::Some(m)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::option::Option::None,
+                        },
+                        || super::card::Note::NoteInfo(
+                            ::core::default::Default::default(),
+                        ),
+                    ) {
+                        ::core::option::Option::Some(m) => m,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(
+                                __gw::oneof_conflict(&key, "note"),
+                            );
+                        }
+                    };
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindId(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindId(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "note_info.text" | "noteInfo.text" => {
+                    seen.set(
+                        5u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut match __gw::oneof_member_unless_other(
+                            &mut msg.note,
+                            |o| match o {
+                                super::card::Note::NoteInfo(m) => {
+                                    ::core::option::Option::Some(m)
+                                }
+                                #[allow(unreachable_patterns)]
+                                _ => ::core::option::Option::None,
+                            },
+                            || super::card::Note::NoteInfo(
+                                ::core::default::Default::default(),
+                            ),
+                        ) {
+                            ::core::option::Option::Some(m) => m,
+                            ::core::option::Option::None => {
+                                return ::core::result::Result::Err(
+                                    __gw::oneof_conflict(&key, "note"),
+                                );
+                            }
+                        }
+                            .text,
+                    )?
+                }
+                "note_text" | "noteText" => {
+                    seen.once(6u32, 0u32, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.note, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Note::NoteText(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "note"),
+                        );
+                    }
+                    h.note = ::core::option::Option::Some(
+                        super::card::Note::NoteText(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "detail.kind_name" | "detail.kindName" => {
+                    seen.once(7u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .detail
+                        .get_or_insert_with(::core::default::Default::default);
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "detail.kind_id" | "detail.kindId" => {
+                    seen.once(8u32, 0u32, &key)?;
+                    let h = &mut *msg
+                        .detail
+                        .get_or_insert_with(::core::default::Default::default);
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindId(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindId(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "detail.text" => {
+                    seen.set(
+                        9u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg
+                            .detail
+                            .get_or_insert_with(::core::default::Default::default)
+                            .text,
+                    )?
+                }
+                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "urgency" => {
+                    seen.set_enum(
+                        12u32,
+                        0u32,
+                        &key,
+                        &value,
+                        &mut msg.urgency,
+                        |s| super::Urgency::from_str_name(s).map(|e| e as i32),
+                        |v| super::Urgency::try_from(v).is_ok(),
+                    )?
+                }
+                "steps" => {
+                    __gw::query_push_enum(
+                        &key,
+                        &value,
+                        &mut msg.steps,
+                        |s| super::Step::from_str_name(s).map(|e| e as i32),
+                        |v| super::Step::try_from(v).is_ok(),
+                    )?
+                }
+                "display_name" | "displayName" => {
+                    seen.set(14u32, 0u32, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(15u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                }
+                other => {
+                    match __gw::split_map_key(other) {
+                        ::core::option::Option::Some(("attributes", map_key)) => {
+                            __gw::query_insert(
+                                &key,
+                                map_key,
+                                &value,
+                                &mut msg.attributes,
+                            )?
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    /// `GET /compat/retired/{id}` → `e2e.compat.RetiredCompat.Ping`
+    ///
+    /// Echoes the card.
+    async fn handle_ping_0<T: __gw::Transport>(
+        state: SvcState<T>,
+        request: __gw::axum::extract::Request,
+        captures: __gw::Captures,
+    ) -> __gw::axum::response::Response {
+        static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
+            reads_body: false,
+        };
+        __gw::unary(
+                &state,
+                request,
+                captures,
+                &BINDING,
+                bind_ping_0,
+                |
+                    mut client: super::retired_compat_client::RetiredCompatClient<T>,
+                    request|
+                async move { client.ping(request).await },
+                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                    response,
+                    w,
+                ),
+            )
+            .await
+    }
+    async fn route_0_get<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
+            .match_path(request.uri().path())
+        {
+            return handle_ping_0(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+}
 /// HTTP gateway of `e2e.compat.GlobalCompat`.
 ///
 /// Bound only by the global binding file.
+#[allow(deprecated)]
 pub mod global_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -5071,6 +5821,9 @@ pub mod global_compat_gateway {
                 }
                 "display_name" | "displayName" => {
                     seen.set(14u32, 0u32, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(15u32, 0u32, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {

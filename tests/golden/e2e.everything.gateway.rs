@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Nested {
         const FULL_NAME: &'static str = "e2e.everything.Nested";
@@ -53,7 +54,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Sample {
         const FULL_NAME: &'static str = "e2e.everything.Sample";
@@ -408,7 +410,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for IdRequest {
         const FULL_NAME: &'static str = "e2e.everything.IdRequest";
@@ -437,7 +440,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for DeepRequest {
         const FULL_NAME: &'static str = "e2e.everything.DeepRequest";
@@ -469,7 +473,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for UpdateRequest {
         const FULL_NAME: &'static str = "e2e.everything.UpdateRequest";
@@ -521,6 +526,7 @@ pub fn __register_gateway_types() {
 /// HTTP gateway of `e2e.everything.Annotated`.
 ///
 /// Bound with `(google.api.http)` annotations.
+#[allow(deprecated)]
 pub mod annotated_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<super::annotated_client::AnnotatedClient<T>>;
@@ -3640,6 +3646,7 @@ pub mod annotated_gateway {
 /// HTTP gateway of `e2e.everything.Configured`.
 ///
 /// The same methods, bound by everything_service.yaml.
+#[allow(deprecated)]
 pub mod configured_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<super::configured_client::ConfiguredClient<T>>;

@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for FileRequest {
         const FULL_NAME: &'static str = "e2e.files.FileRequest";
@@ -43,7 +44,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for UploadRequest {
         const FULL_NAME: &'static str = "e2e.files.UploadRequest";
@@ -98,7 +100,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for UploadSummary {
         const FULL_NAME: &'static str = "e2e.files.UploadSummary";
@@ -160,6 +163,7 @@ pub fn __register_gateway_types() {
 /// HTTP gateway of `e2e.files.Files`.
 ///
 /// Files over HTTP.
+#[allow(deprecated)]
 pub mod files_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<super::files_client::FilesClient<T>>;

@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Badge {
         const FULL_NAME: &'static str = "e2e.proto2.Badge";
@@ -39,7 +40,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Mark {
         const FULL_NAME: &'static str = "e2e.proto2.Mark";
@@ -59,7 +61,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Record {
         const FULL_NAME: &'static str = "e2e.proto2.Record";
@@ -287,7 +290,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for record::Note {
         const FULL_NAME: &'static str = "e2e.proto2.Record.Note";
@@ -320,7 +324,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for record::LineItem {
         const FULL_NAME: &'static str = "e2e.proto2.Record.Line_Item";
@@ -359,7 +364,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Tree {
         const FULL_NAME: &'static str = "e2e.proto2.Tree";
@@ -394,7 +400,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Branch {
         const FULL_NAME: &'static str = "e2e.proto2.Branch";
@@ -430,7 +437,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Extras {
         const FULL_NAME: &'static str = "e2e.proto2.Extras";
@@ -485,7 +493,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for LookupRequest {
         const FULL_NAME: &'static str = "e2e.proto2.LookupRequest";
@@ -566,7 +575,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for PutRequest {
         const FULL_NAME: &'static str = "e2e.proto2.PutRequest";
@@ -609,7 +619,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for PatchRequest {
         const FULL_NAME: &'static str = "e2e.proto2.PatchRequest";
@@ -654,7 +665,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for WatchRequest {
         const FULL_NAME: &'static str = "e2e.proto2.WatchRequest";
@@ -705,6 +717,7 @@ pub fn __register_gateway_types() {
 ///
 /// The proto2 service: a unary echo with a body and a path binding, binding
 /// through required messages, and a server stream.
+#[allow(deprecated)]
 pub mod proto2_service_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<

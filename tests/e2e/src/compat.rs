@@ -25,6 +25,10 @@ impl PathCompat for Compat {
         Ok(Response::new(request.into_inner()))
     }
 
+    async fn old_echo(&self, request: Request<Card>) -> Result<Response<Card>, Status> {
+        Ok(Response::new(request.into_inner()))
+    }
+
     type RepeatStream = Pin<Box<dyn Stream<Item = Result<Card, Status>> + Send>>;
 
     async fn repeat(
