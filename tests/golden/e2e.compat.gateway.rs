@@ -460,12 +460,24 @@ pub mod path_compat_gateway {
             |s| super::Urgency::from_str_name(s).map(|e| e as i32),
             |v| super::Urgency::try_from(v).is_ok(),
         )?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const DISPLAY_NAME: u32 = 13u32;
+        const LEGACY_NOTE: u32 = 14u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -482,7 +494,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -502,7 +514,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -539,7 +551,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -578,8 +590,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -606,7 +618,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -623,7 +635,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -642,7 +654,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -664,8 +676,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -685,10 +697,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -775,12 +787,25 @@ pub mod path_compat_gateway {
             |s| super::Step::from_str_name(s).map(|e| e as i32),
             |v| super::Step::try_from(v).is_ok(),
         )?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 12u32;
+        const DISPLAY_NAME: u32 = 13u32;
+        const LEGACY_NOTE: u32 = 14u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -797,7 +822,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -817,7 +842,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -854,7 +879,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -893,8 +918,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -921,7 +946,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -938,7 +963,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -957,7 +982,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -979,8 +1004,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -992,8 +1017,8 @@ pub mod path_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        12u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -1002,10 +1027,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -1122,12 +1147,23 @@ pub mod path_compat_gateway {
                 ),
             );
         }
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const NOTE_INFO__KIND_NAME: u32 = 2u32;
+        const NOTE_INFO__TEXT: u32 = 3u32;
+        const NOTE_TEXT: u32 = 4u32;
+        const DETAIL__KIND_NAME: u32 = 5u32;
+        const DETAIL__KIND_ID: u32 = 6u32;
+        const DETAIL__TEXT: u32 = 7u32;
+        const URGENCY: u32 = 10u32;
+        const DISPLAY_NAME: u32 = 12u32;
+        const LEGACY_NOTE: u32 = 13u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1145,7 +1181,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1182,8 +1218,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        3u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1210,7 +1246,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1227,7 +1263,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1246,7 +1282,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1268,8 +1304,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        7u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1281,8 +1317,8 @@ pub mod path_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        10u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -1300,10 +1336,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -1383,12 +1419,25 @@ pub mod path_compat_gateway {
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "id", &mut msg.id)?;
         cx.path_list(1usize, "labels", ',', &mut msg.labels)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 11u32;
+        const DISPLAY_NAME: u32 = 13u32;
+        const LEGACY_NOTE: u32 = 14u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1405,7 +1454,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1425,7 +1474,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1462,7 +1511,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1501,8 +1550,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1529,7 +1578,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1546,7 +1595,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1565,7 +1614,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1587,8 +1636,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1599,8 +1648,8 @@ pub mod path_compat_gateway {
                 }
                 "urgency" => {
                     seen.set_enum(
-                        11u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -1618,10 +1667,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -1705,12 +1754,24 @@ pub mod path_compat_gateway {
             "detail.text",
             &mut msg.detail.get_or_insert_with(::core::default::Default::default).text,
         )?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const URGENCY: u32 = 11u32;
+        const DISPLAY_NAME: u32 = 13u32;
+        const LEGACY_NOTE: u32 = 14u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1727,7 +1788,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1747,7 +1808,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1784,7 +1845,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1823,8 +1884,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1851,7 +1912,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1868,7 +1929,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1887,7 +1948,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1910,8 +1971,8 @@ pub mod path_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        11u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -1929,10 +1990,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -2001,12 +2062,25 @@ pub mod path_compat_gateway {
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "id", &mut msg.id)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 12u32;
+        const DISPLAY_NAME: u32 = 14u32;
+        const LEGACY_NOTE: u32 = 15u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2023,7 +2097,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2043,7 +2117,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -2080,7 +2154,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -2119,8 +2193,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2147,7 +2221,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -2164,7 +2238,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2183,7 +2257,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2205,8 +2279,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2218,8 +2292,8 @@ pub mod path_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        12u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -2237,10 +2311,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -2323,13 +2397,26 @@ pub mod path_compat_gateway {
             "card.id",
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
+        const CARD__COUNT: u32 = 0u32;
+        const CARD__SEASON_NAME: u32 = 1u32;
+        const CARD__SEASON_NUM: u32 = 2u32;
+        const CARD__NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const CARD__NOTE_INFO__KIND_ID: u32 = 4u32;
+        const CARD__NOTE_INFO__TEXT: u32 = 5u32;
+        const CARD__NOTE_TEXT: u32 = 6u32;
+        const CARD__DETAIL__KIND_NAME: u32 = 7u32;
+        const CARD__DETAIL__KIND_ID: u32 = 8u32;
+        const CARD__DETAIL__TEXT: u32 = 9u32;
+        const CARD__URGENCY: u32 = 12u32;
+        const CARD__DISPLAY_NAME: u32 = 14u32;
+        const CARD__LEGACY_NOTE: u32 = 15u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "card.count" => {
                     seen.set(
-                        0u32,
-                        0u32,
+                        CARD__COUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2339,7 +2426,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "card.season_name" | "card.seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(CARD__SEASON_NAME, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2358,7 +2445,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "card.season_num" | "card.seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(CARD__SEASON_NUM, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2380,7 +2467,7 @@ pub mod path_compat_gateway {
                 }
                 "card.note_info.kind_name" | "card.note_info.kindName"
                 | "card.noteInfo.kind_name" | "card.noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(CARD__NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg
                             .card
@@ -2420,7 +2507,7 @@ pub mod path_compat_gateway {
                 }
                 "card.note_info.kind_id" | "card.note_info.kindId"
                 | "card.noteInfo.kind_id" | "card.noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(CARD__NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg
                             .card
@@ -2462,8 +2549,8 @@ pub mod path_compat_gateway {
                 }
                 "card.note_info.text" | "card.noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        CARD__NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2493,7 +2580,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "card.note_text" | "card.noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(CARD__NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2512,7 +2599,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "card.detail.kind_name" | "card.detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(CARD__DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default)
@@ -2533,7 +2620,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "card.detail.kind_id" | "card.detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(CARD__DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default)
@@ -2557,8 +2644,8 @@ pub mod path_compat_gateway {
                 }
                 "card.detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        CARD__DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2581,8 +2668,8 @@ pub mod path_compat_gateway {
                 }
                 "card.urgency" => {
                     seen.set_enum(
-                        12u32,
-                        0u32,
+                        CARD__URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2607,8 +2694,8 @@ pub mod path_compat_gateway {
                 }
                 "card.display_name" | "card.displayName" => {
                     seen.set(
-                        14u32,
-                        0u32,
+                        CARD__DISPLAY_NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2619,8 +2706,8 @@ pub mod path_compat_gateway {
                 }
                 "card.legacy_note" | "card.legacyNote" => {
                     seen.set(
-                        15u32,
-                        0u32,
+                        CARD__LEGACY_NOTE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2940,13 +3027,27 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const ID: u32 = 0u32;
+        const COUNT: u32 = 1u32;
+        const SEASON_NAME: u32 = 2u32;
+        const SEASON_NUM: u32 = 3u32;
+        const NOTE_INFO__KIND_NAME: u32 = 4u32;
+        const NOTE_INFO__KIND_ID: u32 = 5u32;
+        const NOTE_INFO__TEXT: u32 = 6u32;
+        const NOTE_TEXT: u32 = 7u32;
+        const DETAIL__KIND_NAME: u32 = 8u32;
+        const DETAIL__KIND_ID: u32 = 9u32;
+        const DETAIL__TEXT: u32 = 10u32;
+        const URGENCY: u32 = 13u32;
+        const DISPLAY_NAME: u32 = 15u32;
+        const LEGACY_NOTE: u32 = 16u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "id" => seen.set(0u32, 0u32, &key, &value, &mut msg.id)?,
-                "count" => seen.set(1u32, 0u32, &key, &value, &mut msg.count)?,
+                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2963,7 +3064,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2983,7 +3084,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3020,7 +3121,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3059,8 +3160,8 @@ pub mod query_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        6u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -3087,7 +3188,7 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3104,7 +3205,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3123,7 +3224,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(9u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3145,8 +3246,8 @@ pub mod query_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        10u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -3158,8 +3259,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        13u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -3177,10 +3278,10 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3247,15 +3348,29 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const ID: u32 = 0u32;
+        const NOTE_INFO__TEXT: u32 = 1u32;
+        const DISPLAY_NAME: u32 = 2u32;
+        const COUNT: u32 = 3u32;
+        const SEASON_NAME: u32 = 4u32;
+        const SEASON_NUM: u32 = 5u32;
+        const NOTE_INFO__KIND_NAME: u32 = 6u32;
+        const NOTE_INFO__KIND_ID: u32 = 7u32;
+        const NOTE_TEXT: u32 = 8u32;
+        const DETAIL__KIND_NAME: u32 = 9u32;
+        const DETAIL__KIND_ID: u32 = 10u32;
+        const DETAIL__TEXT: u32 = 11u32;
+        const URGENCY: u32 = 14u32;
+        const LEGACY_NOTE: u32 = 16u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "identifier" => seen.set(0u32, 0u32, &key, &value, &mut msg.id)?,
-                "id" => seen.set(0u32, 1u32, &key, &value, &mut msg.id)?,
+                "identifier" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
+                "id" => seen.set(ID, 1, &key, &value, &mut msg.id)?,
                 "note" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -3283,8 +3398,8 @@ pub mod query_compat_gateway {
                 }
                 "noteInfo.text" => {
                     seen.set(
-                        1u32,
-                        1u32,
+                        NOTE_INFO__TEXT,
+                        1,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -3310,13 +3425,13 @@ pub mod query_compat_gateway {
                             .text,
                     )?
                 }
-                "dn" => seen.set(2u32, 0u32, &key, &value, &mut msg.display_name)?,
+                "dn" => seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?,
                 "displayName" => {
-                    seen.set(2u32, 1u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 1, &key, &value, &mut msg.display_name)?
                 }
-                "count" => seen.set(3u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3333,7 +3448,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3353,7 +3468,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3390,7 +3505,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3428,7 +3543,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "note_text" | "noteText" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3445,7 +3560,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(9u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3464,7 +3579,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(10u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3486,8 +3601,8 @@ pub mod query_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        11u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -3499,8 +3614,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        14u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -3518,7 +3633,7 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3585,12 +3700,23 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_TEXT: u32 = 5u32;
+        const DETAIL__KIND_NAME: u32 = 6u32;
+        const DETAIL__KIND_ID: u32 = 7u32;
+        const DETAIL__TEXT: u32 = 8u32;
+        const URGENCY: u32 = 11u32;
+        const LEGACY_NOTE: u32 = 13u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3607,7 +3733,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3627,7 +3753,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3664,7 +3790,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3702,7 +3828,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "note_text" | "noteText" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3719,7 +3845,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3738,7 +3864,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3760,8 +3886,8 @@ pub mod query_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        8u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -3773,8 +3899,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        11u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -3792,7 +3918,7 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3909,12 +4035,15 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const ID: u32 = 0u32;
+        const DETAIL__KIND_ID: u32 = 1u32;
+        const DISPLAY_NAME: u32 = 2u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "id" => seen.set(0u32, 0u32, &key, &value, &mut msg.id)?,
+                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
                 "kind" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3934,7 +4063,7 @@ pub mod query_compat_gateway {
                         ),
                     );
                 }
-                "dn" => seen.set(2u32, 0u32, &key, &value, &mut msg.display_name)?,
+                "dn" => seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?,
                 _ => {}
             }
         }
@@ -4000,12 +4129,22 @@ pub mod query_compat_gateway {
             ::core::result::Result::Ok(())
         })?;
         cx.path(0usize, "id", &mut msg.id)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const URGENCY: u32 = 9u32;
+        const DISPLAY_NAME: u32 = 11u32;
+        const LEGACY_NOTE: u32 = 12u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4022,7 +4161,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4042,7 +4181,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4079,7 +4218,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4118,8 +4257,8 @@ pub mod query_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4146,7 +4285,7 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -4165,8 +4304,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        9u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -4184,10 +4323,10 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -4305,13 +4444,27 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const ID: u32 = 0u32;
+        const COUNT: u32 = 1u32;
+        const SEASON_NAME: u32 = 2u32;
+        const SEASON_NUM: u32 = 3u32;
+        const NOTE_INFO__KIND_NAME: u32 = 4u32;
+        const NOTE_INFO__KIND_ID: u32 = 5u32;
+        const NOTE_INFO__TEXT: u32 = 6u32;
+        const NOTE_TEXT: u32 = 7u32;
+        const DETAIL__KIND_NAME: u32 = 8u32;
+        const DETAIL__KIND_ID: u32 = 9u32;
+        const DETAIL__TEXT: u32 = 10u32;
+        const URGENCY: u32 = 13u32;
+        const DISPLAY_NAME: u32 = 15u32;
+        const LEGACY_NOTE: u32 = 16u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "id" => seen.set(0u32, 0u32, &key, &value, &mut msg.id)?,
-                "count" => seen.set(1u32, 0u32, &key, &value, &mut msg.count)?,
+                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4328,7 +4481,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4348,7 +4501,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4385,7 +4538,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4424,8 +4577,8 @@ pub mod query_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        6u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4452,7 +4605,7 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -4469,7 +4622,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4488,7 +4641,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(9u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4510,8 +4663,8 @@ pub mod query_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        10u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4523,8 +4676,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        13u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -4542,10 +4695,10 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -4839,11 +4992,12 @@ pub mod patch_compat_gateway {
             "card.id",
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
+        const UPDATE_MASK: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(0u32, 0u32, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
                 }
                 _ => {}
             }
@@ -4976,11 +5130,12 @@ pub mod patch_compat_gateway {
             "card.id",
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
+        const UPDATE_MASK: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(0u32, 0u32, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
                 }
                 _ => {}
             }
@@ -5221,12 +5376,25 @@ pub mod retired_compat_gateway {
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "id", &mut msg.id)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 12u32;
+        const DISPLAY_NAME: u32 = 14u32;
+        const LEGACY_NOTE: u32 = 15u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -5243,7 +5411,7 @@ pub mod retired_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -5263,7 +5431,7 @@ pub mod retired_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -5300,7 +5468,7 @@ pub mod retired_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -5339,8 +5507,8 @@ pub mod retired_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -5367,7 +5535,7 @@ pub mod retired_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -5384,7 +5552,7 @@ pub mod retired_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5403,7 +5571,7 @@ pub mod retired_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5425,8 +5593,8 @@ pub mod retired_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5438,8 +5606,8 @@ pub mod retired_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        12u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -5457,10 +5625,10 @@ pub mod retired_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -5584,12 +5752,25 @@ pub mod global_compat_gateway {
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "id", &mut msg.id)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 12u32;
+        const DISPLAY_NAME: u32 = 14u32;
+        const LEGACY_NOTE: u32 = 15u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -5606,7 +5787,7 @@ pub mod global_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -5626,7 +5807,7 @@ pub mod global_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -5663,7 +5844,7 @@ pub mod global_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -5702,8 +5883,8 @@ pub mod global_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -5730,7 +5911,7 @@ pub mod global_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -5747,7 +5928,7 @@ pub mod global_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5766,7 +5947,7 @@ pub mod global_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5788,8 +5969,8 @@ pub mod global_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5801,8 +5982,8 @@ pub mod global_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        12u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -5820,10 +6001,10 @@ pub mod global_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {

@@ -233,11 +233,13 @@ pub mod files_gateway {
         msg: &mut super::FileRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
+        const SIZE: u32 = 0u32;
+        const PIECE: u32 = 1u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "size" => seen.set(0u32, 0u32, &key, &value, &mut msg.size)?,
-                "piece" => seen.set(1u32, 0u32, &key, &value, &mut msg.piece)?,
+                "size" => seen.set(SIZE, 0, &key, &value, &mut msg.size)?,
+                "piece" => seen.set(PIECE, 0, &key, &value, &mut msg.piece)?,
                 _ => {}
             }
         }
@@ -293,11 +295,13 @@ pub mod files_gateway {
         msg: &mut super::FileRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
+        const SIZE: u32 = 0u32;
+        const PIECE: u32 = 1u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "size" => seen.set(0u32, 0u32, &key, &value, &mut msg.size)?,
-                "piece" => seen.set(1u32, 0u32, &key, &value, &mut msg.piece)?,
+                "size" => seen.set(SIZE, 0, &key, &value, &mut msg.size)?,
+                "piece" => seen.set(PIECE, 0, &key, &value, &mut msg.piece)?,
                 _ => {}
             }
         }
