@@ -20,6 +20,7 @@ pub struct BindContext<'a> {
     captures: &'a Captures,
     query: &'a str,
     body: &'a [u8],
+    content_type: &'a str,
     gateway: &'a Gateway,
 }
 
@@ -36,6 +37,7 @@ impl<'a> BindContext<'a> {
             captures,
             query,
             body,
+            content_type: "",
             gateway,
         }
     }
@@ -48,6 +50,18 @@ impl<'a> BindContext<'a> {
     /// The raw request body.
     pub fn body(&self) -> &[u8] {
         self.body
+    }
+
+    /// The same context, knowing the request's `Content-Type`.
+    pub fn with_content_type(mut self, content_type: &'a str) -> Self {
+        self.content_type = content_type;
+        self
+    }
+
+    /// The request body as a `google.api.HttpBody`: its `Content-Type` and
+    /// bytes, unparsed.
+    pub fn raw_body(&self) -> (String, Vec<u8>) {
+        (self.content_type.to_string(), self.body.to_vec())
     }
 
     fn capture(&self, index: usize, name: &str) -> Result<Cow<'a, str>, GatewayError> {

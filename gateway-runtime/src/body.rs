@@ -12,7 +12,7 @@ const MAX_RESERVE: usize = 1 << 20;
 /// A body read error: [`GatewayError::BodyStalled`] for a body that stopped
 /// sending (see [`crate::serve::ServeConfig::body_timeout`]), else
 /// [`GatewayError::BodyRead`].
-fn read_error(e: axum::Error) -> GatewayError {
+pub(crate) fn read_error(e: axum::Error) -> GatewayError {
     match e.into_inner().downcast::<crate::serve::BodyTimeout>() {
         Ok(timeout) => GatewayError::BodyStalled { after: timeout.0 },
         Err(e) => GatewayError::BodyRead(e.to_string()),

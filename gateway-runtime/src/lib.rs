@@ -4,6 +4,7 @@ pub mod body;
 mod deadline;
 pub mod error;
 pub mod gateway;
+pub mod http_body;
 pub mod json;
 pub mod metadata;
 pub mod ndjson;
@@ -29,6 +30,7 @@ pub use crate::transport::Transport;
 #[doc(hidden)]
 pub mod __private {
     pub use ::axum;
+    pub use ::bytes::Bytes;
     pub use ::http;
     pub use ::prost;
     pub use ::prost_types;
@@ -41,6 +43,7 @@ pub mod __private {
     };
     pub use crate::error::GatewayError;
     pub use crate::gateway::{ErrorContext, Gateway};
+    pub use crate::http_body::RawBody;
     pub use crate::json::fields as field;
     pub use crate::json::{
         JsonError, JsonMessage, JsonReader, JsonWriter, any::register as register_any,
@@ -51,11 +54,12 @@ pub mod __private {
     pub use crate::query::split_map_key;
     pub use crate::service::ServiceState;
     pub use crate::streaming::{
-        RequestStream, StreamBinding, bidi_streaming, client_streaming, server_streaming,
+        RequestStream, StreamBinding, bidi_streaming, client_streaming, client_streaming_raw,
+        server_streaming, server_streaming_raw,
     };
     pub use crate::text;
     pub use crate::transport::Transport;
-    pub use crate::unary::{UnaryBinding, unary};
+    pub use crate::unary::{UnaryBinding, unary, unary_raw};
 
     /// This crate's version as a type. Each generated file holds
     /// `const _: Version<A, B, C> = VERSION;` with the generator's version:

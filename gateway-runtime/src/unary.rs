@@ -14,6 +14,7 @@ use crate::bind::BindContext;
 use crate::deadline::Deadline;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
+use crate::http_body::{RawBody, raw_response};
 use crate::json::JsonWriter;
 use crate::metadata;
 use crate::path::Captures;
@@ -47,6 +48,66 @@ where
     Req: Default,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
+    serve_unary(
+        state,
+        request,
+        captures,
+        binding,
+        bind,
+        call,
+        |message, metadata, gateway| {
+            let mut writer = JsonWriter::new(gateway.json_options());
+            write(&message, &mut writer);
+            json_response(writer.into_bytes(), metadata, gateway)
+        },
+    )
+    .await
+}
+
+/// [`unary`] for a method that returns `google.api.HttpBody`: the response
+/// is the message's bytes with its content type, not JSON. `raw` takes the
+/// message apart.
+pub async fn unary_raw<C, Req, Resp, Fut>(
+    state: &ServiceState<C>,
+    request: Request,
+    captures: Captures,
+    binding: &'static UnaryBinding,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
+    raw: impl FnOnce(Resp) -> RawBody,
+) -> Response
+where
+    C: Clone,
+    Req: Default,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
+    serve_unary(
+        state,
+        request,
+        captures,
+        binding,
+        bind,
+        call,
+        |message, metadata, gateway| raw_response(raw(message), metadata, gateway),
+    )
+    .await
+}
+
+/// The unary call itself; `respond` builds the success response.
+async fn serve_unary<C, Req, Resp, Fut>(
+    state: &ServiceState<C>,
+    request: Request,
+    captures: Captures,
+    binding: &'static UnaryBinding,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
+    respond: impl FnOnce(Resp, &tonic::metadata::MetadataMap, &Gateway) -> Response,
+) -> Response
+where
+    C: Clone,
+    Req: Default,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
     let gateway = &state.gateway;
     let (parts, body) = request.into_parts();
     let fail = |error: GatewayError| gateway.fail(&parts, error);
@@ -64,7 +125,8 @@ where
         Bytes::new()
     };
     let mut message = Req::default();
-    let cx = BindContext::new(&captures, parts.uri.query().unwrap_or(""), &bytes, gateway);
+    let cx = BindContext::new(&captures, parts.uri.query().unwrap_or(""), &bytes, gateway)
+        .with_content_type(crate::http_body::request_content_type(&parts.headers));
     if let Err(e) = bind(&cx, &mut message) {
         return fail(e);
     }
@@ -79,9 +141,7 @@ where
     match result {
         Ok(response) => {
             let (metadata, message, _) = response.into_parts();
-            let mut writer = JsonWriter::new(gateway.json_options());
-            write(&message, &mut writer);
-            json_response(writer.into_bytes(), &metadata, gateway)
+            respond(message, &metadata, gateway)
         }
         Err(status) => fail(GatewayError::Upstream(status)),
     }

@@ -612,10 +612,65 @@ fn resolve_binding(
         location.as_ref(),
     );
 
+    // google.api.HttpBody: raw bytes instead of JSON.
+    let raw_request = is_http_body(&input);
+    let raw_response = is_http_body(&output);
+    let raw_body_field = matches!(&body, BodyModel::Field(f)
+        if f.leaf().kind().as_message().is_some_and(is_http_body));
+    if raw_response && response_body.is_some() {
+        err(
+            diags,
+            format!(
+                "{what}: the method returns google.api.HttpBody, whose bytes are the whole response; remove `response_body`"
+            ),
+        );
+    }
+    if raw_response && kind.streams_requests() {
+        err(
+            diags,
+            format!(
+                "{what}: a {} method returning google.api.HttpBody is not supported (HttpBody responses are for unary and server-streaming methods)",
+                kind.name()
+            ),
+        );
+    }
+    if raw_request && kind == MethodKind::BidiStreaming {
+        err(
+            diags,
+            format!(
+                "{what}: a bidi-streaming method taking google.api.HttpBody is not supported (HttpBody requests are for unary, server- and client-streaming methods)"
+            ),
+        );
+    }
+    if raw_request && matches!(body, BodyModel::Field(_)) {
+        err(
+            diags,
+            format!(
+                "{what}: the request is google.api.HttpBody, which takes the whole body; use `body: \"*\"`"
+            ),
+        );
+    }
+    if raw_body_field && kind.streams_requests() {
+        err(
+            diags,
+            format!(
+                "{what}: a google.api.HttpBody body field is for unary and server-streaming methods; stream the HttpBody messages themselves instead"
+            ),
+        );
+    }
+
     // Streaming modes.
     let toggles = spec.stream;
     let modes = if kind == MethodKind::Unary {
         StreamModes::default()
+    } else if raw_response || raw_request {
+        // Raw bytes have no SSE events or WebSocket frames: the body is the
+        // stream (a download, or an upload).
+        StreamModes {
+            sse: false,
+            websocket: false,
+            chunked: !toggles.disable_chunked_transfer,
+        }
     } else {
         let get = spec.method == HttpMethod::Get;
         // SSE on any HTTP method for server streams: fetch-based SSE clients
@@ -680,6 +735,14 @@ fn resolve_binding(
         location,
     })
 }
+
+/// `google.api.HttpBody`, the message that is a raw HTTP body.
+pub fn is_http_body(message: &MessageDescriptor) -> bool {
+    message.full_name() == HTTP_BODY
+}
+
+/// Full name of `google.api.HttpBody`.
+pub const HTTP_BODY: &str = "google.api.HttpBody";
 
 fn no_mode_reason(kind: MethodKind, spec: &BindingSpec) -> String {
     let t = spec.stream;

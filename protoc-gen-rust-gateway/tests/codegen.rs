@@ -15,6 +15,7 @@ const E2E: &[&str] = &[
     "e2e/proto2.proto",
     "e2e/compat.proto",
     "e2e/everything.proto",
+    "e2e/files.proto",
 ];
 
 #[test]
@@ -28,6 +29,7 @@ fn golden_generated_code() {
             "e2e/common.proto",
             "e2e/compat.proto",
             "e2e/everything.proto",
+            "e2e/files.proto",
         ],
         "gateway_config=e2e/global_gateway.yaml,grpc_api_configuration=e2e/everything_service.yaml",
     );
@@ -39,7 +41,8 @@ fn golden_generated_code() {
             "e2e.awkward.gateway.rs",
             "e2e.common.gateway.rs",
             "e2e.compat.gateway.rs",
-            "e2e.everything.gateway.rs"
+            "e2e.everything.gateway.rs",
+            "e2e.files.gateway.rs"
         ]
     );
     for (name, content) in &run.files {
@@ -217,4 +220,32 @@ fn annotations_and_service_config_resolve_to_the_same_routes() {
     let annotated = section("Annotated");
     assert!(annotated.len() > 60, "{dump}");
     assert_eq!(annotated, section("Configured"));
+}
+
+/// Most repositories vendor googleapis: their copy of google/api on the
+/// include path is used instead of the built-in one (here a copy without
+/// `response_body`, as older googleapis releases have), by protox and by
+/// protoc alike.
+#[test]
+fn a_vendored_googleapis_copy_wins_over_the_built_in_one() {
+    let http = "syntax = \"proto3\";\npackage google.api;\nmessage HttpRule {\n  string selector = 1;\n  oneof pattern { string get = 2; string put = 3; string post = 4; string delete = 5; string patch = 6; CustomHttpPattern custom = 8; }\n  string body = 7;\n  repeated HttpRule additional_bindings = 11;\n}\nmessage CustomHttpPattern { string kind = 1; string path = 2; }\n";
+    let annotations = "syntax = \"proto3\";\npackage google.api;\nimport \"google/api/http.proto\";\nimport \"google/protobuf/descriptor.proto\";\nextend google.protobuf.MethodOptions { HttpRule http = 72295728; }\n";
+    let service = "syntax = \"proto3\";\npackage v;\nimport \"google/api/annotations.proto\";\nmessage M { string id = 1; }\nservice S { rpc Get(M) returns (M) { option (google.api.http) = { get: \"/v1/{id}\" }; } }\n";
+    let dir = support::scratch(&[
+        ("google/api/http.proto", http),
+        ("google/api/annotations.proto", annotations),
+        ("v.proto", service),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    protoc_gen_rust_gateway::builder::configure()
+        .emit_rerun_if_changed(false)
+        .build_tonic(false)
+        .out_dir(out.path())
+        .compile_protos(&[dir.path().join("v.proto")], &[dir.path()])
+        .unwrap();
+    let generated = std::fs::read_to_string(out.path().join("v.gateway.rs")).unwrap();
+    assert!(generated.contains("`GET /v1/{id}`"), "{generated}");
+    let run = run_protoc(dir.path(), &[dir.path()], &["v.proto"], "");
+    assert!(run.success, "{}", run.stderr);
+    assert_eq!(run.files, [("v.gateway.rs".to_string(), generated)]);
 }

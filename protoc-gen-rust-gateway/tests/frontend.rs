@@ -698,3 +698,27 @@ service S { rpc Get(M) returns (M) { option (meshapi.gateway.http) = { get: "/v1
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+#[test]
+fn both_annotations_on_one_method_are_an_error() {
+    let proto = r#"syntax = "proto3";
+package b;
+import "google/api/annotations.proto";
+import "meshapi/gateway/annotations.proto";
+message M { string id = 1; }
+service Svc {
+  rpc Both(M) returns (M) {
+    option (google.api.http) = { get: "/v1/{id}" };
+    option (meshapi.gateway.http) = { get: "/v2/{id}" };
+  }
+}
+"#;
+    let dir = scratch(&[("b.proto", proto)]);
+    let run = run_protoc(dir.path(), &[dir.path()], &["b.proto"], "");
+    assert!(!run.success);
+    assert!(
+        run.stderr.contains("b.proto:7: error: method `b.Svc.Both` is bound by `meshapi.gateway.http` (annotation b.proto:7) and by `google.api.http` (google.api.http b.proto:7)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -14,6 +14,7 @@ const PROTOS: &[&str] = &[
     "e2e/proto2.proto",
     "e2e/compat.proto",
     "e2e/everything.proto",
+    "e2e/files.proto",
 ];
 
 fn main() {

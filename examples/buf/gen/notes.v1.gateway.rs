@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Note {
         const FULL_NAME: &'static str = "notes.v1.Note";
@@ -53,7 +54,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for AddNoteRequest {
         const FULL_NAME: &'static str = "notes.v1.AddNoteRequest";
@@ -86,7 +88,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for GetNoteRequest {
         const FULL_NAME: &'static str = "notes.v1.GetNoteRequest";
@@ -115,7 +118,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for WatchNotesRequest {
         const FULL_NAME: &'static str = "notes.v1.WatchNotesRequest";
@@ -157,6 +161,7 @@ pub fn __register_gateway_types() {
 /// HTTP gateway of `notes.v1.Notebook`.
 ///
 /// Keeps notes.
+#[allow(deprecated)]
 pub mod notebook_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<super::notebook_client::NotebookClient<T>>;
@@ -313,10 +318,11 @@ pub mod notebook_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::WatchNotesRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const TAG: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "tag" => seen.set(0u32, 0u32, &key, &value, &mut msg.tag)?,
+                "tag" => seen.set(TAG, 0, &key, &value, &mut msg.tag)?,
                 _ => {}
             }
         }

@@ -223,6 +223,69 @@ async fn page_receives_messages_in_every_mode() {
     browser.close(page).await;
 }
 
+/// Server-Sent Events from a POST, read the way LLM-style streaming APIs
+/// are: `fetch` with a JSON body and `Accept: text/event-stream`, the
+/// response body read as a stream in the browser.
+#[tokio::test]
+async fn fetch_reads_sse_from_a_post() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::start(Backend::InProcess).await;
+    for text in ["first", "second"] {
+        let (status, body) = server
+            .post(
+                "/v1/rooms/fetchers/messages",
+                &format!(r#"{{"user":"ada","text":"{text}"}}"#),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let request = r#"{"sinceId":"0","limit":2}"#;
+    // What the gateway answers over plain HTTP.
+    let response = server
+        .client
+        .post(server.url("/v1/rooms/fetchers/events:stream"))
+        .header("Accept", "text/event-stream")
+        .header("Content-Type", "application/json")
+        .body(request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let expected = response.text().await.unwrap();
+    assert!(
+        expected.contains("\"text\":\"first\"")
+            && expected.contains("\"text\":\"second\"")
+            && expected.ends_with("id: EOS\nevent: EOS\ndata: \n\n"),
+        "{expected}"
+    );
+    // The same stream read by the browser's fetch, chunk by chunk.
+    let (browser, mut page) = open_page(&server.url("/?room=lobby&user=tester")).await;
+    let read = format!(
+        "(async () => {{
+            const response = await fetch('/v1/rooms/fetchers/events:stream', {{
+                method: 'POST',
+                headers: {{'Accept': 'text/event-stream', 'Content-Type': 'application/json'}},
+                body: '{request}',
+            }});
+            const reader = response.body.getReader();
+            const decoder = new TextDecoder();
+            let text = '';
+            for (;;) {{
+                const {{value, done}} = await reader.read();
+                if (done) break;
+                text += decoder.decode(value, {{stream: true}});
+            }}
+            return [response.status, response.headers.get('content-type'), text];
+        }})()"
+    );
+    let got = page.eval(&read).await;
+    assert_eq!(got, json!([200, "text/event-stream", expected]));
+    browser.close(page).await;
+}
+
 /// The SSE panel through a server restart, against the real
 /// `chat-example` binary: EventSource reconnects by itself, the page counts
 /// it, and messages flow again.

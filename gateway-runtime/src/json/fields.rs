@@ -465,3 +465,55 @@ impl<K: Ord + Clone> KeysSeen<K> {
         }
     }
 }
+
+/// A `google.api.HttpBody` field inside a JSON message (the prost type is
+/// the user's, so the generated code hands over its two parts):
+/// `{"contentType": …, "data": base64}` as protojson writes it (empty parts
+/// left out unless defaults are emitted; `extensions` are not written), or
+/// `null` when unset and defaults are emitted.
+pub fn write_http_body(w: &mut JsonWriter, json: &str, proto: &str, v: Option<(&str, &[u8])>) {
+    let Some((content_type, data)) = v else {
+        if w.emit_defaults() {
+            w.key(json, proto);
+            w.null();
+        }
+        return;
+    };
+    w.key(json, proto);
+    write_http_body_value(w, Some((content_type, data)));
+}
+
+/// The value of a `google.api.HttpBody` field (see [`write_http_body`]);
+/// `None` writes `{}`.
+pub fn write_http_body_value(w: &mut JsonWriter, v: Option<(&str, &[u8])>) {
+    let (content_type, data) = v.unwrap_or(("", &[]));
+    w.begin_object();
+    if !content_type.is_empty() || w.emit_defaults() {
+        w.key("contentType", "content_type");
+        w.string(content_type);
+    }
+    if !data.is_empty() || w.emit_defaults() {
+        w.key("data", "data");
+        w.bytes(data);
+    }
+    w.end_object();
+}
+
+/// Reads a `google.api.HttpBody` field: `None` for `null`, else its content
+/// type and bytes (`extensions` are skipped).
+pub fn read_http_body(r: &mut JsonReader<'_>) -> Result<Option<(String, Vec<u8>)>, JsonError> {
+    if r.try_null()? {
+        return Ok(None);
+    }
+    let (mut content_type, mut data) = (String::new(), Vec::new());
+    r.object(|r, key| {
+        match key {
+            "contentType" | "content_type" => content_type = r.read_string()?,
+            "data" => data = r.read_bytes()?,
+            "extensions" => r.skip_value()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(Some((content_type, data)))
+}

@@ -10,6 +10,7 @@ mod client;
 mod config;
 mod mode;
 mod prepare;
+mod raw;
 mod request;
 mod response;
 mod server;
@@ -30,6 +31,7 @@ pub use mode::{
     Mode, StreamBinding, accepts_event_stream, is_websocket_request, is_websocket_upgrade,
     select_mode,
 };
+pub use raw::{UPLOAD_PIECE, client_streaming_raw, server_streaming_raw};
 pub use server::server_streaming;
 
 /// The request stream handed to a tonic client-streaming or bidi call.

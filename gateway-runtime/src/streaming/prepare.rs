@@ -70,7 +70,8 @@ pub(crate) async fn prepare<Req: Default>(
         (Bytes::new(), body)
     };
     let mut message = Req::default();
-    let cx = BindContext::new(captures, parts.uri.query().unwrap_or(""), &bytes, gateway);
+    let cx = BindContext::new(captures, parts.uri.query().unwrap_or(""), &bytes, gateway)
+        .with_content_type(crate::http_body::request_content_type(&parts.headers));
     if let Err(e) = bind(&cx, &mut message) {
         return Err(gateway.fail(&parts, e));
     }

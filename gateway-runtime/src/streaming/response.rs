@@ -41,7 +41,11 @@ pub(crate) struct Upstream<M> {
 }
 
 impl<M> Upstream<M> {
-    fn new(stream: tonic::Streaming<M>, errors: Option<RequestErrors>, deadline: Deadline) -> Self {
+    pub(crate) fn new(
+        stream: tonic::Streaming<M>,
+        errors: Option<RequestErrors>,
+        deadline: Deadline,
+    ) -> Self {
         Upstream {
             stream,
             errors,

@@ -7,6 +7,8 @@ use prost_reflect::{
 };
 use quote::quote;
 
+use crate::resolve::is_http_body;
+
 use super::naming::{ident, message_module_path, to_snake, to_upper_camel, type_path};
 
 /// Where generated code is: the package module, `depth` modules deeper.
@@ -224,6 +226,14 @@ fn null_when_unset(field: &FieldDescriptor) -> bool {
     field.parent_file().syntax() == Syntax::Proto2
 }
 
+/// `Option<(&str, &[u8])>` of an `Option<HttpBody>` place: the parts the
+/// runtime writes.
+fn http_body_parts(place: TokenStream) -> TokenStream {
+    quote! {
+        #place.as_ref().map(|b| (b.content_type.as_str(), ::core::convert::AsRef::<[u8]>::as_ref(&b.data)))
+    }
+}
+
 /// The struct field name prost gives a field.
 pub fn field_ident(field: &FieldDescriptor) -> proc_macro2::Ident {
     ident(&to_snake(field.name()))
@@ -367,6 +377,10 @@ pub fn write_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream
             quote! { #f::write_proto2_optional(w, #json, #proto, &#target); }
         }
         Shape::Optional(_) => quote! { #f::write_optional(w, #json, #proto, &#target); },
+        Shape::Message(m) if is_http_body(&m) => {
+            let parts = http_body_parts(quote!(#target));
+            quote! { #f::write_http_body(w, #json, #proto, #parts); }
+        }
         Shape::Message(m) => {
             let path = scope.type_path(m.full_name());
             quote! { #f::write_message::<#path, _>(w, #json, #proto, #target.as_ref()); }
@@ -441,6 +455,16 @@ pub fn merge_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream
             quote! { #f::read_enum_optional(r, &mut #target, #number)?; }
         }
         Shape::Optional(_) => quote! { #f::read_optional(r, &mut #target)?; },
+        Shape::Message(m) if is_http_body(&m) => quote! {
+            match #f::read_http_body(r)? {
+                ::core::option::Option::Some((content_type, data)) => {
+                    let b = #target.get_or_insert_with(::core::default::Default::default);
+                    b.content_type = content_type;
+                    b.data = ::core::convert::Into::into(data);
+                }
+                ::core::option::Option::None => #target = ::core::option::Option::None,
+            }
+        },
         Shape::Message(m) if m.full_name() == "google.protobuf.Value" => {
             quote! { #f::read_value(r, &mut #target)?; }
         }
@@ -501,6 +525,10 @@ pub fn write_field_value(
                     ::core::option::Option::None => w.null(),
                 }
             }
+        }
+        Shape::Message(m) if is_http_body(&m) => {
+            let parts = http_body_parts(target);
+            quote! { __gw::field::write_http_body_value(w, #parts); }
         }
         Shape::Message(m) => {
             let value = encode_value(scope, &ValueKind::Message(m), quote!(v));

@@ -6,6 +6,7 @@ use quote::quote;
 use super::fields::{Scope, write_field_value};
 use super::service::{BindingNames, client_method};
 use crate::model::{BindingModel, BodyModel, HttpMethod, MethodKind, MethodModel};
+use crate::resolve::is_http_body;
 
 /// The closure that writes a response: the whole message, or only its
 /// `response_body` field.
@@ -54,9 +55,13 @@ pub fn unary(
     let p = quote!(__gw);
     let (handler, bind) = (&names.handler, &names.bind);
     let call = client_method(method);
-    let write = write_response(scope, method, binding);
     let reads_body = !matches!(binding.body, BodyModel::None);
     let doc = doc_of(method, binding);
+    let (serve, respond) = if is_http_body(&method.descriptor.output()) {
+        (quote!(#p::unary_raw), raw_parts(scope, method))
+    } else {
+        (quote!(#p::unary), write_response(scope, method, binding))
+    };
     quote! {
         #doc
         async fn #handler<T: #p::Transport>(
@@ -65,16 +70,43 @@ pub fn unary(
             captures: #p::Captures,
         ) -> #p::axum::response::Response {
             static BINDING: #p::UnaryBinding = #p::UnaryBinding { reads_body: #reads_body };
-            #p::unary(
+            #serve(
                 &state,
                 request,
                 captures,
                 &BINDING,
                 #bind,
                 |mut client: #client, request| async move { client.#call(request).await },
-                #write,
+                #respond,
             )
             .await
+        }
+    }
+}
+
+/// `|m: HttpBody| RawBody { .. }`: a `google.api.HttpBody` response taken
+/// apart (prost's `data` is `Vec<u8>` or `Bytes`).
+fn raw_parts(scope: Scope<'_>, method: &MethodModel) -> TokenStream {
+    let p = quote!(__gw);
+    let output = scope.type_path(method.descriptor.output().full_name());
+    quote! {
+        |m: #output| #p::RawBody {
+            content_type: m.content_type,
+            data: ::core::convert::Into::into(m.data),
+        }
+    }
+}
+
+/// `|content_type, data| HttpBody { .. }`: one piece of an upload.
+fn raw_upload_piece(scope: Scope<'_>, method: &MethodModel) -> TokenStream {
+    let p = quote!(__gw);
+    let input = scope.type_path(method.descriptor.input().full_name());
+    let _ = p;
+    quote! {
+        |content_type: ::std::string::String, data: __gw::Bytes| #input {
+            content_type,
+            data: ::core::convert::Into::into(data.to_vec()),
+            ..::core::default::Default::default()
         }
     }
 }
@@ -96,9 +128,14 @@ fn stream_binding(method: &MethodModel, binding: &BindingModel) -> TokenStream {
     let get = binding.method == HttpMethod::Get;
     let t = binding.stream;
     let disabled = |what: &str| format!("disabled by the binding's `stream.{what}` setting");
+    let raw = is_http_body(&method.descriptor.input()) || is_http_body(&method.descriptor.output());
+    let raw_reason =
+        "its messages are google.api.HttpBody: the HTTP body itself is the stream".to_string();
     let sse = availability(
         binding.modes.sse,
-        if !method.kind.streams_responses() {
+        if raw {
+            raw_reason.clone()
+        } else if !method.kind.streams_responses() {
             "the method does not stream responses".to_string()
         } else if t.disable_sse {
             disabled("disable_sse")
@@ -113,7 +150,9 @@ fn stream_binding(method: &MethodModel, binding: &BindingModel) -> TokenStream {
     );
     let websocket = availability(
         binding.modes.websocket,
-        if !get {
+        if raw {
+            raw_reason
+        } else if !get {
             format!(
                 "WebSocket needs a GET binding; this one is {}",
                 binding.method
@@ -243,12 +282,45 @@ pub fn streaming(
     let p = quote!(__gw);
     let (handler, bind) = (&names.handler, &names.bind);
     let call = client_method(method);
-    let write = write_response(scope, method, binding);
-    let frame = frame_fn(scope, method, binding);
+    let write = if is_http_body(&method.descriptor.output()) {
+        quote!(())
+    } else {
+        write_response(scope, method, binding)
+    };
+    let frame = if is_http_body(&method.descriptor.input()) {
+        quote!(())
+    } else {
+        frame_fn(scope, method, binding)
+    };
     let static_binding = stream_binding(method, binding);
     let doc = doc_of(method, binding);
     let input = scope.type_path(method.descriptor.input().full_name());
+    let raw_response = is_http_body(&method.descriptor.output());
+    let raw_request = is_http_body(&method.descriptor.input());
     let body = match method.kind {
+        MethodKind::ServerStreaming if raw_response => {
+            let raw = raw_parts(scope, method);
+            quote! {
+                #p::server_streaming_raw(
+                    &state, request, captures, &BINDING, #bind,
+                    |mut client: #client, request| async move { client.#call(request).await },
+                    #raw,
+                )
+            }
+        }
+        MethodKind::ClientStreaming if raw_request => {
+            let make = raw_upload_piece(scope, method);
+            quote! {
+                #p::client_streaming_raw(
+                    &state, request, captures, &BINDING, #bind,
+                    |mut client: #client, request: #p::tonic::Request<#p::RequestStream<#input>>| async move {
+                        client.#call(request).await
+                    },
+                    #make,
+                    #write,
+                )
+            }
+        }
         MethodKind::ServerStreaming => {
             let field = field_fn(scope, method);
             quote! {

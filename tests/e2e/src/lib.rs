@@ -33,14 +33,27 @@ pub mod e2e {
         include!(concat!(env!("OUT_DIR"), "/e2e.everything.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.everything.gateway.rs"));
     }
+    pub mod files {
+        include!(concat!(env!("OUT_DIR"), "/e2e.files.rs"));
+        include!(concat!(env!("OUT_DIR"), "/e2e.files.gateway.rs"));
+    }
     pub mod awkward {
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.rs"));
         include!(concat!(env!("OUT_DIR"), "/e2e.awkward.gateway.rs"));
     }
 }
 
+/// `google.api` (HttpRule, HttpBody): prost's output for the shipped
+/// google/api protos, where the `e2e` packages' paths expect it.
+pub mod google {
+    pub mod api {
+        include!(concat!(env!("OUT_DIR"), "/google.api.rs"));
+    }
+}
+
 pub mod compat;
 pub mod everything;
+pub mod files;
 pub mod proto2;
 pub mod serve;
 pub mod services;
