@@ -90,16 +90,29 @@ mod tests {
 
     #[test]
     fn reads_own_process() {
-        // Burn a little CPU so that at least one tick is counted.
-        let start = std::time::Instant::now();
+        // Burn CPU until the schedstat sum has moved by 20 ms of CPU time,
+        // however long that takes in wall time on a busy machine (the
+        // wall-clock cap only keeps a broken reader from spinning forever).
+        let before = Cpu::read("self");
+        let start = before.threads.expect("schedstat readable");
+        let cap = std::time::Instant::now() + Duration::from_secs(300);
         let mut x = 0u64;
-        while start.elapsed() < Duration::from_millis(30) {
-            x = x.wrapping_mul(31).wrapping_add(7);
-        }
+        let burned = loop {
+            for _ in 0..100_000 {
+                x = x.wrapping_mul(31).wrapping_add(7);
+            }
+            let now = Cpu::read("self");
+            if now.threads.unwrap() >= start + Duration::from_millis(20) {
+                break now;
+            }
+            assert!(
+                std::time::Instant::now() < cap,
+                "CPU time never moved: {now:?}"
+            );
+        };
         assert!(x != 1);
+        assert!(burned.since(&before) >= Duration::from_millis(20));
         assert!(stat_cpu_time("self").is_some());
-        let cpu = Cpu::read("self");
-        assert!(cpu.threads.unwrap() > Duration::from_millis(20), "{cpu:?}");
         assert!(rss_kib("self").unwrap() > 0);
     }
 }

@@ -61,6 +61,36 @@ pub mod __private {
     pub use crate::transport::Transport;
     pub use crate::unary::{UnaryBinding, unary, unary_raw};
 
+    /// This crate's version as a type. Each generated file holds
+    /// `const _: Version<A, B, C> = VERSION;` with the generator's version:
+    /// when generator and runtime differ, the file fails to compile with
+    /// "expected `Version<A, B, C>`, found `Version<X, Y, Z>`", naming both.
+    ///
+    /// ```compile_fail
+    /// // A file from a generator of another version:
+    /// const _: gateway_runtime::__private::Version<0, 0, 0> = gateway_runtime::__private::VERSION;
+    /// ```
+    pub struct Version<const MAJOR: u64, const MINOR: u64, const PATCH: u64>;
+
+    /// The runtime's [`Version`].
+    pub const VERSION: Version<
+        { number(env!("CARGO_PKG_VERSION_MAJOR")) },
+        { number(env!("CARGO_PKG_VERSION_MINOR")) },
+        { number(env!("CARGO_PKG_VERSION_PATCH")) },
+    > = Version;
+
+    /// A decimal version component at compile time.
+    const fn number(digits: &str) -> u64 {
+        let bytes = digits.as_bytes();
+        let mut value = 0u64;
+        let mut i = 0;
+        while i < bytes.len() {
+            value = value * 10 + (bytes[i] - b'0') as u64;
+            i += 1;
+        }
+        value
+    }
+
     /// Answers 404 with the gateway's error body; used by generated
     /// dispatchers when a route's coarse pattern matched but no template did.
     pub fn not_found(

@@ -106,6 +106,35 @@ fn plugin_and_library_generate_the_same_code() {
     assert_eq!(run.files, library);
 }
 
+/// buf hands the plugin the annotation protos with the user's files (they
+/// are in the user's module): no file is written for `meshapi.gateway` and
+/// `meshapi.gateway.openapi`, and the user's file does not refer to one.
+#[test]
+fn nothing_for_the_annotation_package() {
+    let root = repo_root().join("tests/protos");
+    let proto = repo_root().join("proto");
+    let run = run_protoc(
+        &proto,
+        &[&root],
+        &[
+            "meshapi/gateway/annotations.proto",
+            "meshapi/gateway/gateway.proto",
+            "meshapi/gateway/config.proto",
+            "meshapi/gateway/openapi/openapi.proto",
+            "e2e/stream.proto",
+        ],
+        "",
+    );
+    assert!(run.success, "{}", run.stderr);
+    let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["e2e.stream.v1.gateway.rs"]);
+    assert!(
+        !run.files[0].1.contains("gateway::__register"),
+        "{}",
+        run.files[0].1
+    );
+}
+
 /// The build.rs path without protoc (protox) reads proto2 (groups, defaults,
 /// extension ranges, extensions) as protoc does: the same gateway file.
 #[test]

@@ -112,3 +112,28 @@ fn buf_example_options_parse() {
     assert_eq!(options.config_search_path, PathBuf::from("proto"));
     assert!(options.warn_on_unbound_methods);
 }
+
+#[test]
+fn plugin_answers_version_and_help() {
+    let plugin = env!("CARGO_BIN_EXE_protoc-gen-rust-gateway");
+    let output = Command::new(plugin).arg("--version").output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!("protoc-gen-rust-gateway {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let output = Command::new(plugin).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("Usage: protoc-gen-rust-gateway")
+    );
+    let output = Command::new(plugin).arg("--frobnicate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("unknown argument `--frobnicate`")
+    );
+}

@@ -36,6 +36,10 @@ const _: () = {
         }
     }
 };
+/// This file was written by the generator of this version: with a
+/// `gateway-runtime` of another one, this line fails to compile,
+/// naming both. Use the same version of generator and runtime.
+const _: ::gateway_runtime::__private::Version<0, 1, 0> = ::gateway_runtime::__private::VERSION;
 /// Registers this package's messages for `google.protobuf.Any` JSON
 /// (`"@type"`). Generated routers call it; call it yourself only to
 /// encode `Any` values outside a gateway.

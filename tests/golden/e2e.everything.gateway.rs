@@ -512,6 +512,10 @@ const _: () = {
         }
     }
 };
+/// This file was written by the generator of this version: with a
+/// `gateway-runtime` of another one, this line fails to compile,
+/// naming both. Use the same version of generator and runtime.
+const _: ::gateway_runtime::__private::Version<0, 1, 0> = ::gateway_runtime::__private::VERSION;
 /// Registers this package's messages for `google.protobuf.Any` JSON
 /// (`"@type"`). Generated routers call it; call it yourself only to
 /// encode `Any` values outside a gateway.
@@ -557,9 +561,6 @@ pub mod annotated_gateway {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
         REGISTER
             .call_once(|| {
-                super::super::awkward::__register_gateway_types();
-                super::super::common::__register_gateway_types();
-                super::super::compat::__register_gateway_types();
                 super::__register_gateway_types();
                 super::super::files::__register_gateway_types();
             });
@@ -3963,9 +3964,6 @@ pub mod configured_gateway {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
         REGISTER
             .call_once(|| {
-                super::super::awkward::__register_gateway_types();
-                super::super::common::__register_gateway_types();
-                super::super::compat::__register_gateway_types();
                 super::__register_gateway_types();
                 super::super::files::__register_gateway_types();
             });

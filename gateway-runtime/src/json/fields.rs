@@ -366,17 +366,21 @@ where
     })
 }
 
+// Enum fields: a name this build does not know is an error, or, when
+// unknown fields are ignored, dropped as Go's protojson drops it (the field
+// keeps its value, a list element or map entry is left out).
+
 /// An enum field without presence: a name or a number; `null` is 0.
 pub fn read_enum(
     r: &mut JsonReader<'_>,
     target: &mut i32,
     number: EnumNumber,
 ) -> Result<(), JsonError> {
-    *target = if r.try_null()? {
-        0
-    } else {
-        r.read_enum(number)?
-    };
+    if r.try_null()? {
+        *target = 0;
+    } else if let Some(value) = r.read_known_enum(number)? {
+        *target = value;
+    }
     Ok(())
 }
 
@@ -386,11 +390,11 @@ pub fn read_enum_optional(
     target: &mut Option<i32>,
     number: EnumNumber,
 ) -> Result<(), JsonError> {
-    *target = if r.try_null()? {
-        None
-    } else {
-        Some(r.read_enum(number)?)
-    };
+    if r.try_null()? {
+        *target = None;
+    } else if let Some(value) = r.read_known_enum(number)? {
+        *target = Some(value);
+    }
     Ok(())
 }
 
@@ -414,7 +418,7 @@ pub fn read_enum_list(
     number: EnumNumber,
 ) -> Result<(), JsonError> {
     r.array(|r| {
-        target.push(r.read_enum(number)?);
+        target.extend(r.read_known_enum(number)?);
         Ok(())
     })
 }
@@ -432,8 +436,9 @@ where
     let mut seen = KeysSeen::default();
     r.map(|r, raw| {
         let key = seen.first(raw, parse_map_key::<K>(raw)?)?;
-        let value = r.read_enum(number)?;
-        target.extend(std::iter::once((key, value)));
+        if let Some(value) = r.read_known_enum(number)? {
+            target.extend(std::iter::once((key, value)));
+        }
         Ok(())
     })
 }

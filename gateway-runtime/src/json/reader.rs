@@ -1128,6 +1128,21 @@ impl<'a> JsonReader<'a> {
         }
     }
 
+    /// Reads an enum as [`read_enum`](Self::read_enum) does, except that an
+    /// unknown name is `None` when unknown fields are ignored (Go's
+    /// `protojson` with `DiscardUnknown` drops such a value: the field stays
+    /// as it was, a list element or map entry is left out).
+    pub fn read_known_enum(
+        &mut self,
+        from_name: impl Fn(&str) -> Option<i32>,
+    ) -> Result<Option<i32>, JsonError> {
+        if self.peek_value() == Some(b'"') && self.opts.ignore_unknown_fields {
+            let name = self.string()?;
+            return Ok(from_name(&name));
+        }
+        self.read_enum(from_name).map(Some)
+    }
+
     /// Reads a message (`m.merge_json(self)`).
     #[inline]
     pub fn read_message<T: JsonMessage>(&mut self, m: &mut T) -> Result<(), JsonError> {

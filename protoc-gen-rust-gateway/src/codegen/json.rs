@@ -104,7 +104,18 @@ pub fn register_fn(scope: Scope<'_>, messages: &[MessageDescriptor]) -> TokenStr
         let path = scope.type_path(m.full_name());
         quote!(#p::register_any::<#path>();)
     });
+    let version = |v: &str| proc_macro2::Literal::u64_unsuffixed(v.parse().unwrap_or(0));
+    let (major, minor, patch) = (
+        version(env!("CARGO_PKG_VERSION_MAJOR")),
+        version(env!("CARGO_PKG_VERSION_MINOR")),
+        version(env!("CARGO_PKG_VERSION_PATCH")),
+    );
     quote! {
+        /// This file was written by the generator of this version: with a
+        /// `gateway-runtime` of another one, this line fails to compile,
+        /// naming both. Use the same version of generator and runtime.
+        const _: #p::Version<#major, #minor, #patch> = #p::VERSION;
+
         /// Registers this package's messages for `google.protobuf.Any` JSON
         /// (`"@type"`). Generated routers call it; call it yourself only to
         /// encode `Any` values outside a gateway.

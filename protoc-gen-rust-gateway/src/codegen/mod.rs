@@ -40,12 +40,25 @@ pub fn generate(
         .collect();
     let mut packages: Vec<String> = Vec::new();
     for file in &files {
+        // The annotation packages (`meshapi.gateway` and below) only define
+        // binding and OpenAPI options: nothing is served there and their
+        // messages never travel as JSON. buf hands their files to every
+        // plugin along with the user's; write nothing for them.
+        let package = file.package_name();
+        if package == ANNOTATION_PACKAGE
+            || package
+                .strip_prefix(ANNOTATION_PACKAGE)
+                .is_some_and(|sub| sub.starts_with('.'))
+        {
+            continue;
+        }
         if !packages.iter().any(|p| p == file.package_name()) {
             packages.push(file.package_name().to_string());
         }
     }
     let mut out = Vec::new();
     for package in &packages {
+        let packages = reachable_packages(package, &files, &packages);
         let mut messages = Vec::new();
         for file in files.iter().filter(|f| f.package_name() == package) {
             json::all_messages(file.messages(), &mut messages);
@@ -69,6 +82,44 @@ pub fn generate(
         out.push((naming::output_file(package), content));
     }
     Ok(out)
+}
+
+/// The package of `meshapi/gateway/*.proto`: no file is written for it or
+/// for the packages below it (`meshapi.gateway.openapi`).
+const ANNOTATION_PACKAGE: &str = "meshapi.gateway";
+
+/// `package` and the packages of this run that its files import, directly
+/// or not: the ones whose `Any` types its routers register. Only
+/// these, so that a package's file compiles with the files it needs and
+/// without those of unrelated packages of the same run.
+fn reachable_packages(
+    package: &str,
+    files: &[FileDescriptor],
+    generated: &[String],
+) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut stack: Vec<FileDescriptor> = files
+        .iter()
+        .filter(|f| f.package_name() == package)
+        .cloned()
+        .collect();
+    let mut visited = std::collections::HashSet::new();
+    while let Some(file) = stack.pop() {
+        if !visited.insert(file.name().to_string()) {
+            continue;
+        }
+        stack.extend(file.dependencies());
+        let name = file.package_name();
+        if generated.iter().any(|g| g == name) && !seen.iter().any(|s| s == name) {
+            seen.push(name.to_string());
+        }
+    }
+    // In the run's order: stable output.
+    generated
+        .iter()
+        .filter(|g| g.as_str() == package || seen.contains(g))
+        .cloned()
+        .collect()
 }
 
 /// Message impls per const block: enough to spread formatting over cores,

@@ -31,7 +31,11 @@ struct Block {
 }
 
 fn blocks() -> Vec<Block> {
-    let mut files = vec![root().join("README.md")];
+    let mut files = vec![
+        root().join("README.md"),
+        root().join("gateway-runtime/README.md"),
+        root().join("protoc-gen-rust-gateway/README.md"),
+    ];
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
         .unwrap()
         .map(|e| e.unwrap().path())

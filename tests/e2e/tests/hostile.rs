@@ -385,7 +385,7 @@ both_backends!(
 );
 
 async fn wait_for(tag: &str, what: impl Fn(gateway_e2e::streaming::StreamRecord) -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !gateway_e2e::streaming::record(tag).is_some_and(&what) {
         assert!(std::time::Instant::now() < deadline, "{tag}");
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -46,8 +46,10 @@ async fn read_until_closed(tcp: &mut TcpStream, within: Duration) -> (Vec<u8>, I
     }
 }
 
+/// Waits for a record (at most 25 s: under the 30 s default stall timeout,
+/// well over what a busy machine needs to act on the short ones here).
 async fn wait_for(tag: &str, what: impl Fn(gateway_e2e::streaming::StreamRecord) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(25);
     while !record(tag).is_some_and(&what) {
         assert!(Instant::now() < deadline, "{tag}: {:?}", record(tag));
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -87,8 +89,10 @@ async fn slowloris_headers_are_cut_off() {
             .unwrap()
             .expect("closed before the head was done");
         let after = closed - start;
+        // Never before the timeout; after it, by the configured 500 ms
+        // rather than the 10 s default, with room for a busy machine.
         assert!(after >= Duration::from_millis(500), "{after:?}");
-        assert!(after < Duration::from_secs(4), "{after:?}");
+        assert!(after < Duration::from_secs(8), "{after:?}");
     }
     // A normal client is served meanwhile and after.
     let body = reqwest::get(format!("http://{addr}/v1/echo/hi"))
@@ -295,10 +299,11 @@ async fn slow_consumer_without_http2_window_is_cancelled() {
     wait_for(tag, |r| r.produced > 0).await;
     let started = Instant::now();
     wait_for(tag, |r| r.dropped).await;
-    // Cancelled soon after the stall timeout, having produced only what
+    // Cancelled after the 300 ms stall timeout (well before the 30 s
+    // default, with room for a busy machine), having produced only what
     // fits in the stream's send buffer (64 KiB, about a thousand events)
     // and the hand-over buffers, not two billion.
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(20));
     assert!(record(tag).unwrap().produced < 10_000, "{:?}", record(tag));
     drop(response);
 }
@@ -421,5 +426,5 @@ async fn http2_client_that_stops_reading_is_evicted_by_keep_alive() {
     for i in 0..4 {
         wait_for(&format!("h2-frozen-{i}"), |r| r.dropped).await;
     }
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(20));
 }

@@ -15,6 +15,15 @@ use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 
 const EOS: &str = "id: EOS\nevent: EOS\ndata: \n\n";
 
+/// Headers wait for the first message up to a minute: a call that fails at
+/// once fails before that on any machine, however busy, so its HTTP status
+/// does not depend on load (the default 250 ms could pass first).
+fn patient() -> Gateway {
+    Gateway::builder()
+        .first_message_wait(Duration::from_secs(60))
+        .build()
+}
+
 fn ws_gateway() -> Gateway {
     Gateway::builder()
         .websocket(WebSocketConfig::default())
@@ -97,7 +106,7 @@ both_backends!(sse_error_after_the_first_event, Gateway::default(), |env| {
 
 both_backends!(
     sse_error_before_the_first_event_is_an_http_error,
-    Gateway::default(),
+    patient(),
     |env| {
         let (status, headers, body) = env
             .send(
@@ -236,7 +245,7 @@ async fn sse_heartbeats_while_idle() {
     );
 }
 
-/// Reads a streaming body until `needle` appears (or 10 s pass).
+/// Reads a streaming body until `needle` appears (or 120 s pass).
 async fn read_until(mut response: reqwest::Response, needle: &str) -> String {
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
@@ -283,7 +292,7 @@ both_backends!(ndjson_lines, Gateway::default(), |env| {
 
 both_backends!(
     ndjson_error_line_after_the_first_message,
-    Gateway::default(),
+    patient(),
     |env| {
         let (status, _, body) = env
             .send(
@@ -399,7 +408,7 @@ async fn full_duplex(env: &Env, http: reqwest::Client) {
         .body(body)
         .send();
     tx.send(Ok(b"{\"text\":\"one\"}\n".to_vec())).await.unwrap();
-    let mut response = tokio::time::timeout(Duration::from_secs(10), request)
+    let mut response = tokio::time::timeout(Duration::from_secs(60), request)
         .await
         .unwrap()
         .unwrap();
@@ -410,7 +419,7 @@ async fn full_duplex(env: &Env, http: reqwest::Client) {
                 .await
                 .unwrap();
         }
-        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+        let chunk = tokio::time::timeout(Duration::from_secs(60), response.chunk())
             .await
             .expect("a response line while the request is still open")
             .unwrap()
@@ -491,7 +500,7 @@ both_backends!(
 // ------------------------------------------------- cancellation, backpressure
 
 async fn wait_for(tag: &str, what: impl Fn(gateway_e2e::streaming::StreamRecord) -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         if record(tag).is_some_and(&what) {
             return;
@@ -563,7 +572,7 @@ both_backends!(
         response.chunk().await.unwrap();
         // Wait until the pipeline is full: production stops once the
         // buffers between the service and the stalled reader are full.
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let mut last = record(&tag).unwrap().produced;
         let second = loop {
             tokio::time::sleep(Duration::from_millis(400)).await;
@@ -876,7 +885,7 @@ async fn websocket_message_too_big_closes_1009() {
     .await
     .unwrap();
     let mut code = None;
-    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
         match message {
             Ok(Message::Close(Some(frame))) => {
                 code = Some(u16::from(frame.code));

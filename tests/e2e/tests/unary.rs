@@ -598,7 +598,7 @@ both_backends!(dropped_client_cancels_the_call, sparse(), |env| {
     assert!(request.unwrap_err().is_timeout());
     // The client gave up and closed its connection: the service must see
     // its call go away without completing.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let record = gateway_e2e::streaming::record(&tag);
         if record.is_some_and(|r| r.dropped) {

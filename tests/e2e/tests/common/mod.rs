@@ -172,7 +172,7 @@ where
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
     loop {
-        let message = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+        let message = tokio::time::timeout(std::time::Duration::from_secs(60), ws.next())
             .await
             .expect("a frame")
             .expect("open")
