@@ -14,225 +14,22 @@
 
 #![allow(missing_docs)]
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
-use std::process::Stdio;
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::cluster::{Instance, Redis, TIMEOUT, eventually, id_of, post, redis_available};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-const REDIS_SERVER: &str = "/usr/bin/redis-server";
-const TIMEOUT: Duration = Duration::from_secs(30);
 /// What every SSE response of the example starts with (`SseConfig::retry`).
 const RETRY: &str = "retry: 1000\n\n";
 const EOS: &str = "id: EOS\nevent: EOS\ndata: \n\n";
 /// The in-stream error of a subscriber whose room lost Redis.
 const FEED_LOST: &str = r#"{"code":14,"message":"the room's Redis connection was lost; reconnect to resume","details":[]}"#;
-
-/// Whether to run: false when skipped by `SKIP_REDIS_TESTS=1`; fails when
-/// redis-server is missing, so that a machine without it does not pass
-/// silently.
-fn redis_available() -> bool {
-    if std::env::var("SKIP_REDIS_TESTS").is_ok_and(|v| v == "1") {
-        eprintln!("Redis test skipped: SKIP_REDIS_TESTS=1");
-        return false;
-    }
-    assert!(
-        Path::new(REDIS_SERVER).exists(),
-        "{REDIS_SERVER} is missing: install it (`apt-get install -y redis-server`), \
-         or set SKIP_REDIS_TESTS=1 to skip the Redis tests"
-    );
-    true
-}
-
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-/// Retries `attempt` every 50 ms until it returns `Some`, for at most
-/// [`TIMEOUT`].
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    mut attempt: impl FnMut() -> F,
-) -> T {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    loop {
-        if let Some(value) = attempt().await {
-            return value;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A redis-server of this test: loopback, no persistence, killed on drop.
-struct Redis {
-    addr: SocketAddr,
-    child: Child,
-}
-
-impl Redis {
-    async fn start() -> Redis {
-        Redis::start_on(free_addr()).await
-    }
-
-    async fn start_on(addr: SocketAddr) -> Redis {
-        let child = Command::new(REDIS_SERVER)
-            .args(["--bind", "127.0.0.1", "--port", &addr.port().to_string()])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {REDIS_SERVER}: {e}"));
-        // Up once it answers PING.
-        eventually("redis-server to answer PING", || async {
-            let mut socket = tokio::net::TcpStream::connect(addr).await.ok()?;
-            socket.write_all(b"PING\r\n").await.ok()?;
-            let mut reply = [0; 7];
-            socket.read_exact(&mut reply).await.ok()?;
-            (&reply == b"+PONG\r\n").then_some(())
-        })
-        .await;
-        Redis { addr, child }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://{}/", self.addr)
-    }
-
-    async fn stop(mut self) {
-        self.child.kill().await.unwrap();
-    }
-}
-
-/// One instance of the example: its HTTP address and its processes.
-struct Instance {
-    http: SocketAddr,
-    processes: Vec<Child>,
-    client: reqwest::Client,
-}
-
-fn spawn(binary: &str, redis: &Redis, grpc: SocketAddr, http: Option<SocketAddr>) -> Child {
-    let mut command = Command::new(binary);
-    command
-        .env("CHAT_REDIS_URL", redis.url())
-        .env("CHAT_GRPC_ADDR", grpc.to_string())
-        .stdout(Stdio::null())
-        .kill_on_drop(true);
-    if let Some(http) = http {
-        command.env("CHAT_HTTP_ADDR", http.to_string());
-    }
-    command.spawn().unwrap()
-}
-
-impl Instance {
-    /// `chat-example`: gateway and service in one process.
-    async fn in_process(redis: &Redis) -> Instance {
-        let http = free_addr();
-        let child = spawn(
-            env!("CARGO_BIN_EXE_chat-example"),
-            redis,
-            free_addr(),
-            Some(http),
-        );
-        Instance::ready(http, vec![child]).await
-    }
-
-    /// `grpc-server` and `remote-gateway` in front of it.
-    async fn remote(redis: &Redis) -> Instance {
-        let (grpc, http) = (free_addr(), free_addr());
-        let server = spawn(env!("CARGO_BIN_EXE_grpc-server"), redis, grpc, None);
-        let gateway = spawn(
-            env!("CARGO_BIN_EXE_remote-gateway"),
-            redis,
-            grpc,
-            Some(http),
-        );
-        Instance::ready(http, vec![server, gateway]).await
-    }
-
-    /// Waits until the instance answers through to Redis.
-    async fn ready(http: SocketAddr, processes: Vec<Child>) -> Instance {
-        let instance = Instance {
-            http,
-            processes,
-            client: reqwest::Client::new(),
-        };
-        let url = instance.url("/v1/rooms/ready");
-        eventually("the instance to answer", || async {
-            let response = instance.client.get(&url).send().await.ok()?;
-            (response.status() == 200).then_some(())
-        })
-        .await;
-        instance
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.http)
-    }
-
-    fn ws_url(&self, path: &str) -> String {
-        format!("ws://{}{path}", self.http)
-    }
-
-    /// Posts `text` to `room`; returns the message as the reply's JSON (the
-    /// same bytes every stream carries). Retries while Redis is unavailable
-    /// (503), as a client would after a Redis restart.
-    async fn post(&self, room: &str, text: &str) -> String {
-        post(&self.client, &self.url(""), room, text).await
-    }
-
-    /// Waits until `room` has `n` live listeners on this instance: from then
-    /// on, a posted message reaches the streams just opened.
-    async fn wait_for_listeners(&self, room: &str, n: i64) {
-        let url = self.url(&format!("/v1/rooms/{room}"));
-        eventually(&format!("{n} listeners in {room}"), || async {
-            let response = self.client.get(&url).send().await.ok()?;
-            let info: Value = serde_json::from_str(&response.text().await.ok()?).ok()?;
-            (info["listenerCount"].as_i64() == Some(n)).then_some(())
-        })
-        .await;
-    }
-
-    /// Kills every process of the instance with SIGKILL: no goodbye to
-    /// anybody.
-    async fn kill(&mut self) {
-        for process in &mut self.processes {
-            process.kill().await.unwrap();
-        }
-    }
-}
-
-/// Posts `text` to `room` through the gateway at `base`; see
-/// [`Instance::post`].
-async fn post(client: &reqwest::Client, base: &str, room: &str, text: &str) -> String {
-    let url = format!("{base}/v1/rooms/{room}/messages");
-    let body = format!(r#"{{"user":"tester","text":"{text}"}}"#);
-    eventually("a post to succeed", || async {
-        let response = client.post(&url).body(body.clone()).send().await.ok()?;
-        let status = response.status();
-        let reply = response.text().await.ok()?;
-        assert!(status == 200 || status == 503, "{status}: {reply}");
-        (status == 200).then_some(reply)
-    })
-    .await
-}
-
-/// The id of a message, from its JSON.
-fn id_of(json: &str) -> String {
-    let message: Value = serde_json::from_str(json).unwrap();
-    message["id"].as_str().unwrap().to_string()
-}
 
 /// SSE events of `messages`, as the gateway writes them.
 fn sse_events(messages: &[String]) -> String {
