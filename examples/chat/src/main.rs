@@ -6,9 +6,14 @@
 //! cargo run -p chat-example    # then open http://127.0.0.1:8080/
 //! ```
 //!
-//! The rooms are in memory; with `CHAT_REDIS_URL=redis://127.0.0.1:6379/`
-//! they are Redis Streams, shared by every instance on that Redis (see
-//! docs/scaling.md).
+//! The rooms are in memory. With `CHAT_REDIS_URL` they are Redis Streams,
+//! shared by every instance on that Redis (see docs/scaling.md); two
+//! instances:
+//!
+//! ```sh
+//! CHAT_REDIS_URL=redis://127.0.0.1:6379/ cargo run -p chat-example
+//! CHAT_REDIS_URL=redis://127.0.0.1:6379/ CHAT_HTTP_ADDR=127.0.0.1:8081 CHAT_GRPC_ADDR=127.0.0.1:50052 cargo run -p chat-example
+//! ```
 
 use chat_example::pb::chat::v1::chat_service_client::ChatServiceClient;
 use chat_example::pb::chat::v1::chat_service_server::ChatServiceServer;
