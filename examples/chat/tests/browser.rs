@@ -431,6 +431,7 @@ async fn page_sse_resumes_on_another_instance() {
         json!("2")
     );
     browser.close(page).await;
+    drop((a, b));
     redis.stop().await;
 }
 

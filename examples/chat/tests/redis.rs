@@ -154,6 +154,70 @@ async fn messages_cross_instances_in_every_mode() {
         replay,
         posted.iter().map(|m| format!("{m}\n")).collect::<String>()
     );
+    // The instances go first: they would log Redis going away.
+    drop((a, b));
+    redis.stop().await;
+}
+
+type WebSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next frame, which must be a text frame.
+async fn next_text(socket: &mut WebSocket) -> String {
+    match tokio::time::timeout(TIMEOUT, socket.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => text.to_string(),
+        other => panic!("expected a text frame, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn websocket_chat_spans_instances() {
+    if !redis_available() {
+        return;
+    }
+    let redis = Redis::start().await;
+    let a = Instance::in_process(&redis).await;
+    let b = Instance::remote(&redis).await;
+    let room = "chatting";
+    let (mut chat, _) =
+        tokio_tungstenite::connect_async(b.ws_url(&format!("/v1/rooms/{room}/chat")))
+            .await
+            .unwrap();
+    // Joined on B: the chat's own join notice says it is live.
+    chat.send(Message::text(r#"{"user":"carol"}"#))
+        .await
+        .unwrap();
+    let joined = next_text(&mut chat).await;
+    let notice: serde_json::Value = serde_json::from_str(&joined).unwrap();
+    assert_eq!(
+        (notice["user"].as_str(), notice["source"].as_str()),
+        (Some("carol"), Some("join")),
+        "{joined}"
+    );
+    // Posted through A, said on B.
+    let posted = a.post(room, "hello carol").await;
+    assert_eq!(next_text(&mut chat).await, posted);
+    chat.send(Message::text(r#"{"user":"carol","text":"hi from B"}"#))
+        .await
+        .unwrap();
+    let said = next_text(&mut chat).await;
+    assert!(
+        said.contains(r#""text":"hi from B","source":"chat""#),
+        "{said}"
+    );
+    // A has the whole conversation, the same bytes.
+    let history = a
+        .client
+        .get(a.url(&format!("/v1/rooms/{room}/events?since=0&limit=3")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(history, format!("{joined}\n{posted}\n{said}\n"));
+    // The instances go first: they would log Redis going away.
+    drop((a, b));
     redis.stop().await;
 }
 
@@ -206,6 +270,8 @@ async fn sse_resumes_on_another_instance_with_last_event_id() {
         .await
         .unwrap();
     assert_eq!(resumed, format!("{RETRY}{}{EOS}", sse_events(&missed)));
+    // The instances go first: they would log Redis going away.
+    drop((a, b));
     redis.stop().await;
 }
 
@@ -341,6 +407,8 @@ async fn clients_of_a_killed_instance_lose_nothing() {
             .unwrap();
         assert_eq!(got, posted, "{mode}: every message once, in order");
     }
+    // The instances go first: they would log Redis going away.
+    drop((a, b));
     redis.stop().await;
 }
 
@@ -415,5 +483,7 @@ async fn redis_restart_ends_streams_with_an_error_and_clients_resume() {
         ndjson.response.text().await.unwrap(),
         format!("{}\n{}\n", after[0], after[1])
     );
+    // The instances go first: they would log Redis going away.
+    drop((a, b));
     redis.stop().await;
 }
