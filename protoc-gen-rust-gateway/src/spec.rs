@@ -56,58 +56,39 @@ pub struct BindingSpec {
 /// Finds the `(meshapi.gateway.http)` extension in the pool, if any file
 /// imported the annotations.
 pub fn http_extension(pool: &DescriptorPool) -> Option<ExtensionDescriptor> {
-    pool.get_extension_by_name(HTTP_EXTENSION).filter(|ext| {
-        ext.kind()
-            .as_message()
-            .is_some_and(|m| m.full_name() == HTTP_EXTENSION_TYPE)
-    })
-}
-
-/// Reads a method's annotation as a raw record.
-pub fn read_annotation(
-    method: &MethodDescriptor,
-    extension: Option<&ExtensionDescriptor>,
-    location: &Location,
-) -> Result<Option<RawEndpoint>, Diagnostic> {
-    let Some(extension) = extension else {
-        return Ok(None);
-    };
-    let options = method.options();
-    if !options.has_extension(extension) {
-        return Ok(None);
-    }
-    let value = options.get_extension(extension);
-    let Value::Message(message) = value.as_ref() else {
-        return Ok(None);
-    };
-    annotation_to_raw(message).map(Some).map_err(|e| {
-        Diagnostic::error(
-            Some(location.clone()),
-            format!(
-                "cannot read the (meshapi.gateway.http) annotation of `{}`: {e}",
-                method.full_name()
-            ),
-        )
-    })
-}
-
-fn annotation_to_raw(message: &DynamicMessage) -> Result<RawEndpoint, String> {
-    let options = prost_reflect::SerializeOptions::new().use_proto_field_name(true);
-    let json = message
-        .serialize_with_options(serde_json::value::Serializer, &options)
-        .map_err(|e| e.to_string())?;
-    serde_json::from_value(json).map_err(|e| e.to_string())
+    extension_of_type(pool, HTTP_EXTENSION, HTTP_EXTENSION_TYPE)
 }
 
 /// Finds the `(google.api.http)` extension in the pool, if any file imported
 /// `google/api/annotations.proto` (ours or a vendored googleapis copy).
 pub fn google_http_extension(pool: &DescriptorPool) -> Option<ExtensionDescriptor> {
-    pool.get_extension_by_name(GOOGLE_HTTP_EXTENSION)
-        .filter(|ext| {
-            ext.kind()
-                .as_message()
-                .is_some_and(|m| m.full_name() == GOOGLE_HTTP_RULE)
-        })
+    extension_of_type(pool, GOOGLE_HTTP_EXTENSION, GOOGLE_HTTP_RULE)
+}
+
+fn extension_of_type(
+    pool: &DescriptorPool,
+    name: &str,
+    message: &str,
+) -> Option<ExtensionDescriptor> {
+    pool.get_extension_by_name(name).filter(|ext| {
+        ext.kind()
+            .as_message()
+            .is_some_and(|m| m.full_name() == message)
+    })
+}
+
+/// Reads a method's `(meshapi.gateway.http)` annotation as a raw record.
+pub fn read_annotation(
+    method: &MethodDescriptor,
+    extension: Option<&ExtensionDescriptor>,
+    location: &Location,
+) -> Result<Option<RawEndpoint>, Diagnostic> {
+    read_option::<RawEndpoint>(
+        method,
+        extension,
+        location,
+        "(meshapi.gateway.http) annotation",
+    )
 }
 
 /// Reads a method's `(google.api.http)` option as a raw record: an
@@ -119,6 +100,26 @@ pub fn read_google_annotation(
     extension: Option<&ExtensionDescriptor>,
     location: &Location,
 ) -> Result<Option<RawEndpoint>, Diagnostic> {
+    let rule = read_option::<crate::service_config::RawHttpRule>(
+        method,
+        extension,
+        location,
+        "(google.api.http) option",
+    )?;
+    Ok(rule.map(|rule| RawEndpoint {
+        selector: None,
+        ..rule.into_endpoint()
+    }))
+}
+
+/// A method option read into `T` through its JSON form (proto field names),
+/// so that annotations and binding files share one record type.
+fn read_option<T: serde::de::DeserializeOwned>(
+    method: &MethodDescriptor,
+    extension: Option<&ExtensionDescriptor>,
+    location: &Location,
+    what: &str,
+) -> Result<Option<T>, Diagnostic> {
     let Some(extension) = extension else {
         return Ok(None);
     };
@@ -130,28 +131,20 @@ pub fn read_google_annotation(
     let Value::Message(message) = value.as_ref() else {
         return Ok(None);
     };
-    let serialize = prost_reflect::SerializeOptions::new().use_proto_field_name(true);
-    let read = message
-        .serialize_with_options(serde_json::value::Serializer, &serialize)
-        .map_err(|e| e.to_string())
-        .and_then(|json| {
-            serde_json::from_value::<crate::service_config::RawHttpRule>(json)
-                .map_err(|e| e.to_string())
-        });
-    match read {
-        Ok(rule) => {
-            let mut raw = rule.into_endpoint();
-            raw.selector = None;
-            Ok(Some(raw))
-        }
-        Err(e) => Err(Diagnostic::error(
+    to_record(message).map(Some).map_err(|e| {
+        Diagnostic::error(
             Some(location.clone()),
-            format!(
-                "cannot read the (google.api.http) option of `{}`: {e}",
-                method.full_name()
-            ),
-        )),
-    }
+            format!("cannot read the {what} of `{}`: {e}", method.full_name()),
+        )
+    })
+}
+
+fn to_record<T: serde::de::DeserializeOwned>(message: &DynamicMessage) -> Result<T, String> {
+    let options = prost_reflect::SerializeOptions::new().use_proto_field_name(true);
+    let json = message
+        .serialize_with_options(serde_json::value::Serializer, &options)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_value(json).map_err(|e| e.to_string())
 }
 
 /// Merges an annotation with a binding-file entry for the same method: a

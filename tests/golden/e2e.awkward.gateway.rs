@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Self_ {
         const FULL_NAME: &'static str = "e2e.awkward.Self";
@@ -73,7 +74,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Outer {
         const FULL_NAME: &'static str = "e2e.awkward.Outer";
@@ -93,7 +95,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for outer::Inner {
         const FULL_NAME: &'static str = "e2e.awkward.Outer.Inner";
@@ -128,7 +131,7 @@ pub fn __register_gateway_types() {
     ::gateway_runtime::__private::register_any::<outer::Inner>();
 }
 /// HTTP gateway of `e2e.awkward.ABCService`.
-///
+#[allow(deprecated)]
 pub mod abc_service_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -202,14 +205,18 @@ pub mod abc_service_gateway {
             |s| super::outer::Kind::from_str_name(s).map(|e| e as i32),
             |v| super::outer::Kind::try_from(v).is_ok(),
         )?;
+        const MATCH: u32 = 0u32;
+        const INNER__FN: u32 = 1u32;
+        const MONEY__CURRENCY: u32 = 2u32;
+        const MONEY__UNITS: u32 = 3u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "match" => seen.set(0u32, 0u32, &key, &value, &mut msg.r#match)?,
+                "match" => seen.set(MATCH, 0, &key, &value, &mut msg.r#match)?,
                 "inner.fn" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        INNER__FN,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -220,8 +227,8 @@ pub mod abc_service_gateway {
                 }
                 "money.currency" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        MONEY__CURRENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -232,8 +239,8 @@ pub mod abc_service_gateway {
                 }
                 "money.units" => {
                     seen.set(
-                        3u32,
-                        0u32,
+                        MONEY__UNITS,
+                        0,
                         &key,
                         &value,
                         &mut msg

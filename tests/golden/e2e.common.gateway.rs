@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Money {
         const FULL_NAME: &'static str = "e2e.common.Money";

@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Info {
         const FULL_NAME: &'static str = "e2e.compat.Info";
@@ -76,7 +77,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Card {
         const FULL_NAME: &'static str = "e2e.compat.Card";
@@ -137,6 +139,7 @@ const _: () = {
                 "display_name",
                 &self.display_name,
             );
+            __gw::field::write_plain(w, "legacyNote", "legacy_note", &self.legacy_note);
             w.end_object();
         }
         fn merge_json(
@@ -243,6 +246,9 @@ const _: () = {
                     "displayName" | "display_name" => {
                         __gw::field::read_plain(r, &mut self.display_name)?;
                     }
+                    "legacyNote" | "legacy_note" => {
+                        __gw::field::read_plain(r, &mut self.legacy_note)?;
+                    }
                     _ => return ::core::result::Result::Ok(false),
                 }
                 ::core::result::Result::Ok(true)
@@ -254,7 +260,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for CardPatch {
         const FULL_NAME: &'static str = "e2e.compat.CardPatch";
@@ -293,7 +300,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for RepeatRequest {
         const FULL_NAME: &'static str = "e2e.compat.RepeatRequest";
@@ -335,6 +343,7 @@ pub fn __register_gateway_types() {
 /// HTTP gateway of `e2e.compat.PathCompat`.
 ///
 /// Path variables as the Go gateway reads them.
+#[allow(deprecated)]
 pub mod path_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -353,6 +362,7 @@ pub mod path_compat_gateway {
     /// - `GET /compat/path/oneof/{id}/{note_info.kind_id}/{season_num}` → `Echo`
     /// - `GET /compat/path/labels/{id}/{labels}` → `Echo`
     /// - `TEST /compat/path/catch-all/{id}/{detail.text=*}` → `Echo`
+    /// - `GET /compat/old/{id}` → `OldEcho`
     /// - `GET /compat/repeat/{times}/{card.id=*}` → `Repeat`
     pub fn router<T: __gw::Transport>(
         client: super::path_compat_client::PathCompatClient<T>,
@@ -369,40 +379,44 @@ pub mod path_compat_gateway {
             });
         __gw::axum::Router::new()
             .route(
-                "/compat/path/catch-all/{s3}",
-                __gw::axum::routing::MethodRouter::new().fallback(route_0_custom::<T>),
+                "/compat/old/{s2}",
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
             )
             .route(
-                "/compat/path/catch-all/{s3}/{*s4}",
+                "/compat/path/catch-all/{s3}",
                 __gw::axum::routing::MethodRouter::new().fallback(route_1_custom::<T>),
             )
             .route(
-                "/compat/path/labels/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<T>),
+                "/compat/path/catch-all/{s3}/{*s4}",
+                __gw::axum::routing::MethodRouter::new().fallback(route_2_custom::<T>),
             )
             .route(
-                "/compat/path/oneof/{s3}/{s4}/{s5}",
+                "/compat/path/labels/{s3}/{s4}",
                 __gw::axum::routing::MethodRouter::new().get(route_3_get::<T>),
             )
             .route(
-                "/compat/path/steps/{s3}/{s4}",
+                "/compat/path/oneof/{s3}/{s4}/{s5}",
                 __gw::axum::routing::MethodRouter::new().get(route_4_get::<T>),
             )
             .route(
-                "/compat/path/urgency/{s3}/{s4}",
+                "/compat/path/steps/{s3}/{s4}",
                 __gw::axum::routing::MethodRouter::new().get(route_5_get::<T>),
+            )
+            .route(
+                "/compat/path/urgency/{s3}/{s4}",
+                __gw::axum::routing::MethodRouter::new().get(route_6_get::<T>),
             )
             .route(
                 "/compat/repeat/{s2}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_6_get::<T>)
-                    .connect(route_6_connect::<T>),
+                    .get(route_7_get::<T>)
+                    .connect(route_7_connect::<T>),
             )
             .route(
                 "/compat/repeat/{s2}/{*s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_7_get::<T>)
-                    .connect(route_7_connect::<T>),
+                    .get(route_8_get::<T>)
+                    .connect(route_8_connect::<T>),
             )
             .with_state(__gw::ServiceState::new(client, gateway))
     }
@@ -446,12 +460,24 @@ pub mod path_compat_gateway {
             |s| super::Urgency::from_str_name(s).map(|e| e as i32),
             |v| super::Urgency::try_from(v).is_ok(),
         )?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const DISPLAY_NAME: u32 = 13u32;
+        const LEGACY_NOTE: u32 = 14u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -468,7 +494,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -488,7 +514,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -525,7 +551,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -564,8 +590,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -592,7 +618,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -609,7 +635,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -628,7 +654,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -650,8 +676,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -671,7 +697,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -758,12 +787,25 @@ pub mod path_compat_gateway {
             |s| super::Step::from_str_name(s).map(|e| e as i32),
             |v| super::Step::try_from(v).is_ok(),
         )?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 12u32;
+        const DISPLAY_NAME: u32 = 13u32;
+        const LEGACY_NOTE: u32 = 14u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -780,7 +822,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -800,7 +842,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -837,7 +879,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -876,8 +918,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -904,7 +946,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -921,7 +963,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -940,7 +982,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -962,8 +1004,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -975,8 +1017,8 @@ pub mod path_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        12u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -985,7 +1027,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -1102,12 +1147,23 @@ pub mod path_compat_gateway {
                 ),
             );
         }
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const NOTE_INFO__KIND_NAME: u32 = 2u32;
+        const NOTE_INFO__TEXT: u32 = 3u32;
+        const NOTE_TEXT: u32 = 4u32;
+        const DETAIL__KIND_NAME: u32 = 5u32;
+        const DETAIL__KIND_ID: u32 = 6u32;
+        const DETAIL__TEXT: u32 = 7u32;
+        const URGENCY: u32 = 10u32;
+        const DISPLAY_NAME: u32 = 12u32;
+        const LEGACY_NOTE: u32 = 13u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1125,7 +1181,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1162,8 +1218,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        3u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1190,7 +1246,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1207,7 +1263,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1226,7 +1282,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1248,8 +1304,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        7u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1261,8 +1317,8 @@ pub mod path_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        10u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -1280,7 +1336,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -1360,12 +1419,25 @@ pub mod path_compat_gateway {
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "id", &mut msg.id)?;
         cx.path_list(1usize, "labels", ',', &mut msg.labels)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 11u32;
+        const DISPLAY_NAME: u32 = 13u32;
+        const LEGACY_NOTE: u32 = 14u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1382,7 +1454,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1402,7 +1474,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1439,7 +1511,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1478,8 +1550,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1506,7 +1578,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1523,7 +1595,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1542,7 +1614,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1564,8 +1636,8 @@ pub mod path_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1576,8 +1648,8 @@ pub mod path_compat_gateway {
                 }
                 "urgency" => {
                     seen.set_enum(
-                        11u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -1595,7 +1667,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -1679,12 +1754,24 @@ pub mod path_compat_gateway {
             "detail.text",
             &mut msg.detail.get_or_insert_with(::core::default::Default::default).text,
         )?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const URGENCY: u32 = 11u32;
+        const DISPLAY_NAME: u32 = 13u32;
+        const LEGACY_NOTE: u32 = 14u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1701,7 +1788,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1721,7 +1808,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1758,7 +1845,7 @@ pub mod path_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1797,8 +1884,8 @@ pub mod path_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1825,7 +1912,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1842,7 +1929,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1861,7 +1948,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1884,8 +1971,8 @@ pub mod path_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        11u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -1903,7 +1990,10 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -1949,6 +2039,327 @@ pub mod path_compat_gateway {
             )
             .await
     }
+    /// `GET /compat/old/{id}`
+    static TEMPLATE_OLD_ECHO_0: __gw::Template = __gw::Template {
+        segments: &[__gw::Seg::Lit("compat"), __gw::Seg::Lit("old"), __gw::Seg::Single],
+        verb: ::core::option::Option::None,
+        captures: &[
+            __gw::CaptureSpec {
+                start: 2usize,
+                len: 1usize,
+            },
+        ],
+    };
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::single_match,
+        clippy::collapsible_match,
+        unused_mut
+    )]
+    fn bind_old_echo_0(
+        cx: &__gw::BindContext<'_>,
+        msg: &mut super::Card,
+    ) -> ::core::result::Result<(), __gw::GatewayError> {
+        cx.path(0usize, "id", &mut msg.id)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 12u32;
+        const DISPLAY_NAME: u32 = 14u32;
+        const LEGACY_NOTE: u32 = 15u32;
+        let mut seen = __gw::QuerySeen::new();
+        for (key, value) in cx.query_pairs()? {
+            match key.as_ref() {
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+                "season_name" | "seasonName" => {
+                    seen.once(SEASON_NAME, 0, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.season, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Season::SeasonName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "season"),
+                        );
+                    }
+                    h.season = ::core::option::Option::Some(
+                        super::card::Season::SeasonName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "season_num" | "seasonNum" => {
+                    seen.once(SEASON_NUM, 0, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.season, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Season::SeasonNum(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "season"),
+                        );
+                    }
+                    h.season = ::core::option::Option::Some(
+                        super::card::Season::SeasonNum(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
+                | "noteInfo.kindName" => {
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    let h = &mut *match __gw::oneof_member_unless_other(
+                        &mut msg.note,
+                        |o| match o {
+                            super::card::Note::NoteInfo(m) => {
+                                ::core::option::Option::Some(m)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::option::Option::None,
+                        },
+                        || super::card::Note::NoteInfo(
+                            ::core::default::Default::default(),
+                        ),
+                    ) {
+                        ::core::option::Option::Some(m) => m,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(
+                                __gw::oneof_conflict(&key, "note"),
+                            );
+                        }
+                    };
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
+                | "noteInfo.kindId" => {
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    let h = &mut *match __gw::oneof_member_unless_other(
+                        &mut msg.note,
+                        |o| match o {
+                            super::card::Note::NoteInfo(m) => {
+                                ::core::option::Option::Some(m)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::option::Option::None,
+                        },
+                        || super::card::Note::NoteInfo(
+                            ::core::default::Default::default(),
+                        ),
+                    ) {
+                        ::core::option::Option::Some(m) => m,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(
+                                __gw::oneof_conflict(&key, "note"),
+                            );
+                        }
+                    };
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindId(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindId(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "note_info.text" | "noteInfo.text" => {
+                    seen.set(
+                        NOTE_INFO__TEXT,
+                        0,
+                        &key,
+                        &value,
+                        &mut match __gw::oneof_member_unless_other(
+                            &mut msg.note,
+                            |o| match o {
+                                super::card::Note::NoteInfo(m) => {
+                                    ::core::option::Option::Some(m)
+                                }
+                                #[allow(unreachable_patterns)]
+                                _ => ::core::option::Option::None,
+                            },
+                            || super::card::Note::NoteInfo(
+                                ::core::default::Default::default(),
+                            ),
+                        ) {
+                            ::core::option::Option::Some(m) => m,
+                            ::core::option::Option::None => {
+                                return ::core::result::Result::Err(
+                                    __gw::oneof_conflict(&key, "note"),
+                                );
+                            }
+                        }
+                            .text,
+                    )?
+                }
+                "note_text" | "noteText" => {
+                    seen.once(NOTE_TEXT, 0, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.note, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Note::NoteText(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "note"),
+                        );
+                    }
+                    h.note = ::core::option::Option::Some(
+                        super::card::Note::NoteText(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "detail.kind_name" | "detail.kindName" => {
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    let h = &mut *msg
+                        .detail
+                        .get_or_insert_with(::core::default::Default::default);
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "detail.kind_id" | "detail.kindId" => {
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    let h = &mut *msg
+                        .detail
+                        .get_or_insert_with(::core::default::Default::default);
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindId(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindId(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "detail.text" => {
+                    seen.set(
+                        DETAIL__TEXT,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg
+                            .detail
+                            .get_or_insert_with(::core::default::Default::default)
+                            .text,
+                    )?
+                }
+                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "urgency" => {
+                    seen.set_enum(
+                        URGENCY,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.urgency,
+                        |s| super::Urgency::from_str_name(s).map(|e| e as i32),
+                        |v| super::Urgency::try_from(v).is_ok(),
+                    )?
+                }
+                "steps" => {
+                    __gw::query_push_enum(
+                        &key,
+                        &value,
+                        &mut msg.steps,
+                        |s| super::Step::from_str_name(s).map(|e| e as i32),
+                        |v| super::Step::try_from(v).is_ok(),
+                    )?
+                }
+                "display_name" | "displayName" => {
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                }
+                other => {
+                    match __gw::split_map_key(other) {
+                        ::core::option::Option::Some(("attributes", map_key)) => {
+                            __gw::query_insert(
+                                &key,
+                                map_key,
+                                &value,
+                                &mut msg.attributes,
+                            )?
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    /// `GET /compat/old/{id}` → `e2e.compat.PathCompat.OldEcho`
+    ///
+    /// The old name of Echo: deprecated, still served.
+    async fn handle_old_echo_0<T: __gw::Transport>(
+        state: SvcState<T>,
+        request: __gw::axum::extract::Request,
+        captures: __gw::Captures,
+    ) -> __gw::axum::response::Response {
+        static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
+            reads_body: false,
+        };
+        __gw::unary(
+                &state,
+                request,
+                captures,
+                &BINDING,
+                bind_old_echo_0,
+                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
+                    client.old_echo(request).await
+                },
+                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                    response,
+                    w,
+                ),
+            )
+            .await
+    }
     /// `GET /compat/repeat/{times}/{card.id=*}`
     static TEMPLATE_REPEAT_0: __gw::Template = __gw::Template {
         segments: &[
@@ -1986,13 +2397,26 @@ pub mod path_compat_gateway {
             "card.id",
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
+        const CARD__COUNT: u32 = 0u32;
+        const CARD__SEASON_NAME: u32 = 1u32;
+        const CARD__SEASON_NUM: u32 = 2u32;
+        const CARD__NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const CARD__NOTE_INFO__KIND_ID: u32 = 4u32;
+        const CARD__NOTE_INFO__TEXT: u32 = 5u32;
+        const CARD__NOTE_TEXT: u32 = 6u32;
+        const CARD__DETAIL__KIND_NAME: u32 = 7u32;
+        const CARD__DETAIL__KIND_ID: u32 = 8u32;
+        const CARD__DETAIL__TEXT: u32 = 9u32;
+        const CARD__URGENCY: u32 = 12u32;
+        const CARD__DISPLAY_NAME: u32 = 14u32;
+        const CARD__LEGACY_NOTE: u32 = 15u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "card.count" => {
                     seen.set(
-                        0u32,
-                        0u32,
+                        CARD__COUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2002,7 +2426,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "card.season_name" | "card.seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(CARD__SEASON_NAME, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2021,7 +2445,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "card.season_num" | "card.seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(CARD__SEASON_NUM, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2043,7 +2467,7 @@ pub mod path_compat_gateway {
                 }
                 "card.note_info.kind_name" | "card.note_info.kindName"
                 | "card.noteInfo.kind_name" | "card.noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(CARD__NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg
                             .card
@@ -2083,7 +2507,7 @@ pub mod path_compat_gateway {
                 }
                 "card.note_info.kind_id" | "card.note_info.kindId"
                 | "card.noteInfo.kind_id" | "card.noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(CARD__NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg
                             .card
@@ -2125,8 +2549,8 @@ pub mod path_compat_gateway {
                 }
                 "card.note_info.text" | "card.noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        CARD__NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2156,7 +2580,7 @@ pub mod path_compat_gateway {
                     )?
                 }
                 "card.note_text" | "card.noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(CARD__NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2175,7 +2599,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "card.detail.kind_name" | "card.detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(CARD__DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default)
@@ -2196,7 +2620,7 @@ pub mod path_compat_gateway {
                     );
                 }
                 "card.detail.kind_id" | "card.detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(CARD__DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default)
@@ -2220,8 +2644,8 @@ pub mod path_compat_gateway {
                 }
                 "card.detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        CARD__DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2244,8 +2668,8 @@ pub mod path_compat_gateway {
                 }
                 "card.urgency" => {
                     seen.set_enum(
-                        12u32,
-                        0u32,
+                        CARD__URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2270,14 +2694,26 @@ pub mod path_compat_gateway {
                 }
                 "card.display_name" | "card.displayName" => {
                     seen.set(
-                        14u32,
-                        0u32,
+                        CARD__DISPLAY_NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .display_name,
+                    )?
+                }
+                "card.legacy_note" | "card.legacyNote" => {
+                    seen.set(
+                        CARD__LEGACY_NOTE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg
+                            .card
+                            .get_or_insert_with(::core::default::Default::default)
+                            .legacy_note,
                     )?
                 }
                 other => {
@@ -2346,33 +2782,25 @@ pub mod path_compat_gateway {
                         "display_name" | "displayName" => {
                             ::core::option::Option::Some(m.display_name.clone())
                         }
+                        "legacy_note" | "legacyNote" => {
+                            ::core::option::Option::Some(m.legacy_note.clone())
+                        }
                         _ => ::core::option::Option::None,
                     }
                 },
             )
             .await
     }
-    async fn route_0_x_test<T: __gw::Transport>(
+    async fn route_0_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
-        if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
+        if let ::core::option::Option::Some(captures) = TEMPLATE_OLD_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures).await;
+            return handle_old_echo_0(state, request, captures).await;
         }
         __gw::not_found(&state.gateway, &request)
-    }
-    async fn route_0_custom<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
-        request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
-        match request.method().as_str() {
-            "TEST" => {
-                route_0_x_test::<T>(__gw::axum::extract::State(state), request).await
-            }
-            _ => __gw::method_not_allowed(&state.gateway, &request),
-        }
     }
     async fn route_1_x_test<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
@@ -2396,7 +2824,29 @@ pub mod path_compat_gateway {
             _ => __gw::method_not_allowed(&state.gateway, &request),
         }
     }
-    async fn route_2_get<T: __gw::Transport>(
+    async fn route_2_x_test<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
+            .match_path(request.uri().path())
+        {
+            return handle_echo_4(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+    async fn route_2_custom<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        match request.method().as_str() {
+            "TEST" => {
+                route_2_x_test::<T>(__gw::axum::extract::State(state), request).await
+            }
+            _ => __gw::method_not_allowed(&state.gateway, &request),
+        }
+    }
+    async fn route_3_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -2407,7 +2857,7 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_3_get<T: __gw::Transport>(
+    async fn route_4_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -2418,7 +2868,7 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_get<T: __gw::Transport>(
+    async fn route_5_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -2429,7 +2879,7 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_get<T: __gw::Transport>(
+    async fn route_6_get<T: __gw::Transport>(
         __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
@@ -2437,28 +2887,6 @@ pub mod path_compat_gateway {
             .match_path(request.uri().path())
         {
             return handle_echo_0(state, request, captures).await;
-        }
-        __gw::not_found(&state.gateway, &request)
-    }
-    async fn route_6_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
-        request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
-        if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
-            .match_path(request.uri().path())
-        {
-            return handle_repeat_0(state, request, captures).await;
-        }
-        __gw::not_found(&state.gateway, &request)
-    }
-    async fn route_6_connect<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
-        request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
-        if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
-            .match_path(request.uri().path())
-        {
-            return handle_repeat_0(state, request, captures).await;
         }
         __gw::not_found(&state.gateway, &request)
     }
@@ -2484,10 +2912,33 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
+    async fn route_8_get<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
+            .match_path(request.uri().path())
+        {
+            return handle_repeat_0(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+    async fn route_8_connect<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
+            .match_path(request.uri().path())
+        {
+            return handle_repeat_0(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
 }
 /// HTTP gateway of `e2e.compat.QueryCompat`.
 ///
 /// Query parameters: bound in compat_gateway.yaml.
+#[allow(deprecated)]
 pub mod query_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -2576,13 +3027,27 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const ID: u32 = 0u32;
+        const COUNT: u32 = 1u32;
+        const SEASON_NAME: u32 = 2u32;
+        const SEASON_NUM: u32 = 3u32;
+        const NOTE_INFO__KIND_NAME: u32 = 4u32;
+        const NOTE_INFO__KIND_ID: u32 = 5u32;
+        const NOTE_INFO__TEXT: u32 = 6u32;
+        const NOTE_TEXT: u32 = 7u32;
+        const DETAIL__KIND_NAME: u32 = 8u32;
+        const DETAIL__KIND_ID: u32 = 9u32;
+        const DETAIL__TEXT: u32 = 10u32;
+        const URGENCY: u32 = 13u32;
+        const DISPLAY_NAME: u32 = 15u32;
+        const LEGACY_NOTE: u32 = 16u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "id" => seen.set(0u32, 0u32, &key, &value, &mut msg.id)?,
-                "count" => seen.set(1u32, 0u32, &key, &value, &mut msg.count)?,
+                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2599,7 +3064,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2619,7 +3084,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -2656,7 +3121,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -2695,8 +3160,8 @@ pub mod query_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        6u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2723,7 +3188,7 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -2740,7 +3205,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2759,7 +3224,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(9u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2781,8 +3246,8 @@ pub mod query_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        10u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2794,8 +3259,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        13u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -2813,7 +3278,10 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -2880,15 +3348,29 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const ID: u32 = 0u32;
+        const NOTE_INFO__TEXT: u32 = 1u32;
+        const DISPLAY_NAME: u32 = 2u32;
+        const COUNT: u32 = 3u32;
+        const SEASON_NAME: u32 = 4u32;
+        const SEASON_NUM: u32 = 5u32;
+        const NOTE_INFO__KIND_NAME: u32 = 6u32;
+        const NOTE_INFO__KIND_ID: u32 = 7u32;
+        const NOTE_TEXT: u32 = 8u32;
+        const DETAIL__KIND_NAME: u32 = 9u32;
+        const DETAIL__KIND_ID: u32 = 10u32;
+        const DETAIL__TEXT: u32 = 11u32;
+        const URGENCY: u32 = 14u32;
+        const LEGACY_NOTE: u32 = 16u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "identifier" => seen.set(0u32, 0u32, &key, &value, &mut msg.id)?,
-                "id" => seen.set(0u32, 1u32, &key, &value, &mut msg.id)?,
+                "identifier" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
+                "id" => seen.set(ID, 1, &key, &value, &mut msg.id)?,
                 "note" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2916,8 +3398,8 @@ pub mod query_compat_gateway {
                 }
                 "noteInfo.text" => {
                     seen.set(
-                        1u32,
-                        1u32,
+                        NOTE_INFO__TEXT,
+                        1,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2943,13 +3425,13 @@ pub mod query_compat_gateway {
                             .text,
                     )?
                 }
-                "dn" => seen.set(2u32, 0u32, &key, &value, &mut msg.display_name)?,
+                "dn" => seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?,
                 "displayName" => {
-                    seen.set(2u32, 1u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 1, &key, &value, &mut msg.display_name)?
                 }
-                "count" => seen.set(3u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2966,7 +3448,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2986,7 +3468,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3023,7 +3505,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3061,7 +3543,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "note_text" | "noteText" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3078,7 +3560,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(9u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3097,7 +3579,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(10u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3119,8 +3601,8 @@ pub mod query_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        11u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -3132,8 +3614,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        14u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -3149,6 +3631,9 @@ pub mod query_compat_gateway {
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
                     )?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3215,12 +3700,23 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_TEXT: u32 = 5u32;
+        const DETAIL__KIND_NAME: u32 = 6u32;
+        const DETAIL__KIND_ID: u32 = 7u32;
+        const DETAIL__TEXT: u32 = 8u32;
+        const URGENCY: u32 = 11u32;
+        const LEGACY_NOTE: u32 = 13u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3237,7 +3733,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3257,7 +3753,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3294,7 +3790,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3332,7 +3828,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "note_text" | "noteText" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3349,7 +3845,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3368,7 +3864,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3390,8 +3886,8 @@ pub mod query_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        8u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -3403,8 +3899,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        11u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -3420,6 +3916,9 @@ pub mod query_compat_gateway {
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
                     )?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3536,12 +4035,15 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const ID: u32 = 0u32;
+        const DETAIL__KIND_ID: u32 = 1u32;
+        const DISPLAY_NAME: u32 = 2u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "id" => seen.set(0u32, 0u32, &key, &value, &mut msg.id)?,
+                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
                 "kind" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3561,7 +4063,7 @@ pub mod query_compat_gateway {
                         ),
                     );
                 }
-                "dn" => seen.set(2u32, 0u32, &key, &value, &mut msg.display_name)?,
+                "dn" => seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?,
                 _ => {}
             }
         }
@@ -3627,12 +4129,22 @@ pub mod query_compat_gateway {
             ::core::result::Result::Ok(())
         })?;
         cx.path(0usize, "id", &mut msg.id)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const URGENCY: u32 = 9u32;
+        const DISPLAY_NAME: u32 = 11u32;
+        const LEGACY_NOTE: u32 = 12u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3649,7 +4161,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3669,7 +4181,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3706,7 +4218,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3745,8 +4257,8 @@ pub mod query_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -3773,7 +4285,7 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3792,8 +4304,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        9u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -3811,7 +4323,10 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3929,13 +4444,27 @@ pub mod query_compat_gateway {
         cx: &__gw::BindContext<'_>,
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
+        const ID: u32 = 0u32;
+        const COUNT: u32 = 1u32;
+        const SEASON_NAME: u32 = 2u32;
+        const SEASON_NUM: u32 = 3u32;
+        const NOTE_INFO__KIND_NAME: u32 = 4u32;
+        const NOTE_INFO__KIND_ID: u32 = 5u32;
+        const NOTE_INFO__TEXT: u32 = 6u32;
+        const NOTE_TEXT: u32 = 7u32;
+        const DETAIL__KIND_NAME: u32 = 8u32;
+        const DETAIL__KIND_ID: u32 = 9u32;
+        const DETAIL__TEXT: u32 = 10u32;
+        const URGENCY: u32 = 13u32;
+        const DISPLAY_NAME: u32 = 15u32;
+        const LEGACY_NOTE: u32 = 16u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "id" => seen.set(0u32, 0u32, &key, &value, &mut msg.id)?,
-                "count" => seen.set(1u32, 0u32, &key, &value, &mut msg.count)?,
+                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3952,7 +4481,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3972,7 +4501,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4009,7 +4538,7 @@ pub mod query_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(5u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4048,8 +4577,8 @@ pub mod query_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        6u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4076,7 +4605,7 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -4093,7 +4622,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4112,7 +4641,7 @@ pub mod query_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(9u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4134,8 +4663,8 @@ pub mod query_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        10u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4147,8 +4676,8 @@ pub mod query_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        13u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -4166,7 +4695,10 @@ pub mod query_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -4315,6 +4847,7 @@ pub mod query_compat_gateway {
 /// HTTP gateway of `e2e.compat.PatchCompat`.
 ///
 /// PATCH and PUT with a body field and the whole body.
+#[allow(deprecated)]
 pub mod patch_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -4459,11 +4992,12 @@ pub mod patch_compat_gateway {
             "card.id",
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
+        const UPDATE_MASK: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(0u32, 0u32, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
                 }
                 _ => {}
             }
@@ -4596,11 +5130,12 @@ pub mod patch_compat_gateway {
             "card.id",
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
+        const UPDATE_MASK: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(0u32, 0u32, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
                 }
                 _ => {}
             }
@@ -4704,6 +5239,11 @@ pub mod patch_compat_gateway {
                 proto: "display_name",
                 nested: ::core::option::Option::None,
             },
+            __gw::FieldInfo {
+                json: "legacyNote",
+                proto: "legacy_note",
+                nested: ::core::option::Option::None,
+            },
         ]
     }
     fn fields_e2e_compat_info() -> &'static [__gw::FieldInfo] {
@@ -4770,9 +5310,387 @@ pub mod patch_compat_gateway {
         __gw::not_found(&state.gateway, &request)
     }
 }
+/// HTTP gateway of `e2e.compat.RetiredCompat`.
+///
+/// A retired service: its router is deprecated for callers.
+#[allow(deprecated)]
+pub mod retired_compat_gateway {
+    use ::gateway_runtime::__private as __gw;
+    type SvcState<T> = __gw::ServiceState<
+        super::retired_compat_client::RetiredCompatClient<T>,
+    >;
+    /// Routes of `e2e.compat.RetiredCompat`, served through `client`.
+    ///
+    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
+    /// `RetiredCompatServer::new(service)` (no network hop). Merge the routers of several
+    /// services with `axum::Router::merge`, then call
+    /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
+    ///
+    /// Bindings:
+    /// - `GET /compat/retired/{id}` → `Ping`
+    #[deprecated]
+    pub fn router<T: __gw::Transport>(
+        client: super::retired_compat_client::RetiredCompatClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
+        REGISTER
+            .call_once(|| {
+                super::super::awkward::__register_gateway_types();
+                super::super::common::__register_gateway_types();
+                super::__register_gateway_types();
+                super::super::everything::__register_gateway_types();
+                super::super::files::__register_gateway_types();
+            });
+        __gw::axum::Router::new()
+            .route(
+                "/compat/retired/{s2}",
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+            )
+            .with_state(__gw::ServiceState::new(client, gateway))
+    }
+    /// `GET /compat/retired/{id}`
+    static TEMPLATE_PING_0: __gw::Template = __gw::Template {
+        segments: &[
+            __gw::Seg::Lit("compat"),
+            __gw::Seg::Lit("retired"),
+            __gw::Seg::Single,
+        ],
+        verb: ::core::option::Option::None,
+        captures: &[
+            __gw::CaptureSpec {
+                start: 2usize,
+                len: 1usize,
+            },
+        ],
+    };
+    #[allow(
+        clippy::useless_conversion,
+        clippy::needless_borrow,
+        clippy::single_match,
+        clippy::collapsible_match,
+        unused_mut
+    )]
+    fn bind_ping_0(
+        cx: &__gw::BindContext<'_>,
+        msg: &mut super::Card,
+    ) -> ::core::result::Result<(), __gw::GatewayError> {
+        cx.path(0usize, "id", &mut msg.id)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 12u32;
+        const DISPLAY_NAME: u32 = 14u32;
+        const LEGACY_NOTE: u32 = 15u32;
+        let mut seen = __gw::QuerySeen::new();
+        for (key, value) in cx.query_pairs()? {
+            match key.as_ref() {
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+                "season_name" | "seasonName" => {
+                    seen.once(SEASON_NAME, 0, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.season, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Season::SeasonName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "season"),
+                        );
+                    }
+                    h.season = ::core::option::Option::Some(
+                        super::card::Season::SeasonName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "season_num" | "seasonNum" => {
+                    seen.once(SEASON_NUM, 0, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.season, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Season::SeasonNum(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "season"),
+                        );
+                    }
+                    h.season = ::core::option::Option::Some(
+                        super::card::Season::SeasonNum(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
+                | "noteInfo.kindName" => {
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    let h = &mut *match __gw::oneof_member_unless_other(
+                        &mut msg.note,
+                        |o| match o {
+                            super::card::Note::NoteInfo(m) => {
+                                ::core::option::Option::Some(m)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::option::Option::None,
+                        },
+                        || super::card::Note::NoteInfo(
+                            ::core::default::Default::default(),
+                        ),
+                    ) {
+                        ::core::option::Option::Some(m) => m,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(
+                                __gw::oneof_conflict(&key, "note"),
+                            );
+                        }
+                    };
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
+                | "noteInfo.kindId" => {
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    let h = &mut *match __gw::oneof_member_unless_other(
+                        &mut msg.note,
+                        |o| match o {
+                            super::card::Note::NoteInfo(m) => {
+                                ::core::option::Option::Some(m)
+                            }
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::option::Option::None,
+                        },
+                        || super::card::Note::NoteInfo(
+                            ::core::default::Default::default(),
+                        ),
+                    ) {
+                        ::core::option::Option::Some(m) => m,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(
+                                __gw::oneof_conflict(&key, "note"),
+                            );
+                        }
+                    };
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindId(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindId(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "note_info.text" | "noteInfo.text" => {
+                    seen.set(
+                        NOTE_INFO__TEXT,
+                        0,
+                        &key,
+                        &value,
+                        &mut match __gw::oneof_member_unless_other(
+                            &mut msg.note,
+                            |o| match o {
+                                super::card::Note::NoteInfo(m) => {
+                                    ::core::option::Option::Some(m)
+                                }
+                                #[allow(unreachable_patterns)]
+                                _ => ::core::option::Option::None,
+                            },
+                            || super::card::Note::NoteInfo(
+                                ::core::default::Default::default(),
+                            ),
+                        ) {
+                            ::core::option::Option::Some(m) => m,
+                            ::core::option::Option::None => {
+                                return ::core::result::Result::Err(
+                                    __gw::oneof_conflict(&key, "note"),
+                                );
+                            }
+                        }
+                            .text,
+                    )?
+                }
+                "note_text" | "noteText" => {
+                    seen.once(NOTE_TEXT, 0, &key)?;
+                    let h = &mut *msg;
+                    if matches!(
+                        & h.note, ::core::option::Option::Some(other) if !
+                        matches!(other, super::card::Note::NoteText(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "note"),
+                        );
+                    }
+                    h.note = ::core::option::Option::Some(
+                        super::card::Note::NoteText(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "detail.kind_name" | "detail.kindName" => {
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    let h = &mut *msg
+                        .detail
+                        .get_or_insert_with(::core::default::Default::default);
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindName(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindName(
+                            ::core::convert::Into::into(value.into_owned()),
+                        ),
+                    );
+                }
+                "detail.kind_id" | "detail.kindId" => {
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    let h = &mut *msg
+                        .detail
+                        .get_or_insert_with(::core::default::Default::default);
+                    if matches!(
+                        & h.kind, ::core::option::Option::Some(other) if !
+                        matches!(other, super::info::Kind::KindId(_))
+                    ) {
+                        return ::core::result::Result::Err(
+                            __gw::oneof_conflict(&key, "kind"),
+                        );
+                    }
+                    h.kind = ::core::option::Option::Some(
+                        super::info::Kind::KindId(
+                            ::core::convert::Into::into(
+                                __gw::query_value(&key, &value, __gw::text::parse_i32)?,
+                            ),
+                        ),
+                    );
+                }
+                "detail.text" => {
+                    seen.set(
+                        DETAIL__TEXT,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg
+                            .detail
+                            .get_or_insert_with(::core::default::Default::default)
+                            .text,
+                    )?
+                }
+                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "urgency" => {
+                    seen.set_enum(
+                        URGENCY,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.urgency,
+                        |s| super::Urgency::from_str_name(s).map(|e| e as i32),
+                        |v| super::Urgency::try_from(v).is_ok(),
+                    )?
+                }
+                "steps" => {
+                    __gw::query_push_enum(
+                        &key,
+                        &value,
+                        &mut msg.steps,
+                        |s| super::Step::from_str_name(s).map(|e| e as i32),
+                        |v| super::Step::try_from(v).is_ok(),
+                    )?
+                }
+                "display_name" | "displayName" => {
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                }
+                other => {
+                    match __gw::split_map_key(other) {
+                        ::core::option::Option::Some(("attributes", map_key)) => {
+                            __gw::query_insert(
+                                &key,
+                                map_key,
+                                &value,
+                                &mut msg.attributes,
+                            )?
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        ::core::result::Result::Ok(())
+    }
+    /// `GET /compat/retired/{id}` → `e2e.compat.RetiredCompat.Ping`
+    ///
+    /// Echoes the card.
+    async fn handle_ping_0<T: __gw::Transport>(
+        state: SvcState<T>,
+        request: __gw::axum::extract::Request,
+        captures: __gw::Captures,
+    ) -> __gw::axum::response::Response {
+        static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
+            reads_body: false,
+        };
+        __gw::unary(
+                &state,
+                request,
+                captures,
+                &BINDING,
+                bind_ping_0,
+                |
+                    mut client: super::retired_compat_client::RetiredCompatClient<T>,
+                    request|
+                async move { client.ping(request).await },
+                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                    response,
+                    w,
+                ),
+            )
+            .await
+    }
+    async fn route_0_get<T: __gw::Transport>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+        request: __gw::axum::extract::Request,
+    ) -> __gw::axum::response::Response {
+        if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
+            .match_path(request.uri().path())
+        {
+            return handle_ping_0(state, request, captures).await;
+        }
+        __gw::not_found(&state.gateway, &request)
+    }
+}
 /// HTTP gateway of `e2e.compat.GlobalCompat`.
 ///
 /// Bound only by the global binding file.
+#[allow(deprecated)]
 pub mod global_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -4834,12 +5752,25 @@ pub mod global_compat_gateway {
         msg: &mut super::Card,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "id", &mut msg.id)?;
+        const COUNT: u32 = 0u32;
+        const SEASON_NAME: u32 = 1u32;
+        const SEASON_NUM: u32 = 2u32;
+        const NOTE_INFO__KIND_NAME: u32 = 3u32;
+        const NOTE_INFO__KIND_ID: u32 = 4u32;
+        const NOTE_INFO__TEXT: u32 = 5u32;
+        const NOTE_TEXT: u32 = 6u32;
+        const DETAIL__KIND_NAME: u32 = 7u32;
+        const DETAIL__KIND_ID: u32 = 8u32;
+        const DETAIL__TEXT: u32 = 9u32;
+        const URGENCY: u32 = 12u32;
+        const DISPLAY_NAME: u32 = 14u32;
+        const LEGACY_NOTE: u32 = 15u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 "season_name" | "seasonName" => {
-                    seen.once(1u32, 0u32, &key)?;
+                    seen.once(SEASON_NAME, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4856,7 +5787,7 @@ pub mod global_compat_gateway {
                     );
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(2u32, 0u32, &key)?;
+                    seen.once(SEASON_NUM, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4876,7 +5807,7 @@ pub mod global_compat_gateway {
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(3u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4913,7 +5844,7 @@ pub mod global_compat_gateway {
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(4u32, 0u32, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4952,8 +5883,8 @@ pub mod global_compat_gateway {
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        NOTE_INFO__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4980,7 +5911,7 @@ pub mod global_compat_gateway {
                     )?
                 }
                 "note_text" | "noteText" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(NOTE_TEXT, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -4997,7 +5928,7 @@ pub mod global_compat_gateway {
                     );
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5016,7 +5947,7 @@ pub mod global_compat_gateway {
                     );
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, &key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5038,8 +5969,8 @@ pub mod global_compat_gateway {
                 }
                 "detail.text" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        DETAIL__TEXT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5051,8 +5982,8 @@ pub mod global_compat_gateway {
                 "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
                 "urgency" => {
                     seen.set_enum(
-                        12u32,
-                        0u32,
+                        URGENCY,
+                        0,
                         &key,
                         &value,
                         &mut msg.urgency,
@@ -5070,7 +6001,10 @@ pub mod global_compat_gateway {
                     )?
                 }
                 "display_name" | "displayName" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                }
+                "legacy_note" | "legacyNote" => {
+                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
                 }
                 other => {
                     match __gw::split_map_key(other) {

@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Nested {
         const FULL_NAME: &'static str = "e2e.everything.Nested";
@@ -53,7 +54,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Sample {
         const FULL_NAME: &'static str = "e2e.everything.Sample";
@@ -408,7 +410,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for IdRequest {
         const FULL_NAME: &'static str = "e2e.everything.IdRequest";
@@ -437,7 +440,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for DeepRequest {
         const FULL_NAME: &'static str = "e2e.everything.DeepRequest";
@@ -469,7 +473,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for UpdateRequest {
         const FULL_NAME: &'static str = "e2e.everything.UpdateRequest";
@@ -521,6 +526,7 @@ pub fn __register_gateway_types() {
 /// HTTP gateway of `e2e.everything.Annotated`.
 ///
 /// Bound with `(google.api.http)` annotations.
+#[allow(deprecated)]
 pub mod annotated_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<super::annotated_client::AnnotatedClient<T>>;
@@ -724,14 +730,30 @@ pub mod annotated_gateway {
             |s| super::Numeral::from_str_name(s).map(|e| e as i32),
             |v| super::Numeral::try_from(v).is_ok(),
         )?;
+        const NAME: u32 = 0u32;
+        const SINGLE_NESTED__NAME: u32 = 1u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 2u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 3u32;
+        const UUID: u32 = 4u32;
+        const BYTES_VALUE: u32 = 5u32;
+        const ONEOF_STRING: u32 = 7u32;
+        const ONEOF_NESTED__NAME: u32 = 8u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 9u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 10u32;
+        const TIMESTAMP_VALUE: u32 = 13u32;
+        const DURATION_VALUE: u32 = 14u32;
+        const WRAPPED_STRING: u32 = 15u32;
+        const STRUCT_VALUE: u32 = 16u32;
+        const OPTIONAL_STRING: u32 = 17u32;
+        const PATH: u32 = 19u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "name" => seen.set(0u32, 0u32, &key, &value, &mut msg.name)?,
+                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -742,8 +764,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -754,8 +776,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        3u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -766,15 +788,15 @@ pub mod annotated_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "uuid" => seen.set(4u32, 0u32, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
                 "bytes_value" | "bytesValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -792,8 +814,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        8u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -821,8 +843,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -850,8 +872,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        10u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -880,19 +902,43 @@ pub mod annotated_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(13u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(14u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(15u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(16u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(17u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -903,7 +949,7 @@ pub mod annotated_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "path" => seen.set(19u32, 0u32, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
@@ -1096,13 +1142,43 @@ pub mod annotated_gateway {
         msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
+        const SINGLE_NESTED__NAME: u32 = 0u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 1u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 2u32;
+        const UUID: u32 = 3u32;
+        const FLOAT_VALUE: u32 = 4u32;
+        const DOUBLE_VALUE: u32 = 5u32;
+        const INT64_VALUE: u32 = 6u32;
+        const UINT64_VALUE: u32 = 7u32;
+        const INT32_VALUE: u32 = 8u32;
+        const FIXED64_VALUE: u32 = 9u32;
+        const FIXED32_VALUE: u32 = 10u32;
+        const BOOL_VALUE: u32 = 11u32;
+        const STRING_VALUE: u32 = 12u32;
+        const BYTES_VALUE: u32 = 13u32;
+        const UINT32_VALUE: u32 = 14u32;
+        const ENUM_VALUE: u32 = 15u32;
+        const SFIXED32_VALUE: u32 = 16u32;
+        const SFIXED64_VALUE: u32 = 17u32;
+        const SINT32_VALUE: u32 = 18u32;
+        const SINT64_VALUE: u32 = 19u32;
+        const ONEOF_STRING: u32 = 21u32;
+        const ONEOF_NESTED__NAME: u32 = 22u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 23u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 24u32;
+        const TIMESTAMP_VALUE: u32 = 27u32;
+        const DURATION_VALUE: u32 = 28u32;
+        const WRAPPED_STRING: u32 = 29u32;
+        const STRUCT_VALUE: u32 = 30u32;
+        const OPTIONAL_STRING: u32 = 31u32;
+        const PATH: u32 = 33u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        0u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1113,8 +1189,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1125,8 +1201,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1137,44 +1213,44 @@ pub mod annotated_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "uuid" => seen.set(3u32, 0u32, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
                 "float_value" | "floatValue" => {
-                    seen.set(4u32, 0u32, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(7u32, 0u32, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(8u32, 0u32, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(9u32, 0u32, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(10u32, 0u32, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
-                        15u32,
-                        0u32,
+                        ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg.enum_value,
@@ -1183,22 +1259,22 @@ pub mod annotated_gateway {
                     )?
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(17u32, 0u32, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(18u32, 0u32, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(19u32, 0u32, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(21u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -1216,8 +1292,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1245,8 +1321,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        23u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1274,8 +1350,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        24u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1304,19 +1380,43 @@ pub mod annotated_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(27u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(28u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(29u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(30u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(31u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -1327,7 +1427,7 @@ pub mod annotated_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "path" => seen.set(33u32, 0u32, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
@@ -1416,13 +1516,43 @@ pub mod annotated_gateway {
         msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
+        const SINGLE_NESTED__NAME: u32 = 0u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 1u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 2u32;
+        const UUID: u32 = 3u32;
+        const FLOAT_VALUE: u32 = 4u32;
+        const DOUBLE_VALUE: u32 = 5u32;
+        const INT64_VALUE: u32 = 6u32;
+        const UINT64_VALUE: u32 = 7u32;
+        const INT32_VALUE: u32 = 8u32;
+        const FIXED64_VALUE: u32 = 9u32;
+        const FIXED32_VALUE: u32 = 10u32;
+        const BOOL_VALUE: u32 = 11u32;
+        const STRING_VALUE: u32 = 12u32;
+        const BYTES_VALUE: u32 = 13u32;
+        const UINT32_VALUE: u32 = 14u32;
+        const ENUM_VALUE: u32 = 15u32;
+        const SFIXED32_VALUE: u32 = 16u32;
+        const SFIXED64_VALUE: u32 = 17u32;
+        const SINT32_VALUE: u32 = 18u32;
+        const SINT64_VALUE: u32 = 19u32;
+        const ONEOF_STRING: u32 = 21u32;
+        const ONEOF_NESTED__NAME: u32 = 22u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 23u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 24u32;
+        const TIMESTAMP_VALUE: u32 = 27u32;
+        const DURATION_VALUE: u32 = 28u32;
+        const WRAPPED_STRING: u32 = 29u32;
+        const STRUCT_VALUE: u32 = 30u32;
+        const OPTIONAL_STRING: u32 = 31u32;
+        const PATH: u32 = 33u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        0u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1433,8 +1563,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1445,8 +1575,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1457,44 +1587,44 @@ pub mod annotated_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "uuid" => seen.set(3u32, 0u32, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
                 "float_value" | "floatValue" => {
-                    seen.set(4u32, 0u32, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(7u32, 0u32, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(8u32, 0u32, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(9u32, 0u32, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(10u32, 0u32, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
-                        15u32,
-                        0u32,
+                        ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg.enum_value,
@@ -1503,22 +1633,22 @@ pub mod annotated_gateway {
                     )?
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(17u32, 0u32, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(18u32, 0u32, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(19u32, 0u32, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(21u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -1536,8 +1666,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1565,8 +1695,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        23u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1594,8 +1724,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        24u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1624,19 +1754,43 @@ pub mod annotated_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(27u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(28u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(29u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(30u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(31u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -1647,7 +1801,7 @@ pub mod annotated_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "path" => seen.set(33u32, 0u32, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
@@ -1743,11 +1897,12 @@ pub mod annotated_gateway {
             "item.uuid",
             &mut msg.item.get_or_insert_with(::core::default::Default::default).uuid,
         )?;
+        const UPDATE_MASK: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(0u32, 0u32, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
                 }
                 _ => {}
             }
@@ -1841,13 +1996,42 @@ pub mod annotated_gateway {
                 .get_or_insert_with(::core::default::Default::default)
                 .amount,
         )?;
+        const SINGLE__NAME: u32 = 0u32;
+        const SINGLE__SINGLE_NESTED__NUMERAL: u32 = 1u32;
+        const SINGLE__UUID: u32 = 2u32;
+        const SINGLE__FLOAT_VALUE: u32 = 3u32;
+        const SINGLE__DOUBLE_VALUE: u32 = 4u32;
+        const SINGLE__INT64_VALUE: u32 = 5u32;
+        const SINGLE__UINT64_VALUE: u32 = 6u32;
+        const SINGLE__INT32_VALUE: u32 = 7u32;
+        const SINGLE__FIXED64_VALUE: u32 = 8u32;
+        const SINGLE__FIXED32_VALUE: u32 = 9u32;
+        const SINGLE__BOOL_VALUE: u32 = 10u32;
+        const SINGLE__STRING_VALUE: u32 = 11u32;
+        const SINGLE__BYTES_VALUE: u32 = 12u32;
+        const SINGLE__UINT32_VALUE: u32 = 13u32;
+        const SINGLE__ENUM_VALUE: u32 = 14u32;
+        const SINGLE__SFIXED32_VALUE: u32 = 15u32;
+        const SINGLE__SFIXED64_VALUE: u32 = 16u32;
+        const SINGLE__SINT32_VALUE: u32 = 17u32;
+        const SINGLE__SINT64_VALUE: u32 = 18u32;
+        const SINGLE__ONEOF_STRING: u32 = 20u32;
+        const SINGLE__ONEOF_NESTED__NAME: u32 = 21u32;
+        const SINGLE__ONEOF_NESTED__AMOUNT: u32 = 22u32;
+        const SINGLE__ONEOF_NESTED__NUMERAL: u32 = 23u32;
+        const SINGLE__TIMESTAMP_VALUE: u32 = 26u32;
+        const SINGLE__DURATION_VALUE: u32 = 27u32;
+        const SINGLE__WRAPPED_STRING: u32 = 28u32;
+        const SINGLE__STRUCT_VALUE: u32 = 29u32;
+        const SINGLE__OPTIONAL_STRING: u32 = 30u32;
+        const SINGLE__PATH: u32 = 32u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "single.name" => {
                     seen.set(
-                        0u32,
-                        0u32,
+                        SINGLE__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1858,8 +2042,8 @@ pub mod annotated_gateway {
                 }
                 "single.single_nested.numeral" | "single.singleNested.numeral" => {
                     seen.set_enum(
-                        1u32,
-                        0u32,
+                        SINGLE__SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1874,8 +2058,8 @@ pub mod annotated_gateway {
                 }
                 "single.uuid" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        SINGLE__UUID,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1886,8 +2070,8 @@ pub mod annotated_gateway {
                 }
                 "single.float_value" | "single.floatValue" => {
                     seen.set(
-                        3u32,
-                        0u32,
+                        SINGLE__FLOAT_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1898,8 +2082,8 @@ pub mod annotated_gateway {
                 }
                 "single.double_value" | "single.doubleValue" => {
                     seen.set(
-                        4u32,
-                        0u32,
+                        SINGLE__DOUBLE_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1910,8 +2094,8 @@ pub mod annotated_gateway {
                 }
                 "single.int64_value" | "single.int64Value" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        SINGLE__INT64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1922,8 +2106,8 @@ pub mod annotated_gateway {
                 }
                 "single.uint64_value" | "single.uint64Value" => {
                     seen.set(
-                        6u32,
-                        0u32,
+                        SINGLE__UINT64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1934,8 +2118,8 @@ pub mod annotated_gateway {
                 }
                 "single.int32_value" | "single.int32Value" => {
                     seen.set(
-                        7u32,
-                        0u32,
+                        SINGLE__INT32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1946,8 +2130,8 @@ pub mod annotated_gateway {
                 }
                 "single.fixed64_value" | "single.fixed64Value" => {
                     seen.set(
-                        8u32,
-                        0u32,
+                        SINGLE__FIXED64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1958,8 +2142,8 @@ pub mod annotated_gateway {
                 }
                 "single.fixed32_value" | "single.fixed32Value" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        SINGLE__FIXED32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1970,8 +2154,8 @@ pub mod annotated_gateway {
                 }
                 "single.bool_value" | "single.boolValue" => {
                     seen.set(
-                        10u32,
-                        0u32,
+                        SINGLE__BOOL_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1982,8 +2166,8 @@ pub mod annotated_gateway {
                 }
                 "single.string_value" | "single.stringValue" => {
                     seen.set(
-                        11u32,
-                        0u32,
+                        SINGLE__STRING_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1994,8 +2178,8 @@ pub mod annotated_gateway {
                 }
                 "single.bytes_value" | "single.bytesValue" => {
                     seen.set(
-                        12u32,
-                        0u32,
+                        SINGLE__BYTES_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2006,8 +2190,8 @@ pub mod annotated_gateway {
                 }
                 "single.uint32_value" | "single.uint32Value" => {
                     seen.set(
-                        13u32,
-                        0u32,
+                        SINGLE__UINT32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2018,8 +2202,8 @@ pub mod annotated_gateway {
                 }
                 "single.enum_value" | "single.enumValue" => {
                     seen.set_enum(
-                        14u32,
-                        0u32,
+                        SINGLE__ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2032,8 +2216,8 @@ pub mod annotated_gateway {
                 }
                 "single.sfixed32_value" | "single.sfixed32Value" => {
                     seen.set(
-                        15u32,
-                        0u32,
+                        SINGLE__SFIXED32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2044,8 +2228,8 @@ pub mod annotated_gateway {
                 }
                 "single.sfixed64_value" | "single.sfixed64Value" => {
                     seen.set(
-                        16u32,
-                        0u32,
+                        SINGLE__SFIXED64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2056,8 +2240,8 @@ pub mod annotated_gateway {
                 }
                 "single.sint32_value" | "single.sint32Value" => {
                     seen.set(
-                        17u32,
-                        0u32,
+                        SINGLE__SINT32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2068,8 +2252,8 @@ pub mod annotated_gateway {
                 }
                 "single.sint64_value" | "single.sint64Value" => {
                     seen.set(
-                        18u32,
-                        0u32,
+                        SINGLE__SINT64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2089,7 +2273,7 @@ pub mod annotated_gateway {
                     )?
                 }
                 "single.oneof_string" | "single.oneofString" => {
-                    seen.once(20u32, 0u32, &key)?;
+                    seen.once(SINGLE__ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg
                         .single
                         .get_or_insert_with(::core::default::Default::default);
@@ -2109,8 +2293,8 @@ pub mod annotated_gateway {
                 }
                 "single.oneof_nested.name" | "single.oneofNested.name" => {
                     seen.set(
-                        21u32,
-                        0u32,
+                        SINGLE__ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2141,8 +2325,8 @@ pub mod annotated_gateway {
                 }
                 "single.oneof_nested.amount" | "single.oneofNested.amount" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        SINGLE__ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2173,8 +2357,8 @@ pub mod annotated_gateway {
                 }
                 "single.oneof_nested.numeral" | "single.oneofNested.numeral" => {
                     seen.set_enum(
-                        23u32,
-                        0u32,
+                        SINGLE__ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2207,8 +2391,8 @@ pub mod annotated_gateway {
                 }
                 "single.timestamp_value" | "single.timestampValue" => {
                     seen.set_some(
-                        26u32,
-                        0u32,
+                        SINGLE__TIMESTAMP_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2219,8 +2403,8 @@ pub mod annotated_gateway {
                 }
                 "single.duration_value" | "single.durationValue" => {
                     seen.set_some(
-                        27u32,
-                        0u32,
+                        SINGLE__DURATION_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2231,8 +2415,8 @@ pub mod annotated_gateway {
                 }
                 "single.wrapped_string" | "single.wrappedString" => {
                     seen.set_some(
-                        28u32,
-                        0u32,
+                        SINGLE__WRAPPED_STRING,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2243,8 +2427,8 @@ pub mod annotated_gateway {
                 }
                 "single.struct_value" | "single.structValue" => {
                     seen.set_some(
-                        29u32,
-                        0u32,
+                        SINGLE__STRUCT_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2255,8 +2439,8 @@ pub mod annotated_gateway {
                 }
                 "single.optional_string" | "single.optionalString" => {
                     seen.set_some(
-                        30u32,
-                        0u32,
+                        SINGLE__OPTIONAL_STRING,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2279,8 +2463,8 @@ pub mod annotated_gateway {
                 }
                 "single.path" => {
                     seen.set(
-                        32u32,
-                        0u32,
+                        SINGLE__PATH,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2381,14 +2565,44 @@ pub mod annotated_gateway {
         msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "path", &mut msg.path)?;
+        const NAME: u32 = 0u32;
+        const SINGLE_NESTED__NAME: u32 = 1u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 2u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 3u32;
+        const UUID: u32 = 4u32;
+        const FLOAT_VALUE: u32 = 5u32;
+        const DOUBLE_VALUE: u32 = 6u32;
+        const INT64_VALUE: u32 = 7u32;
+        const UINT64_VALUE: u32 = 8u32;
+        const INT32_VALUE: u32 = 9u32;
+        const FIXED64_VALUE: u32 = 10u32;
+        const FIXED32_VALUE: u32 = 11u32;
+        const BOOL_VALUE: u32 = 12u32;
+        const STRING_VALUE: u32 = 13u32;
+        const BYTES_VALUE: u32 = 14u32;
+        const UINT32_VALUE: u32 = 15u32;
+        const ENUM_VALUE: u32 = 16u32;
+        const SFIXED32_VALUE: u32 = 17u32;
+        const SFIXED64_VALUE: u32 = 18u32;
+        const SINT32_VALUE: u32 = 19u32;
+        const SINT64_VALUE: u32 = 20u32;
+        const ONEOF_STRING: u32 = 22u32;
+        const ONEOF_NESTED__NAME: u32 = 23u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 24u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 25u32;
+        const TIMESTAMP_VALUE: u32 = 28u32;
+        const DURATION_VALUE: u32 = 29u32;
+        const WRAPPED_STRING: u32 = 30u32;
+        const STRUCT_VALUE: u32 = 31u32;
+        const OPTIONAL_STRING: u32 = 32u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "name" => seen.set(0u32, 0u32, &key, &value, &mut msg.name)?,
+                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2399,8 +2613,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2411,8 +2625,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        3u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2423,44 +2637,44 @@ pub mod annotated_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "uuid" => seen.set(4u32, 0u32, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
                 "float_value" | "floatValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(7u32, 0u32, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(8u32, 0u32, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(9u32, 0u32, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(10u32, 0u32, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
-                        16u32,
-                        0u32,
+                        ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg.enum_value,
@@ -2469,22 +2683,22 @@ pub mod annotated_gateway {
                     )?
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(17u32, 0u32, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(18u32, 0u32, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(19u32, 0u32, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(20u32, 0u32, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(22u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -2502,8 +2716,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        23u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2531,8 +2745,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        24u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2560,8 +2774,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        25u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2590,19 +2804,43 @@ pub mod annotated_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(28u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(29u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(30u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(31u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(32u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -2757,14 +2995,44 @@ pub mod annotated_gateway {
         msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "uuid", &mut msg.uuid)?;
+        const NAME: u32 = 0u32;
+        const SINGLE_NESTED__NAME: u32 = 1u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 2u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 3u32;
+        const FLOAT_VALUE: u32 = 4u32;
+        const DOUBLE_VALUE: u32 = 5u32;
+        const INT64_VALUE: u32 = 6u32;
+        const UINT64_VALUE: u32 = 7u32;
+        const INT32_VALUE: u32 = 8u32;
+        const FIXED64_VALUE: u32 = 9u32;
+        const FIXED32_VALUE: u32 = 10u32;
+        const BOOL_VALUE: u32 = 11u32;
+        const STRING_VALUE: u32 = 12u32;
+        const BYTES_VALUE: u32 = 13u32;
+        const UINT32_VALUE: u32 = 14u32;
+        const ENUM_VALUE: u32 = 15u32;
+        const SFIXED32_VALUE: u32 = 16u32;
+        const SFIXED64_VALUE: u32 = 17u32;
+        const SINT32_VALUE: u32 = 18u32;
+        const SINT64_VALUE: u32 = 19u32;
+        const ONEOF_STRING: u32 = 21u32;
+        const ONEOF_NESTED__NAME: u32 = 22u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 23u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 24u32;
+        const TIMESTAMP_VALUE: u32 = 27u32;
+        const DURATION_VALUE: u32 = 28u32;
+        const WRAPPED_STRING: u32 = 29u32;
+        const STRUCT_VALUE: u32 = 30u32;
+        const OPTIONAL_STRING: u32 = 31u32;
+        const PATH: u32 = 33u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "name" => seen.set(0u32, 0u32, &key, &value, &mut msg.name)?,
+                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2775,8 +3043,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2787,8 +3055,8 @@ pub mod annotated_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        3u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -2800,42 +3068,42 @@ pub mod annotated_gateway {
                     )?
                 }
                 "float_value" | "floatValue" => {
-                    seen.set(4u32, 0u32, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(7u32, 0u32, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(8u32, 0u32, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(9u32, 0u32, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(10u32, 0u32, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
-                        15u32,
-                        0u32,
+                        ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg.enum_value,
@@ -2844,22 +3112,22 @@ pub mod annotated_gateway {
                     )?
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(17u32, 0u32, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(18u32, 0u32, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(19u32, 0u32, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(21u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -2877,8 +3145,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2906,8 +3174,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        23u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2935,8 +3203,8 @@ pub mod annotated_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        24u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -2965,19 +3233,43 @@ pub mod annotated_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(27u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(28u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(29u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(30u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(31u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -2988,7 +3280,7 @@ pub mod annotated_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "path" => seen.set(33u32, 0u32, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
@@ -3640,6 +3932,7 @@ pub mod annotated_gateway {
 /// HTTP gateway of `e2e.everything.Configured`.
 ///
 /// The same methods, bound by everything_service.yaml.
+#[allow(deprecated)]
 pub mod configured_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<super::configured_client::ConfiguredClient<T>>;
@@ -3843,14 +4136,30 @@ pub mod configured_gateway {
             |s| super::Numeral::from_str_name(s).map(|e| e as i32),
             |v| super::Numeral::try_from(v).is_ok(),
         )?;
+        const NAME: u32 = 0u32;
+        const SINGLE_NESTED__NAME: u32 = 1u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 2u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 3u32;
+        const UUID: u32 = 4u32;
+        const BYTES_VALUE: u32 = 5u32;
+        const ONEOF_STRING: u32 = 7u32;
+        const ONEOF_NESTED__NAME: u32 = 8u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 9u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 10u32;
+        const TIMESTAMP_VALUE: u32 = 13u32;
+        const DURATION_VALUE: u32 = 14u32;
+        const WRAPPED_STRING: u32 = 15u32;
+        const STRUCT_VALUE: u32 = 16u32;
+        const OPTIONAL_STRING: u32 = 17u32;
+        const PATH: u32 = 19u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "name" => seen.set(0u32, 0u32, &key, &value, &mut msg.name)?,
+                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -3861,8 +4170,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -3873,8 +4182,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        3u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -3885,15 +4194,15 @@ pub mod configured_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "uuid" => seen.set(4u32, 0u32, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
                 "bytes_value" | "bytesValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -3911,8 +4220,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        8u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -3940,8 +4249,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -3969,8 +4278,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        10u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -3999,19 +4308,43 @@ pub mod configured_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(13u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(14u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(15u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(16u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(17u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -4022,7 +4355,7 @@ pub mod configured_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "path" => seen.set(19u32, 0u32, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
@@ -4215,13 +4548,43 @@ pub mod configured_gateway {
         msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
+        const SINGLE_NESTED__NAME: u32 = 0u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 1u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 2u32;
+        const UUID: u32 = 3u32;
+        const FLOAT_VALUE: u32 = 4u32;
+        const DOUBLE_VALUE: u32 = 5u32;
+        const INT64_VALUE: u32 = 6u32;
+        const UINT64_VALUE: u32 = 7u32;
+        const INT32_VALUE: u32 = 8u32;
+        const FIXED64_VALUE: u32 = 9u32;
+        const FIXED32_VALUE: u32 = 10u32;
+        const BOOL_VALUE: u32 = 11u32;
+        const STRING_VALUE: u32 = 12u32;
+        const BYTES_VALUE: u32 = 13u32;
+        const UINT32_VALUE: u32 = 14u32;
+        const ENUM_VALUE: u32 = 15u32;
+        const SFIXED32_VALUE: u32 = 16u32;
+        const SFIXED64_VALUE: u32 = 17u32;
+        const SINT32_VALUE: u32 = 18u32;
+        const SINT64_VALUE: u32 = 19u32;
+        const ONEOF_STRING: u32 = 21u32;
+        const ONEOF_NESTED__NAME: u32 = 22u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 23u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 24u32;
+        const TIMESTAMP_VALUE: u32 = 27u32;
+        const DURATION_VALUE: u32 = 28u32;
+        const WRAPPED_STRING: u32 = 29u32;
+        const STRUCT_VALUE: u32 = 30u32;
+        const OPTIONAL_STRING: u32 = 31u32;
+        const PATH: u32 = 33u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        0u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4232,8 +4595,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4244,8 +4607,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4256,44 +4619,44 @@ pub mod configured_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "uuid" => seen.set(3u32, 0u32, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
                 "float_value" | "floatValue" => {
-                    seen.set(4u32, 0u32, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(7u32, 0u32, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(8u32, 0u32, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(9u32, 0u32, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(10u32, 0u32, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
-                        15u32,
-                        0u32,
+                        ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg.enum_value,
@@ -4302,22 +4665,22 @@ pub mod configured_gateway {
                     )?
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(17u32, 0u32, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(18u32, 0u32, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(19u32, 0u32, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(21u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -4335,8 +4698,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4364,8 +4727,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        23u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4393,8 +4756,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        24u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4423,19 +4786,43 @@ pub mod configured_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(27u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(28u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(29u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(30u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(31u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -4446,7 +4833,7 @@ pub mod configured_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "path" => seen.set(33u32, 0u32, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
@@ -4535,13 +4922,43 @@ pub mod configured_gateway {
         msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
+        const SINGLE_NESTED__NAME: u32 = 0u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 1u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 2u32;
+        const UUID: u32 = 3u32;
+        const FLOAT_VALUE: u32 = 4u32;
+        const DOUBLE_VALUE: u32 = 5u32;
+        const INT64_VALUE: u32 = 6u32;
+        const UINT64_VALUE: u32 = 7u32;
+        const INT32_VALUE: u32 = 8u32;
+        const FIXED64_VALUE: u32 = 9u32;
+        const FIXED32_VALUE: u32 = 10u32;
+        const BOOL_VALUE: u32 = 11u32;
+        const STRING_VALUE: u32 = 12u32;
+        const BYTES_VALUE: u32 = 13u32;
+        const UINT32_VALUE: u32 = 14u32;
+        const ENUM_VALUE: u32 = 15u32;
+        const SFIXED32_VALUE: u32 = 16u32;
+        const SFIXED64_VALUE: u32 = 17u32;
+        const SINT32_VALUE: u32 = 18u32;
+        const SINT64_VALUE: u32 = 19u32;
+        const ONEOF_STRING: u32 = 21u32;
+        const ONEOF_NESTED__NAME: u32 = 22u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 23u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 24u32;
+        const TIMESTAMP_VALUE: u32 = 27u32;
+        const DURATION_VALUE: u32 = 28u32;
+        const WRAPPED_STRING: u32 = 29u32;
+        const STRUCT_VALUE: u32 = 30u32;
+        const OPTIONAL_STRING: u32 = 31u32;
+        const PATH: u32 = 33u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        0u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4552,8 +4969,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4564,8 +4981,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4576,44 +4993,44 @@ pub mod configured_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "uuid" => seen.set(3u32, 0u32, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
                 "float_value" | "floatValue" => {
-                    seen.set(4u32, 0u32, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(7u32, 0u32, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(8u32, 0u32, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(9u32, 0u32, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(10u32, 0u32, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
-                        15u32,
-                        0u32,
+                        ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg.enum_value,
@@ -4622,22 +5039,22 @@ pub mod configured_gateway {
                     )?
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(17u32, 0u32, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(18u32, 0u32, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(19u32, 0u32, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(21u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -4655,8 +5072,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4684,8 +5101,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        23u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4713,8 +5130,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        24u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -4743,19 +5160,43 @@ pub mod configured_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(27u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(28u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(29u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(30u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(31u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -4766,7 +5207,7 @@ pub mod configured_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "path" => seen.set(33u32, 0u32, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
@@ -4862,11 +5303,12 @@ pub mod configured_gateway {
             "item.uuid",
             &mut msg.item.get_or_insert_with(::core::default::Default::default).uuid,
         )?;
+        const UPDATE_MASK: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(0u32, 0u32, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
                 }
                 _ => {}
             }
@@ -4960,13 +5402,42 @@ pub mod configured_gateway {
                 .get_or_insert_with(::core::default::Default::default)
                 .amount,
         )?;
+        const SINGLE__NAME: u32 = 0u32;
+        const SINGLE__SINGLE_NESTED__NUMERAL: u32 = 1u32;
+        const SINGLE__UUID: u32 = 2u32;
+        const SINGLE__FLOAT_VALUE: u32 = 3u32;
+        const SINGLE__DOUBLE_VALUE: u32 = 4u32;
+        const SINGLE__INT64_VALUE: u32 = 5u32;
+        const SINGLE__UINT64_VALUE: u32 = 6u32;
+        const SINGLE__INT32_VALUE: u32 = 7u32;
+        const SINGLE__FIXED64_VALUE: u32 = 8u32;
+        const SINGLE__FIXED32_VALUE: u32 = 9u32;
+        const SINGLE__BOOL_VALUE: u32 = 10u32;
+        const SINGLE__STRING_VALUE: u32 = 11u32;
+        const SINGLE__BYTES_VALUE: u32 = 12u32;
+        const SINGLE__UINT32_VALUE: u32 = 13u32;
+        const SINGLE__ENUM_VALUE: u32 = 14u32;
+        const SINGLE__SFIXED32_VALUE: u32 = 15u32;
+        const SINGLE__SFIXED64_VALUE: u32 = 16u32;
+        const SINGLE__SINT32_VALUE: u32 = 17u32;
+        const SINGLE__SINT64_VALUE: u32 = 18u32;
+        const SINGLE__ONEOF_STRING: u32 = 20u32;
+        const SINGLE__ONEOF_NESTED__NAME: u32 = 21u32;
+        const SINGLE__ONEOF_NESTED__AMOUNT: u32 = 22u32;
+        const SINGLE__ONEOF_NESTED__NUMERAL: u32 = 23u32;
+        const SINGLE__TIMESTAMP_VALUE: u32 = 26u32;
+        const SINGLE__DURATION_VALUE: u32 = 27u32;
+        const SINGLE__WRAPPED_STRING: u32 = 28u32;
+        const SINGLE__STRUCT_VALUE: u32 = 29u32;
+        const SINGLE__OPTIONAL_STRING: u32 = 30u32;
+        const SINGLE__PATH: u32 = 32u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "single.name" => {
                     seen.set(
-                        0u32,
-                        0u32,
+                        SINGLE__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4977,8 +5448,8 @@ pub mod configured_gateway {
                 }
                 "single.single_nested.numeral" | "single.singleNested.numeral" => {
                     seen.set_enum(
-                        1u32,
-                        0u32,
+                        SINGLE__SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -4993,8 +5464,8 @@ pub mod configured_gateway {
                 }
                 "single.uuid" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        SINGLE__UUID,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5005,8 +5476,8 @@ pub mod configured_gateway {
                 }
                 "single.float_value" | "single.floatValue" => {
                     seen.set(
-                        3u32,
-                        0u32,
+                        SINGLE__FLOAT_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5017,8 +5488,8 @@ pub mod configured_gateway {
                 }
                 "single.double_value" | "single.doubleValue" => {
                     seen.set(
-                        4u32,
-                        0u32,
+                        SINGLE__DOUBLE_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5029,8 +5500,8 @@ pub mod configured_gateway {
                 }
                 "single.int64_value" | "single.int64Value" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        SINGLE__INT64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5041,8 +5512,8 @@ pub mod configured_gateway {
                 }
                 "single.uint64_value" | "single.uint64Value" => {
                     seen.set(
-                        6u32,
-                        0u32,
+                        SINGLE__UINT64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5053,8 +5524,8 @@ pub mod configured_gateway {
                 }
                 "single.int32_value" | "single.int32Value" => {
                     seen.set(
-                        7u32,
-                        0u32,
+                        SINGLE__INT32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5065,8 +5536,8 @@ pub mod configured_gateway {
                 }
                 "single.fixed64_value" | "single.fixed64Value" => {
                     seen.set(
-                        8u32,
-                        0u32,
+                        SINGLE__FIXED64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5077,8 +5548,8 @@ pub mod configured_gateway {
                 }
                 "single.fixed32_value" | "single.fixed32Value" => {
                     seen.set(
-                        9u32,
-                        0u32,
+                        SINGLE__FIXED32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5089,8 +5560,8 @@ pub mod configured_gateway {
                 }
                 "single.bool_value" | "single.boolValue" => {
                     seen.set(
-                        10u32,
-                        0u32,
+                        SINGLE__BOOL_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5101,8 +5572,8 @@ pub mod configured_gateway {
                 }
                 "single.string_value" | "single.stringValue" => {
                     seen.set(
-                        11u32,
-                        0u32,
+                        SINGLE__STRING_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5113,8 +5584,8 @@ pub mod configured_gateway {
                 }
                 "single.bytes_value" | "single.bytesValue" => {
                     seen.set(
-                        12u32,
-                        0u32,
+                        SINGLE__BYTES_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5125,8 +5596,8 @@ pub mod configured_gateway {
                 }
                 "single.uint32_value" | "single.uint32Value" => {
                     seen.set(
-                        13u32,
-                        0u32,
+                        SINGLE__UINT32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5137,8 +5608,8 @@ pub mod configured_gateway {
                 }
                 "single.enum_value" | "single.enumValue" => {
                     seen.set_enum(
-                        14u32,
-                        0u32,
+                        SINGLE__ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5151,8 +5622,8 @@ pub mod configured_gateway {
                 }
                 "single.sfixed32_value" | "single.sfixed32Value" => {
                     seen.set(
-                        15u32,
-                        0u32,
+                        SINGLE__SFIXED32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5163,8 +5634,8 @@ pub mod configured_gateway {
                 }
                 "single.sfixed64_value" | "single.sfixed64Value" => {
                     seen.set(
-                        16u32,
-                        0u32,
+                        SINGLE__SFIXED64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5175,8 +5646,8 @@ pub mod configured_gateway {
                 }
                 "single.sint32_value" | "single.sint32Value" => {
                     seen.set(
-                        17u32,
-                        0u32,
+                        SINGLE__SINT32_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5187,8 +5658,8 @@ pub mod configured_gateway {
                 }
                 "single.sint64_value" | "single.sint64Value" => {
                     seen.set(
-                        18u32,
-                        0u32,
+                        SINGLE__SINT64_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5208,7 +5679,7 @@ pub mod configured_gateway {
                     )?
                 }
                 "single.oneof_string" | "single.oneofString" => {
-                    seen.once(20u32, 0u32, &key)?;
+                    seen.once(SINGLE__ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg
                         .single
                         .get_or_insert_with(::core::default::Default::default);
@@ -5228,8 +5699,8 @@ pub mod configured_gateway {
                 }
                 "single.oneof_nested.name" | "single.oneofNested.name" => {
                     seen.set(
-                        21u32,
-                        0u32,
+                        SINGLE__ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -5260,8 +5731,8 @@ pub mod configured_gateway {
                 }
                 "single.oneof_nested.amount" | "single.oneofNested.amount" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        SINGLE__ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -5292,8 +5763,8 @@ pub mod configured_gateway {
                 }
                 "single.oneof_nested.numeral" | "single.oneofNested.numeral" => {
                     seen.set_enum(
-                        23u32,
-                        0u32,
+                        SINGLE__ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -5326,8 +5797,8 @@ pub mod configured_gateway {
                 }
                 "single.timestamp_value" | "single.timestampValue" => {
                     seen.set_some(
-                        26u32,
-                        0u32,
+                        SINGLE__TIMESTAMP_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5338,8 +5809,8 @@ pub mod configured_gateway {
                 }
                 "single.duration_value" | "single.durationValue" => {
                     seen.set_some(
-                        27u32,
-                        0u32,
+                        SINGLE__DURATION_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5350,8 +5821,8 @@ pub mod configured_gateway {
                 }
                 "single.wrapped_string" | "single.wrappedString" => {
                     seen.set_some(
-                        28u32,
-                        0u32,
+                        SINGLE__WRAPPED_STRING,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5362,8 +5833,8 @@ pub mod configured_gateway {
                 }
                 "single.struct_value" | "single.structValue" => {
                     seen.set_some(
-                        29u32,
-                        0u32,
+                        SINGLE__STRUCT_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5374,8 +5845,8 @@ pub mod configured_gateway {
                 }
                 "single.optional_string" | "single.optionalString" => {
                     seen.set_some(
-                        30u32,
-                        0u32,
+                        SINGLE__OPTIONAL_STRING,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5398,8 +5869,8 @@ pub mod configured_gateway {
                 }
                 "single.path" => {
                     seen.set(
-                        32u32,
-                        0u32,
+                        SINGLE__PATH,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5500,14 +5971,44 @@ pub mod configured_gateway {
         msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "path", &mut msg.path)?;
+        const NAME: u32 = 0u32;
+        const SINGLE_NESTED__NAME: u32 = 1u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 2u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 3u32;
+        const UUID: u32 = 4u32;
+        const FLOAT_VALUE: u32 = 5u32;
+        const DOUBLE_VALUE: u32 = 6u32;
+        const INT64_VALUE: u32 = 7u32;
+        const UINT64_VALUE: u32 = 8u32;
+        const INT32_VALUE: u32 = 9u32;
+        const FIXED64_VALUE: u32 = 10u32;
+        const FIXED32_VALUE: u32 = 11u32;
+        const BOOL_VALUE: u32 = 12u32;
+        const STRING_VALUE: u32 = 13u32;
+        const BYTES_VALUE: u32 = 14u32;
+        const UINT32_VALUE: u32 = 15u32;
+        const ENUM_VALUE: u32 = 16u32;
+        const SFIXED32_VALUE: u32 = 17u32;
+        const SFIXED64_VALUE: u32 = 18u32;
+        const SINT32_VALUE: u32 = 19u32;
+        const SINT64_VALUE: u32 = 20u32;
+        const ONEOF_STRING: u32 = 22u32;
+        const ONEOF_NESTED__NAME: u32 = 23u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 24u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 25u32;
+        const TIMESTAMP_VALUE: u32 = 28u32;
+        const DURATION_VALUE: u32 = 29u32;
+        const WRAPPED_STRING: u32 = 30u32;
+        const STRUCT_VALUE: u32 = 31u32;
+        const OPTIONAL_STRING: u32 = 32u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "name" => seen.set(0u32, 0u32, &key, &value, &mut msg.name)?,
+                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5518,8 +6019,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5530,8 +6031,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        3u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5542,44 +6043,44 @@ pub mod configured_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "uuid" => seen.set(4u32, 0u32, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
                 "float_value" | "floatValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(7u32, 0u32, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(8u32, 0u32, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(9u32, 0u32, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(10u32, 0u32, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(15u32, 0u32, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
-                        16u32,
-                        0u32,
+                        ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg.enum_value,
@@ -5588,22 +6089,22 @@ pub mod configured_gateway {
                     )?
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(17u32, 0u32, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(18u32, 0u32, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(19u32, 0u32, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(20u32, 0u32, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(22u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -5621,8 +6122,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        23u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -5650,8 +6151,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        24u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -5679,8 +6180,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        25u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -5709,19 +6210,43 @@ pub mod configured_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(28u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(29u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(30u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(31u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(32u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -5876,14 +6401,44 @@ pub mod configured_gateway {
         msg: &mut super::Sample,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "uuid", &mut msg.uuid)?;
+        const NAME: u32 = 0u32;
+        const SINGLE_NESTED__NAME: u32 = 1u32;
+        const SINGLE_NESTED__AMOUNT: u32 = 2u32;
+        const SINGLE_NESTED__NUMERAL: u32 = 3u32;
+        const FLOAT_VALUE: u32 = 4u32;
+        const DOUBLE_VALUE: u32 = 5u32;
+        const INT64_VALUE: u32 = 6u32;
+        const UINT64_VALUE: u32 = 7u32;
+        const INT32_VALUE: u32 = 8u32;
+        const FIXED64_VALUE: u32 = 9u32;
+        const FIXED32_VALUE: u32 = 10u32;
+        const BOOL_VALUE: u32 = 11u32;
+        const STRING_VALUE: u32 = 12u32;
+        const BYTES_VALUE: u32 = 13u32;
+        const UINT32_VALUE: u32 = 14u32;
+        const ENUM_VALUE: u32 = 15u32;
+        const SFIXED32_VALUE: u32 = 16u32;
+        const SFIXED64_VALUE: u32 = 17u32;
+        const SINT32_VALUE: u32 = 18u32;
+        const SINT64_VALUE: u32 = 19u32;
+        const ONEOF_STRING: u32 = 21u32;
+        const ONEOF_NESTED__NAME: u32 = 22u32;
+        const ONEOF_NESTED__AMOUNT: u32 = 23u32;
+        const ONEOF_NESTED__NUMERAL: u32 = 24u32;
+        const TIMESTAMP_VALUE: u32 = 27u32;
+        const DURATION_VALUE: u32 = 28u32;
+        const WRAPPED_STRING: u32 = 29u32;
+        const STRUCT_VALUE: u32 = 30u32;
+        const OPTIONAL_STRING: u32 = 31u32;
+        const PATH: u32 = 33u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "name" => seen.set(0u32, 0u32, &key, &value, &mut msg.name)?,
+                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
-                        1u32,
-                        0u32,
+                        SINGLE_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5894,8 +6449,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
-                        2u32,
-                        0u32,
+                        SINGLE_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5906,8 +6461,8 @@ pub mod configured_gateway {
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
-                        3u32,
-                        0u32,
+                        SINGLE_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -5919,42 +6474,42 @@ pub mod configured_gateway {
                     )?
                 }
                 "float_value" | "floatValue" => {
-                    seen.set(4u32, 0u32, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(5u32, 0u32, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(7u32, 0u32, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(8u32, 0u32, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(9u32, 0u32, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(10u32, 0u32, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(11u32, 0u32, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(12u32, 0u32, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(13u32, 0u32, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(14u32, 0u32, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
-                        15u32,
-                        0u32,
+                        ENUM_VALUE,
+                        0,
                         &key,
                         &value,
                         &mut msg.enum_value,
@@ -5963,22 +6518,22 @@ pub mod configured_gateway {
                     )?
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(16u32, 0u32, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(17u32, 0u32, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(18u32, 0u32, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(19u32, 0u32, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
                 }
                 "repeated_string" | "repeatedString" => {
                     __gw::query_push(&key, &value, &mut msg.repeated_string)?
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(21u32, 0u32, &key)?;
+                    seen.once(ONEOF_STRING, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -5996,8 +6551,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        ONEOF_NESTED__NAME,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -6025,8 +6580,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
-                        23u32,
-                        0u32,
+                        ONEOF_NESTED__AMOUNT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -6054,8 +6609,8 @@ pub mod configured_gateway {
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
-                        24u32,
-                        0u32,
+                        ONEOF_NESTED__NUMERAL,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -6084,19 +6639,43 @@ pub mod configured_gateway {
                     )?
                 }
                 "timestamp_value" | "timestampValue" => {
-                    seen.set_some(27u32, 0u32, &key, &value, &mut msg.timestamp_value)?
+                    seen.set_some(
+                        TIMESTAMP_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.timestamp_value,
+                    )?
                 }
                 "duration_value" | "durationValue" => {
-                    seen.set_some(28u32, 0u32, &key, &value, &mut msg.duration_value)?
+                    seen.set_some(
+                        DURATION_VALUE,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.duration_value,
+                    )?
                 }
                 "wrapped_string" | "wrappedString" => {
-                    seen.set_some(29u32, 0u32, &key, &value, &mut msg.wrapped_string)?
+                    seen.set_some(
+                        WRAPPED_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.wrapped_string,
+                    )?
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(30u32, 0u32, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
                 }
                 "optional_string" | "optionalString" => {
-                    seen.set_some(31u32, 0u32, &key, &value, &mut msg.optional_string)?
+                    seen.set_some(
+                        OPTIONAL_STRING,
+                        0,
+                        &key,
+                        &value,
+                        &mut msg.optional_string,
+                    )?
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
@@ -6107,7 +6686,7 @@ pub mod configured_gateway {
                         |v| super::Numeral::try_from(v).is_ok(),
                     )?
                 }
-                "path" => seen.set(33u32, 0u32, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(

@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for FileRequest {
         const FULL_NAME: &'static str = "e2e.files.FileRequest";
@@ -43,7 +44,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for UploadRequest {
         const FULL_NAME: &'static str = "e2e.files.UploadRequest";
@@ -98,7 +100,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for UploadSummary {
         const FULL_NAME: &'static str = "e2e.files.UploadSummary";
@@ -160,6 +163,7 @@ pub fn __register_gateway_types() {
 /// HTTP gateway of `e2e.files.Files`.
 ///
 /// Files over HTTP.
+#[allow(deprecated)]
 pub mod files_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<super::files_client::FilesClient<T>>;
@@ -229,11 +233,13 @@ pub mod files_gateway {
         msg: &mut super::FileRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
+        const SIZE: u32 = 0u32;
+        const PIECE: u32 = 1u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "size" => seen.set(0u32, 0u32, &key, &value, &mut msg.size)?,
-                "piece" => seen.set(1u32, 0u32, &key, &value, &mut msg.piece)?,
+                "size" => seen.set(SIZE, 0, &key, &value, &mut msg.size)?,
+                "piece" => seen.set(PIECE, 0, &key, &value, &mut msg.piece)?,
                 _ => {}
             }
         }
@@ -289,11 +295,13 @@ pub mod files_gateway {
         msg: &mut super::FileRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "name", &mut msg.name)?;
+        const SIZE: u32 = 0u32;
+        const PIECE: u32 = 1u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "size" => seen.set(0u32, 0u32, &key, &value, &mut msg.size)?,
-                "piece" => seen.set(1u32, 0u32, &key, &value, &mut msg.piece)?,
+                "size" => seen.set(SIZE, 0, &key, &value, &mut msg.size)?,
+                "piece" => seen.set(PIECE, 0, &key, &value, &mut msg.piece)?,
                 _ => {}
             }
         }

@@ -6,7 +6,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Badge {
         const FULL_NAME: &'static str = "e2e.proto2.Badge";
@@ -39,7 +40,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Mark {
         const FULL_NAME: &'static str = "e2e.proto2.Mark";
@@ -59,7 +61,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Record {
         const FULL_NAME: &'static str = "e2e.proto2.Record";
@@ -287,7 +290,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for record::Note {
         const FULL_NAME: &'static str = "e2e.proto2.Record.Note";
@@ -320,7 +324,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for record::LineItem {
         const FULL_NAME: &'static str = "e2e.proto2.Record.Line_Item";
@@ -359,7 +364,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Tree {
         const FULL_NAME: &'static str = "e2e.proto2.Tree";
@@ -394,7 +400,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Branch {
         const FULL_NAME: &'static str = "e2e.proto2.Branch";
@@ -430,7 +437,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for Extras {
         const FULL_NAME: &'static str = "e2e.proto2.Extras";
@@ -485,7 +493,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for LookupRequest {
         const FULL_NAME: &'static str = "e2e.proto2.LookupRequest";
@@ -566,7 +575,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for PutRequest {
         const FULL_NAME: &'static str = "e2e.proto2.PutRequest";
@@ -609,7 +619,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for PatchRequest {
         const FULL_NAME: &'static str = "e2e.proto2.PatchRequest";
@@ -654,7 +665,8 @@ const _: () = {
         clippy::needless_borrow,
         clippy::match_single_binding,
         clippy::unit_arg,
-        unused_variables
+        unused_variables,
+        deprecated
     )]
     impl __gw::JsonMessage for WatchRequest {
         const FULL_NAME: &'static str = "e2e.proto2.WatchRequest";
@@ -705,6 +717,7 @@ pub fn __register_gateway_types() {
 ///
 /// The proto2 service: a unary echo with a body and a path binding, binding
 /// through required messages, and a server stream.
+#[allow(deprecated)]
 pub mod proto2_service_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<T> = __gw::ServiceState<
@@ -841,18 +854,46 @@ pub mod proto2_service_gateway {
         msg: &mut super::Record,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "ref", &mut msg.r#ref)?;
+        const COUNT: u32 = 0u32;
+        const TOTAL: u32 = 1u32;
+        const ACTIVE: u32 = 2u32;
+        const RATIO: u32 = 3u32;
+        const DIGEST: u32 = 4u32;
+        const GRADE: u32 = 5u32;
+        const BADGE__CODE: u32 = 6u32;
+        const BADGE__WEIGHT: u32 = 7u32;
+        const LABEL: u32 = 8u32;
+        const LIMIT: u32 = 9u32;
+        const FLOOR: u32 = 10u32;
+        const STRICT: u32 = 11u32;
+        const SALT: u32 = 12u32;
+        const SCALE: u32 = 13u32;
+        const SERIAL: u32 = 14u32;
+        const EXTRA__CODE: u32 = 15u32;
+        const EXTRA__WEIGHT: u32 = 16u32;
+        const FIRST: u32 = 17u32;
+        const NOTE__BODY: u32 = 19u32;
+        const NOTE__STARS: u32 = 20u32;
+        const ALIAS: u32 = 21u32;
+        const ALT__CODE: u32 = 22u32;
+        const ALT__WEIGHT: u32 = 23u32;
+        const TREE__BRANCH__LABEL: u32 = 24u32;
+        const EXTRAS__NICK: u32 = 25u32;
+        const EXTRAS__AT: u32 = 26u32;
+        const EXTRAS__META: u32 = 27u32;
+        const EXTRAS__SIZE: u32 = 28u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
-                "total" => seen.set(1u32, 0u32, &key, &value, &mut msg.total)?,
-                "active" => seen.set(2u32, 0u32, &key, &value, &mut msg.active)?,
-                "ratio" => seen.set(3u32, 0u32, &key, &value, &mut msg.ratio)?,
-                "digest" => seen.set(4u32, 0u32, &key, &value, &mut msg.digest)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+                "total" => seen.set(TOTAL, 0, &key, &value, &mut msg.total)?,
+                "active" => seen.set(ACTIVE, 0, &key, &value, &mut msg.active)?,
+                "ratio" => seen.set(RATIO, 0, &key, &value, &mut msg.ratio)?,
+                "digest" => seen.set(DIGEST, 0, &key, &value, &mut msg.digest)?,
                 "grade" => {
                     seen.set_enum(
-                        5u32,
-                        0u32,
+                        GRADE,
+                        0,
                         &key,
                         &value,
                         &mut msg.grade,
@@ -861,23 +902,23 @@ pub mod proto2_service_gateway {
                     )?
                 }
                 "badge.code" => {
-                    seen.set(6u32, 0u32, &key, &value, &mut (&mut msg.badge).code)?
+                    seen.set(BADGE__CODE, 0, &key, &value, &mut (&mut msg.badge).code)?
                 }
                 "badge.weight" => {
                     seen.set_some(
-                        7u32,
-                        0u32,
+                        BADGE__WEIGHT,
+                        0,
                         &key,
                         &value,
                         &mut (&mut msg.badge).weight,
                     )?
                 }
-                "label" => seen.set_some(8u32, 0u32, &key, &value, &mut msg.label)?,
-                "limit" => seen.set_some(9u32, 0u32, &key, &value, &mut msg.limit)?,
+                "label" => seen.set_some(LABEL, 0, &key, &value, &mut msg.label)?,
+                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
                 "floor" => {
                     seen.set_enum_some(
-                        10u32,
-                        0u32,
+                        FLOOR,
+                        0,
                         &key,
                         &value,
                         &mut msg.floor,
@@ -885,14 +926,14 @@ pub mod proto2_service_gateway {
                         |v| super::Grade::try_from(v).is_ok(),
                     )?
                 }
-                "strict" => seen.set_some(11u32, 0u32, &key, &value, &mut msg.strict)?,
-                "salt" => seen.set_some(12u32, 0u32, &key, &value, &mut msg.salt)?,
-                "scale" => seen.set_some(13u32, 0u32, &key, &value, &mut msg.scale)?,
-                "serial" => seen.set_some(14u32, 0u32, &key, &value, &mut msg.serial)?,
+                "strict" => seen.set_some(STRICT, 0, &key, &value, &mut msg.strict)?,
+                "salt" => seen.set_some(SALT, 0, &key, &value, &mut msg.salt)?,
+                "scale" => seen.set_some(SCALE, 0, &key, &value, &mut msg.scale)?,
+                "serial" => seen.set_some(SERIAL, 0, &key, &value, &mut msg.serial)?,
                 "extra.code" => {
                     seen.set(
-                        15u32,
-                        0u32,
+                        EXTRA__CODE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -903,8 +944,8 @@ pub mod proto2_service_gateway {
                 }
                 "extra.weight" => {
                     seen.set_some(
-                        16u32,
-                        0u32,
+                        EXTRA__WEIGHT,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -915,8 +956,8 @@ pub mod proto2_service_gateway {
                 }
                 "first" => {
                     seen.set_enum_some(
-                        17u32,
-                        0u32,
+                        FIRST,
+                        0,
                         &key,
                         &value,
                         &mut msg.first,
@@ -935,8 +976,8 @@ pub mod proto2_service_gateway {
                 }
                 "note.body" => {
                     seen.set(
-                        19u32,
-                        0u32,
+                        NOTE__BODY,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -947,8 +988,8 @@ pub mod proto2_service_gateway {
                 }
                 "note.stars" => {
                     seen.set_some(
-                        20u32,
-                        0u32,
+                        NOTE__STARS,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -958,7 +999,7 @@ pub mod proto2_service_gateway {
                     )?
                 }
                 "alias" => {
-                    seen.once(21u32, 0u32, &key)?;
+                    seen.once(ALIAS, 0, &key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.pick, ::core::option::Option::Some(other) if !
@@ -976,8 +1017,8 @@ pub mod proto2_service_gateway {
                 }
                 "alt.code" => {
                     seen.set(
-                        22u32,
-                        0u32,
+                        ALT__CODE,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1005,8 +1046,8 @@ pub mod proto2_service_gateway {
                 }
                 "alt.weight" => {
                     seen.set_some(
-                        23u32,
-                        0u32,
+                        ALT__WEIGHT,
+                        0,
                         &key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
@@ -1034,8 +1075,8 @@ pub mod proto2_service_gateway {
                 }
                 "tree.branch.label" => {
                     seen.set(
-                        24u32,
-                        0u32,
+                        TREE__BRANCH__LABEL,
+                        0,
                         &key,
                         &value,
                         &mut (&mut msg
@@ -1047,8 +1088,8 @@ pub mod proto2_service_gateway {
                 }
                 "extras.nick" => {
                     seen.set(
-                        25u32,
-                        0u32,
+                        EXTRAS__NICK,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1058,7 +1099,7 @@ pub mod proto2_service_gateway {
                     )?
                 }
                 "extras.at" => {
-                    seen.once(26u32, 0u32, &key)?;
+                    seen.once(EXTRAS__AT, 0, &key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
@@ -1067,7 +1108,7 @@ pub mod proto2_service_gateway {
                     );
                 }
                 "extras.meta" => {
-                    seen.once(27u32, 0u32, &key)?;
+                    seen.once(EXTRAS__META, 0, &key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
@@ -1077,8 +1118,8 @@ pub mod proto2_service_gateway {
                 }
                 "extras.size" => {
                     seen.set_some(
-                        28u32,
-                        0u32,
+                        EXTRAS__SIZE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1145,23 +1186,33 @@ pub mod proto2_service_gateway {
         msg: &mut super::LookupRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "badge.code", &mut (&mut msg.badge).code)?;
+        const BADGE__WEIGHT: u32 = 0u32;
+        const LIMIT: u32 = 1u32;
+        const GRADE: u32 = 2u32;
+        const FLOOR: u32 = 3u32;
+        const NOTE__BODY: u32 = 4u32;
+        const NOTE__STARS: u32 = 5u32;
+        const EXTRAS__NICK: u32 = 6u32;
+        const EXTRAS__AT: u32 = 7u32;
+        const EXTRAS__META: u32 = 8u32;
+        const EXTRAS__SIZE: u32 = 9u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "badge.weight" => {
                     seen.set_some(
-                        0u32,
-                        0u32,
+                        BADGE__WEIGHT,
+                        0,
                         &key,
                         &value,
                         &mut (&mut msg.badge).weight,
                     )?
                 }
-                "limit" => seen.set_some(1u32, 0u32, &key, &value, &mut msg.limit)?,
+                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
                 "grade" => {
                     seen.set_enum(
-                        2u32,
-                        0u32,
+                        GRADE,
+                        0,
                         &key,
                         &value,
                         &mut msg.grade,
@@ -1171,8 +1222,8 @@ pub mod proto2_service_gateway {
                 }
                 "floor" => {
                     seen.set_enum_some(
-                        3u32,
-                        0u32,
+                        FLOOR,
+                        0,
                         &key,
                         &value,
                         &mut msg.floor,
@@ -1182,8 +1233,8 @@ pub mod proto2_service_gateway {
                 }
                 "note.body" => {
                     seen.set(
-                        4u32,
-                        0u32,
+                        NOTE__BODY,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1194,8 +1245,8 @@ pub mod proto2_service_gateway {
                 }
                 "note.stars" => {
                     seen.set_some(
-                        5u32,
-                        0u32,
+                        NOTE__STARS,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1206,8 +1257,8 @@ pub mod proto2_service_gateway {
                 }
                 "extras.nick" => {
                     seen.set(
-                        6u32,
-                        0u32,
+                        EXTRAS__NICK,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1217,7 +1268,7 @@ pub mod proto2_service_gateway {
                     )?
                 }
                 "extras.at" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(EXTRAS__AT, 0, &key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
@@ -1226,7 +1277,7 @@ pub mod proto2_service_gateway {
                     );
                 }
                 "extras.meta" => {
-                    seen.once(8u32, 0u32, &key)?;
+                    seen.once(EXTRAS__META, 0, &key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
@@ -1236,8 +1287,8 @@ pub mod proto2_service_gateway {
                 }
                 "extras.size" => {
                     seen.set_some(
-                        9u32,
-                        0u32,
+                        EXTRAS__SIZE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1317,23 +1368,32 @@ pub mod proto2_service_gateway {
             |v| super::Grade::try_from(v).is_ok(),
         )?;
         cx.path(1usize, "badge.code", &mut (&mut msg.badge).code)?;
+        const BADGE__WEIGHT: u32 = 0u32;
+        const LIMIT: u32 = 1u32;
+        const FLOOR: u32 = 2u32;
+        const NOTE__BODY: u32 = 3u32;
+        const NOTE__STARS: u32 = 4u32;
+        const EXTRAS__NICK: u32 = 5u32;
+        const EXTRAS__AT: u32 = 6u32;
+        const EXTRAS__META: u32 = 7u32;
+        const EXTRAS__SIZE: u32 = 8u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "badge.weight" => {
                     seen.set_some(
-                        0u32,
-                        0u32,
+                        BADGE__WEIGHT,
+                        0,
                         &key,
                         &value,
                         &mut (&mut msg.badge).weight,
                     )?
                 }
-                "limit" => seen.set_some(1u32, 0u32, &key, &value, &mut msg.limit)?,
+                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
                 "floor" => {
                     seen.set_enum_some(
-                        2u32,
-                        0u32,
+                        FLOOR,
+                        0,
                         &key,
                         &value,
                         &mut msg.floor,
@@ -1343,8 +1403,8 @@ pub mod proto2_service_gateway {
                 }
                 "note.body" => {
                     seen.set(
-                        3u32,
-                        0u32,
+                        NOTE__BODY,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1355,8 +1415,8 @@ pub mod proto2_service_gateway {
                 }
                 "note.stars" => {
                     seen.set_some(
-                        4u32,
-                        0u32,
+                        NOTE__STARS,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1367,8 +1427,8 @@ pub mod proto2_service_gateway {
                 }
                 "extras.nick" => {
                     seen.set(
-                        5u32,
-                        0u32,
+                        EXTRAS__NICK,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1378,7 +1438,7 @@ pub mod proto2_service_gateway {
                     )?
                 }
                 "extras.at" => {
-                    seen.once(6u32, 0u32, &key)?;
+                    seen.once(EXTRAS__AT, 0, &key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
@@ -1387,7 +1447,7 @@ pub mod proto2_service_gateway {
                     );
                 }
                 "extras.meta" => {
-                    seen.once(7u32, 0u32, &key)?;
+                    seen.once(EXTRAS__META, 0, &key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
@@ -1397,8 +1457,8 @@ pub mod proto2_service_gateway {
                 }
                 "extras.size" => {
                     seen.set_some(
-                        8u32,
-                        0u32,
+                        EXTRAS__SIZE,
+                        0,
                         &key,
                         &value,
                         &mut msg
@@ -1471,10 +1531,11 @@ pub mod proto2_service_gateway {
             ::core::result::Result::Ok(())
         })?;
         cx.path(0usize, "ref", &mut msg.r#ref)?;
+        const LIMIT: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "limit" => seen.set_some(0u32, 0u32, &key, &value, &mut msg.limit)?,
+                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
                 _ => {}
             }
         }
@@ -1534,22 +1595,25 @@ pub mod proto2_service_gateway {
         msg: &mut super::PutRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "ref", &mut msg.r#ref)?;
+        const BADGE__CODE: u32 = 0u32;
+        const BADGE__WEIGHT: u32 = 1u32;
+        const LIMIT: u32 = 2u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "badge.code" => {
-                    seen.set(0u32, 0u32, &key, &value, &mut (&mut msg.badge).code)?
+                    seen.set(BADGE__CODE, 0, &key, &value, &mut (&mut msg.badge).code)?
                 }
                 "badge.weight" => {
                     seen.set_some(
-                        1u32,
-                        0u32,
+                        BADGE__WEIGHT,
+                        0,
                         &key,
                         &value,
                         &mut (&mut msg.badge).weight,
                     )?
                 }
-                "limit" => seen.set_some(2u32, 0u32, &key, &value, &mut msg.limit)?,
+                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
                 _ => {}
             }
         }
@@ -1612,11 +1676,12 @@ pub mod proto2_service_gateway {
             ::core::result::Result::Ok(())
         })?;
         cx.path(0usize, "record.ref", &mut (&mut msg.record).r#ref)?;
+        const UPDATE_MASK: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
                 "update_mask" | "updateMask" => {
-                    seen.once(0u32, 0u32, &key)?;
+                    seen.once(UPDATE_MASK, 0, &key)?;
                     let h = &mut *msg;
                     h.update_mask = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_field_mask)?,
@@ -1689,10 +1754,11 @@ pub mod proto2_service_gateway {
         msg: &mut super::WatchRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "ref", &mut msg.r#ref)?;
+        const COUNT: u32 = 0u32;
         let mut seen = __gw::QuerySeen::new();
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
-                "count" => seen.set(0u32, 0u32, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
                 _ => {}
             }
         }

@@ -13,7 +13,9 @@ use super::response::json_response;
 use super::websocket;
 use super::{MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
+use crate::deadline::Deadline;
 use crate::error::GatewayError;
+use crate::gateway::Gateway;
 use crate::json::JsonWriter;
 use crate::path::Captures;
 use crate::service::ServiceState;
@@ -65,16 +67,32 @@ where
         state.client.clone(),
         grpc_request(&parts, gateway, requests),
     );
+    answer(gateway, &parts, &errors, deadline, call, write).await
+}
+
+/// Waits for a client-streaming call whose request stream reports its
+/// errors to `errors`, and answers with its response as one JSON document.
+pub(crate) async fn answer<Resp, Fut>(
+    gateway: &Gateway,
+    parts: &http::request::Parts,
+    errors: &RequestErrors,
+    deadline: Deadline,
+    call: Fut,
+    write: WriteFn<Resp>,
+) -> Response
+where
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
     // A malformed request value cancels the call (its future is dropped).
     let result = tokio::select! {
         biased;
-        error = errors.wait() => return gateway.fail(&parts, error),
+        error = errors.wait() => return gateway.fail(parts, error),
         result = deadline.run(call) => result,
     };
     // The request stream ends on a malformed value; a service that answers
     // that end must not hide the error.
     if let Some(error) = errors.take() {
-        return gateway.fail(&parts, error);
+        return gateway.fail(parts, error);
     }
     match result {
         Ok(response) => {
@@ -83,6 +101,6 @@ where
             write(&message, &mut w);
             json_response(w.into_bytes(), &response_metadata, gateway)
         }
-        Err(status) => gateway.fail(&parts, GatewayError::Upstream(status)),
+        Err(status) => gateway.fail(parts, GatewayError::Upstream(status)),
     }
 }

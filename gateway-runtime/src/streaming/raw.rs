@@ -16,12 +16,11 @@ use http_body_util::BodyExt;
 use super::mode::StreamBinding;
 use super::prepare::{Prepared, prepare};
 use super::request::RequestErrors;
-use super::response::{Item, Upstream, json_response};
+use super::response::{Item, Upstream};
 use super::{RequestStream, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
 use crate::http_body::{RawBody, content_type_header, request_content_type};
-use crate::json::JsonWriter;
 use crate::metadata;
 use crate::path::Captures;
 use crate::service::ServiceState;
@@ -161,23 +160,7 @@ where
         state.client.clone(),
         grpc_request(&parts, gateway, requests),
     );
-    let result = tokio::select! {
-        biased;
-        error = errors.wait() => return gateway.fail(&parts, error),
-        result = deadline.run(call) => result,
-    };
-    if let Some(error) = errors.take() {
-        return gateway.fail(&parts, error);
-    }
-    match result {
-        Ok(response) => {
-            let (response_metadata, message, _) = response.into_parts();
-            let mut w = JsonWriter::new(gateway.json_options());
-            write(&message, &mut w);
-            json_response(w.into_bytes(), &response_metadata, gateway)
-        }
-        Err(status) => gateway.fail(&parts, GatewayError::Upstream(status)),
-    }
+    super::client::answer(gateway, &parts, &errors, deadline, call, write).await
 }
 
 /// The request body as messages of at most [`UPLOAD_PIECE`] bytes; a read

@@ -174,7 +174,15 @@ fn bind_path(scope: Scope<'_>, binding: &BindingModel, options: &Options) -> Tok
 }
 
 /// The statement that sets a singular query parameter's field.
-fn query_single(scope: Scope<'_>, field: &FieldPath, slot: u32, group: u32) -> TokenStream {
+fn query_single(
+    scope: Scope<'_>,
+    field: &FieldPath,
+    slot: &proc_macro2::Ident,
+    group: usize,
+) -> TokenStream {
+    // The name group: which alias of the field the parameter used (0 for
+    // every spelling of a discovered field).
+    let group = proc_macro2::Literal::usize_unsuffixed(group);
     let leaf = field.leaf();
     let holder = query_holder_of(scope, quote!(msg), &field.0);
     let f = super::fields::field_ident(leaf);
@@ -208,8 +216,25 @@ fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
     let p = quote!(__gw);
     let mut arms = Vec::new();
     let mut map_arms = Vec::new();
-    for (slot, param) in params.iter().enumerate() {
-        let slot = slot as u32;
+    // One named slot per singular field, so that a second value for the
+    // same field is caught whichever spelling or alias it uses.
+    let mut slots = Vec::new();
+    let mut slot_names: Vec<String> = Vec::new();
+    for (index, param) in params.iter().enumerate() {
+        if param.shape != QueryShape::Single {
+            continue;
+        }
+        let mut name = param.field.proto_path().replace('.', "__").to_uppercase();
+        if slot_names.contains(&name) {
+            name = format!("{name}_{index}");
+        }
+        let ident = format_ident!("{}", name);
+        let index = index as u32;
+        slots.push(quote!(const #ident: u32 = #index;));
+        slot_names.push(name);
+    }
+    for param in params {
+        let slot = || format_ident!("{}", slot_names[slots_before(params, param)]);
         let leaf = param.field.leaf();
         let holder = query_holder_of(scope, quote!(msg), &param.field.0);
         let f = super::fields::field_ident(leaf);
@@ -237,13 +262,14 @@ fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
             }
             (QueryShape::Single, _) if param.explicit => {
                 // Each alias is its own name: the later one wins.
+                let slot = slot();
                 for (group, name) in param.names.iter().enumerate() {
-                    let set = query_single(scope, &param.field, slot, group as u32);
+                    let set = query_single(scope, &param.field, &slot, group);
                     arms.push(quote! { #name => #set, });
                 }
             }
             (QueryShape::Single, _) => {
-                let set = query_single(scope, &param.field, slot, 0);
+                let set = query_single(scope, &param.field, &slot(), 0);
                 arms.push(quote! { #(#names)|* => #set, });
             }
         }
@@ -264,6 +290,7 @@ fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
         }
     };
     quote! {
+        #(#slots)*
         #seen
         for (key, value) in cx.query_pairs()? {
             match key.as_ref() {
@@ -272,6 +299,15 @@ fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
             }
         }
     }
+}
+
+/// The position of `param`'s slot among the singular parameters.
+fn slots_before(params: &[QueryParam], param: &QueryParam) -> usize {
+    params
+        .iter()
+        .take_while(|p| !std::ptr::eq(*p, param))
+        .filter(|p| p.shape == QueryShape::Single)
+        .count()
 }
 
 /// Parses `value` (a `Cow<str>`) as one value of `kind`.

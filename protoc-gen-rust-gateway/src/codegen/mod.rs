@@ -156,7 +156,20 @@ fn render(
 
 /// `#[doc = "..."]` lines.
 pub(crate) fn doc_attrs(lines: &[String]) -> TokenStream {
-    let lines = lines.iter().map(|l| {
+    // No empty doc lines at either end, and at most one in a row: a proto
+    // without comments must not leave a dangling `///`.
+    let mut kept: Vec<&String> = Vec::with_capacity(lines.len());
+    for line in lines {
+        let empty = line.trim().is_empty();
+        if empty && kept.last().is_none_or(|l| l.trim().is_empty()) {
+            continue;
+        }
+        kept.push(line);
+    }
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    let lines = kept.into_iter().map(|l| {
         let l = if l.is_empty() {
             String::new()
         } else {

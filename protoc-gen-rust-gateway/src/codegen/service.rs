@@ -188,14 +188,29 @@ pub fn service_module(
     router_doc_lines.extend(binding_docs);
     let router_doc = doc_attrs(&router_doc_lines);
 
+    // A deprecated service's router is deprecated for its callers; inside,
+    // the generated code may use deprecated methods and fields freely: it
+    // serves what the proto declares.
+    let deprecated = if descriptor
+        .service_descriptor_proto()
+        .options
+        .as_ref()
+        .is_some_and(|o| o.deprecated())
+    {
+        quote!(#[deprecated])
+    } else {
+        quote!()
+    };
     quote! {
         #service_doc
+        #[allow(deprecated)]
         pub mod #module {
             use ::gateway_runtime::__private as __gw;
 
             type SvcState<T> = #p::ServiceState<#client>;
 
             #router_doc
+            #deprecated
             pub fn router<T: #p::Transport>(
                 client: #client,
                 gateway: &::gateway_runtime::Gateway,

@@ -5,8 +5,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use futures_util::Stream;
-use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
 use crate::e2e::compat::global_compat_server::{GlobalCompat, GlobalCompatServer};
@@ -22,6 +20,10 @@ pub struct Compat;
 #[tonic::async_trait]
 impl PathCompat for Compat {
     async fn echo(&self, request: Request<Card>) -> Result<Response<Card>, Status> {
+        Ok(Response::new(request.into_inner()))
+    }
+
+    async fn old_echo(&self, request: Request<Card>) -> Result<Response<Card>, Status> {
         Ok(Response::new(request.into_inner()))
     }
 
@@ -62,18 +64,11 @@ impl GlobalCompat for Compat {
 
 /// Starts the compat gRPC services on 127.0.0.1 and returns the address.
 pub async fn spawn_grpc() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .tcp_nodelay(true)
-            .add_service(PathCompatServer::new(Compat))
+    crate::serve::spawn_grpc_routes(
+        tonic::service::Routes::new(PathCompatServer::new(Compat))
             .add_service(QueryCompatServer::new(Compat))
             .add_service(PatchCompatServer::new(Compat))
-            .add_service(GlobalCompatServer::new(Compat))
-            .serve_with_incoming(TcpListenerStream::new(listener))
-            .await
-            .unwrap();
-    });
-    addr
+            .add_service(GlobalCompatServer::new(Compat)),
+    )
+    .await
 }

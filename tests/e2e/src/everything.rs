@@ -6,8 +6,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use futures_util::Stream;
-use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
 use crate::e2e::everything::annotated_server::{Annotated, AnnotatedServer};
@@ -106,16 +104,9 @@ everything_impl!(Configured);
 
 /// Starts both services on 127.0.0.1 and returns the address.
 pub async fn spawn_grpc() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .tcp_nodelay(true)
-            .add_service(AnnotatedServer::new(EverythingService))
-            .add_service(ConfiguredServer::new(EverythingService))
-            .serve_with_incoming(TcpListenerStream::new(listener))
-            .await
-            .unwrap();
-    });
-    addr
+    crate::serve::spawn_grpc_routes(
+        tonic::service::Routes::new(AnnotatedServer::new(EverythingService))
+            .add_service(ConfiguredServer::new(EverythingService)),
+    )
+    .await
 }

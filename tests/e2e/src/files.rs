@@ -6,8 +6,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use futures_util::{Stream, StreamExt};
-use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::e2e::files::files_server::{Files, FilesServer};
@@ -130,15 +128,6 @@ impl Files for FileService {
 
 /// Starts the file service on 127.0.0.1 and returns the address.
 pub async fn spawn_grpc() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .tcp_nodelay(true)
-            .add_service(FilesServer::new(FileService))
-            .serve_with_incoming(TcpListenerStream::new(listener))
-            .await
-            .unwrap();
-    });
-    addr
+    crate::serve::spawn_grpc_routes(tonic::service::Routes::new(FilesServer::new(FileService)))
+        .await
 }

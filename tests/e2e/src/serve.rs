@@ -17,15 +17,23 @@ use crate::streaming::Streams;
 
 /// Starts the test gRPC services on 127.0.0.1 and returns the address.
 pub async fn spawn_grpc() -> SocketAddr {
+    spawn_grpc_routes(
+        tonic::service::Routes::new(EchoServiceServer::new(Echo))
+            .add_service(AbcServiceServer::new(Awkward))
+            .add_service(StreamingTestServer::new(Streams))
+            .add_service(Proto2ServiceServer::new(Proto2)),
+    )
+    .await
+}
+
+/// Starts a tonic server for `routes` on 127.0.0.1 and returns the address.
+pub async fn spawn_grpc_routes(routes: tonic::service::Routes) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         tonic::transport::Server::builder()
             .tcp_nodelay(true)
-            .add_service(EchoServiceServer::new(Echo))
-            .add_service(AbcServiceServer::new(Awkward))
-            .add_service(StreamingTestServer::new(Streams))
-            .add_service(Proto2ServiceServer::new(Proto2))
+            .add_routes(routes)
             .serve_with_incoming(TcpListenerStream::new(listener))
             .await
             .unwrap();
