@@ -8,6 +8,9 @@
 #
 #   chromium           Debian package: the chat example's browser test
 #                      (skipped, and not installed, with SKIP_BROWSER_TESTS=1)
+#   redis-server       Debian package: the chat example's Redis tests, which
+#                      start their own server on a free loopback port
+#                      (skipped, and not installed, with SKIP_REDIS_TESTS=1)
 #   node, npm          Debian packages, to install buf
 #   buf 1.75.0         npm @bufbuild/buf, into target/tools/npm
 #   protoc-gen-prost,  cargo install --locked, pinned, into target/tools
@@ -27,6 +30,9 @@ as_root() {
 packages=()
 if [ "${SKIP_BROWSER_TESTS:-}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
     packages+=(chromium)
+fi
+if [ "${SKIP_REDIS_TESTS:-}" != 1 ] && [ ! -x /usr/bin/redis-server ]; then
+    packages+=(redis-server)
 fi
 if ! command -v npm >/dev/null; then
     packages+=(nodejs npm)

@@ -4,13 +4,19 @@
 //!
 //! - [`pb`]: the code generated from `proto/chat/v1/chat.proto` (messages,
 //!   tonic client and server, gateway router).
-//! - [`ChatRooms`]: the service, in memory.
+//! - [`ChatRooms`]: the service, in memory; [`RedisRooms`]: the same on
+//!   Redis Streams, shared by every instance; [`Rooms`]: either, as
+//!   `CHAT_REDIS_URL` says.
 //! - [`app`], [`gateway_settings`], [`serve_http`], [`serve_grpc`]: the
 //!   pieces `src/main.rs` puts together.
 
+mod backend;
+mod redis_rooms;
 mod rooms;
 mod web;
 
+pub use backend::{BackendError, REDIS_URL_VAR, Rooms};
+pub use redis_rooms::RedisRooms;
 pub use rooms::ChatRooms;
 pub use web::{AddrError, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
 

@@ -5,10 +5,19 @@
 //! ```sh
 //! cargo run -p chat-example    # then open http://127.0.0.1:8080/
 //! ```
+//!
+//! The rooms are in memory. With `CHAT_REDIS_URL` they are Redis Streams,
+//! shared by every instance on that Redis (see docs/scaling.md); two
+//! instances:
+//!
+//! ```sh
+//! CHAT_REDIS_URL=redis://127.0.0.1:6379/ cargo run -p chat-example
+//! CHAT_REDIS_URL=redis://127.0.0.1:6379/ CHAT_HTTP_ADDR=127.0.0.1:8081 CHAT_GRPC_ADDR=127.0.0.1:50052 cargo run -p chat-example
+//! ```
 
 use chat_example::pb::chat::v1::chat_service_client::ChatServiceClient;
 use chat_example::pb::chat::v1::chat_service_server::ChatServiceServer;
-use chat_example::{ChatRooms, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
+use chat_example::{Rooms, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -16,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let grpc_addr = addr_from_env("CHAT_GRPC_ADDR", "127.0.0.1:50051")?;
     let http_addr = addr_from_env("CHAT_HTTP_ADDR", "127.0.0.1:8080")?;
 
-    let rooms = ChatRooms::default();
+    let rooms = Rooms::from_env().await?;
     // The gateway calls the service in process: the tonic client drives the
     // tonic server directly, no socket in between. Both servers share the
     // rooms, so gRPC and HTTP clients chat together.
@@ -25,6 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let grpc = TcpListener::bind(grpc_addr).await?;
     let http = TcpListener::bind(http_addr).await?;
+    println!("rooms:    {}", rooms.describe());
     println!("gRPC:     http://{}", grpc.local_addr()?);
     println!("HTTP API: http://{}/v1/rooms/lobby", http.local_addr()?);
     println!("page:     http://{}/", http.local_addr()?);

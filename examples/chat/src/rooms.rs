@@ -80,7 +80,7 @@ impl RoomState {
 }
 
 /// A room name must be given, and short.
-fn check_name(room: &str) -> Result<(), Status> {
+pub(crate) fn check_name(room: &str) -> Result<(), Status> {
     if room.is_empty() {
         return Err(Status::invalid_argument("room is required"));
     }
@@ -92,7 +92,50 @@ fn check_name(room: &str) -> Result<(), Status> {
     Ok(())
 }
 
-type ResponseStream = Pin<Box<dyn Stream<Item = Result<ChatMessage, Status>> + Send + 'static>>;
+/// The author and the text of a message to post, checked and trimmed:
+/// `anonymous` for no author, a text of 1 to 500 characters.
+pub(crate) fn checked_post(request: &PostMessageRequest) -> Result<(&str, &str), Status> {
+    let text = request.text.trim();
+    if text.is_empty() {
+        return Err(Status::invalid_argument("text is empty"));
+    }
+    if text.chars().count() > MAX_TEXT {
+        return Err(Status::invalid_argument(format!(
+            "text is longer than {MAX_TEXT} characters"
+        )));
+    }
+    let user = match request.user.trim() {
+        "" => "anonymous",
+        user => user,
+    };
+    Ok((user, text))
+}
+
+/// Where a subscription resumes: after the `Last-Event-ID` a reconnecting
+/// EventSource sends (more recent than the `since` in the URL it reconnects
+/// to), else after `since_id`; `None` for live messages only.
+pub(crate) fn resume_after(request: &Request<SubscribeRequest>) -> Option<String> {
+    let last_event_id = request
+        .metadata()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    [last_event_id, request.get_ref().since_id.as_str()]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// How many messages a subscription gets: `limit`, or no end for 0.
+pub(crate) fn stream_limit(limit: i32) -> Result<usize, Status> {
+    match limit {
+        0 => Ok(usize::MAX),
+        n => usize::try_from(n).map_err(|_| Status::invalid_argument("limit must not be negative")),
+    }
+}
+
+pub(crate) type ResponseStream =
+    Pin<Box<dyn Stream<Item = Result<ChatMessage, Status>> + Send + 'static>>;
 
 impl ChatRooms {
     /// Rooms with these limits: at most `max_rooms` at once, and a room
@@ -144,19 +187,7 @@ impl ChatRooms {
 
     /// Stores a message and sends it to every listener of its room.
     fn post(&self, request: &PostMessageRequest, source: &str) -> Result<ChatMessage, Status> {
-        let text = request.text.trim();
-        if text.is_empty() {
-            return Err(Status::invalid_argument("text is empty"));
-        }
-        if text.chars().count() > MAX_TEXT {
-            return Err(Status::invalid_argument(format!(
-                "text is longer than {MAX_TEXT} characters"
-            )));
-        }
-        let user = match request.user.trim() {
-            "" => "anonymous",
-            user => user,
-        };
+        let (user, text) = checked_post(request)?;
         self.with_room(&request.room, |room| {
             let message = ChatMessage {
                 id: room.next_id.to_string(),
@@ -282,29 +313,14 @@ impl ChatService for ChatRooms {
         &self,
         request: Request<SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
-        // A reconnecting EventSource sends the id of the last event it saw;
-        // it is more recent than the `since` in the URL it reconnects to.
-        let last_event_id = request
-            .metadata()
-            .get("last-event-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let request = request.into_inner();
-        let since = match [last_event_id.as_str(), request.since_id.as_str()]
-            .into_iter()
-            .find(|s| !s.is_empty())
-        {
+        let since = match resume_after(&request) {
             Some(since) => Some(since.parse::<u64>().map_err(|_| {
                 Status::invalid_argument(format!("since: {since:?} is not a message id"))
             })?),
             None => None,
         };
-        let limit = match request.limit {
-            0 => usize::MAX,
-            n => usize::try_from(n)
-                .map_err(|_| Status::invalid_argument("limit must not be negative"))?,
-        };
+        let request = request.into_inner();
+        let limit = stream_limit(request.limit)?;
         let (replay, live) = self.listen(&request.room, since)?;
         let live = BroadcastStream::new(live)
             // A listener that fell behind skips what it missed (see LIVE_BUFFER).

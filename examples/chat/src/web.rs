@@ -14,10 +14,9 @@ use gateway_runtime::{Gateway, RouterExt, Transport};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
-use crate::ChatRooms;
 use crate::pb::chat::v1::chat_service_client::ChatServiceClient;
 use crate::pb::chat::v1::chat_service_gateway;
-use crate::pb::chat::v1::chat_service_server::ChatServiceServer;
+use crate::pb::chat::v1::chat_service_server::{ChatService, ChatServiceServer};
 
 /// The page and its script, built into the binary so that it runs from any
 /// working directory.
@@ -69,10 +68,10 @@ pub async fn serve_http(listener: TcpListener, app: Router) -> std::io::Result<(
     gateway_runtime::serve::serve(listener, app, ServeConfig::default()).await
 }
 
-/// Serves the chat service over gRPC until it fails.
-pub async fn serve_grpc(
+/// Serves the chat service (any backend) over gRPC until it fails.
+pub async fn serve_grpc<S: ChatService>(
     listener: TcpListener,
-    rooms: ChatRooms,
+    rooms: S,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)

@@ -6,7 +6,8 @@
 //! with `BLESS=1` (or when missing), else under the target directory.
 //!
 //! Needs `/usr/bin/chromium` (`apt-get install -y chromium`); set
-//! `SKIP_BROWSER_TESTS=1` to skip it where no browser can be installed.
+//! `SKIP_BROWSER_TESTS=1` to skip it where no browser can be installed. The
+//! test across two instances also needs redis-server (see `tests/redis.rs`).
 
 #![allow(missing_docs)]
 
@@ -14,14 +15,18 @@ mod common;
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
+use common::cluster::{Instance, Redis, redis_available};
 use common::{Backend, Server};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
+use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -364,6 +369,124 @@ async fn page_shows_sse_reconnects() {
         json!("0")
     );
     browser.close(page).await;
+}
+
+/// The SSE panel behind a load balancer without sticky sessions, in front
+/// of two instances on one Redis: the balancer moves the page to the other
+/// instance twice, cutting its connection each time, while messages are
+/// posted. The browser's own `EventSource` reconnect (with `Last-Event-ID`)
+/// brings every message, once, in order.
+#[tokio::test]
+async fn page_sse_resumes_on_another_instance() {
+    if !browser_available() || !redis_available() {
+        return;
+    }
+    let redis = Redis::start().await;
+    let a = Instance::in_process(&redis).await;
+    let b = Instance::remote(&redis).await;
+    let proxy = Proxy::start(a.http).await;
+    let room = "moving";
+    let (browser, mut page) =
+        open_page(&format!("http://{}/?room={room}&user=tester", proxy.addr)).await;
+    page.eval("document.getElementById('sse-start').click()")
+        .await;
+    page.wait_for(
+        "document.getElementById('sse-status').dataset.state === 'open'",
+        "SSE to open",
+    )
+    .await;
+    a.wait_for_listeners(room, 1).await;
+
+    let shown = "[...document.querySelectorAll('#sse-messages .message')]
+        .map(li => li.dataset.id + ' ' + li.querySelector('.text').textContent)";
+    let mut expected = Vec::new();
+    // On A, messages posted through B; then on B, messages posted through A
+    // while it reconnects; then on A again.
+    for (round, (from, to)) in [(&b, a.http), (&a, b.http), (&b, a.http)]
+        .into_iter()
+        .enumerate()
+    {
+        if round > 0 {
+            proxy.switch_to(to);
+        }
+        for i in 1..=3 {
+            let message = from.post(room, &format!("round {round} message {i}")).await;
+            let message: Value = serde_json::from_str(&message).unwrap();
+            expected.push(format!(
+                "{} {}",
+                message["id"].as_str().unwrap(),
+                message["text"].as_str().unwrap()
+            ));
+        }
+        page.wait_for(
+            &format!("{shown}.length >= {}", expected.len()),
+            &format!("round {round} in the SSE panel"),
+        )
+        .await;
+    }
+    assert_eq!(page.eval(shown).await, json!(expected));
+    assert_eq!(
+        page.eval("document.getElementById('sse-reconnects').textContent")
+            .await,
+        json!("2")
+    );
+    browser.close(page).await;
+    drop((a, b));
+    redis.stop().await;
+}
+
+/// A TCP load balancer for one test: new connections go to the current
+/// target; switching targets cuts every open connection, as a balancer
+/// that takes an instance out does.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    target: Arc<Mutex<std::net::SocketAddr>>,
+    cut: watch::Sender<u64>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(target: std::net::SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let target = Arc::new(Mutex::new(target));
+        let (cut, _) = watch::channel(0);
+        let accept = tokio::spawn({
+            let (target, cut) = (target.clone(), cut.clone());
+            async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    let to = *target.lock().unwrap();
+                    let mut cut = cut.subscribe();
+                    tokio::spawn(async move {
+                        let Ok(mut outbound) = TcpStream::connect(to).await else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = cut.changed() => {}
+                        }
+                    });
+                }
+            }
+        });
+        Proxy {
+            addr,
+            target,
+            cut,
+            accept,
+        }
+    }
+
+    fn switch_to(&self, target: std::net::SocketAddr) {
+        *self.target.lock().unwrap() = target;
+        self.cut.send_modify(|n| *n += 1);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
 }
 
 /// A headless Chromium started for this test, killed when dropped.

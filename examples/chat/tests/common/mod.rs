@@ -4,6 +4,8 @@
 
 #![allow(dead_code, missing_docs)]
 
+pub mod cluster;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
