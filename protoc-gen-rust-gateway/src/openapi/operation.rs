@@ -269,11 +269,17 @@ pub fn operation(
             content.insert("text/event-stream".into(), sse_media(item.clone(), schemas));
         }
         if modes.chunked {
+            let error_line = json!({
+                "type": "object",
+                "properties": {"error": schemas.status()},
+                "required": ["error"],
+                "additionalProperties": false
+            });
             content.insert("application/x-ndjson".into(), json!({
-                "schema": item.clone(),
+                "schema": {"anyOf": [item.clone(), error_line]},
                 STREAM_EXTENSION: {
                     "framing": "ndjson",
-                    "description": "One JSON message per line, each of this schema, flushed as it arrives. An error after the first line ends the body early (HTTP/2: a reset stream; HTTP/1.1: no final chunk)."
+                    "description": "One JSON message per line, flushed as it arrives. A gRPC error after the first line is the last line, `{\"error\": <error body>}`; an error before it is a normal error response."
                 }
             }));
         }

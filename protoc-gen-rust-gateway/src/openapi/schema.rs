@@ -83,7 +83,11 @@ impl Schemas {
                     return json!({"type": "null"});
                 }
                 self.enums.insert(e.full_name().to_string(), e.clone());
-                reference(e.full_name())
+                // A value without a name is written as its number.
+                json!({"anyOf": [
+                    reference(e.full_name()),
+                    {"type": "integer", "format": "int32", "description": "A value without a name in this schema, as its number."}
+                ]})
             }
             kind => scalar(&kind),
         }
@@ -106,6 +110,17 @@ impl Schemas {
         } else {
             self.single(field)
         }
+    }
+
+    /// The schema of a field as a property of its message: with
+    /// `emit_defaults`, the runtime writes an unset field that has presence
+    /// (message, oneof member, `optional`) as `null`.
+    fn property(&mut self, field: &FieldDescriptor) -> Value {
+        let schema = self.field(field);
+        if field.is_list() || field.is_map() || !field.supports_presence() {
+            return schema;
+        }
+        nullable(schema)
     }
 
     /// Component schemas of everything referenced, with names resolved, and
@@ -179,7 +194,7 @@ impl Schemas {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for field in message.fields() {
-            let mut schema = self.field(&field);
+            let mut schema = self.property(&field);
             let text = description(&field.parent_file(), field.path());
             if !text.is_empty() {
                 schema = with_description(schema, text);
@@ -218,8 +233,8 @@ impl Schemas {
             .flat_map(|o| one_of_rules(&o))
             .collect();
         if !exclusive.is_empty() {
-            // At most one member of a oneof is written.
-            schema["dependentSchemas"] = Value::Object(exclusive_map(exclusive));
+            // At most one member of a oneof is set.
+            schema["allOf"] = Value::Array(exclusive);
         }
         if let Some(o) = overrides.message(message.full_name()) {
             super::overrides::merge(&mut schema, o.clone());
@@ -228,28 +243,38 @@ impl Schemas {
     }
 }
 
-/// For each oneof member: "no other member of the same oneof is present".
+/// For each pair of members of a oneof: "not both set" (`null` is unset).
 fn one_of_rules(oneof: &OneofDescriptor) -> Vec<Value> {
     let members: Vec<String> = oneof.fields().map(|f| f.json_name().to_string()).collect();
-    members
-        .iter()
-        .map(|m| {
-            let others: Vec<Value> = members
-                .iter()
-                .filter(|o| *o != m)
-                .map(|o| json!({"required": [o]}))
-                .collect();
-            json!([m, {"not": {"anyOf": others}}])
-        })
-        .filter(|pair| !pair[1]["not"]["anyOf"].as_array().unwrap().is_empty())
-        .collect()
+    let mut rules = Vec::new();
+    for (i, a) in members.iter().enumerate() {
+        for b in &members[i + 1..] {
+            let set = json!({"not": {"type": "null"}});
+            rules.push(json!({"not": {
+                "required": [a, b],
+                "properties": {a.as_str(): set.clone(), b.as_str(): set}
+            }}));
+        }
+    }
+    rules
 }
 
-fn exclusive_map(pairs: Vec<Value>) -> Map<String, Value> {
-    pairs
-        .into_iter()
-        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].clone()))
-        .collect()
+/// A schema that also allows `null`.
+fn nullable(mut schema: Value) -> Value {
+    match schema.get("type").cloned() {
+        Some(Value::String(t)) if schema.get("$ref").is_none() => {
+            schema["type"] = json!([t, "null"]);
+            schema
+        }
+        Some(Value::Array(types)) if types.contains(&json!("null")) => schema,
+        None if schema
+            .as_object()
+            .is_some_and(|m| m.is_empty() || m.len() == 1 && m.contains_key("description")) =>
+        {
+            schema
+        }
+        _ => json!({"anyOf": [schema, {"type": "null"}]}),
+    }
 }
 
 fn enum_schema(e: &EnumDescriptor, overrides: &Overrides) -> Value {
