@@ -12,7 +12,7 @@ mod rooms;
 mod web;
 
 pub use rooms::ChatRooms;
-pub use web::{AddrError, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
+pub use web::{AddrError, OPENAPI, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
 
 /// Generated code, one module per proto package, as prost lays it out.
 pub mod pb {
