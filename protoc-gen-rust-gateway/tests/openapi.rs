@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{assert_golden, repo_root, run_protoc};
+use support::{assert_golden, repo_root, run_protoc, scratch};
 
 const E2E: &[&str] = &[
     "e2e/echo.proto",
@@ -156,4 +156,79 @@ fn plugin_and_library_write_the_same_documents() {
         .filter(|(n, _)| n.contains(".openapi."))
         .collect();
     assert_eq!(library, openapi_files("openapi=json"));
+}
+
+const SMALL: &str = r#"syntax = "proto3";
+package e;
+import "meshapi/gateway/annotations.proto";
+message Req { string id = 1; }
+service Svc {
+  rpc Call(Req) returns (Req) { option (meshapi.gateway.http) = {get: "/x/{id}"}; }
+}
+"#;
+
+/// A selector of an `openapi:` section that names nothing is an error that
+/// names the binding file and the selector.
+#[test]
+fn openapi_selectors_that_name_nothing_are_errors() {
+    for (yaml, expected) in [
+        (
+            "openapi:\n  services:\n    - selector: ~.Nope\n",
+            "openapi: selector `e.Nope` names no service",
+        ),
+        (
+            "openapi:\n  services:\n    - selector: ~.Svc\n      methods:\n        Cal: {summary: x}\n",
+            "openapi: selector `e.Svc.Cal` names no method",
+        ),
+        (
+            "openapi:\n  messages:\n    - selector: ~.Req\n      fields:\n        iid: {description: x}\n",
+            "openapi: selector `e.Req.iid` names no field",
+        ),
+        (
+            "openapi:\n  enums:\n    - selector: e.Req\n",
+            "openapi: selector `e.Req` names no enum",
+        ),
+    ] {
+        let dir = scratch(&[("e.proto", SMALL), ("e_gateway.yaml", yaml)]);
+        let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "openapi=json");
+        assert!(!run.success, "{yaml}");
+        assert!(run.stderr.contains("e_gateway.yaml"), "{}", run.stderr);
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+}
+
+/// Options and `openapi:` sections reach the document, the binding file's
+/// winning over the proto options; without `openapi=`, no document.
+#[test]
+fn overrides_apply_in_order() {
+    let proto = SMALL.replace(
+        "rpc Call(Req) returns (Req) {",
+        "rpc Call(Req) returns (Req) {\n    option (meshapi.gateway.openapi_operation) = {summary: \"from proto\", deprecated: true};",
+    );
+    let yaml = "openapi:\n  document:\n    info: {title: T, version: \"2\"}\n    security: [{name: key}]\n    components:\n      security_schemes:\n        key: {type: apiKey, name: X-Key, in: header}\n  services:\n    - selector: ~.Svc\n      methods:\n        Call: {summary: from file, operation_id: call}\n  messages:\n    - selector: ~.Req\n      fields:\n        id: {config: {required: true, path_param_name: ident}, min_length: 1}\n";
+    let dir = scratch(&[("e.proto", &proto), ("e_gateway.yaml", yaml)]);
+    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "");
+    assert!(run.success, "{}", run.stderr);
+    assert!(run.files.iter().all(|(n, _)| !n.contains("openapi")));
+    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "openapi=json");
+    assert!(run.success, "{}", run.stderr);
+    let (name, text) = run
+        .files
+        .iter()
+        .find(|(n, _)| n.contains("openapi"))
+        .unwrap();
+    assert_eq!(name, "e.openapi.json");
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(doc["info"]["title"], "T");
+    assert_eq!(doc["security"], serde_json::json!([{"key": []}]));
+    assert_eq!(doc["components"]["securitySchemes"]["key"]["in"], "header");
+    let op = &doc["paths"]["/x/{ident}"]["get"];
+    assert_eq!(op["summary"], "from file");
+    assert_eq!(op["operationId"], "call");
+    assert_eq!(op["deprecated"], true);
+    assert_eq!(op["parameters"][0]["name"], "ident");
+    let req = &doc["components"]["schemas"]["Req"];
+    assert_eq!(req["required"], serde_json::json!(["id"]));
+    assert_eq!(req["properties"]["id"]["minLength"], 1);
+    validate(&[(name.clone(), text.clone())]);
 }

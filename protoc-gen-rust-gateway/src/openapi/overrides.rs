@@ -44,6 +44,19 @@ pub struct Overrides {
     messages: BTreeMap<String, Value>,
     enums: BTreeMap<String, Value>,
     fields: BTreeMap<(String, String), FieldOverride>,
+    /// Selectors of `openapi:` sections, checked once all are read: (what
+    /// they name, selector, binding file).
+    selectors: Vec<(Named, String, String)>,
+}
+
+/// What a selector of an `openapi:` section names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    Service,
+    Method,
+    Message,
+    Field,
+    Enum,
 }
 
 impl Overrides {
@@ -90,7 +103,7 @@ impl Overrides {
             };
             match read_section(&source) {
                 Ok(Some(section)) => {
-                    out.apply_section(&section, None);
+                    out.apply_section(&section, None, &global.display().to_string());
                 }
                 Ok(None) => {}
                 Err(e) => errors.extend(e),
@@ -140,7 +153,11 @@ impl Overrides {
                 };
                 match read_section(&source) {
                     Ok(Some(section)) => {
-                        let file_doc = out.apply_section(&section, Some(file.package_name()));
+                        let file_doc = out.apply_section(
+                            &section,
+                            Some(file.package_name()),
+                            &source.path.display().to_string(),
+                        );
                         merge(&mut doc, file_doc);
                     }
                     Ok(None) => {}
@@ -148,6 +165,14 @@ impl Overrides {
                 }
             }
             out.files.insert(file.name().to_string(), doc);
+        }
+        for (named, selector, file) in &out.selectors {
+            if let Some(problem) = check_selector(pool, *named, selector) {
+                errors.push(Diagnostic::error(
+                    Some(Location::file(file)),
+                    format!("openapi: selector `{selector}` {problem}"),
+                ));
+            }
         }
         if errors.is_empty() {
             Ok(out)
@@ -158,7 +183,13 @@ impl Overrides {
 
     /// Applies an `openapi:` section; returns its document settings (for
     /// the global file they go to `global`).
-    fn apply_section(&mut self, section: &DynamicMessage, package: Option<&str>) -> Value {
+    fn apply_section(
+        &mut self,
+        section: &DynamicMessage,
+        package: Option<&str>,
+        file: &str,
+    ) -> Value {
+        let mut named = Vec::new();
         let expand = |selector: &str| match (selector.strip_prefix("~."), package) {
             (Some(rest), Some(p)) if !p.is_empty() => format!("{p}.{rest}"),
             (Some(rest), _) => rest.to_string(),
@@ -171,6 +202,7 @@ impl Overrides {
             .unwrap_or(Value::Null);
         for service in list(get(section, "services")) {
             let selector = expand(&text(&service, "selector"));
+            named.push((Named::Service, selector.clone()));
             if service.has_field_by_name("document")
                 && let Some(Some(d)) =
                     get(&service, "document").map(|v| v.as_message().map(to_json))
@@ -183,6 +215,7 @@ impl Overrides {
             if let Some(PValue::Map(methods)) = get(&service, "methods") {
                 for (name, op) in methods {
                     if let (MapKey::String(name), Some(op)) = (name, op.as_message()) {
+                        named.push((Named::Method, format!("{selector}.{name}")));
                         merge(
                             self.operations
                                 .entry(format!("{selector}.{name}"))
@@ -195,6 +228,7 @@ impl Overrides {
         }
         for message in list(get(section, "messages")) {
             let selector = expand(&text(&message, "selector"));
+            named.push((Named::Message, selector.clone()));
             if message.has_field_by_name("schema")
                 && let Some(Some(s)) = get(&message, "schema").map(|v| v.as_message().map(to_json))
             {
@@ -206,6 +240,7 @@ impl Overrides {
             if let Some(PValue::Map(fields)) = get(&message, "fields") {
                 for (name, schema) in fields {
                     if let (MapKey::String(name), Some(schema)) = (name, schema.as_message()) {
+                        named.push((Named::Field, format!("{selector}.{name}")));
                         let entry = self.fields.entry((selector.clone(), name)).or_default();
                         let o = field_override(schema);
                         merge(&mut entry.schema, o.schema);
@@ -217,11 +252,17 @@ impl Overrides {
         }
         for e in list(get(section, "enums")) {
             let selector = expand(&text(&e, "selector"));
+            named.push((Named::Enum, selector.clone()));
             if e.has_field_by_name("schema")
                 && let Some(Some(s)) = get(&e, "schema").map(|v| v.as_message().map(to_json))
             {
                 merge(self.enums.entry(selector).or_insert(Value::Null), s);
             }
+        }
+        // The global file may name services of other protoc runs.
+        if package.is_some() {
+            self.selectors
+                .extend(named.into_iter().map(|(n, s)| (n, s, file.to_string())));
         }
         if package.is_none() {
             merge(&mut self.global, doc);
@@ -230,6 +271,38 @@ impl Overrides {
             doc
         }
     }
+}
+
+/// Why a selector names nothing, or `None` when it names what it should.
+fn check_selector(pool: &DescriptorPool, named: Named, selector: &str) -> Option<String> {
+    let split = || selector.rsplit_once('.').unwrap_or(("", selector));
+    let found = match named {
+        Named::Service => pool.get_service_by_name(selector).is_some(),
+        Named::Message => pool.get_message_by_name(selector).is_some(),
+        Named::Enum => pool.get_enum_by_name(selector).is_some(),
+        Named::Method => {
+            let (service, method) = split();
+            pool.get_service_by_name(service)
+                .is_some_and(|s| s.methods().any(|m| m.name() == method))
+        }
+        Named::Field => {
+            let (message, field) = split();
+            pool.get_message_by_name(message)
+                .is_some_and(|m| m.get_field_by_name(field).is_some())
+        }
+    };
+    let what = match named {
+        Named::Service => "names no service",
+        Named::Method => "names no method (methods are keyed by their name in the service)",
+        Named::Message => "names no message",
+        Named::Field => "names no field of the message (fields are keyed by their proto name)",
+        Named::Enum => "names no enum",
+    };
+    (!found).then(|| {
+        format!(
+            "{what}; write the full name (`package.Name`) or `~.Name` for the proto file's package"
+        )
+    })
 }
 
 fn read_section(source: &ConfigSource) -> Result<Option<DynamicMessage>, Vec<Diagnostic>> {
