@@ -53,7 +53,8 @@ pub fn openapi_path(
                     .unwrap_or_else(|| v.field_path_string());
                 path.push_str(&format!("{{{name}}}"));
                 let pattern = if v.rooted {
-                    Some("^/.*$".to_string())
+                    // The URL holds the rest of the path; the field gets a `/` before it.
+                    Some("^.*$".to_string())
                 } else if v.segments != [Segment::Wildcard] {
                     Some(format!("^{}$", segments_pattern(&v.segments)))
                 } else {

@@ -50,7 +50,7 @@ fn template_parts(template: &str, op: &Value) -> (Vec<Part>, Option<String>) {
         // Only a pattern with a slash spans segments; others are about the
         // value (int64 digits, a duration).
         match pattern {
-            Some("^/.*$" | "^.*$") => parts.push(Part::Many),
+            Some("^.*$") => parts.push(Part::Many),
             Some(p) if !p.contains('/') => parts.push(Part::One),
             None => parts.push(Part::One),
             Some(p) => {
