@@ -13,6 +13,8 @@
 #                      (skipped, and not installed, with SKIP_REDIS_TESTS=1)
 #   node, npm          Debian packages, to install buf
 #   buf 1.75.0         npm @bufbuild/buf, into target/tools/npm
+#   openapi-spec-      PyPI, pinned, in a venv under target/tools (python3 and
+#   validator          its venv module from Debian when missing)
 #   protoc-gen-prost,  cargo install --locked, pinned, into target/tools
 #   protoc-gen-tonic   (the buf test runs them beside our plugin)
 set -euo pipefail
@@ -47,6 +49,10 @@ if [ "$("$tools/npm/node_modules/.bin/buf" --version 2>/dev/null)" != "$BUF_VERS
     echo "test.sh: installing buf $BUF_VERSION" >&2
     npm install --no-save --no-fund --no-audit --prefix "$tools/npm" "@bufbuild/buf@$BUF_VERSION"
 fi
+
+# The OpenAPI validator the document tests run (openapi-spec-validator from
+# PyPI, in a venv under target/tools/).
+tests/tools/openapi-validate.sh --install
 
 # cargo install does nothing when the same version is already there.
 cargo install --quiet --locked --root "$tools" \

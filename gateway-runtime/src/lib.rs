@@ -8,6 +8,7 @@ pub mod http_body;
 pub mod json;
 pub mod metadata;
 pub mod ndjson;
+pub mod openapi;
 pub mod patch;
 pub mod path;
 pub mod query;
@@ -122,5 +123,19 @@ pub mod __private {
 macro_rules! include_gateway {
     ($package:tt) => {
         include!(concat!(env!("OUT_DIR"), "/", $package, ".gateway.rs"));
+    };
+}
+
+/// The OpenAPI document the generator wrote to `OUT_DIR` for a proto
+/// package (`Builder::openapi(Format::Json)`), as a `&'static str`, for
+/// [`openapi::route`]:
+///
+/// ```ignore
+/// gateway_runtime::openapi::route("/openapi.json", gateway_runtime::include_openapi!("chat.v1"))
+/// ```
+#[macro_export]
+macro_rules! include_openapi {
+    ($package:tt) => {
+        include_str!(concat!(env!("OUT_DIR"), "/", $package, ".openapi.json"))
     };
 }

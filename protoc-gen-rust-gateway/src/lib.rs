@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod dump;
 pub mod model;
+pub mod openapi;
 pub mod options;
 pub mod plugin;
 pub mod resolve;
@@ -68,6 +69,13 @@ pub fn generate_with(
         );
     }
     let mut files = codegen::generate(&model, &pool, files_to_generate, options)?;
+    files.extend(openapi::generate(
+        &model,
+        &pool,
+        files_to_generate,
+        options,
+        &options.openapi,
+    )?);
     if options.dump_model {
         files.push(("gateway_model.txt".to_string(), dump::dump(&model)));
     }

@@ -109,6 +109,8 @@ pub struct Options {
     pub star_variable: StarVariable,
     /// Also write `gateway_model.txt`, a readable dump of the binding model.
     pub dump_model: bool,
+    /// OpenAPI documents: format (none by default), grouping, operation ids.
+    pub openapi: crate::openapi::OpenApiOptions,
     /// Go-only options that were given (see [`GO_ONLY_OPTIONS`]), in order;
     /// the generator names them in a warning.
     pub ignored_go_options: Vec<String>,
@@ -128,6 +130,7 @@ impl Default for Options {
             repeated_path_param_separator: RepeatedPathSeparator::Csv,
             star_variable: StarVariable::CatchAll,
             dump_model: false,
+            openapi: crate::openapi::OpenApiOptions::default(),
             ignored_go_options: Vec::new(),
         }
     }
@@ -143,6 +146,10 @@ const KEYS: &[&str] = &[
     "gateway_config_pattern",
     "generate_unbound_methods",
     "grpc_api_configuration",
+    "openapi",
+    "openapi_filename",
+    "openapi_operation_id_mode",
+    "openapi_output_mode",
     "repeated_path_param_separator",
     "star_variable",
     "warn_on_unbound_methods",
@@ -199,6 +206,41 @@ impl Options {
                         other => {
                             return Err(format!(
                                 "option `repeated_path_param_separator` must be one of csv, pipes, ssv, tsv; got `{other}`"
+                            ));
+                        }
+                    }
+                }
+                "openapi" => {
+                    options.openapi.format = Some(match text()? {
+                        "json" => crate::openapi::Format::Json,
+                        "yaml" => crate::openapi::Format::Yaml,
+                        other => {
+                            return Err(format!(
+                                "option `openapi` must be `json` or `yaml`; got `{other}`"
+                            ));
+                        }
+                    })
+                }
+                "openapi_output_mode" => {
+                    options.openapi.mode = match text()? {
+                        "package" => crate::openapi::OutputMode::Package,
+                        "merge" => crate::openapi::OutputMode::Merge,
+                        other => {
+                            return Err(format!(
+                                "option `openapi_output_mode` must be `package` or `merge`; got `{other}`"
+                            ));
+                        }
+                    }
+                }
+                "openapi_filename" => options.openapi.filename = text()?.to_string(),
+                "openapi_operation_id_mode" => {
+                    options.openapi.operation_ids = match text()? {
+                        "service+method" => crate::openapi::OperationIdMode::ServiceAndMethod,
+                        "method" => crate::openapi::OperationIdMode::Method,
+                        "fqn" => crate::openapi::OperationIdMode::Fqn,
+                        other => {
+                            return Err(format!(
+                                "option `openapi_operation_id_mode` must be `service+method`, `method` or `fqn`; got `{other}`"
                             ));
                         }
                     }

@@ -11,8 +11,8 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn run_blocks() -> Vec<String> {
-    let text = std::fs::read_to_string(root().join("docs/getting-started.md")).unwrap();
+fn run_blocks(doc: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(doc)).unwrap();
     let mut out = Vec::new();
     let mut marked = false;
     let mut lines = text.lines();
@@ -48,12 +48,18 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn documented_protoc_commands_generate_the_gateway() {
-    let blocks = run_blocks();
+    let blocks = run_blocks("docs/getting-started.md");
     assert!(
         !blocks.is_empty(),
         "no `<!-- run: protoc -->` block in docs/getting-started.md"
     );
-    for block in blocks {
+    let openapi = run_blocks("docs/openapi.md");
+    assert_eq!(
+        openapi.len(),
+        1,
+        "the `<!-- run: protoc -->` block of docs/openapi.md"
+    );
+    for block in blocks.into_iter().chain(openapi) {
         // The layout the commands assume: the example's directory, two levels
         // below this repository's proto/ directory.
         let dir = tempfile::tempdir().unwrap();
@@ -89,6 +95,10 @@ fn documented_protoc_commands_generate_the_gateway() {
         let generated = std::fs::read_to_string(example.join("gen/chat.v1.gateway.rs")).unwrap();
         assert!(generated.starts_with("// @generated"));
         assert!(generated.contains("pub mod chat_service_gateway"));
+        if block.contains("openapi=json") {
+            let doc = std::fs::read_to_string(example.join("gen/chat.v1.openapi.json")).unwrap();
+            assert!(doc.contains("\"openapi\": \"3.1.0\""));
+        }
     }
 }
 

@@ -18,7 +18,7 @@ mod web;
 pub use backend::{BackendError, REDIS_URL_VAR, Rooms};
 pub use redis_rooms::RedisRooms;
 pub use rooms::ChatRooms;
-pub use web::{AddrError, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
+pub use web::{AddrError, OPENAPI, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
 
 /// Generated code, one module per proto package, as prost lays it out.
 pub mod pb {

@@ -327,12 +327,9 @@ async fn page_and_fallbacks() {
     let server = Server::start(Backend::InProcess).await;
     let page = server.client.get(server.url("/")).send().await.unwrap();
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains("<script src=\"/app.js\">")
-    );
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<script src=\"/app.js\">"));
+    assert!(page.contains("<a id=\"openapi\" href=\"/openapi.json\">"));
     let script = server
         .client
         .get(server.url("/app.js"))
@@ -340,6 +337,20 @@ async fn page_and_fallbacks() {
         .await
         .unwrap();
     assert_eq!(script.headers()["content-type"], "text/javascript");
+    // The page links the OpenAPI document, which the app serves.
+    let openapi = server
+        .client
+        .get(server.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(openapi.headers()["content-type"], "application/json");
+    let openapi: Value = serde_json::from_str(&openapi.text().await.unwrap()).unwrap();
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert_eq!(
+        openapi["paths"]["/v1/rooms/{room}/events"]["get"]["operationId"],
+        "ChatService_Subscribe"
+    );
     let missing = server.client.get(server.url("/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(
@@ -413,4 +424,25 @@ async fn rooms_are_bounded_in_process() {
 #[tokio::test]
 async fn rooms_are_bounded_remote() {
     rooms_are_bounded(Backend::Remote).await;
+}
+
+/// The document the example serves passes the official OpenAPI 3.1 schema
+/// (the validator of the repository's tests, `tests/tools/openapi-validate.sh`).
+#[test]
+fn served_openapi_document_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.v1.openapi.json");
+    std::fs::write(&path, chat_example::OPENAPI).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/tools/openapi-validate.sh");
+    let output = std::process::Command::new(script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -117,6 +117,33 @@ impl Builder {
         self
     }
 
+    /// Also write OpenAPI 3.1 documents, as JSON or YAML (option
+    /// `openapi=json|yaml`): `<package>.openapi.json` next to the generated
+    /// code, or one merged document (see [`Builder::openapi_output_mode`]).
+    pub fn openapi(mut self, format: crate::openapi::Format) -> Self {
+        self.options.openapi.format = Some(format);
+        self
+    }
+
+    /// One document per proto package (default) or one merged document.
+    pub fn openapi_output_mode(mut self, mode: crate::openapi::OutputMode) -> Self {
+        self.options.openapi.mode = mode;
+        self
+    }
+
+    /// File name of the merged document, without `.openapi.<ext>` (default
+    /// `apidocs`).
+    pub fn openapi_filename(mut self, stem: impl Into<String>) -> Self {
+        self.options.openapi.filename = stem.into();
+        self
+    }
+
+    /// How operation ids are derived (default `Service_Method`).
+    pub fn openapi_operation_id_mode(mut self, mode: crate::openapi::OperationIdMode) -> Self {
+        self.options.openapi.operation_ids = mode;
+        self
+    }
+
     /// Output directory (default: `$OUT_DIR`).
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(dir.into());

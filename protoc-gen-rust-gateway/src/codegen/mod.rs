@@ -245,7 +245,7 @@ pub(crate) fn symbol(full_name: &str) -> String {
         .collect()
 }
 
-fn leading_comments(file: &FileDescriptor, path: &[i32]) -> Vec<String> {
+pub(crate) fn leading_comments(file: &FileDescriptor, path: &[i32]) -> Vec<String> {
     file.file_descriptor_proto()
         .source_code_info
         .as_ref()

@@ -51,6 +51,24 @@ pub mod google {
     }
 }
 
+macro_rules! openapi_document {
+    ($name:literal) => {
+        ($name, include_str!(concat!(env!("OUT_DIR"), "/", $name)))
+    };
+}
+
+/// The OpenAPI documents generated next to the gateway code (build.rs), by
+/// file name: what the truth checks hold the gateway's responses to.
+pub const OPENAPI: &[(&str, &str)] = &[
+    openapi_document!("e2e.awkward.openapi.json"),
+    openapi_document!("e2e.compat.openapi.json"),
+    openapi_document!("e2e.echo.v1.openapi.json"),
+    openapi_document!("e2e.everything.openapi.json"),
+    openapi_document!("e2e.files.openapi.json"),
+    openapi_document!("e2e.proto2.openapi.json"),
+    openapi_document!("e2e.stream.v1.openapi.json"),
+];
+
 pub mod compat;
 pub mod everything;
 pub mod files;

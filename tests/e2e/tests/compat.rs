@@ -73,6 +73,7 @@ async fn start(backend: Backend) -> Env {
     Env {
         addr,
         http: reqwest::Client::new(),
+        truth: true,
     }
 }
 

@@ -48,6 +48,7 @@ async fn start(backend: Backend) -> Env {
     Env {
         addr: spawn_http(app).await,
         http: reqwest::Client::new(),
+        truth: true,
     }
 }
 

@@ -31,6 +31,7 @@ async fn start(backend: Backend, gateway: Gateway) -> Env {
     Env {
         addr: spawn_http(router.with_gateway_fallbacks(&gateway)).await,
         http: reqwest::Client::new(),
+        truth: true,
     }
 }
 

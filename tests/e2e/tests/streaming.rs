@@ -200,7 +200,9 @@ async fn sse_custom_end_of_stream_and_error_events_split_multiline_data() {
                 }),
         )
         .build();
-    let env = Env::start(Backend::InProcess, gateway).await;
+    let mut env = Env::start(Backend::InProcess, gateway).await;
+    // Custom end and error events are outside the document.
+    env.truth = false;
     let sse = [("Accept", "text/event-stream")];
     let (_, _, body) = env
         .send("GET", "/streaming/server/generate?count=0", None, &sse)

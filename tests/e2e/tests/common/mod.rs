@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod truth;
+
 use std::net::SocketAddr;
 
 use gateway_e2e::e2e::awkward::abc_service_client::AbcServiceClient;
@@ -36,6 +38,9 @@ pub enum Backend {
 pub struct Env {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
+    /// Whether responses are held to the OpenAPI documents, which give JSON
+    /// names: not with `use_proto_names`.
+    pub truth: bool,
 }
 
 /// The app: both services' routers merged, with the JSON fallbacks.
@@ -84,10 +89,12 @@ pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
 
 impl Env {
     pub async fn start(backend: Backend, gateway: Gateway) -> Env {
+        let truth = !gateway.json_options().use_proto_names;
         let addr = spawn_http(app(backend, &gateway).await).await;
         Env {
             addr,
             http: reqwest::Client::new(),
+            truth,
         }
     }
 
@@ -116,7 +123,15 @@ impl Env {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        (status, headers, response.text().await.unwrap())
+        let body = response.text().await.unwrap();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if self.truth {
+            truth::check_response(method, path, status, content_type, &body);
+        }
+        (status, headers, body)
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
