@@ -2,8 +2,10 @@
 pub mod bind;
 pub mod body;
 mod deadline;
+pub mod drain;
 pub mod error;
 pub mod gateway;
+pub mod hooks;
 pub mod http_body;
 pub mod json;
 pub mod metadata;
@@ -16,10 +18,12 @@ pub mod serve;
 pub mod service;
 pub mod sse;
 pub mod streaming;
+pub mod telemetry;
 pub mod text;
 pub mod transport;
 pub mod unary;
 
+pub use crate::drain::Drain;
 pub use crate::error::{GatewayError, http_status_for};
 pub use crate::gateway::{ErrorContext, ErrorHandler, Gateway, GatewayBuilder};
 pub use crate::routing::RouterExt;
@@ -53,6 +57,7 @@ pub mod __private {
     pub use crate::path::{CaptureSpec, Captures, Seg, Template};
     pub use crate::query::split_map_key;
     pub use crate::service::ServiceState;
+    pub use crate::telemetry::RpcName;
     pub use crate::streaming::{
         RequestStream, StreamBinding, bidi_streaming, client_streaming, client_streaming_raw,
         server_streaming, server_streaming_raw,

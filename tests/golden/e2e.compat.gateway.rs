@@ -700,6 +700,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/urgency/{id}/{urgency}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1014,6 +1019,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/steps/{id}/{steps}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1309,6 +1319,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/oneof/{id}/{note_info.kind_id}/{season_num}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1624,6 +1639,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/labels/{id}/{labels}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1932,6 +1952,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/catch-all/{id}/{detail.text=*}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -2309,6 +2334,11 @@ pub mod path_compat_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/compat/repeat/{times}/{card.id=*}",
+                service: "e2e.compat.PathCompat",
+                method: "Repeat",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),
@@ -2842,6 +2872,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/auto",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3177,6 +3212,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/alias-override",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3448,6 +3488,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/ignore",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3498,6 +3543,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/none",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3577,6 +3627,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/aliases-only",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3840,6 +3895,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/query/body-and-query/{id}",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3891,6 +3951,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/query/body-only",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -4195,6 +4260,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/auto",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -4405,6 +4475,11 @@ pub mod patch_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/patch/full/{card.id}",
+                service: "e2e.compat.PatchCompat",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -4480,6 +4555,11 @@ pub mod patch_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/patch/body/{card.id}",
+                service: "e2e.compat.PatchCompat",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -4542,6 +4622,11 @@ pub mod patch_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/patch/full/{card.id}",
+                service: "e2e.compat.PatchCompat",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -4625,6 +4710,11 @@ pub mod patch_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/patch/body/{card.id}",
+                service: "e2e.compat.PatchCompat",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -5099,6 +5189,11 @@ pub mod global_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/global/{id}",
+                service: "e2e.compat.GlobalCompat",
+                method: "Ping",
+            },
         };
         __gw::unary(
                 &state,

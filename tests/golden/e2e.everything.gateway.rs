@@ -945,6 +945,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}",
+                service: "e2e.everything.Annotated",
+                method: "Create",
+            },
         };
         __gw::unary(
                 &state,
@@ -992,6 +997,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/a/v1/items",
+                service: "e2e.everything.Annotated",
+                method: "CreateBody",
+            },
         };
         __gw::unary(
                 &state,
@@ -1049,6 +1059,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/items/{uuid}",
+                service: "e2e.everything.Annotated",
+                method: "Lookup",
+            },
         };
         __gw::unary(
                 &state,
@@ -1369,6 +1384,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/{name=projects/*/items/*}",
+                service: "e2e.everything.Annotated",
+                method: "GetByName",
+            },
         };
         __gw::unary(
                 &state,
@@ -1689,6 +1709,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v2/{name=projects/*/items/*}:fetch",
+                service: "e2e.everything.Annotated",
+                method: "GetByName",
+            },
         };
         __gw::unary(
                 &state,
@@ -1772,6 +1797,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/a/v1/items/{item.uuid}",
+                service: "e2e.everything.Annotated",
+                method: "Update",
+            },
         };
         __gw::unary(
                 &state,
@@ -2336,6 +2366,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/deep/{single.single_nested.name}/{single.single_nested.amount}",
+                service: "e2e.everything.Annotated",
+                method: "Deep",
+            },
         };
         __gw::unary(
                 &state,
@@ -2654,6 +2689,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/files/{path=**}",
+                service: "e2e.everything.Annotated",
+                method: "Files",
+            },
         };
         __gw::unary(
                 &state,
@@ -2712,6 +2752,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/a/v1/items/{uuid}:custom",
+                service: "e2e.everything.Annotated",
+                method: "Custom",
+            },
         };
         __gw::unary(
                 &state,
@@ -3030,6 +3075,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/star/{uuid=*}",
+                service: "e2e.everything.Annotated",
+                method: "Star",
+            },
         };
         __gw::unary(
                 &state,
@@ -3086,6 +3136,11 @@ pub mod annotated_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/a/v1/items/{uuid}:stream",
+                service: "e2e.everything.Annotated",
+                method: "StreamItems",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),
@@ -3204,6 +3259,11 @@ pub mod annotated_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/a/v1/items:watch",
+                service: "e2e.everything.Annotated",
+                method: "Watch",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Err(
                 "WebSocket needs a GET binding; this one is POST",
@@ -4064,6 +4124,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}",
+                service: "e2e.everything.Configured",
+                method: "Create",
+            },
         };
         __gw::unary(
                 &state,
@@ -4111,6 +4176,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/c/v1/items",
+                service: "e2e.everything.Configured",
+                method: "CreateBody",
+            },
         };
         __gw::unary(
                 &state,
@@ -4168,6 +4238,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/items/{uuid}",
+                service: "e2e.everything.Configured",
+                method: "Lookup",
+            },
         };
         __gw::unary(
                 &state,
@@ -4488,6 +4563,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/{name=projects/*/items/*}",
+                service: "e2e.everything.Configured",
+                method: "GetByName",
+            },
         };
         __gw::unary(
                 &state,
@@ -4808,6 +4888,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v2/{name=projects/*/items/*}:fetch",
+                service: "e2e.everything.Configured",
+                method: "GetByName",
+            },
         };
         __gw::unary(
                 &state,
@@ -4891,6 +4976,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/c/v1/items/{item.uuid}",
+                service: "e2e.everything.Configured",
+                method: "Update",
+            },
         };
         __gw::unary(
                 &state,
@@ -5455,6 +5545,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/deep/{single.single_nested.name}/{single.single_nested.amount}",
+                service: "e2e.everything.Configured",
+                method: "Deep",
+            },
         };
         __gw::unary(
                 &state,
@@ -5773,6 +5868,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/files/{path=**}",
+                service: "e2e.everything.Configured",
+                method: "Files",
+            },
         };
         __gw::unary(
                 &state,
@@ -5831,6 +5931,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/c/v1/items/{uuid}:custom",
+                service: "e2e.everything.Configured",
+                method: "Custom",
+            },
         };
         __gw::unary(
                 &state,
@@ -6149,6 +6254,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/star/{uuid=*}",
+                service: "e2e.everything.Configured",
+                method: "Star",
+            },
         };
         __gw::unary(
                 &state,
@@ -6205,6 +6315,11 @@ pub mod configured_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/c/v1/items/{uuid}:stream",
+                service: "e2e.everything.Configured",
+                method: "StreamItems",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),
@@ -6323,6 +6438,11 @@ pub mod configured_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/c/v1/items:watch",
+                service: "e2e.everything.Configured",
+                method: "Watch",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Err(
                 "WebSocket needs a GET binding; this one is POST",

@@ -249,6 +249,11 @@ pub mod files_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/files/{name}",
+                service: "e2e.files.Files",
+                method: "Download",
+            },
         };
         __gw::unary_raw(
                 &state,
@@ -308,6 +313,11 @@ pub mod files_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/files/{name}:stream",
+                service: "e2e.files.Files",
+                method: "Stream",
+            },
             sse: ::core::result::Result::Err(
                 "its messages are google.api.HttpBody: the HTTP body itself is the stream",
             ),
@@ -366,6 +376,11 @@ pub mod files_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/files:echo",
+                service: "e2e.files.Files",
+                method: "Echo",
+            },
         };
         __gw::unary_raw(
                 &state,
@@ -423,6 +438,11 @@ pub mod files_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/files/{name}",
+                service: "e2e.files.Files",
+                method: "Upload",
+            },
         };
         __gw::unary(
                 &state,
@@ -471,6 +491,11 @@ pub mod files_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/files:upload",
+                service: "e2e.files.Files",
+                method: "UploadStream",
+            },
             sse: ::core::result::Result::Err(
                 "its messages are google.api.HttpBody: the HTTP body itself is the stream",
             ),

@@ -796,6 +796,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/proto2/records",
+                service: "e2e.proto2.Proto2Service",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1100,6 +1105,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{ref}",
+                service: "e2e.proto2.Proto2Service",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1259,6 +1269,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/proto2/badges/{badge.code}",
+                service: "e2e.proto2.Proto2Service",
+                method: "Lookup",
+            },
         };
         __gw::unary(
                 &state,
@@ -1420,6 +1435,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/proto2/grades/{grade}/badges/{badge.code}",
+                service: "e2e.proto2.Proto2Service",
+                method: "Lookup",
+            },
         };
         __gw::unary(
                 &state,
@@ -1488,6 +1508,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{ref}/badge",
+                service: "e2e.proto2.Proto2Service",
+                method: "Put",
+            },
         };
         __gw::unary(
                 &state,
@@ -1563,6 +1588,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{ref}/badge",
+                service: "e2e.proto2.Proto2Service",
+                method: "Put",
+            },
         };
         __gw::unary(
                 &state,
@@ -1643,6 +1673,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{record.ref}",
+                service: "e2e.proto2.Proto2Service",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -1705,6 +1740,11 @@ pub mod proto2_service_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{ref}/watch",
+                service: "e2e.proto2.Proto2Service",
+                method: "Watch",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),

@@ -39,55 +39,58 @@ where
         + Send
         + 'static,
 {
-    let gateway = &state.gateway;
-    let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
-        Ok(prepared) => prepared,
-        Err(response) => return response,
-    };
-    if prepared.mode == Mode::WebSocket {
-        let client = state.client.clone();
-        return upgrade(gateway, prepared, merge, move |socket, session| {
-            websocket::bidi_stream(socket, session, client, call, write)
-        })
-        .await;
-    }
-    let Prepared {
-        parts,
-        body,
-        mode,
-        message: base,
-        deadline,
-    } = prepared;
-    let errors = RequestErrors::default();
-    let from_body = binding.body_stream && mode == Mode::Chunked;
-    let requests = request_stream(gateway, from_body, body, base, merge, &errors);
-    let call = call(
-        state.client.clone(),
-        sse_request(mode, &parts, gateway, requests),
-    );
-    let result = tokio::select! {
-        biased;
-        error = errors.wait() => return gateway.fail(&parts, error),
-        result = deadline.run(call) => result,
-    };
-    let response = match result {
-        Ok(response) => response,
-        Err(status) => {
-            return gateway.fail(
-                &parts,
-                errors.take().unwrap_or(GatewayError::Upstream(status)),
-            );
+    crate::telemetry::observed(&binding.rpc, request, |request| async move {
+        let gateway = &state.gateway;
+        let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+            Ok(prepared) => prepared,
+            Err(response) => return response,
+        };
+        if prepared.mode == Mode::WebSocket {
+            let client = state.client.clone();
+            return upgrade(gateway, prepared, merge, move |socket, session| {
+                websocket::bidi_stream(socket, session, client, call, write)
+            })
+            .await;
         }
-    };
-    respond(
-        gateway,
-        mode,
-        &parts,
-        response,
-        Some(errors),
-        deadline,
-        write,
-        field,
-    )
+        let Prepared {
+            parts,
+            body,
+            mode,
+            message: base,
+            deadline,
+        } = prepared;
+        let errors = RequestErrors::default();
+        let from_body = binding.body_stream && mode == Mode::Chunked;
+        let requests = request_stream(gateway, from_body, body, base, merge, &errors);
+        let call = call(
+            state.client.clone(),
+            sse_request(mode, &parts, gateway, binding, requests),
+        );
+        let result = tokio::select! {
+            biased;
+            error = errors.wait() => return gateway.fail(&parts, error),
+            result = deadline.run(call) => result,
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(status) => {
+                return gateway.fail(
+                    &parts,
+                    errors.take().unwrap_or(GatewayError::Upstream(status)),
+                );
+            }
+        };
+        respond(
+            gateway,
+            mode,
+            &parts,
+            response,
+            Some(errors),
+            deadline,
+            write,
+            field,
+        )
+        .await
+    })
     .await
 }

@@ -40,49 +40,52 @@ where
     Resp: Send + Sync + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    let gateway = &state.gateway;
-    let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
-        Ok(prepared) => prepared,
-        Err(response) => return response,
-    };
-    if prepared.mode == Mode::WebSocket {
-        let client = state.client.clone();
-        return upgrade(gateway, prepared, merge, move |socket, session| {
-            websocket::client_stream(socket, session, client, call, write)
-        })
-        .await;
-    }
-    let Prepared {
-        parts,
-        body,
-        message: base,
-        deadline,
-        ..
-    } = prepared;
-    let errors = RequestErrors::default();
-    let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
-    let call = call(
-        state.client.clone(),
-        grpc_request(&parts, gateway, requests),
-    );
-    // A malformed request value cancels the call (its future is dropped).
-    let result = tokio::select! {
-        biased;
-        error = errors.wait() => return gateway.fail(&parts, error),
-        result = deadline.run(call) => result,
-    };
-    // The request stream ends on a malformed value; a service that answers
-    // that end must not hide the error.
-    if let Some(error) = errors.take() {
-        return gateway.fail(&parts, error);
-    }
-    match result {
-        Ok(response) => {
-            let (response_metadata, message, _) = response.into_parts();
-            let mut w = JsonWriter::new(gateway.json_options());
-            write(&message, &mut w);
-            json_response(w.into_bytes(), &response_metadata, gateway)
+    crate::telemetry::observed(&binding.rpc, request, |request| async move {
+        let gateway = &state.gateway;
+        let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+            Ok(prepared) => prepared,
+            Err(response) => return response,
+        };
+        if prepared.mode == Mode::WebSocket {
+            let client = state.client.clone();
+            return upgrade(gateway, prepared, merge, move |socket, session| {
+                websocket::client_stream(socket, session, client, call, write)
+            })
+            .await;
         }
-        Err(status) => gateway.fail(&parts, GatewayError::Upstream(status)),
-    }
+        let Prepared {
+            parts,
+            body,
+            message: base,
+            deadline,
+            ..
+        } = prepared;
+        let errors = RequestErrors::default();
+        let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
+        let call = call(
+            state.client.clone(),
+            grpc_request(&parts, gateway, requests),
+        );
+        // A malformed request value cancels the call (its future is dropped).
+        let result = tokio::select! {
+            biased;
+            error = errors.wait() => return gateway.fail(&parts, error),
+            result = deadline.run(call) => result,
+        };
+        // The request stream ends on a malformed value; a service that answers
+        // that end must not hide the error.
+        if let Some(error) = errors.take() {
+            return gateway.fail(&parts, error);
+        }
+        match result {
+            Ok(response) => {
+                let (response_metadata, message, _) = response.into_parts();
+                let mut w = JsonWriter::new(gateway.json_options());
+                write(&message, &mut w);
+                json_response(w.into_bytes(), &response_metadata, gateway)
+            }
+            Err(status) => gateway.fail(&parts, GatewayError::Upstream(status)),
+        }
+    })
+    .await
 }

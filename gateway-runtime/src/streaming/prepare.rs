@@ -19,6 +19,7 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::metadata;
 use crate::path::Captures;
+use crate::telemetry::StreamTracker;
 use crate::unary::grpc_request;
 
 /// A request ready to be served in its mode.
@@ -47,6 +48,9 @@ pub(crate) async fn prepare<Req: Default>(
     read_body: bool,
 ) -> Result<Prepared<Req>, Response> {
     let (parts, body) = request.into_parts();
+    if gateway.is_draining() {
+        return Err(gateway.fail(&parts, GatewayError::ShuttingDown));
+    }
     let mode = match select_mode(&parts, binding, gateway) {
         Ok(mode) => mode,
         Err(e) => return Err(gateway.fail(&parts, e)),
@@ -103,15 +107,24 @@ where
         ..
     } = prepared;
     let config = gateway.streaming().websocket.clone().unwrap_or_default();
+    let (metadata, extensions, ()) = grpc_request(&parts, gateway, ()).into_parts();
     let session = Session {
         gateway: gateway.clone(),
         base: message,
         merge,
-        metadata: grpc_request(&parts, gateway, ()).into_parts().0,
+        metadata,
+        extensions,
+        tracker: StreamTracker::new(
+            tracing::Span::current(),
+            Mode::WebSocket,
+            gateway.drain().map(crate::Drain::stream),
+        ),
         timeout: metadata::request_timeout(&parts.headers),
         deadline,
     };
-    match websocket::upgrade(&mut parts, &config, move |socket| run(socket, session)).await {
+    let span = session.tracker.span().clone();
+    let run = move |socket| tracing::Instrument::instrument(run(socket, session), span);
+    match websocket::upgrade(&mut parts, &config, run).await {
         Ok(response) => response,
         Err(e) => gateway.fail(&parts, e),
     }

@@ -202,4 +202,28 @@ impl StreamingTest for Streams {
         });
         Ok(Response::new(Box::pin(stream)))
     }
+
+    type WhoAmIStream = BoxStream<TextMessage>;
+
+    async fn who_am_i(
+        &self,
+        request: Request<GenerateRequest>,
+    ) -> Result<Response<Self::WhoAmIStream>, Status> {
+        let extension = match request.extensions().get::<crate::Caller>() {
+            Some(caller) => format!("extension: {}", caller.0),
+            None => "extension: none".to_owned(),
+        };
+        let metadata = match request.metadata().get("x-caller") {
+            Some(value) => format!("metadata: {}", value.to_str().unwrap_or("?")),
+            None => "metadata: none".to_owned(),
+        };
+        let messages = [extension, metadata].map(|text| Ok(TextMessage { text }));
+        let mut response = Response::new(
+            Box::pin(futures_util::stream::iter(messages)) as Self::WhoAmIStream
+        );
+        response
+            .metadata_mut()
+            .insert("x-session", "renewed".parse().unwrap());
+        Ok(response)
+    }
 }
