@@ -193,11 +193,21 @@ pub fn grpc_request<M>(
         .map(|info| info.0);
     let mut metadata = metadata::incoming_metadata(parts, remote, gateway.header_rules());
     gateway.annotate(parts, &mut metadata);
-    let mut request = tonic::Request::from_parts(metadata, parts.extensions.clone(), message);
+    let mut request = tonic::Request::from_parts(metadata, extensions(parts), message);
     if let Some(timeout) = metadata::request_timeout(&parts.headers) {
         request.set_timeout(timeout);
     }
     request
+}
+
+/// The request's extensions for the gRPC request, less those hyper reads
+/// on an outgoing request: the `:protocol` of an HTTP/2 WebSocket would
+/// turn the gRPC call over a `Channel` into an extended CONNECT.
+fn extensions(parts: &http::request::Parts) -> http::Extensions {
+    let mut extensions = parts.extensions.clone();
+    extensions.remove::<hyper::ext::Protocol>();
+    extensions.remove::<hyper::upgrade::OnUpgrade>();
+    extensions
 }
 
 /// A 200 response with a JSON body and the response metadata as headers.

@@ -12,7 +12,10 @@ mod rooms;
 mod web;
 
 pub use rooms::ChatRooms;
-pub use web::{AddrError, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
+pub use web::{
+    AddrError, addr_from_env, app, gateway_builder, gateway_settings, install_metrics,
+    metrics_route, serve_grpc, serve_http, serve_http_until, shutdown_signal,
+};
 
 /// Generated code, one module per proto package, as prost lays it out.
 pub mod pb {
