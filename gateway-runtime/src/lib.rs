@@ -57,11 +57,11 @@ pub mod __private {
     pub use crate::path::{CaptureSpec, Captures, Seg, Template};
     pub use crate::query::split_map_key;
     pub use crate::service::ServiceState;
-    pub use crate::telemetry::RpcName;
     pub use crate::streaming::{
         RequestStream, StreamBinding, bidi_streaming, client_streaming, client_streaming_raw,
         server_streaming, server_streaming_raw,
     };
+    pub use crate::telemetry::RpcName;
     pub use crate::text;
     pub use crate::transport::Transport;
     pub use crate::unary::{UnaryBinding, unary, unary_raw};

@@ -11,8 +11,8 @@ use gateway_e2e::e2e::echo::v1::Kitchen;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_runtime::__private::{
-    BindContext, JsonMessage, JsonWriter, RpcName, Seg, ServiceState, Template, UnaryBinding, not_found,
-    unary,
+    BindContext, JsonMessage, JsonWriter, RpcName, Seg, ServiceState, Template, UnaryBinding,
+    not_found, unary,
 };
 use gateway_runtime::Gateway;
 use tonic::transport::Channel;

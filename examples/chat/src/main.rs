@@ -7,7 +7,12 @@
 //! ```
 //!
 //! Logs go to stderr, filtered by `RUST_LOG` (default `info`: one line per
-//! stream end; `debug` adds one per request, `trace` one per message).
+//! stream end; `debug` adds one per request, `trace` one per message):
+//!
+//! ```sh
+//! RUST_LOG=debug cargo run -p chat-example
+//! ```
+//!
 //! Metrics are at `/metrics`. SIGINT or SIGTERM shuts down gracefully.
 
 use chat_example::pb::chat::v1::chat_service_client::ChatServiceClient;

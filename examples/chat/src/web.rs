@@ -69,8 +69,19 @@ pub fn app<T: Transport>(client: ChatServiceClient<T>, gateway: &Gateway) -> Rou
 /// Installs the Prometheus recorder of the `metrics` facade, which the
 /// runtime (built with its `metrics` feature) records to, and returns the
 /// handle that renders the text format. Once per process.
+/// Call it inside the tokio runtime: it also starts the recorder's upkeep.
 pub fn install_metrics() -> Result<PrometheusHandle, Box<dyn std::error::Error>> {
-    Ok(PrometheusBuilder::new().install_recorder()?)
+    let handle = PrometheusBuilder::new().install_recorder()?;
+    // Histograms are folded into their summaries by the upkeep (and on
+    // each render); without it they grow between scrapes.
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(handle)
 }
 
 /// `GET /metrics`: the metrics in Prometheus text format.
@@ -87,7 +98,11 @@ pub fn metrics_route(handle: PrometheusHandle) -> Router {
 /// Serves the HTTP app until `drain` is started, then shuts down
 /// gracefully: open streams end (WebSocket close 1001, the SSE `shutdown`
 /// event, the end of NDJSON bodies), calls in flight finish, at most 10 s.
-pub async fn serve_http_until(listener: TcpListener, app: Router, drain: Drain) -> std::io::Result<()> {
+pub async fn serve_http_until(
+    listener: TcpListener,
+    app: Router,
+    drain: Drain,
+) -> std::io::Result<()> {
     let grace = Duration::from_secs(10);
     gateway_runtime::serve::serve_with_drain(listener, app, ServeConfig::default(), drain, grace)
         .await
@@ -98,10 +113,11 @@ pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = term.recv() => {}

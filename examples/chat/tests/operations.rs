@@ -148,7 +148,9 @@ async fn metrics_after_real_traffic_logs_and_sigterm() {
     assert_eq!(
         sample(
             &text,
-            &format!(r#"gateway_request_duration_seconds_count{{{route},method="POST",status="200"}}"#)
+            &format!(
+                r#"gateway_request_duration_seconds_count{{{route},method="POST",status="200"}}"#
+            )
         ),
         3.0,
         "{text}"
@@ -189,14 +191,23 @@ async fn metrics_after_real_traffic_logs_and_sigterm() {
         "{text}"
     );
     assert_eq!(
-        sample(&text, r#"gateway_stream_messages_received_total{mode="websocket"}"#),
+        sample(
+            &text,
+            r#"gateway_stream_messages_received_total{mode="websocket"}"#
+        ),
         1.0,
         "{text}"
     );
-    let ws_sent = sample(&text, r#"gateway_stream_messages_sent_total{mode="websocket"}"#);
+    let ws_sent = sample(
+        &text,
+        r#"gateway_stream_messages_sent_total{mode="websocket"}"#,
+    );
     assert!(ws_sent >= 1.0, "{text}");
     assert_eq!(
-        sample(&text, r#"gateway_stream_duration_seconds_count{mode="sse"}"#),
+        sample(
+            &text,
+            r#"gateway_stream_duration_seconds_count{mode="sse"}"#
+        ),
         1.0,
         "{text}"
     );

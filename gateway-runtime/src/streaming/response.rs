@@ -236,7 +236,6 @@ impl<M> Writer<M> {
     }
 }
 
-
 /// A heartbeat timer that fires only after `period` of silence.
 struct Heartbeat(Option<tokio::time::Interval>);
 
@@ -357,49 +356,52 @@ fn sse_body<M: Send + 'static>(
                         since = Some(at);
                     }
                     match item {
-                Item::Message(message)
-                    if config.id_field.is_none() && config.event_field.is_none() =>
-                {
-                    // The common case in one buffer: the JSON writer never
-                    // writes a raw line break, so the message is one
-                    // `data:` line.
-                    let mut frame = Vec::with_capacity(64);
-                    frame.extend_from_slice(b"data: ");
-                    let mut w =
-                        JsonWriter::with_buffer(Vec::new(), s.writer.gateway.json_options());
-                    (s.writer.write)(&message, &mut w);
-                    frame.extend_from_slice(w.as_bytes());
-                    frame.extend_from_slice(b"\n\n");
-                    Bytes::from(frame)
-                }
-                Item::Message(message) => {
-                    let data = s.writer.json(&message);
-                    let mut event = SseEvent::data(String::from_utf8(data).unwrap_or_default());
-                    if let Some(id) = config
-                        .id_field
-                        .as_deref()
-                        .and_then(|f| (s.writer.field)(&message, f))
-                    {
-                        event = event.with_id(id);
-                    }
-                    if let Some(name) = config
-                        .event_field
-                        .as_deref()
-                        .and_then(|f| (s.writer.field)(&message, f))
-                        .filter(|n| !n.is_empty())
-                    {
-                        event = event.with_event(name);
-                    }
-                    event.to_bytes()
-                }
-                Item::End(_) => {
-                    s.done = true;
-                    config.end_of_stream.as_ref()?.to_bytes()
-                }
-                Item::Error(error) => {
-                    s.done = true;
-                    sse_error(&s.writer.gateway, &error)?.to_bytes()
-                }
+                        Item::Message(message)
+                            if config.id_field.is_none() && config.event_field.is_none() =>
+                        {
+                            // The common case in one buffer: the JSON writer never
+                            // writes a raw line break, so the message is one
+                            // `data:` line.
+                            let mut frame = Vec::with_capacity(64);
+                            frame.extend_from_slice(b"data: ");
+                            let mut w = JsonWriter::with_buffer(
+                                Vec::new(),
+                                s.writer.gateway.json_options(),
+                            );
+                            (s.writer.write)(&message, &mut w);
+                            frame.extend_from_slice(w.as_bytes());
+                            frame.extend_from_slice(b"\n\n");
+                            Bytes::from(frame)
+                        }
+                        Item::Message(message) => {
+                            let data = s.writer.json(&message);
+                            let mut event =
+                                SseEvent::data(String::from_utf8(data).unwrap_or_default());
+                            if let Some(id) = config
+                                .id_field
+                                .as_deref()
+                                .and_then(|f| (s.writer.field)(&message, f))
+                            {
+                                event = event.with_id(id);
+                            }
+                            if let Some(name) = config
+                                .event_field
+                                .as_deref()
+                                .and_then(|f| (s.writer.field)(&message, f))
+                                .filter(|n| !n.is_empty())
+                            {
+                                event = event.with_event(name);
+                            }
+                            event.to_bytes()
+                        }
+                        Item::End(_) => {
+                            s.done = true;
+                            config.end_of_stream.as_ref()?.to_bytes()
+                        }
+                        Item::Error(error) => {
+                            s.done = true;
+                            sse_error(&s.writer.gateway, &error)?.to_bytes()
+                        }
                     }
                 }
             };

@@ -101,11 +101,11 @@ where
     let frames = futures_util::stream::unfold((rx, Some(ending)), move |(mut rx, ending)| {
         let stats = stats.clone();
         async move {
-        if let Some(frame) = rx.recv().await {
-            return Some((Ok::<_, Infallible>(frame.hand_over(&stats)), (rx, ending)));
-        }
-        let last = ending?.lock().unwrap_or_else(|e| e.into_inner()).take()?;
-        Some((Ok(Frame::data(last)), (rx, None)))
+            if let Some(frame) = rx.recv().await {
+                return Some((Ok::<_, Infallible>(frame.hand_over(&stats)), (rx, ending)));
+            }
+            let last = ending?.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+            Some((Ok(Frame::data(last)), (rx, None)))
         }
     });
     Body::new(StreamBody::new(frames))

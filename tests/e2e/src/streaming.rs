@@ -218,9 +218,8 @@ impl StreamingTest for Streams {
             None => "metadata: none".to_owned(),
         };
         let messages = [extension, metadata].map(|text| Ok(TextMessage { text }));
-        let mut response = Response::new(
-            Box::pin(futures_util::stream::iter(messages)) as Self::WhoAmIStream
-        );
+        let mut response =
+            Response::new(Box::pin(futures_util::stream::iter(messages)) as Self::WhoAmIStream);
         response
             .metadata_mut()
             .insert("x-session", "renewed".parse().unwrap());

@@ -46,7 +46,10 @@ async fn preflight_for_a_json_post() {
         .request(reqwest::Method::OPTIONS, format!("http://{addr}/v1/echo"))
         .header("origin", "https://app.example")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type,authorization")
+        .header(
+            "access-control-request-headers",
+            "content-type,authorization",
+        )
         .send()
         .await
         .unwrap();
@@ -54,10 +57,7 @@ async fn preflight_for_a_json_post() {
     let h = preflight.headers();
     assert_eq!(h["access-control-allow-origin"], "https://app.example");
     assert_eq!(h["access-control-allow-credentials"], "true");
-    assert_eq!(
-        h["access-control-allow-methods"],
-        "GET,POST,PATCH,DELETE"
-    );
+    assert_eq!(h["access-control-allow-methods"], "GET,POST,PATCH,DELETE");
     assert_eq!(
         h["access-control-allow-headers"],
         "content-type,authorization,grpc-timeout,last-event-id"
@@ -101,9 +101,7 @@ async fn event_source_with_credentials() {
     // the stream only if the origin is echoed and credentials allowed.
     let addr = start().await;
     let response = reqwest::Client::new()
-        .get(format!(
-            "http://{addr}/streaming/server/generate?count=1"
-        ))
+        .get(format!("http://{addr}/streaming/server/generate?count=1"))
         .header("origin", "https://app.example")
         .header("accept", "text/event-stream")
         .header("cookie", "session=s1")
@@ -115,7 +113,10 @@ async fn event_source_with_credentials() {
         response.headers()["access-control-allow-origin"],
         "https://app.example"
     );
-    assert_eq!(response.headers()["access-control-allow-credentials"], "true");
+    assert_eq!(
+        response.headers()["access-control-allow-credentials"],
+        "true"
+    );
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let text = response.text().await.unwrap();
     assert!(text.starts_with("data: {\"index\":0"), "{text}");

@@ -89,10 +89,7 @@ async fn open_streams_end_the_documented_way_within_the_deadline() {
         assert_eq!(response.status(), 200);
         ndjson.push(tokio::spawn(read_to_end(response, ready_tx.clone())));
 
-        let url = format!(
-            "ws://{addr}/streaming/server/notifications?{}",
-            query("ws")
-        );
+        let url = format!("ws://{addr}/streaming/server/notifications?{}", query("ws"));
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         ws.send(Message::text("")).await.unwrap();
         let ready = ready_tx.clone();
@@ -140,7 +137,10 @@ async fn open_streams_end_the_documented_way_within_the_deadline() {
     assert!(took < GRACE, "shutdown took {took:?}");
 
     let (status, body) = slow.await.unwrap();
-    assert_eq!((status, body.as_str()), (200, r#"{"millis":700,"tag":"shutdown-unary"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"millis":700,"tag":"shutdown-unary"}"#)
+    );
 
     let shutdown_event = "event: shutdown\n\
         data: {\"code\":14,\"message\":\"the server is shutting down\",\"details\":[]}\n\n";
@@ -193,10 +193,8 @@ async fn new_streams_get_503_while_unary_calls_go_on() {
     // balancer still sends requests on open connections.
     let env = Env::start(Backend::InProcess, gateway).await;
     drain.start();
-    let unavailable = String::from_utf8(
-        GatewayError::ShuttingDown.to_json(&Default::default()),
-    )
-    .unwrap();
+    let unavailable =
+        String::from_utf8(GatewayError::ShuttingDown.to_json(&Default::default())).unwrap();
     for (path, headers) in [
         (
             "/streaming/server/notifications",
@@ -205,7 +203,11 @@ async fn new_streams_get_503_while_unary_calls_go_on() {
         ("/streaming/server/notifications-ndjson", &[][..]),
     ] {
         let (status, _, body) = env.send("GET", path, None, headers).await;
-        assert_eq!((status, body.as_str()), (503, unavailable.as_str()), "{path}");
+        assert_eq!(
+            (status, body.as_str()),
+            (503, unavailable.as_str()),
+            "{path}"
+        );
     }
     let ws = tokio_tungstenite::connect_async(format!(
         "ws://{}/streaming/server/notifications",
