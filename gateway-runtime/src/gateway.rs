@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::response::Response;
 
+use crate::browser_auth::BrowserAuth;
 use crate::drain::Drain;
 use crate::error::GatewayError;
 use crate::hooks::{MetadataAnnotator, ResponseHook};
@@ -48,6 +49,7 @@ struct Inner {
     annotator: Option<MetadataAnnotator>,
     response_hook: Option<ResponseHook>,
     drain: Option<Drain>,
+    browser_auth: BrowserAuth,
 }
 
 impl Default for Inner {
@@ -61,6 +63,7 @@ impl Default for Inner {
             annotator: None,
             response_hook: None,
             drain: None,
+            browser_auth: BrowserAuth::default(),
         }
     }
 }
@@ -75,6 +78,7 @@ impl std::fmt::Debug for Gateway {
             .field("annotator", &self.inner.annotator.is_some())
             .field("response_hook", &self.inner.response_hook.is_some())
             .field("drain", &self.inner.drain)
+            .field("browser_auth", &self.inner.browser_auth)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +114,11 @@ impl Gateway {
     /// The drain handle, if one was given.
     pub fn drain(&self) -> Option<&Drain> {
         self.inner.drain.as_ref()
+    }
+
+    /// Where browser streams may carry a bearer token.
+    pub(crate) fn browser_auth(&self) -> &BrowserAuth {
+        &self.inner.browser_auth
     }
 
     /// Whether the gateway is draining for shutdown.
@@ -341,6 +350,13 @@ impl GatewayBuilder {
     /// open ones end the documented way (docs/operations.md).
     pub fn drain(mut self, drain: &Drain) -> Self {
         self.inner.drain = Some(drain.clone());
+        self
+    }
+
+    /// Lets browser streams carry a bearer token in a query parameter or a
+    /// WebSocket subprotocol (off by default); see [`BrowserAuth`].
+    pub fn browser_auth(mut self, auth: BrowserAuth) -> Self {
+        self.inner.browser_auth = auth;
         self
     }
 

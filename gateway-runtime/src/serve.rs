@@ -257,7 +257,6 @@ async fn run(
     }
     // Draining: no new connection; wait for those open and the streams.
     drop(listener);
-    drop(draining);
     let Some((drain, grace)) = drain else {
         return Ok(());
     };

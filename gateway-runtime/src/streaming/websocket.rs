@@ -87,7 +87,7 @@ impl<Req> Session<Req> {
             .unwrap_or_default()
     }
 
-    fn request<T>(&self, message: T) -> tonic::Request<T> {
+    pub(crate) fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request =
             tonic::Request::from_parts(self.metadata.clone(), self.extensions.clone(), message);
         if let Some(timeout) = self.timeout {
@@ -125,9 +125,12 @@ where
     F: FnOnce(WebSocket) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let upgrade = WebSocketUpgrade::from_request_parts(parts, &())
+    let mut upgrade = WebSocketUpgrade::from_request_parts(parts, &())
         .await
         .map_err(|e| GatewayError::Internal(format!("WebSocket upgrade failed: {e}")))?;
+    if let Some(echo) = parts.extensions.get::<crate::browser_auth::EchoProtocol>() {
+        upgrade = upgrade.protocols([echo.0.clone()]);
+    }
     Ok(upgrade
         .max_message_size(config.max_message_size)
         .max_frame_size(config.max_frame_size)
@@ -627,12 +630,54 @@ where
     ) -> Fut,
     Fut: Future<Output = Result<(), GatewayError>>,
 {
+    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
+    let request = session.request(receiver_stream(rx));
+    request_frames_into(socket, session, tx, move |sink, stats| {
+        answer(request, sink, stats)
+    })
+    .await
+}
+
+/// The request queue of a bidi call started before the upgrade.
+pub(crate) fn request_queue<Req: Send + 'static>() -> (mpsc::Sender<Req>, RequestStream<Req>) {
+    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
+    (tx, receiver_stream(rx))
+}
+
+/// Bidi streaming whose call was started before the upgrade (to answer an
+/// early failure, such as a refused token, with an HTTP status): frames go
+/// to `tx`, the responses come from `response`.
+pub(crate) async fn bidi_stream_started<Req, Resp>(
+    socket: WebSocket,
+    session: Session<Req>,
+    tx: mpsc::Sender<Req>,
+    response: impl Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
+    write: WriteFn<Resp>,
+) where
+    Req: Clone + Send + 'static,
+{
+    let gateway = session.gateway.clone();
+    request_frames_into(socket, session, tx, |sink, stats| async move {
+        write_responses(&sink, &gateway, write, response.await, &stats).await
+    })
+    .await
+}
+
+/// [`with_request_frames`] with the request queue made by the caller.
+async fn request_frames_into<Req, F, Fut>(
+    socket: WebSocket,
+    session: Session<Req>,
+    tx: mpsc::Sender<Req>,
+    answer: F,
+) where
+    Req: Clone + Send + 'static,
+    F: FnOnce(Arc<tokio::sync::Mutex<Sink>>, StreamStats) -> Fut,
+    Fut: Future<Output = Result<(), GatewayError>>,
+{
     let config = session.config();
     let (sink, source) = socket.split();
     let sink = Arc::new(tokio::sync::Mutex::new(sink));
     let seen = Arc::new(Liveness::new());
-    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
-    let request = session.request(receiver_stream(rx));
     let mut reader = Reader(tokio::spawn(read_requests(
         source,
         Parser::of(&session),
@@ -640,7 +685,7 @@ where
         seen.clone(),
     )));
     let stats = session.tracker.stats();
-    let answer = answer(request, sink.clone(), stats.clone());
+    let answer = answer(sink.clone(), stats.clone());
     tokio::select! {
         // The reader first: a failed frame wins over a call that its end of
         // requests let finish.

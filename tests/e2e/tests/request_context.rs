@@ -137,9 +137,11 @@ async fn sse_and_ndjson_see_extensions_annotations_and_hook() {
         let expected = if accept == "text/event-stream" {
             "data: {\"text\":\"extension: token xyz\"}\n\n\
              data: {\"text\":\"metadata: user:bob\"}\n\n\
+             data: {\"text\":\"authorization: Bearer xyz\"}\n\n\
              id: EOS\nevent: EOS\ndata: \n\n"
         } else {
-            "{\"text\":\"extension: token xyz\"}\n{\"text\":\"metadata: user:bob\"}\n"
+            "{\"text\":\"extension: token xyz\"}\n{\"text\":\"metadata: user:bob\"}\n\
+             {\"text\":\"authorization: Bearer xyz\"}\n"
         };
         assert_eq!(text, expected, "{accept}");
     }
@@ -187,7 +189,8 @@ async fn websocket_sees_extensions_and_annotations() {
         texts,
         [
             r#"{"text":"extension: token ws1"}"#,
-            r#"{"text":"metadata: user:cat"}"#
+            r#"{"text":"metadata: user:cat"}"#,
+            r#"{"text":"authorization: Bearer ws1"}"#
         ]
     );
 }
