@@ -59,10 +59,11 @@ pub(crate) fn apply(
     if let Some(name) = &auth.query_parameter {
         token = take_query_token(parts, name);
     }
-    if websocket && auth.websocket_protocol {
-        if let Some(found) = take_protocol_token(parts)? {
-            token = Some(found);
-        }
+    if websocket
+        && auth.websocket_protocol
+        && let Some(found) = take_protocol_token(parts)?
+    {
+        token = Some(found);
     }
     let Some(token) = token else {
         return Ok(false);
