@@ -124,7 +124,11 @@ where
     let mut pending = Box::pin(call(client, session.request(requests)));
     let wait = gateway.streaming().first_message_wait;
     let first = match tokio::time::timeout(wait, &mut pending).await {
-        Ok(Err(status)) => return gateway.fail(&parts, GatewayError::Upstream(status)),
+        Ok(Err(status)) => {
+            // Refused before the upgrade: no stream was opened.
+            session.tracker.end(crate::telemetry::EndReason::GrpcError);
+            return gateway.fail(&parts, GatewayError::Upstream(status));
+        }
         Ok(Ok(response)) => Some(response),
         Err(_) => None,
     };
