@@ -19,7 +19,7 @@ pub mod serve;
 pub mod service;
 pub mod sse;
 pub mod streaming;
-pub mod telemetry;
+mod telemetry;
 pub mod text;
 pub mod transport;
 pub mod unary;
