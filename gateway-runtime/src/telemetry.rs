@@ -298,17 +298,20 @@ impl StreamStats {
 
     /// A request message received from the client (`bytes` of JSON).
     pub(crate) fn received(&self, bytes: usize) {
-        tracing::trace!(parent: &self.span, bytes, mode = mode_name(self.mode), "message received");
-        #[cfg(feature = "metrics")]
-        {
-            let mode = mode_name(self.mode);
-            metrics::counter!("gateway_stream_messages_received_total", "mode" => mode)
-                .increment(1);
-            metrics::counter!("gateway_stream_bytes_received_total", "mode" => mode)
-                .increment(bytes as u64);
-        }
-        #[cfg(not(feature = "metrics"))]
-        let _ = bytes;
+        received(&self.span, self.mode, bytes);
+    }
+}
+
+/// A request message received from the client (`bytes` of JSON), in `mode`,
+/// on the request's `span`.
+pub(crate) fn received(span: &tracing::Span, mode: Mode, bytes: usize) {
+    tracing::trace!(parent: span, bytes, mode = mode_name(mode), "message received");
+    #[cfg(feature = "metrics")]
+    {
+        let mode = mode_name(mode);
+        metrics::counter!("gateway_stream_messages_received_total", "mode" => mode).increment(1);
+        metrics::counter!("gateway_stream_bytes_received_total", "mode" => mode)
+            .increment(bytes as u64);
     }
 }
 

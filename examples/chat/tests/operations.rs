@@ -84,6 +84,15 @@ async fn metrics_after_real_traffic_logs_and_sigterm() {
     }
     assert_eq!(post("{not json").await.unwrap().status(), 400);
 
+    // A client stream: two NDJSON messages in one upload.
+    let upload = client
+        .post(format!("http://{http}/v1/rooms/uploads/messages:batch"))
+        .body("{\"text\":\"a\"}\n{\"text\":\"b\"}\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 200);
+
     // An EventSource reconnecting after id 1: the two later messages are
     // replayed, then the client goes away.
     let mut sse = client
@@ -196,6 +205,22 @@ async fn metrics_after_real_traffic_logs_and_sigterm() {
             r#"gateway_stream_messages_received_total{mode="websocket"}"#
         ),
         1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"gateway_stream_messages_received_total{mode="chunked"}"#
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"gateway_stream_bytes_received_total{mode="chunked"}"#
+        ),
+        24.0,
         "{text}"
     );
     let ws_sent = sample(
