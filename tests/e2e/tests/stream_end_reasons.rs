@@ -127,6 +127,12 @@ async fn each_end_reason_is_reported() {
     ] {
         assert!(end.contains(part), "{part} in {end}");
     }
+    // The path, never the query (it may carry an access token).
+    assert!(
+        end.contains("url.path=/streaming/server/generate "),
+        "{end}"
+    );
+    assert!(!end.contains("count=2"), "{end}");
 
     env.send(
         "GET",
