@@ -21,6 +21,9 @@ pub enum Contender {
     /// Experiment (unary): the generated handler's code with the tonic call
     /// future boxed.
     BoxedCall,
+    /// `GenRemote` with a Prometheus recorder installed for the runtime's
+    /// metrics (the cost of the `metrics` feature in use).
+    GenRemoteMetrics,
     /// Experiment (WebSocket): the hand-written forwarder with an 8 KiB
     /// read buffer.
     HandSmallBuffer,
@@ -34,6 +37,7 @@ pub const ALL: &[Contender] = &[
     Contender::Tonic,
     Contender::BoxedCall,
     Contender::HandSmallBuffer,
+    Contender::GenRemoteMetrics,
 ];
 
 impl Contender {
@@ -46,6 +50,7 @@ impl Contender {
             Contender::Tonic => "tonic-direct",
             Contender::BoxedCall => "experiment-boxed-call",
             Contender::HandSmallBuffer => "experiment-hand-ws-8KiB",
+            Contender::GenRemoteMetrics => "generated-remote-metrics",
         }
     }
 

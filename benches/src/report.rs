@@ -301,6 +301,16 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
                     "×",
                     |v| v <= 1.1,
                 );
+                if let Some(metered) = get(GenRemoteMetrics) {
+                    check(
+                        &mut out,
+                        label("gateway CPU/request with the metrics recorder vs without"),
+                        "≤ 1.03×",
+                        ratio(metered.gateway_cpu_us, generated.gateway_cpu_us),
+                        "×",
+                        |v| v <= 1.03,
+                    );
+                }
                 if let Some(inproc) = inproc {
                     check(
                         &mut out,

@@ -129,6 +129,9 @@ pub enum GatewayError {
     Upstream(tonic::Status),
     /// A bug or an unexpected condition in the gateway (500, `INTERNAL`).
     Internal(String),
+    /// The gateway is draining for shutdown and takes no new stream (503,
+    /// `UNAVAILABLE`); see [`crate::Drain`].
+    ShuttingDown,
 }
 
 impl GatewayError {
@@ -151,6 +154,7 @@ impl GatewayError {
             GatewayError::OriginNotAllowed { .. } => Code::PermissionDenied,
             GatewayError::Upstream(status) => status.code(),
             GatewayError::Internal(_) => Code::Internal,
+            GatewayError::ShuttingDown => Code::Unavailable,
         }
     }
 
@@ -207,6 +211,7 @@ impl GatewayError {
             }
             GatewayError::Upstream(status) => status.message().to_owned(),
             GatewayError::Internal(message) => message.clone(),
+            GatewayError::ShuttingDown => "the server is shutting down".to_owned(),
         }
     }
 

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use axum::response::Response;
 
+use crate::browser_auth::BrowserAuth;
+use crate::drain::Drain;
 use crate::error::GatewayError;
+use crate::hooks::{MetadataAnnotator, ResponseHook};
 use crate::json::JsonOptions;
 use crate::metadata::HeaderRules;
 use crate::streaming::{ChunkedConfig, SseConfig, StreamingConfig, WebSocketConfig};
@@ -43,6 +46,10 @@ struct Inner {
     headers: HeaderRules,
     error_handler: Option<ErrorHandler>,
     streaming: StreamingConfig,
+    annotator: Option<MetadataAnnotator>,
+    response_hook: Option<ResponseHook>,
+    drain: Option<Drain>,
+    browser_auth: BrowserAuth,
 }
 
 impl Default for Inner {
@@ -53,6 +60,10 @@ impl Default for Inner {
             headers: HeaderRules::default(),
             error_handler: None,
             streaming: StreamingConfig::default(),
+            annotator: None,
+            response_hook: None,
+            drain: None,
+            browser_auth: BrowserAuth::default(),
         }
     }
 }
@@ -64,6 +75,10 @@ impl std::fmt::Debug for Gateway {
             .field("body_limit", &self.inner.body_limit)
             .field("custom_error_handler", &self.inner.error_handler.is_some())
             .field("streaming", &self.inner.streaming)
+            .field("annotator", &self.inner.annotator.is_some())
+            .field("response_hook", &self.inner.response_hook.is_some())
+            .field("drain", &self.inner.drain)
+            .field("browser_auth", &self.inner.browser_auth)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +111,51 @@ impl Gateway {
         &self.inner.streaming
     }
 
+    /// The drain handle, if one was given.
+    pub fn drain(&self) -> Option<&Drain> {
+        self.inner.drain.as_ref()
+    }
+
+    /// Where browser streams may carry a bearer token.
+    pub(crate) fn browser_auth(&self) -> &BrowserAuth {
+        &self.inner.browser_auth
+    }
+
+    /// Whether the gateway is draining for shutdown.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.inner.drain.as_ref().is_some_and(Drain::is_draining)
+    }
+
+    /// Resolves when the gateway starts draining (never without a drain).
+    pub(crate) async fn draining(&self) {
+        match &self.inner.drain {
+            Some(drain) => drain.draining().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Adds the annotator's metadata.
+    pub(crate) fn annotate(
+        &self,
+        parts: &http::request::Parts,
+        metadata: &mut tonic::metadata::MetadataMap,
+    ) {
+        if let Some(annotator) = &self.inner.annotator {
+            annotator(parts, metadata);
+        }
+    }
+
+    /// Runs the response hook on a successful response.
+    pub(crate) fn hook_response(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+        response: &mut Response,
+    ) {
+        if let Some(hook) = &self.inner.response_hook {
+            hook(metadata, response);
+        }
+    }
+
     /// The response for an error: the custom error handler's, or the
     /// standard JSON error body (`{"code":N,"message":"…","details":[…]}`).
     pub fn error_response(&self, error: GatewayError, cx: &ErrorContext<'_>) -> Response {
@@ -107,6 +167,9 @@ impl Gateway {
 
     /// The error response for a request, from its head.
     pub(crate) fn fail(&self, parts: &http::request::Parts, error: GatewayError) -> Response {
+        if let GatewayError::Upstream(status) = &error {
+            crate::telemetry::grpc_code(&tracing::Span::current(), status.code());
+        }
         let cx = ErrorContext {
             method: &parts.method,
             uri: &parts.uri,
@@ -257,6 +320,43 @@ impl GatewayBuilder {
     /// see [`StreamingConfig::stall_timeout`].
     pub fn stall_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
         self.inner.streaming.stall_timeout = timeout;
+        self
+    }
+
+    /// Adds gRPC request metadata computed from each HTTP request head
+    /// (after the header rules), in every mode; see [`MetadataAnnotator`].
+    pub fn metadata_annotator(
+        mut self,
+        annotator: impl Fn(&http::request::Parts, &mut tonic::metadata::MetadataMap)
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.inner.annotator = Some(Arc::new(annotator));
+        self
+    }
+
+    /// Adjusts successful responses from the gRPC response metadata
+    /// (status, headers, cookies); see [`ResponseHook`].
+    pub fn response_hook(
+        mut self,
+        hook: impl Fn(&tonic::metadata::MetadataMap, &mut Response) + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.response_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Graceful shutdown: once `drain` is started, new streams get 503 and
+    /// open ones end the documented way (docs/operations.md).
+    pub fn drain(mut self, drain: &Drain) -> Self {
+        self.inner.drain = Some(drain.clone());
+        self
+    }
+
+    /// Lets browser streams carry a bearer token in a query parameter or a
+    /// WebSocket subprotocol (off by default); see [`BrowserAuth`].
+    pub fn browser_auth(mut self, auth: BrowserAuth) -> Self {
+        self.inner.browser_auth = auth;
         self
     }
 

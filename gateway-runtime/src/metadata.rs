@@ -2,9 +2,11 @@
 //!
 //! # Incoming (HTTP request → gRPC request metadata)
 //!
-//! [`default_incoming_header_matcher`] maps `Grpc-Metadata-X` to the key `x` and the
+//! [`default_incoming_header_matcher`] maps `Grpc-Metadata-X` to the key `x`, the
 //! "permanent" HTTP request headers (`Authorization`, `User-Agent`, …) to
-//! `grpcgateway-<name>`; everything else is dropped. [`incoming_metadata`] then also:
+//! `grpcgateway-<name>`, and the W3C trace context headers (`traceparent`, `tracestate`)
+//! to themselves, so that a trace goes on through the gRPC service; everything else is
+//! dropped. [`incoming_metadata`] then also:
 //!
 //! * forwards `Authorization` as plain `authorization` too;
 //! * sets `x-forwarded-host` to the client's `X-Forwarded-Host`, else the `Host` header,
@@ -183,12 +185,19 @@ const RESERVED_OUTGOING: &[&str] = &[
     "transfer-encoding",
 ];
 
+/// W3C trace context headers, forwarded under their own names.
+const TRACE_CONTEXT: &[&str] = &["traceparent", "tracestate"];
+
 /// The default incoming rule: `grpc-metadata-x` → `x`; permanent HTTP headers →
-/// `grpcgateway-<name>`; anything else dropped. Case-insensitive.
+/// `grpcgateway-<name>`; `traceparent` and `tracestate` as they are; anything else
+/// dropped. Case-insensitive.
 pub fn default_incoming_header_matcher(name: &str) -> Option<String> {
     let lower = name.to_ascii_lowercase();
     if let Some(key) = lower.strip_prefix(METADATA_PREFIX) {
         return (!key.is_empty()).then(|| key.to_owned());
+    }
+    if TRACE_CONTEXT.contains(&lower.as_str()) {
+        return Some(lower);
     }
     if PERMANENT_HEADERS.binary_search(&lower.as_str()).is_ok() {
         return Some(format!("{GATEWAY_PREFIX}{lower}"));
@@ -366,6 +375,17 @@ fn default_rules_metadata(
             }
             continue;
         }
+        if TRACE_CONTEXT.contains(&name) {
+            if is_valid_ascii_value(value.as_bytes()) {
+                let key = if name == TRACE_CONTEXT[0] {
+                    HeaderName::from_static("traceparent")
+                } else {
+                    HeaderName::from_static("tracestate")
+                };
+                out.append(key, value.clone());
+            }
+            continue;
+        }
         if let Ok(i) = PERMANENT_HEADERS.binary_search(&name) {
             if !is_valid_ascii_value(value.as_bytes()) {
                 continue;
@@ -540,6 +560,32 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn trace_context_forwarded_by_default() {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let parts = request(&[
+            ("traceparent", parent.as_bytes()),
+            ("tracestate", b"congo=t61rcWkgMzE"),
+            ("x-other", b"dropped"),
+        ]);
+        let want = s(&[("traceparent", parent), ("tracestate", "congo=t61rcWkgMzE")]);
+        let traced = |md: MetadataMap| {
+            let mut entries = dump(&md);
+            entries.retain(|(k, _)| k.starts_with("trace"));
+            entries
+        };
+        // The fast path of the default rules.
+        let fast = incoming_metadata(&parts, None, &HeaderRules::default());
+        assert_eq!(traced(fast.clone()), want);
+        assert!(fast.get("x-other").is_none());
+        // The general path (a matcher that is not the default `Arc`) agrees.
+        let rules = HeaderRules {
+            incoming: Arc::new(default_incoming_header_matcher),
+            ..HeaderRules::default()
+        };
+        assert_eq!(traced(incoming_metadata(&parts, None, &rules)), want);
     }
 
     #[test]

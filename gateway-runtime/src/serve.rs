@@ -33,6 +33,8 @@ use tokio::sync::Semaphore;
 use tokio::time::Sleep;
 use tower::ServiceExt as _;
 
+use crate::drain::Drain;
+
 /// Settings of [`serve`]; the defaults suit a server on the internet.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
@@ -148,16 +150,69 @@ pub async fn serve(
     app: axum::Router,
     config: ServeConfig,
 ) -> io::Result<()> {
+    run(listener, app, config, None).await
+}
+
+/// [`serve`] until `drain` is started, then shuts down gracefully: stops
+/// accepting, lets requests in flight finish (HTTP/1.1 connections close
+/// after their response, HTTP/2 ones get GOAWAY), while the gateway ends
+/// its open streams (give it the same handle with
+/// [`GatewayBuilder::drain`](crate::GatewayBuilder::drain)). Returns when
+/// every connection and stream is closed, or after `grace`, when the
+/// connections left are dropped.
+///
+/// ```no_run
+/// # async fn run(app: axum::Router, drain: gateway_runtime::Drain) -> std::io::Result<()> {
+/// use std::time::Duration;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// let config = gateway_runtime::serve::ServeConfig::default();
+/// let grace = Duration::from_secs(10);
+/// gateway_runtime::serve::serve_with_drain(listener, app, config, drain, grace).await
+/// # }
+/// ```
+pub async fn serve_with_drain(
+    listener: TcpListener,
+    app: axum::Router,
+    config: ServeConfig,
+    drain: Drain,
+    grace: Duration,
+) -> io::Result<()> {
+    run(listener, app, config, Some((drain, grace))).await
+}
+
+async fn run(
+    listener: TcpListener,
+    app: axum::Router,
+    config: ServeConfig,
+    drain: Option<(Drain, Duration)>,
+) -> io::Result<()> {
     let builder = Arc::new(config.builder());
     let permits = Arc::new(Semaphore::new(config.max_connections));
+    let mut connections = tokio::task::JoinSet::new();
+    let signal = drain.as_ref().map(|(drain, _)| drain.clone());
+    let draining = async move {
+        match signal {
+            Some(drain) => drain.draining().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(draining);
     loop {
         // A permit first: past the cap, connections wait in the backlog.
-        let permit = permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(io::Error::other)?;
-        let (tcp, remote) = match listener.accept().await {
+        let accepted = async {
+            let permit = permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(io::Error::other)?;
+            Ok::<_, io::Error>((permit, listener.accept().await))
+        };
+        let (permit, accepted) = tokio::select! {
+            accepted = accepted => accepted?,
+            () = &mut draining => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let (tcp, remote) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 accept_error(e).await;
@@ -169,7 +224,8 @@ pub async fn serve(
         }
         let io = TokioIo::new(WriteTimeout::new(tcp, config.write_timeout));
         let (app, builder, body_timeout) = (app.clone(), builder.clone(), config.body_timeout);
-        tokio::spawn(async move {
+        let drain = drain.as_ref().map(|(drain, _)| drain.clone());
+        connections.spawn(async move {
             let service =
                 hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
                     let exempt = BodyTimeoutExempt::default();
@@ -180,11 +236,43 @@ pub async fn serve(
                     request.extensions_mut().insert(exempt);
                     app.clone().oneshot(request)
                 });
+            let connection = builder.serve_connection_with_upgrades(io, service);
+            tokio::pin!(connection);
+            let draining = async {
+                match &drain {
+                    Some(drain) => drain.draining().await,
+                    None => std::future::pending().await,
+                }
+            };
             // Errors are the client's (reset, timeout, bad bytes): nothing to do.
-            let _ = builder.serve_connection_with_upgrades(io, service).await;
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = draining => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
             drop(permit);
         });
     }
+    // Draining: no new connection; wait for those open and the streams.
+    drop(listener);
+    let Some((drain, grace)) = drain else {
+        return Ok(());
+    };
+    let closed = async {
+        while connections.join_next().await.is_some() {}
+        drain.streams_closed().await;
+    };
+    if tokio::time::timeout(grace, closed).await.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            streams = drain.open_streams(),
+            "shutdown grace period over: dropping what is left"
+        );
+        connections.shutdown().await;
+    }
+    Ok(())
 }
 
 /// Connection errors concern one client; others (out of file descriptors)

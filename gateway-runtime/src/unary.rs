@@ -19,12 +19,15 @@ use crate::json::JsonWriter;
 use crate::metadata;
 use crate::path::Captures;
 use crate::service::ServiceState;
+use crate::telemetry::{self, RpcName};
 
 /// Facts about a binding that the generated code fixes at generation time.
 #[derive(Debug)]
 pub struct UnaryBinding {
     /// Whether the binding reads the request body (`body` is set).
     pub reads_body: bool,
+    /// Route template and gRPC method, for tracing and metrics.
+    pub rpc: RpcName,
 }
 
 /// Serves one unary binding.
@@ -108,8 +111,30 @@ where
     Req: Default,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
+    telemetry::observed(&binding.rpc, request, |request| {
+        let (parts, body) = request.into_parts();
+        call_unary(state, parts, body, captures, binding, bind, call, respond)
+    })
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn call_unary<C, Req, Resp, Fut>(
+    state: &ServiceState<C>,
+    parts: http::request::Parts,
+    body: Body,
+    captures: Captures,
+    binding: &'static UnaryBinding,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
+    respond: impl FnOnce(Resp, &tonic::metadata::MetadataMap, &Gateway) -> Response,
+) -> Response
+where
+    C: Clone,
+    Req: Default,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
     let gateway = &state.gateway;
-    let (parts, body) = request.into_parts();
     let fail = |error: GatewayError| gateway.fail(&parts, error);
     let deadline = match Deadline::of(&parts.headers) {
         Ok(deadline) => deadline,
@@ -140,15 +165,23 @@ where
     let result = deadline.run(call).await;
     match result {
         Ok(response) => {
+            telemetry::grpc_code(&tracing::Span::current(), tonic::Code::Ok);
             let (metadata, message, _) = response.into_parts();
-            respond(message, &metadata, gateway)
+            let mut response = respond(message, &metadata, gateway);
+            gateway.hook_response(&metadata, &mut response);
+            response
         }
-        Err(status) => fail(GatewayError::Upstream(status)),
+        Err(status) => {
+            telemetry::grpc_code(&tracing::Span::current(), status.code());
+            fail(GatewayError::Upstream(status))
+        }
     }
 }
 
 /// A tonic request carrying the metadata derived from the HTTP request
-/// headers and the `Grpc-Timeout` deadline.
+/// headers (and the gateway's annotator), the request's extensions (what
+/// tower layers inserted reaches an in-process service) and the
+/// `Grpc-Timeout` deadline.
 pub fn grpc_request<M>(
     parts: &http::request::Parts,
     gateway: &Gateway,
@@ -158,12 +191,23 @@ pub fn grpc_request<M>(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
-    let metadata = metadata::incoming_metadata(parts, remote, gateway.header_rules());
-    let mut request = tonic::Request::from_parts(metadata, Default::default(), message);
+    let mut metadata = metadata::incoming_metadata(parts, remote, gateway.header_rules());
+    gateway.annotate(parts, &mut metadata);
+    let mut request = tonic::Request::from_parts(metadata, extensions(parts), message);
     if let Some(timeout) = metadata::request_timeout(&parts.headers) {
         request.set_timeout(timeout);
     }
     request
+}
+
+/// The request's extensions for the gRPC request, less those hyper reads
+/// on an outgoing request: the `:protocol` of an HTTP/2 WebSocket would
+/// turn the gRPC call over a `Channel` into an extended CONNECT.
+fn extensions(parts: &http::request::Parts) -> http::Extensions {
+    let mut extensions = parts.extensions.clone();
+    extensions.remove::<hyper::ext::Protocol>();
+    extensions.remove::<hyper::upgrade::OnUpgrade>();
+    extensions
 }
 
 /// A 200 response with a JSON body and the response metadata as headers.

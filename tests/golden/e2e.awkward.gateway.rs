@@ -263,6 +263,11 @@ pub mod abc_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/awkward/{type}/{kind}",
+                service: "e2e.awkward.ABCService",
+                method: "Match",
+            },
         };
         __gw::unary(
                 &state,
@@ -308,6 +313,11 @@ pub mod abc_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/awkward",
+                service: "e2e.awkward.ABCService",
+                method: "Type",
+            },
         };
         __gw::unary(
                 &state,

@@ -729,6 +729,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/urgency/{id}/{urgency}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1059,6 +1064,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/steps/{id}/{steps}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1368,6 +1378,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/oneof/{id}/{note_info.kind_id}/{season_num}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1699,6 +1714,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/labels/{id}/{labels}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -2022,6 +2042,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/path/catch-all/{id}/{detail.text=*}",
+                service: "e2e.compat.PathCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -2343,6 +2368,11 @@ pub mod path_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/old/{id}",
+                service: "e2e.compat.PathCompat",
+                method: "OldEcho",
+            },
         };
         __gw::unary(
                 &state,
@@ -2745,6 +2775,11 @@ pub mod path_compat_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/compat/repeat/{times}/{card.id=*}",
+                service: "e2e.compat.PathCompat",
+                method: "Repeat",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),
@@ -3306,6 +3341,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/auto",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3658,6 +3698,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/alias-override",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3943,6 +3988,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/ignore",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -3993,6 +4043,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/none",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -4075,6 +4130,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/aliases-only",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -4351,6 +4411,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/query/body-and-query/{id}",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -4402,6 +4467,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/query/body-only",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -4723,6 +4793,11 @@ pub mod query_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/query/auto",
+                service: "e2e.compat.QueryCompat",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -4930,6 +5005,11 @@ pub mod patch_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/patch/full/{card.id}",
+                service: "e2e.compat.PatchCompat",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -5006,6 +5086,11 @@ pub mod patch_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/patch/body/{card.id}",
+                service: "e2e.compat.PatchCompat",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -5068,6 +5153,11 @@ pub mod patch_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/patch/full/{card.id}",
+                service: "e2e.compat.PatchCompat",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -5152,6 +5242,11 @@ pub mod patch_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/compat/patch/body/{card.id}",
+                service: "e2e.compat.PatchCompat",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -5645,6 +5740,11 @@ pub mod retired_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/retired/{id}",
+                service: "e2e.compat.RetiredCompat",
+                method: "Ping",
+            },
         };
         __gw::unary(
                 &state,
@@ -6017,6 +6117,11 @@ pub mod global_compat_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/compat/global/{id}",
+                service: "e2e.compat.GlobalCompat",
+                method: "Ping",
+            },
         };
         __gw::unary(
                 &state,

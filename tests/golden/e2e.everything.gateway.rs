@@ -991,6 +991,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}",
+                service: "e2e.everything.Annotated",
+                method: "Create",
+            },
         };
         __gw::unary(
                 &state,
@@ -1038,6 +1043,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/a/v1/items",
+                service: "e2e.everything.Annotated",
+                method: "CreateBody",
+            },
         };
         __gw::unary(
                 &state,
@@ -1095,6 +1105,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/items/{uuid}",
+                service: "e2e.everything.Annotated",
+                method: "Lookup",
+            },
         };
         __gw::unary(
                 &state,
@@ -1469,6 +1484,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/{name=projects/*/items/*}",
+                service: "e2e.everything.Annotated",
+                method: "GetByName",
+            },
         };
         __gw::unary(
                 &state,
@@ -1843,6 +1863,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v2/{name=projects/*/items/*}:fetch",
+                service: "e2e.everything.Annotated",
+                method: "GetByName",
+            },
         };
         __gw::unary(
                 &state,
@@ -1927,6 +1952,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/a/v1/items/{item.uuid}",
+                service: "e2e.everything.Annotated",
+                method: "Update",
+            },
         };
         __gw::unary(
                 &state,
@@ -2520,6 +2550,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/deep/{single.single_nested.name}/{single.single_nested.amount}",
+                service: "e2e.everything.Annotated",
+                method: "Deep",
+            },
         };
         __gw::unary(
                 &state,
@@ -2892,6 +2927,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/files/{path=**}",
+                service: "e2e.everything.Annotated",
+                method: "Files",
+            },
         };
         __gw::unary(
                 &state,
@@ -2950,6 +2990,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/a/v1/items/{uuid}:custom",
+                service: "e2e.everything.Annotated",
+                method: "Custom",
+            },
         };
         __gw::unary(
                 &state,
@@ -3322,6 +3367,11 @@ pub mod annotated_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/a/v1/star/{uuid=*}",
+                service: "e2e.everything.Annotated",
+                method: "Star",
+            },
         };
         __gw::unary(
                 &state,
@@ -3378,6 +3428,11 @@ pub mod annotated_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/a/v1/items/{uuid}:stream",
+                service: "e2e.everything.Annotated",
+                method: "StreamItems",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),
@@ -3496,6 +3551,11 @@ pub mod annotated_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/a/v1/items:watch",
+                service: "e2e.everything.Annotated",
+                method: "Watch",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Err(
                 "WebSocket needs a GET binding; this one is POST",
@@ -4393,6 +4453,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}",
+                service: "e2e.everything.Configured",
+                method: "Create",
+            },
         };
         __gw::unary(
                 &state,
@@ -4440,6 +4505,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/c/v1/items",
+                service: "e2e.everything.Configured",
+                method: "CreateBody",
+            },
         };
         __gw::unary(
                 &state,
@@ -4497,6 +4567,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/items/{uuid}",
+                service: "e2e.everything.Configured",
+                method: "Lookup",
+            },
         };
         __gw::unary(
                 &state,
@@ -4871,6 +4946,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/{name=projects/*/items/*}",
+                service: "e2e.everything.Configured",
+                method: "GetByName",
+            },
         };
         __gw::unary(
                 &state,
@@ -5245,6 +5325,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v2/{name=projects/*/items/*}:fetch",
+                service: "e2e.everything.Configured",
+                method: "GetByName",
+            },
         };
         __gw::unary(
                 &state,
@@ -5329,6 +5414,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/c/v1/items/{item.uuid}",
+                service: "e2e.everything.Configured",
+                method: "Update",
+            },
         };
         __gw::unary(
                 &state,
@@ -5922,6 +6012,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/deep/{single.single_nested.name}/{single.single_nested.amount}",
+                service: "e2e.everything.Configured",
+                method: "Deep",
+            },
         };
         __gw::unary(
                 &state,
@@ -6294,6 +6389,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/files/{path=**}",
+                service: "e2e.everything.Configured",
+                method: "Files",
+            },
         };
         __gw::unary(
                 &state,
@@ -6352,6 +6452,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/c/v1/items/{uuid}:custom",
+                service: "e2e.everything.Configured",
+                method: "Custom",
+            },
         };
         __gw::unary(
                 &state,
@@ -6724,6 +6829,11 @@ pub mod configured_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/c/v1/star/{uuid=*}",
+                service: "e2e.everything.Configured",
+                method: "Star",
+            },
         };
         __gw::unary(
                 &state,
@@ -6780,6 +6890,11 @@ pub mod configured_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/c/v1/items/{uuid}:stream",
+                service: "e2e.everything.Configured",
+                method: "StreamItems",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),
@@ -6898,6 +7013,11 @@ pub mod configured_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/c/v1/items:watch",
+                service: "e2e.everything.Configured",
+                method: "Watch",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Err(
                 "WebSocket needs a GET binding; this one is POST",

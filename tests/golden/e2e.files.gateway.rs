@@ -255,6 +255,11 @@ pub mod files_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/files/{name}",
+                service: "e2e.files.Files",
+                method: "Download",
+            },
         };
         __gw::unary_raw(
                 &state,
@@ -316,6 +321,11 @@ pub mod files_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/files/{name}:stream",
+                service: "e2e.files.Files",
+                method: "Stream",
+            },
             sse: ::core::result::Result::Err(
                 "its messages are google.api.HttpBody: the HTTP body itself is the stream",
             ),
@@ -374,6 +384,11 @@ pub mod files_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/files:echo",
+                service: "e2e.files.Files",
+                method: "Echo",
+            },
         };
         __gw::unary_raw(
                 &state,
@@ -431,6 +446,11 @@ pub mod files_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/files/{name}",
+                service: "e2e.files.Files",
+                method: "Upload",
+            },
         };
         __gw::unary(
                 &state,
@@ -479,6 +499,11 @@ pub mod files_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/files:upload",
+                service: "e2e.files.Files",
+                method: "UploadStream",
+            },
             sse: ::core::result::Result::Err(
                 "its messages are google.api.HttpBody: the HTTP body itself is the stream",
             ),

@@ -813,6 +813,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/proto2/records",
+                service: "e2e.proto2.Proto2Service",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1145,6 +1150,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{ref}",
+                service: "e2e.proto2.Proto2Service",
+                method: "Echo",
+            },
         };
         __gw::unary(
                 &state,
@@ -1314,6 +1324,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/proto2/badges/{badge.code}",
+                service: "e2e.proto2.Proto2Service",
+                method: "Lookup",
+            },
         };
         __gw::unary(
                 &state,
@@ -1484,6 +1499,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/proto2/grades/{grade}/badges/{badge.code}",
+                service: "e2e.proto2.Proto2Service",
+                method: "Lookup",
+            },
         };
         __gw::unary(
                 &state,
@@ -1553,6 +1573,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{ref}/badge",
+                service: "e2e.proto2.Proto2Service",
+                method: "Put",
+            },
         };
         __gw::unary(
                 &state,
@@ -1631,6 +1656,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{ref}/badge",
+                service: "e2e.proto2.Proto2Service",
+                method: "Put",
+            },
         };
         __gw::unary(
                 &state,
@@ -1712,6 +1742,11 @@ pub mod proto2_service_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{record.ref}",
+                service: "e2e.proto2.Proto2Service",
+                method: "Patch",
+            },
         };
         __gw::unary(
                 &state,
@@ -1775,6 +1810,11 @@ pub mod proto2_service_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/proto2/records/{ref}/watch",
+                service: "e2e.proto2.Proto2Service",
+                method: "Watch",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),

@@ -35,10 +35,14 @@ pub fn run(plan: &Plan) -> Vec<Record> {
     let mut records = Vec::new();
     for round in 0..plan.rounds {
         for &(body, connections) in &cases {
-            // The experiment only in the main comparison, not the sweep.
-            let experiment =
-                (connections == plan.unary_connections).then_some(Contender::BoxedCall);
-            for &contender in CONTENDERS.iter().chain(&experiment) {
+            // The experiment and the metrics recorder only in the main
+            // comparison, not the sweep.
+            let extra: &[Contender] = if connections == plan.unary_connections {
+                &[Contender::BoxedCall, Contender::GenRemoteMetrics]
+            } else {
+                &[]
+            };
+            for &contender in CONTENDERS.iter().chain(extra) {
                 let measured = run_once(contender, |target| LoadSpec::Unary {
                     target,
                     body,

@@ -11,8 +11,8 @@ use gateway_e2e::e2e::echo::v1::Kitchen;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_runtime::__private::{
-    BindContext, JsonMessage, JsonWriter, Seg, ServiceState, Template, UnaryBinding, not_found,
-    unary,
+    BindContext, JsonMessage, JsonWriter, RpcName, Seg, ServiceState, Template, UnaryBinding,
+    not_found, unary,
 };
 use gateway_runtime::Gateway;
 use tonic::transport::Channel;
@@ -33,7 +33,14 @@ async fn boxed_call_echo(
     State(state): State<ServiceState<EchoServiceClient<Channel>>>,
     request: axum::extract::Request,
 ) -> Response {
-    static BINDING: UnaryBinding = UnaryBinding { reads_body: true };
+    static BINDING: UnaryBinding = UnaryBinding {
+        reads_body: true,
+        rpc: RpcName {
+            route: "/v1/echo",
+            service: "e2e.echo.v1.EchoService",
+            method: "Echo",
+        },
+    };
     static TEMPLATE: Template = Template {
         segments: &[Seg::Lit("v1"), Seg::Lit("echo")],
         verb: None,

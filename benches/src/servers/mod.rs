@@ -88,6 +88,15 @@ async fn app(contender: Contender, backend: Option<SocketAddr>) -> axum::Router 
         .websocket(WebSocketConfig::default())
         .build();
     match contender {
+        Contender::GenRemoteMetrics => {
+            install_recorder();
+            let channel = connect(backend.expect("remote contenders need a backend")).await;
+            generated(
+                EchoServiceClient::new(channel.clone()),
+                StreamingTestClient::new(channel),
+                &gateway,
+            )
+        }
         Contender::GenRemote => {
             let channel = connect(backend.expect("remote contenders need a backend")).await;
             generated(
@@ -111,6 +120,20 @@ async fn app(contender: Contender, backend: Option<SocketAddr>) -> axum::Router 
         ),
         Contender::Tonic => unreachable!("tonic-direct has no gateway"),
     }
+}
+
+/// Installs the Prometheus recorder the runtime's metrics go to, as the
+/// example does, with its upkeep (histogram maintenance) on an interval.
+fn install_recorder() {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("one recorder per process");
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            handle.run_upkeep();
+        }
+    });
 }
 
 /// The generated routers of both services, as an application would merge

@@ -99,4 +99,14 @@ impl StreamingTest for BenchStreams {
     ) -> Result<Response<Self::ChatStream>, Status> {
         Ok(Response::new(Box::pin(request.into_inner())))
     }
+
+    type WhoAmIStream = BoxStream<TextMessage>;
+
+    /// Not benchmarked.
+    async fn who_am_i(
+        &self,
+        _request: Request<GenerateRequest>,
+    ) -> Result<Response<Self::WhoAmIStream>, Status> {
+        Err(Status::unimplemented("not benchmarked"))
+    }
 }

@@ -232,6 +232,11 @@ pub mod notebook_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
+            rpc: __gw::RpcName {
+                route: "/v1/notes",
+                service: "notes.v1.Notebook",
+                method: "AddNote",
+            },
         };
         __gw::unary(
                 &state,
@@ -284,6 +289,11 @@ pub mod notebook_gateway {
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
+            rpc: __gw::RpcName {
+                route: "/v1/notes/{id}",
+                service: "notes.v1.Notebook",
+                method: "GetNote",
+            },
         };
         __gw::unary(
                 &state,
@@ -337,6 +347,11 @@ pub mod notebook_gateway {
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
+            rpc: __gw::RpcName {
+                route: "/v1/notes:watch",
+                service: "notes.v1.Notebook",
+                method: "WatchNotes",
+            },
             sse: ::core::result::Result::Ok(()),
             websocket: ::core::result::Result::Ok(()),
             chunked: ::core::result::Result::Ok(()),

@@ -18,7 +18,10 @@ mod web;
 pub use backend::{BackendError, REDIS_URL_VAR, Rooms};
 pub use redis_rooms::RedisRooms;
 pub use rooms::ChatRooms;
-pub use web::{AddrError, OPENAPI, addr_from_env, app, gateway_settings, serve_grpc, serve_http};
+pub use web::{
+    AddrError, OPENAPI, addr_from_env, app, gateway_builder, gateway_settings, install_metrics,
+    metrics_route, serve_grpc, serve_http, serve_http_until, shutdown_signal,
+};
 
 /// Generated code, one module per proto package, as prost lays it out.
 pub mod pb {

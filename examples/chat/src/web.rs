@@ -10,7 +10,8 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use gateway_runtime::serve::ServeConfig;
 use gateway_runtime::streaming::{SseConfig, WebSocketConfig};
-use gateway_runtime::{Gateway, RouterExt, Transport};
+use gateway_runtime::{Drain, Gateway, GatewayBuilder, RouterExt, Transport};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
@@ -27,6 +28,12 @@ pub const OPENAPI: &str = gateway_runtime::include_openapi!("chat.v1");
 
 /// The gateway settings of this example.
 pub fn gateway_settings() -> Gateway {
+    gateway_builder().build()
+}
+
+/// The gateway settings of this example, still open to more (`main` adds
+/// the drain handle).
+pub fn gateway_builder() -> GatewayBuilder {
     Gateway::builder()
         // Off unless asked for: only then does the gateway accept upgrades.
         // The default origin policy admits same-origin pages (ours) and
@@ -41,7 +48,6 @@ pub fn gateway_settings() -> Gateway {
                 // Reconnect after 1 s instead of the browser's default 3 s.
                 .retry(Some(Duration::from_secs(1))),
         )
-        .build()
 }
 
 /// The HTTP app: the generated gateway routes in front of `client`, plus
@@ -61,6 +67,67 @@ pub fn app<T: Transport>(client: ChatServiceClient<T>, gateway: &Gateway) -> Rou
         // Last, once every route is in: unknown paths get the gateway's JSON
         // 404, known paths with another method its 405.
         .with_gateway_fallbacks(gateway)
+}
+
+/// Installs the Prometheus recorder of the `metrics` facade, which the
+/// runtime (built with its `metrics` feature) records to, and returns the
+/// handle that renders the text format. Once per process.
+/// Call it inside the tokio runtime: it also starts the recorder's upkeep.
+pub fn install_metrics() -> Result<PrometheusHandle, Box<dyn std::error::Error>> {
+    let handle = PrometheusBuilder::new().install_recorder()?;
+    // Histograms are folded into their summaries by the upkeep (and on
+    // each render); without it they grow between scrapes.
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(handle)
+}
+
+/// `GET /metrics`: the metrics in Prometheus text format.
+pub fn metrics_route(handle: PrometheusHandle) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let text = handle.render();
+            async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text) }
+        }),
+    )
+}
+
+/// Serves the HTTP app until `drain` is started, then shuts down
+/// gracefully: open streams end (WebSocket close 1001, the SSE `shutdown`
+/// event, the end of NDJSON bodies), calls in flight finish, at most 10 s.
+pub async fn serve_http_until(
+    listener: TcpListener,
+    app: Router,
+    drain: Drain,
+) -> std::io::Result<()> {
+    let grace = Duration::from_secs(10);
+    gateway_runtime::serve::serve_with_drain(listener, app, ServeConfig::default(), drain, grace)
+        .await
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 /// Serves the HTTP app until it fails.

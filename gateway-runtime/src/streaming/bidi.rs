@@ -39,55 +39,107 @@ where
         + Send
         + 'static,
 {
-    let gateway = &state.gateway;
-    let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
-        Ok(prepared) => prepared,
-        Err(response) => return response,
+    crate::telemetry::observed(&binding.rpc, request, |request| async move {
+        let gateway = &state.gateway;
+        let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+            Ok(prepared) => prepared,
+            Err(response) => return response,
+        };
+        if prepared.mode == Mode::WebSocket && prepared.browser_token {
+            return call_then_upgrade(gateway, state.client.clone(), prepared, merge, call, write)
+                .await;
+        }
+        if prepared.mode == Mode::WebSocket {
+            let client = state.client.clone();
+            return upgrade(gateway, prepared, merge, move |socket, session| {
+                websocket::bidi_stream(socket, session, client, call, write)
+            })
+            .await;
+        }
+        let Prepared {
+            parts,
+            body,
+            mode,
+            message: base,
+            deadline,
+            ..
+        } = prepared;
+        let errors = RequestErrors::default();
+        let from_body = binding.body_stream && mode == Mode::Chunked;
+        let requests = request_stream(gateway, from_body, body, base, merge, &errors);
+        let call = call(
+            state.client.clone(),
+            sse_request(mode, &parts, gateway, binding, requests),
+        );
+        let result = tokio::select! {
+            biased;
+            error = errors.wait() => return gateway.fail(&parts, error),
+            result = deadline.run(call) => result,
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(status) => {
+                return gateway.fail(
+                    &parts,
+                    errors.take().unwrap_or(GatewayError::Upstream(status)),
+                );
+            }
+        };
+        respond(
+            gateway,
+            mode,
+            &parts,
+            response,
+            Some(errors),
+            deadline,
+            write,
+            field,
+        )
+        .await
+    })
+    .await
+}
+
+/// WebSocket with a browser token: the call starts before the upgrade and
+/// has `first_message_wait` to fail, so that a refused token
+/// (`UNAUTHENTICATED`) is a 401 rather than a close frame.
+async fn call_then_upgrade<C, Req, Resp, Fut>(
+    gateway: &crate::Gateway,
+    client: C,
+    prepared: super::prepare::Prepared<Req>,
+    merge: MergeFn<Req>,
+    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
+    write: WriteFn<Resp>,
+) -> Response
+where
+    C: Send + 'static,
+    Req: Clone + Send + 'static,
+    Resp: Send + Sync + 'static,
+    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>
+        + Send
+        + 'static,
+{
+    let (parts, session) = super::prepare::session(gateway, prepared, merge);
+    let (tx, requests) = websocket::request_queue();
+    let mut pending = Box::pin(call(client, session.request(requests)));
+    let wait = gateway.streaming().first_message_wait;
+    let first = match tokio::time::timeout(wait, &mut pending).await {
+        Ok(Err(status)) => {
+            // Refused before the upgrade: no stream was opened.
+            session.tracker.end(crate::telemetry::EndReason::GrpcError);
+            return gateway.fail(&parts, GatewayError::Upstream(status));
+        }
+        Ok(Ok(response)) => Some(response),
+        Err(_) => None,
     };
-    if prepared.mode == Mode::WebSocket {
-        let client = state.client.clone();
-        return upgrade(gateway, prepared, merge, move |socket, session| {
-            websocket::bidi_stream(socket, session, client, call, write)
-        })
-        .await;
-    }
-    let Prepared {
-        parts,
-        body,
-        mode,
-        message: base,
-        deadline,
-    } = prepared;
-    let errors = RequestErrors::default();
-    let from_body = binding.body_stream && mode == Mode::Chunked;
-    let requests = request_stream(gateway, from_body, body, base, merge, &errors);
-    let call = call(
-        state.client.clone(),
-        sse_request(mode, &parts, gateway, requests),
-    );
-    let result = tokio::select! {
-        biased;
-        error = errors.wait() => return gateway.fail(&parts, error),
-        result = deadline.run(call) => result,
-    };
-    let response = match result {
-        Ok(response) => response,
-        Err(status) => {
-            return gateway.fail(
-                &parts,
-                errors.take().unwrap_or(GatewayError::Upstream(status)),
-            );
+    let response = async move {
+        match first {
+            Some(response) => Ok(response),
+            None => pending.await,
         }
     };
-    respond(
-        gateway,
-        mode,
-        &parts,
-        response,
-        Some(errors),
-        deadline,
-        write,
-        field,
-    )
+    super::prepare::upgrade_session(gateway, parts, session, move |socket, session| {
+        websocket::bidi_stream_started(socket, session, tx, response, write)
+    })
     .await
 }

@@ -42,32 +42,35 @@ where
     Resp: Send + Sync + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    let gateway = &state.gateway;
-    let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
-        Ok(prepared) => prepared,
-        Err(response) => return response,
-    };
-    if prepared.mode == Mode::WebSocket {
-        let client = state.client.clone();
-        return upgrade(gateway, prepared, merge, move |socket, session| {
-            websocket::client_stream(socket, session, client, call, write)
-        })
-        .await;
-    }
-    let Prepared {
-        parts,
-        body,
-        message: base,
-        deadline,
-        ..
-    } = prepared;
-    let errors = RequestErrors::default();
-    let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
-    let call = call(
-        state.client.clone(),
-        grpc_request(&parts, gateway, requests),
-    );
-    answer(gateway, &parts, &errors, deadline, call, write).await
+    crate::telemetry::observed(&binding.rpc, request, |request| async move {
+        let gateway = &state.gateway;
+        let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+            Ok(prepared) => prepared,
+            Err(response) => return response,
+        };
+        if prepared.mode == Mode::WebSocket {
+            let client = state.client.clone();
+            return upgrade(gateway, prepared, merge, move |socket, session| {
+                websocket::client_stream(socket, session, client, call, write)
+            })
+            .await;
+        }
+        let Prepared {
+            parts,
+            body,
+            message: base,
+            deadline,
+            ..
+        } = prepared;
+        let errors = RequestErrors::default();
+        let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
+        let call = call(
+            state.client.clone(),
+            grpc_request(&parts, gateway, requests),
+        );
+        answer(gateway, &parts, &errors, deadline, call, write).await
+    })
+    .await
 }
 
 /// Waits for a client-streaming call whose request stream reports its

@@ -53,6 +53,7 @@ pub type SseErrorHandler = Arc<dyn Fn(&GatewayError) -> Option<SseEvent> + Send 
 #[derive(Clone)]
 pub struct SseConfig {
     pub(crate) end_of_stream: Option<SseEvent>,
+    pub(crate) shutdown_event: Option<SseEvent>,
     pub(crate) heartbeat: Option<Duration>,
     pub(crate) retry: Option<Duration>,
     pub(crate) id_field: Option<String>,
@@ -64,6 +65,11 @@ impl Default for SseConfig {
     fn default() -> Self {
         SseConfig {
             end_of_stream: Some(SseEvent::end_of_stream()),
+            shutdown_event: Some(SseEvent {
+                event: Some("shutdown".into()),
+                data: r#"{"code":14,"message":"the server is shutting down","details":[]}"#.into(),
+                ..SseEvent::default()
+            }),
             // Below the 30–60 s idle timeouts of common proxies and load
             // balancers (nginx 60 s, AWS ALB 60 s).
             heartbeat: Some(Duration::from_secs(15)),
@@ -79,6 +85,7 @@ impl std::fmt::Debug for SseConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SseConfig")
             .field("end_of_stream", &self.end_of_stream)
+            .field("shutdown_event", &self.shutdown_event)
             .field("heartbeat", &self.heartbeat)
             .field("retry", &self.retry)
             .field("id_field", &self.id_field)
@@ -93,6 +100,16 @@ impl SseConfig {
     /// gateway's `id: EOS`, `event: EOS`, empty data); `None` sends none.
     pub fn end_of_stream(mut self, event: Option<SseEvent>) -> Self {
         self.end_of_stream = event;
+        self
+    }
+
+    /// The last event of open streams when the gateway drains for shutdown
+    /// (default `event: shutdown` with the `UNAVAILABLE` error body as
+    /// data); `None` sends none. The stream then ends, and an `EventSource`
+    /// reconnects after its retry delay (with a load balancer in front, to
+    /// another instance); set `retry` in the event to choose that delay.
+    pub fn shutdown_event(mut self, event: Option<SseEvent>) -> Self {
+        self.shutdown_event = event;
         self
     }
 

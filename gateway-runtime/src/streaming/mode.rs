@@ -33,6 +33,8 @@ pub struct StreamBinding {
     pub body_stream: bool,
     /// Whether a server-streaming binding reads its request from the body.
     pub reads_body: bool,
+    /// Route template and gRPC method, for tracing and metrics.
+    pub rpc: crate::telemetry::RpcName,
 }
 
 /// Whether the request is a WebSocket upgrade: a `Connection` header that
@@ -144,6 +146,7 @@ pub(crate) fn sse_request<M>(
     mode: Mode,
     parts: &http::request::Parts,
     gateway: &Gateway,
+    binding: &StreamBinding,
     message: M,
 ) -> tonic::Request<M> {
     let mut request = crate::unary::grpc_request(parts, gateway, message);
@@ -153,6 +156,7 @@ pub(crate) fn sse_request<M>(
             .get("last-event-id")
             .and_then(|v| tonic::metadata::MetadataValue::try_from(v.as_bytes()).ok())
     {
+        crate::telemetry::sse_reconnect(&binding.rpc);
         request.metadata_mut().insert("last-event-id", value);
     }
     request

@@ -19,6 +19,7 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::metadata;
 use crate::path::Captures;
+use crate::telemetry::StreamTracker;
 use crate::unary::grpc_request;
 
 /// A request ready to be served in its mode.
@@ -33,6 +34,8 @@ pub(crate) struct Prepared<Req> {
     pub(crate) message: Req,
     /// The call's `Grpc-Timeout` deadline, counted from the request's arrival.
     pub(crate) deadline: Deadline,
+    /// Whether a browser token (query or subprotocol) came with it.
+    pub(crate) browser_token: bool,
 }
 
 /// Picks the mode and binds the message; `read_body` reads the body into
@@ -46,7 +49,16 @@ pub(crate) async fn prepare<Req: Default>(
     bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
     read_body: bool,
 ) -> Result<Prepared<Req>, Response> {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    if gateway.is_draining() {
+        return Err(gateway.fail(&parts, GatewayError::ShuttingDown));
+    }
+    let websocket = super::mode::is_websocket_request(&parts);
+    let browser_token =
+        match crate::browser_auth::apply(gateway.browser_auth(), &mut parts, websocket) {
+            Ok(found) => found,
+            Err(e) => return Err(gateway.fail(&parts, e)),
+        };
     let mode = match select_mode(&parts, binding, gateway) {
         Ok(mode) => mode,
         Err(e) => return Err(gateway.fail(&parts, e)),
@@ -81,6 +93,7 @@ pub(crate) async fn prepare<Req: Default>(
         mode,
         message,
         deadline,
+        browser_token,
     })
 }
 
@@ -96,22 +109,57 @@ where
     Fut: Future<Output = ()> + Send + 'static,
     Req: Send + 'static,
 {
+    let (parts, session) = session(gateway, prepared, merge);
+    upgrade_session(gateway, parts, session, run).await
+}
+
+/// The WebSocket session of a prepared request (its metadata, extensions,
+/// span), before the upgrade.
+pub(crate) fn session<Req>(
+    gateway: &Gateway,
+    prepared: Prepared<Req>,
+    merge: MergeFn<Req>,
+) -> (Parts, Session<Req>) {
     let Prepared {
-        mut parts,
+        parts,
         message,
         deadline,
         ..
     } = prepared;
-    let config = gateway.streaming().websocket.clone().unwrap_or_default();
+    let (metadata, extensions, ()) = grpc_request(&parts, gateway, ()).into_parts();
     let session = Session {
         gateway: gateway.clone(),
         base: message,
         merge,
-        metadata: grpc_request(&parts, gateway, ()).into_parts().0,
+        metadata,
+        extensions,
+        tracker: StreamTracker::new(
+            tracing::Span::current(),
+            Mode::WebSocket,
+            gateway.drain().map(crate::Drain::stream),
+        ),
         timeout: metadata::request_timeout(&parts.headers),
         deadline,
     };
-    match websocket::upgrade(&mut parts, &config, move |socket| run(socket, session)).await {
+    (parts, session)
+}
+
+/// Upgrades to WebSocket and hands the socket and `session` to `run`.
+pub(crate) async fn upgrade_session<Req, F, Fut>(
+    gateway: &Gateway,
+    mut parts: Parts,
+    session: Session<Req>,
+    run: F,
+) -> Response
+where
+    F: FnOnce(WebSocket, Session<Req>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+    Req: Send + 'static,
+{
+    let config = gateway.streaming().websocket.clone().unwrap_or_default();
+    let span = session.tracker.span().clone();
+    let run = move |socket| tracing::Instrument::instrument(run(socket, session), span);
+    match websocket::upgrade(&mut parts, &config, run).await {
         Ok(response) => response,
         Err(e) => gateway.fail(&parts, e),
     }

@@ -52,73 +52,76 @@ where
         + Send
         + 'static,
 {
-    let gateway = &state.gateway;
-    let prepared = match prepare(
-        gateway,
-        request,
-        &captures,
-        binding,
-        bind,
-        binding.reads_body,
-    )
-    .await
-    {
-        Ok(prepared) => prepared,
-        Err(response) => return response,
-    };
-    let Prepared {
-        parts,
-        message,
-        deadline,
-        ..
-    } = prepared;
-    let call = call(state.client.clone(), grpc_request(&parts, gateway, message));
-    let response = match deadline.run(call).await {
-        Ok(response) => response,
-        Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
-    };
-    let (response_metadata, stream, _) = response.into_parts();
-    let mut upstream = Upstream::new(stream, None, deadline);
-    let first = match upstream.next().await {
-        Item::Message(message) => raw(message),
-        Item::End(_) => RawBody::default(),
-        Item::Error(e) => return gateway.fail(&parts, e),
-    };
-    let content_type = content_type_header(&first.content_type);
-    let rest = futures_util::stream::unfold(Some(upstream), move |upstream| async move {
-        let mut upstream = upstream?;
-        match upstream.next().await {
-            Item::Message(message) => Some((
-                Ok(http_body::Frame::data(raw(message).data)),
-                Some(upstream),
-            )),
-            Item::End(_) => None,
-            Item::Error(e) => {
-                tracing::debug!("HttpBody stream failed after its first message: {e}");
-                Some((Err(std::io::Error::other(e.to_string())), None))
+    crate::telemetry::observed(&binding.rpc, request, |request| async move {
+        let gateway = &state.gateway;
+        let prepared = match prepare(
+            gateway,
+            request,
+            &captures,
+            binding,
+            bind,
+            binding.reads_body,
+        )
+        .await
+        {
+            Ok(prepared) => prepared,
+            Err(response) => return response,
+        };
+        let Prepared {
+            parts,
+            message,
+            deadline,
+            ..
+        } = prepared;
+        let call = call(state.client.clone(), grpc_request(&parts, gateway, message));
+        let response = match deadline.run(call).await {
+            Ok(response) => response,
+            Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
+        };
+        let (response_metadata, stream, _) = response.into_parts();
+        let mut upstream = Upstream::new(stream, None, deadline);
+        let first = match upstream.next().await {
+            Item::Message(message) => raw(message),
+            Item::End(_) => RawBody::default(),
+            Item::Error(e) => return gateway.fail(&parts, e),
+        };
+        let content_type = content_type_header(&first.content_type);
+        let rest = futures_util::stream::unfold(Some(upstream), move |upstream| async move {
+            let mut upstream = upstream?;
+            match upstream.next().await {
+                Item::Message(message) => Some((
+                    Ok(http_body::Frame::data(raw(message).data)),
+                    Some(upstream),
+                )),
+                Item::End(_) => None,
+                Item::Error(e) => {
+                    tracing::debug!("HttpBody stream failed after its first message: {e}");
+                    Some((Err(std::io::Error::other(e.to_string())), None))
+                }
             }
-        }
-    });
-    let frames = futures_util::stream::once(async move {
-        Ok::<_, std::io::Error>(http_body::Frame::data(first.data))
+        });
+        let frames = futures_util::stream::once(async move {
+            Ok::<_, std::io::Error>(http_body::Frame::data(first.data))
+        })
+        .chain(rest)
+        .filter(|frame| {
+            // Empty messages write nothing.
+            let keep = !matches!(frame, Ok(f) if f.data_ref().is_some_and(Bytes::is_empty));
+            async move { keep }
+        });
+        let mut response = Response::new(Body::new(http_body_util::StreamBody::new(frames)));
+        *response.status_mut() = StatusCode::OK;
+        metadata::outgoing_headers(
+            &response_metadata,
+            gateway.header_rules(),
+            response.headers_mut(),
+        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+        response
     })
-    .chain(rest)
-    .filter(|frame| {
-        // Empty messages write nothing.
-        let keep = !matches!(frame, Ok(f) if f.data_ref().is_some_and(Bytes::is_empty));
-        async move { keep }
-    });
-    let mut response = Response::new(Body::new(http_body_util::StreamBody::new(frames)));
-    *response.status_mut() = StatusCode::OK;
-    metadata::outgoing_headers(
-        &response_metadata,
-        gateway.header_rules(),
-        response.headers_mut(),
-    );
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, content_type);
-    response
+    .await
 }
 
 /// Serves a client stream of `HttpBody`: the request body, read as the
@@ -142,25 +145,28 @@ where
     Resp: Send + Sync + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    let gateway = &state.gateway;
-    let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
-        Ok(prepared) => prepared,
-        Err(response) => return response,
-    };
-    let Prepared {
-        parts,
-        body,
-        deadline,
-        ..
-    } = prepared;
-    let content_type = request_content_type(&parts.headers).to_string();
-    let errors = RequestErrors::default();
-    let requests = pieces(body, content_type, make, errors.clone());
-    let call = call(
-        state.client.clone(),
-        grpc_request(&parts, gateway, requests),
-    );
-    super::client::answer(gateway, &parts, &errors, deadline, call, write).await
+    crate::telemetry::observed(&binding.rpc, request, |request| async move {
+        let gateway = &state.gateway;
+        let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+            Ok(prepared) => prepared,
+            Err(response) => return response,
+        };
+        let Prepared {
+            parts,
+            body,
+            deadline,
+            ..
+        } = prepared;
+        let content_type = request_content_type(&parts.headers).to_string();
+        let errors = RequestErrors::default();
+        let requests = pieces(body, content_type, make, errors.clone());
+        let call = call(
+            state.client.clone(),
+            grpc_request(&parts, gateway, requests),
+        );
+        super::client::answer(gateway, &parts, &errors, deadline, call, write).await
+    })
+    .await
 }
 
 /// The request body as messages of at most [`UPLOAD_PIECE`] bytes; a read

@@ -91,15 +91,21 @@ where
     M: Clone + Send + 'static,
 {
     let values = Box::pin(body_values(body, max_value));
+    // The request's span: the stream is polled by tonic, outside it.
+    let span = tracing::Span::current();
     RequestStream::new(futures_util::stream::unfold(values, move |mut values| {
         let (base, options, errors) = (base.clone(), options.clone(), errors.clone());
+        let span = span.clone();
         async move {
             match values.next().await? {
                 Ok(bytes) => {
                     let mut message = base;
                     let mut reader = JsonReader::new(&bytes, &options);
                     match merge(&mut message, &mut reader).and_then(|()| reader.finish()) {
-                        Ok(()) => Some((message, values)),
+                        Ok(()) => {
+                            crate::telemetry::received(&span, super::Mode::Chunked, bytes.len());
+                            Some((message, values))
+                        }
                         Err(e) => {
                             errors.report(GatewayError::InvalidBody(e));
                             None

@@ -2,7 +2,6 @@
 //! the upstream gRPC stream, the wait for its first message, and the
 //! streaming HTTP body.
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -13,7 +12,7 @@ use http::{HeaderValue, StatusCode, header};
 use http_body::Frame;
 
 use super::request::RequestErrors;
-use super::stall::watched_body;
+use super::stall::{Timed, watched_body};
 use super::{FieldFn, Mode, WriteFn};
 use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
@@ -21,6 +20,7 @@ use crate::gateway::Gateway;
 use crate::json::JsonWriter;
 use crate::metadata;
 use crate::sse::SseEvent;
+use crate::telemetry::{EndReason, StreamTracker};
 
 /// One thing that happened upstream.
 pub(crate) enum Item<M> {
@@ -155,14 +155,19 @@ async fn stream_body<M: Send + 'static>(
         Ok(item) => Some(item),
         Err(_) => None,
     };
+    let tracker = StreamTracker::new(
+        tracing::Span::current(),
+        mode,
+        writer.gateway.drain().map(crate::Drain::stream),
+    );
+    let (stats, end) = (tracker.stats(), tracker.end_cell());
     let stall = writer.gateway.streaming().stall_timeout;
     let mut response = match mode {
         Mode::Sse => {
             let gateway = writer.gateway.clone();
-            let body = sse_body(upstream, first, writer.clone_parts());
-            let mut r = Response::new(watched_body(body, stall, move |e| {
-                sse_error(&gateway, e).map(|event| event.to_bytes())
-            }));
+            let body = sse_body(upstream, first, writer.clone_parts(), tracker);
+            let last = move |e: &GatewayError| sse_error(&gateway, e).map(|event| event.to_bytes());
+            let mut r = Response::new(watched_body(body, stall, last, stats, end));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/event-stream"),
@@ -172,10 +177,9 @@ async fn stream_body<M: Send + 'static>(
         _ => {
             let trailers = metadata::wants_trailers(request_headers);
             let gateway = writer.gateway.clone();
-            let body = ndjson_body(upstream, first, writer.clone_parts(), trailers);
-            let mut r = Response::new(watched_body(body, stall, move |e| {
-                ndjson_error(&gateway, e)
-            }));
+            let body = ndjson_body(upstream, first, writer.clone_parts(), trailers, tracker);
+            let last = move |e: &GatewayError| ndjson_error(&gateway, e);
+            let mut r = Response::new(watched_body(body, stall, last, stats, end));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),
@@ -196,6 +200,9 @@ async fn stream_body<M: Send + 'static>(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // nginx buffers proxied responses unless told not to.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    writer
+        .gateway
+        .hook_response(response_metadata, &mut response);
     Ok(response)
 }
 
@@ -228,8 +235,6 @@ impl<M> Writer<M> {
         w.into_bytes()
     }
 }
-
-type FrameResult = Result<Frame<Bytes>, Infallible>;
 
 /// A heartbeat timer that fires only after `period` of silence.
 struct Heartbeat(Option<tokio::time::Interval>);
@@ -266,21 +271,54 @@ struct BodyState<M> {
     heartbeat: Heartbeat,
     preamble: Option<Bytes>,
     done: bool,
+    tracker: StreamTracker,
+}
+
+/// What a streaming body writes next.
+enum Next<M> {
+    /// An upstream item; for a message, when it came.
+    Item(Item<M>, std::time::Instant),
+    /// The heartbeat fired first.
+    Heartbeat,
+    /// The gateway is draining.
+    Shutdown,
 }
 
 impl<M> BodyState<M> {
-    /// The next upstream item, or `None` when the heartbeat fired first.
-    async fn next(&mut self) -> Option<Item<M>> {
+    /// What happened first: an upstream item, the heartbeat, the drain.
+    async fn next(&mut self) -> Next<M> {
         if let Some(item) = self.pending.take() {
-            return Some(item);
+            return self.seen(item);
         }
+        let gateway = self.writer.gateway.clone();
         tokio::select! {
             item = self.upstream.next() => {
                 self.heartbeat.reset();
-                Some(item)
+                self.seen(item)
             }
-            () = self.heartbeat.tick() => None,
+            () = self.heartbeat.tick() => Next::Heartbeat,
+            () = gateway.draining() => {
+                self.done = true;
+                self.tracker.end(EndReason::Shutdown);
+                Next::Shutdown
+            }
         }
+    }
+
+    /// Notes how an item ends the stream.
+    fn seen(&mut self, item: Item<M>) -> Next<M> {
+        match &item {
+            Item::Message(_) => {}
+            Item::End(_) => {
+                crate::telemetry::grpc_code(self.tracker.span(), tonic::Code::Ok);
+                self.tracker.end(EndReason::Completed);
+            }
+            Item::Error(error) => {
+                crate::telemetry::grpc_code(self.tracker.span(), error.code());
+                self.tracker.end(EndReason::GrpcError);
+            }
+        }
+        Next::Item(item, std::time::Instant::now())
     }
 }
 
@@ -288,7 +326,8 @@ fn sse_body<M: Send + 'static>(
     upstream: Upstream<M>,
     first: Option<Item<M>>,
     writer: Writer<M>,
-) -> impl Stream<Item = FrameResult> + Send + 'static {
+    tracker: StreamTracker,
+) -> impl Stream<Item = Timed> + Send + 'static {
     let config = writer.gateway.streaming().sse.clone();
     let state = BodyState {
         upstream,
@@ -297,63 +336,80 @@ fn sse_body<M: Send + 'static>(
         preamble: config.retry.map(crate::sse::retry_hint),
         writer,
         done: false,
+        tracker,
     };
     futures_util::stream::unfold(state, move |mut s| {
         let config = config.clone();
         async move {
             if let Some(preamble) = s.preamble.take() {
-                return Some((Ok(Frame::data(preamble)), s));
+                return Some((Timed::other(Frame::data(preamble)), s));
             }
             if s.done {
                 return None;
             }
+            let mut since = None;
             let bytes = match s.next().await {
-                None => crate::sse::heartbeat(),
-                Some(Item::Message(message))
-                    if config.id_field.is_none() && config.event_field.is_none() =>
-                {
-                    // The common case in one buffer: the JSON writer never
-                    // writes a raw line break, so the message is one
-                    // `data:` line.
-                    let mut frame = Vec::with_capacity(64);
-                    frame.extend_from_slice(b"data: ");
-                    let mut w =
-                        JsonWriter::with_buffer(Vec::new(), s.writer.gateway.json_options());
-                    (s.writer.write)(&message, &mut w);
-                    frame.extend_from_slice(w.as_bytes());
-                    frame.extend_from_slice(b"\n\n");
-                    Bytes::from(frame)
-                }
-                Some(Item::Message(message)) => {
-                    let data = s.writer.json(&message);
-                    let mut event = SseEvent::data(String::from_utf8(data).unwrap_or_default());
-                    if let Some(id) = config
-                        .id_field
-                        .as_deref()
-                        .and_then(|f| (s.writer.field)(&message, f))
-                    {
-                        event = event.with_id(id);
+                Next::Heartbeat => crate::sse::heartbeat(),
+                Next::Shutdown => config.shutdown_event.as_ref()?.to_bytes(),
+                Next::Item(item, at) => {
+                    if matches!(item, Item::Message(_)) {
+                        since = Some(at);
                     }
-                    if let Some(name) = config
-                        .event_field
-                        .as_deref()
-                        .and_then(|f| (s.writer.field)(&message, f))
-                        .filter(|n| !n.is_empty())
-                    {
-                        event = event.with_event(name);
+                    match item {
+                        Item::Message(message)
+                            if config.id_field.is_none() && config.event_field.is_none() =>
+                        {
+                            // The common case in one buffer: the JSON writer never
+                            // writes a raw line break, so the message is one
+                            // `data:` line.
+                            let mut frame = Vec::with_capacity(64);
+                            frame.extend_from_slice(b"data: ");
+                            let mut w = JsonWriter::with_buffer(
+                                Vec::new(),
+                                s.writer.gateway.json_options(),
+                            );
+                            (s.writer.write)(&message, &mut w);
+                            frame.extend_from_slice(w.as_bytes());
+                            frame.extend_from_slice(b"\n\n");
+                            Bytes::from(frame)
+                        }
+                        Item::Message(message) => {
+                            let data = s.writer.json(&message);
+                            let mut event =
+                                SseEvent::data(String::from_utf8(data).unwrap_or_default());
+                            if let Some(id) = config
+                                .id_field
+                                .as_deref()
+                                .and_then(|f| (s.writer.field)(&message, f))
+                            {
+                                event = event.with_id(id);
+                            }
+                            if let Some(name) = config
+                                .event_field
+                                .as_deref()
+                                .and_then(|f| (s.writer.field)(&message, f))
+                                .filter(|n| !n.is_empty())
+                            {
+                                event = event.with_event(name);
+                            }
+                            event.to_bytes()
+                        }
+                        Item::End(_) => {
+                            s.done = true;
+                            config.end_of_stream.as_ref()?.to_bytes()
+                        }
+                        Item::Error(error) => {
+                            s.done = true;
+                            sse_error(&s.writer.gateway, &error)?.to_bytes()
+                        }
                     }
-                    event.to_bytes()
-                }
-                Some(Item::End(_)) => {
-                    s.done = true;
-                    config.end_of_stream.as_ref()?.to_bytes()
-                }
-                Some(Item::Error(error)) => {
-                    s.done = true;
-                    sse_error(&s.writer.gateway, &error)?.to_bytes()
                 }
             };
-            Some((Ok(Frame::data(bytes)), s))
+            let frame = Timed {
+                frame: Frame::data(bytes),
+                message: since,
+            };
+            Some((frame, s))
         }
     })
 }
@@ -386,7 +442,8 @@ fn ndjson_body<M: Send + 'static>(
     first: Option<Item<M>>,
     writer: Writer<M>,
     send_trailers: bool,
-) -> impl Stream<Item = FrameResult> + Send + 'static {
+    tracker: StreamTracker,
+) -> impl Stream<Item = Timed> + Send + 'static {
     let config = writer.gateway.streaming().chunked.clone();
     let state = BodyState {
         upstream,
@@ -395,6 +452,7 @@ fn ndjson_body<M: Send + 'static>(
         preamble: None,
         writer,
         done: false,
+        tracker,
     };
     futures_util::stream::unfold(state, move |mut s| {
         async move {
@@ -402,15 +460,21 @@ fn ndjson_body<M: Send + 'static>(
                 return None;
             }
             let frame = match s.next().await {
-                None => Frame::data(crate::ndjson::heartbeat()),
-                Some(Item::Message(message)) => {
+                Next::Heartbeat => Frame::data(crate::ndjson::heartbeat()),
+                // The body just ends: a client reading NDJSON reconnects.
+                Next::Shutdown => return None,
+                Next::Item(Item::Message(message), at) => {
                     // The JSON writer never writes a raw line break: the
                     // message is one line as it is.
                     let mut line = s.writer.json(&message);
                     line.push(b'\n');
-                    Frame::data(Bytes::from(line))
+                    let frame = Timed {
+                        frame: Frame::data(Bytes::from(line)),
+                        message: Some(at),
+                    };
+                    return Some((frame, s));
                 }
-                Some(Item::End(trailers)) => {
+                Next::Item(Item::End(trailers), _) => {
                     s.done = true;
                     let trailers = trailers.filter(|_| send_trailers)?;
                     let mut map = http::HeaderMap::new();
@@ -424,12 +488,12 @@ fn ndjson_body<M: Send + 'static>(
                     }
                     Frame::trailers(map)
                 }
-                Some(Item::Error(error)) => {
+                Next::Item(Item::Error(error), _) => {
                     s.done = true;
                     Frame::data(ndjson_error(&s.writer.gateway, &error)?)
                 }
             };
-            Some((Ok(frame), s))
+            Some((Timed::other(frame), s))
         }
     })
 }
@@ -451,5 +515,6 @@ pub(crate) fn json_response(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    gateway.hook_response(response_metadata, &mut response);
     response
 }

@@ -37,44 +37,47 @@ where
         + Send
         + 'static,
 {
-    let gateway = &state.gateway;
-    let prepared = match prepare(
-        gateway,
-        request,
-        &captures,
-        binding,
-        bind,
-        binding.reads_body,
-    )
-    .await
-    {
-        Ok(prepared) => prepared,
-        Err(response) => return response,
-    };
-    if prepared.mode == Mode::WebSocket {
-        let client = state.client.clone();
-        return upgrade(gateway, prepared, merge, move |socket, session| {
-            websocket::server_stream(socket, session, client, call, write)
-        })
-        .await;
-    }
-    let Prepared {
-        parts,
-        mode,
-        message,
-        deadline,
-        ..
-    } = prepared;
-    let call = call(
-        state.client.clone(),
-        sse_request(mode, &parts, gateway, message),
-    );
-    let response = match deadline.run(call).await {
-        Ok(response) => response,
-        Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
-    };
-    respond(
-        gateway, mode, &parts, response, None, deadline, write, field,
-    )
+    crate::telemetry::observed(&binding.rpc, request, |request| async move {
+        let gateway = &state.gateway;
+        let prepared = match prepare(
+            gateway,
+            request,
+            &captures,
+            binding,
+            bind,
+            binding.reads_body,
+        )
+        .await
+        {
+            Ok(prepared) => prepared,
+            Err(response) => return response,
+        };
+        if prepared.mode == Mode::WebSocket {
+            let client = state.client.clone();
+            return upgrade(gateway, prepared, merge, move |socket, session| {
+                websocket::server_stream(socket, session, client, call, write)
+            })
+            .await;
+        }
+        let Prepared {
+            parts,
+            mode,
+            message,
+            deadline,
+            ..
+        } = prepared;
+        let call = call(
+            state.client.clone(),
+            sse_request(mode, &parts, gateway, binding, message),
+        );
+        let response = match deadline.run(call).await {
+            Ok(response) => response,
+            Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
+        };
+        respond(
+            gateway, mode, &parts, response, None, deadline, write, field,
+        )
+        .await
+    })
     .await
 }

@@ -38,6 +38,7 @@ use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonReader, JsonWriter};
+use crate::telemetry::{EndReason, StreamStats, StreamTracker};
 
 /// Close codes (RFC 6455 §7.4.1).
 pub(crate) mod close {
@@ -68,6 +69,10 @@ pub(crate) struct Session<Req> {
     pub(crate) base: Req,
     pub(crate) merge: MergeFn<Req>,
     pub(crate) metadata: tonic::metadata::MetadataMap,
+    /// The HTTP request's extensions, for every call of the connection.
+    pub(crate) extensions: http::Extensions,
+    /// The stream's span, metrics and end reason.
+    pub(crate) tracker: StreamTracker,
     pub(crate) timeout: Option<Duration>,
     /// The `Grpc-Timeout` deadline, from the handshake's arrival.
     pub(crate) deadline: Deadline,
@@ -82,9 +87,9 @@ impl<Req> Session<Req> {
             .unwrap_or_default()
     }
 
-    fn request<T>(&self, message: T) -> tonic::Request<T> {
+    pub(crate) fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request =
-            tonic::Request::from_parts(self.metadata.clone(), Default::default(), message);
+            tonic::Request::from_parts(self.metadata.clone(), self.extensions.clone(), message);
         if let Some(timeout) = self.timeout {
             request.set_timeout(timeout);
         }
@@ -120,9 +125,12 @@ where
     F: FnOnce(WebSocket) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let upgrade = WebSocketUpgrade::from_request_parts(parts, &())
+    let mut upgrade = WebSocketUpgrade::from_request_parts(parts, &())
         .await
         .map_err(|e| GatewayError::Internal(format!("WebSocket upgrade failed: {e}")))?;
+    if let Some(echo) = parts.extensions.get::<crate::browser_auth::EchoProtocol>() {
+        upgrade = upgrade.protocols([echo.0.clone()]);
+    }
     Ok(upgrade
         .max_message_size(config.max_message_size)
         .max_frame_size(config.max_frame_size)
@@ -310,16 +318,24 @@ fn close_frame(code: u16, reason: &str) -> Message {
     }))
 }
 
+/// Sends one response message; counted as sent once the frame is flushed.
 async fn send_message<M>(
     sink: &tokio::sync::Mutex<Sink>,
     gateway: &Gateway,
     write: WriteFn<M>,
     message: &M,
+    stats: &StreamStats,
 ) -> Result<bool, GatewayError> {
+    let since = std::time::Instant::now();
     let mut w = JsonWriter::new(gateway.json_options());
     write(message, &mut w);
     let text = String::from_utf8(w.into_bytes()).unwrap_or_default();
-    send_frame(sink, gateway, Message::text(text)).await
+    let bytes = text.len();
+    let sent = send_frame(sink, gateway, Message::text(text)).await;
+    if let Ok(true) = sent {
+        stats.sent(bytes, Some(since));
+    }
+    sent
 }
 
 /// What the request reader needs to turn frames into request messages.
@@ -329,6 +345,7 @@ struct Parser<Req> {
     base: Req,
     merge: MergeFn<Req>,
     max_message_size: usize,
+    stats: StreamStats,
 }
 
 impl<Req: Clone> Parser<Req> {
@@ -338,6 +355,7 @@ impl<Req: Clone> Parser<Req> {
             base: session.base.clone(),
             merge: session.merge,
             max_message_size: session.config().max_message_size,
+            stats: session.tracker.stats(),
         }
     }
 
@@ -347,6 +365,7 @@ impl<Req: Clone> Parser<Req> {
         (self.merge)(&mut message, &mut reader)
             .and_then(|()| reader.finish())
             .map_err(GatewayError::InvalidBody)?;
+        self.stats.received(bytes.len());
         Ok(message)
     }
 }
@@ -421,12 +440,14 @@ async fn write_responses<M>(
     gateway: &Gateway,
     write: WriteFn<M>,
     response: Result<tonic::Response<tonic::Streaming<M>>, tonic::Status>,
+    stats: &StreamStats,
 ) -> Result<(), GatewayError> {
     let mut stream = response.map_err(GatewayError::Upstream)?.into_inner();
     loop {
         match stream.message().await {
             Ok(Some(message)) => {
-                if !send_message(sink, gateway, write, &message).await? {
+                if !send_message(sink, gateway, write, &message, stats).await? {
+                    stats.end(EndReason::ClientGone);
                     return Ok(());
                 }
             }
@@ -441,15 +462,29 @@ async fn finish(
     gateway: &Gateway,
     config: &WebSocketConfig,
     result: Result<(), GatewayError>,
+    stats: &StreamStats,
 ) {
     match result {
         Ok(()) => {
+            stats.grpc_code(tonic::Code::Ok);
+            stats.end(EndReason::Completed);
             let _ = send_frame(sink, gateway, close_frame(close::NORMAL, "")).await;
         }
         // Nothing leaves: the connection is just dropped.
-        Err(GatewayError::SlowConsumer { .. }) => {}
-        Err(error) => close_with(sink, gateway, config, error, close::INTERNAL).await,
+        Err(GatewayError::SlowConsumer { .. }) => stats.end(EndReason::SlowConsumer),
+        Err(error) => {
+            stats.grpc_code(error.code());
+            stats.end(EndReason::GrpcError);
+            close_with(sink, gateway, config, error, close::INTERNAL).await
+        }
     }
+}
+
+/// Ends the connection because the gateway is draining: close 1001.
+async fn shut_down(sink: &tokio::sync::Mutex<Sink>, gateway: &Gateway, stats: &StreamStats) {
+    stats.end(EndReason::Shutdown);
+    let frame = close_frame(close::GOING_AWAY, "server shutting down");
+    let _ = send_frame(sink, gateway, frame).await;
 }
 
 /// Server streaming: the first frame is the request (merged over path and
@@ -466,13 +501,19 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
     Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
 {
     let config = session.config();
+    let stats = session.tracker.stats();
     let (sink, mut source) = socket.split();
     let sink = tokio::sync::Mutex::new(sink);
     let seen = Arc::new(Liveness::new());
-    let message = match next_event(&mut source, &seen).await {
+    let first = tokio::select! {
+        event = next_event(&mut source, &seen) => event,
+        () = session.gateway.draining() => return shut_down(&sink, &session.gateway, &stats).await,
+    };
+    let message = match first {
         ClientEvent::Data(bytes) => match Parser::of(&session).parse(&bytes) {
             Ok(message) => message,
             Err(e) => {
+                stats.end(EndReason::GrpcError);
                 return close_with(&sink, &session.gateway, &config, e, close::INVALID_PAYLOAD)
                     .await;
             }
@@ -487,13 +528,14 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
             let error = GatewayError::BodyTooLarge {
                 limit: config.max_message_size,
             };
+            stats.end(EndReason::GrpcError);
             return close_with(&sink, &session.gateway, &config, error, close::TOO_BIG).await;
         }
     };
     let request = session.request(message);
     let mut watcher = Reader(tokio::spawn(watch_client(source, seen.clone())));
     let outcome = tokio::select! {
-        result = async { write_responses(&sink, &session.gateway, write, call(client, request).await).await } => Some(result),
+        result = async { write_responses(&sink, &session.gateway, write, call(client, request).await, &stats).await } => Some(result),
         () = session.deadline.expired() => Some(Err(GatewayError::Upstream(deadline::exceeded()))),
         end = watcher.end() => match end.flatten() {
             Some((code, reason)) => {
@@ -502,10 +544,14 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
             }
             None => None,
         },
-        () = keep_alive(&sink, &session.gateway, &config, &seen) => None,
+        () = keep_alive(&sink, &session.gateway, &config, &seen) => {
+            stats.end(EndReason::IdleTimeout);
+            None
+        }
+        () = session.gateway.draining() => return shut_down(&sink, &session.gateway, &stats).await,
     };
     match outcome {
-        Some(result) => finish(&sink, &session.gateway, &config, result).await,
+        Some(result) => finish(&sink, &session.gateway, &config, result, &stats).await,
         None => {
             // Gone or silent: a Going Away close is a courtesy; the call is
             // cancelled as its future is dropped.
@@ -539,11 +585,13 @@ pub(crate) async fn client_stream<C, Req, Resp, Fut>(
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
     let gateway = session.gateway.clone();
-    with_request_frames(socket, session, |request, sink| async move {
+    with_request_frames(socket, session, |request, sink, stats| async move {
         let response = call(client, request)
             .await
             .map_err(GatewayError::Upstream)?;
-        send_message(&sink, &gateway, write, response.get_ref()).await?;
+        if !send_message(&sink, &gateway, write, response.get_ref(), &stats).await? {
+            stats.end(EndReason::ClientGone);
+        }
         Ok(())
     })
     .await
@@ -562,8 +610,8 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
     Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
 {
     let gateway = session.gateway.clone();
-    with_request_frames(socket, session, |request, sink| async move {
-        write_responses(&sink, &gateway, write, call(client, request).await).await
+    with_request_frames(socket, session, |request, sink, stats| async move {
+        write_responses(&sink, &gateway, write, call(client, request).await, &stats).await
     })
     .await
 }
@@ -575,28 +623,77 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
 async fn with_request_frames<Req, F, Fut>(socket: WebSocket, session: Session<Req>, answer: F)
 where
     Req: Clone + Send + 'static,
-    F: FnOnce(tonic::Request<RequestStream<Req>>, Arc<tokio::sync::Mutex<Sink>>) -> Fut,
+    F: FnOnce(
+        tonic::Request<RequestStream<Req>>,
+        Arc<tokio::sync::Mutex<Sink>>,
+        StreamStats,
+    ) -> Fut,
+    Fut: Future<Output = Result<(), GatewayError>>,
+{
+    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
+    let request = session.request(receiver_stream(rx));
+    request_frames_into(socket, session, tx, move |sink, stats| {
+        answer(request, sink, stats)
+    })
+    .await
+}
+
+/// The request queue of a bidi call started before the upgrade.
+pub(crate) fn request_queue<Req: Send + 'static>() -> (mpsc::Sender<Req>, RequestStream<Req>) {
+    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
+    (tx, receiver_stream(rx))
+}
+
+/// Bidi streaming whose call was started before the upgrade (to answer an
+/// early failure, such as a refused token, with an HTTP status): frames go
+/// to `tx`, the responses come from `response`.
+pub(crate) async fn bidi_stream_started<Req, Resp>(
+    socket: WebSocket,
+    session: Session<Req>,
+    tx: mpsc::Sender<Req>,
+    response: impl Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
+    write: WriteFn<Resp>,
+) where
+    Req: Clone + Send + 'static,
+{
+    let gateway = session.gateway.clone();
+    request_frames_into(socket, session, tx, |sink, stats| async move {
+        write_responses(&sink, &gateway, write, response.await, &stats).await
+    })
+    .await
+}
+
+/// [`with_request_frames`] with the request queue made by the caller.
+async fn request_frames_into<Req, F, Fut>(
+    socket: WebSocket,
+    session: Session<Req>,
+    tx: mpsc::Sender<Req>,
+    answer: F,
+) where
+    Req: Clone + Send + 'static,
+    F: FnOnce(Arc<tokio::sync::Mutex<Sink>>, StreamStats) -> Fut,
     Fut: Future<Output = Result<(), GatewayError>>,
 {
     let config = session.config();
     let (sink, source) = socket.split();
     let sink = Arc::new(tokio::sync::Mutex::new(sink));
     let seen = Arc::new(Liveness::new());
-    let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
-    let request = session.request(receiver_stream(rx));
     let mut reader = Reader(tokio::spawn(read_requests(
         source,
         Parser::of(&session),
         tx,
         seen.clone(),
     )));
-    let answer = answer(request, sink.clone());
+    let stats = session.tracker.stats();
+    let answer = answer(sink.clone(), stats.clone());
     tokio::select! {
         // The reader first: a failed frame wins over a call that its end of
         // requests let finish.
         biased;
         end = reader.end() => match end {
             Some(ReaderEnd::Failed(error, code, _requests)) => {
+                stats.grpc_code(error.code());
+                stats.end(EndReason::GrpcError);
                 close_with(&sink, &session.gateway, &config, error, code).await
             }
             Some(ReaderEnd::Protocol(code, reason)) => {
@@ -604,12 +701,14 @@ where
             }
             Some(ReaderEnd::Gone) | None => {}
         },
-        result = answer => finish(&sink, &session.gateway, &config, result).await,
+        result = answer => finish(&sink, &session.gateway, &config, result, &stats).await,
         () = session.deadline.expired() => {
             let error = GatewayError::Upstream(deadline::exceeded());
-            finish(&sink, &session.gateway, &config, Err(error)).await
+            finish(&sink, &session.gateway, &config, Err(error), &stats).await
         }
+        () = session.gateway.draining() => shut_down(&sink, &session.gateway, &stats).await,
         () = keep_alive(&sink, &session.gateway, &config, &seen) => {
+            stats.end(EndReason::IdleTimeout);
             let _ = send_frame(&sink, &session.gateway, close_frame(close::GOING_AWAY, "ping timeout")).await;
         }
     }

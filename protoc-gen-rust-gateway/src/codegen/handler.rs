@@ -56,6 +56,7 @@ pub fn unary(
     let (handler, bind) = (&names.handler, &names.bind);
     let call = client_method(method);
     let reads_body = !matches!(binding.body, BodyModel::None);
+    let rpc = rpc_name(method, binding);
     let doc = doc_of(method, binding);
     let (serve, respond) = if is_http_body(&method.descriptor.output()) {
         (quote!(#p::unary_raw), raw_parts(scope, method))
@@ -69,7 +70,10 @@ pub fn unary(
             request: #p::axum::extract::Request,
             captures: #p::Captures,
         ) -> #p::axum::response::Response {
-            static BINDING: #p::UnaryBinding = #p::UnaryBinding { reads_body: #reads_body };
+            static BINDING: #p::UnaryBinding = #p::UnaryBinding {
+                reads_body: #reads_body,
+                rpc: #rpc,
+            };
             #serve(
                 &state,
                 request,
@@ -108,6 +112,18 @@ fn raw_upload_piece(scope: Scope<'_>, method: &MethodModel) -> TokenStream {
             data: ::core::convert::Into::into(data.to_vec()),
             ..::core::default::Default::default()
         }
+    }
+}
+
+/// The `RpcName` of a binding: its route template and gRPC method, as
+/// tracing spans and metrics name them.
+fn rpc_name(method: &MethodModel, binding: &BindingModel) -> TokenStream {
+    let p = quote!(__gw);
+    let route = &binding.template.source;
+    let service = method.descriptor.parent_service().full_name().to_owned();
+    let name = method.descriptor.name().to_owned();
+    quote! {
+        #p::RpcName { route: #route, service: #service, method: #name }
     }
 }
 
@@ -166,8 +182,10 @@ fn stream_binding(method: &MethodModel, binding: &BindingModel) -> TokenStream {
         && !matches!(binding.method, HttpMethod::Get)
         && !matches!(&binding.method, HttpMethod::Custom(m) if m.eq_ignore_ascii_case("HEAD"));
     let reads_body = !matches!(binding.body, BodyModel::None);
+    let rpc = rpc_name(method, binding);
     quote! {
         static BINDING: #p::StreamBinding = #p::StreamBinding {
+            rpc: #rpc,
             sse: #sse,
             websocket: #websocket,
             chunked: #chunked,

@@ -77,3 +77,8 @@ pub mod serve;
 pub mod services;
 pub mod streaming;
 pub mod trailers;
+
+/// What a test auth layer inserts into HTTP request extensions; the test
+/// services report it when it reaches them.
+#[derive(Debug, Clone)]
+pub struct Caller(pub String);

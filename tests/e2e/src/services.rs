@@ -69,6 +69,13 @@ impl EchoService for Echo {
 
     async fn metadata(&self, request: Request<()>) -> Result<Response<MetadataReply>, Status> {
         let mut reply = MetadataReply::default();
+        if let Some(caller) = request.extensions().get::<crate::Caller>() {
+            // Not metadata: what a tower layer put in the HTTP request's
+            // extensions, shown under a key no header can produce.
+            reply
+                .metadata
+                .insert("(extension) caller".into(), caller.0.clone());
+        }
         for entry in request.metadata().iter() {
             match entry {
                 tonic::metadata::KeyAndValueRef::Ascii(k, v) => {

@@ -190,6 +190,13 @@ impl StreamingTest for Streams {
         &self,
         request: Request<Streaming<ChatMessage>>,
     ) -> Result<Response<Self::ChatStream>, Status> {
+        if request
+            .metadata()
+            .get("authorization")
+            .is_some_and(|v| v == "Bearer wrong")
+        {
+            return Err(Status::unauthenticated("token refused"));
+        }
         let stream = request.into_inner().map(|item| {
             let m = item?;
             if m.text == "fail" {
@@ -201,5 +208,44 @@ impl StreamingTest for Streams {
             })
         });
         Ok(Response::new(Box::pin(stream)))
+    }
+
+    type WhoAmIStream = BoxStream<TextMessage>;
+
+    async fn who_am_i(
+        &self,
+        request: Request<GenerateRequest>,
+    ) -> Result<Response<Self::WhoAmIStream>, Status> {
+        let extension = match request.extensions().get::<crate::Caller>() {
+            Some(caller) => format!("extension: {}", caller.0),
+            None => "extension: none".to_owned(),
+        };
+        let metadata = match request.metadata().get("x-caller") {
+            Some(value) => format!("metadata: {}", value.to_str().unwrap_or("?")),
+            None => "metadata: none".to_owned(),
+        };
+        let mut lines = vec![extension, metadata];
+        // Credentials, as a service's auth check sees them.
+        let authorization = request.metadata().get("authorization");
+        let cookie = request.metadata().get("grpcgateway-cookie");
+        for (name, value) in [("authorization", authorization), ("cookie", cookie)] {
+            let Some(value) = value.and_then(|v| v.to_str().ok()) else {
+                continue;
+            };
+            if value == "Bearer wrong" || value == "session=expired" {
+                return Err(Status::unauthenticated(format!("{name} refused")));
+            }
+            lines.push(format!("{name}: {value}"));
+        }
+        let messages: Vec<_> = lines
+            .into_iter()
+            .map(|text| Ok(TextMessage { text }))
+            .collect();
+        let mut response =
+            Response::new(Box::pin(futures_util::stream::iter(messages)) as Self::WhoAmIStream);
+        response
+            .metadata_mut()
+            .insert("x-session", "renewed".parse().unwrap());
+        Ok(response)
     }
 }

@@ -1,0 +1,342 @@
+//! Tracing spans and metrics of requests and streams (docs/operations.md).
+//!
+//! One span per request (`gateway.request`) and per stream: the stream's
+//! span is the request's, kept open by the stream until it ends. Field
+//! names follow the OpenTelemetry semantic conventions for HTTP servers and
+//! RPC clients (`http.request.method`, `http.route`,
+//! `http.response.status_code`, `rpc.system`, `rpc.service`, `rpc.method`,
+//! `rpc.grpc.status_code`), plus `gateway.stream.mode`. A stream's end is
+//! an event with its reason; messages are `trace` events only.
+//!
+//! With the `metrics` cargo feature the same points feed the `metrics`
+//! facade; without it they compile to nothing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::drain::StreamToken;
+use crate::streaming::Mode;
+
+/// Names of one binding, fixed by the generator: the route template and
+/// the gRPC method it calls.
+#[derive(Debug, Clone, Copy)]
+pub struct RpcName {
+    /// The path template as written in the binding (`/v1/rooms/{room}`).
+    pub route: &'static str,
+    /// Full name of the gRPC service (`chat.v1.ChatService`).
+    pub service: &'static str,
+    /// Name of the gRPC method (`Subscribe`).
+    pub method: &'static str,
+}
+
+/// Why a stream ended: the `reason` of the stream-end event and of the
+/// `gateway_streams_ended_total` metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// The gRPC stream ended normally.
+    Completed,
+    /// The client went away (closed, reset, dropped the response).
+    ClientGone,
+    /// The gRPC call failed (or the gateway failed it: deadline, bad frame).
+    GrpcError,
+    /// The client accepted no data for the stall timeout.
+    SlowConsumer,
+    /// A WebSocket peer stopped answering pings.
+    IdleTimeout,
+    /// The gateway was draining for shutdown.
+    Shutdown,
+}
+
+impl EndReason {
+    /// The label value: `completed`, `client_gone`, `grpc_error`,
+    /// `slow_consumer`, `idle_timeout`, `shutdown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Completed => "completed",
+            EndReason::ClientGone => "client_gone",
+            EndReason::GrpcError => "grpc_error",
+            EndReason::SlowConsumer => "slow_consumer",
+            EndReason::IdleTimeout => "idle_timeout",
+            EndReason::Shutdown => "shutdown",
+        }
+    }
+
+    fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            1 => EndReason::Completed,
+            2 => EndReason::ClientGone,
+            3 => EndReason::GrpcError,
+            4 => EndReason::SlowConsumer,
+            5 => EndReason::IdleTimeout,
+            6 => EndReason::Shutdown,
+            _ => return None,
+        })
+    }
+
+    fn to_u8(self) -> u8 {
+        match self {
+            EndReason::Completed => 1,
+            EndReason::ClientGone => 2,
+            EndReason::GrpcError => 3,
+            EndReason::SlowConsumer => 4,
+            EndReason::IdleTimeout => 5,
+            EndReason::Shutdown => 6,
+        }
+    }
+}
+
+pub(crate) fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Sse => "sse",
+        Mode::WebSocket => "websocket",
+        Mode::Chunked => "chunked",
+    }
+}
+
+/// The span of one request: created before anything else is done with it.
+fn request_span(rpc: &RpcName, method: &http::Method, uri: &http::Uri) -> tracing::Span {
+    let span = tracing::info_span!(
+        "gateway.request",
+        otel.name = tracing::field::Empty,
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = rpc.route,
+        url.path = uri.path(),
+        rpc.system = "grpc",
+        rpc.service = rpc.service,
+        rpc.method = rpc.method,
+        gateway.stream.mode = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        rpc.grpc.status_code = tracing::field::Empty,
+    );
+    if !span.is_disabled() {
+        span.record(
+            "otel.name",
+            tracing::field::display(format_args!("{method} {}", rpc.route)),
+        );
+    }
+    span
+}
+
+/// Serves `request` with `serve` inside the request's span, then records
+/// the response status (span field, request metrics).
+pub(crate) async fn observed<F, Fut>(
+    rpc: &RpcName,
+    request: axum::extract::Request,
+    serve: F,
+) -> axum::response::Response
+where
+    F: FnOnce(axum::extract::Request) -> Fut,
+    Fut: std::future::Future<Output = axum::response::Response>,
+{
+    let start = start_time();
+    let method = request.method().clone();
+    let span = request_span(rpc, &method, request.uri());
+    let response = tracing::Instrument::instrument(serve(request), span.clone()).await;
+    request_done(&span, rpc, &method, &response, start);
+    response
+}
+
+/// Records the HTTP status of a response on the request span and in the
+/// request metrics; `start` is when the request arrived.
+fn request_done(
+    span: &tracing::Span,
+    rpc: &RpcName,
+    method: &http::Method,
+    response: &axum::response::Response,
+    start: Option<std::time::Instant>,
+) {
+    let status = response.status();
+    span.record("http.response.status_code", status.as_u16());
+    tracing::debug!(parent: span, status = status.as_u16(), "request answered");
+    #[cfg(feature = "metrics")]
+    {
+        let labels = [
+            ("route", rpc.route.to_owned()),
+            ("method", method.as_str().to_owned()),
+            ("status", status.as_str().to_owned()),
+        ];
+        metrics::counter!("gateway_requests_total", &labels).increment(1);
+        if let Some(start) = start {
+            metrics::histogram!("gateway_request_duration_seconds", &labels)
+                .record(start.elapsed().as_secs_f64());
+        }
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (rpc, method, start);
+}
+
+/// When a request arrived, if the metrics need it.
+fn start_time() -> Option<std::time::Instant> {
+    #[cfg(feature = "metrics")]
+    return Some(std::time::Instant::now());
+    #[cfg(not(feature = "metrics"))]
+    None
+}
+
+/// Records the gRPC status code of a failed or finished call on `span`.
+pub(crate) fn grpc_code(span: &tracing::Span, code: tonic::Code) {
+    span.record("rpc.grpc.status_code", code as i32);
+}
+
+/// A reconnecting `EventSource` (an SSE request with `Last-Event-ID`).
+pub(crate) fn sse_reconnect(rpc: &RpcName) {
+    tracing::debug!("SSE reconnect with Last-Event-ID");
+    #[cfg(feature = "metrics")]
+    metrics::counter!("gateway_sse_reconnects_total", "route" => rpc.route).increment(1);
+    #[cfg(not(feature = "metrics"))]
+    let _ = rpc;
+}
+
+/// Where a stream's end reason is written by whichever part of it sees the
+/// end first (the body, the stall watcher, the WebSocket task).
+#[derive(Clone, Default)]
+pub(crate) struct EndCell(Arc<AtomicU8>);
+
+impl EndCell {
+    /// Sets the reason unless one is set already.
+    pub(crate) fn set(&self, reason: EndReason) {
+        let _ = self
+            .0
+            .compare_exchange(0, reason.to_u8(), Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<EndReason> {
+        EndReason::from_u8(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// One open stream: counted active while it lives; its drop is the
+/// stream's end (reason from its [`EndCell`], else the client went away).
+pub(crate) struct StreamTracker {
+    span: tracing::Span,
+    mode: Mode,
+    end: EndCell,
+    start: std::time::Instant,
+    _token: Option<StreamToken>,
+}
+
+impl StreamTracker {
+    pub(crate) fn new(span: tracing::Span, mode: Mode, token: Option<StreamToken>) -> Self {
+        span.record("gateway.stream.mode", mode_name(mode));
+        tracing::debug!(parent: &span, mode = mode_name(mode), "stream opened");
+        #[cfg(feature = "metrics")]
+        metrics::gauge!("gateway_streams_active", "mode" => mode_name(mode)).increment(1.0);
+        StreamTracker {
+            span,
+            mode,
+            end: EndCell::default(),
+            start: std::time::Instant::now(),
+            _token: token,
+        }
+    }
+
+    /// The cell the end reason goes in.
+    pub(crate) fn end_cell(&self) -> EndCell {
+        self.end.clone()
+    }
+
+    /// Sets the end reason (the first one set wins).
+    pub(crate) fn end(&self, reason: EndReason) {
+        self.end.set(reason);
+    }
+
+    /// The stream's span.
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// What the parts of a stream that send and receive messages need to
+    /// count them.
+    pub(crate) fn stats(&self) -> StreamStats {
+        StreamStats {
+            span: self.span.clone(),
+            mode: self.mode,
+            end: self.end.clone(),
+        }
+    }
+}
+
+/// Counts the messages of one stream, from whichever task moves them.
+#[derive(Clone)]
+pub(crate) struct StreamStats {
+    span: tracing::Span,
+    mode: Mode,
+    end: EndCell,
+}
+
+impl StreamStats {
+    /// Sets the stream's end reason (the first one set wins).
+    pub(crate) fn end(&self, reason: EndReason) {
+        self.end.set(reason);
+    }
+
+    /// Records the gRPC status code of the call on the stream's span.
+    pub(crate) fn grpc_code(&self, code: tonic::Code) {
+        grpc_code(&self.span, code);
+    }
+
+    /// A message handed to the connection: `bytes` on the wire; `since` is
+    /// when it left the gRPC stream.
+    pub(crate) fn sent(&self, bytes: usize, since: Option<std::time::Instant>) {
+        tracing::trace!(parent: &self.span, bytes, mode = mode_name(self.mode), "message sent");
+        #[cfg(feature = "metrics")]
+        {
+            let mode = mode_name(self.mode);
+            metrics::counter!("gateway_stream_messages_sent_total", "mode" => mode).increment(1);
+            metrics::counter!("gateway_stream_bytes_sent_total", "mode" => mode)
+                .increment(bytes as u64);
+            if let Some(since) = since {
+                metrics::histogram!("gateway_stream_flush_seconds", "mode" => mode)
+                    .record(since.elapsed().as_secs_f64());
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = since;
+    }
+
+    /// A request message received from the client (`bytes` of JSON).
+    pub(crate) fn received(&self, bytes: usize) {
+        received(&self.span, self.mode, bytes);
+    }
+}
+
+/// A request message received from the client (`bytes` of JSON), in `mode`,
+/// on the request's `span`.
+pub(crate) fn received(span: &tracing::Span, mode: Mode, bytes: usize) {
+    tracing::trace!(parent: span, bytes, mode = mode_name(mode), "message received");
+    #[cfg(feature = "metrics")]
+    {
+        let mode = mode_name(mode);
+        metrics::counter!("gateway_stream_messages_received_total", "mode" => mode).increment(1);
+        metrics::counter!("gateway_stream_bytes_received_total", "mode" => mode)
+            .increment(bytes as u64);
+    }
+}
+
+impl Drop for StreamTracker {
+    fn drop(&mut self) {
+        let reason = self.end.get().unwrap_or(EndReason::ClientGone);
+        let seconds = self.start.elapsed().as_secs_f64();
+        tracing::info!(
+            parent: &self.span,
+            reason = reason.as_str(),
+            mode = mode_name(self.mode),
+            duration_s = seconds,
+            "stream ended"
+        );
+        #[cfg(feature = "metrics")]
+        {
+            let mode = mode_name(self.mode);
+            metrics::gauge!("gateway_streams_active", "mode" => mode).decrement(1.0);
+            metrics::histogram!("gateway_stream_duration_seconds", "mode" => mode).record(seconds);
+            metrics::counter!(
+                "gateway_streams_ended_total",
+                "mode" => mode,
+                "reason" => reason.as_str()
+            )
+            .increment(1);
+        }
+    }
+}
