@@ -129,6 +129,20 @@ pub fn operation(
         id.push_str(&(binding.index + 1).to_string());
     }
     let mut op = json!({"operationId": id, "tags": [service.name()]});
+    // `option deprecated = true` on the method or its service.
+    let method_deprecated = descriptor
+        .method_descriptor_proto()
+        .options
+        .as_ref()
+        .is_some_and(|o| o.deprecated());
+    let service_deprecated = service
+        .service_descriptor_proto()
+        .options
+        .as_ref()
+        .is_some_and(|o| o.deprecated());
+    if method_deprecated || service_deprecated {
+        op["deprecated"] = Value::Bool(true);
+    }
     let text = description(&descriptor.parent_file(), descriptor.path());
     if !text.is_empty() {
         let mut lines = text.splitn(2, "\n\n");

@@ -199,6 +199,15 @@ impl Schemas {
             if !text.is_empty() {
                 schema = with_description(schema, text);
             }
+            if field
+                .field_descriptor_proto()
+                .options
+                .as_ref()
+                .is_some_and(|o| o.deprecated())
+                && let Some(map) = schema.as_object_mut()
+            {
+                map.insert("deprecated".into(), Value::Bool(true));
+            }
             let name = field.json_name().to_string();
             if field.cardinality() == Cardinality::Required {
                 required.push(Value::String(name.clone()));
@@ -221,6 +230,14 @@ impl Schemas {
         let text = description(&message.parent_file(), message.path());
         if !text.is_empty() {
             schema["description"] = Value::String(text);
+        }
+        if message
+            .descriptor_proto()
+            .options
+            .as_ref()
+            .is_some_and(|o| o.deprecated())
+        {
+            schema["deprecated"] = Value::Bool(true);
         }
         schema["properties"] = Value::Object(properties);
         if !required.is_empty() {
