@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
 use http::header::{AUTHORIZATION, HOST, HeaderName, HeaderValue, TE};
 use tonic::metadata::{
     AsciiMetadataKey, AsciiMetadataValue, BinaryMetadataKey, BinaryMetadataValue, KeyAndValueRef,
@@ -228,15 +228,10 @@ fn is_valid_ascii_value(value: &[u8]) -> bool {
     value.iter().all(|&b| (0x20..=0x7e).contains(&b))
 }
 
-/// Base64 decoding that accepts both alphabets, with or without padding: clients
-/// encode binary headers in whatever flavour their library uses.
+/// A `-bin` header value as bytes: the value without surrounding white
+/// space (HTTP's optional white space), decoded by the one base64 rule.
 fn decode_base64(value: &[u8]) -> Option<Vec<u8>> {
-    const CONFIG: GeneralPurposeConfig =
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    const STD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, CONFIG);
-    const URL: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, CONFIG);
-    let value = value.trim_ascii();
-    STD.decode(value).or_else(|_| URL.decode(value)).ok()
+    crate::base64_rule::decode(value.trim_ascii())
 }
 
 /// Appends one metadata entry, validating key and value; invalid entries are skipped.

@@ -301,7 +301,9 @@ impl fmt::Display for PathDecodeError {
 
 impl std::error::Error for PathDecodeError {}
 
-fn hex(b: u8) -> Option<u8> {
+/// The value of one hexadecimal digit, either case: the one hex rule of the
+/// runtime (percent-escapes here, `\uXXXX` escapes in JSON strings).
+pub(crate) fn hex_digit(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -320,8 +322,8 @@ fn decode(raw: &str, keep_slash: bool) -> Result<Cow<'_, str>, PathDecodeError> 
     while let Some(&b) = bytes.get(i) {
         if b == b'%'
             && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
+                bytes.get(i + 1).copied().and_then(hex_digit),
+                bytes.get(i + 2).copied().and_then(hex_digit),
             )
         {
             let v = (h << 4) | l;

@@ -222,7 +222,7 @@ pub fn parse_f32(s: &str) -> Result<f32, TextError> {
 
 /// Parses `bytes`: standard or URL-safe base64, padded or not.
 pub fn parse_bytes(s: &str) -> Result<Vec<u8>, TextError> {
-    json::reader::decode_base64(s).ok_or_else(|| TextError::new(s, "bytes (base64)"))
+    crate::base64_rule::decode(s.as_bytes()).ok_or_else(|| TextError::new(s, "bytes (base64)"))
 }
 
 /// Parses an enum: a value name (`from_name`), or the number of a known value (`is_valid`).

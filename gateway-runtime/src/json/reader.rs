@@ -2,8 +2,6 @@
 
 use std::borrow::Cow;
 
-use base64::Engine as _;
-
 use super::error::{JsonError, JsonErrorKind};
 use super::{JsonMessage, JsonOptions};
 
@@ -160,13 +158,7 @@ fn hex4(input: &[u8], at: usize) -> Option<u32> {
     let h = input.get(at..at + 4)?;
     let mut v = 0u32;
     for &c in h {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        };
-        v = v * 16 + d as u32;
+        v = v * 16 + u32::from(crate::path::hex_digit(c)?);
     }
     Some(v)
 }
@@ -308,22 +300,6 @@ fn int_from_token(tok: &[u8]) -> Result<(bool, u64), IntError> {
         acc = acc.checked_mul(10).ok_or(IntError::Overflow)?;
     }
     Ok((neg, acc))
-}
-
-/// Decodes standard or URL-safe base64, padded or not (like Go's `protojson`).
-pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true);
-    const STD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, CONFIG);
-    const URL: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, CONFIG);
-    let engine = if s.bytes().any(|b| b == b'-' || b == b'_') {
-        &URL
-    } else {
-        &STD
-    };
-    engine.decode(s).ok()
 }
 
 /// Shows a value in an error message (quoted when it was a string; truncated when long).
@@ -1104,7 +1080,7 @@ impl<'a> JsonReader<'a> {
     /// Reads `bytes`: a string in standard or URL-safe base64, padded or not.
     pub fn read_bytes(&mut self) -> Result<Vec<u8>, JsonError> {
         let (at, s) = self.read_str_at()?;
-        decode_base64(&s).ok_or_else(|| {
+        crate::base64_rule::decode(s.as_bytes()).ok_or_else(|| {
             self.invalid(
                 at,
                 format!("expected base64 bytes, found {}", show(&s, true)),
