@@ -1,0 +1,15 @@
+//! Streaming JSON values out of a request body, and NDJSON response lines.
+//!
+//! Client- and bidi-streaming calls take a request body that is a sequence of JSON values
+//! separated by whitespace (newline-delimited JSON is the common case; values written back
+//! to back, `{}{}`, are accepted too). Each value is handed on as soon as its last byte has
+//! arrived, so the gRPC call sees messages while the client is still sending, and memory
+//! stays bounded by the largest single value rather than the whole body.
+
+mod lines;
+mod split;
+#[cfg(test)]
+mod tests;
+
+pub use lines::{error_line, heartbeat, line};
+pub use split::{BodyValueError, JsonValueSplitter, SplitError, body_values};
