@@ -1,0 +1,231 @@
+//! HTTP request headers into gRPC metadata: the default rules or a matcher,
+//! `-bin` values decoded, reserved keys refused.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use http::header::{AUTHORIZATION, HOST, HeaderName, HeaderValue};
+use tonic::metadata::{
+    AsciiMetadataKey, AsciiMetadataValue, BinaryMetadataKey, BinaryMetadataValue, MetadataMap,
+};
+
+use super::*;
+
+/// Whether `key` is a valid gRPC metadata key (`[0-9a-z_.-]+`).
+pub(super) fn is_valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'z' | b'_' | b'.' | b'-'))
+}
+
+/// Whether `value` is a valid ASCII metadata value (printable ASCII and space).
+pub(super) fn is_valid_ascii_value(value: &[u8]) -> bool {
+    value.iter().all(|&b| (0x20..=0x7e).contains(&b))
+}
+
+/// A `-bin` header value as bytes: the value without surrounding white
+/// space (HTTP's optional white space), decoded by the one base64 rule.
+pub(super) fn decode_base64(value: &[u8]) -> Option<Vec<u8>> {
+    crate::base64_rule::decode(value.trim_ascii())
+}
+
+/// Appends one metadata entry, validating key and value; invalid entries are skipped.
+pub(super) fn append(md: &mut MetadataMap, key: &str, value: &[u8]) {
+    if !is_valid_key(key) || RESERVED_INCOMING.contains(&key) {
+        return;
+    }
+    if key.ends_with("-bin") {
+        let (Some(bytes), Ok(k)) = (
+            decode_base64(value),
+            BinaryMetadataKey::from_bytes(key.as_bytes()),
+        ) else {
+            return;
+        };
+        md.append_bin(k, BinaryMetadataValue::from_bytes(&bytes));
+    } else {
+        if !is_valid_ascii_value(value) {
+            return;
+        }
+        if let (Ok(k), Ok(v)) = (
+            AsciiMetadataKey::from_bytes(key.as_bytes()),
+            AsciiMetadataValue::try_from(value),
+        ) {
+            md.append(k, v);
+        }
+    }
+}
+
+/// Sets (replacing) an ASCII metadata entry; invalid values are skipped.
+pub(super) fn set(md: &mut MetadataMap, key: &'static str, value: &str) {
+    if !is_valid_ascii_value(value.as_bytes()) {
+        return;
+    }
+    if let Ok(v) = AsciiMetadataValue::try_from(value) {
+        md.insert(key, v);
+    }
+}
+
+/// Joins all values of a header with `, ` (how HTTP combines repeated headers);
+/// `None` when absent or not UTF-8.
+pub(super) fn joined(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    let mut out: Option<String> = None;
+    for v in headers.get_all(name) {
+        let s = v.to_str().ok()?;
+        match &mut out {
+            Some(o) => {
+                o.push_str(", ");
+                o.push_str(s);
+            }
+            None => out = Some(s.to_owned()),
+        }
+    }
+    out
+}
+
+/// Builds the outgoing gRPC request metadata from the HTTP request (see the module docs).
+pub fn incoming_metadata(
+    parts: &http::request::Parts,
+    remote_addr: Option<SocketAddr>,
+    rules: &HeaderRules,
+) -> MetadataMap {
+    if Arc::ptr_eq(&rules.incoming, default_incoming()) {
+        return default_rules_metadata(parts, remote_addr);
+    }
+    let mut md = {
+        let mut md = MetadataMap::with_capacity(parts.headers.keys_len() + 2);
+        for (name, value) in &parts.headers {
+            let name = name.as_str();
+            if let Some(key) = (rules.incoming)(name) {
+                append(&mut md, &key.to_ascii_lowercase(), value.as_bytes());
+            }
+            if name == AUTHORIZATION.as_str() {
+                append(&mut md, "authorization", value.as_bytes());
+            }
+        }
+        md
+    };
+
+    let forwarded_host = joined(&parts.headers, "x-forwarded-host")
+        .or_else(|| {
+            parts
+                .headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_owned()));
+    if let Some(host) = forwarded_host {
+        set(&mut md, "x-forwarded-host", &host);
+    }
+
+    let client_forwarded_for = joined(&parts.headers, "x-forwarded-for");
+    let forwarded_for = match (client_forwarded_for, remote_addr) {
+        (Some(fwd), Some(addr)) => Some(format!("{fwd}, {}", addr.ip())),
+        (None, Some(addr)) => Some(addr.ip().to_string()),
+        (fwd, None) => fwd,
+    };
+    if let Some(fwd) = forwarded_for {
+        set(&mut md, "x-forwarded-for", &fwd);
+    }
+    md
+}
+
+/// The default rules on the hot path: header values are shared, not copied
+/// (`HeaderValue` clones are reference counts), and the names of permanent
+/// headers come from a static table. Same result as going through
+/// [`default_incoming_header_matcher`] and [`append`].
+pub(super) fn default_rules_metadata(
+    parts: &http::request::Parts,
+    remote_addr: Option<SocketAddr>,
+) -> MetadataMap {
+    let headers = &parts.headers;
+    let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 2);
+    for (name, value) in headers {
+        let name = name.as_str();
+        if let Some(key) = name.strip_prefix(METADATA_PREFIX) {
+            if !is_valid_key(key) || RESERVED_INCOMING.contains(&key) {
+                continue;
+            }
+            if key.ends_with("-bin") {
+                // Metadata maps keep binary values base64-encoded: check the
+                // client's encoding and store the standard, padded form.
+                if let (Some(bytes), Ok(k)) = (
+                    decode_base64(value.as_bytes()),
+                    HeaderName::from_bytes(key.as_bytes()),
+                ) && let Ok(v) = HeaderValue::from_str(&STANDARD.encode(bytes))
+                {
+                    out.append(k, v);
+                }
+                continue;
+            }
+            if is_valid_ascii_value(value.as_bytes())
+                && let Ok(k) = HeaderName::from_bytes(key.as_bytes())
+            {
+                out.append(k, value.clone());
+            }
+            continue;
+        }
+        if TRACE_CONTEXT.contains(&name) {
+            if is_valid_ascii_value(value.as_bytes()) {
+                let key = if name == TRACE_CONTEXT[0] {
+                    HeaderName::from_static("traceparent")
+                } else {
+                    HeaderName::from_static("tracestate")
+                };
+                out.append(key, value.clone());
+            }
+            continue;
+        }
+        if let Ok(i) = PERMANENT_HEADERS.binary_search(&name) {
+            if !is_valid_ascii_value(value.as_bytes()) {
+                continue;
+            }
+            out.append(HeaderName::from_static(PERMANENT_KEYS[i]), value.clone());
+            if name == AUTHORIZATION.as_str() {
+                out.append(AUTHORIZATION, value.clone());
+            }
+        }
+    }
+    // The forwarded headers, also without copying where the request has
+    // the value already.
+    const FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+    const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    let mut hosts = headers.get_all(&FORWARDED_HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(one), None) => Some(one.clone()),
+        (Some(_), Some(_)) => {
+            joined(headers, "x-forwarded-host").and_then(|h| HeaderValue::try_from(h).ok())
+        }
+        (None, _) => headers.get(HOST).cloned().or_else(|| {
+            parts
+                .uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        }),
+    };
+    if let Some(host) = host.filter(|h| is_valid_ascii_value(h.as_bytes())) {
+        out.insert(FORWARDED_HOST, host);
+    }
+    let forwarded_for = match (joined(headers, "x-forwarded-for"), remote_addr) {
+        (Some(fwd), Some(addr)) => Some(format!("{fwd}, {}", addr.ip())),
+        (None, Some(addr)) => Some(addr.ip().to_string()),
+        (fwd, None) => fwd,
+    };
+    if let Some(fwd) = forwarded_for.filter(|f| is_valid_ascii_value(f.as_bytes()))
+        && let Ok(value) = HeaderValue::try_from(fwd)
+    {
+        out.insert(FORWARDED_FOR, value);
+    }
+    MetadataMap::from_headers(out)
+}
+
+/// Decodes base64 the way [`incoming_metadata`] does (both alphabets, padding optional).
+/// Exposed for gateways that read binary values from other places (e.g. WebSocket
+/// subprotocol headers).
+pub fn decode_binary_header(value: &[u8]) -> Option<Vec<u8>> {
+    decode_base64(value)
+}
