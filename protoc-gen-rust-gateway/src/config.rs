@@ -198,14 +198,31 @@ pub fn find_config_file(options: &Options, proto_file: &str) -> Option<PathBuf> 
 /// Reads and checks one binding file. Errors name the file and, where the
 /// format tells, the line.
 pub fn load_file(source: &ConfigSource) -> Result<Vec<FileEndpoint>, Vec<Diagnostic>> {
+    let (display, text) = read_file(source)?;
+    parse_file(&display, &text, source.package.as_deref())
+}
+
+/// A binding file's name as shown in messages, and its text.
+pub(crate) fn read_file(source: &ConfigSource) -> Result<(String, String), Vec<Diagnostic>> {
     let display = source.path.display().to_string();
-    let text = std::fs::read_to_string(&source.path).map_err(|e| {
-        vec![Diagnostic::error(
+    match std::fs::read_to_string(&source.path) {
+        Ok(text) => Ok((display, text)),
+        Err(e) => Err(vec![Diagnostic::error(
             Some(Location::file(&display)),
             format!("cannot read binding file: {e}"),
-        )]
-    })?;
-    parse_file(&display, &text, source.package.as_deref())
+        )]),
+    }
+}
+
+/// A YAML error as a diagnostic at its line and column (the message without
+/// serde_yaml_ng's own " at line L column C").
+pub(crate) fn yaml_error(file: &str, e: &serde_yaml_ng::Error) -> Diagnostic {
+    let location = Location {
+        file: file.to_string(),
+        line: e.location().map(|l| l.line() as u32),
+        column: e.location().map(|l| l.column() as u32),
+    };
+    Diagnostic::error(Some(location), strip_yaml_position(&e.to_string()))
 }
 
 /// Parses binding file text; `file` is used in messages, its extension picks
@@ -247,17 +264,7 @@ pub fn parse_config(
         })?
     } else {
         serde_yaml_ng::from_str::<Option<RawConfig>>(text)
-            .map_err(|e| {
-                let location = Location {
-                    file: file.to_string(),
-                    line: e.location().map(|l| l.line() as u32),
-                    column: e.location().map(|l| l.column() as u32),
-                };
-                vec![Diagnostic::error(
-                    Some(location),
-                    strip_yaml_position(&e.to_string()),
-                )]
-            })?
+            .map_err(|e| vec![yaml_error(file, &e)])?
             .unwrap_or_default()
     };
     let openapi = config.openapi;

@@ -176,19 +176,7 @@ pub fn load(path: &Path) -> Result<Vec<ServiceRule>, Vec<Diagnostic>> {
 /// Parses service configuration text (YAML, or JSON, which YAML reads too).
 pub fn parse(file: &str, text: &str) -> Result<Vec<ServiceRule>, Vec<Diagnostic>> {
     let service = serde_yaml_ng::from_str::<Option<RawService>>(text)
-        .map_err(|e| {
-            let location = Location {
-                file: file.to_string(),
-                line: e.location().map(|l| l.line() as u32),
-                column: e.location().map(|l| l.column() as u32),
-            };
-            let message = e.to_string();
-            let message = match message.rfind(" at line ") {
-                Some(i) => message[..i].to_string(),
-                None => message,
-            };
-            vec![Diagnostic::error(Some(location), message)]
-        })?
+        .map_err(|e| vec![crate::config::yaml_error(file, &e)])?
         .unwrap_or_default();
     let mut errors = Vec::new();
     if let Some(kind) = &service.kind

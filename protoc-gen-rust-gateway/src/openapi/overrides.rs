@@ -306,13 +306,7 @@ fn check_selector(pool: &DescriptorPool, named: Named, selector: &str) -> Option
 }
 
 fn read_section(source: &ConfigSource) -> Result<Option<DynamicMessage>, Vec<Diagnostic>> {
-    let display = source.path.display().to_string();
-    let text = std::fs::read_to_string(&source.path).map_err(|e| {
-        vec![Diagnostic::error(
-            Some(Location::file(&display)),
-            format!("cannot read binding file: {e}"),
-        )]
-    })?;
+    let (display, text) = config::read_file(source)?;
     let parsed = config::parse_config(&display, &text, source.package.as_deref())?;
     Ok(parsed.openapi.map(|s| s.0))
 }
