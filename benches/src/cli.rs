@@ -9,13 +9,13 @@ usage: gateway-bench [--quick] [--rounds N] [--only LIST] [--out DIR]
 
   --quick       smoke run: one round, short windows, small sizes (what CI runs)
   --rounds N    interleaved repetitions of each contender (default 3, quick 1)
-  --only LIST   comma-separated scenarios: unary,sse,websocket,ndjson,generator
+  --only LIST   comma-separated scenarios: unary,sse,websocket,ndjson,h2,generator
   --out DIR     where results.json, results.md and benchmarks.svg go
                 (default target/gateway-bench)
   --from-json FILE  rewrite results.md and benchmarks.svg from a results.json";
 
 /// Every scenario, in the order they run.
-pub const SCENARIOS: &[&str] = &["unary", "sse", "websocket", "ndjson", "generator"];
+pub const SCENARIOS: &[&str] = &["unary", "sse", "websocket", "ndjson", "h2", "generator"];
 
 /// What the orchestrator was asked to do.
 #[derive(Debug, Clone)]
@@ -117,6 +117,10 @@ pub struct Plan {
     pub ws_connections: Vec<usize>,
     /// Messages in the NDJSON server stream and client stream.
     pub ndjson_messages: u64,
+    /// SSE streams of the HTTP/2 scenario, and the h2 connections they
+    /// share.
+    pub sse_h2_streams: usize,
+    pub sse_h2_connections: usize,
     /// Synthetic generator input: services × methods per service.
     pub generator_services: usize,
     pub generator_methods: usize,
@@ -134,6 +138,8 @@ impl Plan {
             sse_rate: 2,
             ws_connections: vec![100, 1_000],
             ndjson_messages: 1_000_000,
+            sse_h2_streams: 1_000,
+            sse_h2_connections: 10,
             generator_services: 50,
             generator_methods: 20,
         }
@@ -150,6 +156,8 @@ impl Plan {
             sse_rate: 20,
             ws_connections: vec![4, 16],
             ndjson_messages: 2_000,
+            sse_h2_streams: 20,
+            sse_h2_connections: 2,
             generator_services: 5,
             generator_methods: 4,
         }

@@ -579,6 +579,39 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(w);
     }
 
+    let h2 = cases("h2");
+    if !h2.is_empty() {
+        let _ = writeln!(
+            w,
+            "### HTTP/2 clients beside HTTP/1.1\n\n\
+             Unary: small body, the concurrency column is requests in flight; SSE: open \
+             streams at the SSE scenario's rate, ops are events.\n\n\
+             | case | concurrency | contender | ops/s | × hand | p99 µs | gateway CPU µs/op | × hand | gateway RSS KiB/stream |\n\
+             |---|---:|---|---:|---:|---:|---:|---:|---:|"
+        );
+        for (case, n) in &h2 {
+            let hand = report.get("h2", case, *n, Hand);
+            for c in crate::contender::ALL {
+                let Some(s) = report.get("h2", case, *n, *c) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    w,
+                    "| {case} | {n} | {} | {} | {} | {} | {} | {} | {} |{}",
+                    c.name(),
+                    num(Some(s.throughput)),
+                    times(ratio(Some(s.throughput), hand.map(|h| h.throughput))),
+                    num(s.p99_us),
+                    num(s.gateway_cpu_us),
+                    times(ratio(s.gateway_cpu_us, hand.and_then(|h| h.gateway_cpu_us))),
+                    num(s.rss_per_stream_kib),
+                    errors(s)
+                );
+            }
+        }
+        let _ = writeln!(w);
+    }
+
     if let Some(g) = &report.generator {
         let _ = writeln!(
             w,

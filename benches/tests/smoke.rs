@@ -27,7 +27,13 @@ fn quick_run_measures_every_scenario() {
     let json = std::fs::read_to_string(out.path().join("results.json")).expect("results.json");
     let report: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     let summaries = report["summaries"].as_array().expect("summaries");
-    for (scenario, contenders) in [("unary", 6), ("sse", 3), ("websocket", 4), ("ndjson", 3)] {
+    for (scenario, contenders) in [
+        ("unary", 6),
+        ("sse", 3),
+        ("websocket", 4),
+        ("ndjson", 3),
+        ("h2", 3),
+    ] {
         let rows: Vec<_> = summaries
             .iter()
             .filter(|s| s["scenario"] == scenario)
@@ -51,6 +57,23 @@ fn quick_run_measures_every_scenario() {
             }
         }
     }
+    // The HTTP/2 scenario runs every case (HTTP/1.1 beside h2) for every
+    // contender.
+    let h2_cases: std::collections::BTreeSet<&str> = summaries
+        .iter()
+        .filter(|s| s["scenario"] == "h2")
+        .map(|s| s["case"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        h2_cases.into_iter().collect::<Vec<_>>(),
+        [
+            "sse h1.1",
+            "sse h2",
+            "unary h1.1",
+            "unary h2 1 conn",
+            "unary h2 8 conns"
+        ]
+    );
     let generator = &report["generator"];
     assert!(
         generator["median_ms"].as_f64().unwrap_or(0.0) > 0.0,
@@ -67,6 +90,7 @@ fn quick_run_measures_every_scenario() {
         "### SSE",
         "### WebSocket",
         "### Chunked NDJSON",
+        "### HTTP/2 clients",
         "### Generator",
     ] {
         assert!(markdown.contains(heading), "{heading} missing:\n{markdown}");

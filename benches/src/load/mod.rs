@@ -60,6 +60,24 @@ pub enum LoadSpec {
         messages: u64,
         grpc: bool,
     },
+    /// Closed-loop unary calls (`POST /v1/echo`, small body) over h2c:
+    /// `streams` callers spread over `connections` connections.
+    UnaryH2 {
+        target: SocketAddr,
+        connections: usize,
+        streams: usize,
+        warmup_ms: u64,
+        window_ms: u64,
+    },
+    /// `streams` SSE clients over `connections` h2c connections.
+    SseH2 {
+        target: SocketAddr,
+        connections: usize,
+        streams: usize,
+        rate: u32,
+        settle_ms: u64,
+        window_ms: u64,
+    },
 }
 
 /// What the load generator measured inside its window.
@@ -91,6 +109,7 @@ pub fn load_main(args: &[String]) {
             LoadSpec::NdjsonDown { .. } | LoadSpec::NdjsonUp { .. } => {
                 scenarios::ndjson::load(spec).await
             }
+            LoadSpec::UnaryH2 { .. } | LoadSpec::SseH2 { .. } => scenarios::h2::load(spec).await,
         }
     });
     role::say(&format!(

@@ -3,6 +3,7 @@
 //! and memory from `/proc` while the load generator's window is open.
 
 pub mod generator;
+pub mod h2;
 pub mod ndjson;
 pub mod sse;
 pub mod unary;
@@ -197,6 +198,7 @@ pub fn run_all(options: &Options) {
             "sse" => records.extend(sse::run(&plan, limit)),
             "websocket" => records.extend(websocket::run(&plan)),
             "ndjson" => records.extend(ndjson::run(&plan)),
+            "h2" => records.extend(h2::run(&plan)),
             "generator" => generator = Some(generator::run(&plan)),
             _ => unreachable!(),
         }
