@@ -40,6 +40,13 @@ pub const CONTENDERS: &[Contender] = &[
 /// Connections the h2 unary case spreads its streams over, besides one.
 const UNARY_H2_CONNECTIONS: usize = 8;
 
+/// A case: its name, its concurrency and the load it sends to a target.
+type Case<'a> = (
+    &'static str,
+    usize,
+    Box<dyn Fn(SocketAddr) -> LoadSpec + 'a>,
+);
+
 /// Orchestrator side.
 pub fn run(plan: &Plan) -> Vec<Record> {
     let n = plan.unary_connections;
@@ -48,7 +55,7 @@ pub fn run(plan: &Plan) -> Vec<Record> {
     let mut records = Vec::new();
     for round in 0..plan.rounds {
         for &contender in CONTENDERS {
-            let cases: [(&str, usize, Box<dyn Fn(SocketAddr) -> LoadSpec>); 5] = [
+            let cases: [Case; 5] = [
                 (
                     "unary h1.1",
                     n,
