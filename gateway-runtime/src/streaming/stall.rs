@@ -1,25 +1,30 @@
-//! Slow consumers of SSE and chunked responses: the response body is
-//! produced in its own task and handed to hyper through a one-frame
-//! channel. hyper takes a frame only when the client can accept it (HTTP/2
-//! window, socket buffer), so a frame that waits longer than the stall
-//! timeout means the client accepted no data for that long: the producer
-//! then stops, which drops the upstream stream and cancels the gRPC call,
+//! Slow consumers of SSE and chunked responses. hyper polls a response body
+//! for its next frame only when the client can accept data (HTTP/2 window,
+//! socket buffer), so a body that handed out a frame (or was just created)
+//! and has not been polled again for the stall timeout belongs to a client
+//! that accepted no data for that long. One sweeper thread per process checks
+//! every open body a few times per timeout; for a stalled one it drops the
+//! producing stream, which drops the upstream and cancels the gRPC call,
 //! and the body ends with the mode's error frame for
-//! [`GatewayError::SlowConsumer`] should the client read again. Memory held
-//! for such a client: one frame here, plus the connection's send buffers.
+//! [`GatewayError::SlowConsumer`] should the client read again.
+//!
+//! Why not a task per stream reading ahead into a channel (the first
+//! design): that costs a task, a channel and two wake-ups per frame on
+//! every stream, about a quarter of the CPU of an SSE event and 7 KiB per
+//! open stream (docs/benchmarks.md); here a frame costs an uncontended lock
+//! and a clock read. Memory held for a stalled client: what hyper took,
+//! plus the connection's send buffers.
 
-use std::convert::Infallible;
-use std::pin::pin;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use http_body::Frame;
-use http_body_util::StreamBody;
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 
 use crate::error::GatewayError;
 use crate::telemetry::{EndCell, EndReason, StreamStats};
@@ -63,50 +68,216 @@ pub(crate) fn watched_body<S>(
 where
     S: Stream<Item = Timed> + Send + 'static,
 {
-    let Some(stall) = stall.filter(|s| !s.is_zero()) else {
-        let frames = frames.map(move |t| Ok::<_, Infallible>(t.hand_over(&stats)));
-        return Body::new(StreamBody::new(frames));
-    };
-    let (tx, rx) = mpsc::channel::<Timed>(1);
-    let slot: Arc<Mutex<Option<Bytes>>> = Arc::default();
-    let ending = slot.clone();
-    tokio::spawn(async move {
-        let mut frames = pin!(frames);
+    let stall = stall.filter(|s| !s.is_zero());
+    let watched = Arc::new(Watched {
+        frames: Mutex::new(Some(Box::pin(frames))),
+        // Waiting for the client from the start: a client that grants no
+        // window never lets hyper poll the body at all.
+        handed_at: AtomicU64::new(Clock::now()),
+        stalled: AtomicBool::new(false),
+        stall: stall.unwrap_or(Duration::MAX),
+        end,
+        runtime: tokio::runtime::Handle::current(),
+    });
+    if let Some(stall) = stall {
+        let weak = Arc::downgrade(&watched);
+        sweeper().watch(weak, stall);
+    }
+    Body::new(WatchedBody {
+        watched,
+        last: Some(Box::new(last)),
+        stats,
+    })
+}
+
+type LastFrame = Box<dyn FnOnce(&GatewayError) -> Option<Bytes> + Send>;
+
+/// What the body and the sweeper share of one stream.
+struct Watched<S> {
+    /// The producing stream; `None` once it ended or was dropped as stalled.
+    frames: Mutex<Option<Pin<Box<S>>>>,
+    /// [`Clock`] time of the last frame hyper took (or of the body's start),
+    /// or [`WAITING_UPSTREAM`] while hyper waits for the next frame.
+    handed_at: AtomicU64,
+    /// Set by the sweeper when it dropped the stream.
+    stalled: AtomicBool,
+    stall: Duration,
+    end: EndCell,
+    /// The runtime the stream runs on, entered to drop it.
+    runtime: tokio::runtime::Handle,
+}
+
+/// `handed_at` while the body waits for its upstream: the client is not
+/// the one holding things up.
+const WAITING_UPSTREAM: u64 = u64::MAX;
+
+struct WatchedBody<S> {
+    watched: Arc<Watched<S>>,
+    last: Option<LastFrame>,
+    stats: StreamStats,
+}
+
+impl<S: Stream<Item = Timed>> http_body::Body for WatchedBody<S> {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        let watched = &*this.watched;
+        let mut frames = watched.frames.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(stream) = frames.as_mut() {
+            return match stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(timed)) => {
+                    watched.handed_at.store(Clock::now(), Ordering::Relaxed);
+                    drop(frames);
+                    Poll::Ready(Some(Ok(timed.hand_over(&this.stats))))
+                }
+                Poll::Ready(None) => {
+                    let ended = frames.take();
+                    drop(frames);
+                    drop(ended);
+                    this.last = None;
+                    Poll::Ready(None)
+                }
+                Poll::Pending => {
+                    watched.handed_at.store(WAITING_UPSTREAM, Ordering::Relaxed);
+                    Poll::Pending
+                }
+            };
+        }
+        drop(frames);
+        // Stalled: the client read again; tell it why the stream ended.
+        if watched.stalled.load(Ordering::Acquire)
+            && let Some(last) = this.last.take()
+        {
+            let error = GatewayError::SlowConsumer {
+                after: watched.stall,
+            };
+            if let Some(bytes) = last(&error) {
+                return Poll::Ready(Some(Ok(Frame::data(bytes))));
+            }
+        }
+        Poll::Ready(None)
+    }
+}
+
+/// What the sweeper needs of a watched stream, whatever its type.
+trait Sweep: Send + Sync {
+    /// Drops the stream if its client stalled as of `now`.
+    fn sweep(&self, now: u64);
+}
+
+impl<S: Send> Sweep for Watched<S> {
+    fn sweep(&self, now: u64) {
+        let handed_at = self.handed_at.load(Ordering::Relaxed);
+        if handed_at == WAITING_UPSTREAM
+            || Duration::from_nanos(now.saturating_sub(handed_at)) < self.stall
+        {
+            return;
+        }
+        let mut frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        // Taken meanwhile: the body was polled after all.
+        if self.handed_at.load(Ordering::Relaxed) != handed_at {
+            return;
+        }
+        let Some(stream) = frames.take() else { return };
+        // Under the lock: a poll that finds the stream gone must see why.
+        // The reason first: dropping the stream ends its tracker.
+        self.end.set(EndReason::SlowConsumer);
+        self.stalled.store(true, Ordering::Release);
+        drop(frames);
+        tracing::debug!(
+            "streaming response ended: {}",
+            GatewayError::SlowConsumer { after: self.stall }
+        );
+        // Dropped in its runtime's context: what it holds (timers, the
+        // gRPC call) may need it.
+        let _runtime = self.runtime.enter();
+        drop(stream);
+    }
+}
+
+/// Nanoseconds since the first use, on the system's monotonic clock (the
+/// sweeper is a thread of its own, outside any runtime and its clock).
+struct Clock;
+
+impl Clock {
+    fn now() -> u64 {
+        static START: OnceLock<Instant> = OnceLock::new();
+        let start = *START.get_or_init(Instant::now);
+        Instant::now().saturating_duration_since(start).as_nanos() as u64
+    }
+}
+
+/// The process's sweeper: the watched streams, and whether its thread runs.
+/// A thread, not a task: a task lives on the runtime that spawned it, which
+/// may end (a test's, a short-lived one's) while other runtimes' streams
+/// are still watched.
+struct Sweeper {
+    state: Mutex<SweeperState>,
+}
+
+struct SweeperState {
+    watched: Vec<Weak<dyn Sweep>>,
+    /// The shortest stall timeout seen: the sweeper checks four times per
+    /// timeout, so a stall is noticed within 1.25 times the timeout.
+    period: Duration,
+    running: bool,
+}
+
+fn sweeper() -> &'static Sweeper {
+    static SWEEPER: OnceLock<Sweeper> = OnceLock::new();
+    SWEEPER.get_or_init(|| Sweeper {
+        state: Mutex::new(SweeperState {
+            watched: Vec::new(),
+            period: Duration::MAX,
+            running: false,
+        }),
+    })
+}
+
+impl Sweeper {
+    /// Adds a stream, and starts the sweeping thread if none runs.
+    fn watch(&'static self, stream: Weak<dyn Sweep>, stall: Duration) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.watched.push(stream);
+        state.period = state.period.min((stall / 4).max(Duration::from_millis(10)));
+        if state.running {
+            return;
+        }
+        let spawned = std::thread::Builder::new()
+            .name("gateway-stall-sweeper".into())
+            .spawn(move || self.run());
+        match spawned {
+            Ok(_) => state.running = true,
+            Err(e) => tracing::warn!("no stall sweeper thread ({e}): slow consumers are not ended"),
+        }
+    }
+
+    /// Sweeps until no stream is left.
+    fn run(&'static self) {
         loop {
-            // The client gone (body dropped) ends the producer at once, even
-            // while the upstream is quiet.
-            let frame = tokio::select! {
-                frame = frames.next() => frame,
-                () = tx.closed() => return,
+            let period = {
+                let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                state.period
             };
-            let Some(frame) = frame else { return };
-            let frame = match tx.try_send(frame) {
-                Ok(()) => continue,
-                Err(TrySendError::Closed(_)) => return,
-                Err(TrySendError::Full(frame)) => frame,
-            };
-            match tokio::time::timeout(stall, tx.send(frame)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => return,
-                Err(_) => {
-                    let error = GatewayError::SlowConsumer { after: stall };
-                    tracing::debug!("streaming response ended: {error}");
-                    end.set(EndReason::SlowConsumer);
-                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = last(&error);
+            std::thread::sleep(period);
+            let live: Vec<Arc<dyn Sweep>> = {
+                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                state.watched.retain(|w| w.strong_count() > 0);
+                if state.watched.is_empty() {
+                    state.running = false;
                     return;
                 }
+                state.watched.iter().filter_map(Weak::upgrade).collect()
+            };
+            let now = Clock::now();
+            for stream in live {
+                stream.sweep(now);
             }
         }
-    });
-    let frames = futures_util::stream::unfold((rx, Some(ending)), move |(mut rx, ending)| {
-        let stats = stats.clone();
-        async move {
-            if let Some(frame) = rx.recv().await {
-                return Some((Ok::<_, Infallible>(frame.hand_over(&stats)), (rx, ending)));
-            }
-            let last = ending?.lock().unwrap_or_else(|e| e.into_inner()).take()?;
-            Some((Ok(Frame::data(last)), (rx, None)))
-        }
-    });
-    Body::new(StreamBody::new(frames))
+    }
 }

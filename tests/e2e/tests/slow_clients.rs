@@ -271,6 +271,35 @@ async fn slow_consumer_ends_sse_and_ndjson_streams() {
 }
 
 #[tokio::test]
+async fn a_quiet_upstream_is_not_a_slow_consumer() {
+    // Messages 500 ms apart, longer than the 300 ms stall timeout: the body
+    // waits for its upstream, not for the client, and must not be ended.
+    let addr = start(Backend::Remote, stalling_gateway(), ServeConfig::default()).await;
+    for accept in ["text/event-stream", "application/x-ndjson"] {
+        let tag = format!("quiet-{accept}");
+        let body = reqwest::Client::new()
+            .get(format!(
+                "http://{addr}/streaming/server/generate?count=3&delayMs=500&tag={tag}"
+            ))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let expected = if accept == "text/event-stream" {
+            "data: {\"index\":2,\"id\":\"c2\",\"kind\":\"even\",\"lastEventId\":\"\"}\n\n"
+        } else {
+            "{\"index\":2,\"id\":\"c2\",\"kind\":\"even\",\"lastEventId\":\"\"}\n"
+        };
+        assert!(body.contains(expected), "{accept}: {body}");
+        assert!(!body.contains("slow consumer"), "{accept}: {body}");
+        assert_eq!(record(&tag).unwrap().produced, 3);
+    }
+}
+
+#[tokio::test]
 async fn slow_consumer_without_http2_window_is_cancelled() {
     use hyper_util::rt::{TokioExecutor, TokioIo};
     let addr = start(
