@@ -6,13 +6,13 @@ use super::error::{JsonError, JsonErrorKind};
 use super::{JsonMessage, JsonOptions};
 
 /// Maximum nesting depth of objects and arrays accepted by [`JsonReader`].
-pub const MAX_DEPTH: usize = 100;
+pub(crate) const MAX_DEPTH: usize = 100;
 
 /// Maximum nesting of protobuf messages below the request message accepted by
 /// [`JsonReader`]: prost's (and Go's, and C++'s) decoders refuse deeper messages, so a
 /// deeper request would fail in the service instead of here. Counted the way the decoder
 /// counts: every message level (`Struct`, map entry, `Value`, `ListValue` included).
-pub const MAX_MESSAGE_DEPTH: usize = 100;
+pub(crate) const MAX_MESSAGE_DEPTH: usize = 100;
 
 /// One level of the JSON path kept for error messages.
 #[derive(Clone, Copy, Debug)]

@@ -37,9 +37,9 @@ mod timeout;
 use std::fmt;
 use std::sync::Arc;
 
-pub use incoming::{decode_binary_header, incoming_metadata};
-pub use outgoing::{outgoing_headers, outgoing_trailers, wants_trailers};
-pub use timeout::{parse_grpc_timeout, request_timeout};
+pub(crate) use incoming::incoming_metadata;
+pub(crate) use outgoing::{outgoing_headers, outgoing_trailers, wants_trailers};
+pub(crate) use timeout::{parse_grpc_timeout, request_timeout};
 
 /// Maps a lowercase HTTP header name to a metadata key; `None` drops the header.
 pub type IncomingHeaderMatcher = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
