@@ -48,12 +48,20 @@ pub(super) fn outgoing(
 }
 
 /// Response (header) metadata → response headers, through `rules.outgoing_header`.
-pub(crate) fn outgoing_headers(metadata: &MetadataMap, rules: &HeaderRules, out: &mut http::HeaderMap) {
+pub(crate) fn outgoing_headers(
+    metadata: &MetadataMap,
+    rules: &HeaderRules,
+    out: &mut http::HeaderMap,
+) {
     outgoing(metadata, &rules.outgoing_header, out);
 }
 
 /// Response trailer metadata → trailer headers, through `rules.outgoing_trailer`.
-pub(crate) fn outgoing_trailers(metadata: &MetadataMap, rules: &HeaderRules, out: &mut http::HeaderMap) {
+pub(crate) fn outgoing_trailers(
+    metadata: &MetadataMap,
+    rules: &HeaderRules,
+    out: &mut http::HeaderMap,
+) {
     outgoing(metadata, &rules.outgoing_trailer, out);
 }
 

@@ -89,7 +89,7 @@ impl Scalar {
         }
     }
 
-    /// The `gateway_runtime::text` parser of this scalar.
+    /// The runtime's text parser (`__private::text`) of this scalar.
     pub fn text_parser(self) -> TokenStream {
         let t = quote!(__gw::text);
         match self {

@@ -22,7 +22,9 @@
 #![allow(missing_docs)]
 
 use gateway_e2e::e2e;
-use gateway_runtime::json::{self, JsonOptions};
+use gateway_runtime::JsonOptions;
+// The codec as generated code reaches it (not a public API).
+use gateway_runtime::__private::{JsonMessage, json};
 use prost::Message;
 use prost_reflect::{
     DescriptorPool, DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MapKey,
@@ -640,7 +642,7 @@ fn first_seed() -> u64 {
 }
 
 /// Ours: generated code for type `T`, through the runtime's codec.
-fn check<T: Message + Default + json::JsonMessage>(name: &str) {
+fn check<T: Message + Default + JsonMessage>(name: &str) {
     e2e::echo::v1::__register_gateway_types();
     e2e::common::__register_gateway_types();
     let pool = pool();
