@@ -32,6 +32,7 @@ mod bind;
 mod body;
 mod browser_auth;
 mod deadline;
+mod decimal;
 mod drain;
 mod error;
 mod gateway;

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use super::{JsonReader, show};
+use crate::decimal::magnitude;
 use crate::json::error::JsonError;
 
 /// Length of the JSON number at the start of `b`, or the offset of the first bad byte.
@@ -79,13 +80,7 @@ pub(super) fn int_from_token(tok: &[u8]) -> Result<(bool, u64), IntError> {
     let int = &rest[..int_end];
     if int_end == rest.len() {
         // fast path: plain integer
-        let mut acc: u64 = 0;
-        for &d in int {
-            acc = acc
-                .checked_mul(10)
-                .and_then(|a| a.checked_add((d - b'0') as u64))
-                .ok_or(IntError::Overflow)?;
-        }
+        let acc = magnitude(int.iter().copied()).ok_or(IntError::Overflow)?;
         return Ok((neg, acc));
     }
     let mut after = &rest[int_end..];
@@ -109,6 +104,8 @@ pub(super) fn int_from_token(tok: &[u8]) -> Result<(bool, u64), IntError> {
             eneg = s == b'-';
             e = r;
         }
+        // The exponent saturates rather than overflowing: past 20 digits of
+        // value the number is out of range whatever it is exactly.
         for &d in e {
             exp = exp.saturating_mul(10).saturating_add((d - b'0') as i64);
         }
@@ -133,13 +130,7 @@ pub(super) fn int_from_token(tok: &[u8]) -> Result<(bool, u64), IntError> {
     if (sig as i64).saturating_add(exp) > 20 {
         return Err(IntError::Overflow);
     }
-    let mut acc: u64 = 0;
-    for &d in digits().skip(lead).take(sig) {
-        acc = acc
-            .checked_mul(10)
-            .and_then(|a| a.checked_add((d - b'0') as u64))
-            .ok_or(IntError::Overflow)?;
-    }
+    let mut acc = magnitude(digits().skip(lead).take(sig).copied()).ok_or(IntError::Overflow)?;
     for _ in 0..exp {
         acc = acc.checked_mul(10).ok_or(IntError::Overflow)?;
     }
