@@ -819,4 +819,26 @@ fn unknown_enum_names_are_dropped_when_unknown_fields_are_ignored() {
         error.to_string(),
         "invalid value for field \"mood\": unknown enum value \"MOOD_ANGRY\" at line 1 column 9"
     );
+
+    // An enum member of a oneof: the oneof stays unset, or keeps the member
+    // set by an earlier key with the same name.
+    use e2e::echo::v1::kitchen::Choice;
+    let kitchen: Kitchen = json::from_slice(br#"{"choiceMood":"MOOD_ANGRY"}"#, &lenient).unwrap();
+    assert_eq!(kitchen.choice, None);
+    let kitchen: Kitchen = json::from_slice(br#"{"choiceMood":"MOOD_SAD"}"#, &lenient).unwrap();
+    assert_eq!(kitchen.choice, Some(Choice::ChoiceMood(Mood::Sad as i32)));
+    let kitchen: Kitchen = json::from_slice(br#"{"choiceMood":2}"#, &lenient).unwrap();
+    assert_eq!(kitchen.choice, Some(Choice::ChoiceMood(Mood::Sad as i32)));
+    // Another member already set is still a conflict, as in Go (which checks
+    // the oneof before it reads the value).
+    let error =
+        json::from_slice::<Kitchen>(br#"{"choiceText":"a","choiceMood":"MOOD_ANGRY"}"#, &lenient)
+            .unwrap_err();
+    assert!(error.to_string().contains("choice"), "{error}");
+    let error =
+        json::from_slice::<Kitchen>(br#"{"choiceMood":"MOOD_ANGRY"}"#, &strict).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid value for field \"choiceMood\": unknown enum value \"MOOD_ANGRY\" at line 1 column 15"
+    );
 }
