@@ -24,7 +24,24 @@
 //!
 //! Everything else is internal. Generated code reaches what it needs through
 //! one hidden module, `__private`, which is not a public API: it changes with
-//! the generator, which is released together with this crate.
+//! the generator, which is released together with this crate. The binding
+//! helpers, the JSON reader and writer and the streaming drivers are not
+//! reachable otherwise:
+//!
+//! ```compile_fail
+//! use gateway_runtime::bind::QuerySeen;
+//! ```
+//!
+//! ```compile_fail
+//! use gateway_runtime::json::JsonReader;
+//! ```
+//!
+//! ```compile_fail
+//! use gateway_runtime::streaming::server_streaming;
+//! ```
+//!
+//! `tests/public_api.txt` lists the public API item by item; a test compares
+//! it with the source, so that no item becomes public unnoticed.
 #![warn(unreachable_pub)]
 
 mod base64_rule;
@@ -106,7 +123,7 @@ pub mod __private {
 
     /// Whole-message entry points of the JSON codec, for tests that compare
     /// generated code with a reference (the gateway itself reads and writes
-    /// through [`super::JsonMessage`]).
+    /// through `JsonMessage`).
     pub mod json {
         pub use crate::json::{from_slice, merge_from_slice, to_vec};
     }

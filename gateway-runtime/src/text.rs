@@ -234,13 +234,13 @@ pub fn parse_enum(
     }
 }
 
-/// Parses a `google.protobuf.Timestamp` in RFC 3339 form (see [`json::wkt::parse_timestamp`]).
+/// Parses a `google.protobuf.Timestamp` in RFC 3339 form (the JSON form, without quotes).
 pub fn parse_timestamp(s: &str) -> Result<Timestamp, TextError> {
     json::time::timestamp_from_str(s)
         .map_err(|reason| TextError::new(s, Timestamp::FULL_NAME).with_reason(reason))
 }
 
-/// Parses a `google.protobuf.Duration` in `1.5s` form (see [`json::wkt::parse_duration`]).
+/// Parses a `google.protobuf.Duration` in `1.5s` form (the JSON form, without quotes).
 pub fn parse_duration(s: &str) -> Result<Duration, TextError> {
     json::time::duration_from_str(s)
         .map_err(|reason| TextError::new(s, Duration::FULL_NAME).with_reason(reason))

@@ -6,7 +6,7 @@
 //! "permanent" HTTP request headers (`Authorization`, `User-Agent`, …) to
 //! `grpcgateway-<name>`, and the W3C trace context headers (`traceparent`, `tracestate`)
 //! to themselves, so that a trace goes on through the gRPC service; everything else is
-//! dropped. [`incoming_metadata`] then also:
+//! dropped. The gateway then also:
 //!
 //! * forwards `Authorization` as plain `authorization` too;
 //! * sets `x-forwarded-host` to the client's `X-Forwarded-Host`, else the `Host` header,
@@ -18,8 +18,8 @@
 //! * skips keys that are not valid gRPC keys (`[0-9a-z_.-]`), values that are not printable
 //!   ASCII, and keys that belong to the connection or to the gRPC protocol itself
 //!   (`connection`, `te`, `content-type`, `grpc-timeout`, …): forwarding those would corrupt
-//!   the upstream HTTP/2 request or be overwritten by tonic anyway. The deadline travels via
-//!   [`request_timeout`] instead.
+//!   the upstream HTTP/2 request or be overwritten by tonic anyway. `Grpc-Timeout` becomes
+//!   the call's deadline instead.
 //!
 //! # Outgoing (gRPC response metadata → HTTP response headers)
 //!
