@@ -25,7 +25,7 @@ pub(crate) fn read_error(e: axum::Error) -> GatewayError {
 /// Stops reading as soon as the limit is exceeded, so an oversized body never ends up in
 /// memory. A body whose size hint already exceeds the limit (e.g. a full body) fails
 /// without reading.
-pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, GatewayError> {
+pub(crate) async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, GatewayError> {
     let too_large = || GatewayError::BodyTooLarge { limit };
     let hint = body.size_hint();
     if usize::try_from(hint.lower()).map_or(true, |lower| lower > limit) {
@@ -75,7 +75,7 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, Ga
 /// above the limit fails before anything is read. A missing or malformed `Content-Length` is
 /// not an error here (hyper already rejects malformed ones); the limit still applies while
 /// reading.
-pub async fn read_body_with_headers(
+pub(crate) async fn read_body_with_headers(
     headers: &http::HeaderMap,
     body: axum::body::Body,
     limit: usize,

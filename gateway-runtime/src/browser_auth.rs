@@ -14,7 +14,7 @@ use crate::error::GatewayError;
 
 /// The subprotocol prefix of a WebSocket bearer token: the client offers
 /// `["chat", "bearer.<token>"]`; `chat` is echoed, the token never.
-pub const WEBSOCKET_TOKEN_PREFIX: &str = "bearer.";
+pub(crate) const WEBSOCKET_TOKEN_PREFIX: &str = "bearer.";
 
 /// Where browser streams may carry a bearer token (both off by default).
 #[derive(Debug, Clone, Default)]

@@ -226,7 +226,7 @@ impl GatewayError {
 
     /// The JSON error body: `{"code":N,"message":"…","details":[…]}` in this key order, no
     /// spaces. Details come from the upstream status's details bytes (an encoded
-    /// `google.rpc.Status`), each `Any` written through [`crate::json`]; details bytes that do
+    /// `google.rpc.Status`), each `Any` written as proto3 JSON; details bytes that do
     /// not decode give `"details":[]` (the code and message are still worth sending).
     pub fn to_json(&self, opts: &JsonOptions) -> Vec<u8> {
         let mut w = JsonWriter::new(opts);
@@ -254,7 +254,7 @@ impl GatewayError {
     /// A full response: status, `content-type: application/json`, the [`to_json`](Self::to_json)
     /// body; for `UNAUTHENTICATED` also `www-authenticate` with the message (skipped when the
     /// message is not a valid header value); for upstream errors also the status's metadata
-    /// as headers through `rules` (see [`outgoing_headers`]).
+    /// as headers through `rules` (`grpc-metadata-<key>` with the default rules).
     pub fn into_response_with(self, opts: &JsonOptions, rules: &HeaderRules) -> Response {
         let mut response = Response::new(Body::from(self.to_json(opts)));
         *response.status_mut() = self.http_status();

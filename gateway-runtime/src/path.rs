@@ -3,7 +3,7 @@
 //! The code generator turns every path template into a static [`Template`]:
 //!
 //! ```
-//! use gateway_runtime::path::{CaptureSpec, Seg, Template};
+//! use gateway_runtime::__private::{CaptureSpec, Seg, Template};
 //!
 //! // "/v1/{name=shelves/*/books/*}:move"
 //! static T0: Template = Template {

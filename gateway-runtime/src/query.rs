@@ -10,15 +10,8 @@ use std::fmt;
 
 /// A query pair that is not valid UTF-8 after percent-decoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryParseError {
+pub(crate) struct QueryParseError {
     pair: String,
-}
-
-impl QueryParseError {
-    /// The raw (still encoded) `key=value` piece that failed.
-    pub fn pair(&self) -> &str {
-        &self.pair
-    }
 }
 
 impl fmt::Display for QueryParseError {
@@ -34,7 +27,7 @@ impl fmt::Display for QueryParseError {
 impl std::error::Error for QueryParseError {}
 
 /// A decoded query string: `(key, value)` pairs in order.
-pub type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+pub(crate) type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// Parses a query string (without the leading `?`) into `(key, value)` pairs, in order.
 ///
@@ -43,7 +36,7 @@ pub type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 /// skipped; repeated keys give repeated pairs. An empty key (`=x`) is kept as `("", "x")`:
 /// it matches no field, so callers ignore it like any unknown parameter. Texts without `+`
 /// or `%` are borrowed.
-pub fn parse_query(query: &str) -> Result<QueryPairs<'_>, QueryParseError> {
+pub(crate) fn parse_query(query: &str) -> Result<QueryPairs<'_>, QueryParseError> {
     let mut out = Vec::new();
     for piece in query.split('&') {
         if piece.is_empty() {
@@ -153,12 +146,12 @@ mod tests {
     #[test]
     fn invalid_utf8() {
         let err = parse_query("ok=1&name=%FF%FE&z=2").unwrap_err();
-        assert_eq!(err.pair(), "name=%FF%FE");
+        assert_eq!(err.pair, "name=%FF%FE");
         assert_eq!(
             err.to_string(),
             "query string piece \"name=%FF%FE\" is not valid UTF-8 after percent-decoding"
         );
-        assert_eq!(parse_query("%C3=1").unwrap_err().pair(), "%C3=1");
+        assert_eq!(parse_query("%C3=1").unwrap_err().pair, "%C3=1");
     }
 
     #[test]

@@ -145,7 +145,7 @@ fn push_retry(out: &mut Vec<u8>, retry: Duration) {
 
 /// A heartbeat comment: exactly `": keep-alive\n\n"` (comment lines are ignored by
 /// `EventSource`, but the traffic keeps proxies from closing an idle connection).
-pub fn heartbeat() -> Bytes {
+pub(crate) fn heartbeat() -> Bytes {
     Bytes::from_static(b": keep-alive\n\n")
 }
 
@@ -153,7 +153,7 @@ pub fn heartbeat() -> Bytes {
 ///
 /// An event without `data` is not dispatched by the browser, but its `retry` field still
 /// takes effect, so the hint does not show up as a spurious message.
-pub fn retry_hint(retry: Duration) -> Bytes {
+pub(crate) fn retry_hint(retry: Duration) -> Bytes {
     let mut out = Vec::with_capacity(32);
     push_retry(&mut out, retry);
     out.push(b'\n');

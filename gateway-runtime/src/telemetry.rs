@@ -33,7 +33,7 @@ pub struct RpcName {
 /// `gateway_streams_ended_total` metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum EndReason {
+pub(crate) enum EndReason {
     /// The gRPC stream ended normally.
     Completed,
     /// The client went away (closed, reset, dropped the response).
@@ -51,7 +51,7 @@ pub enum EndReason {
 impl EndReason {
     /// The label value: `completed`, `client_gone`, `grpc_error`,
     /// `slow_consumer`, `idle_timeout`, `shutdown`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EndReason::Completed => "completed",
             EndReason::ClientGone => "client_gone",

@@ -78,22 +78,16 @@ impl fmt::Display for TextError {
 impl std::error::Error for TextError {}
 
 /// `-?[0-9]+` → (negative, magnitude); `None` when malformed or beyond `u64`.
+/// The text grammar of integers (see `decimal.rs` for how it differs from JSON's).
 pub(crate) fn parse_decimal(s: &str) -> Option<(bool, u64)> {
     let (neg, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    if digits.is_empty() {
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let mut acc: u64 = 0;
-    for c in digits.bytes() {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        acc = acc.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some((neg, acc))
+    Some((neg, crate::decimal::magnitude(digits.bytes())?))
 }
 
 fn parse_int<T: TryFrom<i128>>(
@@ -240,13 +234,13 @@ pub fn parse_enum(
     }
 }
 
-/// Parses a `google.protobuf.Timestamp` in RFC 3339 form (see [`json::wkt::parse_timestamp`]).
+/// Parses a `google.protobuf.Timestamp` in RFC 3339 form (the JSON form, without quotes).
 pub fn parse_timestamp(s: &str) -> Result<Timestamp, TextError> {
     json::time::timestamp_from_str(s)
         .map_err(|reason| TextError::new(s, Timestamp::FULL_NAME).with_reason(reason))
 }
 
-/// Parses a `google.protobuf.Duration` in `1.5s` form (see [`json::wkt::parse_duration`]).
+/// Parses a `google.protobuf.Duration` in `1.5s` form (the JSON form, without quotes).
 pub fn parse_duration(s: &str) -> Result<Duration, TextError> {
     json::time::duration_from_str(s)
         .map_err(|reason| TextError::new(s, Duration::FULL_NAME).with_reason(reason))

@@ -18,7 +18,7 @@ use crate::http_body::{RawBody, raw_response};
 use crate::json::JsonWriter;
 use crate::metadata;
 use crate::path::Captures;
-use crate::service::ServiceState;
+use crate::router::ServiceState;
 use crate::telemetry::{self, RpcName};
 
 /// Facts about a binding that the generated code fixes at generation time.
@@ -182,7 +182,7 @@ where
 /// headers (and the gateway's annotator), the request's extensions (what
 /// tower layers inserted reaches an in-process service) and the
 /// `Grpc-Timeout` deadline.
-pub fn grpc_request<M>(
+pub(crate) fn grpc_request<M>(
     parts: &http::request::Parts,
     gateway: &Gateway,
     message: M,

@@ -27,8 +27,9 @@ use prost_types::{Any, Duration, FieldMask, ListValue, Struct, Timestamp, Value}
 use super::reader::show;
 use super::{JsonError, JsonMessage, JsonReader, JsonWriter};
 
+#[cfg(test)]
 /// The prefix of type URLs written by [`type_url`] and [`pack`].
-pub const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
+pub(crate) const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 type WriteFn = fn(&[u8], &mut JsonWriter) -> bool;
 type ReadFn = fn(&mut JsonReader<'_>) -> Result<Vec<u8>, JsonError>;
@@ -142,21 +143,24 @@ pub fn register<T: JsonMessage + prost::Message>() {
         .insert(name, e);
 }
 
+#[cfg(test)]
 /// Whether a message with this full name (e.g. `"echo.v1.EchoRequest"`) is registered.
-pub fn is_registered(full_name: &str) -> bool {
+pub(crate) fn is_registered(full_name: &str) -> bool {
     registry()
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .contains_key(full_name)
 }
 
+#[cfg(test)]
 /// The type URL of `T`: `type.googleapis.com/<full name>`.
-pub fn type_url<T: JsonMessage>() -> String {
+pub(crate) fn type_url<T: JsonMessage>() -> String {
     format!("{TYPE_URL_PREFIX}{}", T::FULL_NAME)
 }
 
+#[cfg(test)]
 /// Packs a message into an `Any` with the [`type_url`] of `T`.
-pub fn pack<T: JsonMessage + prost::Message>(m: &T) -> Any {
+pub(crate) fn pack<T: JsonMessage + prost::Message>(m: &T) -> Any {
     Any {
         type_url: type_url::<T>(),
         value: m.encode_to_vec(),

@@ -14,7 +14,7 @@ pub enum JsonErrorKind {
     /// An object key the message does not know, while unknown fields are rejected
     /// ([`JsonOptions::ignore_unknown_fields`](super::JsonOptions::ignore_unknown_fields) is false).
     UnknownField,
-    /// The input nests objects and arrays deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
+    /// The input nests objects and arrays deeper than 100 levels.
     DepthLimit,
     /// An error raised with [`JsonError::custom`], e.g. by generated code.
     Custom,

@@ -39,20 +39,23 @@
 //! * Errors from closures (e.g. [`JsonError::custom`]`("oneof field already set")`) get the
 //!   position and JSON path of the value automatically.
 //!
-//! Nesting deeper than [`MAX_DEPTH`] levels is an error, never a stack overflow; so is
-//! protobuf message nesting the decoder would refuse ([`MAX_MESSAGE_DEPTH`]), and a field or
+//! Nesting deeper than [`MAX_DEPTH`](reader::MAX_DEPTH) levels is an error, never a stack overflow; so is
+//! protobuf message nesting the decoder would refuse ([`MAX_MESSAGE_DEPTH`](reader::MAX_MESSAGE_DEPTH)), and a field or
 //! map key given twice (as in Go's protojson).
 
-pub mod any;
+pub(crate) mod any;
+#[cfg(test)]
+mod codec_tests;
 mod error;
 pub mod fields;
 pub(crate) mod reader;
 pub(crate) mod time;
-pub mod wkt;
+pub(crate) mod wkt;
 mod writer;
 
 pub use error::{JsonError, JsonErrorKind};
-pub use reader::{JsonReader, MAX_DEPTH, MAX_MESSAGE_DEPTH, MapKey, parse_map_key};
+pub(crate) use reader::MapKey;
+pub use reader::{JsonReader, parse_map_key};
 pub use writer::JsonWriter;
 
 /// Options of the JSON writer and reader.
@@ -97,7 +100,7 @@ pub fn to_vec<T: JsonMessage>(msg: &T, opts: &JsonOptions) -> Vec<u8> {
 }
 
 /// Writes `msg` as JSON into `buf` (cleared first, capacity reused) and returns it.
-pub fn write_to<T: JsonMessage>(msg: &T, opts: &JsonOptions, buf: Vec<u8>) -> Vec<u8> {
+pub(crate) fn write_to<T: JsonMessage>(msg: &T, opts: &JsonOptions, buf: Vec<u8>) -> Vec<u8> {
     let mut w = JsonWriter::with_buffer(buf, opts);
     msg.write_json(&mut w);
     w.into_bytes()

@@ -3,15 +3,16 @@
 
 use prost_types::{Duration, Timestamp};
 
+#[cfg(test)]
 use super::error::{JsonError, JsonErrorKind};
 use super::reader::show;
 
 /// Seconds of 0001-01-01T00:00:00Z, the smallest valid Timestamp.
-pub const TIMESTAMP_MIN_SECONDS: i64 = -62_135_596_800;
+pub(crate) const TIMESTAMP_MIN_SECONDS: i64 = -62_135_596_800;
 /// Seconds of 9999-12-31T23:59:59Z, the largest valid Timestamp (with up to 999999999 nanos).
-pub const TIMESTAMP_MAX_SECONDS: i64 = 253_402_300_799;
+pub(crate) const TIMESTAMP_MAX_SECONDS: i64 = 253_402_300_799;
 /// Largest absolute value of `Duration::seconds` (10000 years).
-pub const DURATION_MAX_SECONDS: i64 = 315_576_000_000;
+pub(crate) const DURATION_MAX_SECONDS: i64 = 315_576_000_000;
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
@@ -77,6 +78,7 @@ fn push_fraction(out: &mut Vec<u8>, nanos: u64) {
     }
 }
 
+#[cfg(test)]
 fn ascii_string(v: Vec<u8>) -> String {
     v.into_iter().map(char::from).collect()
 }
@@ -109,6 +111,7 @@ pub(crate) fn write_timestamp(out: &mut Vec<u8>, seconds: i64, nanos: i32) {
     out.push(b'Z');
 }
 
+#[cfg(test)]
 fn timestamp_range_error(ts: &Timestamp) -> Option<&'static str> {
     if !(0..NANOS_PER_SECOND).contains(&(ts.nanos as i64)) {
         Some("nanos out of range 0..=999999999")
@@ -119,10 +122,11 @@ fn timestamp_range_error(ts: &Timestamp) -> Option<&'static str> {
     }
 }
 
+#[cfg(test)]
 /// Formats a Timestamp as RFC 3339 in UTC (`2024-02-29T12:00:00.500Z`; 0, 3, 6 or 9 fraction
 /// digits). Errors outside 0001-01-01T00:00:00Z..=9999-12-31T23:59:59.999999999Z or when
 /// `nanos` is not in `0..=999999999`.
-pub fn format_timestamp(ts: &Timestamp) -> Result<String, JsonError> {
+pub(crate) fn format_timestamp(ts: &Timestamp) -> Result<String, JsonError> {
     if let Some(reason) = timestamp_range_error(ts) {
         return Err(JsonError::new(
             JsonErrorKind::InvalidValue,
@@ -241,10 +245,11 @@ pub(crate) fn timestamp_from_str(s: &str) -> Result<Timestamp, &'static str> {
     })
 }
 
+#[cfg(test)]
 /// Parses an RFC 3339 timestamp (`1972-01-01T10:00:20.021Z`, `2024-02-29T13:00:00+01:00`):
 /// up to 9 fraction digits; offsets `Z`, `+HH:MM`, `-HH:MM` (converted to UTC); the result
 /// must lie in 0001-01-01T00:00:00Z..=9999-12-31T23:59:59.999999999Z.
-pub fn parse_timestamp(s: &str) -> Result<Timestamp, JsonError> {
+pub(crate) fn parse_timestamp(s: &str) -> Result<Timestamp, JsonError> {
     timestamp_from_str(s)
         .map_err(|reason| JsonError::new(JsonErrorKind::InvalidValue, timestamp_message(s, reason)))
 }
@@ -278,10 +283,11 @@ pub(crate) fn write_duration(out: &mut Vec<u8>, seconds: i64, nanos: i32) {
     out.push(b's');
 }
 
+#[cfg(test)]
 /// Formats a Duration as `"1.5s"` style text: `1s`, `1.500s`, `0.000001s`, `-0.500s`
 /// (0, 3, 6 or 9 fraction digits). Errors when seconds exceed ±315576000000, nanos exceed
 /// ±999999999, or seconds and nanos have different signs.
-pub fn format_duration(d: &Duration) -> Result<String, JsonError> {
+pub(crate) fn format_duration(d: &Duration) -> Result<String, JsonError> {
     let reason = if d.seconds.unsigned_abs() > DURATION_MAX_SECONDS as u64 {
         Some("seconds out of range ±315576000000")
     } else if d.nanos.unsigned_abs() >= NANOS_PER_SECOND as u32 {
@@ -350,8 +356,9 @@ pub(crate) fn duration_from_str(s: &str) -> Result<Duration, &'static str> {
     })
 }
 
+#[cfg(test)]
 /// Parses a Duration in `"1.5s"` form: `-?digits(.digits{1,9})?s`, at most ±315576000000 s.
-pub fn parse_duration(s: &str) -> Result<Duration, JsonError> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, JsonError> {
     duration_from_str(s)
         .map_err(|reason| JsonError::new(JsonErrorKind::InvalidValue, duration_message(s, reason)))
 }

@@ -27,11 +27,6 @@ use super::time::{
 };
 use super::{JsonMessage, JsonReader, JsonWriter};
 
-pub use super::time::{
-    DURATION_MAX_SECONDS, TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS, format_duration,
-    format_timestamp, parse_duration, parse_timestamp,
-};
-
 impl JsonMessage for Timestamp {
     const FULL_NAME: &'static str = "google.protobuf.Timestamp";
 
@@ -121,10 +116,11 @@ fn field_mask_error(msg: String) -> JsonError {
     JsonError::new(JsonErrorKind::InvalidValue, msg)
 }
 
+#[cfg(test)]
 /// Formats a FieldMask as its JSON string: paths converted snake_case → lowerCamelCase and
 /// joined by `,` (`["a.foo_bar", "b"]` → `"a.fooBar,b"`). Errors when a path does not survive
 /// the round trip (e.g. it contains uppercase letters or `__`), as Go's `protojson` does.
-pub fn format_field_mask(m: &FieldMask) -> Result<String, JsonError> {
+pub(crate) fn format_field_mask(m: &FieldMask) -> Result<String, JsonError> {
     let mut out = String::new();
     for (i, p) in m.paths.iter().enumerate() {
         if i > 0 {
@@ -145,7 +141,7 @@ pub fn format_field_mask(m: &FieldMask) -> Result<String, JsonError> {
 /// Parses the JSON string form of a FieldMask: splits on `,` and converts each lowerCamelCase
 /// path to snake_case (`"a.fooBar,b"` → `["a.foo_bar", "b"]`); `""` gives no paths. Paths
 /// containing `_` or that are not valid names are an error (as in Go's `protojson`).
-pub fn parse_field_mask(s: &str) -> Result<FieldMask, JsonError> {
+pub(crate) fn parse_field_mask(s: &str) -> Result<FieldMask, JsonError> {
     let mut mask = FieldMask::default();
     if s.is_empty() {
         return Ok(mask);

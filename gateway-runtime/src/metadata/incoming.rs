@@ -87,7 +87,7 @@ pub(super) fn joined(headers: &http::HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Builds the outgoing gRPC request metadata from the HTTP request (see the module docs).
-pub fn incoming_metadata(
+pub(crate) fn incoming_metadata(
     parts: &http::request::Parts,
     remote_addr: Option<SocketAddr>,
     rules: &HeaderRules,
@@ -221,11 +221,4 @@ pub(super) fn default_rules_metadata(
         out.insert(FORWARDED_FOR, value);
     }
     MetadataMap::from_headers(out)
-}
-
-/// Decodes base64 the way [`incoming_metadata`] does (both alphabets, padding optional).
-/// Exposed for gateways that read binary values from other places (e.g. WebSocket
-/// subprotocol headers).
-pub fn decode_binary_header(value: &[u8]) -> Option<Vec<u8>> {
-    decode_base64(value)
 }

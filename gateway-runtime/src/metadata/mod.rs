@@ -6,7 +6,7 @@
 //! "permanent" HTTP request headers (`Authorization`, `User-Agent`, …) to
 //! `grpcgateway-<name>`, and the W3C trace context headers (`traceparent`, `tracestate`)
 //! to themselves, so that a trace goes on through the gRPC service; everything else is
-//! dropped. [`incoming_metadata`] then also:
+//! dropped. The gateway then also:
 //!
 //! * forwards `Authorization` as plain `authorization` too;
 //! * sets `x-forwarded-host` to the client's `X-Forwarded-Host`, else the `Host` header,
@@ -18,8 +18,8 @@
 //! * skips keys that are not valid gRPC keys (`[0-9a-z_.-]`), values that are not printable
 //!   ASCII, and keys that belong to the connection or to the gRPC protocol itself
 //!   (`connection`, `te`, `content-type`, `grpc-timeout`, …): forwarding those would corrupt
-//!   the upstream HTTP/2 request or be overwritten by tonic anyway. The deadline travels via
-//!   [`request_timeout`] instead.
+//!   the upstream HTTP/2 request or be overwritten by tonic anyway. `Grpc-Timeout` becomes
+//!   the call's deadline instead.
 //!
 //! # Outgoing (gRPC response metadata → HTTP response headers)
 //!
@@ -37,9 +37,9 @@ mod timeout;
 use std::fmt;
 use std::sync::Arc;
 
-pub use incoming::{decode_binary_header, incoming_metadata};
-pub use outgoing::{outgoing_headers, outgoing_trailers, wants_trailers};
-pub use timeout::{parse_grpc_timeout, request_timeout};
+pub(crate) use incoming::incoming_metadata;
+pub(crate) use outgoing::{outgoing_headers, outgoing_trailers, wants_trailers};
+pub(crate) use timeout::{parse_grpc_timeout, request_timeout};
 
 /// Maps a lowercase HTTP header name to a metadata key; `None` drops the header.
 pub type IncomingHeaderMatcher = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;

@@ -48,18 +48,26 @@ pub(super) fn outgoing(
 }
 
 /// Response (header) metadata → response headers, through `rules.outgoing_header`.
-pub fn outgoing_headers(metadata: &MetadataMap, rules: &HeaderRules, out: &mut http::HeaderMap) {
+pub(crate) fn outgoing_headers(
+    metadata: &MetadataMap,
+    rules: &HeaderRules,
+    out: &mut http::HeaderMap,
+) {
     outgoing(metadata, &rules.outgoing_header, out);
 }
 
 /// Response trailer metadata → trailer headers, through `rules.outgoing_trailer`.
-pub fn outgoing_trailers(metadata: &MetadataMap, rules: &HeaderRules, out: &mut http::HeaderMap) {
+pub(crate) fn outgoing_trailers(
+    metadata: &MetadataMap,
+    rules: &HeaderRules,
+    out: &mut http::HeaderMap,
+) {
     outgoing(metadata, &rules.outgoing_trailer, out);
 }
 
 /// Whether the client sent `TE: trailers` (a token of any `TE` header, case-insensitive,
 /// parameters ignored).
-pub fn wants_trailers(headers: &http::HeaderMap) -> bool {
+pub(crate) fn wants_trailers(headers: &http::HeaderMap) -> bool {
     headers.get_all(TE).iter().any(|v| {
         v.to_str().is_ok_and(|s| {
             s.split(',').any(|token| {

@@ -243,10 +243,10 @@ fn binary_metadata() {
     assert!(md.get_bin("e-bin").is_none());
     assert_eq!(&md.get_bin("f-bin").unwrap().to_bytes().unwrap()[..], b"");
     assert_eq!(
-        decode_binary_header(b" AQID/w== ").unwrap(),
+        incoming::decode_base64(b" AQID/w== ").unwrap(),
         vec![1, 2, 3, 255]
     );
-    assert!(decode_binary_header(b"A").is_none());
+    assert!(incoming::decode_base64(b"A").is_none());
 }
 
 #[test]

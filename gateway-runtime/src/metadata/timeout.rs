@@ -5,7 +5,7 @@ use std::time::Duration;
 /// Parses a `Grpc-Timeout` header value: 1 to 8 ASCII digits followed by one unit, `H`
 /// (hours), `M` (minutes), `S` (seconds), `m` (milliseconds), `u` (microseconds) or `n`
 /// (nanoseconds). Anything else is `None`.
-pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at_checked(value.len().checked_sub(1)?)?;
     if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -24,7 +24,7 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 }
 
 /// The request's `Grpc-Timeout` header, parsed (`None` when absent or invalid).
-pub fn request_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+pub(crate) fn request_timeout(headers: &http::HeaderMap) -> Option<Duration> {
     headers
         .get("grpc-timeout")
         .and_then(|v| v.to_str().ok())

@@ -2,12 +2,13 @@
 
 use bytes::Bytes;
 
+#[cfg(test)]
 /// One NDJSON response line: the bytes followed by `\n`.
 ///
 /// A CR or LF inside `json` would split the line, so each is written as a space instead:
 /// in valid JSON they can only be whitespace between tokens (inside strings they must be
 /// escaped), so the value is unchanged. Compact JSON is copied as is.
-pub fn line(json: &[u8]) -> Bytes {
+pub(super) fn line(json: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(json.len() + 1);
     push_flat(&mut out, json);
     out.push(b'\n');
@@ -18,7 +19,7 @@ pub fn line(json: &[u8]) -> Bytes {
 /// `{"error":<status json>}\n` where `<status json>` is given (already rendered
 /// `{"code":N,"message":"…","details":[…]}`). Line breaks in it are flattened as in
 /// [`line()`].
-pub fn error_line(status_json: &[u8]) -> Bytes {
+pub(crate) fn error_line(status_json: &[u8]) -> Bytes {
     const OPEN: &[u8] = b"{\"error\":";
     let mut out = Vec::with_capacity(OPEN.len() + status_json.len() + 2);
     out.extend_from_slice(OPEN);
@@ -28,7 +29,7 @@ pub fn error_line(status_json: &[u8]) -> Bytes {
 }
 
 /// An optional heartbeat: a blank line `"\n"` (NDJSON readers skip empty lines).
-pub fn heartbeat() -> Bytes {
+pub(crate) fn heartbeat() -> Bytes {
     Bytes::from_static(b"\n")
 }
 

@@ -11,5 +11,5 @@ mod split;
 #[cfg(test)]
 mod tests;
 
-pub use lines::{error_line, heartbeat, line};
-pub use split::{BodyValueError, JsonValueSplitter, SplitError, body_values};
+pub(crate) use lines::{error_line, heartbeat};
+pub(crate) use split::{BodyValueError, SplitError, body_values};

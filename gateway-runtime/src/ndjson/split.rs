@@ -13,7 +13,7 @@ pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Why a byte stream could not be split into JSON values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SplitError {
+pub(crate) enum SplitError {
     /// A single value is longer than `limit` bytes.
     TooLarge {
         /// The configured largest value, in bytes.
@@ -80,7 +80,7 @@ enum Mode {
 /// After an error, every further call returns the same error: the position in the stream
 /// is lost, so nothing after it can be trusted.
 #[derive(Debug)]
-pub struct JsonValueSplitter {
+pub(super) struct JsonValueSplitter {
     max_value: usize,
     /// Unconsumed input; a value in progress always starts at `buf[0]`.
     pub(super) buf: BytesMut,
@@ -104,7 +104,7 @@ pub struct JsonValueSplitter {
 impl JsonValueSplitter {
     /// `max_value`: largest single value in bytes; a longer one is an error (so memory
     /// stays bounded).
-    pub fn new(max_value: usize) -> Self {
+    pub(super) fn new(max_value: usize) -> Self {
         JsonValueSplitter {
             max_value,
             buf: BytesMut::new(),
@@ -122,7 +122,7 @@ impl JsonValueSplitter {
     }
 
     /// Appends input. Nothing is scanned until [`next_value`](Self::next_value) is called.
-    pub fn push(&mut self, chunk: &[u8]) {
+    pub(super) fn push(&mut self, chunk: &[u8]) {
         // Input after an error is never looked at; don't let it pile up.
         if self.error.is_none() {
             self.buf.extend_from_slice(chunk);
@@ -131,7 +131,7 @@ impl JsonValueSplitter {
 
     /// The next complete value, if one is buffered; leading whitespace between values is
     /// skipped.
-    pub fn next_value(&mut self) -> Result<Option<Bytes>, SplitError> {
+    pub(super) fn next_value(&mut self) -> Result<Option<Bytes>, SplitError> {
         self.scan(false)
     }
 
@@ -140,7 +140,7 @@ impl JsonValueSplitter {
     ///
     /// If several values are still buffered, each call returns the next one; call until it
     /// returns `Ok(None)` to drain them all.
-    pub fn finish(&mut self) -> Result<Option<Bytes>, SplitError> {
+    pub(super) fn finish(&mut self) -> Result<Option<Bytes>, SplitError> {
         if let Some(value) = self.scan(true)? {
             return Ok(Some(value));
         }
@@ -326,7 +326,7 @@ fn is_structural(b: u8) -> bool {
 
 /// Why [`body_values`] could not produce the next value.
 #[derive(Debug)]
-pub enum BodyValueError {
+pub(crate) enum BodyValueError {
     /// The body is not a sequence of JSON values.
     Split(SplitError),
     /// Reading the body failed (connection reset, client gone, ...).
@@ -363,7 +363,7 @@ impl From<SplitError> for BodyValueError {
 ///
 /// The body is not touched until the stream is first polled. The stream ends after the
 /// last value or after the first error (which it yields once). Trailers are ignored.
-pub fn body_values(
+pub(crate) fn body_values(
     body: axum::body::Body,
     max_value: usize,
 ) -> impl Stream<Item = Result<Bytes, BodyValueError>> + Send + Unpin + 'static {

@@ -1,6 +1,7 @@
 //! Tests of body splitting and response lines.
 
-use super::split::{BOM, is_ws};
+use super::lines::line;
+use super::split::{BOM, JsonValueSplitter, is_ws};
 use super::*;
 use axum::body::Body;
 use bytes::Bytes;

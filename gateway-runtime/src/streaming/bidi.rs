@@ -15,7 +15,7 @@ use super::{FieldFn, MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
 use crate::path::Captures;
-use crate::service::ServiceState;
+use crate::router::ServiceState;
 
 /// Serves one bidi-streaming binding. Responses are sent as they come while
 /// the request body is still being read (HTTP/1.1 and HTTP/2 alike).

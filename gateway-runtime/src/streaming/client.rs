@@ -18,7 +18,7 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::JsonWriter;
 use crate::path::Captures;
-use crate::service::ServiceState;
+use crate::router::ServiceState;
 use crate::unary::grpc_request;
 
 /// Serves one client-streaming binding. In chunked mode the body is read as

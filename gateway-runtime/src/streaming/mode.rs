@@ -9,7 +9,7 @@ use crate::gateway::Gateway;
 
 /// A streaming mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Server-Sent Events (`Accept: text/event-stream`).
     Sse,
     /// WebSocket (an upgrade request).
@@ -40,7 +40,7 @@ pub struct StreamBinding {
 /// Whether the request is a WebSocket upgrade: a `Connection` header that
 /// contains the `upgrade` token anywhere in its list (Firefox sends
 /// `keep-alive, Upgrade`), case-insensitive, and `Upgrade: websocket`.
-pub fn is_websocket_upgrade(headers: &http::HeaderMap) -> bool {
+pub(crate) fn is_websocket_upgrade(headers: &http::HeaderMap) -> bool {
     has_token(headers, header::CONNECTION, "upgrade")
         && has_token(headers, header::UPGRADE, "websocket")
 }
@@ -49,7 +49,7 @@ pub fn is_websocket_upgrade(headers: &http::HeaderMap) -> bool {
 /// ([`is_websocket_upgrade`]) or an HTTP/2 extended CONNECT with
 /// `:protocol websocket` (RFC 8441), which browsers use on HTTP/2
 /// connections to servers that allow it (`axum::serve` does).
-pub fn is_websocket_request(parts: &http::request::Parts) -> bool {
+pub(crate) fn is_websocket_request(parts: &http::request::Parts) -> bool {
     if parts.method == http::Method::CONNECT {
         return parts
             .extensions
@@ -70,7 +70,7 @@ fn has_token(headers: &http::HeaderMap, name: header::HeaderName, token: &str) -
 
 /// Whether `Accept` lists `text/event-stream` (anywhere in the list, any
 /// case, with parameters), unless its `q` is 0.
-pub fn accepts_event_stream(headers: &http::HeaderMap) -> bool {
+pub(crate) fn accepts_event_stream(headers: &http::HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()
@@ -92,7 +92,7 @@ pub fn accepts_event_stream(headers: &http::HeaderMap) -> bool {
 
 /// Picks the mode of a request and checks that it is available: 501 naming
 /// the mode when it is not, 403 for a refused WebSocket origin.
-pub fn select_mode(
+pub(crate) fn select_mode(
     parts: &http::request::Parts,
     binding: &StreamBinding,
     gateway: &Gateway,

@@ -23,7 +23,7 @@ use crate::error::GatewayError;
 use crate::http_body::{RawBody, content_type_header, request_content_type};
 use crate::metadata;
 use crate::path::Captures;
-use crate::service::ServiceState;
+use crate::router::ServiceState;
 use crate::unary::grpc_request;
 
 /// The largest piece of an upload sent as one message.

@@ -2,16 +2,49 @@
 //! body (or one message from path and query) as a stream of request
 //! messages, with errors reported to the response side.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::Notify;
 
-use super::{MergeFn, RequestStream};
+use super::MergeFn;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonOptions, JsonReader};
 use crate::ndjson::{BodyValueError, SplitError, body_values};
+
+/// The request stream handed to a tonic client-streaming or bidi call.
+///
+/// A named type rather than a bare `Pin<Box<dyn Stream>>`: with the bare
+/// trait object, rustc cannot prove the futures of tonic's
+/// `impl IntoStreamingRequest` methods `Send` ("higher-ranked lifetime
+/// error").
+pub struct RequestStream<M>(Pin<Box<dyn Stream<Item = M> + Send + 'static>>);
+
+impl<M> RequestStream<M> {
+    /// Wraps a stream of request messages.
+    pub fn new(stream: impl Stream<Item = M> + Send + 'static) -> Self {
+        RequestStream(Box::pin(stream))
+    }
+}
+
+impl<M> Stream for RequestStream<M> {
+    type Item = M;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<M>> {
+        self.0.as_mut().poll_next(cx)
+    }
+}
+
+impl<M> std::fmt::Debug for RequestStream<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestStream")
+    }
+}
 
 /// Where the request stream reports a malformed value: the request stream
 /// itself can only end (tonic request streams carry no errors), so the

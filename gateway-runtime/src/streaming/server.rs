@@ -14,7 +14,7 @@ use super::{FieldFn, MergeFn, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
 use crate::path::Captures;
-use crate::service::ServiceState;
+use crate::router::ServiceState;
 
 /// Serves one server-streaming binding in the mode the request asks for.
 #[allow(clippy::too_many_arguments)]

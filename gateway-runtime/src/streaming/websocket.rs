@@ -43,17 +43,17 @@ use crate::telemetry::{EndReason, StreamStats, StreamTracker};
 /// Close codes (RFC 6455 §7.4.1).
 pub(crate) mod close {
     /// Normal closure.
-    pub const NORMAL: u16 = 1000;
+    pub(crate) const NORMAL: u16 = 1000;
     /// Going away (the peer stopped answering pings).
-    pub const GOING_AWAY: u16 = 1001;
+    pub(crate) const GOING_AWAY: u16 = 1001;
     /// Protocol error: a frame RFC 6455 does not allow.
-    pub const PROTOCOL: u16 = 1002;
+    pub(crate) const PROTOCOL: u16 = 1002;
     /// Invalid frame payload data (not a JSON message).
-    pub const INVALID_PAYLOAD: u16 = 1007;
+    pub(crate) const INVALID_PAYLOAD: u16 = 1007;
     /// Message too big.
-    pub const TOO_BIG: u16 = 1009;
+    pub(crate) const TOO_BIG: u16 = 1009;
     /// Internal error: the gRPC call failed.
-    pub const INTERNAL: u16 = 1011;
+    pub(crate) const INTERNAL: u16 = 1011;
 }
 
 /// How many request messages may wait for the gRPC call to take them; the

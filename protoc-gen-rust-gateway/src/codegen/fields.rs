@@ -89,7 +89,7 @@ impl Scalar {
         }
     }
 
-    /// The `gateway_runtime::text` parser of this scalar.
+    /// The runtime's text parser (`__private::text`) of this scalar.
     pub fn text_parser(self) -> TokenStream {
         let t = quote!(__gw::text);
         match self {
@@ -494,12 +494,25 @@ pub fn merge_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream
             let json = field.json_name();
             let oneof_name = oneof.name();
             let target = quote!(#base.#o);
+            // An enum name this build does not know leaves the oneof unset
+            // while unknown fields are ignored, as Go's protojson does.
+            let set = match &kind {
+                ValueKind::Enum(e) => {
+                    let number = enum_number(scope, e);
+                    quote! {
+                        if let ::core::option::Option::Some(v) = r.read_known_enum(#number)? {
+                            #target = ::core::option::Option::Some(#path::#variant(v));
+                        }
+                    }
+                }
+                _ => quote!(#target = ::core::option::Option::Some(#path::#variant(#value));),
+            };
             quote! {
                 if !r.try_null()? {
                     if matches!(&#target, ::core::option::Option::Some(other) if !matches!(other, #path::#variant(_))) {
                         return ::core::result::Result::Err(#p::json_oneof_conflict(#json, #oneof_name));
                     }
-                    #target = ::core::option::Option::Some(#path::#variant(#value));
+                    #set
                 }
             }
         }

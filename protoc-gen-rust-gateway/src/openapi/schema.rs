@@ -1,5 +1,5 @@
 //! JSON Schemas of messages and enums, following the canonical proto3 JSON
-//! mapping exactly as the runtime writes it (`gateway_runtime::json`):
+//! mapping exactly as the runtime writes it (`gateway-runtime/src/json/`):
 //! 64-bit integers as strings, enums by name, bytes as base64, the
 //! well-known types in their special forms, maps as objects.
 //!

@@ -60,7 +60,7 @@ impl EchoService for Echo {
                 value: vec![1, 2, 3],
             },
         ];
-        Err(gateway_runtime::error::status_with_details(
+        Err(gateway_runtime::status_with_details(
             code,
             request.message,
             details,

@@ -7,8 +7,8 @@ mod common;
 
 use common::{Backend, Env};
 use futures_util::{SinkExt, StreamExt};
+use gateway_runtime::BrowserAuth;
 use gateway_runtime::Gateway;
-use gateway_runtime::browser_auth::BrowserAuth;
 use gateway_runtime::streaming::WebSocketConfig;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};

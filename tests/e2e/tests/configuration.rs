@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use common::{Backend, Env};
 use gateway_runtime::Gateway;
-use gateway_runtime::json::JsonOptions;
-use gateway_runtime::sse::SseEvent;
+use gateway_runtime::JsonOptions;
+use gateway_runtime::streaming::SseEvent;
 use gateway_runtime::streaming::{ChunkedConfig, OriginPolicy, SseConfig, WebSocketConfig};
 
 /// Every setting of the runtime, with its default spelled out where it has

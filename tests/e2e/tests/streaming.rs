@@ -190,10 +190,10 @@ async fn sse_custom_end_of_stream_and_error_events_split_multiline_data() {
         .sse(
             SseConfig::default()
                 .end_of_stream(Some(
-                    gateway_runtime::sse::SseEvent::data("bye\nnow").with_event("done"),
+                    gateway_runtime::streaming::SseEvent::data("bye\nnow").with_event("done"),
                 ))
                 .error_handler(|e| {
-                    Some(gateway_runtime::sse::SseEvent::data(format!(
+                    Some(gateway_runtime::streaming::SseEvent::data(format!(
                         "oops\n{}",
                         e.code() as i32
                     )))

@@ -1,12 +1,12 @@
-//! Round trips of a message with every kind of field through `gateway_runtime::json`, written
+//! Round trips of a message with every kind of field through the JSON codec, written
 //! the way generated code uses the API, and a robustness test feeding pseudo-random input.
 
 use std::collections::{BTreeMap, HashMap};
 
-use gateway_runtime::json::{
+use crate::json::{
     self, JsonError, JsonErrorKind, JsonMessage, JsonOptions, JsonReader, JsonWriter, parse_map_key,
 };
-use gateway_runtime::text;
+use crate::text;
 use prost_types::{Any, Duration, FieldMask, ListValue, Struct, Timestamp, Value};
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -599,12 +599,12 @@ fn exercise(input: &[u8]) {
             assert_eq!(again, v);
         }
         if let Ok(t) = json::from_slice::<Timestamp>(input, opts) {
-            let s = json::wkt::format_timestamp(&t).unwrap();
-            assert_eq!(json::wkt::parse_timestamp(&s).unwrap(), t);
+            let s = json::time::format_timestamp(&t).unwrap();
+            assert_eq!(json::time::parse_timestamp(&s).unwrap(), t);
         }
         if let Ok(d) = json::from_slice::<Duration>(input, opts) {
-            let s = json::wkt::format_duration(&d).unwrap();
-            assert_eq!(json::wkt::parse_duration(&s).unwrap(), d);
+            let s = json::time::format_duration(&d).unwrap();
+            assert_eq!(json::time::parse_duration(&s).unwrap(), d);
         }
         if let Ok(m) = json::from_slice::<Everything>(input, opts) {
             let out = json::to_vec(&m, opts);

@@ -1,8 +1,8 @@
 //! Parsers of request input never panic: random paths against templates,
 //! random query strings, random map keys.
 
-use gateway_runtime::path::{CaptureSpec, Seg, Template};
-use gateway_runtime::query::{parse_query, split_map_key};
+use crate::path::{CaptureSpec, Seg, Template};
+use crate::query::{parse_query, split_map_key};
 
 struct Rng(u64);
 

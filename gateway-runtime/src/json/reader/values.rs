@@ -1,0 +1,364 @@
+//! Values with structure: objects (unknown and duplicate keys), arrays, maps
+//! and their keys, `null`, skipping; and the values read by name (`bool`,
+//! enums) or through a message.
+
+use super::{JsonReader, Seg, show};
+use crate::json::JsonMessage;
+use crate::json::error::{JsonError, JsonErrorKind};
+
+/// Whether two object keys name the same field: equal, or one is the proto name
+/// (`foo_bar`) whose lowerCamelCase JSON name is the other (`fooBar`).
+pub(super) fn same_field(a: &str, b: &str) -> bool {
+    a == b || (a.contains('_') && camel_of(a, b)) || (b.contains('_') && camel_of(b, a))
+}
+
+/// Whether `camel` is the JSON name protoc derives from `snake`: underscores dropped,
+/// each letter after one upper-cased.
+fn camel_of(snake: &str, camel: &str) -> bool {
+    let mut out = camel.chars();
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+            continue;
+        }
+        let want = if upper { c.to_ascii_uppercase() } else { c };
+        upper = false;
+        if out.next() != Some(want) {
+            return false;
+        }
+    }
+    out.next().is_none()
+}
+
+impl<'a> JsonReader<'a> {
+    /// Reads an object, calling `f(reader, key)` for each key.
+    ///
+    /// `f` must consume the value and return `Ok(true)`, or return `Ok(false)` without
+    /// consuming it for an unknown key; the value is then skipped, or an
+    /// `unknown field` error is returned when [`JsonOptions::ignore_unknown_fields`] is false.
+    /// `null` instead of an object is accepted as "nothing". Errors returned by `f` without a
+    /// location get the position of the value and the current path.
+    pub fn object(
+        &mut self,
+        f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+    ) -> Result<(), JsonError> {
+        self.object_checked(f, true)
+    }
+
+    /// [`object`](Self::object) without the duplicate-field check: for a first look at an
+    /// `Any`, whose keys belong to the message inside, checked when that is read.
+    pub(crate) fn object_unchecked(
+        &mut self,
+        f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+    ) -> Result<(), JsonError> {
+        self.object_checked(f, false)
+    }
+
+    fn object_checked(
+        &mut self,
+        mut f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+        check_duplicates: bool,
+    ) -> Result<(), JsonError> {
+        match self.peek_value() {
+            Some(b'{') => {}
+            Some(b'n') => return self.literal(b"null"),
+            _ => return Err(self.mismatch("an object")),
+        }
+        self.enter(Seg::Key(usize::MAX))?;
+        self.enter_message()?;
+        self.pos += 1;
+        let skip_type = self.any_type_depth == self.depth;
+        if self.object_start()? {
+            self.leave_message();
+            self.leave();
+            return Ok(());
+        }
+        let seen_from = self.seen_keys.len();
+        loop {
+            let key_pos = self.pos;
+            let key = self.string()?;
+            self.set_seg(Seg::Key(key_pos));
+            self.colon()?;
+            let value_pos = self.pos;
+            let known = if skip_type && key == "@type" {
+                self.skip_value()?;
+                true
+            } else {
+                match f(self, &key) {
+                    Ok(known) => known,
+                    Err(e) => return Err(self.locate(e, value_pos)),
+                }
+            };
+            if known && check_duplicates {
+                // As Go's protojson: a field given twice (under either of its names)
+                // is an error, not "last one wins".
+                if self.seen_keys[seen_from..]
+                    .iter()
+                    .any(|seen| same_field(seen, &key))
+                {
+                    let msg = format!("duplicate field {}", show(&key, true));
+                    return Err(self.invalid(key_pos, msg));
+                }
+                self.seen_keys.push(key);
+            }
+            if !known {
+                if self.opts.ignore_unknown_fields {
+                    self.skip_value()?;
+                } else {
+                    let msg = format!("unknown field \"{}\"", self.path());
+                    return Err(self.error_at(JsonErrorKind::UnknownField, key_pos, msg));
+                }
+            }
+            if self.after_member("expected ',' or '}' after an object member")? {
+                break;
+            }
+        }
+        self.seen_keys.truncate(seen_from);
+        self.leave_message();
+        self.leave();
+        Ok(())
+    }
+
+    /// Reads an array, calling `f` for each element (which `f` must consume);
+    /// `null` counts as an empty array.
+    pub fn array(
+        &mut self,
+        mut f: impl FnMut(&mut Self) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
+        match self.peek_value() {
+            Some(b'[') => {}
+            Some(b'n') => return self.literal(b"null"),
+            _ => return Err(self.mismatch("an array")),
+        }
+        self.enter(Seg::Index(0))?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.input.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            self.leave();
+            return Ok(());
+        }
+        let mut index = 0;
+        loop {
+            self.set_seg(Seg::Index(index));
+            self.skip_ws();
+            let value_pos = self.pos;
+            if let Err(e) = f(self) {
+                return Err(self.locate(e, value_pos));
+            }
+            if self.after_element()? {
+                break;
+            }
+            index += 1;
+        }
+        self.leave();
+        Ok(())
+    }
+
+    /// Reads an object as a protobuf map: `f(reader, key)` must consume the value
+    /// (parse non-string keys with [`parse_map_key`]); `null` counts as an empty map.
+    pub fn map(
+        &mut self,
+        mut f: impl FnMut(&mut Self, &str) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
+        match self.peek_value() {
+            Some(b'{') => {}
+            Some(b'n') => return self.literal(b"null"),
+            _ => return Err(self.mismatch("an object")),
+        }
+        self.enter(Seg::MapKey(usize::MAX))?;
+        self.pos += 1;
+        if self.object_start()? {
+            self.leave();
+            return Ok(());
+        }
+        loop {
+            let key_pos = self.pos;
+            let key = self.string()?;
+            self.set_seg(Seg::MapKey(key_pos));
+            self.colon()?;
+            let value_pos = self.pos;
+            // Each entry is a message (key, value) to the protobuf decoder.
+            self.enter_message()?;
+            if let Err(e) = f(self, &key) {
+                return Err(self.locate(e, value_pos));
+            }
+            self.leave_message();
+            if self.after_member("expected ',' or '}' after a map entry")? {
+                break;
+            }
+        }
+        self.leave();
+        Ok(())
+    }
+
+    /// If the next value is `null`, consumes it and returns true.
+    #[inline]
+    pub fn try_null(&mut self) -> Result<bool, JsonError> {
+        if self.peek_value() == Some(b'n') {
+            self.literal(b"null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Skips one complete value, validating it.
+    pub fn skip_value(&mut self) -> Result<(), JsonError> {
+        match self.peek_value() {
+            Some(b'{') => {
+                self.enter(Seg::Key(usize::MAX))?;
+                self.pos += 1;
+                if !self.object_start()? {
+                    loop {
+                        let key_pos = self.pos;
+                        self.string()?;
+                        self.set_seg(Seg::Key(key_pos));
+                        self.colon()?;
+                        self.skip_value()?;
+                        if self.after_member("expected ',' or '}' after an object member")? {
+                            break;
+                        }
+                    }
+                }
+                self.leave();
+                Ok(())
+            }
+            Some(b'[') => {
+                self.enter(Seg::Index(0))?;
+                self.pos += 1;
+                self.skip_ws();
+                if self.input.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                } else {
+                    let mut index = 0;
+                    loop {
+                        self.set_seg(Seg::Index(index));
+                        self.skip_value()?;
+                        if self.after_element()? {
+                            break;
+                        }
+                        index += 1;
+                    }
+                }
+                self.leave();
+                Ok(())
+            }
+            Some(b'"') => self.string().map(drop),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// After the top-level value: only whitespace may follow.
+    pub fn finish(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.pos < self.input.len() {
+            return Err(self.syntax(self.pos, "unexpected data after the top-level value"));
+        }
+        Ok(())
+    }
+
+    // ----- scalars ------------------------------------------------------------------------
+
+    /// Reads `true` or `false`.
+    pub fn read_bool(&mut self) -> Result<bool, JsonError> {
+        match self.peek_value() {
+            Some(b't') => self.literal(b"true").map(|_| true),
+            Some(b'f') => self.literal(b"false").map(|_| false),
+            _ => Err(self.mismatch("a boolean")),
+        }
+    }
+
+    /// Reads an enum: a string name (looked up with `from_name`) or an integer.
+    /// An unknown name is an error naming the value.
+    pub fn read_enum(&mut self, from_name: impl Fn(&str) -> Option<i32>) -> Result<i32, JsonError> {
+        match self.peek_value() {
+            Some(b'"') => {
+                let at = self.pos;
+                let name = self.string()?;
+                from_name(&name).ok_or_else(|| {
+                    self.invalid(at, format!("unknown enum value {}", show(&name, true)))
+                })
+            }
+            Some(b'-' | b'0'..=b'9') => self.read_i32(),
+            _ => Err(self.mismatch("an enum name or number")),
+        }
+    }
+
+    /// Reads an enum as [`read_enum`](Self::read_enum) does, except that an
+    /// unknown name is `None` when unknown fields are ignored (Go's
+    /// `protojson` with `DiscardUnknown` drops such a value: the field stays
+    /// as it was, a list element or map entry is left out).
+    pub fn read_known_enum(
+        &mut self,
+        from_name: impl Fn(&str) -> Option<i32>,
+    ) -> Result<Option<i32>, JsonError> {
+        if self.peek_value() == Some(b'"') && self.opts.ignore_unknown_fields {
+            let name = self.string()?;
+            return Ok(from_name(&name));
+        }
+        self.read_enum(from_name).map(Some)
+    }
+
+    /// Reads a message (`m.merge_json(self)`).
+    #[inline]
+    pub fn read_message<T: JsonMessage>(&mut self, m: &mut T) -> Result<(), JsonError> {
+        m.merge_json(self)
+    }
+}
+
+/// A protobuf map key type; JSON map keys are always strings.
+pub trait MapKey: Sized {
+    /// Parses a JSON object key.
+    fn parse_map_key(key: &str) -> Result<Self, JsonError>;
+}
+
+impl MapKey for String {
+    fn parse_map_key(key: &str) -> Result<Self, JsonError> {
+        Ok(key.to_owned())
+    }
+}
+
+impl MapKey for bool {
+    fn parse_map_key(key: &str) -> Result<Self, JsonError> {
+        match key {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(bad_key(key, "a bool")),
+        }
+    }
+}
+
+fn bad_key(key: &str, expected: &str) -> JsonError {
+    JsonError::new(
+        JsonErrorKind::InvalidValue,
+        format!("invalid map key {}: expected {expected}", show(key, true)),
+    )
+}
+
+macro_rules! int_map_key {
+    ($($t:ty => $what:literal),*) => {$(
+        impl MapKey for $t {
+            fn parse_map_key(key: &str) -> Result<Self, JsonError> {
+                crate::text::parse_decimal(key)
+                    .and_then(|(neg, mag)| {
+                        let v = if neg { -(mag as i128) } else { mag as i128 };
+                        <$t>::try_from(v).ok()
+                    })
+                    .ok_or_else(|| bad_key(key, $what))
+            }
+        }
+    )*};
+}
+int_map_key!(i32 => "an int32", i64 => "an int64", u32 => "a uint32", u64 => "a uint64");
+
+/// Parses a JSON map key (always a string) to the map's key type
+/// (`String`, `bool` from `"true"`/`"false"`, or decimal `i32`, `i64`, `u32`, `u64`).
+pub fn parse_map_key<K: MapKey>(key: &str) -> Result<K, JsonError> {
+    K::parse_map_key(key)
+}
