@@ -27,6 +27,9 @@ pub enum Contender {
     /// Experiment (WebSocket): the hand-written forwarder with an 8 KiB
     /// read buffer.
     HandSmallBuffer,
+    /// `GenRemote` served with `ServeConfig::http1_max_buf_size(8 KiB)`
+    /// (SSE memory per open stream).
+    GenRemoteSmallReadBuf,
 }
 
 /// Every contender, in the order tables list them.
@@ -38,6 +41,7 @@ pub const ALL: &[Contender] = &[
     Contender::BoxedCall,
     Contender::HandSmallBuffer,
     Contender::GenRemoteMetrics,
+    Contender::GenRemoteSmallReadBuf,
 ];
 
 impl Contender {
@@ -51,6 +55,7 @@ impl Contender {
             Contender::BoxedCall => "experiment-boxed-call",
             Contender::HandSmallBuffer => "experiment-hand-ws-8KiB",
             Contender::GenRemoteMetrics => "generated-remote-metrics",
+            Contender::GenRemoteSmallReadBuf => "generated-remote-8KiB-read-buffer",
         }
     }
 

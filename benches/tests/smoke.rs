@@ -29,7 +29,7 @@ fn quick_run_measures_every_scenario() {
     let summaries = report["summaries"].as_array().expect("summaries");
     for (scenario, contenders) in [
         ("unary", 6),
-        ("sse", 3),
+        ("sse", 4),
         ("websocket", 4),
         ("ndjson", 3),
         ("h2", 3),

@@ -46,6 +46,7 @@ pub struct ServeConfig {
     pub(crate) http2_keep_alive_interval: Option<Duration>,
     pub(crate) http2_keep_alive_timeout: Duration,
     pub(crate) http2_max_send_buf_size: usize,
+    pub(crate) http1_max_buf_size: Option<usize>,
 }
 
 impl Default for ServeConfig {
@@ -61,6 +62,7 @@ impl Default for ServeConfig {
             // hyper's default is 400 KiB per stream: a client that stops
             // reading pins that much for each of its streams.
             http2_max_send_buf_size: 64 * 1024,
+            http1_max_buf_size: None,
         }
     }
 }
@@ -123,12 +125,28 @@ impl ServeConfig {
         self
     }
 
+    /// Largest read buffer of an HTTP/1.1 connection (default: hyper's,
+    /// about 400 KiB); a request head (request line and headers) must fit
+    /// in it, or the request gets 431. The smallest value, 8 KiB (smaller
+    /// values are raised to it), keeps every connection's read buffer at
+    /// 8 KiB: about 5 KiB less per open connection, which counts with
+    /// thousands of open SSE or NDJSON streams (docs/benchmarks.md), at the
+    /// price of an 8 KiB limit on request heads and request bodies read in
+    /// pieces of at most 8 KiB.
+    pub fn http1_max_buf_size(mut self, size: usize) -> Self {
+        self.http1_max_buf_size = Some(size.max(8 * 1024));
+        self
+    }
+
     fn builder(&self) -> auto::Builder<TokioExecutor> {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout);
+        if let Some(size) = self.http1_max_buf_size {
+            builder.http1().max_buf_size(size);
+        }
         builder
             .http2()
             .timer(TokioTimer::new())

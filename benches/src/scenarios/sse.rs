@@ -22,6 +22,7 @@ pub const CONTENDERS: &[Contender] = &[
     Contender::GenRemote,
     Contender::GenInProcess,
     Contender::Hand,
+    Contender::GenRemoteSmallReadBuf,
 ];
 
 /// File descriptors each side keeps besides the streams' sockets.

@@ -71,7 +71,10 @@ pub fn gateway_main(args: &[String]) {
         // Every contender behind the runtime's `serve`, as users are told
         // to run it (timeouts, TCP_NODELAY, peer address), with the
         // connection cap above the largest run (10 000 SSE streams).
-        let config = gateway_runtime::serve::ServeConfig::default().max_connections(20_000);
+        let mut config = gateway_runtime::serve::ServeConfig::default().max_connections(20_000);
+        if contender == Contender::GenRemoteSmallReadBuf {
+            config = config.http1_max_buf_size(8 * 1024);
+        }
         gateway_runtime::serve::serve(listener, app, config)
             .await
             .expect("server");
@@ -97,7 +100,7 @@ async fn app(contender: Contender, backend: Option<SocketAddr>) -> axum::Router 
                 &gateway,
             )
         }
-        Contender::GenRemote => {
+        Contender::GenRemote | Contender::GenRemoteSmallReadBuf => {
             let channel = connect(backend.expect("remote contenders need a backend")).await;
             generated(
                 EchoServiceClient::new(channel.clone()),

@@ -457,3 +457,26 @@ async fn http2_client_that_stops_reading_is_evicted_by_keep_alive() {
     }
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[tokio::test]
+async fn small_read_buffer_limits_request_heads_to_8_kib() {
+    // 10 KiB of headers: fine with hyper's default buffer, 431 with 8 KiB.
+    let big = format!(
+        "GET /v1/echo/hi HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(10 * 1024)
+    );
+    for (config, status) in [
+        (ServeConfig::default(), "HTTP/1.1 200 OK\r\n"),
+        (
+            ServeConfig::default().http1_max_buf_size(8 * 1024),
+            "HTTP/1.1 431 Request Header Fields Too Large\r\n",
+        ),
+    ] {
+        let addr = start(Backend::InProcess, Gateway::default(), config).await;
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(big.as_bytes()).await.unwrap();
+        let (got, _) = read_until_closed(&mut tcp, Duration::from_secs(10)).await;
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with(status), "{text}");
+    }
+}
