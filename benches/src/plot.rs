@@ -19,9 +19,10 @@ fn color(c: Contender) -> RGBColor {
         Contender::GenInProcess => RGBColor(0x2c, 0xa0, 0x2c),
         Contender::Hand => RGBColor(0xd6, 0x27, 0x28),
         Contender::Tonic => RGBColor(0x7f, 0x7f, 0x7f),
-        Contender::BoxedCall | Contender::HandSmallBuffer | Contender::GenRemoteMetrics => {
-            RGBColor(0x94, 0x67, 0xbd)
-        }
+        Contender::BoxedCall
+        | Contender::HandSmallBuffer
+        | Contender::GenRemoteMetrics
+        | Contender::GenRemoteSmallReadBuf => RGBColor(0x94, 0x67, 0xbd),
     }
 }
 
