@@ -35,6 +35,9 @@ pub struct Summary {
     /// Errors summed over the rounds.
     pub errors: u64,
     pub note: String,
+    /// Gateway instructions per operation (instructions scenario).
+    #[serde(default)]
+    pub instructions_per_op: Option<f64>,
 }
 
 /// One of the issue's targets, evaluated on this run.
@@ -210,6 +213,7 @@ fn summarize(records: &[Record]) -> Vec<Summary> {
                 rss_per_stream_kib: m(|r| r.rss_per_stream_kib),
                 throughput_spread: spread(|r| Some(r.throughput)),
                 gateway_cpu_spread: spread(|r| r.gateway_cpu_us),
+                instructions_per_op: m(|r| r.instructions_per_op),
                 errors: runs.iter().map(|r| r.errors).sum(),
                 note: runs
                     .iter()
@@ -572,6 +576,40 @@ pub fn markdown(report: &Report) -> String {
                     times(ratio(Some(s.throughput), floor.map(|f| f.throughput))),
                     num(s.gateway_cpu_us),
                     num(s.backend_cpu_us),
+                    errors(s)
+                );
+            }
+        }
+        let _ = writeln!(w);
+    }
+
+    let instructions = cases("instructions");
+    if !instructions.is_empty() {
+        let _ = writeln!(
+            w,
+            "### Instructions per unary request (callgrind)\n\n\
+             Small body, {CONNECTIONS} connections, the gateway under callgrind (in-process: the \
+             service's instructions included).\n\n\
+             | contender | req/s under callgrind | gateway instructions/request | × hand |\n\
+             |---|---:|---:|---:|",
+            CONNECTIONS = instructions[0].1
+        );
+        for (case, n) in &instructions {
+            let hand = report.get("instructions", case, *n, Hand);
+            for c in crate::contender::ALL {
+                let Some(s) = report.get("instructions", case, *n, *c) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    w,
+                    "| {} | {} | {} | {} |{}",
+                    c.name(),
+                    num(Some(s.throughput)),
+                    num(s.instructions_per_op),
+                    times(ratio(
+                        s.instructions_per_op,
+                        hand.and_then(|h| h.instructions_per_op)
+                    )),
                     errors(s)
                 );
             }

@@ -18,8 +18,22 @@ impl Role {
     /// servers exit when it closes, so that no server outlives an
     /// orchestrator that died.
     pub fn spawn(args: &[&str]) -> Role {
+        Role::spawn_under(&[], args)
+    }
+
+    /// [`Role::spawn`] run by a wrapper: `WRAPPER... current_exe ARGS`
+    /// (valgrind for the instruction counts).
+    pub fn spawn_under(wrapper: &[&str], args: &[&str]) -> Role {
         let exe = std::env::current_exe().expect("own executable");
-        let mut child = Command::new(exe)
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(exe);
+                command
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -4,6 +4,7 @@
 
 pub mod generator;
 pub mod h2;
+pub mod instructions;
 pub mod ndjson;
 pub mod sse;
 pub mod unary;
@@ -48,6 +49,40 @@ pub struct Record {
     pub rss_per_stream_kib: Option<f64>,
     pub errors: u64,
     pub note: String,
+    /// Gateway instructions per operation, counted by callgrind (the
+    /// instructions scenario only).
+    #[serde(default)]
+    pub instructions_per_op: Option<f64>,
+}
+
+impl Record {
+    /// A record with nothing measured yet.
+    pub fn empty(
+        scenario: &str,
+        case: &str,
+        concurrency: usize,
+        contender: Contender,
+        round: usize,
+    ) -> Record {
+        Record {
+            scenario: scenario.into(),
+            case: case.into(),
+            concurrency,
+            contender,
+            round,
+            throughput: 0.0,
+            p50_us: None,
+            p99_us: None,
+            gateway_cpu_us: None,
+            gateway_cpu_stat_us: None,
+            backend_cpu_us: None,
+            gateway_rss_kib: None,
+            rss_per_stream_kib: None,
+            errors: 0,
+            note: String::new(),
+            instructions_per_op: None,
+        }
+    }
 }
 
 /// What the orchestrator saw of one run.
@@ -90,6 +125,7 @@ impl Measured {
             rss_per_stream_kib: None,
             errors: self.load.errors,
             note: self.load.note.clone(),
+            instructions_per_op: None,
         }
     }
 }
@@ -188,7 +224,7 @@ pub fn run_all(options: &Options) {
     );
     let mut records = Vec::new();
     let mut generator = None;
-    for scenario in crate::cli::SCENARIOS {
+    for scenario in crate::cli::SCENARIOS.iter().chain(crate::cli::ON_REQUEST) {
         if !options.wants(scenario) {
             continue;
         }
@@ -199,6 +235,7 @@ pub fn run_all(options: &Options) {
             "websocket" => records.extend(websocket::run(&plan)),
             "ndjson" => records.extend(ndjson::run(&plan)),
             "h2" => records.extend(h2::run(&plan)),
+            "instructions" => records.extend(instructions::run(&plan)),
             "generator" => generator = Some(generator::run(&plan)),
             _ => unreachable!(),
         }

@@ -2,33 +2,39 @@
 //! and their keys, `null`, skipping; and the values read by name (`bool`,
 //! enums) or through a message.
 
+use std::borrow::Cow;
+
 use super::{JsonReader, Seg, show};
 use crate::json::JsonMessage;
 use crate::json::error::{JsonError, JsonErrorKind};
 
-/// Whether two object keys name the same field: equal, or one is the proto name
-/// (`foo_bar`) whose lowerCamelCase JSON name is the other (`fooBar`).
-pub(super) fn same_field(a: &str, b: &str) -> bool {
-    a == b || (a.contains('_') && camel_of(a, b)) || (b.contains('_') && camel_of(b, a))
-}
-
-/// Whether `camel` is the JSON name protoc derives from `snake`: underscores dropped,
-/// each letter after one upper-cased.
-fn camel_of(snake: &str, camel: &str) -> bool {
-    let mut out = camel.chars();
+/// The name two object keys of the same field share: a key as it is, or for a
+/// proto name (`foo_bar`) the lowerCamelCase JSON name protoc derives from it
+/// (`fooBar`: underscores dropped, each letter after one upper-cased). protoc
+/// rejects two fields of one message with the same JSON name, so equal forms
+/// mean the same field. Computed once per key, so that the duplicate check
+/// compares strings instead of converting every pair.
+pub(super) fn field_form(key: Cow<'_, str>) -> Cow<'_, str> {
+    if !key.contains('_') {
+        return key;
+    }
+    let mut camel = String::with_capacity(key.len());
     let mut upper = false;
-    for c in snake.chars() {
+    for c in key.chars() {
         if c == '_' {
             upper = true;
-            continue;
-        }
-        let want = if upper { c.to_ascii_uppercase() } else { c };
-        upper = false;
-        if out.next() != Some(want) {
-            return false;
+        } else {
+            camel.push(if upper { c.to_ascii_uppercase() } else { c });
+            upper = false;
         }
     }
-    out.next().is_none()
+    Cow::Owned(camel)
+}
+
+/// Whether two object keys name the same field (see [`field_form`]).
+#[cfg(test)]
+pub(super) fn same_field(a: &str, b: &str) -> bool {
+    field_form(Cow::Borrowed(a)) == field_form(Cow::Borrowed(b))
 }
 
 impl<'a> JsonReader<'a> {
@@ -93,14 +99,15 @@ impl<'a> JsonReader<'a> {
             if known && check_duplicates {
                 // As Go's protojson: a field given twice (under either of its names)
                 // is an error, not "last one wins".
-                if self.seen_keys[seen_from..]
-                    .iter()
-                    .any(|seen| same_field(seen, &key))
-                {
+                let duplicate = {
+                    let form = field_form(Cow::Borrowed(&*key));
+                    self.seen_keys[seen_from..].contains(&form)
+                };
+                if duplicate {
                     let msg = format!("duplicate field {}", show(&key, true));
                     return Err(self.invalid(key_pos, msg));
                 }
-                self.seen_keys.push(key);
+                self.seen_keys.push(field_form(key));
             }
             if !known {
                 if self.opts.ignore_unknown_fields {

@@ -1,0 +1,159 @@
+//! Scenario 7, instructions per request (`--only instructions`): the small
+//! unary echo with the gateway process run under valgrind's callgrind, which
+//! counts the instructions it executes. Unlike CPU time, the count barely
+//! moves with the machine's load, so it compares contenders on a busy
+//! machine too; it is what the unary CPU target is judged by when the
+//! machine is not quiet.
+//!
+//! The counters are zeroed (`callgrind_control -z`) when the load
+//! generator opens its window and dumped (`callgrind_control -d`) when it
+//! closes it; instructions in the dump divided by the requests completed
+//! in the window. Not part of the default run (valgrind slows the gateway
+//! about fifty times, and may be missing): ask for it by name.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::{Record, progress};
+use crate::cli::Plan;
+use crate::contender::Contender;
+use crate::load::{LoadResult, LoadSpec};
+use crate::payload::BodySize;
+use crate::role::Role;
+
+pub const CONTENDERS: &[Contender] = &[
+    Contender::GenRemote,
+    Contender::GenInProcess,
+    Contender::Hand,
+];
+
+/// Connections of the closed loop: a few, so that the gateway (slowed by
+/// valgrind) is the bottleneck and every request counts.
+const CONNECTIONS: usize = 4;
+
+/// Whether valgrind and callgrind_control can be run.
+pub fn available() -> bool {
+    let works = |program: &str| {
+        Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    works("valgrind") && works("callgrind_control")
+}
+
+/// Orchestrator side.
+pub fn run(plan: &Plan) -> Vec<Record> {
+    if !available() {
+        eprintln!("  instructions: skipped, valgrind (callgrind_control) is not installed");
+        return Vec::new();
+    }
+    let mut records = Vec::new();
+    for round in 0..plan.rounds {
+        for &contender in CONTENDERS {
+            let (load, instructions) = measure(contender, plan);
+            let mut record = Record::empty("instructions", "small", CONNECTIONS, contender, round);
+            record.throughput = load.ops as f64 / load.secs.max(1e-9);
+            record.errors = load.errors;
+            record.note = load.note.clone();
+            record.instructions_per_op = instructions.map(|i| i as f64 / load.ops.max(1) as f64);
+            if instructions.is_none() && record.note.is_empty() {
+                record.note = "no callgrind dump".into();
+                record.errors += 1;
+            }
+            progress(&record);
+            records.push(record);
+        }
+    }
+    records
+}
+
+/// One run: backend (if any), the gateway under callgrind, the load.
+fn measure(contender: Contender, plan: &Plan) -> (LoadResult, Option<u64>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("callgrind.out");
+    let mut backend = contender.needs_backend().then(|| Role::spawn(&["backend"]));
+    let backend_addr = backend.as_mut().map(Role::ready);
+    let mut args = vec!["serve".to_string(), contender.name().to_string()];
+    args.extend(backend_addr.map(|a| a.to_string()));
+    let out_arg = format!("--callgrind-out-file={}", out.display());
+    let mut gateway = Role::spawn_under(
+        &["valgrind", "--tool=callgrind", &out_arg, "--quiet"],
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let target = gateway.ready();
+    let spec = serde_json::to_string(&LoadSpec::Unary {
+        target,
+        body: BodySize::Small,
+        connections: CONNECTIONS,
+        grpc: false,
+        // JIT warm-up of valgrind itself, then a window long enough that
+        // the time callgrind_control takes is a small share of it.
+        warmup_ms: 3_000,
+        window_ms: (plan.window.as_millis() as u64 * 2).max(1_000),
+    })
+    .expect("serializable");
+    let pid = gateway.pid();
+    let mut load = Role::spawn(&["load", &spec]);
+    let (mut zeroed, mut dumped) = (false, false);
+    let result = loop {
+        let line = load.line();
+        match line.as_str() {
+            "START" => zeroed = control(&pid, "-z"),
+            "STOP" => dumped = control(&pid, "-d"),
+            _ => {
+                if let Some(json) = line.strip_prefix("RESULT ") {
+                    break serde_json::from_str::<LoadResult>(json).expect("a LoadResult");
+                }
+            }
+        }
+    };
+    load.finish();
+    let instructions = (zeroed && dumped)
+        .then(|| dumped_instructions(dir.path()))
+        .flatten();
+    drop(gateway);
+    drop(backend);
+    (result, instructions)
+}
+
+/// `callgrind_control FLAG PID`; whether it succeeded.
+fn control(pid: &str, flag: &str) -> bool {
+    Command::new("callgrind_control")
+        .args([flag, pid])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Instructions (`Ir`) of the dump `callgrind_control -d` wrote: the
+/// `totals:` (or `summary:`) line of the newest `callgrind.out*` file.
+fn dumped_instructions(dir: &Path) -> Option<u64> {
+    let newest = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("callgrind.out"))
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())?;
+    let text = std::fs::read_to_string(newest.path()).ok()?;
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_totals_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("callgrind.out.1"),
+            "version: 1\nevents: Ir\nfn=main\n0 5\nsummary: 12345\ntotals: 12345\n",
+        )
+        .unwrap();
+        assert_eq!(dumped_instructions(dir.path()), Some(12345));
+    }
+}
