@@ -2,6 +2,7 @@
 //! the upstream gRPC stream, the wait for its first message, and the
 //! streaming HTTP body.
 
+use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -236,30 +237,53 @@ impl<M> Writer<M> {
     }
 }
 
-/// A heartbeat timer that fires only after `period` of silence.
-struct Heartbeat(Option<tokio::time::Interval>);
+/// A heartbeat after `period` of silence. A message only notes when it
+/// came; the timer is armed the first time the body waits, and when it
+/// fires while messages came meanwhile, it is re-armed for the rest of the
+/// silence. So a busy stream touches the timer once per period, not once
+/// per message, and a stream that never waits never arms one.
+struct Heartbeat {
+    period: Option<Duration>,
+    /// When the silence began: the last message, heartbeat, or the start.
+    quiet_since: tokio::time::Instant,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
 
 impl Heartbeat {
     fn new(period: Option<Duration>) -> Self {
-        Heartbeat(period.filter(|p| !p.is_zero()).map(|p| {
-            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + p, p);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            interval
-        }))
-    }
-
-    async fn tick(&mut self) {
-        match &mut self.0 {
-            Some(interval) => {
-                interval.tick().await;
-            }
-            None => std::future::pending().await,
+        Heartbeat {
+            period: period.filter(|p| !p.is_zero()),
+            quiet_since: tokio::time::Instant::now(),
+            sleep: None,
         }
     }
 
+    /// Resolves when the stream has been silent for the period.
+    async fn tick(&mut self) {
+        let Some(period) = self.period else {
+            return std::future::pending().await;
+        };
+        let first_due = self.quiet_since + period;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(first_due)));
+        loop {
+            sleep.as_mut().await;
+            let due = self.quiet_since + period;
+            let now = tokio::time::Instant::now();
+            if now >= due {
+                self.quiet_since = now;
+                sleep.as_mut().reset(now + period);
+                return;
+            }
+            sleep.as_mut().reset(due);
+        }
+    }
+
+    /// Notes a message: the silence starts again.
     fn reset(&mut self) {
-        if let Some(interval) = &mut self.0 {
-            interval.reset();
+        if self.period.is_some() {
+            self.quiet_since = tokio::time::Instant::now();
         }
     }
 }
@@ -290,19 +314,35 @@ impl<M> BodyState<M> {
         if let Some(item) = self.pending.take() {
             return self.seen(item);
         }
+        // A stream whose messages are always ready would never get to the
+        // drain branch below: check for it first (a read of a flag).
+        if self
+            .writer
+            .gateway
+            .drain()
+            .is_some_and(crate::Drain::is_draining)
+        {
+            return self.shut_down();
+        }
         let gateway = self.writer.gateway.clone();
+        // Biased, upstream first: a stream whose messages are ready never
+        // polls (so never arms) the heartbeat, nor waits on the drain.
         tokio::select! {
+            biased;
             item = self.upstream.next() => {
                 self.heartbeat.reset();
                 self.seen(item)
             }
             () = self.heartbeat.tick() => Next::Heartbeat,
-            () = gateway.draining() => {
-                self.done = true;
-                self.tracker.end(EndReason::Shutdown);
-                Next::Shutdown
-            }
+            () = gateway.draining() => self.shut_down(),
         }
+    }
+
+    /// Ends the stream for the drain.
+    fn shut_down(&mut self) -> Next<M> {
+        self.done = true;
+        self.tracker.end(EndReason::Shutdown);
+        Next::Shutdown
     }
 
     /// Notes how an item ends the stream.

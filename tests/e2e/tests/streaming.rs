@@ -247,6 +247,28 @@ async fn sse_heartbeats_while_idle() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn sse_messages_put_heartbeats_off() {
+    // Messages every 10 s, heartbeats after 15 s of silence: each message
+    // starts the silence again, so no heartbeat falls between them, though
+    // more than 15 s pass from one armed timer to the next message.
+    let env = Env::start(Backend::InProcess, Gateway::default()).await;
+    let response = env
+        .http
+        .get(env.url("/streaming/server/notifications?tag=hb2&delayMs=10000"))
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    let text = read_until(response, "note 4").await;
+    assert_eq!(
+        text,
+        (0..5)
+            .map(|i| format!("data: {{\"text\":\"note {i}\\nsecond line\"}}\n\n"))
+            .collect::<String>()
+    );
+}
+
 /// Reads a streaming body until `needle` appears (or 120 s pass).
 async fn read_until(mut response: reqwest::Response, needle: &str) -> String {
     let mut text = String::new();
