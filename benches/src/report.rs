@@ -587,12 +587,12 @@ pub fn markdown(report: &Report) -> String {
     if !instructions.is_empty() {
         let _ = writeln!(
             w,
-            "### Instructions per unary request (callgrind)\n\n\
-             Small body, {CONNECTIONS} connections, the gateway under callgrind (in-process: the \
-             service's instructions included).\n\n\
-             | contender | req/s under callgrind | gateway instructions/request | × hand |\n\
-             |---|---:|---:|---:|",
-            CONNECTIONS = instructions[0].1
+            "### Instructions per operation (callgrind)\n\n\
+             The gateway process under callgrind: unary requests (small body, the concurrency \
+             column is connections) and SSE events (the concurrency column is open streams). \
+             In-process contenders include the service's instructions.\n\n\
+             | case | concurrency | contender | ops/s under callgrind | gateway instructions/op | × hand |\n\
+             |---|---:|---|---:|---:|---:|"
         );
         for (case, n) in &instructions {
             let hand = report.get("instructions", case, *n, Hand);
@@ -602,7 +602,7 @@ pub fn markdown(report: &Report) -> String {
                 };
                 let _ = writeln!(
                     w,
-                    "| {} | {} | {} | {} |{}",
+                    "| {case} | {n} | {} | {} | {} | {} |{}",
                     c.name(),
                     num(Some(s.throughput)),
                     num(s.instructions_per_op),

@@ -289,6 +289,8 @@ impl StreamTracker {
             span: self.span.clone(),
             mode: self.mode,
             end: self.end.clone(),
+            #[cfg(feature = "metrics")]
+            sent: SentMetrics::new(self.mode),
         }
     }
 }
@@ -299,6 +301,31 @@ pub(crate) struct StreamStats {
     span: tracing::Span,
     mode: Mode,
     end: EndCell,
+    #[cfg(feature = "metrics")]
+    sent: SentMetrics,
+}
+
+/// The per-message metrics of a stream's responses, registered once per
+/// stream: a lookup by name and labels per message costs more than the
+/// update itself.
+#[cfg(feature = "metrics")]
+#[derive(Clone)]
+struct SentMetrics {
+    messages: metrics::Counter,
+    bytes: metrics::Counter,
+    flush: metrics::Histogram,
+}
+
+#[cfg(feature = "metrics")]
+impl SentMetrics {
+    fn new(mode: Mode) -> Self {
+        let mode = mode_name(mode);
+        SentMetrics {
+            messages: metrics::counter!("gateway_stream_messages_sent_total", "mode" => mode),
+            bytes: metrics::counter!("gateway_stream_bytes_sent_total", "mode" => mode),
+            flush: metrics::histogram!("gateway_stream_flush_seconds", "mode" => mode),
+        }
+    }
 }
 
 impl StreamStats {
@@ -318,13 +345,10 @@ impl StreamStats {
         tracing::trace!(parent: &self.span, bytes, mode = mode_name(self.mode), "message sent");
         #[cfg(feature = "metrics")]
         {
-            let mode = mode_name(self.mode);
-            metrics::counter!("gateway_stream_messages_sent_total", "mode" => mode).increment(1);
-            metrics::counter!("gateway_stream_bytes_sent_total", "mode" => mode)
-                .increment(bytes as u64);
+            self.sent.messages.increment(1);
+            self.sent.bytes.increment(bytes as u64);
             if let Some(since) = since {
-                metrics::histogram!("gateway_stream_flush_seconds", "mode" => mode)
-                    .record(since.elapsed().as_secs_f64());
+                self.sent.flush.record(since.elapsed().as_secs_f64());
             }
         }
         #[cfg(not(feature = "metrics"))]

@@ -1,6 +1,7 @@
-//! Scenario 7, instructions per request (`--only instructions`): the small
-//! unary echo with the gateway process run under valgrind's callgrind, which
-//! counts the instructions it executes. Unlike CPU time, the count barely
+//! Scenario 7, instructions per operation (`--only instructions`): the
+//! small unary echo, and SSE events (200 streams, 5 events/s each), with the
+//! gateway process run under valgrind's callgrind, which counts the
+//! instructions it executes. Unlike CPU time, the count barely
 //! moves with the machine's load, so it compares contenders on a busy
 //! machine too; it is what the unary CPU target is judged by when the
 //! machine is not quiet.
@@ -31,6 +32,10 @@ pub const CONTENDERS: &[Contender] = &[
 /// valgrind) is the bottleneck and every request counts.
 const CONNECTIONS: usize = 4;
 
+/// SSE streams and events per second each: a load callgrind keeps up with.
+const SSE_STREAMS: usize = 200;
+const SSE_RATE: u32 = 5;
+
 /// Whether valgrind and callgrind_control can be run.
 pub fn available() -> bool {
     let works = |program: &str| {
@@ -49,27 +54,66 @@ pub fn run(plan: &Plan) -> Vec<Record> {
         return Vec::new();
     }
     let mut records = Vec::new();
+    let window_ms = (plan.window.as_millis() as u64 * 2).max(1_000);
     for round in 0..plan.rounds {
         for &contender in CONTENDERS {
-            let (load, instructions) = measure(contender, plan);
-            let mut record = Record::empty("instructions", "small", CONNECTIONS, contender, round);
-            record.throughput = load.ops as f64 / load.secs.max(1e-9);
-            record.errors = load.errors;
-            record.note = load.note.clone();
-            record.instructions_per_op = instructions.map(|i| i as f64 / load.ops.max(1) as f64);
-            if instructions.is_none() && record.note.is_empty() {
-                record.note = "no callgrind dump".into();
-                record.errors += 1;
+            for (case, concurrency) in [("unary small", CONNECTIONS), ("sse", SSE_STREAMS)] {
+                let spec = |target| {
+                    if case == "sse" {
+                        LoadSpec::Sse {
+                            target,
+                            streams: SSE_STREAMS,
+                            rate: SSE_RATE,
+                            settle_ms: 2_000,
+                            window_ms,
+                        }
+                    } else {
+                        LoadSpec::Unary {
+                            target,
+                            body: BodySize::Small,
+                            connections: CONNECTIONS,
+                            grpc: false,
+                            // JIT warm-up of valgrind itself, then a window
+                            // long enough that the time callgrind_control
+                            // takes is a small share of it.
+                            warmup_ms: 3_000,
+                            window_ms,
+                        }
+                    }
+                };
+                records.push(run_case(contender, case, concurrency, round, spec));
             }
-            progress(&record);
-            records.push(record);
         }
     }
     records
 }
 
+fn run_case(
+    contender: Contender,
+    case: &str,
+    concurrency: usize,
+    round: usize,
+    spec: impl FnOnce(std::net::SocketAddr) -> LoadSpec,
+) -> Record {
+    let (load, instructions) = measure(contender, spec);
+    let mut record = Record::empty("instructions", case, concurrency, contender, round);
+    record.throughput = load.ops as f64 / load.secs.max(1e-9);
+    record.errors = load.errors;
+    record.note = load.note.clone();
+    record.instructions_per_op = instructions.map(|i| i as f64 / load.ops.max(1) as f64);
+    if instructions.is_none() && record.note.is_empty() {
+        record.note = "no callgrind dump".into();
+        record.errors += 1;
+    }
+    progress(&record);
+    record
+}
+
 /// One run: backend (if any), the gateway under callgrind, the load.
-fn measure(contender: Contender, plan: &Plan) -> (LoadResult, Option<u64>) {
+fn measure(
+    contender: Contender,
+    spec: impl FnOnce(std::net::SocketAddr) -> LoadSpec,
+) -> (LoadResult, Option<u64>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("callgrind.out");
     let mut backend = contender.needs_backend().then(|| Role::spawn(&["backend"]));
@@ -82,17 +126,7 @@ fn measure(contender: Contender, plan: &Plan) -> (LoadResult, Option<u64>) {
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     let target = gateway.ready();
-    let spec = serde_json::to_string(&LoadSpec::Unary {
-        target,
-        body: BodySize::Small,
-        connections: CONNECTIONS,
-        grpc: false,
-        // JIT warm-up of valgrind itself, then a window long enough that
-        // the time callgrind_control takes is a small share of it.
-        warmup_ms: 3_000,
-        window_ms: (plan.window.as_millis() as u64 * 2).max(1_000),
-    })
-    .expect("serializable");
+    let spec = serde_json::to_string(&spec(target)).expect("serializable");
     let pid = gateway.pid();
     let mut load = Role::spawn(&["load", &spec]);
     let (mut zeroed, mut dumped) = (false, false);
