@@ -4,6 +4,7 @@ pub mod bind;
 pub mod body;
 pub mod browser_auth;
 mod deadline;
+mod direct;
 pub mod drain;
 pub mod error;
 pub mod gateway;
@@ -26,6 +27,7 @@ pub mod text;
 pub mod transport;
 pub mod unary;
 
+pub use crate::direct::Direct;
 pub use crate::drain::Drain;
 pub use crate::error::{GatewayError, http_status_for};
 pub use crate::gateway::{ErrorContext, ErrorHandler, Gateway, GatewayBuilder};
@@ -48,6 +50,7 @@ pub mod __private {
         oneof_member, oneof_member_unless_other, query_insert, query_insert_enum, query_push,
         query_push_enum, query_value, read_message, write_message,
     };
+    pub use crate::direct::{Direct, call as direct_call, request_streaming};
     pub use crate::error::GatewayError;
     pub use crate::gateway::{ErrorContext, Gateway};
     pub use crate::http_body::RawBody;
@@ -61,8 +64,8 @@ pub mod __private {
     pub use crate::query::split_map_key;
     pub use crate::service::ServiceState;
     pub use crate::streaming::{
-        RequestStream, StreamBinding, bidi_streaming, client_streaming, client_streaming_raw,
-        server_streaming, server_streaming_raw,
+        RequestStream, ResponseStream, StreamBinding, bidi_streaming, client_streaming,
+        client_streaming_raw, server_streaming, server_streaming_raw,
     };
     pub use crate::telemetry::RpcName;
     pub use crate::text;

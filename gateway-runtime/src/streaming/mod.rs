@@ -13,6 +13,7 @@ mod prepare;
 mod raw;
 mod request;
 mod response;
+mod response_stream;
 mod server;
 mod stall;
 mod websocket;
@@ -32,6 +33,7 @@ pub use mode::{
     select_mode,
 };
 pub use raw::{UPLOAD_PIECE, client_streaming_raw, server_streaming_raw};
+pub use response_stream::ResponseStream;
 pub use server::server_streaming;
 
 /// The request stream handed to a tonic client-streaming or bidi call.
