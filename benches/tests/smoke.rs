@@ -27,7 +27,7 @@ fn quick_run_measures_every_scenario() {
     let json = std::fs::read_to_string(out.path().join("results.json")).expect("results.json");
     let report: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     let summaries = report["summaries"].as_array().expect("summaries");
-    for (scenario, contenders) in [("unary", 6), ("sse", 3), ("websocket", 4), ("ndjson", 3)] {
+    for (scenario, contenders) in [("unary", 7), ("sse", 4), ("websocket", 5), ("ndjson", 4)] {
         let rows: Vec<_> = summaries
             .iter()
             .filter(|s| s["scenario"] == scenario)

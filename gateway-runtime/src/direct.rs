@@ -7,6 +7,7 @@
 //! an interceptor that runs on every direct call instead; layers on the
 //! axum `Router` run as on any other route.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -123,10 +124,13 @@ pub fn call<S, M>(
 /// body's: a message is taken from `requests` only when tonic asks for
 /// the next frame.
 pub fn request_streaming<M: Send + 'static>(requests: RequestStream<M>) -> tonic::Streaming<M> {
-    let handoff = Arc::new(Mutex::new(None::<M>));
-    let slot = handoff.clone();
+    let handoff = Arc::new(Mutex::new(VecDeque::with_capacity(1)));
+    let queue = handoff.clone();
     let frames = requests.map(move |message| {
-        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+        queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(message);
         Ok::<_, std::convert::Infallible>(http_body::Frame::data(Bytes::from_static(EMPTY_FRAME)))
     });
     tonic::Streaming::new_request(
@@ -140,17 +144,18 @@ pub fn request_streaming<M: Send + 'static>(requests: RequestStream<M>) -> tonic
 /// A gRPC frame header: uncompressed, zero bytes long.
 const EMPTY_FRAME: &[u8] = &[0, 0, 0, 0, 0];
 
-/// Decodes each (empty) frame as the message handed over for it.
-struct Handoff<M>(Arc<Mutex<Option<M>>>);
+/// Decodes each (empty) frame as the message handed over for it: frames
+/// and messages are in the same order, and a frame is decoded only after
+/// the body yielded it. A queue rather than one slot, so that tonic
+/// reading frames ahead would lose nothing (it holds one message today).
+struct Handoff<M>(Arc<Mutex<VecDeque<M>>>);
 
 impl<M> Decoder for Handoff<M> {
     type Item = M;
     type Error = tonic::Status;
 
     fn decode(&mut self, _: &mut DecodeBuf<'_>) -> Result<Option<M>, tonic::Status> {
-        // tonic decodes a frame only after the body yielded it, and the
-        // body stores the message before yielding its frame.
-        match self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        match self.0.lock().unwrap_or_else(|e| e.into_inner()).pop_front() {
             Some(message) => Ok(Some(message)),
             None => Err(tonic::Status::internal(
                 "direct call: request frame without a message",
