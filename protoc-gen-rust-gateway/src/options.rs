@@ -389,6 +389,13 @@ mod tests {
     }
 
     #[test]
+    fn direct_calls_is_off_unless_asked() {
+        assert!(!Options::parse("").unwrap().direct_calls);
+        assert!(Options::parse("direct_calls").unwrap().direct_calls);
+        assert!(!Options::parse("direct_calls=false").unwrap().direct_calls);
+    }
+
+    #[test]
     fn star_variable() {
         let o = Options::parse("star_variable=one_segment").unwrap();
         assert_eq!(o.star_variable, StarVariable::OneSegment);
