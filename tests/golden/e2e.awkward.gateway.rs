@@ -218,81 +218,61 @@ pub mod abc_service_gateway {
         > + ::core::marker::Send;
     }
     impl<T: __gw::Transport> Backend for super::abc_service_client::AbcServiceClient<T> {
-        fn r#match(
+        async fn r#match(
             self,
             request: __gw::tonic::Request<super::Self_>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Self_>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::abc_service_client::AbcServiceClient::r#match(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Self_>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::abc_service_client::AbcServiceClient::r#match(&mut client, request)
+                .await
         }
-        fn r#type(
+        async fn r#type(
             self,
             request: __gw::tonic::Request<super::Self_>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Self_>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::abc_service_client::AbcServiceClient::r#type(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Self_>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::abc_service_client::AbcServiceClient::r#type(&mut client, request)
+                .await
         }
     }
     impl<S: super::abc_service_server::AbcService> Backend
     for ::gateway_runtime::Direct<S> {
-        fn r#match(
+        async fn r#match(
             self,
             request: __gw::tonic::Request<super::Self_>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Self_>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.awkward.ABCService",
-                    "Match",
-                )?;
-                <S as super::abc_service_server::AbcService>::r#match(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Self_>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.awkward.ABCService",
+                "Match",
+            )?;
+            <S as super::abc_service_server::AbcService>::r#match(&service, request)
+                .await
         }
-        fn r#type(
+        async fn r#type(
             self,
             request: __gw::tonic::Request<super::Self_>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Self_>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.awkward.ABCService",
-                    "Type",
-                )?;
-                <S as super::abc_service_server::AbcService>::r#type(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Self_>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.awkward.ABCService",
+                "Type",
+            )?;
+            <S as super::abc_service_server::AbcService>::r#type(&service, request).await
         }
     }
     /// `GET /awkward/{type}/{kind}`

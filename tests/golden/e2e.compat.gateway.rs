@@ -475,128 +475,93 @@ pub mod path_compat_gateway {
         > + ::core::marker::Send;
     }
     impl<T: __gw::Transport> Backend for super::path_compat_client::PathCompatClient<T> {
-        fn echo(
+        async fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::path_compat_client::PathCompatClient::echo(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::path_compat_client::PathCompatClient::echo(&mut client, request).await
         }
-        fn old_echo(
+        async fn old_echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::path_compat_client::PathCompatClient::old_echo(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::path_compat_client::PathCompatClient::old_echo(&mut client, request)
+                .await
         }
-        fn repeat(
+        async fn repeat(
             self,
             request: __gw::tonic::Request<super::RepeatRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Card>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                ::core::result::Result::Ok(
-                    super::path_compat_client::PathCompatClient::repeat(
-                            &mut client,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::from),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Card>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::path_compat_client::PathCompatClient::repeat(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
         }
     }
     impl<S: super::path_compat_server::PathCompat> Backend
     for ::gateway_runtime::Direct<S> {
-        fn echo(
+        async fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.compat.PathCompat",
-                    "Echo",
-                )?;
-                <S as super::path_compat_server::PathCompat>::echo(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.PathCompat",
+                "Echo",
+            )?;
+            <S as super::path_compat_server::PathCompat>::echo(&service, request).await
         }
-        fn old_echo(
+        async fn old_echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.compat.PathCompat",
-                    "OldEcho",
-                )?;
-                <S as super::path_compat_server::PathCompat>::old_echo(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.PathCompat",
+                "OldEcho",
+            )?;
+            <S as super::path_compat_server::PathCompat>::old_echo(&service, request)
+                .await
         }
-        fn repeat(
+        async fn repeat(
             self,
             request: __gw::tonic::Request<super::RepeatRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Card>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.compat.PathCompat",
-                    "Repeat",
-                )?;
-                ::core::result::Result::Ok(
-                    <S as super::path_compat_server::PathCompat>::repeat(
-                            &service,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::direct),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Card>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.PathCompat",
+                "Repeat",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::path_compat_server::PathCompat>::repeat(&service, request)
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
         }
     }
     /// `GET /compat/path/urgency/{id}/{urgency}`
@@ -3240,43 +3205,34 @@ pub mod query_compat_gateway {
     }
     impl<T: __gw::Transport> Backend
     for super::query_compat_client::QueryCompatClient<T> {
-        fn echo(
+        async fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::query_compat_client::QueryCompatClient::echo(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::query_compat_client::QueryCompatClient::echo(&mut client, request)
+                .await
         }
     }
     impl<S: super::query_compat_server::QueryCompat> Backend
     for ::gateway_runtime::Direct<S> {
-        fn echo(
+        async fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.compat.QueryCompat",
-                    "Echo",
-                )?;
-                <S as super::query_compat_server::QueryCompat>::echo(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.QueryCompat",
+                "Echo",
+            )?;
+            <S as super::query_compat_server::QueryCompat>::echo(&service, request).await
         }
     }
     /// `GET /compat/query/auto`
@@ -5224,46 +5180,35 @@ pub mod patch_compat_gateway {
     }
     impl<T: __gw::Transport> Backend
     for super::patch_compat_client::PatchCompatClient<T> {
-        fn patch(
+        async fn patch(
             self,
             request: __gw::tonic::Request<super::CardPatch>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::CardPatch>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::patch_compat_client::PatchCompatClient::patch(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::CardPatch>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::patch_compat_client::PatchCompatClient::patch(&mut client, request)
+                .await
         }
     }
     impl<S: super::patch_compat_server::PatchCompat> Backend
     for ::gateway_runtime::Direct<S> {
-        fn patch(
+        async fn patch(
             self,
             request: __gw::tonic::Request<super::CardPatch>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::CardPatch>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.compat.PatchCompat",
-                    "Patch",
-                )?;
-                <S as super::patch_compat_server::PatchCompat>::patch(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::CardPatch>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.PatchCompat",
+                "Patch",
+            )?;
+            <S as super::patch_compat_server::PatchCompat>::patch(&service, request)
+                .await
         }
     }
     /// `PUT /compat/patch/full/{card.id}`
@@ -5769,49 +5714,35 @@ pub mod retired_compat_gateway {
     }
     impl<T: __gw::Transport> Backend
     for super::retired_compat_client::RetiredCompatClient<T> {
-        fn ping(
+        async fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::retired_compat_client::RetiredCompatClient::ping(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::retired_compat_client::RetiredCompatClient::ping(&mut client, request)
+                .await
         }
     }
     impl<S: super::retired_compat_server::RetiredCompat> Backend
     for ::gateway_runtime::Direct<S> {
-        fn ping(
+        async fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.compat.RetiredCompat",
-                    "Ping",
-                )?;
-                <S as super::retired_compat_server::RetiredCompat>::ping(
-                        &service,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.RetiredCompat",
+                "Ping",
+            )?;
+            <S as super::retired_compat_server::RetiredCompat>::ping(&service, request)
+                .await
         }
     }
     /// `GET /compat/retired/{id}`
@@ -6226,46 +6157,35 @@ pub mod global_compat_gateway {
     }
     impl<T: __gw::Transport> Backend
     for super::global_compat_client::GlobalCompatClient<T> {
-        fn ping(
+        async fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::global_compat_client::GlobalCompatClient::ping(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::global_compat_client::GlobalCompatClient::ping(&mut client, request)
+                .await
         }
     }
     impl<S: super::global_compat_server::GlobalCompat> Backend
     for ::gateway_runtime::Direct<S> {
-        fn ping(
+        async fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Card>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.compat.GlobalCompat",
-                    "Ping",
-                )?;
-                <S as super::global_compat_server::GlobalCompat>::ping(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.GlobalCompat",
+                "Ping",
+            )?;
+            <S as super::global_compat_server::GlobalCompat>::ping(&service, request)
+                .await
         }
     }
     /// `GET /compat/global/{id}`

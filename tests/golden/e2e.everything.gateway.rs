@@ -739,414 +739,309 @@ pub mod annotated_gateway {
         > + ::core::marker::Send;
     }
     impl<T: __gw::Transport> Backend for super::annotated_client::AnnotatedClient<T> {
-        fn create(
+        async fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::create(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::create(&mut client, request).await
         }
-        fn create_body(
+        async fn create_body(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::create_body(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::create_body(&mut client, request)
+                .await
         }
-        fn lookup(
+        async fn lookup(
             self,
             request: __gw::tonic::Request<super::IdRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::lookup(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::lookup(&mut client, request).await
         }
-        fn get_by_name(
+        async fn get_by_name(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::get_by_name(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::get_by_name(&mut client, request)
+                .await
         }
-        fn update(
+        async fn update(
             self,
             request: __gw::tonic::Request<super::UpdateRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::update(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::update(&mut client, request).await
         }
-        fn deep(
+        async fn deep(
             self,
             request: __gw::tonic::Request<super::DeepRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::deep(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::deep(&mut client, request).await
         }
-        fn files(
+        async fn files(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::files(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::files(&mut client, request).await
         }
-        fn custom(
+        async fn custom(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::custom(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::custom(&mut client, request).await
         }
-        fn star(
+        async fn star(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::annotated_client::AnnotatedClient::star(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::star(&mut client, request).await
         }
-        fn stream_items(
+        async fn stream_items(
             self,
             request: __gw::tonic::Request<super::IdRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                ::core::result::Result::Ok(
-                    super::annotated_client::AnnotatedClient::stream_items(
-                            &mut client,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::from),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::annotated_client::AnnotatedClient::stream_items(
+                        &mut client,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
         }
-        fn watch(
+        async fn watch(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                ::core::result::Result::Ok(
-                    super::annotated_client::AnnotatedClient::watch(&mut client, request)
-                        .await?
-                        .map(__gw::ResponseStream::from),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::annotated_client::AnnotatedClient::watch(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
         }
     }
     impl<S: super::annotated_server::Annotated> Backend
     for ::gateway_runtime::Direct<S> {
-        fn create(
+        async fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "Create",
-                )?;
-                <S as super::annotated_server::Annotated>::create(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Create",
+            )?;
+            <S as super::annotated_server::Annotated>::create(&service, request).await
         }
-        fn create_body(
+        async fn create_body(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "CreateBody",
-                )?;
-                <S as super::annotated_server::Annotated>::create_body(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "CreateBody",
+            )?;
+            <S as super::annotated_server::Annotated>::create_body(&service, request)
+                .await
         }
-        fn lookup(
+        async fn lookup(
             self,
             request: __gw::tonic::Request<super::IdRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "Lookup",
-                )?;
-                <S as super::annotated_server::Annotated>::lookup(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Lookup",
+            )?;
+            <S as super::annotated_server::Annotated>::lookup(&service, request).await
         }
-        fn get_by_name(
+        async fn get_by_name(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "GetByName",
-                )?;
-                <S as super::annotated_server::Annotated>::get_by_name(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "GetByName",
+            )?;
+            <S as super::annotated_server::Annotated>::get_by_name(&service, request)
+                .await
         }
-        fn update(
+        async fn update(
             self,
             request: __gw::tonic::Request<super::UpdateRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "Update",
-                )?;
-                <S as super::annotated_server::Annotated>::update(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Update",
+            )?;
+            <S as super::annotated_server::Annotated>::update(&service, request).await
         }
-        fn deep(
+        async fn deep(
             self,
             request: __gw::tonic::Request<super::DeepRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "Deep",
-                )?;
-                <S as super::annotated_server::Annotated>::deep(&service, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Deep",
+            )?;
+            <S as super::annotated_server::Annotated>::deep(&service, request).await
         }
-        fn files(
+        async fn files(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "Files",
-                )?;
-                <S as super::annotated_server::Annotated>::files(&service, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Files",
+            )?;
+            <S as super::annotated_server::Annotated>::files(&service, request).await
         }
-        fn custom(
+        async fn custom(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "Custom",
-                )?;
-                <S as super::annotated_server::Annotated>::custom(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Custom",
+            )?;
+            <S as super::annotated_server::Annotated>::custom(&service, request).await
         }
-        fn star(
+        async fn star(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "Star",
-                )?;
-                <S as super::annotated_server::Annotated>::star(&service, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Star",
+            )?;
+            <S as super::annotated_server::Annotated>::star(&service, request).await
         }
-        fn stream_items(
+        async fn stream_items(
             self,
             request: __gw::tonic::Request<super::IdRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "StreamItems",
-                )?;
-                ::core::result::Result::Ok(
-                    <S as super::annotated_server::Annotated>::stream_items(
-                            &service,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::direct),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "StreamItems",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::annotated_server::Annotated>::stream_items(
+                        &service,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
         }
-        fn watch(
+        async fn watch(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Annotated",
-                    "Watch",
-                )?;
-                ::core::result::Result::Ok(
-                    <S as super::annotated_server::Annotated>::watch(&service, request)
-                        .await?
-                        .map(__gw::ResponseStream::direct),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Watch",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::annotated_server::Annotated>::watch(&service, request)
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
         }
     }
     /// `POST /a/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}`
@@ -4716,426 +4611,313 @@ pub mod configured_gateway {
         > + ::core::marker::Send;
     }
     impl<T: __gw::Transport> Backend for super::configured_client::ConfiguredClient<T> {
-        fn create(
+        async fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::create(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::create(&mut client, request)
+                .await
         }
-        fn create_body(
+        async fn create_body(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::create_body(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::create_body(&mut client, request)
+                .await
         }
-        fn lookup(
+        async fn lookup(
             self,
             request: __gw::tonic::Request<super::IdRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::lookup(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::lookup(&mut client, request)
+                .await
         }
-        fn get_by_name(
+        async fn get_by_name(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::get_by_name(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::get_by_name(&mut client, request)
+                .await
         }
-        fn update(
+        async fn update(
             self,
             request: __gw::tonic::Request<super::UpdateRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::update(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::update(&mut client, request)
+                .await
         }
-        fn deep(
+        async fn deep(
             self,
             request: __gw::tonic::Request<super::DeepRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::deep(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::deep(&mut client, request).await
         }
-        fn files(
+        async fn files(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::files(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::files(&mut client, request).await
         }
-        fn custom(
+        async fn custom(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::custom(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::custom(&mut client, request)
+                .await
         }
-        fn star(
+        async fn star(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::configured_client::ConfiguredClient::star(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::star(&mut client, request).await
         }
-        fn stream_items(
+        async fn stream_items(
             self,
             request: __gw::tonic::Request<super::IdRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                ::core::result::Result::Ok(
-                    super::configured_client::ConfiguredClient::stream_items(
-                            &mut client,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::from),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::configured_client::ConfiguredClient::stream_items(
+                        &mut client,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
         }
-        fn watch(
+        async fn watch(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                ::core::result::Result::Ok(
-                    super::configured_client::ConfiguredClient::watch(
-                            &mut client,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::from),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::configured_client::ConfiguredClient::watch(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
         }
     }
     impl<S: super::configured_server::Configured> Backend
     for ::gateway_runtime::Direct<S> {
-        fn create(
+        async fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "Create",
-                )?;
-                <S as super::configured_server::Configured>::create(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Create",
+            )?;
+            <S as super::configured_server::Configured>::create(&service, request).await
         }
-        fn create_body(
+        async fn create_body(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "CreateBody",
-                )?;
-                <S as super::configured_server::Configured>::create_body(
-                        &service,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "CreateBody",
+            )?;
+            <S as super::configured_server::Configured>::create_body(&service, request)
+                .await
         }
-        fn lookup(
+        async fn lookup(
             self,
             request: __gw::tonic::Request<super::IdRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "Lookup",
-                )?;
-                <S as super::configured_server::Configured>::lookup(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Lookup",
+            )?;
+            <S as super::configured_server::Configured>::lookup(&service, request).await
         }
-        fn get_by_name(
+        async fn get_by_name(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "GetByName",
-                )?;
-                <S as super::configured_server::Configured>::get_by_name(
-                        &service,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "GetByName",
+            )?;
+            <S as super::configured_server::Configured>::get_by_name(&service, request)
+                .await
         }
-        fn update(
+        async fn update(
             self,
             request: __gw::tonic::Request<super::UpdateRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "Update",
-                )?;
-                <S as super::configured_server::Configured>::update(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Update",
+            )?;
+            <S as super::configured_server::Configured>::update(&service, request).await
         }
-        fn deep(
+        async fn deep(
             self,
             request: __gw::tonic::Request<super::DeepRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "Deep",
-                )?;
-                <S as super::configured_server::Configured>::deep(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Deep",
+            )?;
+            <S as super::configured_server::Configured>::deep(&service, request).await
         }
-        fn files(
+        async fn files(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "Files",
-                )?;
-                <S as super::configured_server::Configured>::files(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Files",
+            )?;
+            <S as super::configured_server::Configured>::files(&service, request).await
         }
-        fn custom(
+        async fn custom(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "Custom",
-                )?;
-                <S as super::configured_server::Configured>::custom(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Custom",
+            )?;
+            <S as super::configured_server::Configured>::custom(&service, request).await
         }
-        fn star(
+        async fn star(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Sample>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "Star",
-                )?;
-                <S as super::configured_server::Configured>::star(&service, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Star",
+            )?;
+            <S as super::configured_server::Configured>::star(&service, request).await
         }
-        fn stream_items(
+        async fn stream_items(
             self,
             request: __gw::tonic::Request<super::IdRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "StreamItems",
-                )?;
-                ::core::result::Result::Ok(
-                    <S as super::configured_server::Configured>::stream_items(
-                            &service,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::direct),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "StreamItems",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::configured_server::Configured>::stream_items(
+                        &service,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
         }
-        fn watch(
+        async fn watch(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.everything.Configured",
-                    "Watch",
-                )?;
-                ::core::result::Result::Ok(
-                    <S as super::configured_server::Configured>::watch(&service, request)
-                        .await?
-                        .map(__gw::ResponseStream::direct),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Watch",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::configured_server::Configured>::watch(&service, request)
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
         }
     }
     /// `POST /c/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}`

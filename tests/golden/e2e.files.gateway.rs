@@ -289,193 +289,152 @@ pub mod files_gateway {
         > + ::core::marker::Send;
     }
     impl<T: __gw::Transport> Backend for super::files_client::FilesClient<T> {
-        fn download(
+        async fn download(
             self,
             request: __gw::tonic::Request<super::FileRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::super::super::google::api::HttpBody>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::files_client::FilesClient::download(&mut client, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::files_client::FilesClient::download(&mut client, request).await
         }
-        fn stream(
+        async fn stream(
             self,
             request: __gw::tonic::Request<super::FileRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<
-                    __gw::ResponseStream<super::super::super::google::api::HttpBody>,
-                >,
-                __gw::tonic::Status,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<
+                __gw::ResponseStream<super::super::super::google::api::HttpBody>,
             >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                ::core::result::Result::Ok(
-                    super::files_client::FilesClient::stream(&mut client, request)
-                        .await?
-                        .map(__gw::ResponseStream::from),
-                )
-            }
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::files_client::FilesClient::stream(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
         }
-        fn echo(
+        async fn echo(
             self,
             request: __gw::tonic::Request<super::super::super::google::api::HttpBody>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::super::super::google::api::HttpBody>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::files_client::FilesClient::echo(&mut client, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::files_client::FilesClient::echo(&mut client, request).await
         }
-        fn upload(
+        async fn upload(
             self,
             request: __gw::tonic::Request<super::UploadRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::UploadSummary>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::files_client::FilesClient::upload(&mut client, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::UploadSummary>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::files_client::FilesClient::upload(&mut client, request).await
         }
-        fn upload_stream(
+        async fn upload_stream(
             self,
             request: __gw::tonic::Request<
                 __gw::RequestStream<super::super::super::google::api::HttpBody>,
             >,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::UploadSummary>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::files_client::FilesClient::upload_stream(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::UploadSummary>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::files_client::FilesClient::upload_stream(&mut client, request).await
         }
     }
     impl<S: super::files_server::Files> Backend for ::gateway_runtime::Direct<S> {
-        fn download(
+        async fn download(
             self,
             request: __gw::tonic::Request<super::FileRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::super::super::google::api::HttpBody>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.files.Files",
-                    "Download",
-                )?;
-                <S as super::files_server::Files>::download(&service, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "Download",
+            )?;
+            <S as super::files_server::Files>::download(&service, request).await
         }
-        fn stream(
+        async fn stream(
             self,
             request: __gw::tonic::Request<super::FileRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<
-                    __gw::ResponseStream<super::super::super::google::api::HttpBody>,
-                >,
-                __gw::tonic::Status,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<
+                __gw::ResponseStream<super::super::super::google::api::HttpBody>,
             >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.files.Files",
-                    "Stream",
-                )?;
-                ::core::result::Result::Ok(
-                    <S as super::files_server::Files>::stream(&service, request)
-                        .await?
-                        .map(__gw::ResponseStream::direct),
-                )
-            }
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "Stream",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::files_server::Files>::stream(&service, request)
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
         }
-        fn echo(
+        async fn echo(
             self,
             request: __gw::tonic::Request<super::super::super::google::api::HttpBody>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::super::super::google::api::HttpBody>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.files.Files",
-                    "Echo",
-                )?;
-                <S as super::files_server::Files>::echo(&service, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "Echo",
+            )?;
+            <S as super::files_server::Files>::echo(&service, request).await
         }
-        fn upload(
+        async fn upload(
             self,
             request: __gw::tonic::Request<super::UploadRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::UploadSummary>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.files.Files",
-                    "Upload",
-                )?;
-                <S as super::files_server::Files>::upload(&service, request).await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::UploadSummary>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "Upload",
+            )?;
+            <S as super::files_server::Files>::upload(&service, request).await
         }
-        fn upload_stream(
+        async fn upload_stream(
             self,
             request: __gw::tonic::Request<
                 __gw::RequestStream<super::super::super::google::api::HttpBody>,
             >,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::UploadSummary>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let (service, request) = __gw::direct_call(
-                    &self,
-                    request,
-                    "e2e.files.Files",
-                    "UploadStream",
-                )?;
-                <S as super::files_server::Files>::upload_stream(
-                        &service,
-                        request.map(__gw::request_streaming),
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::UploadSummary>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "UploadStream",
+            )?;
+            <S as super::files_server::Files>::upload_stream(
+                    &service,
+                    request.map(__gw::request_streaming),
+                )
+                .await
         }
     }
     /// `GET /files/{name}`

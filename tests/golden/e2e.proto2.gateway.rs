@@ -840,98 +840,72 @@ pub mod proto2_service_gateway {
     }
     impl<T: __gw::Transport> Backend
     for super::proto2_service_client::Proto2ServiceClient<T> {
-        fn echo(
+        async fn echo(
             self,
             request: __gw::tonic::Request<super::Record>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Record>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::proto2_service_client::Proto2ServiceClient::echo(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Record>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::proto2_service_client::Proto2ServiceClient::echo(&mut client, request)
+                .await
         }
-        fn lookup(
+        async fn lookup(
             self,
             request: __gw::tonic::Request<super::LookupRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::LookupRequest>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::proto2_service_client::Proto2ServiceClient::lookup(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::LookupRequest>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::proto2_service_client::Proto2ServiceClient::lookup(
+                    &mut client,
+                    request,
+                )
+                .await
         }
-        fn put(
+        async fn put(
             self,
             request: __gw::tonic::Request<super::PutRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::PutRequest>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::proto2_service_client::Proto2ServiceClient::put(
-                        &mut client,
-                        request,
-                    )
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::PutRequest>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::proto2_service_client::Proto2ServiceClient::put(&mut client, request)
+                .await
         }
-        fn patch(
+        async fn patch(
             self,
             request: __gw::tonic::Request<super::PatchRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::PatchRequest>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::proto2_service_client::Proto2ServiceClient::patch(
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::PatchRequest>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::proto2_service_client::Proto2ServiceClient::patch(
+                    &mut client,
+                    request,
+                )
+                .await
+        }
+        async fn watch(
+            self,
+            request: __gw::tonic::Request<super::WatchRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Record>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::proto2_service_client::Proto2ServiceClient::watch(
                         &mut client,
                         request,
                     )
-                    .await
-            }
-        }
-        fn watch(
-            self,
-            request: __gw::tonic::Request<super::WatchRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Record>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                ::core::result::Result::Ok(
-                    super::proto2_service_client::Proto2ServiceClient::watch(
-                            &mut client,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::from),
-                )
-            }
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
         }
     }
     /// `POST /proto2/records`

@@ -240,56 +240,39 @@ pub mod notebook_gateway {
         > + ::core::marker::Send;
     }
     impl<T: __gw::Transport> Backend for super::notebook_client::NotebookClient<T> {
-        fn add_note(
+        async fn add_note(
             self,
             request: __gw::tonic::Request<super::AddNoteRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Note>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::notebook_client::NotebookClient::add_note(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Note>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::notebook_client::NotebookClient::add_note(&mut client, request).await
         }
-        fn get_note(
+        async fn get_note(
             self,
             request: __gw::tonic::Request<super::GetNoteRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<super::Note>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                super::notebook_client::NotebookClient::get_note(&mut client, request)
-                    .await
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Note>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::notebook_client::NotebookClient::get_note(&mut client, request).await
         }
-        fn watch_notes(
+        async fn watch_notes(
             self,
             request: __gw::tonic::Request<super::WatchNotesRequest>,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<
-                __gw::tonic::Response<__gw::ResponseStream<super::Note>>,
-                __gw::tonic::Status,
-            >,
-        > + ::core::marker::Send {
-            async move {
-                let mut client = self;
-                ::core::result::Result::Ok(
-                    super::notebook_client::NotebookClient::watch_notes(
-                            &mut client,
-                            request,
-                        )
-                        .await?
-                        .map(__gw::ResponseStream::from),
-                )
-            }
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Note>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::notebook_client::NotebookClient::watch_notes(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
         }
     }
     /// `POST /v1/notes`

@@ -9,6 +9,9 @@ use futures_util::{Stream, StreamExt};
 /// A stream of response messages as the streaming drivers read it.
 pub struct ResponseStream<M>(Inner<M>);
 
+// Not boxed: the tonic variant is what remote and in-process calls hold
+// anyway, and a box would cost them an allocation per stream.
+#[allow(clippy::large_enum_variant)]
 enum Inner<M> {
     Tonic(tonic::Streaming<M>),
     Direct(Pin<Box<dyn Stream<Item = Result<M, tonic::Status>> + Send + 'static>>),

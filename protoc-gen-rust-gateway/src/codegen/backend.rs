@@ -49,6 +49,11 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
             > + ::core::marker::Send
         };
         signatures.push(quote!(#signature;));
+        // The impls as `async fn`: shorter, and the trait's `Send` bound is
+        // checked on them all the same.
+        let signature = quote! {
+            async fn #name(self, request: #request) -> ::core::result::Result<#response, #p::tonic::Status>
+        };
         let client_call = if method.kind.streams_responses() {
             quote! {
                 ::core::result::Result::Ok(
@@ -60,10 +65,8 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
         };
         client_fns.push(quote! {
             #signature {
-                async move {
-                    let mut client = self;
-                    #client_call
-                }
+                let mut client = self;
+                #client_call
             }
         });
         let argument = if method.kind.streams_requests() {
@@ -82,10 +85,8 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
         };
         direct_fns.push(quote! {
             #signature {
-                async move {
-                    let (service, request) = #p::direct_call(&self, request, #full_name, #proto_name)?;
-                    #direct_call
-                }
+                let (service, request) = #p::direct_call(&self, request, #full_name, #proto_name)?;
+                #direct_call
             }
         });
     }
