@@ -11,6 +11,10 @@ pub enum Contender {
     /// The generated gateway calling the service in its own process:
     /// `FooClient::new(FooServer::new(service))`.
     GenInProcess,
+    /// The generated gateway calling the service implementation directly
+    /// (`foo_gateway::direct_router(Direct::new(service))`): no protobuf,
+    /// no tonic server.
+    GenDirect,
     /// Hand-written axum handlers (serde_json, axum's SSE and WebSocket)
     /// calling the same backend through the same kind of `Channel`: the
     /// baseline the targets are ratios against.
@@ -36,6 +40,7 @@ pub enum Contender {
 pub const ALL: &[Contender] = &[
     Contender::GenRemote,
     Contender::GenInProcess,
+    Contender::GenDirect,
     Contender::Hand,
     Contender::Tonic,
     Contender::BoxedCall,
@@ -50,6 +55,7 @@ impl Contender {
         match self {
             Contender::GenRemote => "generated-remote",
             Contender::GenInProcess => "generated-in-process",
+            Contender::GenDirect => "generated-direct",
             Contender::Hand => "hand-written",
             Contender::Tonic => "tonic-direct",
             Contender::BoxedCall => "experiment-boxed-call",
@@ -65,7 +71,7 @@ impl Contender {
 
     /// Whether a backend process is started for it.
     pub fn needs_backend(self) -> bool {
-        self != Contender::GenInProcess
+        !matches!(self, Contender::GenInProcess | Contender::GenDirect)
     }
 
     /// Whether a gateway process is started for it.

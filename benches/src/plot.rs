@@ -17,6 +17,7 @@ fn color(c: Contender) -> RGBColor {
     match c {
         Contender::GenRemote => RGBColor(0x1f, 0x77, 0xb4),
         Contender::GenInProcess => RGBColor(0x2c, 0xa0, 0x2c),
+        Contender::GenDirect => RGBColor(0x94, 0x67, 0xbd),
         Contender::Hand => RGBColor(0xd6, 0x27, 0x28),
         Contender::Tonic => RGBColor(0x7f, 0x7f, 0x7f),
         Contender::BoxedCall

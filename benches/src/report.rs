@@ -325,6 +325,24 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
                         |v| v >= 2.0,
                     );
                 }
+                if let (Some(inproc), Some(direct)) = (inproc, get(GenDirect)) {
+                    check(
+                        &mut out,
+                        label("direct requests/s vs in-process"),
+                        "≥ 1.40×",
+                        ratio(Some(direct.throughput), Some(inproc.throughput)),
+                        "×",
+                        |v| v >= 1.4,
+                    );
+                    check(
+                        &mut out,
+                        label("direct gateway CPU/request vs in-process"),
+                        "≤ 0.70×",
+                        ratio(direct.gateway_cpu_us, inproc.gateway_cpu_us),
+                        "×",
+                        |v| v <= 0.7,
+                    );
+                }
             }
             "sse" | "websocket" => {
                 let Some(hand) = hand else { continue };

@@ -28,10 +28,10 @@ fn quick_run_measures_every_scenario() {
     let report: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
     let summaries = report["summaries"].as_array().expect("summaries");
     for (scenario, contenders) in [
-        ("unary", 6),
-        ("sse", 4),
-        ("websocket", 4),
-        ("ndjson", 3),
+        ("unary", 7),
+        ("sse", 5),
+        ("websocket", 5),
+        ("ndjson", 4),
         ("h2", 3),
     ] {
         let rows: Vec<_> = summaries

@@ -50,6 +50,7 @@ mod body;
 mod browser_auth;
 mod deadline;
 mod decimal;
+mod direct;
 mod drain;
 mod error;
 mod gateway;
@@ -72,6 +73,7 @@ mod text;
 mod unary;
 
 pub use crate::browser_auth::BrowserAuth;
+pub use crate::direct::Direct;
 pub use crate::drain::Drain;
 pub use crate::error::{GatewayError, RpcStatus, http_status_for, status_with_details};
 pub use crate::gateway::{DEFAULT_BODY_LIMIT, ErrorContext, ErrorHandler, Gateway, GatewayBuilder};
@@ -95,6 +97,7 @@ pub mod __private {
         query_insert, query_insert_enum, query_push, query_push_enum, query_value, read_message,
         write_message,
     };
+    pub use crate::direct::{Direct, call as direct_call, request_streaming};
     pub use crate::error::GatewayError;
     pub use crate::gateway::{ErrorContext, Gateway};
     pub use crate::http_body::RawBody;
@@ -111,6 +114,7 @@ pub mod __private {
     pub use crate::streaming::mode::StreamBinding;
     pub use crate::streaming::raw::{client_streaming_raw, server_streaming_raw};
     pub use crate::streaming::request::RequestStream;
+    pub use crate::streaming::response_stream::ResponseStream;
     pub use crate::streaming::server::server_streaming;
     pub use crate::telemetry::RpcName;
     pub use crate::unary::{UnaryBinding, unary, unary_raw};

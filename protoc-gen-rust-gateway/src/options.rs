@@ -109,6 +109,10 @@ pub struct Options {
     pub star_variable: StarVariable,
     /// Also write `gateway_model.txt`, a readable dump of the binding model.
     pub dump_model: bool,
+    /// Also generate `direct_router`, which calls the service
+    /// implementation (tonic's `foo_server::Foo` trait) in process without
+    /// protobuf; needs tonic's server code next to the client's.
+    pub direct_calls: bool,
     /// OpenAPI documents: format (none by default), grouping, operation ids.
     pub openapi: crate::openapi::OpenApiOptions,
     /// Go-only options that were given (see [`GO_ONLY_OPTIONS`]), in order;
@@ -130,6 +134,7 @@ impl Default for Options {
             repeated_path_param_separator: RepeatedPathSeparator::Csv,
             star_variable: StarVariable::CatchAll,
             dump_model: false,
+            direct_calls: false,
             openapi: crate::openapi::OpenApiOptions::default(),
             ignored_go_options: Vec::new(),
         }
@@ -141,6 +146,7 @@ const KEYS: &[&str] = &[
     "allow_delete_body",
     "allow_patch_feature",
     "config_search_path",
+    "direct_calls",
     "dump_model",
     "gateway_config",
     "gateway_config_pattern",
@@ -197,6 +203,7 @@ impl Options {
                 "allow_delete_body" => options.allow_delete_body = boolean(key, value)?,
                 "allow_patch_feature" => options.allow_patch_feature = boolean(key, value)?,
                 "dump_model" => options.dump_model = boolean(key, value)?,
+                "direct_calls" => options.direct_calls = boolean(key, value)?,
                 "repeated_path_param_separator" => {
                     options.repeated_path_param_separator = match text()? {
                         "csv" => RepeatedPathSeparator::Csv,
@@ -379,6 +386,13 @@ mod tests {
             let o = Options::parse(&format!("allow_delete_body={text}")).unwrap();
             assert_eq!(o.allow_delete_body, expected, "{text}");
         }
+    }
+
+    #[test]
+    fn direct_calls_is_off_unless_asked() {
+        assert!(!Options::parse("").unwrap().direct_calls);
+        assert!(Options::parse("direct_calls").unwrap().direct_calls);
+        assert!(!Options::parse("direct_calls=false").unwrap().direct_calls);
     }
 
     #[test]

@@ -31,7 +31,7 @@ fn golden_generated_code() {
             "e2e/everything.proto",
             "e2e/files.proto",
         ],
-        "gateway_config=e2e/global_gateway.yaml,grpc_api_configuration=e2e/everything_service.yaml",
+        "gateway_config=e2e/global_gateway.yaml,grpc_api_configuration=e2e/everything_service.yaml,direct_calls=true",
     );
     assert!(run.success, "{}", run.stderr);
     let names: Vec<&str> = run.files.iter().map(|(n, _)| n.as_str()).collect();

@@ -50,6 +50,7 @@ fn main() {
         .gateway_config(protos_dir.join("e2e/global_gateway.yaml"))
         .grpc_api_configuration(protos_dir.join("e2e/everything_service.yaml"))
         .generate_unbound_methods(true)
+        .direct_calls(true)
         .openapi(protoc_gen_rust_gateway::openapi::Format::Json)
         .generate_from_descriptor_set(&set, PROTOS)
         .expect("gateway generation");

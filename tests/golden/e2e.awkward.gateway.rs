@@ -138,9 +138,7 @@ pub fn __register_gateway_types() {
 #[allow(deprecated)]
 pub mod abc_service_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<
-        super::abc_service_client::AbcServiceClient<T>,
-    >;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.awkward.ABCService`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -151,8 +149,34 @@ pub mod abc_service_gateway {
     /// Bindings:
     /// - `GET /awkward/{type}/{kind}` → `Match`
     /// - `POST /awkward` → `Type`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::abc_service_client::AbcServiceClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.awkward.ABCService`, served by calling `service` directly, in process:
+    /// the `AbcService` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `AbcServiceServer` do not run**
+    /// on this path, since no `AbcServiceServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::abc_service_server::AbcService>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -164,13 +188,92 @@ pub mod abc_service_gateway {
         __gw::axum::Router::new()
             .route(
                 "/awkward",
-                __gw::axum::routing::MethodRouter::new().post(route_0_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_0_post::<B>),
             )
             .route(
                 "/awkward/{s1}/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn r#match(
+            self,
+            request: __gw::tonic::Request<super::Self_>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Self_>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn r#type(
+            self,
+            request: __gw::tonic::Request<super::Self_>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Self_>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend for super::abc_service_client::AbcServiceClient<T> {
+        async fn r#match(
+            self,
+            request: __gw::tonic::Request<super::Self_>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Self_>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::abc_service_client::AbcServiceClient::r#match(&mut client, request)
+                .await
+        }
+        async fn r#type(
+            self,
+            request: __gw::tonic::Request<super::Self_>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Self_>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::abc_service_client::AbcServiceClient::r#type(&mut client, request)
+                .await
+        }
+    }
+    impl<S: super::abc_service_server::AbcService> Backend
+    for ::gateway_runtime::Direct<S> {
+        async fn r#match(
+            self,
+            request: __gw::tonic::Request<super::Self_>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Self_>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.awkward.ABCService",
+                "Match",
+            )?;
+            <S as super::abc_service_server::AbcService>::r#match(&service, request)
+                .await
+        }
+        async fn r#type(
+            self,
+            request: __gw::tonic::Request<super::Self_>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Self_>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.awkward.ABCService",
+                "Type",
+            )?;
+            <S as super::abc_service_server::AbcService>::r#type(&service, request).await
+        }
     }
     /// `GET /awkward/{type}/{kind}`
     static TEMPLATE_MATCH_0: __gw::Template = __gw::Template {
@@ -256,8 +359,8 @@ pub mod abc_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /awkward/{type}/{kind}` → `e2e.awkward.ABCService.Match`
-    async fn handle_match_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_match_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -275,9 +378,7 @@ pub mod abc_service_gateway {
                 captures,
                 &BINDING,
                 bind_match_0,
-                |mut client: super::abc_service_client::AbcServiceClient<T>, request| async move {
-                    client.r#match(request).await
-                },
+                <B as Backend>::r#match,
                 |response: &super::Self_, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -306,8 +407,8 @@ pub mod abc_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `POST /awkward` → `e2e.awkward.ABCService.Type`
-    async fn handle_type_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_type_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -325,9 +426,7 @@ pub mod abc_service_gateway {
                 captures,
                 &BINDING,
                 bind_type_0,
-                |mut client: super::abc_service_client::AbcServiceClient<T>, request| async move {
-                    client.r#type(request).await
-                },
+                <B as Backend>::r#type,
                 |response: &super::Self_, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -335,8 +434,8 @@ pub mod abc_service_gateway {
             )
             .await
     }
-    async fn route_0_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_TYPE_0
@@ -346,8 +445,8 @@ pub mod abc_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_MATCH_0

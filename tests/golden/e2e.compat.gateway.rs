@@ -350,9 +350,7 @@ pub fn __register_gateway_types() {
 #[allow(deprecated)]
 pub mod path_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<
-        super::path_compat_client::PathCompatClient<T>,
-    >;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.PathCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -368,8 +366,34 @@ pub mod path_compat_gateway {
     /// - `TEST /compat/path/catch-all/{id}/{detail.text=*}` → `Echo`
     /// - `GET /compat/old/{id}` → `OldEcho`
     /// - `GET /compat/repeat/{times}/{card.id=*}` → `Repeat`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::path_compat_client::PathCompatClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.compat.PathCompat`, served by calling `service` directly, in process:
+    /// the `PathCompat` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `PathCompatServer` do not run**
+    /// on this path, since no `PathCompatServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::path_compat_server::PathCompat>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -380,45 +404,165 @@ pub mod path_compat_gateway {
         __gw::axum::Router::new()
             .route(
                 "/compat/old/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
             )
             .route(
                 "/compat/path/catch-all/{s3}",
-                __gw::axum::routing::MethodRouter::new().fallback(route_1_custom::<T>),
+                __gw::axum::routing::MethodRouter::new().fallback(route_1_custom::<B>),
             )
             .route(
                 "/compat/path/catch-all/{s3}/{*s4}",
-                __gw::axum::routing::MethodRouter::new().fallback(route_2_custom::<T>),
+                __gw::axum::routing::MethodRouter::new().fallback(route_2_custom::<B>),
             )
             .route(
                 "/compat/path/labels/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
             )
             .route(
                 "/compat/path/oneof/{s3}/{s4}/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_4_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_4_get::<B>),
             )
             .route(
                 "/compat/path/steps/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_5_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_5_get::<B>),
             )
             .route(
                 "/compat/path/urgency/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_6_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_6_get::<B>),
             )
             .route(
                 "/compat/repeat/{s2}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_7_get::<T>)
-                    .connect(route_7_connect::<T>),
+                    .get(route_7_get::<B>)
+                    .connect(route_7_connect::<B>),
             )
             .route(
                 "/compat/repeat/{s2}/{*s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_8_get::<T>)
-                    .connect(route_8_connect::<T>),
+                    .get(route_8_get::<B>)
+                    .connect(route_8_connect::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Card>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn old_echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Card>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn repeat(
+            self,
+            request: __gw::tonic::Request<super::RepeatRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<__gw::ResponseStream<super::Card>>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend for super::path_compat_client::PathCompatClient<T> {
+        async fn echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::path_compat_client::PathCompatClient::echo(&mut client, request).await
+        }
+        async fn old_echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::path_compat_client::PathCompatClient::old_echo(&mut client, request)
+                .await
+        }
+        async fn repeat(
+            self,
+            request: __gw::tonic::Request<super::RepeatRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Card>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::path_compat_client::PathCompatClient::repeat(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
+        }
+    }
+    impl<S: super::path_compat_server::PathCompat> Backend
+    for ::gateway_runtime::Direct<S> {
+        async fn echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.PathCompat",
+                "Echo",
+            )?;
+            <S as super::path_compat_server::PathCompat>::echo(&service, request).await
+        }
+        async fn old_echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.PathCompat",
+                "OldEcho",
+            )?;
+            <S as super::path_compat_server::PathCompat>::old_echo(&service, request)
+                .await
+        }
+        async fn repeat(
+            self,
+            request: __gw::tonic::Request<super::RepeatRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Card>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.PathCompat",
+                "Repeat",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::path_compat_server::PathCompat>::repeat(&service, request)
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
+        }
     }
     /// `GET /compat/path/urgency/{id}/{urgency}`
     static TEMPLATE_ECHO_0: __gw::Template = __gw::Template {
@@ -722,8 +866,8 @@ pub mod path_compat_gateway {
     /// `GET /compat/path/urgency/{id}/{urgency}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -741,9 +885,7 @@ pub mod path_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_0,
-                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1057,8 +1199,8 @@ pub mod path_compat_gateway {
     /// `GET /compat/path/steps/{id}/{steps}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_1<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_1<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1076,9 +1218,7 @@ pub mod path_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_1,
-                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1371,8 +1511,8 @@ pub mod path_compat_gateway {
     /// `GET /compat/path/oneof/{id}/{note_info.kind_id}/{season_num}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_2<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_2<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1390,9 +1530,7 @@ pub mod path_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_2,
-                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1707,8 +1845,8 @@ pub mod path_compat_gateway {
     /// `GET /compat/path/labels/{id}/{labels}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_3<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_3<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1726,9 +1864,7 @@ pub mod path_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_3,
-                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -2035,8 +2171,8 @@ pub mod path_compat_gateway {
     /// `TEST /compat/path/catch-all/{id}/{detail.text=*}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_4<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_4<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -2054,9 +2190,7 @@ pub mod path_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_4,
-                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -2361,8 +2495,8 @@ pub mod path_compat_gateway {
     /// `GET /compat/old/{id}` → `e2e.compat.PathCompat.OldEcho`
     ///
     /// The old name of Echo: deprecated, still served.
-    async fn handle_old_echo_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_old_echo_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -2380,9 +2514,7 @@ pub mod path_compat_gateway {
                 captures,
                 &BINDING,
                 bind_old_echo_0,
-                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
-                    client.old_echo(request).await
-                },
+                <B as Backend>::old_echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -2769,8 +2901,8 @@ pub mod path_compat_gateway {
     /// `GET /compat/repeat/{times}/{card.id=*}` → `e2e.compat.PathCompat.Repeat` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// Streams copies of the card; the catch-all names a file-like path.
-    async fn handle_repeat_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_repeat_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -2793,9 +2925,7 @@ pub mod path_compat_gateway {
                 &BINDING,
                 bind_repeat_0,
                 <super::RepeatRequest as __gw::JsonMessage>::merge_json,
-                |mut client: super::path_compat_client::PathCompatClient<T>, request| async move {
-                    client.repeat(request).await
-                },
+                <B as Backend>::repeat,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -2826,8 +2956,8 @@ pub mod path_compat_gateway {
             )
             .await
     }
-    async fn route_0_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_OLD_ECHO_0
@@ -2837,8 +2967,8 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_x_test<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_x_test<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
@@ -2848,19 +2978,19 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_custom<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_custom<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         match request.method().as_str() {
             "TEST" => {
-                route_1_x_test::<T>(__gw::axum::extract::State(state), request).await
+                route_1_x_test::<B>(__gw::axum::extract::State(state), request).await
             }
             _ => __gw::method_not_allowed(&state.gateway, &request),
         }
     }
-    async fn route_2_x_test<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_x_test<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
@@ -2870,19 +3000,19 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_custom<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_custom<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         match request.method().as_str() {
             "TEST" => {
-                route_2_x_test::<T>(__gw::axum::extract::State(state), request).await
+                route_2_x_test::<B>(__gw::axum::extract::State(state), request).await
             }
             _ => __gw::method_not_allowed(&state.gateway, &request),
         }
     }
-    async fn route_3_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_3_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_3
@@ -2892,8 +3022,8 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_4_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_2
@@ -2903,8 +3033,8 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
@@ -2914,8 +3044,8 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_6_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_6_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
@@ -2925,8 +3055,8 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_7_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_7_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
@@ -2936,8 +3066,8 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_7_connect<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_7_connect<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
@@ -2947,8 +3077,8 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_8_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_8_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
@@ -2958,8 +3088,8 @@ pub mod path_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_8_connect<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_8_connect<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
@@ -2976,9 +3106,7 @@ pub mod path_compat_gateway {
 #[allow(deprecated)]
 pub mod query_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<
-        super::query_compat_client::QueryCompatClient<T>,
-    >;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.QueryCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -2995,8 +3123,34 @@ pub mod query_compat_gateway {
     /// - `POST /compat/query/body-and-query/{id}` → `Echo`
     /// - `POST /compat/query/body-only` → `Echo`
     /// - `TEST /compat/query/auto` → `Echo`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::query_compat_client::QueryCompatClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.compat.QueryCompat`, served by calling `service` directly, in process:
+    /// the `QueryCompat` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `QueryCompatServer` do not run**
+    /// on this path, since no `QueryCompatServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::query_compat_server::QueryCompat>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -3007,35 +3161,79 @@ pub mod query_compat_gateway {
         __gw::axum::Router::new()
             .route(
                 "/compat/query/alias-override",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
             )
             .route(
                 "/compat/query/aliases-only",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
             )
             .route(
                 "/compat/query/auto",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_2_get::<T>)
-                    .fallback(route_2_custom::<T>),
+                    .get(route_2_get::<B>)
+                    .fallback(route_2_custom::<B>),
             )
             .route(
                 "/compat/query/body-and-query/{s3}",
-                __gw::axum::routing::MethodRouter::new().post(route_3_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_3_post::<B>),
             )
             .route(
                 "/compat/query/body-only",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
             )
             .route(
                 "/compat/query/ignore",
-                __gw::axum::routing::MethodRouter::new().get(route_5_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_5_get::<B>),
             )
             .route(
                 "/compat/query/none",
-                __gw::axum::routing::MethodRouter::new().get(route_6_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_6_get::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Card>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend
+    for super::query_compat_client::QueryCompatClient<T> {
+        async fn echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::query_compat_client::QueryCompatClient::echo(&mut client, request)
+                .await
+        }
+    }
+    impl<S: super::query_compat_server::QueryCompat> Backend
+    for ::gateway_runtime::Direct<S> {
+        async fn echo(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.QueryCompat",
+                "Echo",
+            )?;
+            <S as super::query_compat_server::QueryCompat>::echo(&service, request).await
+        }
     }
     /// `GET /compat/query/auto`
     static TEMPLATE_ECHO_0: __gw::Template = __gw::Template {
@@ -3334,8 +3532,8 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/auto` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -3353,9 +3551,7 @@ pub mod query_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_0,
-                |mut client: super::query_compat_client::QueryCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -3691,8 +3887,8 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/alias-override` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_1<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_1<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -3710,9 +3906,7 @@ pub mod query_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_1,
-                |mut client: super::query_compat_client::QueryCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -3981,8 +4175,8 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/ignore` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_2<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_2<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4000,9 +4194,7 @@ pub mod query_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_2,
-                |mut client: super::query_compat_client::QueryCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4036,8 +4228,8 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/none` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_3<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_3<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4055,9 +4247,7 @@ pub mod query_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_3,
-                |mut client: super::query_compat_client::QueryCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4123,8 +4313,8 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/aliases-only` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_4<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_4<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4142,9 +4332,7 @@ pub mod query_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_4,
-                |mut client: super::query_compat_client::QueryCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4404,8 +4592,8 @@ pub mod query_compat_gateway {
     /// `POST /compat/query/body-and-query/{id}` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_5<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_5<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4423,9 +4611,7 @@ pub mod query_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_5,
-                |mut client: super::query_compat_client::QueryCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4460,8 +4646,8 @@ pub mod query_compat_gateway {
     /// `POST /compat/query/body-only` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_6<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_6<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4479,9 +4665,7 @@ pub mod query_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_6,
-                |mut client: super::query_compat_client::QueryCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4786,8 +4970,8 @@ pub mod query_compat_gateway {
     /// `TEST /compat/query/auto` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_7<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_7<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4805,9 +4989,7 @@ pub mod query_compat_gateway {
                 captures,
                 &BINDING,
                 bind_echo_7,
-                |mut client: super::query_compat_client::QueryCompatClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4815,8 +4997,8 @@ pub mod query_compat_gateway {
             )
             .await
     }
-    async fn route_0_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
@@ -4826,8 +5008,8 @@ pub mod query_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
@@ -4837,8 +5019,8 @@ pub mod query_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
@@ -4848,8 +5030,8 @@ pub mod query_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_x_test<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_x_test<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_7
@@ -4859,19 +5041,19 @@ pub mod query_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_custom<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_custom<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         match request.method().as_str() {
             "TEST" => {
-                route_2_x_test::<T>(__gw::axum::extract::State(state), request).await
+                route_2_x_test::<B>(__gw::axum::extract::State(state), request).await
             }
             _ => __gw::method_not_allowed(&state.gateway, &request),
         }
     }
-    async fn route_3_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_3_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_5
@@ -4881,8 +5063,8 @@ pub mod query_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_4_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_6
@@ -4892,8 +5074,8 @@ pub mod query_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_2
@@ -4903,8 +5085,8 @@ pub mod query_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_6_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_6_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_3
@@ -4921,9 +5103,7 @@ pub mod query_compat_gateway {
 #[allow(deprecated)]
 pub mod patch_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<
-        super::patch_compat_client::PatchCompatClient<T>,
-    >;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.PatchCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -4936,8 +5116,34 @@ pub mod patch_compat_gateway {
     /// - `PUT /compat/patch/body/{card.id}` → `Patch`
     /// - `PATCH /compat/patch/full/{card.id}` → `Patch`
     /// - `PATCH /compat/patch/body/{card.id}` → `Patch`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::patch_compat_client::PatchCompatClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.compat.PatchCompat`, served by calling `service` directly, in process:
+    /// the `PatchCompat` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `PatchCompatServer` do not run**
+    /// on this path, since no `PatchCompatServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::patch_compat_server::PatchCompat>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -4949,16 +5155,61 @@ pub mod patch_compat_gateway {
             .route(
                 "/compat/patch/body/{s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .put(route_0_put::<T>)
-                    .patch(route_0_patch::<T>),
+                    .put(route_0_put::<B>)
+                    .patch(route_0_patch::<B>),
             )
             .route(
                 "/compat/patch/full/{s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .put(route_1_put::<T>)
-                    .patch(route_1_patch::<T>),
+                    .put(route_1_put::<B>)
+                    .patch(route_1_patch::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn patch(
+            self,
+            request: __gw::tonic::Request<super::CardPatch>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::CardPatch>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend
+    for super::patch_compat_client::PatchCompatClient<T> {
+        async fn patch(
+            self,
+            request: __gw::tonic::Request<super::CardPatch>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::CardPatch>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::patch_compat_client::PatchCompatClient::patch(&mut client, request)
+                .await
+        }
+    }
+    impl<S: super::patch_compat_server::PatchCompat> Backend
+    for ::gateway_runtime::Direct<S> {
+        async fn patch(
+            self,
+            request: __gw::tonic::Request<super::CardPatch>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::CardPatch>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.PatchCompat",
+                "Patch",
+            )?;
+            <S as super::patch_compat_server::PatchCompat>::patch(&service, request)
+                .await
+        }
     }
     /// `PUT /compat/patch/full/{card.id}`
     static TEMPLATE_PATCH_0: __gw::Template = __gw::Template {
@@ -4998,8 +5249,8 @@ pub mod patch_compat_gateway {
     /// `PUT /compat/patch/full/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_patch_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -5017,9 +5268,7 @@ pub mod patch_compat_gateway {
                 captures,
                 &BINDING,
                 bind_patch_0,
-                |mut client: super::patch_compat_client::PatchCompatClient<T>, request| async move {
-                    client.patch(request).await
-                },
+                <B as Backend>::patch,
                 |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -5079,8 +5328,8 @@ pub mod patch_compat_gateway {
     /// `PUT /compat/patch/body/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_1<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_patch_1<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -5098,9 +5347,7 @@ pub mod patch_compat_gateway {
                 captures,
                 &BINDING,
                 bind_patch_1,
-                |mut client: super::patch_compat_client::PatchCompatClient<T>, request| async move {
-                    client.patch(request).await
-                },
+                <B as Backend>::patch,
                 |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -5146,8 +5393,8 @@ pub mod patch_compat_gateway {
     /// `PATCH /compat/patch/full/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_2<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_patch_2<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -5165,9 +5412,7 @@ pub mod patch_compat_gateway {
                 captures,
                 &BINDING,
                 bind_patch_2,
-                |mut client: super::patch_compat_client::PatchCompatClient<T>, request| async move {
-                    client.patch(request).await
-                },
+                <B as Backend>::patch,
                 |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -5235,8 +5480,8 @@ pub mod patch_compat_gateway {
     /// `PATCH /compat/patch/body/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_3<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_patch_3<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -5254,9 +5499,7 @@ pub mod patch_compat_gateway {
                 captures,
                 &BINDING,
                 bind_patch_3,
-                |mut client: super::patch_compat_client::PatchCompatClient<T>, request| async move {
-                    client.patch(request).await
-                },
+                <B as Backend>::patch,
                 |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -5352,8 +5595,8 @@ pub mod patch_compat_gateway {
             },
         ]
     }
-    async fn route_0_put<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_put<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_1
@@ -5363,8 +5606,8 @@ pub mod patch_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_0_patch<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_patch<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_3
@@ -5374,8 +5617,8 @@ pub mod patch_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_put<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_put<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
@@ -5385,8 +5628,8 @@ pub mod patch_compat_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_patch<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_patch<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_2
@@ -5403,9 +5646,7 @@ pub mod patch_compat_gateway {
 #[allow(deprecated)]
 pub mod retired_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<
-        super::retired_compat_client::RetiredCompatClient<T>,
-    >;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.RetiredCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -5416,8 +5657,35 @@ pub mod retired_compat_gateway {
     /// Bindings:
     /// - `GET /compat/retired/{id}` → `Ping`
     #[deprecated]
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::retired_compat_client::RetiredCompatClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.compat.RetiredCompat`, served by calling `service` directly, in process:
+    /// the `RetiredCompat` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `RetiredCompatServer` do not run**
+    /// on this path, since no `RetiredCompatServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[deprecated]
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::retired_compat_server::RetiredCompat>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -5428,9 +5696,54 @@ pub mod retired_compat_gateway {
         __gw::axum::Router::new()
             .route(
                 "/compat/retired/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn ping(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Card>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend
+    for super::retired_compat_client::RetiredCompatClient<T> {
+        async fn ping(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::retired_compat_client::RetiredCompatClient::ping(&mut client, request)
+                .await
+        }
+    }
+    impl<S: super::retired_compat_server::RetiredCompat> Backend
+    for ::gateway_runtime::Direct<S> {
+        async fn ping(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.RetiredCompat",
+                "Ping",
+            )?;
+            <S as super::retired_compat_server::RetiredCompat>::ping(&service, request)
+                .await
+        }
     }
     /// `GET /compat/retired/{id}`
     static TEMPLATE_PING_0: __gw::Template = __gw::Template {
@@ -5733,8 +6046,8 @@ pub mod retired_compat_gateway {
     /// `GET /compat/retired/{id}` → `e2e.compat.RetiredCompat.Ping`
     ///
     /// Echoes the card.
-    async fn handle_ping_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_ping_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -5752,10 +6065,7 @@ pub mod retired_compat_gateway {
                 captures,
                 &BINDING,
                 bind_ping_0,
-                |
-                    mut client: super::retired_compat_client::RetiredCompatClient<T>,
-                    request|
-                async move { client.ping(request).await },
+                <B as Backend>::ping,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -5763,8 +6073,8 @@ pub mod retired_compat_gateway {
             )
             .await
     }
-    async fn route_0_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
@@ -5781,9 +6091,7 @@ pub mod retired_compat_gateway {
 #[allow(deprecated)]
 pub mod global_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<
-        super::global_compat_client::GlobalCompatClient<T>,
-    >;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.GlobalCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -5793,8 +6101,34 @@ pub mod global_compat_gateway {
     ///
     /// Bindings:
     /// - `GET /compat/global/{id}` → `Ping`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::global_compat_client::GlobalCompatClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.compat.GlobalCompat`, served by calling `service` directly, in process:
+    /// the `GlobalCompat` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `GlobalCompatServer` do not run**
+    /// on this path, since no `GlobalCompatServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::global_compat_server::GlobalCompat>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -5805,9 +6139,54 @@ pub mod global_compat_gateway {
         __gw::axum::Router::new()
             .route(
                 "/compat/global/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn ping(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Card>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend
+    for super::global_compat_client::GlobalCompatClient<T> {
+        async fn ping(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::global_compat_client::GlobalCompatClient::ping(&mut client, request)
+                .await
+        }
+    }
+    impl<S: super::global_compat_server::GlobalCompat> Backend
+    for ::gateway_runtime::Direct<S> {
+        async fn ping(
+            self,
+            request: __gw::tonic::Request<super::Card>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Card>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.compat.GlobalCompat",
+                "Ping",
+            )?;
+            <S as super::global_compat_server::GlobalCompat>::ping(&service, request)
+                .await
+        }
     }
     /// `GET /compat/global/{id}`
     static TEMPLATE_PING_0: __gw::Template = __gw::Template {
@@ -6110,8 +6489,8 @@ pub mod global_compat_gateway {
     /// `GET /compat/global/{id}` → `e2e.compat.GlobalCompat.Ping`
     ///
     /// Echoes the card.
-    async fn handle_ping_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_ping_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -6129,10 +6508,7 @@ pub mod global_compat_gateway {
                 captures,
                 &BINDING,
                 bind_ping_0,
-                |
-                    mut client: super::global_compat_client::GlobalCompatClient<T>,
-                    request|
-                async move { client.ping(request).await },
+                <B as Backend>::ping,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -6140,8 +6516,8 @@ pub mod global_compat_gateway {
             )
             .await
     }
-    async fn route_0_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0

@@ -533,7 +533,7 @@ pub fn __register_gateway_types() {
 #[allow(deprecated)]
 pub mod annotated_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<super::annotated_client::AnnotatedClient<T>>;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.everything.Annotated`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -554,8 +554,34 @@ pub mod annotated_gateway {
     /// - `GET /a/v1/star/{uuid=*}` → `Star`
     /// - `GET /a/v1/items/{uuid}:stream` → `StreamItems`
     /// - `POST /a/v1/items:watch` → `Watch`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::annotated_client::AnnotatedClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.everything.Annotated`, served by calling `service` directly, in process:
+    /// the `Annotated` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `AnnotatedServer` do not run**
+    /// on this path, since no `AnnotatedServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::annotated_server::Annotated>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -566,49 +592,457 @@ pub mod annotated_gateway {
         __gw::axum::Router::new()
             .route(
                 "/a/v1/deep/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
             )
             .route(
                 "/a/v1/everything/{s3}/{s4}/{s5}/separator/{s7}/{s8}/{s9}/{s10}/{s11}/strprefix/{s13}/{s14}/{s15}/{s16}/{s17}/{s18}/{s19}",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_1_post::<B>),
             )
             .route(
                 "/a/v1/files",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_2_get::<B>),
             )
             .route(
                 "/a/v1/files/{*s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
             )
             .route(
                 "/a/v1/items",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
             )
             .route(
                 "/a/v1/items/{s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<T>)
-                    .post(route_5_post::<T>)
-                    .patch(route_5_patch::<T>)
-                    .connect(route_5_connect::<T>),
+                    .get(route_5_get::<B>)
+                    .post(route_5_post::<B>)
+                    .patch(route_5_patch::<B>)
+                    .connect(route_5_connect::<B>),
             )
             .route(
                 "/a/v1/items:watch",
-                __gw::axum::routing::MethodRouter::new().post(route_6_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_6_post::<B>),
             )
             .route(
                 "/a/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_7_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_7_get::<B>),
             )
             .route(
                 "/a/v1/star/{s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_8_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_8_get::<B>),
             )
             .route(
                 "/a/v2/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_9_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_9_get::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn create(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn create_body(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn lookup(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn get_by_name(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn update(
+            self,
+            request: __gw::tonic::Request<super::UpdateRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn deep(
+            self,
+            request: __gw::tonic::Request<super::DeepRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn files(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn custom(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn star(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn stream_items(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn watch(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend for super::annotated_client::AnnotatedClient<T> {
+        async fn create(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::create(&mut client, request).await
+        }
+        async fn create_body(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::create_body(&mut client, request)
+                .await
+        }
+        async fn lookup(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::lookup(&mut client, request).await
+        }
+        async fn get_by_name(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::get_by_name(&mut client, request)
+                .await
+        }
+        async fn update(
+            self,
+            request: __gw::tonic::Request<super::UpdateRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::update(&mut client, request).await
+        }
+        async fn deep(
+            self,
+            request: __gw::tonic::Request<super::DeepRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::deep(&mut client, request).await
+        }
+        async fn files(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::files(&mut client, request).await
+        }
+        async fn custom(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::custom(&mut client, request).await
+        }
+        async fn star(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::annotated_client::AnnotatedClient::star(&mut client, request).await
+        }
+        async fn stream_items(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::annotated_client::AnnotatedClient::stream_items(
+                        &mut client,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
+        }
+        async fn watch(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::annotated_client::AnnotatedClient::watch(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
+        }
+    }
+    impl<S: super::annotated_server::Annotated> Backend
+    for ::gateway_runtime::Direct<S> {
+        async fn create(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Create",
+            )?;
+            <S as super::annotated_server::Annotated>::create(&service, request).await
+        }
+        async fn create_body(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "CreateBody",
+            )?;
+            <S as super::annotated_server::Annotated>::create_body(&service, request)
+                .await
+        }
+        async fn lookup(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Lookup",
+            )?;
+            <S as super::annotated_server::Annotated>::lookup(&service, request).await
+        }
+        async fn get_by_name(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "GetByName",
+            )?;
+            <S as super::annotated_server::Annotated>::get_by_name(&service, request)
+                .await
+        }
+        async fn update(
+            self,
+            request: __gw::tonic::Request<super::UpdateRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Update",
+            )?;
+            <S as super::annotated_server::Annotated>::update(&service, request).await
+        }
+        async fn deep(
+            self,
+            request: __gw::tonic::Request<super::DeepRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Deep",
+            )?;
+            <S as super::annotated_server::Annotated>::deep(&service, request).await
+        }
+        async fn files(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Files",
+            )?;
+            <S as super::annotated_server::Annotated>::files(&service, request).await
+        }
+        async fn custom(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Custom",
+            )?;
+            <S as super::annotated_server::Annotated>::custom(&service, request).await
+        }
+        async fn star(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Star",
+            )?;
+            <S as super::annotated_server::Annotated>::star(&service, request).await
+        }
+        async fn stream_items(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "StreamItems",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::annotated_server::Annotated>::stream_items(
+                        &service,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
+        }
+        async fn watch(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Annotated",
+                "Watch",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::annotated_server::Annotated>::watch(&service, request)
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
+        }
     }
     /// `POST /a/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}`
     static TEMPLATE_CREATE_0: __gw::Template = __gw::Template {
@@ -984,8 +1418,8 @@ pub mod annotated_gateway {
     /// `POST /a/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}` → `e2e.everything.Annotated.Create`
     ///
     /// Every scalar in the path.
-    async fn handle_create_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_create_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1003,9 +1437,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_create_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.create(request).await
-                },
+                <B as Backend>::create,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1036,8 +1468,8 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items` → `e2e.everything.Annotated.CreateBody`
     ///
     /// The whole body.
-    async fn handle_create_body_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_create_body_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1055,9 +1487,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_create_body_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.create_body(request).await
-                },
+                <B as Backend>::create_body,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1098,8 +1528,8 @@ pub mod annotated_gateway {
     /// `GET /a/v1/items/{uuid}` → `e2e.everything.Annotated.Lookup`
     ///
     /// By id.
-    async fn handle_lookup_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_lookup_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1117,9 +1547,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_lookup_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.lookup(request).await
-                },
+                <B as Backend>::lookup,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1477,8 +1905,8 @@ pub mod annotated_gateway {
     /// `GET /a/v1/{name=projects/*/items/*}` → `e2e.everything.Annotated.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_get_by_name_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1496,9 +1924,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_get_by_name_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.get_by_name(request).await
-                },
+                <B as Backend>::get_by_name,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1856,8 +2282,8 @@ pub mod annotated_gateway {
     /// `GET /a/v2/{name=projects/*/items/*}:fetch` → `e2e.everything.Annotated.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_1<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_get_by_name_1<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1875,9 +2301,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_get_by_name_1,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.get_by_name(request).await
-                },
+                <B as Backend>::get_by_name,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1945,8 +2369,8 @@ pub mod annotated_gateway {
     /// `PATCH /a/v1/items/{item.uuid}` → `e2e.everything.Annotated.Update`
     ///
     /// PATCH with a body field: the mask is filled from the body.
-    async fn handle_update_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_update_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1964,9 +2388,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_update_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.update(request).await
-                },
+                <B as Backend>::update,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -2543,8 +2965,8 @@ pub mod annotated_gateway {
     /// `GET /a/v1/deep/{single.single_nested.name}/{single.single_nested.amount}` → `e2e.everything.Annotated.Deep`
     ///
     /// A path variable three messages deep.
-    async fn handle_deep_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_deep_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -2562,9 +2984,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_deep_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.deep(request).await
-                },
+                <B as Backend>::deep,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -2920,8 +3340,8 @@ pub mod annotated_gateway {
     /// `GET /a/v1/files/{path=**}` → `e2e.everything.Annotated.Files`
     ///
     /// The rest of the path.
-    async fn handle_files_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_files_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -2939,9 +3359,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_files_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.files(request).await
-                },
+                <B as Backend>::files,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -2983,8 +3401,8 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items/{uuid}:custom` → `e2e.everything.Annotated.Custom`
     ///
     /// A custom verb with the whole body.
-    async fn handle_custom_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_custom_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -3002,9 +3420,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_custom_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.custom(request).await
-                },
+                <B as Backend>::custom,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -3360,8 +3776,8 @@ pub mod annotated_gateway {
     /// `GET /a/v1/star/{uuid=*}` → `e2e.everything.Annotated.Star`
     ///
     /// A one-segment `{f=*}`: the Google meaning.
-    async fn handle_star_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_star_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -3379,9 +3795,7 @@ pub mod annotated_gateway {
                 captures,
                 &BINDING,
                 bind_star_0,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.star(request).await
-                },
+                <B as Backend>::star,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -3422,8 +3836,8 @@ pub mod annotated_gateway {
     /// `GET /a/v1/items/{uuid}:stream` → `e2e.everything.Annotated.StreamItems` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// A server stream.
-    async fn handle_stream_items_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_stream_items_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -3446,9 +3860,7 @@ pub mod annotated_gateway {
                 &BINDING,
                 bind_stream_items_0,
                 <super::IdRequest as __gw::JsonMessage>::merge_json,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.stream_items(request).await
-                },
+                <B as Backend>::stream_items,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -3545,8 +3957,8 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items:watch` → `e2e.everything.Annotated.Watch` (server-streaming; modes: sse, chunked)
     ///
     /// A server stream bound with POST, as fetch-based SSE clients call it.
-    async fn handle_watch_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_watch_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -3571,9 +3983,7 @@ pub mod annotated_gateway {
                 &BINDING,
                 bind_watch_0,
                 <super::Sample as __gw::JsonMessage>::merge_json,
-                |mut client: super::annotated_client::AnnotatedClient<T>, request| async move {
-                    client.watch(request).await
-                },
+                <B as Backend>::watch,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -3840,8 +4250,8 @@ pub mod annotated_gateway {
             },
         ]
     }
-    async fn route_0_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_DEEP_0
@@ -3851,8 +4261,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_0
@@ -3862,8 +4272,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
@@ -3873,8 +4283,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_3_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_3_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
@@ -3884,8 +4294,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_4_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_BODY_0
@@ -3895,8 +4305,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
@@ -3911,8 +4321,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CUSTOM_0
@@ -3922,8 +4332,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_patch<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_patch<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPDATE_0
@@ -3933,8 +4343,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_connect<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_connect<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
@@ -3944,8 +4354,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_6_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_6_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
@@ -3955,8 +4365,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_7_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_7_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_0
@@ -3966,8 +4376,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_8_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_8_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STAR_0
@@ -3977,8 +4387,8 @@ pub mod annotated_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_9_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_9_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_1
@@ -3995,7 +4405,7 @@ pub mod annotated_gateway {
 #[allow(deprecated)]
 pub mod configured_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<super::configured_client::ConfiguredClient<T>>;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.everything.Configured`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -4016,8 +4426,34 @@ pub mod configured_gateway {
     /// - `GET /c/v1/star/{uuid=*}` → `Star`
     /// - `GET /c/v1/items/{uuid}:stream` → `StreamItems`
     /// - `POST /c/v1/items:watch` → `Watch`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::configured_client::ConfiguredClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.everything.Configured`, served by calling `service` directly, in process:
+    /// the `Configured` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `ConfiguredServer` do not run**
+    /// on this path, since no `ConfiguredServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::configured_server::Configured>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -4028,49 +4464,461 @@ pub mod configured_gateway {
         __gw::axum::Router::new()
             .route(
                 "/c/v1/deep/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
             )
             .route(
                 "/c/v1/everything/{s3}/{s4}/{s5}/separator/{s7}/{s8}/{s9}/{s10}/{s11}/strprefix/{s13}/{s14}/{s15}/{s16}/{s17}/{s18}/{s19}",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_1_post::<B>),
             )
             .route(
                 "/c/v1/files",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_2_get::<B>),
             )
             .route(
                 "/c/v1/files/{*s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
             )
             .route(
                 "/c/v1/items",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
             )
             .route(
                 "/c/v1/items/{s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<T>)
-                    .post(route_5_post::<T>)
-                    .patch(route_5_patch::<T>)
-                    .connect(route_5_connect::<T>),
+                    .get(route_5_get::<B>)
+                    .post(route_5_post::<B>)
+                    .patch(route_5_patch::<B>)
+                    .connect(route_5_connect::<B>),
             )
             .route(
                 "/c/v1/items:watch",
-                __gw::axum::routing::MethodRouter::new().post(route_6_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_6_post::<B>),
             )
             .route(
                 "/c/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_7_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_7_get::<B>),
             )
             .route(
                 "/c/v1/star/{s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_8_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_8_get::<B>),
             )
             .route(
                 "/c/v2/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_9_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_9_get::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn create(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn create_body(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn lookup(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn get_by_name(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn update(
+            self,
+            request: __gw::tonic::Request<super::UpdateRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn deep(
+            self,
+            request: __gw::tonic::Request<super::DeepRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn files(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn custom(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn star(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Sample>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn stream_items(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn watch(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend for super::configured_client::ConfiguredClient<T> {
+        async fn create(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::create(&mut client, request)
+                .await
+        }
+        async fn create_body(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::create_body(&mut client, request)
+                .await
+        }
+        async fn lookup(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::lookup(&mut client, request)
+                .await
+        }
+        async fn get_by_name(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::get_by_name(&mut client, request)
+                .await
+        }
+        async fn update(
+            self,
+            request: __gw::tonic::Request<super::UpdateRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::update(&mut client, request)
+                .await
+        }
+        async fn deep(
+            self,
+            request: __gw::tonic::Request<super::DeepRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::deep(&mut client, request).await
+        }
+        async fn files(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::files(&mut client, request).await
+        }
+        async fn custom(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::custom(&mut client, request)
+                .await
+        }
+        async fn star(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::configured_client::ConfiguredClient::star(&mut client, request).await
+        }
+        async fn stream_items(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::configured_client::ConfiguredClient::stream_items(
+                        &mut client,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
+        }
+        async fn watch(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::configured_client::ConfiguredClient::watch(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
+        }
+    }
+    impl<S: super::configured_server::Configured> Backend
+    for ::gateway_runtime::Direct<S> {
+        async fn create(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Create",
+            )?;
+            <S as super::configured_server::Configured>::create(&service, request).await
+        }
+        async fn create_body(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "CreateBody",
+            )?;
+            <S as super::configured_server::Configured>::create_body(&service, request)
+                .await
+        }
+        async fn lookup(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Lookup",
+            )?;
+            <S as super::configured_server::Configured>::lookup(&service, request).await
+        }
+        async fn get_by_name(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "GetByName",
+            )?;
+            <S as super::configured_server::Configured>::get_by_name(&service, request)
+                .await
+        }
+        async fn update(
+            self,
+            request: __gw::tonic::Request<super::UpdateRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Update",
+            )?;
+            <S as super::configured_server::Configured>::update(&service, request).await
+        }
+        async fn deep(
+            self,
+            request: __gw::tonic::Request<super::DeepRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Deep",
+            )?;
+            <S as super::configured_server::Configured>::deep(&service, request).await
+        }
+        async fn files(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Files",
+            )?;
+            <S as super::configured_server::Configured>::files(&service, request).await
+        }
+        async fn custom(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Custom",
+            )?;
+            <S as super::configured_server::Configured>::custom(&service, request).await
+        }
+        async fn star(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Sample>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Star",
+            )?;
+            <S as super::configured_server::Configured>::star(&service, request).await
+        }
+        async fn stream_items(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "StreamItems",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::configured_server::Configured>::stream_items(
+                        &service,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
+        }
+        async fn watch(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Sample>>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.everything.Configured",
+                "Watch",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::configured_server::Configured>::watch(&service, request)
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
+        }
     }
     /// `POST /c/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}`
     static TEMPLATE_CREATE_0: __gw::Template = __gw::Template {
@@ -4446,8 +5294,8 @@ pub mod configured_gateway {
     /// `POST /c/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}` → `e2e.everything.Configured.Create`
     ///
     /// Every scalar in the path.
-    async fn handle_create_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_create_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4465,9 +5313,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_create_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.create(request).await
-                },
+                <B as Backend>::create,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4498,8 +5344,8 @@ pub mod configured_gateway {
     /// `POST /c/v1/items` → `e2e.everything.Configured.CreateBody`
     ///
     /// The whole body.
-    async fn handle_create_body_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_create_body_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4517,9 +5363,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_create_body_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.create_body(request).await
-                },
+                <B as Backend>::create_body,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4560,8 +5404,8 @@ pub mod configured_gateway {
     /// `GET /c/v1/items/{uuid}` → `e2e.everything.Configured.Lookup`
     ///
     /// By id.
-    async fn handle_lookup_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_lookup_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4579,9 +5423,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_lookup_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.lookup(request).await
-                },
+                <B as Backend>::lookup,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -4939,8 +5781,8 @@ pub mod configured_gateway {
     /// `GET /c/v1/{name=projects/*/items/*}` → `e2e.everything.Configured.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_get_by_name_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -4958,9 +5800,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_get_by_name_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.get_by_name(request).await
-                },
+                <B as Backend>::get_by_name,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -5318,8 +6158,8 @@ pub mod configured_gateway {
     /// `GET /c/v2/{name=projects/*/items/*}:fetch` → `e2e.everything.Configured.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_1<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_get_by_name_1<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -5337,9 +6177,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_get_by_name_1,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.get_by_name(request).await
-                },
+                <B as Backend>::get_by_name,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -5407,8 +6245,8 @@ pub mod configured_gateway {
     /// `PATCH /c/v1/items/{item.uuid}` → `e2e.everything.Configured.Update`
     ///
     /// PATCH with a body field.
-    async fn handle_update_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_update_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -5426,9 +6264,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_update_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.update(request).await
-                },
+                <B as Backend>::update,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -6005,8 +6841,8 @@ pub mod configured_gateway {
     /// `GET /c/v1/deep/{single.single_nested.name}/{single.single_nested.amount}` → `e2e.everything.Configured.Deep`
     ///
     /// A path variable three messages deep.
-    async fn handle_deep_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_deep_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -6024,9 +6860,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_deep_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.deep(request).await
-                },
+                <B as Backend>::deep,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -6382,8 +7216,8 @@ pub mod configured_gateway {
     /// `GET /c/v1/files/{path=**}` → `e2e.everything.Configured.Files`
     ///
     /// The rest of the path.
-    async fn handle_files_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_files_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -6401,9 +7235,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_files_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.files(request).await
-                },
+                <B as Backend>::files,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -6445,8 +7277,8 @@ pub mod configured_gateway {
     /// `POST /c/v1/items/{uuid}:custom` → `e2e.everything.Configured.Custom`
     ///
     /// A custom verb with the whole body.
-    async fn handle_custom_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_custom_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -6464,9 +7296,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_custom_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.custom(request).await
-                },
+                <B as Backend>::custom,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -6822,8 +7652,8 @@ pub mod configured_gateway {
     /// `GET /c/v1/star/{uuid=*}` → `e2e.everything.Configured.Star`
     ///
     /// A one-segment `{f=*}`.
-    async fn handle_star_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_star_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -6841,9 +7671,7 @@ pub mod configured_gateway {
                 captures,
                 &BINDING,
                 bind_star_0,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.star(request).await
-                },
+                <B as Backend>::star,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -6884,8 +7712,8 @@ pub mod configured_gateway {
     /// `GET /c/v1/items/{uuid}:stream` → `e2e.everything.Configured.StreamItems` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// A server stream.
-    async fn handle_stream_items_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_stream_items_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -6908,9 +7736,7 @@ pub mod configured_gateway {
                 &BINDING,
                 bind_stream_items_0,
                 <super::IdRequest as __gw::JsonMessage>::merge_json,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.stream_items(request).await
-                },
+                <B as Backend>::stream_items,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -7007,8 +7833,8 @@ pub mod configured_gateway {
     /// `POST /c/v1/items:watch` → `e2e.everything.Configured.Watch` (server-streaming; modes: sse, chunked)
     ///
     /// A server stream bound with POST.
-    async fn handle_watch_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_watch_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -7033,9 +7859,7 @@ pub mod configured_gateway {
                 &BINDING,
                 bind_watch_0,
                 <super::Sample as __gw::JsonMessage>::merge_json,
-                |mut client: super::configured_client::ConfiguredClient<T>, request| async move {
-                    client.watch(request).await
-                },
+                <B as Backend>::watch,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -7302,8 +8126,8 @@ pub mod configured_gateway {
             },
         ]
     }
-    async fn route_0_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_DEEP_0
@@ -7313,8 +8137,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_0
@@ -7324,8 +8148,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
@@ -7335,8 +8159,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_3_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_3_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
@@ -7346,8 +8170,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_4_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_BODY_0
@@ -7357,8 +8181,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
@@ -7373,8 +8197,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CUSTOM_0
@@ -7384,8 +8208,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_patch<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_patch<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPDATE_0
@@ -7395,8 +8219,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_connect<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_connect<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
@@ -7406,8 +8230,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_6_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_6_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
@@ -7417,8 +8241,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_7_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_7_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_0
@@ -7428,8 +8252,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_8_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_8_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STAR_0
@@ -7439,8 +8263,8 @@ pub mod configured_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_9_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_9_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_1

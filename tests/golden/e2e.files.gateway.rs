@@ -170,7 +170,7 @@ pub fn __register_gateway_types() {
 #[allow(deprecated)]
 pub mod files_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<super::files_client::FilesClient<T>>;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.files.Files`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -184,8 +184,34 @@ pub mod files_gateway {
     /// - `POST /files:echo` → `Echo`
     /// - `PUT /files/{name}` → `Upload`
     /// - `POST /files:upload` → `UploadStream`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::files_client::FilesClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    /// Routes of `e2e.files.Files`, served by calling `service` directly, in process:
+    /// the `Files` implementation gets its requests as messages, with no
+    /// protobuf encoding or decoding and no tonic server in between. Same routes,
+    /// errors, deadlines, cancellation and header rules as [`router`].
+    ///
+    /// **Tower layers and interceptors around `FilesServer` do not run**
+    /// on this path, since no `FilesServer` is built: an authentication
+    /// check there would be skipped. Give the same check to
+    /// `gateway_runtime::Direct::with_interceptor`, or layer the returned router.
+    /// Client- and bidi-streaming requests reach the
+    /// service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per
+    /// message, the message itself handed over as is).
+    #[allow(dead_code)]
+    pub fn direct_router<S: super::files_server::Files>(
+        service: ::gateway_runtime::Direct<S>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(service, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -197,18 +223,219 @@ pub mod files_gateway {
             .route(
                 "/files/{s1}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_0_get::<T>)
-                    .put(route_0_put::<T>),
+                    .get(route_0_get::<B>)
+                    .put(route_0_put::<B>),
             )
             .route(
                 "/files:echo",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_1_post::<B>),
             )
             .route(
                 "/files:upload",
-                __gw::axum::routing::MethodRouter::new().post(route_2_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_2_post::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn download(
+            self,
+            request: __gw::tonic::Request<super::FileRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn stream(
+            self,
+            request: __gw::tonic::Request<super::FileRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<
+                    __gw::ResponseStream<super::super::super::google::api::HttpBody>,
+                >,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn echo(
+            self,
+            request: __gw::tonic::Request<super::super::super::google::api::HttpBody>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn upload(
+            self,
+            request: __gw::tonic::Request<super::UploadRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::UploadSummary>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn upload_stream(
+            self,
+            request: __gw::tonic::Request<
+                __gw::RequestStream<super::super::super::google::api::HttpBody>,
+            >,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::UploadSummary>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend for super::files_client::FilesClient<T> {
+        async fn download(
+            self,
+            request: __gw::tonic::Request<super::FileRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::files_client::FilesClient::download(&mut client, request).await
+        }
+        async fn stream(
+            self,
+            request: __gw::tonic::Request<super::FileRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<
+                __gw::ResponseStream<super::super::super::google::api::HttpBody>,
+            >,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::files_client::FilesClient::stream(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
+        }
+        async fn echo(
+            self,
+            request: __gw::tonic::Request<super::super::super::google::api::HttpBody>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::files_client::FilesClient::echo(&mut client, request).await
+        }
+        async fn upload(
+            self,
+            request: __gw::tonic::Request<super::UploadRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::UploadSummary>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::files_client::FilesClient::upload(&mut client, request).await
+        }
+        async fn upload_stream(
+            self,
+            request: __gw::tonic::Request<
+                __gw::RequestStream<super::super::super::google::api::HttpBody>,
+            >,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::UploadSummary>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::files_client::FilesClient::upload_stream(&mut client, request).await
+        }
+    }
+    impl<S: super::files_server::Files> Backend for ::gateway_runtime::Direct<S> {
+        async fn download(
+            self,
+            request: __gw::tonic::Request<super::FileRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "Download",
+            )?;
+            <S as super::files_server::Files>::download(&service, request).await
+        }
+        async fn stream(
+            self,
+            request: __gw::tonic::Request<super::FileRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<
+                __gw::ResponseStream<super::super::super::google::api::HttpBody>,
+            >,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "Stream",
+            )?;
+            ::core::result::Result::Ok(
+                <S as super::files_server::Files>::stream(&service, request)
+                    .await?
+                    .map(__gw::ResponseStream::direct),
+            )
+        }
+        async fn echo(
+            self,
+            request: __gw::tonic::Request<super::super::super::google::api::HttpBody>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::super::super::google::api::HttpBody>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "Echo",
+            )?;
+            <S as super::files_server::Files>::echo(&service, request).await
+        }
+        async fn upload(
+            self,
+            request: __gw::tonic::Request<super::UploadRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::UploadSummary>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "Upload",
+            )?;
+            <S as super::files_server::Files>::upload(&service, request).await
+        }
+        async fn upload_stream(
+            self,
+            request: __gw::tonic::Request<
+                __gw::RequestStream<super::super::super::google::api::HttpBody>,
+            >,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::UploadSummary>,
+            __gw::tonic::Status,
+        > {
+            let (service, request) = __gw::direct_call(
+                &self,
+                request,
+                "e2e.files.Files",
+                "UploadStream",
+            )?;
+            <S as super::files_server::Files>::upload_stream(
+                    &service,
+                    request.map(__gw::request_streaming),
+                )
+                .await
+        }
     }
     /// `GET /files/{name}`
     static TEMPLATE_DOWNLOAD_0: __gw::Template = __gw::Template {
@@ -248,8 +475,8 @@ pub mod files_gateway {
     /// `GET /files/{name}` → `e2e.files.Files.Download`
     ///
     /// A small file as one response.
-    async fn handle_download_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_download_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -267,9 +494,7 @@ pub mod files_gateway {
                 captures,
                 &BINDING,
                 bind_download_0,
-                |mut client: super::files_client::FilesClient<T>, request| async move {
-                    client.download(request).await
-                },
+                <B as Backend>::download,
                 |m: super::super::super::google::api::HttpBody| __gw::RawBody {
                     content_type: m.content_type,
                     data: ::core::convert::Into::into(m.data),
@@ -315,8 +540,8 @@ pub mod files_gateway {
     /// `GET /files/{name}:stream` → `e2e.files.Files.Stream` (server-streaming; modes: chunked)
     ///
     /// A large file, streamed.
-    async fn handle_stream_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_stream_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -342,9 +567,7 @@ pub mod files_gateway {
                 captures,
                 &BINDING,
                 bind_stream_0,
-                |mut client: super::files_client::FilesClient<T>, request| async move {
-                    client.stream(request).await
-                },
+                <B as Backend>::stream,
                 |m: super::super::super::google::api::HttpBody| __gw::RawBody {
                     content_type: m.content_type,
                     data: ::core::convert::Into::into(m.data),
@@ -377,8 +600,8 @@ pub mod files_gateway {
     /// `POST /files:echo` → `e2e.files.Files.Echo`
     ///
     /// Echoes a raw body with its content type.
-    async fn handle_echo_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -396,9 +619,7 @@ pub mod files_gateway {
                 captures,
                 &BINDING,
                 bind_echo_0,
-                |mut client: super::files_client::FilesClient<T>, request| async move {
-                    client.echo(request).await
-                },
+                <B as Backend>::echo,
                 |m: super::super::super::google::api::HttpBody| __gw::RawBody {
                     content_type: m.content_type,
                     data: ::core::convert::Into::into(m.data),
@@ -439,8 +660,8 @@ pub mod files_gateway {
     /// `PUT /files/{name}` → `e2e.files.Files.Upload`
     ///
     /// A named upload: the path names it, the body is the file.
-    async fn handle_upload_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_upload_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -458,9 +679,7 @@ pub mod files_gateway {
                 captures,
                 &BINDING,
                 bind_upload_0,
-                |mut client: super::files_client::FilesClient<T>, request| async move {
-                    client.upload(request).await
-                },
+                <B as Backend>::upload,
                 |response: &super::UploadSummary, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -493,8 +712,8 @@ pub mod files_gateway {
     /// `POST /files:upload` → `e2e.files.Files.UploadStream` (client-streaming; modes: chunked)
     ///
     /// A streamed upload.
-    async fn handle_upload_stream_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_upload_stream_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -520,12 +739,7 @@ pub mod files_gateway {
                 captures,
                 &BINDING,
                 bind_upload_stream_0,
-                |
-                    mut client: super::files_client::FilesClient<T>,
-                    request: __gw::tonic::Request<
-                        __gw::RequestStream<super::super::super::google::api::HttpBody>,
-                    >|
-                async move { client.upload_stream(request).await },
+                <B as Backend>::upload_stream,
                 |content_type: ::std::string::String, data: __gw::Bytes| super::super::super::google::api::HttpBody {
                     content_type,
                     data: ::core::convert::Into::into(data.to_vec()),
@@ -538,8 +752,8 @@ pub mod files_gateway {
             )
             .await
     }
-    async fn route_0_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_0
@@ -554,8 +768,8 @@ pub mod files_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_0_put<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_put<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPLOAD_0
@@ -565,8 +779,8 @@ pub mod files_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
@@ -576,8 +790,8 @@ pub mod files_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPLOAD_STREAM_0

@@ -724,9 +724,7 @@ pub fn __register_gateway_types() {
 #[allow(deprecated)]
 pub mod proto2_service_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<
-        super::proto2_service_client::Proto2ServiceClient<T>,
-    >;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.proto2.Proto2Service`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -743,8 +741,15 @@ pub mod proto2_service_gateway {
     /// - `GET /proto2/records/{ref}/badge` → `Put`
     /// - `PATCH /proto2/records/{record.ref}` → `Patch`
     /// - `GET /proto2/records/{ref}/watch` → `Watch`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::proto2_service_client::Proto2ServiceClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -755,35 +760,153 @@ pub mod proto2_service_gateway {
         __gw::axum::Router::new()
             .route(
                 "/proto2/badges/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
             )
             .route(
                 "/proto2/grades/{s2}/badges/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
             )
             .route(
                 "/proto2/records",
-                __gw::axum::routing::MethodRouter::new().post(route_2_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_2_post::<B>),
             )
             .route(
                 "/proto2/records/{s2}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_3_get::<T>)
-                    .patch(route_3_patch::<T>),
+                    .get(route_3_get::<B>)
+                    .patch(route_3_patch::<B>),
             )
             .route(
                 "/proto2/records/{s2}/badge",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_4_get::<T>)
-                    .put(route_4_put::<T>),
+                    .get(route_4_get::<B>)
+                    .put(route_4_put::<B>),
             )
             .route(
                 "/proto2/records/{s2}/watch",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<T>)
-                    .connect(route_5_connect::<T>),
+                    .get(route_5_get::<B>)
+                    .connect(route_5_connect::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn echo(
+            self,
+            request: __gw::tonic::Request<super::Record>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Record>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn lookup(
+            self,
+            request: __gw::tonic::Request<super::LookupRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::LookupRequest>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn put(
+            self,
+            request: __gw::tonic::Request<super::PutRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::PutRequest>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn patch(
+            self,
+            request: __gw::tonic::Request<super::PatchRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::PatchRequest>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn watch(
+            self,
+            request: __gw::tonic::Request<super::WatchRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<__gw::ResponseStream<super::Record>>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend
+    for super::proto2_service_client::Proto2ServiceClient<T> {
+        async fn echo(
+            self,
+            request: __gw::tonic::Request<super::Record>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Record>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::proto2_service_client::Proto2ServiceClient::echo(&mut client, request)
+                .await
+        }
+        async fn lookup(
+            self,
+            request: __gw::tonic::Request<super::LookupRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::LookupRequest>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::proto2_service_client::Proto2ServiceClient::lookup(
+                    &mut client,
+                    request,
+                )
+                .await
+        }
+        async fn put(
+            self,
+            request: __gw::tonic::Request<super::PutRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::PutRequest>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::proto2_service_client::Proto2ServiceClient::put(&mut client, request)
+                .await
+        }
+        async fn patch(
+            self,
+            request: __gw::tonic::Request<super::PatchRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::PatchRequest>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::proto2_service_client::Proto2ServiceClient::patch(
+                    &mut client,
+                    request,
+                )
+                .await
+        }
+        async fn watch(
+            self,
+            request: __gw::tonic::Request<super::WatchRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Record>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::proto2_service_client::Proto2ServiceClient::watch(
+                        &mut client,
+                        request,
+                    )
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
+        }
     }
     /// `POST /proto2/records`
     static TEMPLATE_ECHO_0: __gw::Template = __gw::Template {
@@ -806,8 +929,8 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `POST /proto2/records` → `e2e.proto2.Proto2Service.Echo`
-    async fn handle_echo_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -825,10 +948,7 @@ pub mod proto2_service_gateway {
                 captures,
                 &BINDING,
                 bind_echo_0,
-                |
-                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
-                    request|
-                async move { client.echo(request).await },
+                <B as Backend>::echo,
                 |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1143,8 +1263,8 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}` → `e2e.proto2.Proto2Service.Echo`
-    async fn handle_echo_1<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_echo_1<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1162,10 +1282,7 @@ pub mod proto2_service_gateway {
                 captures,
                 &BINDING,
                 bind_echo_1,
-                |
-                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
-                    request|
-                async move { client.echo(request).await },
+                <B as Backend>::echo,
                 |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1317,8 +1434,8 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
-    async fn handle_lookup_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_lookup_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1336,10 +1453,7 @@ pub mod proto2_service_gateway {
                 captures,
                 &BINDING,
                 bind_lookup_0,
-                |
-                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
-                    request|
-                async move { client.lookup(request).await },
+                <B as Backend>::lookup,
                 |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1492,8 +1606,8 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/grades/{grade}/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
-    async fn handle_lookup_1<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_lookup_1<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1511,10 +1625,7 @@ pub mod proto2_service_gateway {
                 captures,
                 &BINDING,
                 bind_lookup_1,
-                |
-                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
-                    request|
-                async move { client.lookup(request).await },
+                <B as Backend>::lookup,
                 |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1566,8 +1677,8 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `PUT /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
-    async fn handle_put_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_put_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1585,10 +1696,7 @@ pub mod proto2_service_gateway {
                 captures,
                 &BINDING,
                 bind_put_0,
-                |
-                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
-                    request|
-                async move { client.put(request).await },
+                <B as Backend>::put,
                 |response: &super::PutRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1649,8 +1757,8 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
-    async fn handle_put_1<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_put_1<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1668,10 +1776,7 @@ pub mod proto2_service_gateway {
                 captures,
                 &BINDING,
                 bind_put_1,
-                |
-                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
-                    request|
-                async move { client.put(request).await },
+                <B as Backend>::put,
                 |m: &super::PutRequest, w: &mut __gw::JsonWriter| {
                     __gw::write_message::<super::Badge, _>(&m.badge, w)
                 },
@@ -1735,8 +1840,8 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `PATCH /proto2/records/{record.ref}` → `e2e.proto2.Proto2Service.Patch`
-    async fn handle_patch_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_patch_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1754,10 +1859,7 @@ pub mod proto2_service_gateway {
                 captures,
                 &BINDING,
                 bind_patch_0,
-                |
-                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
-                    request|
-                async move { client.patch(request).await },
+                <B as Backend>::patch,
                 |response: &super::PatchRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -1804,8 +1906,8 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}/watch` → `e2e.proto2.Proto2Service.Watch` (server-streaming; modes: sse, websocket, chunked)
-    async fn handle_watch_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_watch_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -1828,10 +1930,7 @@ pub mod proto2_service_gateway {
                 &BINDING,
                 bind_watch_0,
                 <super::WatchRequest as __gw::JsonMessage>::merge_json,
-                |
-                    mut client: super::proto2_service_client::Proto2ServiceClient<T>,
-                    request|
-                async move { client.watch(request).await },
+                <B as Backend>::watch,
                 |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -2073,8 +2172,8 @@ pub mod proto2_service_gateway {
             },
         ]
     }
-    async fn route_0_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
@@ -2084,8 +2183,8 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_1
@@ -2095,8 +2194,8 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
@@ -2106,8 +2205,8 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_3_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_3_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
@@ -2117,8 +2216,8 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_3_patch<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_3_patch<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
@@ -2128,8 +2227,8 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_4_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PUT_1
@@ -2139,8 +2238,8 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_4_put<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_4_put<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PUT_0
@@ -2150,8 +2249,8 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
@@ -2161,8 +2260,8 @@ pub mod proto2_service_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_5_connect<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_5_connect<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0

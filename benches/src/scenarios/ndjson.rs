@@ -24,6 +24,7 @@ use crate::role;
 pub const CONTENDERS: &[Contender] = &[
     Contender::GenRemote,
     Contender::GenInProcess,
+    Contender::GenDirect,
     Contender::Tonic,
 ];
 

@@ -21,6 +21,7 @@ use crate::role;
 pub const CONTENDERS: &[Contender] = &[
     Contender::GenRemote,
     Contender::GenInProcess,
+    Contender::GenDirect,
     Contender::Hand,
     Contender::GenRemoteSmallReadBuf,
 ];

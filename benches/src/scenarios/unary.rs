@@ -35,10 +35,14 @@ pub fn run(plan: &Plan) -> Vec<Record> {
     let mut records = Vec::new();
     for round in 0..plan.rounds {
         for &(body, connections) in &cases {
-            // The experiment and the metrics recorder only in the main
-            // comparison, not the sweep.
+            // The experiment, the metrics recorder and direct calls only in
+            // the main comparison, not the sweep.
             let extra: &[Contender] = if connections == plan.unary_connections {
-                &[Contender::BoxedCall, Contender::GenRemoteMetrics]
+                &[
+                    Contender::GenDirect,
+                    Contender::BoxedCall,
+                    Contender::GenRemoteMetrics,
+                ]
             } else {
                 &[]
             };

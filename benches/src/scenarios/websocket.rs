@@ -21,6 +21,7 @@ use crate::payload::CHAT_FRAME;
 pub const CONTENDERS: &[Contender] = &[
     Contender::GenRemote,
     Contender::GenInProcess,
+    Contender::GenDirect,
     Contender::Hand,
 ];
 

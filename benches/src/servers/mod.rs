@@ -14,7 +14,7 @@ use gateway_e2e::e2e::stream::v1::streaming_test_gateway;
 use gateway_e2e::e2e::stream::v1::streaming_test_server::StreamingTestServer;
 use gateway_e2e::services::Echo;
 use gateway_runtime::streaming::WebSocketConfig;
-use gateway_runtime::{Gateway, RouterExt, Transport};
+use gateway_runtime::{Direct, Gateway, RouterExt, Transport};
 use tokio::net::{TcpListener, TcpSocket};
 use tonic::transport::Channel;
 
@@ -113,6 +113,16 @@ async fn app(contender: Contender, backend: Option<SocketAddr>) -> axum::Router 
             StreamingTestClient::new(StreamingTestServer::new(BenchStreams)),
             &gateway,
         ),
+        Contender::GenDirect => axum::Router::new()
+            .merge(echo_service_gateway::direct_router(
+                Direct::new(Echo),
+                &gateway,
+            ))
+            .merge(streaming_test_gateway::direct_router(
+                Direct::new(BenchStreams),
+                &gateway,
+            ))
+            .with_gateway_fallbacks(&gateway),
         Contender::Hand => hand::router(connect(backend.expect("hand needs a backend")).await),
         Contender::BoxedCall => experiments::boxed_call_router(
             connect(backend.expect("experiments need a backend")).await,

@@ -164,7 +164,7 @@ pub fn __register_gateway_types() {
 #[allow(deprecated)]
 pub mod notebook_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<T> = __gw::ServiceState<super::notebook_client::NotebookClient<T>>;
+    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `notes.v1.Notebook`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -176,8 +176,15 @@ pub mod notebook_gateway {
     /// - `POST /v1/notes` → `AddNote`
     /// - `GET /v1/notes/{id}` → `GetNote`
     /// - `GET /v1/notes:watch` → `WatchNotes`
+    #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
         client: super::notebook_client::NotebookClient<T>,
+        gateway: &::gateway_runtime::Gateway,
+    ) -> __gw::axum::Router {
+        routes(client, gateway)
+    }
+    fn routes<B: Backend>(
+        backend: B,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
         static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
@@ -188,19 +195,85 @@ pub mod notebook_gateway {
         __gw::axum::Router::new()
             .route(
                 "/v1/notes",
-                __gw::axum::routing::MethodRouter::new().post(route_0_post::<T>),
+                __gw::axum::routing::MethodRouter::new().post(route_0_post::<B>),
             )
             .route(
                 "/v1/notes/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<T>),
+                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
             )
             .route(
                 "/v1/notes:watch",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_2_get::<T>)
-                    .connect(route_2_connect::<T>),
+                    .get(route_2_get::<B>)
+                    .connect(route_2_connect::<B>),
             )
-            .with_state(__gw::ServiceState::new(client, gateway))
+            .with_state(__gw::ServiceState::new(backend, gateway))
+    }
+    /// What the handlers call: the tonic client, or the service itself.
+    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        fn add_note(
+            self,
+            request: __gw::tonic::Request<super::AddNoteRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Note>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn get_note(
+            self,
+            request: __gw::tonic::Request<super::GetNoteRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<super::Note>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+        fn watch_notes(
+            self,
+            request: __gw::tonic::Request<super::WatchNotesRequest>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<
+                __gw::tonic::Response<__gw::ResponseStream<super::Note>>,
+                __gw::tonic::Status,
+            >,
+        > + ::core::marker::Send;
+    }
+    impl<T: __gw::Transport> Backend for super::notebook_client::NotebookClient<T> {
+        async fn add_note(
+            self,
+            request: __gw::tonic::Request<super::AddNoteRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Note>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::notebook_client::NotebookClient::add_note(&mut client, request).await
+        }
+        async fn get_note(
+            self,
+            request: __gw::tonic::Request<super::GetNoteRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<super::Note>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            super::notebook_client::NotebookClient::get_note(&mut client, request).await
+        }
+        async fn watch_notes(
+            self,
+            request: __gw::tonic::Request<super::WatchNotesRequest>,
+        ) -> ::core::result::Result<
+            __gw::tonic::Response<__gw::ResponseStream<super::Note>>,
+            __gw::tonic::Status,
+        > {
+            let mut client = self;
+            ::core::result::Result::Ok(
+                super::notebook_client::NotebookClient::watch_notes(&mut client, request)
+                    .await?
+                    .map(__gw::ResponseStream::from),
+            )
+        }
     }
     /// `POST /v1/notes`
     static TEMPLATE_ADD_NOTE_0: __gw::Template = __gw::Template {
@@ -225,8 +298,8 @@ pub mod notebook_gateway {
     /// `POST /v1/notes` → `notes.v1.Notebook.AddNote`
     ///
     /// Keeps a note and answers it with its id.
-    async fn handle_add_note_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_add_note_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -244,9 +317,7 @@ pub mod notebook_gateway {
                 captures,
                 &BINDING,
                 bind_add_note_0,
-                |mut client: super::notebook_client::NotebookClient<T>, request| async move {
-                    client.add_note(request).await
-                },
+                <B as Backend>::add_note,
                 |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -282,8 +353,8 @@ pub mod notebook_gateway {
     /// `GET /v1/notes/{id}` → `notes.v1.Notebook.GetNote`
     ///
     /// Reads one note; bound in notes_gateway.yaml.
-    async fn handle_get_note_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_get_note_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -301,9 +372,7 @@ pub mod notebook_gateway {
                 captures,
                 &BINDING,
                 bind_get_note_0,
-                |mut client: super::notebook_client::NotebookClient<T>, request| async move {
-                    client.get_note(request).await
-                },
+                <B as Backend>::get_note,
                 |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -341,8 +410,8 @@ pub mod notebook_gateway {
     /// `GET /v1/notes:watch` → `notes.v1.Notebook.WatchNotes` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// The notes kept so far, oldest first: SSE, NDJSON or WebSocket.
-    async fn handle_watch_notes_0<T: __gw::Transport>(
-        state: SvcState<T>,
+    async fn handle_watch_notes_0<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::axum::response::Response {
@@ -365,9 +434,7 @@ pub mod notebook_gateway {
                 &BINDING,
                 bind_watch_notes_0,
                 <super::WatchNotesRequest as __gw::JsonMessage>::merge_json,
-                |mut client: super::notebook_client::NotebookClient<T>, request| async move {
-                    client.watch_notes(request).await
-                },
+                <B as Backend>::watch_notes,
                 |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
@@ -385,8 +452,8 @@ pub mod notebook_gateway {
             )
             .await
     }
-    async fn route_0_post<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_0_post<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ADD_NOTE_0
@@ -396,8 +463,8 @@ pub mod notebook_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_1_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_1_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_NOTE_0
@@ -407,8 +474,8 @@ pub mod notebook_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_get<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_get<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_NOTES_0
@@ -418,8 +485,8 @@ pub mod notebook_gateway {
         }
         __gw::not_found(&state.gateway, &request)
     }
-    async fn route_2_connect<T: __gw::Transport>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<T>>,
+    async fn route_2_connect<B: Backend>(
+        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
         request: __gw::axum::extract::Request,
     ) -> __gw::axum::response::Response {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_NOTES_0

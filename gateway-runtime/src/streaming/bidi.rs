@@ -35,7 +35,7 @@ where
     C: Clone + Send + 'static,
     Req: Default + Clone + Send + Sync + 'static,
     Resp: Send + Sync + 'static,
-    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
         + Send
         + 'static,
 {
@@ -115,7 +115,7 @@ where
     C: Send + 'static,
     Req: Clone + Send + 'static,
     Resp: Send + Sync + 'static,
-    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
         + Send
         + 'static,
 {

@@ -19,6 +19,7 @@ mod prepare;
 pub(crate) mod raw;
 pub(crate) mod request;
 mod response;
+pub(crate) mod response_stream;
 pub(crate) mod server;
 mod stall;
 mod websocket;
@@ -31,6 +32,7 @@ pub use config::{
 pub(crate) use mode::Mode;
 pub use raw::UPLOAD_PIECE;
 pub(crate) use request::RequestStream;
+pub(crate) use response_stream::ResponseStream;
 
 /// Writes one response message as JSON (generated per binding, with
 /// `response_body` applied).

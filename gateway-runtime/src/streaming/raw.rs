@@ -48,7 +48,7 @@ where
     C: Clone + Send + 'static,
     Req: Default + Send + 'static,
     Resp: Send + 'static,
-    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
         + Send
         + 'static,
 {

@@ -35,7 +35,7 @@ pub(crate) enum Item<M> {
 
 /// The gRPC response stream plus the request side's error slot.
 pub(crate) struct Upstream<M> {
-    stream: tonic::Streaming<M>,
+    stream: super::ResponseStream<M>,
     errors: Option<RequestErrors>,
     deadline: Deadline,
     done: bool,
@@ -43,7 +43,7 @@ pub(crate) struct Upstream<M> {
 
 impl<M> Upstream<M> {
     pub(crate) fn new(
-        stream: tonic::Streaming<M>,
+        stream: super::ResponseStream<M>,
         errors: Option<RequestErrors>,
         deadline: Deadline,
     ) -> Self {
@@ -97,7 +97,7 @@ impl<M> Upstream<M> {
     }
 }
 
-async fn next_message<M>(stream: &mut tonic::Streaming<M>) -> Item<M> {
+async fn next_message<M>(stream: &mut super::ResponseStream<M>) -> Item<M> {
     match stream.message().await {
         Ok(Some(message)) => Item::Message(message),
         Ok(None) => Item::End(stream.trailers().await.ok().flatten()),
@@ -120,7 +120,7 @@ pub(crate) async fn respond<M: Send + 'static>(
     gateway: &Gateway,
     mode: Mode,
     parts: &http::request::Parts,
-    response: tonic::Response<tonic::Streaming<M>>,
+    response: tonic::Response<super::ResponseStream<M>>,
     errors: Option<RequestErrors>,
     deadline: Deadline,
     write: WriteFn<M>,

@@ -33,7 +33,7 @@ where
     C: Clone + Send + 'static,
     Req: Default + Clone + Send + Sync + 'static,
     Resp: Send + Sync + 'static,
-    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
         + Send
         + 'static,
 {

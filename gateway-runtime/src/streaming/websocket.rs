@@ -433,13 +433,13 @@ fn receiver_stream<Req: Send + 'static>(rx: mpsc::Receiver<Req>) -> RequestStrea
     }))
 }
 
-/// Streams a `tonic::Streaming` to the socket; the result says how the
+/// Streams a response stream to the socket; the result says how the
 /// connection ends.
 async fn write_responses<M>(
     sink: &tokio::sync::Mutex<Sink>,
     gateway: &Gateway,
     write: WriteFn<M>,
-    response: Result<tonic::Response<tonic::Streaming<M>>, tonic::Status>,
+    response: Result<tonic::Response<super::ResponseStream<M>>, tonic::Status>,
     stats: &StreamStats,
 ) -> Result<(), GatewayError> {
     let mut stream = response.map_err(GatewayError::Upstream)?.into_inner();
@@ -498,7 +498,7 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
     write: WriteFn<Resp>,
 ) where
     Req: Clone,
-    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>,
 {
     let config = session.config();
     let stats = session.tracker.stats();
@@ -607,7 +607,7 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
     write: WriteFn<Resp>,
 ) where
     Req: Clone + Send + 'static,
-    Fut: Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>,
 {
     let gateway = session.gateway.clone();
     with_request_frames(socket, session, |request, sink, stats| async move {
@@ -651,7 +651,7 @@ pub(crate) async fn bidi_stream_started<Req, Resp>(
     socket: WebSocket,
     session: Session<Req>,
     tx: mpsc::Sender<Req>,
-    response: impl Future<Output = Result<tonic::Response<tonic::Streaming<Resp>>, tonic::Status>>,
+    response: impl Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>,
     write: WriteFn<Resp>,
 ) where
     Req: Clone + Send + 'static,

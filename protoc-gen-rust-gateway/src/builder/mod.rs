@@ -104,6 +104,15 @@ impl Builder {
         self
     }
 
+    /// Also generate `foo_gateway::direct_router`, which calls the service
+    /// implementation in process without protobuf (option `direct_calls`;
+    /// default: off). The generated code then names tonic's server trait, so
+    /// tonic's server code must be generated too (`build_server(true)`).
+    pub fn direct_calls(mut self, on: bool) -> Self {
+        self.options.direct_calls = on;
+        self
+    }
+
     /// How repeated path parameters are split (default: `,`).
     pub fn repeated_path_param_separator(mut self, separator: RepeatedPathSeparator) -> Self {
         self.options.repeated_path_param_separator = separator;

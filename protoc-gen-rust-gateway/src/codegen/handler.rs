@@ -47,7 +47,6 @@ fn write_response(scope: Scope<'_>, method: &MethodModel, binding: &BindingModel
 /// A unary binding's handler.
 pub fn unary(
     scope: Scope<'_>,
-    client: &TokenStream,
     method: &MethodModel,
     binding: &BindingModel,
     names: &BindingNames,
@@ -65,8 +64,8 @@ pub fn unary(
     };
     quote! {
         #doc
-        async fn #handler<T: #p::Transport>(
-            state: SvcState<T>,
+        async fn #handler<B: Backend>(
+            state: SvcState<B>,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
         ) -> #p::axum::response::Response {
@@ -80,7 +79,7 @@ pub fn unary(
                 captures,
                 &BINDING,
                 #bind,
-                |mut client: #client, request| async move { client.#call(request).await },
+                <B as Backend>::#call,
                 #respond,
             )
             .await
@@ -292,7 +291,6 @@ fn doc_of(method: &MethodModel, binding: &BindingModel) -> TokenStream {
 /// A streaming binding's handler: one driver per gRPC shape.
 pub fn streaming(
     scope: Scope<'_>,
-    client: &TokenStream,
     method: &MethodModel,
     binding: &BindingModel,
     names: &BindingNames,
@@ -312,7 +310,6 @@ pub fn streaming(
     };
     let static_binding = stream_binding(method, binding);
     let doc = doc_of(method, binding);
-    let input = scope.type_path(method.descriptor.input().full_name());
     let raw_response = is_http_body(&method.descriptor.output());
     let raw_request = is_http_body(&method.descriptor.input());
     let body = match method.kind {
@@ -321,7 +318,7 @@ pub fn streaming(
             quote! {
                 #p::server_streaming_raw(
                     &state, request, captures, &BINDING, #bind,
-                    |mut client: #client, request| async move { client.#call(request).await },
+                    <B as Backend>::#call,
                     #raw,
                 )
             }
@@ -331,9 +328,7 @@ pub fn streaming(
             quote! {
                 #p::client_streaming_raw(
                     &state, request, captures, &BINDING, #bind,
-                    |mut client: #client, request: #p::tonic::Request<#p::RequestStream<#input>>| async move {
-                        client.#call(request).await
-                    },
+                    <B as Backend>::#call,
                     #make,
                     #write,
                 )
@@ -344,7 +339,7 @@ pub fn streaming(
             quote! {
                 #p::server_streaming(
                     &state, request, captures, &BINDING, #bind, #frame,
-                    |mut client: #client, request| async move { client.#call(request).await },
+                    <B as Backend>::#call,
                     #write,
                     #field,
                 )
@@ -353,9 +348,7 @@ pub fn streaming(
         MethodKind::ClientStreaming => quote! {
             #p::client_streaming(
                 &state, request, captures, &BINDING, #bind, #frame,
-                |mut client: #client, request: #p::tonic::Request<#p::RequestStream<#input>>| async move {
-                    client.#call(request).await
-                },
+                <B as Backend>::#call,
                 #write,
             )
         },
@@ -364,9 +357,7 @@ pub fn streaming(
             quote! {
                 #p::bidi_streaming(
                     &state, request, captures, &BINDING, #bind, #frame,
-                    |mut client: #client, request: #p::tonic::Request<#p::RequestStream<#input>>| async move {
-                        client.#call(request).await
-                    },
+                    <B as Backend>::#call,
                     #write,
                     #field,
                 )
@@ -376,8 +367,8 @@ pub fn streaming(
     };
     quote! {
         #doc
-        async fn #handler<T: #p::Transport>(
-            state: SvcState<T>,
+        async fn #handler<B: Backend>(
+            state: SvcState<B>,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
         ) -> #p::axum::response::Response {

@@ -2,6 +2,7 @@
 //! per proto package, `<package>.gateway.rs`, meant to be `include!`d next
 //! to prost's and tonic's output for that package.
 
+mod backend;
 mod bind;
 mod fields;
 mod handler;

@@ -52,6 +52,8 @@ pub fn service_module(
     let client_module = format_ident!("{}_client", naive_snake_case(&service_name));
     let client_type = format_ident!("{}Client", service_name);
     let client = quote!(super::#client_module::#client_type<T>);
+    let server_module = format_ident!("{}_server", naive_snake_case(&service_name));
+    let server_trait = format_ident!("{}", service_name);
 
     let mut items = Vec::new();
     let mut patch_bodies = Vec::new();
@@ -74,8 +76,8 @@ pub fn service_module(
                 options,
             ));
             items.push(match method.kind {
-                MethodKind::Unary => handler::unary(scope, &client, method, binding, &names),
-                _ => handler::streaming(scope, &client, method, binding, &names),
+                MethodKind::Unary => handler::unary(scope, method, binding, &names),
+                _ => handler::streaming(scope, method, binding, &names),
             });
             if binding.update_mask.is_some()
                 && let BodyModel::Field(body) = &binding.body
@@ -97,15 +99,15 @@ pub fn service_module(
             let dispatcher = format_ident!("route_{}_{}", r, method_suffix(http_method));
             items.push(dispatcher_fn(&dispatcher, service, candidates));
             chain = match http_method {
-                HttpMethod::Get => quote!(#chain.get(#dispatcher::<T>)),
-                HttpMethod::Put => quote!(#chain.put(#dispatcher::<T>)),
-                HttpMethod::Post => quote!(#chain.post(#dispatcher::<T>)),
-                HttpMethod::Delete => quote!(#chain.delete(#dispatcher::<T>)),
-                HttpMethod::Patch => quote!(#chain.patch(#dispatcher::<T>)),
+                HttpMethod::Get => quote!(#chain.get(#dispatcher::<B>)),
+                HttpMethod::Put => quote!(#chain.put(#dispatcher::<B>)),
+                HttpMethod::Post => quote!(#chain.post(#dispatcher::<B>)),
+                HttpMethod::Delete => quote!(#chain.delete(#dispatcher::<B>)),
+                HttpMethod::Patch => quote!(#chain.patch(#dispatcher::<B>)),
                 HttpMethod::Custom(m) => match m.to_ascii_uppercase().as_str() {
-                    "HEAD" => quote!(#chain.head(#dispatcher::<T>)),
-                    "OPTIONS" => quote!(#chain.options(#dispatcher::<T>)),
-                    "TRACE" => quote!(#chain.trace(#dispatcher::<T>)),
+                    "HEAD" => quote!(#chain.head(#dispatcher::<B>)),
+                    "OPTIONS" => quote!(#chain.options(#dispatcher::<B>)),
+                    "TRACE" => quote!(#chain.trace(#dispatcher::<B>)),
                     _ => {
                         custom.push((m.clone(), dispatcher));
                         chain
@@ -137,7 +139,7 @@ pub fn service_module(
             if !websocket.is_empty() {
                 let dispatcher = format_ident!("route_{}_connect", r);
                 items.push(dispatcher_fn(&dispatcher, service, &websocket));
-                chain = quote!(#chain.connect(#dispatcher::<T>));
+                chain = quote!(#chain.connect(#dispatcher::<B>));
             }
         }
         if !custom.is_empty() {
@@ -145,7 +147,7 @@ pub fn service_module(
             // method fallback, which dispatches on the method name.
             let fallback = format_ident!("route_{}_custom", r);
             items.push(custom_fallback_fn(&fallback, &custom));
-            chain = quote!(#chain.fallback(#fallback::<T>));
+            chain = quote!(#chain.fallback(#fallback::<B>));
         }
         route_calls.push(quote!(.route(#path, #chain)));
     }
@@ -186,8 +188,6 @@ pub fn service_module(
         "Bindings:".to_string(),
     ];
     router_doc_lines.extend(binding_docs);
-    let router_doc = doc_attrs(&router_doc_lines);
-
     // A deprecated service's router is deprecated for its callers; inside,
     // the generated code may use deprecated methods and fields freely: it
     // serves what the proto declares.
@@ -201,28 +201,89 @@ pub fn service_module(
     } else {
         quote!()
     };
+    let direct_router = if options.direct_calls {
+        direct_router(
+            descriptor.full_name(),
+            &service_name,
+            &server_module,
+            &server_trait,
+            &deprecated,
+        )
+    } else {
+        quote!()
+    };
+    let router_doc = doc_attrs(&router_doc_lines);
+    let backend = super::backend::backend(scope, service, options.direct_calls);
+
     quote! {
         #service_doc
         #[allow(deprecated)]
         pub mod #module {
             use ::gateway_runtime::__private as __gw;
 
-            type SvcState<T> = #p::ServiceState<#client>;
+            type SvcState<B> = #p::ServiceState<B>;
 
             #router_doc
             #deprecated
+            // A program serves a service one way: the other entry point is
+            // unused there.
+            #[allow(dead_code)]
             pub fn router<T: #p::Transport>(
                 client: #client,
                 gateway: &::gateway_runtime::Gateway,
             ) -> #p::axum::Router {
+                routes(client, gateway)
+            }
+
+            #direct_router
+
+            fn routes<B: Backend>(backend: B, gateway: &::gateway_runtime::Gateway) -> #p::axum::Router {
                 static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
                 REGISTER.call_once(|| { #(#registers)* });
                 #p::axum::Router::new()
                     #(#route_calls)*
-                    .with_state(#p::ServiceState::new(client, gateway))
+                    .with_state(#p::ServiceState::new(backend, gateway))
             }
 
+            #backend
+
             #(#items)*
+        }
+    }
+}
+
+/// `direct_router`: the service's routes over `gateway_runtime::Direct`.
+fn direct_router(
+    full_name: &str,
+    service_name: &str,
+    server_module: &Ident,
+    server_trait: &Ident,
+    deprecated: &TokenStream,
+) -> TokenStream {
+    let p = quote!(__gw);
+    let doc = doc_attrs(&[
+        format!("Routes of `{full_name}`, served by calling `service` directly, in process:"),
+        format!("the `{service_name}` implementation gets its requests as messages, with no"),
+        "protobuf encoding or decoding and no tonic server in between. Same routes,".to_string(),
+        "errors, deadlines, cancellation and header rules as [`router`].".to_string(),
+        String::new(),
+        format!("**Tower layers and interceptors around `{service_name}Server` do not run**"),
+        format!("on this path, since no `{service_name}Server` is built: an authentication"),
+        "check there would be skipped. Give the same check to".to_string(),
+        "`gateway_runtime::Direct::with_interceptor`, or layer the returned router.".to_string(),
+        "Client- and bidi-streaming requests reach the".to_string(),
+        "service as a `tonic::Streaming` fed in memory (an empty 5-byte gRPC frame per".to_string(),
+        "message, the message itself handed over as is).".to_string(),
+    ]);
+    quote! {
+        #doc
+        #deprecated
+        #[allow(dead_code)]
+        pub fn direct_router<S: super::#server_module::#server_trait>(
+            service: ::gateway_runtime::Direct<S>,
+            gateway: &::gateway_runtime::Gateway,
+        ) -> #p::axum::Router {
+            routes(service, gateway)
         }
     }
 }
@@ -290,8 +351,8 @@ fn dispatcher_fn(name: &Ident, service: &ServiceModel, candidates: &[BindingRef]
         }
     });
     quote! {
-        async fn #name<T: #p::Transport>(
-            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<T>>,
+        async fn #name<B: Backend>(
+            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<B>>,
             request: #p::axum::extract::Request,
         ) -> #p::axum::response::Response {
             #(#tries)*
@@ -303,11 +364,11 @@ fn dispatcher_fn(name: &Ident, service: &ServiceModel, candidates: &[BindingRef]
 fn custom_fallback_fn(name: &Ident, custom: &[(String, Ident)]) -> TokenStream {
     let p = quote!(__gw);
     let arms = custom.iter().map(|(method, dispatcher)| {
-        quote! { #method => #dispatcher::<T>(#p::axum::extract::State(state), request).await, }
+        quote! { #method => #dispatcher::<B>(#p::axum::extract::State(state), request).await, }
     });
     quote! {
-        async fn #name<T: #p::Transport>(
-            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<T>>,
+        async fn #name<B: Backend>(
+            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<B>>,
             request: #p::axum::extract::Request,
         ) -> #p::axum::response::Response {
             match request.method().as_str() {

@@ -20,7 +20,7 @@ use gateway_e2e::e2e::compat::{
     global_compat_gateway, patch_compat_gateway, path_compat_gateway, query_compat_gateway,
 };
 use gateway_e2e::serve::spawn_http;
-use gateway_runtime::{Gateway, RouterExt};
+use gateway_runtime::{Direct, Gateway, RouterExt};
 
 /// The four compat services behind one gateway.
 async fn start(backend: Backend) -> Env {
@@ -68,6 +68,23 @@ async fn start(backend: Backend) -> Env {
                 GlobalCompatClient::new(GlobalCompatServer::new(Compat)),
                 &gateway,
             )),
+        Backend::Direct => axum::Router::new()
+            .merge(path_compat_gateway::direct_router(
+                Direct::new(Compat),
+                &gateway,
+            ))
+            .merge(query_compat_gateway::direct_router(
+                Direct::new(Compat),
+                &gateway,
+            ))
+            .merge(patch_compat_gateway::direct_router(
+                Direct::new(Compat),
+                &gateway,
+            ))
+            .merge(global_compat_gateway::direct_router(
+                Direct::new(Compat),
+                &gateway,
+            )),
     };
     let addr = spawn_http(app.with_gateway_fallbacks(&gateway)).await;
     Env {
@@ -98,7 +115,7 @@ async fn check(backend: Backend, cases: &[Case]) {
     }
 }
 
-/// Runs a table against both backends.
+/// Runs a table against every backend.
 macro_rules! table {
     ($name:ident, $cases:expr) => {
         mod $name {
@@ -112,6 +129,11 @@ macro_rules! table {
             #[tokio::test]
             async fn in_process() {
                 check(Backend::InProcess, $cases).await;
+            }
+
+            #[tokio::test]
+            async fn direct() {
+                check(Backend::Direct, $cases).await;
             }
         }
     };
@@ -408,5 +430,10 @@ mod server_stream {
     #[tokio::test]
     async fn in_process() {
         run(Backend::InProcess).await;
+    }
+
+    #[tokio::test]
+    async fn direct() {
+        run(Backend::Direct).await;
     }
 }

@@ -13,7 +13,7 @@ use gateway_e2e::e2e::everything::configured_server::ConfiguredServer;
 use gateway_e2e::e2e::everything::{annotated_gateway, configured_gateway};
 use gateway_e2e::everything::{EverythingService, spawn_grpc};
 use gateway_e2e::serve::spawn_http;
-use gateway_runtime::{Gateway, RouterExt};
+use gateway_runtime::{Direct, Gateway, RouterExt};
 
 async fn start(backend: Backend) -> Env {
     let gateway = Gateway::builder().emit_defaults(false).build();
@@ -39,6 +39,10 @@ async fn start(backend: Backend) -> Env {
                 ConfiguredClient::new(ConfiguredServer::new(EverythingService)),
                 &gateway,
             ),
+        ),
+        Backend::Direct => (
+            annotated_gateway::direct_router(Direct::new(EverythingService), &gateway),
+            configured_gateway::direct_router(Direct::new(EverythingService), &gateway),
         ),
     };
     let app = axum::Router::new()
@@ -215,4 +219,9 @@ async fn annotations_and_service_config_answer_the_same_remote() {
 #[tokio::test]
 async fn annotations_and_service_config_answer_the_same_in_process() {
     run(Backend::InProcess).await;
+}
+
+#[tokio::test]
+async fn annotations_and_service_config_answer_the_same_direct() {
+    run(Backend::Direct).await;
 }

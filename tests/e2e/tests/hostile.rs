@@ -259,6 +259,11 @@ async fn matrix_in_process() {
     run_matrix(Backend::InProcess).await;
 }
 
+#[tokio::test]
+async fn matrix_direct() {
+    run_matrix(Backend::Direct).await;
+}
+
 // ------------------------------------------------ WebSocket protocol errors
 
 /// Opens a WebSocket with a raw handshake and returns the socket after the

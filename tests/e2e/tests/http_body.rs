@@ -10,7 +10,7 @@ use gateway_e2e::e2e::files::files_gateway;
 use gateway_e2e::e2e::files::files_server::FilesServer;
 use gateway_e2e::files::{FNV_START, FileService, file_byte, fnv1a, spawn_grpc};
 use gateway_e2e::serve::spawn_http;
-use gateway_runtime::{Gateway, RouterExt};
+use gateway_runtime::{Direct, Gateway, RouterExt};
 
 async fn start(backend: Backend, gateway: Gateway) -> Env {
     let router = match backend {
@@ -27,6 +27,7 @@ async fn start(backend: Backend, gateway: Gateway) -> Env {
             FilesClient::new(FilesServer::new(FileService)).max_decoding_message_size(usize::MAX),
             &gateway,
         ),
+        Backend::Direct => files_gateway::direct_router(Direct::new(FileService), &gateway),
     };
     Env {
         addr: spawn_http(router.with_gateway_fallbacks(&gateway)).await,
@@ -197,6 +198,11 @@ macro_rules! both {
             #[tokio::test]
             async fn in_process() {
                 super::$name(Backend::InProcess).await;
+            }
+
+            #[tokio::test]
+            async fn direct() {
+                super::$name(Backend::Direct).await;
             }
         }
     };

@@ -1,5 +1,5 @@
 //! Request context: HTTP request extensions reach an in-process service
-//! (inserted by a real tower layer), the metadata annotator adds metadata,
+//! (inserted by a real tower layer; tonic in process and direct calls alike), the metadata annotator adds metadata,
 //! the response hook turns response metadata into a cookie and a status,
 //! and W3C trace context is forwarded, in every mode.
 
@@ -70,8 +70,17 @@ async fn start(backend: Backend) -> std::net::SocketAddr {
 const WHO: &str = "/streaming/server/whoami";
 
 #[tokio::test]
-async fn unary_sees_extensions_annotations_and_hook() {
-    let addr = start(Backend::InProcess).await;
+async fn unary_sees_extensions_annotations_and_hook_in_process() {
+    unary_sees_extensions_annotations_and_hook(Backend::InProcess).await;
+}
+
+#[tokio::test]
+async fn unary_sees_extensions_annotations_and_hook_direct() {
+    unary_sees_extensions_annotations_and_hook(Backend::Direct).await;
+}
+
+async fn unary_sees_extensions_annotations_and_hook(backend: Backend) {
+    let addr = start(backend).await;
     let response = reqwest::Client::new()
         .get(format!("http://{addr}/v1/metadata"))
         .header("authorization", "Bearer abc")
@@ -116,8 +125,17 @@ async fn remote_backend_gets_annotations_but_not_extensions() {
 }
 
 #[tokio::test]
-async fn sse_and_ndjson_see_extensions_annotations_and_hook() {
-    let addr = start(Backend::InProcess).await;
+async fn sse_and_ndjson_see_extensions_annotations_and_hook_in_process() {
+    sse_and_ndjson_see_extensions_annotations_and_hook(Backend::InProcess).await;
+}
+
+#[tokio::test]
+async fn sse_and_ndjson_see_extensions_annotations_and_hook_direct() {
+    sse_and_ndjson_see_extensions_annotations_and_hook(Backend::Direct).await;
+}
+
+async fn sse_and_ndjson_see_extensions_annotations_and_hook(backend: Backend) {
+    let addr = start(backend).await;
     for accept in ["text/event-stream", "application/x-ndjson"] {
         let response = reqwest::Client::new()
             .get(format!("http://{addr}{WHO}"))
@@ -161,8 +179,17 @@ async fn sse_and_ndjson_see_extensions_annotations_and_hook() {
 }
 
 #[tokio::test]
-async fn websocket_sees_extensions_and_annotations() {
-    let addr = start(Backend::InProcess).await;
+async fn websocket_sees_extensions_and_annotations_in_process() {
+    websocket_sees_extensions_and_annotations(Backend::InProcess).await;
+}
+
+#[tokio::test]
+async fn websocket_sees_extensions_and_annotations_direct() {
+    websocket_sees_extensions_and_annotations(Backend::Direct).await;
+}
+
+async fn websocket_sees_extensions_and_annotations(backend: Backend) {
+    let addr = start(backend).await;
     let mut request = format!("ws://{addr}{WHO}").into_client_request().unwrap();
     request
         .headers_mut()

@@ -23,7 +23,7 @@ use gateway_e2e::proto2::Proto2;
 use gateway_e2e::serve::{spawn_grpc, spawn_http};
 use gateway_e2e::services::{Awkward, Echo};
 use gateway_e2e::streaming::Streams;
-use gateway_runtime::{Gateway, RouterExt};
+use gateway_runtime::{Direct, Gateway, RouterExt};
 
 /// Which way the gateway reaches the services.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +32,9 @@ pub enum Backend {
     Remote,
     /// `FooClient::new(FooServer::new(service))`: no network hop.
     InProcess,
+    /// `foo_gateway::direct_router(Direct::new(service))`: the service
+    /// called directly, no protobuf.
+    Direct,
 }
 
 /// A running gateway and an HTTP client for it.
@@ -77,6 +80,12 @@ pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
                 Proto2ServiceClient::new(Proto2ServiceServer::new(Proto2)),
                 gateway,
             ),
+        ),
+        Backend::Direct => (
+            echo_service_gateway::direct_router(Direct::new(Echo), gateway),
+            abc_service_gateway::direct_router(Direct::new(Awkward), gateway),
+            streaming_test_gateway::direct_router(Direct::new(Streams), gateway),
+            proto2_service_gateway::direct_router(Direct::new(Proto2), gateway),
         ),
     };
     axum::Router::new()
@@ -150,7 +159,8 @@ pub fn sparse() -> Gateway {
     Gateway::builder().emit_defaults(false).build()
 }
 
-/// Runs a test body against both backends.
+/// Runs a test body against every backend (the name is from when there
+/// were two).
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, $gateway:expr, |$env:ident| $body:block) => {
@@ -167,6 +177,12 @@ macro_rules! both_backends {
             #[tokio::test]
             async fn in_process() {
                 let $env = common::Env::start(common::Backend::InProcess, $gateway).await;
+                $body
+            }
+
+            #[tokio::test]
+            async fn direct() {
+                let $env = common::Env::start(common::Backend::Direct, $gateway).await;
                 $body
             }
         }

@@ -1,0 +1,60 @@
+//! The response messages of a server- or bidi-streaming call, from either
+//! backend: tonic's `Streaming` (decoded from a gRPC body) or the stream a
+//! service returned to a direct call.
+
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt};
+
+/// A stream of response messages as the streaming drivers read it.
+pub struct ResponseStream<M>(Inner<M>);
+
+// Not boxed: the tonic variant is what remote and in-process calls hold
+// anyway, and a box would cost them an allocation per stream.
+#[allow(clippy::large_enum_variant)]
+enum Inner<M> {
+    Tonic(tonic::Streaming<M>),
+    Direct(Pin<Box<dyn Stream<Item = Result<M, tonic::Status>> + Send + 'static>>),
+}
+
+impl<M> ResponseStream<M> {
+    /// The stream a service method returned (its `Self::FooStream`).
+    pub fn direct(stream: impl Stream<Item = Result<M, tonic::Status>> + Send + 'static) -> Self {
+        ResponseStream(Inner::Direct(Box::pin(stream)))
+    }
+
+    /// The next message; `Ok(None)` at the end.
+    pub async fn message(&mut self) -> Result<Option<M>, tonic::Status> {
+        match &mut self.0 {
+            Inner::Tonic(stream) => stream.message().await,
+            Inner::Direct(stream) => stream.next().await.transpose(),
+        }
+    }
+
+    /// The trailers, after the last message. A direct call has none: a
+    /// tonic service cannot set trailers on a stream that ends well (its
+    /// error's metadata is the status's own).
+    pub async fn trailers(
+        &mut self,
+    ) -> Result<Option<tonic::metadata::MetadataMap>, tonic::Status> {
+        match &mut self.0 {
+            Inner::Tonic(stream) => stream.trailers().await,
+            Inner::Direct(_) => Ok(None),
+        }
+    }
+}
+
+impl<M> From<tonic::Streaming<M>> for ResponseStream<M> {
+    fn from(stream: tonic::Streaming<M>) -> Self {
+        ResponseStream(Inner::Tonic(stream))
+    }
+}
+
+impl<M> std::fmt::Debug for ResponseStream<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Inner::Tonic(_) => "ResponseStream(tonic)",
+            Inner::Direct(_) => "ResponseStream(direct)",
+        })
+    }
+}

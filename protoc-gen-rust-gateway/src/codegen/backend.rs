@@ -1,0 +1,114 @@
+//! The backend of a service's handlers: a private trait with one method
+//! per bound gRPC method, implemented for the tonic client and (option
+//! `direct_calls`) for `gateway_runtime::Direct<S>` over tonic's server
+//! trait. Handlers are generic over it, so one handler serves both and is
+//! only instantiated for the backends a program uses.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::fields::Scope;
+use super::naming::{naive_snake_case, to_upper_camel};
+use super::service::client_method;
+use crate::model::ServiceModel;
+
+/// The `Backend` trait and its impls.
+pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenStream {
+    let p = quote!(__gw);
+    let service_name = to_upper_camel(service.descriptor.name());
+    let snake = naive_snake_case(&service_name);
+    let client_module = format_ident!("{}_client", snake);
+    let client_type = format_ident!("{}Client", service_name);
+    let server_module = format_ident!("{}_server", snake);
+    let server_trait = format_ident!("{}", service_name);
+    let full_name = service.descriptor.full_name();
+
+    // Calls name the inherent client method and the server trait's method
+    // in full: `Backend` has methods of the same names.
+    let mut signatures = Vec::new();
+    let mut client_fns = Vec::new();
+    let mut direct_fns = Vec::new();
+    for method in service.methods.iter().filter(|m| !m.bindings.is_empty()) {
+        let name = client_method(method);
+        let proto_name = method.descriptor.name();
+        let input = scope.type_path(method.descriptor.input().full_name());
+        let output = scope.type_path(method.descriptor.output().full_name());
+        let request = if method.kind.streams_requests() {
+            quote!(#p::tonic::Request<#p::RequestStream<#input>>)
+        } else {
+            quote!(#p::tonic::Request<#input>)
+        };
+        let response = if method.kind.streams_responses() {
+            quote!(#p::tonic::Response<#p::ResponseStream<#output>>)
+        } else {
+            quote!(#p::tonic::Response<#output>)
+        };
+        let signature = quote! {
+            fn #name(self, request: #request) -> impl ::core::future::Future<
+                Output = ::core::result::Result<#response, #p::tonic::Status>,
+            > + ::core::marker::Send
+        };
+        signatures.push(quote!(#signature;));
+        // The impls as `async fn`: shorter, and the trait's `Send` bound is
+        // checked on them all the same.
+        let signature = quote! {
+            async fn #name(self, request: #request) -> ::core::result::Result<#response, #p::tonic::Status>
+        };
+        let client_call = if method.kind.streams_responses() {
+            quote! {
+                ::core::result::Result::Ok(
+                    super::#client_module::#client_type::#name(&mut client, request).await?.map(#p::ResponseStream::from),
+                )
+            }
+        } else {
+            quote!(super::#client_module::#client_type::#name(&mut client, request).await)
+        };
+        client_fns.push(quote! {
+            #signature {
+                let mut client = self;
+                #client_call
+            }
+        });
+        let argument = if method.kind.streams_requests() {
+            quote!(request.map(#p::request_streaming))
+        } else {
+            quote!(request)
+        };
+        let direct_call = if method.kind.streams_responses() {
+            quote! {
+                ::core::result::Result::Ok(
+                    <S as super::#server_module::#server_trait>::#name(&service, #argument).await?.map(#p::ResponseStream::direct),
+                )
+            }
+        } else {
+            quote!(<S as super::#server_module::#server_trait>::#name(&service, #argument).await)
+        };
+        direct_fns.push(quote! {
+            #signature {
+                let (service, request) = #p::direct_call(&self, request, #full_name, #proto_name)?;
+                #direct_call
+            }
+        });
+    }
+    let direct_impl = if direct {
+        quote! {
+            impl<S: super::#server_module::#server_trait> Backend for ::gateway_runtime::Direct<S> {
+                #(#direct_fns)*
+            }
+        }
+    } else {
+        quote!()
+    };
+    quote! {
+        /// What the handlers call: the tonic client, or the service itself.
+        trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+            #(#signatures)*
+        }
+
+        impl<T: #p::Transport> Backend for super::#client_module::#client_type<T> {
+            #(#client_fns)*
+        }
+
+        #direct_impl
+    }
+}
