@@ -9,13 +9,25 @@ usage: gateway-bench [--quick] [--rounds N] [--only LIST] [--out DIR]
 
   --quick       smoke run: one round, short windows, small sizes (what CI runs)
   --rounds N    interleaved repetitions of each contender (default 3, quick 1)
-  --only LIST   comma-separated scenarios: unary,sse,websocket,ndjson,generator
+  --only LIST   comma-separated scenarios: unary,sse,websocket,ndjson,generator,
+                build-cost (build-cost runs only when named: it takes minutes;
+                with --quick, debug builds only)
   --out DIR     where results.json, results.md and benchmarks.svg go
                 (default target/gateway-bench)
   --from-json FILE  rewrite results.md and benchmarks.svg from a results.json";
 
 /// Every scenario, in the order they run.
-pub const SCENARIOS: &[&str] = &["unary", "sse", "websocket", "ndjson", "generator"];
+pub const SCENARIOS: &[&str] = &[
+    "unary",
+    "sse",
+    "websocket",
+    "ndjson",
+    "generator",
+    "build-cost",
+];
+
+/// Scenarios that run only when `--only` names them.
+const ON_REQUEST: &[&str] = &["build-cost"];
 
 /// What the orchestrator was asked to do.
 #[derive(Debug, Clone)]
@@ -33,7 +45,11 @@ impl Options {
         let mut options = Options {
             quick: false,
             rounds: None,
-            only: SCENARIOS.iter().map(|s| s.to_string()).collect(),
+            only: SCENARIOS
+                .iter()
+                .filter(|s| !ON_REQUEST.contains(s))
+                .map(|s| s.to_string())
+                .collect(),
             out: PathBuf::from("target/gateway-bench"),
             from_json: None,
         };

@@ -2,6 +2,7 @@
 //! rounds, each run with fresh processes, and reads the gateway's CPU time
 //! and memory from `/proc` while the load generator's window is open.
 
+pub mod build_cost;
 pub mod generator;
 pub mod ndjson;
 pub mod sse;
@@ -187,6 +188,7 @@ pub fn run_all(options: &Options) {
     );
     let mut records = Vec::new();
     let mut generator = None;
+    let mut build_cost = None;
     for scenario in crate::cli::SCENARIOS {
         if !options.wants(scenario) {
             continue;
@@ -198,6 +200,10 @@ pub fn run_all(options: &Options) {
             "websocket" => records.extend(websocket::run(&plan)),
             "ndjson" => records.extend(ndjson::run(&plan)),
             "generator" => generator = Some(generator::run(&plan)),
+            "build-cost" => {
+                let setup = build_cost::Setup::from_env(options.quick);
+                build_cost = Some(build_cost::run(&setup));
+            }
             _ => unreachable!(),
         }
     }
@@ -208,6 +214,7 @@ pub fn run_all(options: &Options) {
         generator,
         started.elapsed(),
         load_before,
-    );
+    )
+    .with_build_cost(build_cost);
     report::write(&report, &options.out);
 }
