@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::mode::{Mode, StreamBinding, sse_request};
 use super::prepare::{Prepared, prepare, upgrade};
 use super::request::{RequestErrors, request_stream};
-use super::response::respond;
+use super::response::{erased, respond};
 use super::websocket;
 use super::{FieldFn, MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
@@ -25,7 +25,7 @@ pub async fn bidi_streaming<C, Req, Resp, Fut>(
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
     merge: MergeFn<Req>,
     call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     write: WriteFn<Resp>,
@@ -89,11 +89,9 @@ where
             gateway,
             mode,
             &parts,
-            response,
+            erased(response, write, field),
             Some(errors),
             deadline,
-            write,
-            field,
         )
         .await
     })

@@ -14,6 +14,7 @@ mod raw;
 mod request;
 mod response;
 mod server;
+mod source;
 mod stall;
 mod websocket;
 

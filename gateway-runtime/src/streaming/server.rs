@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::mode::{Mode, StreamBinding, sse_request};
 use super::prepare::{Prepared, prepare, upgrade};
-use super::response::respond;
+use super::response::{erased, respond};
 use super::websocket;
 use super::{FieldFn, MergeFn, WriteFn};
 use crate::bind::BindContext;
@@ -23,7 +23,7 @@ pub async fn server_streaming<C, Req, Resp, Fut>(
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
     merge: MergeFn<Req>,
     call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
     write: WriteFn<Resp>,
@@ -75,7 +75,12 @@ where
             Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
         };
         respond(
-            gateway, mode, &parts, response, None, deadline, write, field,
+            gateway,
+            mode,
+            &parts,
+            erased(response, write, field),
+            None,
+            deadline,
         )
         .await
     })
