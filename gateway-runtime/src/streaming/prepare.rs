@@ -192,7 +192,9 @@ where
 {
     let config = gateway.streaming().websocket.clone().unwrap_or_default();
     let span = session.tracker.span().clone();
-    let run = move |socket| tracing::Instrument::instrument(run(socket, session), span);
+    let run: websocket::OnUpgrade = Box::new(move |socket| {
+        Box::pin(tracing::Instrument::instrument(run(socket, session), span))
+    });
     match websocket::upgrade(&mut parts, &config, run).await {
         Ok(response) => response,
         Err(e) => gateway.fail(&parts, e),

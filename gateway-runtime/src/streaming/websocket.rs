@@ -117,16 +117,17 @@ impl<T> Reader<T> {
     }
 }
 
+/// What runs on an upgraded connection. Boxed, so that the task axum
+/// spawns for it is compiled once, not once per binding.
+pub(crate) type OnUpgrade =
+    Box<dyn FnOnce(WebSocket) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
 /// Performs the upgrade handshake and runs `run` on the socket.
-pub(crate) async fn upgrade<F, Fut>(
+pub(crate) async fn upgrade(
     parts: &mut http::request::Parts,
     config: &WebSocketConfig,
-    run: F,
-) -> Result<Response, GatewayError>
-where
-    F: FnOnce(WebSocket) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
+    run: OnUpgrade,
+) -> Result<Response, GatewayError> {
     let mut upgrade = WebSocketUpgrade::from_request_parts(parts, &())
         .await
         .map_err(|e| GatewayError::Internal(format!("WebSocket upgrade failed: {e}")))?;
