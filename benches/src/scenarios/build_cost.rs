@@ -96,11 +96,17 @@ pub struct Setup {
     pub scratch: PathBuf,
     /// Only debug (the quick plan).
     pub debug_only: bool,
+    /// Generated code to build instead of generating it (`<package>.rs`
+    /// and `<package>.gateway.rs` files): to measure the output of another
+    /// generator version.
+    pub generated: Option<PathBuf>,
 }
 
 impl Setup {
     /// The repository this harness was built from, or `GATEWAY_BENCH_REPO`
-    /// (to measure another checkout's runtime with this generator).
+    /// (to measure another checkout's runtime); `GATEWAY_BENCH_SCRATCH`
+    /// for the scratch workspace, `GATEWAY_BENCH_GENERATED` for code
+    /// generated before (with that checkout's generator).
     pub fn from_env(debug_only: bool) -> Setup {
         let repo = std::env::var_os("GATEWAY_BENCH_REPO")
             .map(PathBuf::from)
@@ -113,6 +119,7 @@ impl Setup {
             repo,
             scratch,
             debug_only,
+            generated: std::env::var_os("GATEWAY_BENCH_GENERATED").map(PathBuf::from),
         }
     }
 }
@@ -122,14 +129,29 @@ pub fn run(setup: &Setup) -> BuildCostResult {
     let api = Api::new(PACKAGES, METHODS);
     let gen_dir = setup.scratch.join("gen");
     let _ = std::fs::remove_dir_all(&gen_dir);
-    api.generate(&setup.scratch.join("protos"), &gen_dir);
+    match &setup.generated {
+        None => api.generate(&setup.scratch.join("protos"), &gen_dir),
+        Some(dir) => {
+            std::fs::create_dir_all(&gen_dir).expect("output dir");
+            for entry in std::fs::read_dir(dir).expect("the generated code") {
+                let entry = entry.expect("a generated file");
+                std::fs::copy(entry.path(), gen_dir.join(entry.file_name()))
+                    .expect("copy a generated file");
+            }
+        }
+    }
     write_workspace(setup, &api);
     let lines = |gateway: bool| -> usize {
         std::fs::read_dir(&gen_dir)
             .expect("generated files")
             .filter_map(Result::ok)
             .filter(|e| e.file_name().to_string_lossy().contains(".gateway.") == gateway)
-            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default().lines().count())
+            .map(|e| {
+                std::fs::read_to_string(e.path())
+                    .unwrap_or_default()
+                    .lines()
+                    .count()
+            })
             .sum()
     };
     let profiles: &[&str] = if setup.debug_only {
@@ -140,9 +162,13 @@ pub fn run(setup: &Setup) -> BuildCostResult {
     let mut steps = Vec::new();
     for profile in profiles {
         // The dependencies first, behind stub sources, so that the timed
-        // builds compile the generated crates only.
+        // builds compile the generated crates only; one crate at a time,
+        // as the timed builds select them (cargo resolves features per
+        // selection: built together, the dependencies would be built again
+        // with another feature set for each crate alone).
         write_sources(setup, &api, true);
-        cargo(setup, profile, &["-p", "bc-plain", "-p", "bc-gateway"]);
+        cargo(setup, profile, &["-p", "bc-plain"]);
+        cargo(setup, profile, &["-p", "bc-gateway"]);
         write_sources(setup, &api, false);
         for crate_kind in ["plain", "gateway"] {
             for target in ["lib", "bin"] {
@@ -443,7 +469,9 @@ impl Api {
                         "if let Ok(r) = c{p}.method{m:02}({request}).await {{ let _ = r.into_inner().message().await; }}"
                     ),
                     Shape::Client => {
-                        format!("let _ = c{p}.method{m:02}(tokio_stream::iter(vec![{request}])).await;")
+                        format!(
+                            "let _ = c{p}.method{m:02}(tokio_stream::iter(vec![{request}])).await;"
+                        )
                     }
                     Shape::Bidi => format!(
                         "if let Ok(r) = c{p}.method{m:02}(tokio_stream::iter(vec![{request}])).await {{ let _ = r.into_inner().message().await; }}"

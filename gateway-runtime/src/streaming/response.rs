@@ -12,8 +12,8 @@ use http::{HeaderValue, StatusCode, header};
 use http_body::Frame;
 
 use super::request::RequestErrors;
-use super::stall::{Timed, watched_body};
 use super::source::{Render, ResponseSource, Typed};
+use super::stall::{Timed, watched_body};
 use super::{FieldFn, Mode, WriteFn};
 use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
@@ -130,8 +130,7 @@ async fn next_message(source: &mut dyn ResponseSource) -> Item {
 /// Streams the response messages of `response` to the client in SSE or
 /// chunked mode, until `deadline`; `errors` fails the stream on a malformed request value
 /// (bidi). Any error before the first byte is a normal HTTP error.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn respond(
+async fn respond(
     gateway: &Gateway,
     mode: Mode,
     parts: &http::request::Parts,
@@ -141,10 +140,56 @@ pub(crate) async fn respond(
 ) -> Response {
     let (response_metadata, source, _) = response.into_parts();
     let upstream = Upstream::new(source, errors, deadline);
-    match stream_body(mode, &parts.headers, &response_metadata, upstream, gateway.clone()).await {
+    match stream_body(
+        mode,
+        &parts.headers,
+        &response_metadata,
+        upstream,
+        gateway.clone(),
+    )
+    .await
+    {
         Ok(response) => response,
         Err(e) => gateway.fail(parts, e),
     }
+}
+
+/// A streaming call whose response's message type is erased.
+pub(crate) type ErasedCall = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<tonic::Response<Box<dyn ResponseSource>>, tonic::Status>,
+            > + Send,
+    >,
+>;
+
+/// Waits for the call (within the deadline, and, for a request stream,
+/// failing on its first malformed value: `errors`), then streams its
+/// responses in SSE or chunked mode. Compiled once for all bindings.
+pub(crate) async fn call_and_respond(
+    gateway: &Gateway,
+    mode: Mode,
+    parts: &http::request::Parts,
+    deadline: Deadline,
+    call: ErasedCall,
+    errors: Option<RequestErrors>,
+) -> Response {
+    let result = match &errors {
+        None => deadline.run(call).await,
+        Some(errors) => tokio::select! {
+            biased;
+            error = errors.wait() => return gateway.fail(parts, error),
+            result = deadline.run(call) => result,
+        },
+    };
+    let response = match result {
+        Ok(response) => response,
+        Err(status) => {
+            let error = errors.as_ref().and_then(RequestErrors::take);
+            return gateway.fail(parts, error.unwrap_or(GatewayError::Upstream(status)));
+        }
+    };
+    respond(gateway, mode, parts, response, errors, deadline).await
 }
 
 /// The response of a streaming call with its message type erased (see
@@ -378,10 +423,8 @@ fn sse_body(
                             let data = s.upstream.json(&s.gateway);
                             let mut event =
                                 SseEvent::data(String::from_utf8(data).unwrap_or_default());
-                            if let Some(id) = config
-                                .id_field
-                                .as_deref()
-                                .and_then(|f| s.upstream.field(f))
+                            if let Some(id) =
+                                config.id_field.as_deref().and_then(|f| s.upstream.field(f))
                             {
                                 event = event.with_id(id);
                             }
@@ -479,11 +522,7 @@ fn ndjson_body(
                     s.done = true;
                     let trailers = trailers.filter(|_| send_trailers)?;
                     let mut map = http::HeaderMap::new();
-                    metadata::outgoing_trailers(
-                        &trailers,
-                        s.gateway.header_rules(),
-                        &mut map,
-                    );
+                    metadata::outgoing_trailers(&trailers, s.gateway.header_rules(), &mut map);
                     if map.is_empty() {
                         return None;
                     }

@@ -676,7 +676,13 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
 {
     let gateway = session.gateway.clone();
     with_request_frames(socket, session, |request, sink, stats| async move {
-        write_responses(&sink, &gateway, responses(call(client, request).await, write), &stats).await
+        write_responses(
+            &sink,
+            &gateway,
+            responses(call(client, request).await, write),
+            &stats,
+        )
+        .await
     })
     .await
 }
@@ -823,4 +829,3 @@ async fn serve_frames(
         }
     }
 }
-
