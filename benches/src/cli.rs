@@ -171,3 +171,17 @@ impl Plan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_cost_runs_only_when_named() {
+        let all = Options::parse(&[]).unwrap();
+        assert!(all.wants("unary") && all.wants("generator"));
+        assert!(!all.wants("build-cost"));
+        let only = Options::parse(&["--only".into(), "build-cost".into()]).unwrap();
+        assert!(only.wants("build-cost") && !only.wants("unary"));
+    }
+}
