@@ -315,7 +315,7 @@ impl Api {
     fn shape(&self, p: usize, m: usize) -> Shape {
         match self.methods - m {
             2 => Shape::Server,
-            1 if p % 2 == 0 => Shape::Client,
+            1 if p.is_multiple_of(2) => Shape::Client,
             1 => Shape::Bidi,
             _ => Shape::Unary,
         }

@@ -597,23 +597,23 @@ async fn serve_stream(
         () = deadline.expired() => Some(Err(GatewayError::Upstream(deadline::exceeded()))),
         end = watcher.end() => match end.flatten() {
             Some((code, reason)) => {
-                let _ = send_frame(&sink, &gateway, close_frame(code, reason)).await;
+                let _ = send_frame(&sink, gateway, close_frame(code, reason)).await;
                 return;
             }
             None => None,
         },
-        () = keep_alive(&sink, &gateway, &config, &seen) => {
+        () = keep_alive(&sink, gateway, &config, &seen) => {
             stats.end(EndReason::IdleTimeout);
             None
         }
-        () = gateway.draining() => return shut_down(&sink, &gateway, &stats).await,
+        () = gateway.draining() => return shut_down(&sink, gateway, &stats).await,
     };
     match outcome {
-        Some(result) => finish(&sink, &gateway, &config, result, &stats).await,
+        Some(result) => finish(&sink, gateway, &config, result, &stats).await,
         None => {
             // Gone or silent: a Going Away close is a courtesy; the call is
             // cancelled as its future is dropped.
-            let _ = send_frame(&sink, &gateway, close_frame(close::GOING_AWAY, "")).await;
+            let _ = send_frame(&sink, gateway, close_frame(close::GOING_AWAY, "")).await;
         }
     }
 }
