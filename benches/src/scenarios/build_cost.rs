@@ -14,8 +14,8 @@
 //! library and binary are timed alone, in debug and in release.
 //!
 //! `bc-plain`'s binary calls every method through its tonic client (what
-//! the gateway does); `bc-gateway`'s binary merges the routers of every
-//! service over a tonic `Channel`. Release binaries are stripped
+//! the gateway does), one function per service; `bc-gateway`'s binary
+//! merges the routers of every service over a tonic `Channel`. Release binaries are stripped
 //! (`strip = true`), as one ships them.
 
 use std::fmt::Write as _;
@@ -449,42 +449,45 @@ impl Api {
         s
     }
 
-    /// The plain server binary: a tonic client per service, every method
-    /// called once.
+    /// The plain binary: a tonic client per service, every method called
+    /// once, one function per service (as an application calls its
+    /// services: one large function would cost the optimizer more than the
+    /// same calls spread out).
     fn plain_main(&self) -> String {
-        let mut s = String::from(
-            "use tonic::transport::Channel;\n\n\
-             async fn exercise(channel: Channel) {\n",
-        );
+        let mut s = String::from("use tonic::transport::Channel;\n");
         for p in 0..self.packages {
             let _ = writeln!(
                 s,
-                "    let mut c{p} = bc_plain::bench::p{p:02}::service{p:02}_client::Service{p:02}Client::new(channel.clone());"
+                "\nasync fn call_p{p:02}(channel: Channel) {{\n    \
+                 let mut c = bc_plain::bench::p{p:02}::service{p:02}_client::Service{p:02}Client::new(channel);"
             );
             for m in 0..self.methods {
                 let request = format!("bc_plain::bench::p{p:02}::M{m:02}Request::default()");
                 let call = match self.shape(p, m) {
-                    Shape::Unary => format!("let _ = c{p}.method{m:02}({request}).await;"),
+                    Shape::Unary => format!("let _ = c.method{m:02}({request}).await;"),
                     Shape::Server => format!(
-                        "if let Ok(r) = c{p}.method{m:02}({request}).await {{ let _ = r.into_inner().message().await; }}"
+                        "if let Ok(r) = c.method{m:02}({request}).await {{ let _ = r.into_inner().message().await; }}"
                     ),
                     Shape::Client => {
-                        format!(
-                            "let _ = c{p}.method{m:02}(tokio_stream::iter(vec![{request}])).await;"
-                        )
+                        format!("let _ = c.method{m:02}(tokio_stream::iter(vec![{request}])).await;")
                     }
                     Shape::Bidi => format!(
-                        "if let Ok(r) = c{p}.method{m:02}(tokio_stream::iter(vec![{request}])).await {{ let _ = r.into_inner().message().await; }}"
+                        "if let Ok(r) = c.method{m:02}(tokio_stream::iter(vec![{request}])).await {{ let _ = r.into_inner().message().await; }}"
                     ),
                 };
                 let _ = writeln!(s, "    {call}");
             }
+            s.push_str("}\n");
         }
         s.push_str(
-            "}\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
+            "\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
              let channel = tonic::transport::Endpoint::from_static(\"http://127.0.0.1:1\").connect_lazy();\n    \
-             if std::env::args().nth(1).as_deref() == Some(\"--call\") {\n        exercise(channel).await;\n    }\n}\n",
+             if std::env::args().nth(1).as_deref() == Some(\"--call\") {\n",
         );
+        for p in 0..self.packages {
+            let _ = writeln!(s, "        call_p{p:02}(channel.clone()).await;");
+        }
+        s.push_str("    }\n}\n");
         s
     }
 
@@ -591,6 +594,14 @@ mod tests {
         assert_eq!(api.streaming(), 40);
         let yaml = api.bindings_yaml();
         assert_eq!(yaml.matches("selector:").count(), 300);
+    }
+
+    #[test]
+    fn the_binaries_are_rust() {
+        let api = Api::new(2, METHODS);
+        for source in [api.plain_main(), api.gateway_main(), api.lib(true)] {
+            syn::parse_file(&source).unwrap_or_else(|e| panic!("{e}:\n{source}"));
+        }
     }
 
     #[test]
