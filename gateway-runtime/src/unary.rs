@@ -40,8 +40,8 @@ pub struct UnaryBinding {
 /// and with it the tonic call, which cancels the gRPC request.
 ///
 /// Only the typed parts (binding, the call, the response's JSON) are
-/// compiled per binding; the driver itself is compiled once (see
-/// [`UnaryCall`]).
+/// compiled per binding; the driver itself is compiled once, for all
+/// bindings.
 pub async fn unary<C, Req, Resp, Fut>(
     state: &ServiceState<C>,
     request: Request,
