@@ -469,7 +469,9 @@ impl Api {
                         "if let Ok(r) = c.method{m:02}({request}).await {{ let _ = r.into_inner().message().await; }}"
                     ),
                     Shape::Client => {
-                        format!("let _ = c.method{m:02}(tokio_stream::iter(vec![{request}])).await;")
+                        format!(
+                            "let _ = c.method{m:02}(tokio_stream::iter(vec![{request}])).await;"
+                        )
                     }
                     Shape::Bidi => format!(
                         "if let Ok(r) = c.method{m:02}(tokio_stream::iter(vec![{request}])).await {{ let _ = r.into_inner().message().await; }}"
