@@ -9,8 +9,9 @@ usage: gateway-bench [--quick] [--rounds N] [--only LIST] [--out DIR]
 
   --quick       smoke run: one round, short windows, small sizes (what CI runs)
   --rounds N    interleaved repetitions of each contender (default 3, quick 1)
-  --only LIST   comma-separated scenarios: unary,sse,websocket,ndjson,h2,generator
-                (instructions, which needs valgrind, only when named)
+  --only LIST   comma-separated scenarios: unary,sse,websocket,ndjson,h2,generator;
+                and, only when named: instructions (needs valgrind) and
+                build-cost (takes minutes; with --quick, debug builds only)
   --out DIR     where results.json, results.md and benchmarks.svg go
                 (default target/gateway-bench)
   --from-json FILE  rewrite results.md and benchmarks.svg from a results.json";
@@ -19,8 +20,8 @@ usage: gateway-bench [--quick] [--rounds N] [--only LIST] [--out DIR]
 pub const SCENARIOS: &[&str] = &["unary", "sse", "websocket", "ndjson", "h2", "generator"];
 
 /// Scenarios that run only when `--only` names them (they need tools the
-/// machine may lack, or take long).
-pub const ON_REQUEST: &[&str] = &["instructions"];
+/// machine may lack, or take minutes).
+pub const ON_REQUEST: &[&str] = &["instructions", "build-cost"];
 
 /// What the orchestrator was asked to do.
 #[derive(Debug, Clone)]
@@ -38,7 +39,11 @@ impl Options {
         let mut options = Options {
             quick: false,
             rounds: None,
-            only: SCENARIOS.iter().map(|s| s.to_string()).collect(),
+            only: SCENARIOS
+                .iter()
+                .filter(|s| !ON_REQUEST.contains(s))
+                .map(|s| s.to_string())
+                .collect(),
             out: PathBuf::from("target/gateway-bench"),
             from_json: None,
         };
@@ -164,5 +169,19 @@ impl Plan {
             generator_services: 5,
             generator_methods: 4,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_cost_runs_only_when_named() {
+        let all = Options::parse(&[]).unwrap();
+        assert!(all.wants("unary") && all.wants("generator"));
+        assert!(!all.wants("build-cost"));
+        let only = Options::parse(&["--only".into(), "build-cost".into()]).unwrap();
+        assert!(only.wants("build-cost") && !only.wants("unary"));
     }
 }

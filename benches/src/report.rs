@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::{Options, Plan};
 use crate::contender::Contender;
 use crate::scenarios::Record;
+use crate::scenarios::build_cost::BuildCostResult;
 use crate::scenarios::generator::GeneratorResult;
 
 /// The median of a contender's rounds in one case.
@@ -64,6 +65,9 @@ pub struct Report {
     pub duration_s: f64,
     pub summaries: Vec<Summary>,
     pub generator: Option<GeneratorResult>,
+    /// The build-cost scenario (only when asked for: it takes minutes).
+    #[serde(default)]
+    pub build_cost: Option<BuildCostResult>,
     pub targets: Vec<Target>,
     pub records: Vec<Record>,
 }
@@ -102,9 +106,19 @@ impl Report {
             duration_s: elapsed.as_secs_f64(),
             summaries,
             generator,
+            build_cost: None,
             targets,
             records,
         }
+    }
+
+    /// Adds the build-cost scenario's result and its targets.
+    pub fn with_build_cost(mut self, result: Option<BuildCostResult>) -> Report {
+        if let Some(b) = &result {
+            build_cost_targets(&mut self.targets, b);
+        }
+        self.build_cost = result;
+        self
     }
 
     /// The summary of one contender in one case.
@@ -388,6 +402,36 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
         );
     }
     out
+}
+
+/// The issue's build-cost targets: the gateway adds at most 0.5× prost +
+/// tonic's compile time (lib + bin, CPU time) and 4 MB to the stripped
+/// binary.
+fn build_cost_targets(out: &mut Vec<Target>, b: &BuildCostResult) {
+    let profiles = ["debug", "release"];
+    for profile in profiles {
+        if b.total("plain", profile).1 > 0.0 {
+            check(
+                out,
+                format!("build cost ({profile}): gateway adds × prost + tonic's compile time"),
+                "≤ 0.5×",
+                Some(b.added(profile)),
+                "×",
+                |v| v <= 0.5,
+            );
+        }
+    }
+    if b.plain_binary_bytes > 0 && b.steps.iter().any(|s| s.profile == "release") {
+        let added = (b.gateway_binary_bytes as f64 - b.plain_binary_bytes as f64) / 1e6;
+        check(
+            out,
+            "build cost: gateway adds to the stripped release binary".into(),
+            "≤ 4 MB",
+            Some(added),
+            " MB",
+            |v| v <= 4.0,
+        );
+    }
 }
 
 fn num(v: Option<f64>) -> String {
@@ -689,6 +733,10 @@ pub fn markdown(report: &Report) -> String {
         );
     }
 
+    if let Some(b) = &report.build_cost {
+        build_cost_table(w, b);
+    }
+
     if !report.targets.is_empty() {
         let _ = writeln!(
             w,
@@ -706,6 +754,60 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     md
+}
+
+/// The build-cost table: lib and bin of each crate and profile, wall and
+/// CPU seconds, and the binary sizes.
+fn build_cost_table(w: &mut String, b: &BuildCostResult) {
+    let _ = writeln!(
+        w,
+        "### Build cost\n\n\
+         {} packages, {} methods, {} messages, {} bindings ({} streaming); \
+         {} lines of prost + tonic code, {} lines of gateway code.\n\n\
+         | profile | step | prost + tonic s (CPU) | + gateway s (CPU) | gateway adds |\n\
+         |---|---|---:|---:|---:|",
+        b.packages,
+        b.methods,
+        b.messages,
+        b.bindings,
+        b.streaming,
+        b.prost_tonic_lines,
+        b.gateway_lines
+    );
+    for profile in ["debug", "release"] {
+        if b.total("plain", profile).1 == 0.0 {
+            continue;
+        }
+        for target in ["lib", "bin"] {
+            let (pw, pc) = b.step("plain", profile, target);
+            let (gw, gc) = b.step("gateway", profile, target);
+            let _ = writeln!(
+                w,
+                "| {profile} | {target} | {pw:.1} ({pc:.1}) | {gw:.1} ({gc:.1}) | {:.2}× |",
+                (gc - pc) / pc.max(1e-9)
+            );
+        }
+        let (pw, pc) = b.total("plain", profile);
+        let (gw, gc) = b.total("gateway", profile);
+        let _ = writeln!(
+            w,
+            "| {profile} | **lib + bin** | {pw:.1} ({pc:.1}) | {gw:.1} ({gc:.1}) | **{:.2}×** |",
+            b.added(profile)
+        );
+    }
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    let _ = writeln!(
+        w,
+        "\nServer binary{}: {:.1} MB with prost + tonic, {:.1} MB with the gateway (+{:.1} MB).\n",
+        if b.steps.iter().any(|s| s.profile == "release") {
+            " (release, stripped)"
+        } else {
+            " (debug)"
+        },
+        mb(b.plain_binary_bytes),
+        mb(b.gateway_binary_bytes),
+        mb(b.gateway_binary_bytes) - mb(b.plain_binary_bytes)
+    );
 }
 
 fn errors(s: &Summary) -> String {

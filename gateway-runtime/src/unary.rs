@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
@@ -37,34 +38,37 @@ pub struct UnaryBinding {
 /// `response_body` field) as JSON. Errors of any step become the gateway's
 /// error response. When the HTTP client goes away, hyper drops this future
 /// and with it the tonic call, which cancels the gRPC request.
+///
+/// Only the typed parts (binding, the call, the response's JSON) are
+/// compiled per binding; the driver itself is compiled once, for all
+/// bindings.
 pub async fn unary<C, Req, Resp, Fut>(
     state: &ServiceState<C>,
     request: Request,
     captures: Captures,
     binding: &'static UnaryBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
-    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
-    write: impl FnOnce(&Resp, &mut JsonWriter),
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
+    write: impl FnOnce(&Resp, &mut JsonWriter) + Send + 'static,
 ) -> Response
 where
-    C: Clone,
-    Req: Default,
-    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    C: Clone + Send + Sync + 'static,
+    Req: Default + Send + 'static,
+    Resp: Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    serve_unary(
-        state,
-        request,
-        captures,
-        binding,
-        bind,
-        call,
-        |message, metadata, gateway| {
+    let mut typed = Typed {
+        client: &state.client,
+        message: Some(Req::default()),
+        bind: Some(bind),
+        call: Some(call),
+        respond: Some(move |message: Resp, metadata: &_, gateway: &Gateway| {
             let mut writer = JsonWriter::new(gateway.json_options());
             write(&message, &mut writer);
             json_response(writer.into_bytes(), metadata, gateway)
-        },
-    )
-    .await
+        }),
+    };
+    serve_unary(&state.gateway, request, captures, binding, &mut typed).await
 }
 
 /// [`unary`] for a method that returns `google.api.HttpBody`: the response
@@ -75,66 +79,118 @@ pub async fn unary_raw<C, Req, Resp, Fut>(
     request: Request,
     captures: Captures,
     binding: &'static UnaryBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
-    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
-    raw: impl FnOnce(Resp) -> RawBody,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
+    raw: impl FnOnce(Resp) -> RawBody + Send + 'static,
 ) -> Response
 where
-    C: Clone,
-    Req: Default,
-    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    C: Clone + Send + Sync + 'static,
+    Req: Default + Send + 'static,
+    Resp: Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    serve_unary(
-        state,
-        request,
-        captures,
-        binding,
-        bind,
-        call,
-        |message, metadata, gateway| raw_response(raw(message), metadata, gateway),
-    )
-    .await
+    let mut typed = Typed {
+        client: &state.client,
+        message: Some(Req::default()),
+        bind: Some(bind),
+        call: Some(call),
+        respond: Some(move |message: Resp, metadata: &_, gateway: &Gateway| {
+            raw_response(raw(message), metadata, gateway)
+        }),
+    };
+    serve_unary(&state.gateway, request, captures, binding, &mut typed).await
 }
 
-/// The unary call itself; `respond` builds the success response.
-async fn serve_unary<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
+/// The successful end of a unary call: the response metadata and the HTTP
+/// response built from the message.
+type Answer = Result<(tonic::metadata::MetadataMap, Response), tonic::Status>;
+
+/// The typed half of a unary binding, behind a trait object: the driver
+/// (deadline, body, binding context, metadata, errors, telemetry) is
+/// compiled once for all bindings, and each binding adds only its message
+/// types' code.
+trait UnaryCall: Send {
+    /// Binds path, query and body values into the request message.
+    fn bind(&mut self, cx: &BindContext<'_>) -> Result<(), GatewayError>;
+
+    /// Starts the call with `request`'s metadata, extensions and timeout;
+    /// the future ends with the success response. tonic's call future is
+    /// several KiB; boxed, it is not copied each time the driver's future
+    /// (and the handler's, and axum's around it) is moved.
+    fn call(
+        &mut self,
+        request: tonic::Request<()>,
+        gateway: &Gateway,
+    ) -> Pin<Box<dyn Future<Output = Answer> + Send>>;
+}
+
+/// [`UnaryCall`] of one binding.
+struct Typed<'a, C, Req, Bind, Call, Respond> {
+    client: &'a C,
+    message: Option<Req>,
+    bind: Option<Bind>,
+    call: Option<Call>,
+    respond: Option<Respond>,
+}
+
+impl<C, Req, Resp, Fut, Bind, Call, Respond> UnaryCall for Typed<'_, C, Req, Bind, Call, Respond>
+where
+    C: Clone + Send + Sync + 'static,
+    Req: Default + Send + 'static,
+    Resp: Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
+    Bind: FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
+    Call: FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
+    Respond: FnOnce(Resp, &tonic::metadata::MetadataMap, &Gateway) -> Response + Send + 'static,
+{
+    fn bind(&mut self, cx: &BindContext<'_>) -> Result<(), GatewayError> {
+        match (self.bind.take(), self.message.as_mut()) {
+            (Some(bind), Some(message)) => bind(cx, message),
+            _ => Ok(()),
+        }
+    }
+
+    fn call(
+        &mut self,
+        request: tonic::Request<()>,
+        gateway: &Gateway,
+    ) -> Pin<Box<dyn Future<Output = Answer> + Send>> {
+        let message = self.message.take().unwrap_or_default();
+        let call = self.call.take().expect("a unary call starts once");
+        let respond = self.respond.take().expect("a unary call starts once");
+        let future = call(self.client.clone(), request.map(|()| message));
+        let gateway = gateway.clone();
+        Box::pin(async move {
+            let (metadata, message, _) = future.await?.into_parts();
+            let response = respond(message, &metadata, &gateway);
+            Ok((metadata, response))
+        })
+    }
+}
+
+/// The unary call itself, for every binding.
+async fn serve_unary(
+    gateway: &Gateway,
     request: Request,
     captures: Captures,
     binding: &'static UnaryBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
-    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
-    respond: impl FnOnce(Resp, &tonic::metadata::MetadataMap, &Gateway) -> Response,
-) -> Response
-where
-    C: Clone,
-    Req: Default,
-    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
-{
+    typed: &mut dyn UnaryCall,
+) -> Response {
     telemetry::observed(&binding.rpc, request, |request| {
         let (parts, body) = request.into_parts();
-        call_unary(state, parts, body, captures, binding, bind, call, respond)
+        call_unary(gateway, parts, body, captures, binding, typed)
     })
     .await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn call_unary<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
+async fn call_unary(
+    gateway: &Gateway,
     parts: http::request::Parts,
     body: Body,
     captures: Captures,
     binding: &'static UnaryBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
-    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
-    respond: impl FnOnce(Resp, &tonic::metadata::MetadataMap, &Gateway) -> Response,
-) -> Response
-where
-    C: Clone,
-    Req: Default,
-    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
-{
-    let gateway = &state.gateway;
+    typed: &mut dyn UnaryCall,
+) -> Response {
     let fail = |error: GatewayError| gateway.fail(&parts, error);
     let deadline = match Deadline::of(&parts.headers) {
         Ok(deadline) => deadline,
@@ -149,25 +205,18 @@ where
     } else {
         Bytes::new()
     };
-    let mut message = Req::default();
     let cx = BindContext::new(&captures, parts.uri.query().unwrap_or(""), &bytes, gateway)
         .with_content_type(crate::http_body::request_content_type(&parts.headers));
-    if let Err(e) = bind(&cx, &mut message) {
+    if let Err(e) = typed.bind(&cx) {
         return fail(e);
     }
-    let grpc_request = grpc_request(&parts, gateway, message);
-    // tonic's call future is several KiB; boxed, it is not copied each time
-    // this future (and the handler's, and axum's around it) is moved.
-    let call = Box::pin(call(state.client.clone(), grpc_request));
+    let call = typed.call(grpc_request(&parts, gateway, ()), gateway);
     // tonic passes the timeout on as `grpc-timeout`; the gateway also
     // enforces it, so that an expired deadline is DeadlineExceeded (504)
     // whoever notices first.
-    let result = deadline.run(call).await;
-    match result {
-        Ok(response) => {
+    match deadline.run(call).await {
+        Ok((metadata, mut response)) => {
             telemetry::grpc_code(&tracing::Span::current(), tonic::Code::Ok);
-            let (metadata, message, _) = response.into_parts();
-            let mut response = respond(message, &metadata, gateway);
             gateway.hook_response(&metadata, &mut response);
             response
         }
@@ -187,13 +236,19 @@ pub(crate) fn grpc_request<M>(
     gateway: &Gateway,
     message: M,
 ) -> tonic::Request<M> {
+    grpc_request_head(parts, gateway).map(|()| message)
+}
+
+/// [`grpc_request`] without its message: compiled once, not once per
+/// message type.
+fn grpc_request_head(parts: &http::request::Parts, gateway: &Gateway) -> tonic::Request<()> {
     let remote = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
     let mut metadata = metadata::incoming_metadata(parts, remote, gateway.header_rules());
     gateway.annotate(parts, &mut metadata);
-    let mut request = tonic::Request::from_parts(metadata, extensions(parts), message);
+    let mut request = tonic::Request::from_parts(metadata, extensions(parts), ());
     if let Some(timeout) = metadata::request_timeout(&parts.headers) {
         request.set_timeout(timeout);
     }

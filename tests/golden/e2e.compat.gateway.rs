@@ -335,8 +335,9 @@ const _: () = {
 /// naming both. Use the same version of generator and runtime.
 const _: ::gateway_runtime::__private::Version<0, 1, 0> = ::gateway_runtime::__private::VERSION;
 /// Registers this package's messages for `google.protobuf.Any` JSON
-/// (`"@type"`). Generated routers call it; call it yourself only to
-/// encode `Any` values outside a gateway.
+/// (`"@type"`) when a message of this generator run has an `Any`
+/// field (otherwise it registers nothing). Generated routers call
+/// it; call it yourself only to encode `Any` values outside a gateway.
 #[doc(hidden)]
 pub fn __register_gateway_types() {
     ::gateway_runtime::__private::register_any::<Info>();

@@ -700,23 +700,11 @@ const _: () = {
 /// naming both. Use the same version of generator and runtime.
 const _: ::gateway_runtime::__private::Version<0, 1, 0> = ::gateway_runtime::__private::VERSION;
 /// Registers this package's messages for `google.protobuf.Any` JSON
-/// (`"@type"`). Generated routers call it; call it yourself only to
-/// encode `Any` values outside a gateway.
+/// (`"@type"`) when a message of this generator run has an `Any`
+/// field (otherwise it registers nothing). Generated routers call
+/// it; call it yourself only to encode `Any` values outside a gateway.
 #[doc(hidden)]
-pub fn __register_gateway_types() {
-    ::gateway_runtime::__private::register_any::<Badge>();
-    ::gateway_runtime::__private::register_any::<Mark>();
-    ::gateway_runtime::__private::register_any::<Record>();
-    ::gateway_runtime::__private::register_any::<record::Note>();
-    ::gateway_runtime::__private::register_any::<record::LineItem>();
-    ::gateway_runtime::__private::register_any::<Tree>();
-    ::gateway_runtime::__private::register_any::<Branch>();
-    ::gateway_runtime::__private::register_any::<Extras>();
-    ::gateway_runtime::__private::register_any::<LookupRequest>();
-    ::gateway_runtime::__private::register_any::<PutRequest>();
-    ::gateway_runtime::__private::register_any::<PatchRequest>();
-    ::gateway_runtime::__private::register_any::<WatchRequest>();
-}
+pub fn __register_gateway_types() {}
 /// HTTP gateway of `e2e.proto2.Proto2Service`.
 ///
 /// The proto2 service: a unary echo with a body and a path binding, binding

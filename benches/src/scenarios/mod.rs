@@ -2,6 +2,7 @@
 //! rounds, each run with fresh processes, and reads the gateway's CPU time
 //! and memory from `/proc` while the load generator's window is open.
 
+pub mod build_cost;
 pub mod generator;
 pub mod h2;
 pub mod instructions;
@@ -224,6 +225,7 @@ pub fn run_all(options: &Options) {
     );
     let mut records = Vec::new();
     let mut generator = None;
+    let mut build_cost = None;
     for scenario in crate::cli::SCENARIOS.iter().chain(crate::cli::ON_REQUEST) {
         if !options.wants(scenario) {
             continue;
@@ -237,6 +239,10 @@ pub fn run_all(options: &Options) {
             "h2" => records.extend(h2::run(&plan)),
             "instructions" => records.extend(instructions::run(&plan)),
             "generator" => generator = Some(generator::run(&plan)),
+            "build-cost" => {
+                let setup = build_cost::Setup::from_env(options.quick);
+                build_cost = Some(build_cost::run(&setup));
+            }
             _ => unreachable!(),
         }
     }
@@ -247,6 +253,7 @@ pub fn run_all(options: &Options) {
         generator,
         started.elapsed(),
         load_before,
-    );
+    )
+    .with_build_cost(build_cost);
     report::write(&report, &options.out);
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::mode::{Mode, StreamBinding, sse_request};
 use super::prepare::{Prepared, prepare, upgrade};
 use super::request::{RequestErrors, request_stream};
-use super::response::respond;
+use super::response::{ErasedCall, call_and_respond, erased};
 use super::websocket;
 use super::{FieldFn, MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
@@ -25,7 +25,7 @@ pub async fn bidi_streaming<C, Req, Resp, Fut>(
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
     merge: MergeFn<Req>,
     call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     write: WriteFn<Resp>,
@@ -71,31 +71,10 @@ where
             state.client.clone(),
             sse_request(mode, &parts, gateway, binding, requests),
         );
-        let result = tokio::select! {
-            biased;
-            error = errors.wait() => return gateway.fail(&parts, error),
-            result = deadline.run(call) => result,
-        };
-        let response = match result {
-            Ok(response) => response,
-            Err(status) => {
-                return gateway.fail(
-                    &parts,
-                    errors.take().unwrap_or(GatewayError::Upstream(status)),
-                );
-            }
-        };
-        respond(
-            gateway,
-            mode,
-            &parts,
-            response,
-            Some(errors),
-            deadline,
-            write,
-            field,
-        )
-        .await
+        // From here on without types: one boxed future per stream.
+        let call: ErasedCall =
+            Box::pin(async move { call.await.map(|response| erased(response, write, field)) });
+        call_and_respond(gateway, mode, &parts, deadline, call, Some(errors)).await
     })
     .await
 }

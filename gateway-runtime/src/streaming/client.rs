@@ -31,7 +31,7 @@ pub async fn client_streaming<C, Req, Resp, Fut>(
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
     merge: MergeFn<Req>,
     call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     write: WriteFn<Resp>,

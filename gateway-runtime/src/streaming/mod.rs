@@ -21,6 +21,7 @@ pub(crate) mod request;
 mod response;
 pub(crate) mod response_stream;
 pub(crate) mod server;
+mod source;
 mod stall;
 mod websocket;
 

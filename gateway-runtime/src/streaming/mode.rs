@@ -149,7 +149,17 @@ pub(crate) fn sse_request<M>(
     binding: &StreamBinding,
     message: M,
 ) -> tonic::Request<M> {
-    let mut request = crate::unary::grpc_request(parts, gateway, message);
+    sse_request_head(mode, parts, gateway, binding).map(|()| message)
+}
+
+/// [`sse_request`] without its message: compiled once.
+fn sse_request_head(
+    mode: Mode,
+    parts: &http::request::Parts,
+    gateway: &Gateway,
+    binding: &StreamBinding,
+) -> tonic::Request<()> {
+    let mut request = crate::unary::grpc_request(parts, gateway, ());
     if mode == Mode::Sse
         && let Some(value) = parts
             .headers

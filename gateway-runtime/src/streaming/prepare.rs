@@ -41,14 +41,50 @@ pub(crate) struct Prepared<Req> {
 /// Picks the mode and binds the message; `read_body` reads the body into
 /// the message (server streaming; never for WebSocket). Errors come back
 /// as the response to send.
-pub(crate) async fn prepare<Req: Default>(
+pub(crate) async fn prepare<Req: Default + Send>(
     gateway: &Gateway,
     request: Request,
     captures: &Captures,
     binding: &StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
     read_body: bool,
 ) -> Result<Prepared<Req>, Response> {
+    let mut message = Req::default();
+    let mut bind = Some(bind);
+    let mut bind = |cx: &BindContext<'_>| match bind.take() {
+        Some(bind) => bind(cx, &mut message),
+        None => Ok(()),
+    };
+    let head = prepare_head(gateway, request, captures, binding, &mut bind, read_body).await?;
+    Ok(Prepared {
+        parts: head.parts,
+        body: head.body,
+        mode: head.mode,
+        message,
+        deadline: head.deadline,
+        browser_token: head.browser_token,
+    })
+}
+
+/// [`Prepared`] without its message.
+struct Head {
+    parts: Parts,
+    body: Body,
+    mode: Mode,
+    deadline: Deadline,
+    browser_token: bool,
+}
+
+/// [`prepare`] with the message behind `bind`: compiled once, not once
+/// per message type.
+async fn prepare_head(
+    gateway: &Gateway,
+    request: Request,
+    captures: &Captures,
+    binding: &StreamBinding,
+    bind: &mut (dyn FnMut(&BindContext<'_>) -> Result<(), GatewayError> + Send),
+    read_body: bool,
+) -> Result<Head, Response> {
     let (mut parts, body) = request.into_parts();
     if gateway.is_draining() {
         return Err(gateway.fail(&parts, GatewayError::ShuttingDown));
@@ -81,17 +117,15 @@ pub(crate) async fn prepare<Req: Default>(
     } else {
         (Bytes::new(), body)
     };
-    let mut message = Req::default();
     let cx = BindContext::new(captures, parts.uri.query().unwrap_or(""), &bytes, gateway)
         .with_content_type(crate::http_body::request_content_type(&parts.headers));
-    if let Err(e) = bind(&cx, &mut message) {
+    if let Err(e) = bind(&cx) {
         return Err(gateway.fail(&parts, e));
     }
-    Ok(Prepared {
+    Ok(Head {
         parts,
         body,
         mode,
-        message,
         deadline,
         browser_token,
     })
@@ -158,7 +192,9 @@ where
 {
     let config = gateway.streaming().websocket.clone().unwrap_or_default();
     let span = session.tracker.span().clone();
-    let run = move |socket| tracing::Instrument::instrument(run(socket, session), span);
+    let run: websocket::OnUpgrade = Box::new(move |socket| {
+        Box::pin(tracing::Instrument::instrument(run(socket, session), span))
+    });
     match websocket::upgrade(&mut parts, &config, run).await {
         Ok(response) => response,
         Err(e) => gateway.fail(&parts, e),

@@ -17,6 +17,7 @@ use super::mode::StreamBinding;
 use super::prepare::{Prepared, prepare};
 use super::request::RequestErrors;
 use super::response::{Item, Upstream};
+use super::source::{Render, Typed};
 use super::{RequestStream, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
@@ -40,7 +41,7 @@ pub async fn server_streaming_raw<C, Req, Resp, Fut>(
     request: axum::extract::Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
     call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
     raw: fn(Resp) -> RawBody,
 ) -> Response
@@ -79,9 +80,9 @@ where
             Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
         };
         let (response_metadata, stream, _) = response.into_parts();
-        let mut upstream = Upstream::new(stream, None, deadline);
+        let mut upstream = Upstream::new(Typed::boxed(stream, Render::Raw(raw)), None, deadline);
         let first = match upstream.next().await {
-            Item::Message(message) => raw(message),
+            Item::Message => upstream.take_raw(),
             Item::End(_) => RawBody::default(),
             Item::Error(e) => return gateway.fail(&parts, e),
         };
@@ -89,8 +90,8 @@ where
         let rest = futures_util::stream::unfold(Some(upstream), move |upstream| async move {
             let mut upstream = upstream?;
             match upstream.next().await {
-                Item::Message(message) => Some((
-                    Ok(http_body::Frame::data(raw(message).data)),
+                Item::Message => Some((
+                    Ok(http_body::Frame::data(upstream.take_raw().data)),
                     Some(upstream),
                 )),
                 Item::End(_) => None,
@@ -134,7 +135,7 @@ pub async fn client_streaming_raw<C, Req, Resp, Fut>(
     request: axum::extract::Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
     call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     make: fn(String, Bytes) -> Req,
     write: WriteFn<Resp>,

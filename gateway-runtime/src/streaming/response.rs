@@ -13,6 +13,7 @@ use http::{HeaderValue, StatusCode, header};
 use http_body::Frame;
 
 use super::request::RequestErrors;
+use super::source::{Render, ResponseSource, Typed};
 use super::stall::{Timed, watched_body};
 use super::{FieldFn, Mode, WriteFn};
 use crate::deadline::{self, Deadline};
@@ -24,9 +25,9 @@ use crate::sse::SseEvent;
 use crate::telemetry::{EndReason, StreamTracker};
 
 /// One thing that happened upstream.
-pub(crate) enum Item<M> {
-    /// A response message.
-    Message(M),
+pub(crate) enum Item {
+    /// A response message, held by the upstream until the next item.
+    Message,
     /// The stream ended normally, with these trailers.
     End(Option<tonic::metadata::MetadataMap>),
     /// The call failed (upstream status, or a malformed request value).
@@ -34,21 +35,21 @@ pub(crate) enum Item<M> {
 }
 
 /// The gRPC response stream plus the request side's error slot.
-pub(crate) struct Upstream<M> {
-    stream: super::ResponseStream<M>,
+pub(crate) struct Upstream {
+    source: Box<dyn ResponseSource>,
     errors: Option<RequestErrors>,
     deadline: Deadline,
     done: bool,
 }
 
-impl<M> Upstream<M> {
+impl Upstream {
     pub(crate) fn new(
-        stream: super::ResponseStream<M>,
+        source: Box<dyn ResponseSource>,
         errors: Option<RequestErrors>,
         deadline: Deadline,
     ) -> Self {
         Upstream {
-            stream,
+            source,
             errors,
             deadline,
             done: false,
@@ -56,7 +57,7 @@ impl<M> Upstream<M> {
     }
 
     /// The next item; after `End` or `Error`, always `End(None)`.
-    pub(crate) async fn next(&mut self) -> Item<M> {
+    pub(crate) async fn next(&mut self) -> Item {
         if self.done {
             return Item::End(None);
         }
@@ -72,7 +73,7 @@ impl<M> Upstream<M> {
             // Past the deadline the stream ends as a failed call; dropping
             // it cancels the gRPC call.
             () = self.deadline.expired() => Item::Error(GatewayError::Upstream(deadline::exceeded())),
-            item = next_message(&mut self.stream) => match item {
+            item = next_message(&mut *self.source) => match item {
                 Item::Error(GatewayError::Upstream(status)) => {
                     Item::Error(GatewayError::Upstream(self.deadline.status_of(status)))
                 }
@@ -90,67 +91,130 @@ impl<M> Upstream<M> {
             }
             item => item,
         };
-        if !matches!(item, Item::Message(_)) {
+        if !matches!(item, Item::Message) {
             self.done = true;
         }
         item
     }
-}
 
-async fn next_message<M>(stream: &mut super::ResponseStream<M>) -> Item<M> {
-    match stream.message().await {
-        Ok(Some(message)) => Item::Message(message),
-        Ok(None) => Item::End(stream.trailers().await.ok().flatten()),
-        Err(status) => Item::Error(GatewayError::Upstream(status)),
+    /// Writes the message of the last [`Item::Message`] as JSON.
+    pub(crate) fn write(&self, w: &mut JsonWriter) {
+        self.source.write(w);
+    }
+
+    /// The message of the last [`Item::Message`] as JSON bytes.
+    fn json(&self, gateway: &Gateway) -> Vec<u8> {
+        let mut w = JsonWriter::new(gateway.json_options());
+        self.source.write(&mut w);
+        w.into_bytes()
+    }
+
+    /// A field of the message of the last [`Item::Message`], as text.
+    fn field(&self, name: &str) -> Option<String> {
+        self.source.field(name)
+    }
+
+    /// Takes the message of the last [`Item::Message`] apart (`HttpBody`).
+    pub(crate) fn take_raw(&mut self) -> crate::http_body::RawBody {
+        self.source.take_raw()
     }
 }
 
-/// Everything a streaming body needs to write messages.
-struct Writer<M> {
-    gateway: Gateway,
-    write: WriteFn<M>,
-    field: FieldFn<M>,
+async fn next_message(source: &mut dyn ResponseSource) -> Item {
+    match std::future::poll_fn(|cx| source.poll_message(cx)).await {
+        Ok(true) => Item::Message,
+        Ok(false) => Item::End(source.trailers().await),
+        Err(status) => Item::Error(GatewayError::Upstream(status)),
+    }
 }
 
 /// Streams the response messages of `response` to the client in SSE or
 /// chunked mode, until `deadline`; `errors` fails the stream on a malformed request value
 /// (bidi). Any error before the first byte is a normal HTTP error.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn respond<M: Send + 'static>(
+async fn respond(
     gateway: &Gateway,
     mode: Mode,
     parts: &http::request::Parts,
-    response: tonic::Response<super::ResponseStream<M>>,
+    response: tonic::Response<Box<dyn ResponseSource>>,
     errors: Option<RequestErrors>,
     deadline: Deadline,
-    write: WriteFn<M>,
-    field: FieldFn<M>,
 ) -> Response {
-    let (response_metadata, stream, _) = response.into_parts();
-    let writer = Writer {
-        gateway: gateway.clone(),
-        write,
-        field,
-    };
-    let upstream = Upstream::new(stream, errors, deadline);
-    match stream_body(mode, &parts.headers, &response_metadata, upstream, writer).await {
+    let (response_metadata, source, _) = response.into_parts();
+    let upstream = Upstream::new(source, errors, deadline);
+    match stream_body(
+        mode,
+        &parts.headers,
+        &response_metadata,
+        upstream,
+        gateway.clone(),
+    )
+    .await
+    {
         Ok(response) => response,
         Err(e) => gateway.fail(parts, e),
     }
+}
+
+/// A streaming call whose response's message type is erased.
+pub(crate) type ErasedCall = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<tonic::Response<Box<dyn ResponseSource>>, tonic::Status>,
+            > + Send,
+    >,
+>;
+
+/// Waits for the call (within the deadline, and, for a request stream,
+/// failing on its first malformed value: `errors`), then streams its
+/// responses in SSE or chunked mode. Compiled once for all bindings.
+pub(crate) async fn call_and_respond(
+    gateway: &Gateway,
+    mode: Mode,
+    parts: &http::request::Parts,
+    deadline: Deadline,
+    call: ErasedCall,
+    errors: Option<RequestErrors>,
+) -> Response {
+    let result = match &errors {
+        None => deadline.run(call).await,
+        Some(errors) => tokio::select! {
+            biased;
+            error = errors.wait() => return gateway.fail(parts, error),
+            result = deadline.run(call) => result,
+        },
+    };
+    let response = match result {
+        Ok(response) => response,
+        Err(status) => {
+            let error = errors.as_ref().and_then(RequestErrors::take);
+            return gateway.fail(parts, error.unwrap_or(GatewayError::Upstream(status)));
+        }
+    };
+    respond(gateway, mode, parts, response, errors, deadline).await
+}
+
+/// The response of a streaming call with its message type erased (see
+/// [`ResponseSource`]): `write` and `field` write its messages.
+pub(crate) fn erased<M: Send + 'static>(
+    response: tonic::Response<super::ResponseStream<M>>,
+    write: WriteFn<M>,
+    field: FieldFn<M>,
+) -> tonic::Response<Box<dyn ResponseSource>> {
+    response.map(|stream| Typed::boxed(stream, Render::Json(write, field)))
 }
 
 /// Streams `upstream` to the client in SSE or chunked mode.
 ///
 /// The headers wait for the first item (at most `first_message_wait`): an
 /// error before anything was sent is a normal HTTP error response.
-async fn stream_body<M: Send + 'static>(
+async fn stream_body(
     mode: Mode,
     request_headers: &http::HeaderMap,
     response_metadata: &tonic::metadata::MetadataMap,
-    mut upstream: Upstream<M>,
-    writer: Writer<M>,
+    mut upstream: Upstream,
+    gateway: Gateway,
 ) -> Result<Response, GatewayError> {
-    let wait = writer.gateway.streaming().first_message_wait;
+    let wait = gateway.streaming().first_message_wait;
     let first = match tokio::time::timeout(wait, upstream.next()).await {
         Ok(Item::Error(error)) => return Err(error),
         Ok(item) => Some(item),
@@ -159,14 +223,14 @@ async fn stream_body<M: Send + 'static>(
     let tracker = StreamTracker::new(
         tracing::Span::current(),
         mode,
-        writer.gateway.drain().map(crate::Drain::stream),
+        gateway.drain().map(crate::Drain::stream),
     );
     let (stats, end) = (tracker.stats(), tracker.end_cell());
-    let stall = writer.gateway.streaming().stall_timeout;
+    let stall = gateway.streaming().stall_timeout;
     let mut response = match mode {
         Mode::Sse => {
-            let gateway = writer.gateway.clone();
-            let body = sse_body(upstream, first, writer.clone_parts(), tracker);
+            let body = sse_body(upstream, first, gateway.clone(), tracker);
+            let gateway = gateway.clone();
             let last = move |e: &GatewayError| sse_error(&gateway, e).map(|event| event.to_bytes());
             let mut r = Response::new(watched_body(body, stall, last, stats, end));
             r.headers_mut().insert(
@@ -177,16 +241,18 @@ async fn stream_body<M: Send + 'static>(
         }
         _ => {
             let trailers = metadata::wants_trailers(request_headers);
-            let gateway = writer.gateway.clone();
-            let body = ndjson_body(upstream, first, writer.clone_parts(), trailers, tracker);
-            let last = move |e: &GatewayError| ndjson_error(&gateway, e);
+            let body = ndjson_body(upstream, first, gateway.clone(), trailers, tracker);
+            let last = {
+                let gateway = gateway.clone();
+                move |e: &GatewayError| ndjson_error(&gateway, e)
+            };
             let mut r = Response::new(watched_body(body, stall, last, stats, end));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),
             );
             if trailers {
-                announce_trailers(&writer.gateway, r.headers_mut());
+                announce_trailers(&gateway, r.headers_mut());
             }
             r
         }
@@ -194,16 +260,14 @@ async fn stream_body<M: Send + 'static>(
     *response.status_mut() = StatusCode::OK;
     metadata::outgoing_headers(
         response_metadata,
-        writer.gateway.header_rules(),
+        gateway.header_rules(),
         response.headers_mut(),
     );
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // nginx buffers proxied responses unless told not to.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    writer
-        .gateway
-        .hook_response(response_metadata, &mut response);
+    gateway.hook_response(response_metadata, &mut response);
     Ok(response)
 }
 
@@ -218,22 +282,6 @@ fn announce_trailers(gateway: &Gateway, headers: &mut http::HeaderMap) {
     }
     if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
         headers.insert(header::TRAILER, value);
-    }
-}
-
-impl<M> Writer<M> {
-    fn clone_parts(&self) -> Writer<M> {
-        Writer {
-            gateway: self.gateway.clone(),
-            write: self.write,
-            field: self.field,
-        }
-    }
-
-    fn json(&self, message: &M) -> Vec<u8> {
-        let mut w = JsonWriter::new(self.gateway.json_options());
-        (self.write)(message, &mut w);
-        w.into_bytes()
     }
 }
 
@@ -288,10 +336,10 @@ impl Heartbeat {
     }
 }
 
-struct BodyState<M> {
-    upstream: Upstream<M>,
-    pending: Option<Item<M>>,
-    writer: Writer<M>,
+struct BodyState {
+    upstream: Upstream,
+    pending: Option<Item>,
+    gateway: Gateway,
     heartbeat: Heartbeat,
     preamble: Option<Bytes>,
     done: bool,
@@ -299,32 +347,27 @@ struct BodyState<M> {
 }
 
 /// What a streaming body writes next.
-enum Next<M> {
+enum Next {
     /// An upstream item; for a message, when it came.
-    Item(Item<M>, std::time::Instant),
+    Item(Item, std::time::Instant),
     /// The heartbeat fired first.
     Heartbeat,
     /// The gateway is draining.
     Shutdown,
 }
 
-impl<M> BodyState<M> {
+impl BodyState {
     /// What happened first: an upstream item, the heartbeat, the drain.
-    async fn next(&mut self) -> Next<M> {
+    async fn next(&mut self) -> Next {
         if let Some(item) = self.pending.take() {
             return self.seen(item);
         }
         // A stream whose messages are always ready would never get to the
         // drain branch below: check for it first (a read of a flag).
-        if self
-            .writer
-            .gateway
-            .drain()
-            .is_some_and(crate::Drain::is_draining)
-        {
+        if self.gateway.drain().is_some_and(crate::Drain::is_draining) {
             return self.shut_down();
         }
-        let gateway = self.writer.gateway.clone();
+        let gateway = self.gateway.clone();
         // Biased, upstream first: a stream whose messages are ready never
         // polls (so never arms) the heartbeat, nor waits on the drain.
         tokio::select! {
@@ -339,16 +382,16 @@ impl<M> BodyState<M> {
     }
 
     /// Ends the stream for the drain.
-    fn shut_down(&mut self) -> Next<M> {
+    fn shut_down(&mut self) -> Next {
         self.done = true;
         self.tracker.end(EndReason::Shutdown);
         Next::Shutdown
     }
 
     /// Notes how an item ends the stream.
-    fn seen(&mut self, item: Item<M>) -> Next<M> {
+    fn seen(&mut self, item: Item) -> Next {
         match &item {
-            Item::Message(_) => {}
+            Item::Message => {}
             Item::End(_) => {
                 crate::telemetry::grpc_code(self.tracker.span(), tonic::Code::Ok);
                 self.tracker.end(EndReason::Completed);
@@ -362,19 +405,19 @@ impl<M> BodyState<M> {
     }
 }
 
-fn sse_body<M: Send + 'static>(
-    upstream: Upstream<M>,
-    first: Option<Item<M>>,
-    writer: Writer<M>,
+fn sse_body(
+    upstream: Upstream,
+    first: Option<Item>,
+    gateway: Gateway,
     tracker: StreamTracker,
 ) -> impl Stream<Item = Timed> + Send + 'static {
-    let config = writer.gateway.streaming().sse.clone();
+    let config = gateway.streaming().sse.clone();
     let state = BodyState {
         upstream,
         pending: first,
         heartbeat: Heartbeat::new(config.heartbeat),
         preamble: config.retry.map(crate::sse::retry_hint),
-        writer,
+        gateway,
         done: false,
         tracker,
     };
@@ -392,11 +435,11 @@ fn sse_body<M: Send + 'static>(
                 Next::Heartbeat => crate::sse::heartbeat(),
                 Next::Shutdown => config.shutdown_event.as_ref()?.to_bytes(),
                 Next::Item(item, at) => {
-                    if matches!(item, Item::Message(_)) {
+                    if matches!(item, Item::Message) {
                         since = Some(at);
                     }
                     match item {
-                        Item::Message(message)
+                        Item::Message
                             if config.id_field.is_none() && config.event_field.is_none() =>
                         {
                             // The common case in one buffer: the JSON writer never
@@ -404,30 +447,26 @@ fn sse_body<M: Send + 'static>(
                             // `data:` line.
                             let mut frame = Vec::with_capacity(64);
                             frame.extend_from_slice(b"data: ");
-                            let mut w = JsonWriter::with_buffer(
-                                Vec::new(),
-                                s.writer.gateway.json_options(),
-                            );
-                            (s.writer.write)(&message, &mut w);
+                            let mut w =
+                                JsonWriter::with_buffer(Vec::new(), s.gateway.json_options());
+                            s.upstream.write(&mut w);
                             frame.extend_from_slice(w.as_bytes());
                             frame.extend_from_slice(b"\n\n");
                             Bytes::from(frame)
                         }
-                        Item::Message(message) => {
-                            let data = s.writer.json(&message);
+                        Item::Message => {
+                            let data = s.upstream.json(&s.gateway);
                             let mut event =
                                 SseEvent::data(String::from_utf8(data).unwrap_or_default());
-                            if let Some(id) = config
-                                .id_field
-                                .as_deref()
-                                .and_then(|f| (s.writer.field)(&message, f))
+                            if let Some(id) =
+                                config.id_field.as_deref().and_then(|f| s.upstream.field(f))
                             {
                                 event = event.with_id(id);
                             }
                             if let Some(name) = config
                                 .event_field
                                 .as_deref()
-                                .and_then(|f| (s.writer.field)(&message, f))
+                                .and_then(|f| s.upstream.field(f))
                                 .filter(|n| !n.is_empty())
                             {
                                 event = event.with_event(name);
@@ -440,7 +479,7 @@ fn sse_body<M: Send + 'static>(
                         }
                         Item::Error(error) => {
                             s.done = true;
-                            sse_error(&s.writer.gateway, &error)?.to_bytes()
+                            sse_error(&s.gateway, &error)?.to_bytes()
                         }
                     }
                 }
@@ -477,20 +516,20 @@ fn ndjson_error(gateway: &Gateway, error: &GatewayError) -> Option<Bytes> {
     }
 }
 
-fn ndjson_body<M: Send + 'static>(
-    upstream: Upstream<M>,
-    first: Option<Item<M>>,
-    writer: Writer<M>,
+fn ndjson_body(
+    upstream: Upstream,
+    first: Option<Item>,
+    gateway: Gateway,
     send_trailers: bool,
     tracker: StreamTracker,
 ) -> impl Stream<Item = Timed> + Send + 'static {
-    let config = writer.gateway.streaming().chunked.clone();
+    let config = gateway.streaming().chunked.clone();
     let state = BodyState {
         upstream,
         pending: first,
         heartbeat: Heartbeat::new(config.heartbeat),
         preamble: None,
-        writer,
+        gateway,
         done: false,
         tracker,
     };
@@ -503,10 +542,10 @@ fn ndjson_body<M: Send + 'static>(
                 Next::Heartbeat => Frame::data(crate::ndjson::heartbeat()),
                 // The body just ends: a client reading NDJSON reconnects.
                 Next::Shutdown => return None,
-                Next::Item(Item::Message(message), at) => {
+                Next::Item(Item::Message, at) => {
                     // The JSON writer never writes a raw line break: the
                     // message is one line as it is.
-                    let mut line = s.writer.json(&message);
+                    let mut line = s.upstream.json(&s.gateway);
                     line.push(b'\n');
                     let frame = Timed {
                         frame: Frame::data(Bytes::from(line)),
@@ -518,11 +557,7 @@ fn ndjson_body<M: Send + 'static>(
                     s.done = true;
                     let trailers = trailers.filter(|_| send_trailers)?;
                     let mut map = http::HeaderMap::new();
-                    metadata::outgoing_trailers(
-                        &trailers,
-                        s.writer.gateway.header_rules(),
-                        &mut map,
-                    );
+                    metadata::outgoing_trailers(&trailers, s.gateway.header_rules(), &mut map);
                     if map.is_empty() {
                         return None;
                     }
@@ -530,7 +565,7 @@ fn ndjson_body<M: Send + 'static>(
                 }
                 Next::Item(Item::Error(error), _) => {
                     s.done = true;
-                    Frame::data(ndjson_error(&s.writer.gateway, &error)?)
+                    Frame::data(ndjson_error(&s.gateway, &error)?)
                 }
             };
             Some((Timed::other(frame), s))

@@ -31,6 +31,17 @@ impl<M> ResponseStream<M> {
         }
     }
 
+    /// Polls for the next message.
+    pub(crate) fn poll_next_message(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<M, tonic::Status>>> {
+        match &mut self.0 {
+            Inner::Tonic(stream) => Pin::new(stream).poll_next(cx),
+            Inner::Direct(stream) => stream.as_mut().poll_next(cx),
+        }
+    }
+
     /// The trailers, after the last message. A direct call has none: a
     /// tonic service cannot set trailers on a stream that ends well (its
     /// error's metadata is the status's own).

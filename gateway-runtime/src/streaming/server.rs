@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::mode::{Mode, StreamBinding, sse_request};
 use super::prepare::{Prepared, prepare, upgrade};
-use super::response::respond;
+use super::response::{ErasedCall, call_and_respond, erased};
 use super::websocket;
 use super::{FieldFn, MergeFn, WriteFn};
 use crate::bind::BindContext;
@@ -23,7 +23,7 @@ pub async fn server_streaming<C, Req, Resp, Fut>(
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
     merge: MergeFn<Req>,
     call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
     write: WriteFn<Resp>,
@@ -70,14 +70,10 @@ where
             state.client.clone(),
             sse_request(mode, &parts, gateway, binding, message),
         );
-        let response = match deadline.run(call).await {
-            Ok(response) => response,
-            Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
-        };
-        respond(
-            gateway, mode, &parts, response, None, deadline, write, field,
-        )
-        .await
+        // From here on without types: one boxed future per stream.
+        let call: ErasedCall =
+            Box::pin(async move { call.await.map(|response| erased(response, write, field)) });
+        call_and_respond(gateway, mode, &parts, deadline, call, None).await
     })
     .await
 }

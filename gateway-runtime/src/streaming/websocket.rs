@@ -20,6 +20,7 @@
 //!   the ping interval plus the pong timeout, to the moment.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -33,6 +34,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use super::config::{WebSocketClose, WebSocketConfig};
+use super::source::{Render, ResponseSource, Typed};
 use super::{MergeFn, RequestStream, WriteFn};
 use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
@@ -115,16 +117,17 @@ impl<T> Reader<T> {
     }
 }
 
+/// What runs on an upgraded connection. Boxed, so that the task axum
+/// spawns for it is compiled once, not once per binding.
+pub(crate) type OnUpgrade =
+    Box<dyn FnOnce(WebSocket) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
 /// Performs the upgrade handshake and runs `run` on the socket.
-pub(crate) async fn upgrade<F, Fut>(
+pub(crate) async fn upgrade(
     parts: &mut http::request::Parts,
     config: &WebSocketConfig,
-    run: F,
-) -> Result<Response, GatewayError>
-where
-    F: FnOnce(WebSocket) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
+    run: OnUpgrade,
+) -> Result<Response, GatewayError> {
     let mut upgrade = WebSocketUpgrade::from_request_parts(parts, &())
         .await
         .map_err(|e| GatewayError::Internal(format!("WebSocket upgrade failed: {e}")))?;
@@ -318,24 +321,26 @@ fn close_frame(code: u16, reason: &str) -> Message {
     }))
 }
 
-/// Sends one response message; counted as sent once the frame is flushed.
-async fn send_message<M>(
-    sink: &tokio::sync::Mutex<Sink>,
-    gateway: &Gateway,
-    write: WriteFn<M>,
-    message: &M,
-    stats: &StreamStats,
-) -> Result<bool, GatewayError> {
+/// Sends one response message, which `write` writes (before the returned
+/// future is first polled); counted as sent once the frame is flushed.
+fn send_message<'a>(
+    sink: &'a tokio::sync::Mutex<Sink>,
+    gateway: &'a Gateway,
+    write: &dyn Fn(&mut JsonWriter),
+    stats: &'a StreamStats,
+) -> impl Future<Output = Result<bool, GatewayError>> + Send + 'a {
     let since = std::time::Instant::now();
     let mut w = JsonWriter::new(gateway.json_options());
-    write(message, &mut w);
+    write(&mut w);
     let text = String::from_utf8(w.into_bytes()).unwrap_or_default();
-    let bytes = text.len();
-    let sent = send_frame(sink, gateway, Message::text(text)).await;
-    if let Ok(true) = sent {
-        stats.sent(bytes, Some(since));
+    async move {
+        let bytes = text.len();
+        let sent = send_frame(sink, gateway, Message::text(text)).await;
+        if let Ok(true) = sent {
+            stats.sent(bytes, Some(since));
+        }
+        sent
     }
-    sent
 }
 
 /// What the request reader needs to turn frames into request messages.
@@ -433,25 +438,36 @@ fn receiver_stream<Req: Send + 'static>(rx: mpsc::Receiver<Req>) -> RequestStrea
     }))
 }
 
-/// Streams a response stream to the socket; the result says how the
+/// The response stream of a call, with its message type erased.
+type Responses = Result<Box<dyn ResponseSource>, tonic::Status>;
+
+/// A streaming call's response as [`Responses`], written by `write`.
+fn responses<M: Send + 'static>(
+    response: Result<tonic::Response<super::ResponseStream<M>>, tonic::Status>,
+    write: WriteFn<M>,
+) -> Responses {
+    response.map(|r| Typed::boxed(r.into_inner(), Render::Json(write, |_, _| None)))
+}
+
+/// Streams the responses to the socket; the result says how the
 /// connection ends.
-async fn write_responses<M>(
+async fn write_responses(
     sink: &tokio::sync::Mutex<Sink>,
     gateway: &Gateway,
-    write: WriteFn<M>,
-    response: Result<tonic::Response<super::ResponseStream<M>>, tonic::Status>,
+    response: Responses,
     stats: &StreamStats,
 ) -> Result<(), GatewayError> {
-    let mut stream = response.map_err(GatewayError::Upstream)?.into_inner();
+    let mut source = response.map_err(GatewayError::Upstream)?;
     loop {
-        match stream.message().await {
-            Ok(Some(message)) => {
-                if !send_message(sink, gateway, write, &message, stats).await? {
+        match std::future::poll_fn(|cx| source.poll_message(cx)).await {
+            Ok(true) => {
+                let send = send_message(sink, gateway, &|w| source.write(w), stats);
+                if !send.await? {
                     stats.end(EndReason::ClientGone);
                     return Ok(());
                 }
             }
-            Ok(None) => return Ok(()),
+            Ok(false) => return Ok(()),
             Err(status) => return Err(GatewayError::Upstream(status)),
         }
     }
@@ -494,11 +510,15 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
     socket: WebSocket,
     session: Session<Req>,
     client: C,
-    call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
     write: WriteFn<Resp>,
 ) where
-    Req: Clone,
-    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>,
+    C: Send + 'static,
+    Req: Clone + Send + 'static,
+    Resp: Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
+        + Send
+        + 'static,
 {
     let config = session.config();
     let stats = session.tracker.stats();
@@ -533,29 +553,67 @@ pub(crate) async fn server_stream<C, Req, Resp, Fut>(
         }
     };
     let request = session.request(message);
+    let call: Pin<Box<dyn Future<Output = Responses> + Send>> =
+        Box::pin(async move { responses(call(client, request).await, write) });
+    serve_stream(session.head(), sink, source, seen, call).await
+}
+
+/// What [`Session`] holds beside the request message.
+pub(crate) struct SessionHead<'a> {
+    gateway: &'a Gateway,
+    config: WebSocketConfig,
+    stats: StreamStats,
+    deadline: Deadline,
+}
+
+impl<Req> Session<Req> {
+    fn head(&self) -> SessionHead<'_> {
+        SessionHead {
+            gateway: &self.gateway,
+            config: self.config(),
+            stats: self.tracker.stats(),
+            deadline: self.deadline,
+        }
+    }
+}
+
+/// The rest of [`server_stream`] once the call is started: compiled once.
+async fn serve_stream(
+    head: SessionHead<'_>,
+    sink: tokio::sync::Mutex<Sink>,
+    source: Source,
+    seen: Arc<Liveness>,
+    call: Pin<Box<dyn Future<Output = Responses> + Send>>,
+) {
+    let SessionHead {
+        gateway,
+        config,
+        stats,
+        deadline,
+    } = head;
     let mut watcher = Reader(tokio::spawn(watch_client(source, seen.clone())));
     let outcome = tokio::select! {
-        result = async { write_responses(&sink, &session.gateway, write, call(client, request).await, &stats).await } => Some(result),
-        () = session.deadline.expired() => Some(Err(GatewayError::Upstream(deadline::exceeded()))),
+        result = async { write_responses(&sink, gateway, call.await, &stats).await } => Some(result),
+        () = deadline.expired() => Some(Err(GatewayError::Upstream(deadline::exceeded()))),
         end = watcher.end() => match end.flatten() {
             Some((code, reason)) => {
-                let _ = send_frame(&sink, &session.gateway, close_frame(code, reason)).await;
+                let _ = send_frame(&sink, gateway, close_frame(code, reason)).await;
                 return;
             }
             None => None,
         },
-        () = keep_alive(&sink, &session.gateway, &config, &seen) => {
+        () = keep_alive(&sink, gateway, &config, &seen) => {
             stats.end(EndReason::IdleTimeout);
             None
         }
-        () = session.gateway.draining() => return shut_down(&sink, &session.gateway, &stats).await,
+        () = gateway.draining() => return shut_down(&sink, gateway, &stats).await,
     };
     match outcome {
-        Some(result) => finish(&sink, &session.gateway, &config, result, &stats).await,
+        Some(result) => finish(&sink, gateway, &config, result, &stats).await,
         None => {
             // Gone or silent: a Going Away close is a courtesy; the call is
             // cancelled as its future is dropped.
-            let _ = send_frame(&sink, &session.gateway, close_frame(close::GOING_AWAY, "")).await;
+            let _ = send_frame(&sink, gateway, close_frame(close::GOING_AWAY, "")).await;
         }
     }
 }
@@ -578,18 +636,21 @@ pub(crate) async fn client_stream<C, Req, Resp, Fut>(
     socket: WebSocket,
     session: Session<Req>,
     client: C,
-    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut,
+    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     write: WriteFn<Resp>,
 ) where
+    C: Send + 'static,
     Req: Clone + Send + 'static,
-    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    Resp: Send + Sync + 'static,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
     let gateway = session.gateway.clone();
     with_request_frames(socket, session, |request, sink, stats| async move {
         let response = call(client, request)
             .await
             .map_err(GatewayError::Upstream)?;
-        if !send_message(&sink, &gateway, write, response.get_ref(), &stats).await? {
+        let send = send_message(&sink, &gateway, &|w| write(response.get_ref(), w), &stats);
+        if !send.await? {
             stats.end(EndReason::ClientGone);
         }
         Ok(())
@@ -603,15 +664,25 @@ pub(crate) async fn bidi_stream<C, Req, Resp, Fut>(
     socket: WebSocket,
     session: Session<Req>,
     client: C,
-    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut,
+    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     write: WriteFn<Resp>,
 ) where
+    C: Send + 'static,
     Req: Clone + Send + 'static,
-    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>,
+    Resp: Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
+        + Send
+        + 'static,
 {
     let gateway = session.gateway.clone();
     with_request_frames(socket, session, |request, sink, stats| async move {
-        write_responses(&sink, &gateway, write, call(client, request).await, &stats).await
+        write_responses(
+            &sink,
+            &gateway,
+            responses(call(client, request).await, write),
+            &stats,
+        )
+        .await
     })
     .await
 }
@@ -628,7 +699,7 @@ where
         Arc<tokio::sync::Mutex<Sink>>,
         StreamStats,
     ) -> Fut,
-    Fut: Future<Output = Result<(), GatewayError>>,
+    Fut: Future<Output = Result<(), GatewayError>> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
     let request = session.request(receiver_stream(rx));
@@ -651,14 +722,17 @@ pub(crate) async fn bidi_stream_started<Req, Resp>(
     socket: WebSocket,
     session: Session<Req>,
     tx: mpsc::Sender<Req>,
-    response: impl Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>,
+    response: impl Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
+    + Send
+    + 'static,
     write: WriteFn<Resp>,
 ) where
     Req: Clone + Send + 'static,
+    Resp: Send + 'static,
 {
     let gateway = session.gateway.clone();
     request_frames_into(socket, session, tx, |sink, stats| async move {
-        write_responses(&sink, &gateway, write, response.await, &stats).await
+        write_responses(&sink, &gateway, responses(response.await, write), &stats).await
     })
     .await
 }
@@ -672,9 +746,8 @@ async fn request_frames_into<Req, F, Fut>(
 ) where
     Req: Clone + Send + 'static,
     F: FnOnce(Arc<tokio::sync::Mutex<Sink>>, StreamStats) -> Fut,
-    Fut: Future<Output = Result<(), GatewayError>>,
+    Fut: Future<Output = Result<(), GatewayError>> + Send + 'static,
 {
-    let config = session.config();
     let (sink, source) = socket.split();
     let sink = Arc::new(tokio::sync::Mutex::new(sink));
     let seen = Arc::new(Liveness::new());
@@ -684,32 +757,75 @@ async fn request_frames_into<Req, F, Fut>(
         tx,
         seen.clone(),
     )));
+    // The reader's end without its message type; a failed frame's request
+    // sender goes along, so that the request stream stays open until the
+    // connection has acted on the failure.
+    let reader: Pin<Box<dyn Future<Output = Option<ReaderOutcome>> + Send>> =
+        Box::pin(async move {
+            reader.end().await.map(|end| match end {
+                ReaderEnd::Gone => (ReaderStop::Gone, None),
+                ReaderEnd::Failed(error, code, requests) => (
+                    ReaderStop::Failed(error, code),
+                    requests.map(|r| Box::new(r) as Box<dyn Send>),
+                ),
+                ReaderEnd::Protocol(code, reason) => (ReaderStop::Protocol(code, reason), None),
+            })
+        });
     let stats = session.tracker.stats();
-    let answer = answer(sink.clone(), stats.clone());
+    let answer: Pin<Box<dyn Future<Output = Result<(), GatewayError>> + Send>> =
+        Box::pin(answer(sink.clone(), stats.clone()));
+    serve_frames(session.head(), sink, seen, reader, answer).await
+}
+
+/// [`ReaderEnd`] without its message type: why the request reader
+/// stopped, and the request sender it kept open.
+type ReaderOutcome = (ReaderStop, Option<Box<dyn Send>>);
+
+/// Why the request reader stopped (see [`ReaderEnd`]).
+enum ReaderStop {
+    Gone,
+    Failed(GatewayError, u16),
+    Protocol(u16, &'static str),
+}
+
+/// The rest of [`request_frames_into`]: compiled once.
+async fn serve_frames(
+    head: SessionHead<'_>,
+    sink: Arc<tokio::sync::Mutex<Sink>>,
+    seen: Arc<Liveness>,
+    reader: Pin<Box<dyn Future<Output = Option<ReaderOutcome>> + Send>>,
+    answer: Pin<Box<dyn Future<Output = Result<(), GatewayError>> + Send>>,
+) {
+    let SessionHead {
+        gateway,
+        config,
+        stats,
+        deadline,
+    } = head;
     tokio::select! {
         // The reader first: a failed frame wins over a call that its end of
         // requests let finish.
         biased;
-        end = reader.end() => match end {
-            Some(ReaderEnd::Failed(error, code, _requests)) => {
+        end = reader => match end {
+            Some((ReaderStop::Failed(error, code), _requests)) => {
                 stats.grpc_code(error.code());
                 stats.end(EndReason::GrpcError);
-                close_with(&sink, &session.gateway, &config, error, code).await
+                close_with(&sink, gateway, &config, error, code).await
             }
-            Some(ReaderEnd::Protocol(code, reason)) => {
-                let _ = send_frame(&sink, &session.gateway, close_frame(code, reason)).await;
+            Some((ReaderStop::Protocol(code, reason), _)) => {
+                let _ = send_frame(&sink, gateway, close_frame(code, reason)).await;
             }
-            Some(ReaderEnd::Gone) | None => {}
+            Some((ReaderStop::Gone, _)) | None => {}
         },
-        result = answer => finish(&sink, &session.gateway, &config, result, &stats).await,
-        () = session.deadline.expired() => {
+        result = answer => finish(&sink, gateway, &config, result, &stats).await,
+        () = deadline.expired() => {
             let error = GatewayError::Upstream(deadline::exceeded());
-            finish(&sink, &session.gateway, &config, Err(error), &stats).await
+            finish(&sink, gateway, &config, Err(error), &stats).await
         }
-        () = session.gateway.draining() => shut_down(&sink, &session.gateway, &stats).await,
-        () = keep_alive(&sink, &session.gateway, &config, &seen) => {
+        () = gateway.draining() => shut_down(&sink, gateway, &stats).await,
+        () = keep_alive(&sink, gateway, &config, &seen) => {
             stats.end(EndReason::IdleTimeout);
-            let _ = send_frame(&sink, &session.gateway, close_frame(close::GOING_AWAY, "ping timeout")).await;
+            let _ = send_frame(&sink, gateway, close_frame(close::GOING_AWAY, "ping timeout")).await;
         }
     }
 }

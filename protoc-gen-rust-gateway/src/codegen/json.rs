@@ -96,7 +96,8 @@ pub fn message_impl(scope: Scope<'_>, message: &MessageDescriptor) -> TokenStrea
 }
 
 /// `__register_gateway_types()`: registers the package's messages for
-/// `google.protobuf.Any` JSON (`@type`).
+/// `google.protobuf.Any` JSON (`@type`); `messages` is empty when no
+/// message of the run has an `Any` field.
 pub fn register_fn(scope: Scope<'_>, messages: &[MessageDescriptor]) -> TokenStream {
     // Outside the `__gw` alias: this function is called from other packages.
     let p = quote!(::gateway_runtime::__private);
@@ -117,8 +118,9 @@ pub fn register_fn(scope: Scope<'_>, messages: &[MessageDescriptor]) -> TokenStr
         const _: #p::Version<#major, #minor, #patch> = #p::VERSION;
 
         /// Registers this package's messages for `google.protobuf.Any` JSON
-        /// (`"@type"`). Generated routers call it; call it yourself only to
-        /// encode `Any` values outside a gateway.
+        /// (`"@type"`) when a message of this generator run has an `Any`
+        /// field (otherwise it registers nothing). Generated routers call
+        /// it; call it yourself only to encode `Any` values outside a gateway.
         #[doc(hidden)]
         pub fn __register_gateway_types() {
             #(#calls)*

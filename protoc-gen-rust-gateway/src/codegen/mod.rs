@@ -57,6 +57,10 @@ pub fn generate(
             packages.push(file.package_name().to_string());
         }
     }
+    // `Any` JSON needs its message types registered, which compiles a
+    // protobuf decoder and encoder per message: only when some message of
+    // the run can hold an `Any`.
+    let registers_any = has_any_field(pool);
     let mut out = Vec::new();
     for package in &packages {
         let packages = reachable_packages(package, &files, &packages);
@@ -72,7 +76,7 @@ pub fn generate(
         // Work units in output order: message impls in chunks, the register
         // function, one module per service.
         let mut units: Vec<Unit<'_>> = messages.chunks(IMPLS_PER_BLOCK).map(Unit::Impls).collect();
-        units.push(Unit::Register(&messages));
+        units.push(Unit::Register(if registers_any { &messages } else { &[] }));
         units.extend(services.iter().map(|s| Unit::Service(s)));
         let content = render(&units, package, &packages, options).map_err(|e| {
             vec![Diagnostic::error(
@@ -83,6 +87,17 @@ pub fn generate(
         out.push((naming::output_file(package), content));
     }
     Ok(out)
+}
+
+/// Whether a message of the run's descriptors (imports included) has a
+/// `google.protobuf.Any` field: only then can a request or response carry
+/// a message by type URL.
+fn has_any_field(pool: &DescriptorPool) -> bool {
+    pool.all_messages().any(|message| {
+        message.fields().any(|field| {
+            matches!(field.kind(), prost_reflect::Kind::Message(m) if m.full_name() == "google.protobuf.Any")
+        })
+    })
 }
 
 /// The package of `meshapi/gateway/*.proto`: no file is written for it or
