@@ -53,6 +53,15 @@ impl JsonWriter {
         }
     }
 
+    /// A writer that appends to what `buf` holds (a frame's prefix, say),
+    /// so that a message is written straight into its frame.
+    pub(crate) fn appending(buf: Vec<u8>, opts: &JsonOptions) -> Self {
+        JsonWriter {
+            buf,
+            opts: opts.clone(),
+        }
+    }
+
     /// Returns the bytes written.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf

@@ -411,7 +411,8 @@ fn sse_body(
     gateway: Gateway,
     tracker: StreamTracker,
 ) -> impl Stream<Item = Timed> + Send + 'static {
-    let config = gateway.streaming().sse.clone();
+    // Shared, not cloned per event: the settings hold strings.
+    let config = std::sync::Arc::new(gateway.streaming().sse.clone());
     let state = BodyState {
         upstream,
         pending: first,
@@ -444,13 +445,12 @@ fn sse_body(
                         {
                             // The common case in one buffer: the JSON writer never
                             // writes a raw line break, so the message is one
-                            // `data:` line.
-                            let mut frame = Vec::with_capacity(64);
+                            // `data:` line, written straight after its prefix.
+                            let mut frame = Vec::with_capacity(128);
                             frame.extend_from_slice(b"data: ");
-                            let mut w =
-                                JsonWriter::with_buffer(Vec::new(), s.gateway.json_options());
+                            let mut w = JsonWriter::appending(frame, s.gateway.json_options());
                             s.upstream.write(&mut w);
-                            frame.extend_from_slice(w.as_bytes());
+                            let mut frame = w.into_bytes();
                             frame.extend_from_slice(b"\n\n");
                             Bytes::from(frame)
                         }
