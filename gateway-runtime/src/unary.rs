@@ -158,9 +158,13 @@ where
         let message = self.message.take().unwrap_or_default();
         let call = self.call.take().expect("a unary call starts once");
         let respond = self.respond.take().expect("a unary call starts once");
-        let future = call(self.client.clone(), request.map(|()| message));
+        let client = self.client.clone();
         let gateway = gateway.clone();
+        // The call future is made inside the boxed one, on its first poll:
+        // made out here, its several KiB would be copied into the async
+        // block and again into the box.
         Box::pin(async move {
+            let future = call(client, request.map(|()| message));
             let (metadata, message, _) = future.await?.into_parts();
             let response = respond(message, &metadata, &gateway);
             Ok((metadata, response))

@@ -25,6 +25,7 @@ use crate::role::Role;
 pub const CONTENDERS: &[Contender] = &[
     Contender::GenRemote,
     Contender::GenInProcess,
+    Contender::GenDirect,
     Contender::Hand,
 ];
 
