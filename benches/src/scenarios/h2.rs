@@ -13,7 +13,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, header};
@@ -29,7 +28,6 @@ use crate::cli::Plan;
 use crate::contender::Contender;
 use crate::load::{ConnStats, LoadResult, LoadSpec, Window, merge};
 use crate::payload::{BodySize, echo_json};
-use crate::role;
 
 pub const CONTENDERS: &[Contender] = &[
     Contender::GenRemote,
@@ -243,28 +241,15 @@ async fn unary_caller(
                 break;
             }
         };
-        let end = Instant::now();
-        if status != http::StatusCode::OK {
-            stats.error(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            ));
-            continue;
-        }
-        if !checked {
-            checked = true;
-            if serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .as_ref()
-                != Some(&expected)
-            {
-                stats.error(format!(
-                    "response differs from the request: {}",
-                    String::from_utf8_lossy(&bytes)
-                ));
-            }
-        }
-        stats.record(&window, start, end);
+        super::unary::record_echo(
+            &mut stats,
+            &window,
+            (start, Instant::now()),
+            status,
+            &bytes,
+            &expected,
+            &mut checked,
+        );
     }
     stats
 }
@@ -279,21 +264,22 @@ async fn sse(
     settle_ms: u64,
     window_ms: u64,
 ) -> LoadResult {
-    let mut result = LoadResult::default();
     let delay_ms = (1000 / rate.max(1)).max(1);
     let mut senders = Vec::new();
     for _ in 0..connections.max(1) {
         match http2(target).await {
             Ok(sender) => senders.push(sender),
-            Err(e) => {
-                result.errors += 1;
-                result.note = e;
-                return result;
+            Err(note) => {
+                return LoadResult {
+                    errors: 1,
+                    note,
+                    ..LoadResult::default()
+                };
             }
         }
     }
     let events = Arc::new(AtomicU64::new(0));
-    let (opened, mut opened_rx) = mpsc::unbounded_channel();
+    let (opened, opened_rx) = mpsc::unbounded_channel();
     let clients: Vec<_> = (0..streams)
         .map(|i| {
             let sender = senders[i % senders.len()].clone();
@@ -301,31 +287,7 @@ async fn sse(
         })
         .collect();
     drop(opened);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for _ in 0..streams {
-        match tokio::time::timeout_at(deadline, opened_rx.recv()).await {
-            Ok(Some(Ok(()))) => {}
-            Ok(Some(Err(e))) => {
-                result.errors += 1;
-                if result.note.is_empty() {
-                    result.note = e;
-                }
-            }
-            Ok(None) | Err(_) => {
-                result.errors += 1;
-                result.note = "streams did not open in time".into();
-                break;
-            }
-        }
-    }
-    tokio::time::sleep(Duration::from_millis(settle_ms)).await;
-    role::say("START");
-    let before = events.load(Ordering::Relaxed);
-    let start = Instant::now();
-    tokio::time::sleep(Duration::from_millis(window_ms)).await;
-    result.ops = events.load(Ordering::Relaxed) - before;
-    result.secs = start.elapsed().as_secs_f64();
-    role::say("STOP");
+    let result = super::sse::count_events(streams, opened_rx, &events, settle_ms, window_ms).await;
     for client in clients {
         client.abort();
     }

@@ -96,7 +96,7 @@ pub async fn load(spec: LoadSpec) -> LoadResult {
     .into();
     let events = Arc::new(AtomicU64::new(0));
     let gate = Arc::new(Semaphore::new(256));
-    let (opened, mut opened_rx) = mpsc::unbounded_channel();
+    let (opened, opened_rx) = mpsc::unbounded_channel();
     let clients: Vec<_> = (0..streams)
         .map(|_| {
             tokio::spawn(client(
@@ -110,6 +110,23 @@ pub async fn load(spec: LoadSpec) -> LoadResult {
         .collect();
     drop(opened);
 
+    let result = count_events(streams, opened_rx, &events, settle_ms, window_ms).await;
+    for client in clients {
+        client.abort();
+    }
+    result
+}
+
+/// Waits until `streams` streams reported opening (each its first event, or
+/// an error), lets the gateway settle, then counts `events` in the window
+/// the orchestrator measures (`START` … `STOP`).
+pub async fn count_events(
+    streams: usize,
+    mut opened_rx: mpsc::UnboundedReceiver<Result<(), String>>,
+    events: &AtomicU64,
+    settle_ms: u64,
+    window_ms: u64,
+) -> LoadResult {
     let mut result = LoadResult::default();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     for _ in 0..streams {
@@ -133,13 +150,9 @@ pub async fn load(spec: LoadSpec) -> LoadResult {
     let before = events.load(Ordering::Relaxed);
     let start = tokio::time::Instant::now();
     tokio::time::sleep(Duration::from_millis(window_ms)).await;
-    let delivered = events.load(Ordering::Relaxed) - before;
+    result.ops = events.load(Ordering::Relaxed) - before;
     result.secs = start.elapsed().as_secs_f64();
     role::say("STOP");
-    result.ops = delivered;
-    for client in clients {
-        client.abort();
-    }
     result
 }
 

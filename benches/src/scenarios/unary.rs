@@ -138,31 +138,48 @@ async fn http_connection(target: SocketAddr, body: Bytes, window: Window) -> Con
                 break;
             }
         };
-        let end = Instant::now();
-        if status != http::StatusCode::OK {
-            stats.error(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            ));
-            continue;
-        }
-        // Every contender must answer with what was sent (see `payload`).
-        if !checked {
-            checked = true;
-            if serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .as_ref()
-                != Some(&expected)
-            {
-                stats.error(format!(
-                    "response differs from the request: {}",
-                    String::from_utf8_lossy(&bytes)
-                ));
-            }
-        }
-        stats.record(&window, start, end);
+        record_echo(
+            &mut stats,
+            &window,
+            (start, Instant::now()),
+            status,
+            &bytes,
+            &expected,
+            &mut checked,
+        );
     }
     stats
+}
+
+/// Counts one answer of the echo: an error unless it is a 200; the first
+/// answer of a connection must be what was sent (see `payload`).
+pub fn record_echo(
+    stats: &mut ConnStats,
+    window: &Window,
+    (start, end): (Instant, Instant),
+    status: http::StatusCode,
+    bytes: &[u8],
+    expected: &serde_json::Value,
+    checked: &mut bool,
+) {
+    if status != http::StatusCode::OK {
+        stats.error(format!("HTTP {status}: {}", String::from_utf8_lossy(bytes)));
+        return;
+    }
+    if !*checked {
+        *checked = true;
+        if serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .as_ref()
+            != Some(expected)
+        {
+            stats.error(format!(
+                "response differs from the request: {}",
+                String::from_utf8_lossy(bytes)
+            ));
+        }
+    }
+    stats.record(window, start, end);
 }
 
 /// The floor: the same call straight over gRPC, one channel per task.
