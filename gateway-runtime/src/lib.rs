@@ -132,6 +132,14 @@ pub mod __private {
         pub use crate::json::{from_slice, merge_from_slice, to_vec};
     }
 
+    /// What a generated `Backend` method answers: tonic's response or status.
+    pub type Reply<T> = Result<tonic::Response<T>, tonic::Status>;
+
+    /// The future of a generated `Backend` method: its answer, `Send`.
+    pub trait ReplyFuture<T>: std::future::Future<Output = Reply<T>> + Send {}
+
+    impl<T, F: std::future::Future<Output = Reply<T>> + Send> ReplyFuture<T> for F {}
+
     /// This crate's version as a type. Each generated file holds
     /// `const _: Version<A, B, C> = VERSION;` with the generator's version:
     /// when generator and runtime differ, the file fails to compile with

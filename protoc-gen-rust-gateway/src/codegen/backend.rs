@@ -39,20 +39,17 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
             quote!(#p::tonic::Request<#input>)
         };
         let response = if method.kind.streams_responses() {
-            quote!(#p::tonic::Response<#p::ResponseStream<#output>>)
+            quote!(#p::ResponseStream<#output>)
         } else {
-            quote!(#p::tonic::Response<#output>)
+            quote!(#output)
         };
-        let signature = quote! {
-            fn #name(self, request: #request) -> impl ::core::future::Future<
-                Output = ::core::result::Result<#response, #p::tonic::Status>,
-            > + ::core::marker::Send
-        };
-        signatures.push(quote!(#signature;));
+        signatures.push(quote! {
+            fn #name(self, request: #request) -> impl #p::ReplyFuture<#response>;
+        });
         // The impls as `async fn`: shorter, and the trait's `Send` bound is
         // checked on them all the same.
         let signature = quote! {
-            async fn #name(self, request: #request) -> ::core::result::Result<#response, #p::tonic::Status>
+            async fn #name(self, request: #request) -> #p::Reply<#response>
         };
         let client_call = if method.kind.streams_responses() {
             quote! {

@@ -80,7 +80,6 @@ pub fn bind_fn(
     let cx = if uses_cx { quote!(cx) } else { quote!(_cx) };
     let msg = if uses_cx { quote!(msg) } else { quote!(_msg) };
     quote! {
-        #[allow(clippy::useless_conversion, clippy::needless_borrow, clippy::single_match, clippy::collapsible_match, unused_mut)]
         fn #name(#cx: &#p::BindContext<'_>, #msg: &mut #request) -> ::core::result::Result<(), #p::GatewayError> {
             #body
             #path

@@ -82,7 +82,6 @@ pub fn message_impl(scope: Scope<'_>, message: &MessageDescriptor) -> TokenStrea
         quote! { w.begin_object(); #(#writes)* w.end_object(); }
     };
     quote! {
-        #[allow(clippy::useless_conversion, clippy::needless_borrow, clippy::match_single_binding, clippy::unit_arg, unused_variables, deprecated)]
         impl #p::JsonMessage for #path {
             const FULL_NAME: &'static str = #full_name;
             fn write_json(&self, #writer: &mut #p::JsonWriter) {

@@ -160,7 +160,11 @@ impl Unit<'_> {
         match self {
             Unit::Impls(messages) => {
                 let impls = messages.iter().map(|m| json::message_impl(scope, m));
+                // One lint list for the block's impls, not one per impl: the
+                // code is written per field without knowing which of these
+                // shapes a field's type makes it.
                 quote! {
+                    #[allow(clippy::useless_conversion, clippy::needless_borrow, clippy::match_single_binding, clippy::unit_arg, unused_variables, deprecated)]
                     const _: () = {
                         use ::gateway_runtime::__private as __gw;
                         #(#impls)*

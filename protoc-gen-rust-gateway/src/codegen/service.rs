@@ -217,7 +217,8 @@ pub fn service_module(
 
     quote! {
         #service_doc
-        #[allow(deprecated)]
+        // Once for the module's binding functions, not on each.
+        #[allow(deprecated, clippy::useless_conversion, clippy::needless_borrow, clippy::single_match, clippy::collapsible_match, unused_mut)]
         pub mod #module {
             use ::gateway_runtime::__private as __gw;
 
