@@ -413,7 +413,9 @@ fn sse_body(
 ) -> impl Stream<Item = Timed> + Send + 'static {
     // Shared, not cloned per event: the settings hold strings.
     let config = std::sync::Arc::new(gateway.streaming().sse.clone());
-    let state = BodyState {
+    // Boxed: `unfold` moves its state into and out of each event's future,
+    // and a pointer is cheaper to move than the state.
+    let state = Box::new(BodyState {
         upstream,
         pending: first,
         heartbeat: Heartbeat::new(config.heartbeat),
@@ -421,7 +423,7 @@ fn sse_body(
         gateway,
         done: false,
         tracker,
-    };
+    });
     futures_util::stream::unfold(state, move |mut s| {
         let config = config.clone();
         async move {
@@ -524,7 +526,8 @@ fn ndjson_body(
     tracker: StreamTracker,
 ) -> impl Stream<Item = Timed> + Send + 'static {
     let config = gateway.streaming().chunked.clone();
-    let state = BodyState {
+    // Boxed, as in `sse_body`.
+    let state = Box::new(BodyState {
         upstream,
         pending: first,
         heartbeat: Heartbeat::new(config.heartbeat),
@@ -532,7 +535,7 @@ fn ndjson_body(
         gateway,
         done: false,
         tracker,
-    };
+    });
     futures_util::stream::unfold(state, move |mut s| {
         async move {
             if s.done {
