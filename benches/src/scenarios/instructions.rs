@@ -97,10 +97,7 @@ fn run_case(
     spec: impl FnOnce(std::net::SocketAddr) -> LoadSpec,
 ) -> Record {
     let (load, instructions) = measure(contender, spec);
-    let mut record = Record::empty("instructions", case, concurrency, contender, round);
-    record.throughput = load.ops as f64 / load.secs.max(1e-9);
-    record.errors = load.errors;
-    record.note = load.note.clone();
+    let mut record = Record::of_load(&load, "instructions", case, concurrency, contender, round);
     record.instructions_per_op = instructions.map(|i| i as f64 / load.ops.max(1) as f64);
     if instructions.is_none() && record.note.is_empty() {
         record.note = "no callgrind dump".into();

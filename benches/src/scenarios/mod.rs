@@ -57,8 +57,10 @@ pub struct Record {
 }
 
 impl Record {
-    /// A record with nothing measured yet.
-    pub fn empty(
+    /// What the load generator measured of one run; the servers' CPU time
+    /// and memory are left for the caller.
+    pub fn of_load(
+        load: &LoadResult,
         scenario: &str,
         case: &str,
         concurrency: usize,
@@ -71,16 +73,16 @@ impl Record {
             concurrency,
             contender,
             round,
-            throughput: 0.0,
-            p50_us: None,
-            p99_us: None,
+            throughput: load.ops as f64 / load.secs.max(1e-9),
+            p50_us: load.p50_us,
+            p99_us: load.p99_us,
             gateway_cpu_us: None,
             gateway_cpu_stat_us: None,
             backend_cpu_us: None,
             gateway_rss_kib: None,
             rss_per_stream_kib: None,
-            errors: 0,
-            note: String::new(),
+            errors: load.errors,
+            note: load.note.clone(),
             instructions_per_op: None,
         }
     }
@@ -111,22 +113,11 @@ impl Measured {
         let ops = self.load.ops.max(1) as f64;
         let per_op = |cpu: Option<Duration>| cpu.map(|d| d.as_secs_f64() * 1e6 / ops);
         Record {
-            scenario: scenario.into(),
-            case: case.into(),
-            concurrency,
-            contender,
-            round,
-            throughput: self.load.ops as f64 / self.load.secs.max(1e-9),
-            p50_us: self.load.p50_us,
-            p99_us: self.load.p99_us,
             gateway_cpu_us: per_op(self.gateway_cpu),
             gateway_cpu_stat_us: per_op(self.gateway_cpu_ticks),
             backend_cpu_us: per_op(self.backend_cpu),
             gateway_rss_kib: self.gateway_rss_end_kib.map(|k| k as f64),
-            rss_per_stream_kib: None,
-            errors: self.load.errors,
-            note: self.load.note.clone(),
-            instructions_per_op: None,
+            ..Record::of_load(&self.load, scenario, case, concurrency, contender, round)
         }
     }
 }

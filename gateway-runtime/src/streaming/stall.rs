@@ -75,7 +75,7 @@ where
         // window never lets hyper poll the body at all.
         handed_at: AtomicU64::new(Clock::now()),
         stalled: AtomicBool::new(false),
-        stall: stall.unwrap_or(Duration::MAX),
+        stall: stall.unwrap_or(NOT_WATCHED),
         end,
         runtime: tokio::runtime::Handle::current(),
     });
@@ -107,6 +107,9 @@ struct Watched<S> {
     runtime: tokio::runtime::Handle,
 }
 
+/// `stall` of a body without a stall timeout: no sweeper looks at it.
+const NOT_WATCHED: Duration = Duration::MAX;
+
 /// `handed_at` while the body waits for its upstream: the client is not
 /// the one holding things up.
 const WAITING_UPSTREAM: u64 = u64::MAX;
@@ -131,7 +134,10 @@ impl<S: Stream<Item = Timed>> http_body::Body for WatchedBody<S> {
         if let Some(stream) = frames.as_mut() {
             return match stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(timed)) => {
-                    watched.handed_at.store(Clock::now(), Ordering::Relaxed);
+                    // No clock read per frame when nothing watches the time.
+                    if watched.stall != NOT_WATCHED {
+                        watched.handed_at.store(Clock::now(), Ordering::Relaxed);
+                    }
                     drop(frames);
                     Poll::Ready(Some(Ok(timed.hand_over(&this.stats))))
                 }
