@@ -41,6 +41,11 @@ impl Deadline {
         Deadline(Instant::now().checked_add(timeout))
     }
 
+    /// Whether there is a deadline at all.
+    pub(crate) fn is_set(self) -> bool {
+        self.0.is_some()
+    }
+
     /// Resolves when the deadline has passed; never without one.
     pub(crate) async fn expired(self) {
         match self.0 {

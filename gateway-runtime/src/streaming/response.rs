@@ -2,7 +2,10 @@
 //! the upstream gRPC stream, the wait for its first message, and the
 //! streaming HTTP body.
 
+use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -12,8 +15,9 @@ use futures_util::Stream;
 use http::{HeaderValue, StatusCode, header};
 use http_body::Frame;
 
+use super::config::SseConfig;
 use super::request::RequestErrors;
-use super::source::{Render, ResponseSource, Typed};
+use super::source::{Render, ResponseSource, Trailers, Typed};
 use super::stall::{Timed, watched_body};
 use super::{FieldFn, Mode, WriteFn};
 use crate::deadline::{self, Deadline};
@@ -35,12 +39,30 @@ pub(crate) enum Item {
 }
 
 /// The gRPC response stream plus the request side's error slot.
+///
+/// Polled by hand rather than through `select!`: an SSE event is a few
+/// thousand instructions, and the futures and branches a `select!` builds
+/// per poll were a tenth of them (docs/benchmarks.md).
 pub(crate) struct Upstream {
-    source: Box<dyn ResponseSource>,
+    phase: Phase,
+    /// What ends the stream early: the first malformed request value and
+    /// the deadline. `None` when there is neither, the common case.
+    interrupt: Option<Interrupt>,
     errors: Option<RequestErrors>,
     deadline: Deadline,
-    done: bool,
 }
+
+/// Where the upstream stream is.
+enum Phase {
+    /// Messages come; the last one is held by the source.
+    Messages(Box<dyn ResponseSource>),
+    /// The messages ended; the trailers come.
+    Trailers(Trailers),
+    /// An `End` or `Error` was returned.
+    Done,
+}
+
+type Interrupt = Pin<Box<dyn Future<Output = GatewayError> + Send>>;
 
 impl Upstream {
     pub(crate) fn new(
@@ -48,37 +70,67 @@ impl Upstream {
         errors: Option<RequestErrors>,
         deadline: Deadline,
     ) -> Self {
+        let interrupt = (errors.is_some() || deadline.is_set()).then(|| {
+            let errors = errors.clone();
+            Box::pin(async move {
+                let request_error = async {
+                    match &errors {
+                        Some(errors) => errors.wait().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    error = request_error => error,
+                    // Past the deadline the stream ends as a failed call;
+                    // dropping it cancels the gRPC call.
+                    () = deadline.expired() => GatewayError::Upstream(deadline::exceeded()),
+                }
+            }) as Interrupt
+        });
         Upstream {
-            source,
+            phase: Phase::Messages(source),
+            interrupt,
             errors,
             deadline,
-            done: false,
         }
     }
 
     /// The next item; after `End` or `Error`, always `End(None)`.
     pub(crate) async fn next(&mut self) -> Item {
-        if self.done {
-            return Item::End(None);
-        }
-        let errors = async {
-            match &self.errors {
-                Some(errors) => errors.wait().await,
-                None => std::future::pending().await,
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// Polls for the next item: the interrupt first, then the stream.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Item> {
+        let item = loop {
+            if matches!(self.phase, Phase::Done) {
+                return Poll::Ready(Item::End(None));
             }
-        };
-        let item = tokio::select! {
-            biased;
-            error = errors => Item::Error(error),
-            // Past the deadline the stream ends as a failed call; dropping
-            // it cancels the gRPC call.
-            () = self.deadline.expired() => Item::Error(GatewayError::Upstream(deadline::exceeded())),
-            item = next_message(&mut *self.source) => match item {
-                Item::Error(GatewayError::Upstream(status)) => {
-                    Item::Error(GatewayError::Upstream(self.deadline.status_of(status)))
-                }
-                item => item,
-            },
+            if let Some(interrupt) = &mut self.interrupt
+                && let Poll::Ready(error) = interrupt.as_mut().poll(cx)
+            {
+                break Item::Error(error);
+            }
+            match &mut self.phase {
+                Phase::Messages(source) => match ready!(source.poll_message(cx)) {
+                    // A message is never held back by a request error:
+                    // the client gets what came before it.
+                    Ok(true) => return Poll::Ready(Item::Message),
+                    Ok(false) => {
+                        if let Phase::Messages(source) =
+                            std::mem::replace(&mut self.phase, Phase::Done)
+                        {
+                            self.phase = Phase::Trailers(source.into_trailers());
+                        }
+                    }
+                    Err(status) => {
+                        break Item::Error(GatewayError::Upstream(self.deadline.status_of(status)));
+                    }
+                },
+                Phase::Trailers(trailers) => break Item::End(ready!(trailers.as_mut().poll(cx))),
+                Phase::Done => unreachable!("checked above"),
+            }
         };
         // A request error that ended the request stream may show up upstream
         // as a normal end: report the cause.
@@ -91,40 +143,44 @@ impl Upstream {
             }
             item => item,
         };
-        if !matches!(item, Item::Message) {
-            self.done = true;
+        self.phase = Phase::Done;
+        self.interrupt = None;
+        Poll::Ready(item)
+    }
+
+    /// The source while messages come.
+    fn source(&self) -> Option<&dyn ResponseSource> {
+        match &self.phase {
+            Phase::Messages(source) => Some(&**source),
+            _ => None,
         }
-        item
     }
 
     /// Writes the message of the last [`Item::Message`] as JSON.
     pub(crate) fn write(&self, w: &mut JsonWriter) {
-        self.source.write(w);
+        if let Some(source) = self.source() {
+            source.write(w);
+        }
     }
 
     /// The message of the last [`Item::Message`] as JSON bytes.
     fn json(&self, gateway: &Gateway) -> Vec<u8> {
         let mut w = JsonWriter::new(gateway.json_options());
-        self.source.write(&mut w);
+        self.write(&mut w);
         w.into_bytes()
     }
 
     /// A field of the message of the last [`Item::Message`], as text.
     fn field(&self, name: &str) -> Option<String> {
-        self.source.field(name)
+        self.source()?.field(name)
     }
 
     /// Takes the message of the last [`Item::Message`] apart (`HttpBody`).
     pub(crate) fn take_raw(&mut self) -> crate::http_body::RawBody {
-        self.source.take_raw()
-    }
-}
-
-async fn next_message(source: &mut dyn ResponseSource) -> Item {
-    match std::future::poll_fn(|cx| source.poll_message(cx)).await {
-        Ok(true) => Item::Message,
-        Ok(false) => Item::End(source.trailers().await),
-        Err(status) => Item::Error(GatewayError::Upstream(status)),
+        match &mut self.phase {
+            Phase::Messages(source) => source.take_raw(),
+            _ => crate::http_body::RawBody::default(),
+        }
     }
 }
 
@@ -306,23 +362,23 @@ impl Heartbeat {
         }
     }
 
-    /// Resolves when the stream has been silent for the period.
-    async fn tick(&mut self) {
+    /// Ready when the stream has been silent for the period.
+    fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(period) = self.period else {
-            return std::future::pending().await;
+            return Poll::Pending;
         };
         let first_due = self.quiet_since + period;
         let sleep = self
             .sleep
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(first_due)));
         loop {
-            sleep.as_mut().await;
+            ready!(sleep.as_mut().poll(cx));
             let due = self.quiet_since + period;
             let now = tokio::time::Instant::now();
             if now >= due {
                 self.quiet_since = now;
                 sleep.as_mut().reset(now + period);
-                return;
+                return Poll::Ready(());
             }
             sleep.as_mut().reset(due);
         }
@@ -341,7 +397,8 @@ struct BodyState {
     pending: Option<Item>,
     gateway: Gateway,
     heartbeat: Heartbeat,
-    preamble: Option<Bytes>,
+    /// The wait for the gateway's drain, made the first time the body waits.
+    draining: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     done: bool,
     tracker: StreamTracker,
 }
@@ -357,28 +414,54 @@ enum Next {
 }
 
 impl BodyState {
+    fn new(
+        upstream: Upstream,
+        first: Option<Item>,
+        gateway: Gateway,
+        heartbeat: Option<Duration>,
+        tracker: StreamTracker,
+    ) -> Self {
+        BodyState {
+            upstream,
+            pending: first,
+            heartbeat: Heartbeat::new(heartbeat),
+            draining: None,
+            gateway,
+            done: false,
+            tracker,
+        }
+    }
+
     /// What happened first: an upstream item, the heartbeat, the drain.
-    async fn next(&mut self) -> Next {
+    /// Upstream first: a stream whose messages are ready never polls (so
+    /// never arms) the heartbeat, nor waits on the drain.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Next> {
         if let Some(item) = self.pending.take() {
-            return self.seen(item);
+            return Poll::Ready(self.seen(item));
         }
         // A stream whose messages are always ready would never get to the
-        // drain branch below: check for it first (a read of a flag).
-        if self.gateway.drain().is_some_and(crate::Drain::is_draining) {
-            return self.shut_down();
+        // drain's wait below: check for it first (a read of a flag).
+        let drain = self.gateway.drain();
+        if drain.is_some_and(crate::Drain::is_draining) {
+            return Poll::Ready(self.shut_down());
         }
-        let gateway = self.gateway.clone();
-        // Biased, upstream first: a stream whose messages are ready never
-        // polls (so never arms) the heartbeat, nor waits on the drain.
-        tokio::select! {
-            biased;
-            item = self.upstream.next() => {
-                self.heartbeat.reset();
-                self.seen(item)
+        if let Poll::Ready(item) = self.upstream.poll_next(cx) {
+            self.heartbeat.reset();
+            return Poll::Ready(self.seen(item));
+        }
+        if self.heartbeat.poll_tick(cx).is_ready() {
+            return Poll::Ready(Next::Heartbeat);
+        }
+        if let Some(drain) = drain {
+            let draining = self.draining.get_or_insert_with(|| {
+                let drain = drain.clone();
+                Box::pin(async move { drain.draining().await })
+            });
+            if draining.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(self.shut_down());
             }
-            () = self.heartbeat.tick() => Next::Heartbeat,
-            () = gateway.draining() => self.shut_down(),
         }
+        Poll::Pending
     }
 
     /// Ends the stream for the drain.
@@ -405,94 +488,97 @@ impl BodyState {
     }
 }
 
+/// The SSE body: one event per upstream item, heartbeat and drain.
+struct SseBody {
+    state: BodyState,
+    /// Shared, not cloned per event: the settings hold strings.
+    config: Arc<SseConfig>,
+    preamble: Option<Bytes>,
+}
+
+impl Stream for SseBody {
+    type Item = Timed;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Timed>> {
+        let this = self.get_mut();
+        if let Some(preamble) = this.preamble.take() {
+            return Poll::Ready(Some(Timed::other(Frame::data(preamble))));
+        }
+        if this.state.done {
+            return Poll::Ready(None);
+        }
+        let next = ready!(this.state.poll_next(cx));
+        Poll::Ready(sse_frame(&mut this.state, &this.config, next))
+    }
+}
+
 fn sse_body(
     upstream: Upstream,
     first: Option<Item>,
     gateway: Gateway,
     tracker: StreamTracker,
-) -> impl Stream<Item = Timed> + Send + 'static {
-    // Shared, not cloned per event: the settings hold strings.
-    let config = std::sync::Arc::new(gateway.streaming().sse.clone());
-    // Boxed: `unfold` moves its state into and out of each event's future,
-    // and a pointer is cheaper to move than the state.
-    let state = Box::new(BodyState {
-        upstream,
-        pending: first,
-        heartbeat: Heartbeat::new(config.heartbeat),
+) -> SseBody {
+    let config = Arc::new(gateway.streaming().sse.clone());
+    SseBody {
         preamble: config.retry.map(crate::sse::retry_hint),
-        gateway,
-        done: false,
-        tracker,
-    });
-    futures_util::stream::unfold(state, move |mut s| {
-        let config = config.clone();
-        async move {
-            if let Some(preamble) = s.preamble.take() {
-                return Some((Timed::other(Frame::data(preamble)), s));
-            }
-            if s.done {
-                return None;
-            }
-            let mut since = None;
-            let bytes = match s.next().await {
-                Next::Heartbeat => crate::sse::heartbeat(),
-                Next::Shutdown => config.shutdown_event.as_ref()?.to_bytes(),
-                Next::Item(item, at) => {
-                    if matches!(item, Item::Message) {
-                        since = Some(at);
-                    }
-                    match item {
-                        Item::Message
-                            if config.id_field.is_none() && config.event_field.is_none() =>
-                        {
-                            // The common case in one buffer: the JSON writer never
-                            // writes a raw line break, so the message is one
-                            // `data:` line, written straight after its prefix.
-                            let mut frame = Vec::with_capacity(128);
-                            frame.extend_from_slice(b"data: ");
-                            let mut w = JsonWriter::appending(frame, s.gateway.json_options());
-                            s.upstream.write(&mut w);
-                            let mut frame = w.into_bytes();
-                            frame.extend_from_slice(b"\n\n");
-                            Bytes::from(frame)
-                        }
-                        Item::Message => {
-                            let data = s.upstream.json(&s.gateway);
-                            let mut event =
-                                SseEvent::data(String::from_utf8(data).unwrap_or_default());
-                            if let Some(id) =
-                                config.id_field.as_deref().and_then(|f| s.upstream.field(f))
-                            {
-                                event = event.with_id(id);
-                            }
-                            if let Some(name) = config
-                                .event_field
-                                .as_deref()
-                                .and_then(|f| s.upstream.field(f))
-                                .filter(|n| !n.is_empty())
-                            {
-                                event = event.with_event(name);
-                            }
-                            event.to_bytes()
-                        }
-                        Item::End(_) => {
-                            s.done = true;
-                            config.end_of_stream.as_ref()?.to_bytes()
-                        }
-                        Item::Error(error) => {
-                            s.done = true;
-                            sse_error(&s.gateway, &error)?.to_bytes()
-                        }
-                    }
-                }
-            };
-            let frame = Timed {
-                frame: Frame::data(bytes),
-                message: since,
-            };
-            Some((frame, s))
+        state: BodyState::new(upstream, first, gateway, config.heartbeat, tracker),
+        config,
+    }
+}
+
+/// The frame of `next` in SSE; `None` ends the body.
+fn sse_frame(s: &mut BodyState, config: &SseConfig, next: Next) -> Option<Timed> {
+    let mut since = None;
+    let bytes = match next {
+        Next::Heartbeat => crate::sse::heartbeat(),
+        Next::Shutdown => config.shutdown_event.as_ref()?.to_bytes(),
+        Next::Item(Item::Message, at) => {
+            since = Some(at);
+            sse_message(s, config)
         }
+        Next::Item(Item::End(_), _) => {
+            s.done = true;
+            config.end_of_stream.as_ref()?.to_bytes()
+        }
+        Next::Item(Item::Error(error), _) => {
+            s.done = true;
+            sse_error(&s.gateway, &error)?.to_bytes()
+        }
+    };
+    Some(Timed {
+        frame: Frame::data(bytes),
+        message: since,
     })
+}
+
+/// The SSE event of the message just received.
+fn sse_message(s: &BodyState, config: &SseConfig) -> Bytes {
+    if config.id_field.is_none() && config.event_field.is_none() {
+        // The common case in one buffer: the JSON writer never writes a raw
+        // line break, so the message is one `data:` line, written straight
+        // after its prefix.
+        let mut frame = Vec::with_capacity(128);
+        frame.extend_from_slice(b"data: ");
+        let mut w = JsonWriter::appending(frame, s.gateway.json_options());
+        s.upstream.write(&mut w);
+        let mut frame = w.into_bytes();
+        frame.extend_from_slice(b"\n\n");
+        return Bytes::from(frame);
+    }
+    let data = s.upstream.json(&s.gateway);
+    let mut event = SseEvent::data(String::from_utf8(data).unwrap_or_default());
+    if let Some(id) = config.id_field.as_deref().and_then(|f| s.upstream.field(f)) {
+        event = event.with_id(id);
+    }
+    if let Some(name) = config
+        .event_field
+        .as_deref()
+        .and_then(|f| s.upstream.field(f))
+        .filter(|n| !n.is_empty())
+    {
+        event = event.with_event(name);
+    }
+    event.to_bytes()
 }
 
 /// The SSE event that ends a stream on an error (`event: failure` unless
@@ -518,62 +604,72 @@ fn ndjson_error(gateway: &Gateway, error: &GatewayError) -> Option<Bytes> {
     }
 }
 
+/// The chunked (NDJSON) body: one line per upstream item, heartbeat,
+/// drain and, when asked for, trailers.
+struct NdjsonBody {
+    state: BodyState,
+    send_trailers: bool,
+}
+
+impl Stream for NdjsonBody {
+    type Item = Timed;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Timed>> {
+        let this = self.get_mut();
+        if this.state.done {
+            return Poll::Ready(None);
+        }
+        let next = ready!(this.state.poll_next(cx));
+        Poll::Ready(ndjson_frame(&mut this.state, this.send_trailers, next))
+    }
+}
+
 fn ndjson_body(
     upstream: Upstream,
     first: Option<Item>,
     gateway: Gateway,
     send_trailers: bool,
     tracker: StreamTracker,
-) -> impl Stream<Item = Timed> + Send + 'static {
-    let config = gateway.streaming().chunked.clone();
-    // Boxed, as in `sse_body`.
-    let state = Box::new(BodyState {
-        upstream,
-        pending: first,
-        heartbeat: Heartbeat::new(config.heartbeat),
-        preamble: None,
-        gateway,
-        done: false,
-        tracker,
-    });
-    futures_util::stream::unfold(state, move |mut s| {
-        async move {
-            if s.done {
+) -> NdjsonBody {
+    let heartbeat = gateway.streaming().chunked.heartbeat;
+    NdjsonBody {
+        state: BodyState::new(upstream, first, gateway, heartbeat, tracker),
+        send_trailers,
+    }
+}
+
+/// The frame of `next` in NDJSON; `None` ends the body.
+fn ndjson_frame(s: &mut BodyState, send_trailers: bool, next: Next) -> Option<Timed> {
+    let frame = match next {
+        Next::Heartbeat => Frame::data(crate::ndjson::heartbeat()),
+        // The body just ends: a client reading NDJSON reconnects.
+        Next::Shutdown => return None,
+        Next::Item(Item::Message, at) => {
+            // The JSON writer never writes a raw line break: the message is
+            // one line as it is.
+            let mut line = s.upstream.json(&s.gateway);
+            line.push(b'\n');
+            return Some(Timed {
+                frame: Frame::data(Bytes::from(line)),
+                message: Some(at),
+            });
+        }
+        Next::Item(Item::End(trailers), _) => {
+            s.done = true;
+            let trailers = trailers.filter(|_| send_trailers)?;
+            let mut map = http::HeaderMap::new();
+            metadata::outgoing_trailers(&trailers, s.gateway.header_rules(), &mut map);
+            if map.is_empty() {
                 return None;
             }
-            let frame = match s.next().await {
-                Next::Heartbeat => Frame::data(crate::ndjson::heartbeat()),
-                // The body just ends: a client reading NDJSON reconnects.
-                Next::Shutdown => return None,
-                Next::Item(Item::Message, at) => {
-                    // The JSON writer never writes a raw line break: the
-                    // message is one line as it is.
-                    let mut line = s.upstream.json(&s.gateway);
-                    line.push(b'\n');
-                    let frame = Timed {
-                        frame: Frame::data(Bytes::from(line)),
-                        message: Some(at),
-                    };
-                    return Some((frame, s));
-                }
-                Next::Item(Item::End(trailers), _) => {
-                    s.done = true;
-                    let trailers = trailers.filter(|_| send_trailers)?;
-                    let mut map = http::HeaderMap::new();
-                    metadata::outgoing_trailers(&trailers, s.gateway.header_rules(), &mut map);
-                    if map.is_empty() {
-                        return None;
-                    }
-                    Frame::trailers(map)
-                }
-                Next::Item(Item::Error(error), _) => {
-                    s.done = true;
-                    Frame::data(ndjson_error(&s.gateway, &error)?)
-                }
-            };
-            Some((Timed::other(frame), s))
+            Frame::trailers(map)
         }
-    })
+        Next::Item(Item::Error(error), _) => {
+            s.done = true;
+            Frame::data(ndjson_error(&s.gateway, &error)?)
+        }
+    };
+    Some(Timed::other(frame))
 }
 
 /// A 200 JSON response for a single message (client streaming in chunked

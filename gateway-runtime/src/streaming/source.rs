@@ -21,10 +21,9 @@ pub(crate) trait ResponseSource: Send {
     /// held), `Ok(false)` at the end of the stream.
     fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, tonic::Status>>;
 
-    /// The trailers, once the stream has ended.
-    fn trailers(
-        &mut self,
-    ) -> Pin<Box<dyn Future<Output = Option<tonic::metadata::MetadataMap>> + Send + '_>>;
+    /// The trailers, once the stream has ended. Takes the source: nothing
+    /// is read from it after its end.
+    fn into_trailers(self: Box<Self>) -> Trailers;
 
     /// Writes the held message as JSON.
     fn write(&self, w: &mut JsonWriter);
@@ -35,6 +34,10 @@ pub(crate) trait ResponseSource: Send {
     /// Takes the held message apart (`google.api.HttpBody` streams).
     fn take_raw(&mut self) -> RawBody;
 }
+
+/// The wait for a finished stream's trailers.
+pub(crate) type Trailers =
+    Pin<Box<dyn Future<Output = Option<tonic::metadata::MetadataMap>> + Send>>;
 
 /// How a message type is written.
 pub(crate) enum Render<M> {
@@ -78,9 +81,7 @@ impl<M: Send + 'static> ResponseSource for Typed<M> {
         }
     }
 
-    fn trailers(
-        &mut self,
-    ) -> Pin<Box<dyn Future<Output = Option<tonic::metadata::MetadataMap>> + Send + '_>> {
+    fn into_trailers(mut self: Box<Self>) -> Trailers {
         Box::pin(async move { self.stream.trailers().await.ok().flatten() })
     }
 
