@@ -8,7 +8,7 @@
 //! on the first response of every connection.
 
 use gateway_e2e::e2e::echo::v1::{Kitchen, Nested};
-use gateway_e2e::e2e::stream::v1::{ChatMessage, TextMessage};
+use gateway_e2e::e2e::stream::v1::{AddResponse, ChatMessage, GenerateResponse, TextMessage};
 use serde::{Deserialize, Serialize};
 
 /// Which unary body a run sends.
@@ -205,5 +205,56 @@ mod tests {
     fn large_body_is_about_ten_kib() {
         let len = echo_json(BodySize::Large).len();
         assert!((9 * 1024..11 * 1024).contains(&len), "{len}");
+    }
+}
+
+/// The JSON of `GenerateResponse` (NDJSON server stream).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct GenerateBody {
+    #[serde(skip_serializing_if = "is_zero")]
+    pub index: i32,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub last_event_id: String,
+}
+
+impl From<GenerateResponse> for GenerateBody {
+    fn from(m: GenerateResponse) -> GenerateBody {
+        GenerateBody {
+            index: m.index,
+            id: m.id,
+            kind: m.kind,
+            last_event_id: m.last_event_id,
+        }
+    }
+}
+
+/// The JSON of `AddRequest` (NDJSON client stream).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AddBody {
+    pub value: i32,
+}
+
+/// The JSON of `AddResponse`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SumBody {
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sum: i32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub count: i32,
+}
+
+impl From<AddResponse> for SumBody {
+    fn from(m: AddResponse) -> SumBody {
+        SumBody {
+            sum: m.sum,
+            count: m.count,
+        }
     }
 }

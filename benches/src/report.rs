@@ -373,6 +373,16 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
                     "×",
                     |v| v >= 0.9,
                 );
+                if scenario == "sse" {
+                    check(
+                        &mut out,
+                        format!("sse ×{n}: gateway CPU/event vs hand-written"),
+                        "≤ 1.05×",
+                        ratio(generated.gateway_cpu_us, hand.gateway_cpu_us),
+                        "×",
+                        |v| v <= 1.05,
+                    );
+                }
                 let largest = cases.iter().filter(|k| k.0 == "sse").map(|k| k.2).max();
                 if scenario == "sse" && Some(*n) == largest {
                     check(
@@ -384,6 +394,17 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
                         |v| v <= 16.0,
                     );
                 }
+            }
+            "ndjson" => {
+                let Some(hand) = hand else { continue };
+                check(
+                    &mut out,
+                    format!("ndjson {case}: gateway CPU/message vs hand-written"),
+                    "≤ 1.05×",
+                    ratio(generated.gateway_cpu_us, hand.gateway_cpu_us),
+                    "×",
+                    |v| v <= 1.05,
+                );
             }
             _ => {}
         }
@@ -616,18 +637,19 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(
             w,
             "### Chunked NDJSON, one stream\n\n\
-             | direction | contender | msgs/s | × tonic | gateway CPU µs/msg | backend CPU µs/msg |\n\
-             |---|---|---:|---:|---:|---:|"
+             | direction | contender | msgs/s | × tonic | gateway CPU µs/msg | × hand | backend CPU µs/msg |\n\
+             |---|---|---:|---:|---:|---:|---:|"
         );
         for (case, n) in &nd {
             let floor = report.get("ndjson", case, *n, Tonic);
+            let hand = report.get("ndjson", case, *n, Hand);
             for c in crate::contender::ALL {
                 let Some(s) = report.get("ndjson", case, *n, *c) else {
                     continue;
                 };
                 let _ = writeln!(
                     w,
-                    "| {} | {} | {} | {} | {} | {} |{}",
+                    "| {} | {} | {} | {} | {} | {} | {} |{}",
                     if case == "down" {
                         "server stream ↓"
                     } else {
@@ -637,6 +659,7 @@ pub fn markdown(report: &Report) -> String {
                     num(Some(s.throughput)),
                     times(ratio(Some(s.throughput), floor.map(|f| f.throughput))),
                     num(s.gateway_cpu_us),
+                    times(ratio(s.gateway_cpu_us, hand.and_then(|h| h.gateway_cpu_us))),
                     num(s.backend_cpu_us),
                     errors(s)
                 );

@@ -282,8 +282,13 @@ impl StreamTracker {
         &self.span
     }
 
-    /// What the parts of a stream that send and receive messages need to
-    /// count them.
+    /// What the request reader of a client or bidi stream needs to count
+    /// the messages it receives.
+    pub(crate) fn received(&self) -> Received {
+        Received::new(self.span.clone(), self.mode)
+    }
+
+    /// What the parts of a stream that send messages need to count them.
     pub(crate) fn stats(&self) -> StreamStats {
         StreamStats {
             span: self.span.clone(),
@@ -354,23 +359,45 @@ impl StreamStats {
         #[cfg(not(feature = "metrics"))]
         let _ = since;
     }
-
-    /// A request message received from the client (`bytes` of JSON).
-    pub(crate) fn received(&self, bytes: usize) {
-        received(&self.span, self.mode, bytes);
-    }
 }
 
-/// A request message received from the client (`bytes` of JSON), in `mode`,
-/// on the request's `span`.
-pub(crate) fn received(span: &tracing::Span, mode: Mode, bytes: usize) {
-    tracing::trace!(parent: span, bytes, mode = mode_name(mode), "message received");
+/// Counts the request messages of one client or bidi stream, with its
+/// metric handles registered once per stream (as [`SentMetrics`]).
+#[derive(Clone)]
+pub(crate) struct Received {
+    span: tracing::Span,
+    mode: Mode,
     #[cfg(feature = "metrics")]
-    {
-        let mode = mode_name(mode);
-        metrics::counter!("gateway_stream_messages_received_total", "mode" => mode).increment(1);
-        metrics::counter!("gateway_stream_bytes_received_total", "mode" => mode)
-            .increment(bytes as u64);
+    messages: metrics::Counter,
+    #[cfg(feature = "metrics")]
+    bytes: metrics::Counter,
+}
+
+impl Received {
+    /// The counter of the stream in `mode` whose span is `span`.
+    pub(crate) fn new(span: tracing::Span, mode: Mode) -> Self {
+        #[cfg(feature = "metrics")]
+        let name = mode_name(mode);
+        Received {
+            span,
+            mode,
+            #[cfg(feature = "metrics")]
+            messages: metrics::counter!("gateway_stream_messages_received_total", "mode" => name),
+            #[cfg(feature = "metrics")]
+            bytes: metrics::counter!("gateway_stream_bytes_received_total", "mode" => name),
+        }
+    }
+
+    /// A request message received from the client (`bytes` of JSON).
+    pub(crate) fn message(&self, bytes: usize) {
+        tracing::trace!(parent: &self.span, bytes, mode = mode_name(self.mode), "message received");
+        #[cfg(feature = "metrics")]
+        {
+            self.messages.increment(1);
+            self.bytes.increment(bytes as u64);
+        }
+        #[cfg(not(feature = "metrics"))]
+        let _ = bytes;
     }
 }
 

@@ -2,7 +2,8 @@
 //! small messages (`GET /streaming/server/generate?count=N`), and one
 //! client sending a client stream of as many lines (`POST
 //! /streaming/client/add`). Messages per second and gateway CPU per
-//! message; the floor is the same stream over gRPC.
+//! message; the baseline is the hand-written handler, the floor the same
+//! stream over gRPC.
 
 use std::net::SocketAddr;
 
@@ -25,6 +26,7 @@ pub const CONTENDERS: &[Contender] = &[
     Contender::GenRemote,
     Contender::GenInProcess,
     Contender::GenDirect,
+    Contender::Hand,
     Contender::Tonic,
 ];
 

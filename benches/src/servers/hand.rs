@@ -1,10 +1,10 @@
 //! The hand-written baseline: what one would write with axum, serde_json
-//! and the tonic client without a generator, for the three bindings the
-//! benchmark drives. Same paths, same backend, same JSON as the generated
+//! and the tonic client without a generator, for the bindings the
+//! benchmark drives (unary, SSE, WebSocket, NDJSON down and up). Same paths, same backend, same JSON as the generated
 //! gateway; none of its generality (no path templates, query binding,
 //! header↔metadata mapping, error mapping or deadlines).
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -14,11 +14,11 @@ use futures_util::{SinkExt, StreamExt};
 use gateway_e2e::e2e::echo::v1::Kitchen;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
-use gateway_e2e::e2e::stream::v1::{ChatMessage, GenerateRequest};
+use gateway_e2e::e2e::stream::v1::{AddRequest, ChatMessage, GenerateRequest};
 use http::{StatusCode, Uri, header};
 use tonic::transport::Channel;
 
-use crate::payload::{ChatBody, EchoBody, TextBody};
+use crate::payload::{AddBody, ChatBody, EchoBody, GenerateBody, SumBody, TextBody};
 
 #[derive(Clone)]
 struct Clients {
@@ -31,6 +31,8 @@ pub fn router(channel: Channel) -> axum::Router {
         .route("/v1/echo", post(echo))
         .route("/streaming/server/notifications", get(notifications))
         .route("/streaming/bidi/chat", get(chat))
+        .route("/streaming/server/generate", get(generate))
+        .route("/streaming/client/add", post(add))
         .with_state(Clients {
             echo: EchoServiceClient::new(channel.clone()),
             streams: StreamingTestClient::new(channel),
@@ -57,21 +59,22 @@ async fn echo(State(clients): State<Clients>, body: Bytes) -> Response {
     }
 }
 
-/// `?delayMs=N`, the one query parameter the SSE scenario sends.
-fn delay_ms(uri: &Uri) -> i32 {
+/// The integer query parameter `name` (`delayMs` of the SSE scenario,
+/// `count` of the NDJSON one).
+fn query_int(uri: &Uri, name: &str, default: i32) -> i32 {
     uri.query()
         .unwrap_or("")
         .split('&')
-        .find_map(|pair| pair.strip_prefix("delayMs="))
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
+        .unwrap_or(default)
 }
 
 /// SSE: the tonic server stream as `data:` events, with axum's default
 /// 15 s keep-alive (the gateway's default heartbeat is the same).
 async fn notifications(State(clients): State<Clients>, uri: Uri) -> Response {
     let request = GenerateRequest {
-        delay_ms: delay_ms(&uri),
+        delay_ms: query_int(&uri, "delayMs", 1000),
         ..GenerateRequest::default()
     };
     match clients.streams.clone().notify_me(request).await {
@@ -90,6 +93,73 @@ async fn notifications(State(clients): State<Clients>, uri: Uri) -> Response {
         }
         Err(status) => upstream_error(status),
     }
+}
+
+/// NDJSON down: the tonic server stream as one serde JSON line per message.
+async fn generate(State(clients): State<Clients>, uri: Uri) -> Response {
+    let request = GenerateRequest {
+        count: query_int(&uri, "count", 0),
+        ..GenerateRequest::default()
+    };
+    match clients.streams.clone().generate(request).await {
+        Ok(response) => {
+            let lines = response.into_inner().map(|item| {
+                let message = item.map_err(|status| std::io::Error::other(status.to_string()))?;
+                let mut line =
+                    serde_json::to_vec(&GenerateBody::from(message)).expect("serializable");
+                line.push(b'\n');
+                Ok::<_, std::io::Error>(Bytes::from(line))
+            });
+            (
+                [(header::CONTENT_TYPE, "application/x-ndjson")],
+                Body::from_stream(lines),
+            )
+                .into_response()
+        }
+        Err(status) => upstream_error(status),
+    }
+}
+
+/// NDJSON up: each line of the body, a serde `AddBody`, as a message of the
+/// tonic client stream (a bad line ends the stream); the reply as JSON.
+async fn add(State(clients): State<Clients>, body: Body) -> Response {
+    match clients.streams.clone().add(add_requests(body)).await {
+        Ok(reply) => {
+            let json =
+                serde_json::to_vec(&SumBody::from(reply.into_inner())).expect("serializable");
+            ([(header::CONTENT_TYPE, "application/json")], json).into_response()
+        }
+        Err(status) => upstream_error(status),
+    }
+}
+
+/// The lines of `body` as `AddRequest`s, parsed as the chunks arrive.
+fn add_requests(body: Body) -> impl futures_util::Stream<Item = AddRequest> + Send + 'static {
+    let state = (body.into_data_stream(), Vec::<u8>::new(), 0usize);
+    futures_util::stream::unfold(state, |(mut data, mut buf, mut start)| async move {
+        loop {
+            if let Some(end) = buf[start..].iter().position(|&b| b == b'\n') {
+                let line = &buf[start..start + end];
+                start += end + 1;
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let body: AddBody = serde_json::from_slice(line).ok()?;
+                return Some((AddRequest { value: body.value }, (data, buf, start)));
+            }
+            buf.drain(..start);
+            start = 0;
+            match data.next().await {
+                Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                // The last line may lack its line break.
+                _ if buf.iter().all(u8::is_ascii_whitespace) => return None,
+                _ => {
+                    let body: AddBody = serde_json::from_slice(&std::mem::take(&mut buf)).ok()?;
+                    return Some((AddRequest { value: body.value }, (data, buf, start)));
+                }
+            }
+        }
+    })
 }
 
 /// WebSocket → tonic bidi stream: text frames in, text frames out; an empty

@@ -5,6 +5,8 @@
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use std::task::{Context, Poll, ready};
+
 use futures_util::{Stream, StreamExt};
 use tokio::sync::Notify;
 
@@ -13,6 +15,7 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonOptions, JsonReader};
 use crate::ndjson::{BodyValueError, SplitError, body_values};
+use crate::telemetry::Received;
 
 /// The request stream handed to a tonic client-streaming or bidi call.
 ///
@@ -123,41 +126,72 @@ fn body_requests<M>(
 where
     M: Clone + Send + 'static,
 {
-    let values = Box::pin(body_values(body, max_value));
-    // The request's span: the stream is polled by tonic, outside it.
-    let span = tracing::Span::current();
-    RequestStream::new(futures_util::stream::unfold(values, move |mut values| {
-        let (base, options, errors) = (base.clone(), options.clone(), errors.clone());
-        let span = span.clone();
-        async move {
-            match values.next().await? {
-                Ok(bytes) => {
-                    let mut message = base;
-                    let mut reader = JsonReader::new(&bytes, &options);
-                    match merge(&mut message, &mut reader).and_then(|()| reader.finish()) {
-                        Ok(()) => {
-                            crate::telemetry::received(&span, super::Mode::Chunked, bytes.len());
-                            Some((message, values))
-                        }
-                        Err(e) => {
-                            errors.report(GatewayError::InvalidBody(e));
-                            None
-                        }
+    RequestStream::new(BodyRequests {
+        values: body_values(body, max_value),
+        base,
+        merge,
+        options,
+        errors,
+        // The request's span: the stream is polled by tonic, outside it.
+        received: Received::new(tracing::Span::current(), super::Mode::Chunked),
+        done: false,
+    })
+}
+
+/// The stream of [`body_requests`], written by hand: a value costs a copy
+/// of `base` and the merge, nothing per message for the stream itself.
+struct BodyRequests<V, M> {
+    values: V,
+    base: M,
+    merge: MergeFn<M>,
+    options: JsonOptions,
+    errors: RequestErrors,
+    received: Received,
+    done: bool,
+}
+
+// No field is ever pinned (the message is only cloned and moved out), so
+// the stream moves freely whatever `M` is.
+impl<V: Unpin, M> Unpin for BodyRequests<V, M> {}
+
+impl<V, M> Stream for BodyRequests<V, M>
+where
+    V: Stream<Item = Result<bytes::Bytes, BodyValueError>> + Unpin,
+    M: Clone,
+{
+    type Item = M;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<M>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let error = match ready!(this.values.poll_next_unpin(cx)) {
+            None => {
+                this.done = true;
+                return Poll::Ready(None);
+            }
+            Some(Ok(bytes)) => {
+                let mut message = this.base.clone();
+                let mut reader = JsonReader::new(&bytes, &this.options);
+                match (this.merge)(&mut message, &mut reader).and_then(|()| reader.finish()) {
+                    Ok(()) => {
+                        this.received.message(bytes.len());
+                        return Poll::Ready(Some(message));
                     }
-                }
-                Err(e) => {
-                    errors.report(match e {
-                        BodyValueError::Split(SplitError::TooLarge { limit }) => {
-                            GatewayError::BodyTooLarge { limit }
-                        }
-                        BodyValueError::Split(e) => {
-                            GatewayError::InvalidBody(crate::json::JsonError::custom(e.to_string()))
-                        }
-                        BodyValueError::Read(e) => GatewayError::BodyRead(e),
-                    });
-                    None
+                    Err(e) => GatewayError::InvalidBody(e),
                 }
             }
-        }
-    }))
+            Some(Err(BodyValueError::Split(SplitError::TooLarge { limit }))) => {
+                GatewayError::BodyTooLarge { limit }
+            }
+            Some(Err(BodyValueError::Split(e))) => {
+                GatewayError::InvalidBody(crate::json::JsonError::custom(e.to_string()))
+            }
+            Some(Err(BodyValueError::Read(e))) => GatewayError::BodyRead(e),
+        };
+        this.errors.report(error);
+        this.done = true;
+        Poll::Ready(None)
+    }
 }

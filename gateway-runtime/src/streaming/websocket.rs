@@ -40,7 +40,7 @@ use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonReader, JsonWriter};
-use crate::telemetry::{EndReason, StreamStats, StreamTracker};
+use crate::telemetry::{EndReason, Received, StreamStats, StreamTracker};
 
 /// Close codes (RFC 6455 §7.4.1).
 pub(crate) mod close {
@@ -350,7 +350,7 @@ struct Parser<Req> {
     base: Req,
     merge: MergeFn<Req>,
     max_message_size: usize,
-    stats: StreamStats,
+    received: Received,
 }
 
 impl<Req: Clone> Parser<Req> {
@@ -360,7 +360,7 @@ impl<Req: Clone> Parser<Req> {
             base: session.base.clone(),
             merge: session.merge,
             max_message_size: session.config().max_message_size,
-            stats: session.tracker.stats(),
+            received: session.tracker.received(),
         }
     }
 
@@ -370,7 +370,7 @@ impl<Req: Clone> Parser<Req> {
         (self.merge)(&mut message, &mut reader)
             .and_then(|()| reader.finish())
             .map_err(GatewayError::InvalidBody)?;
-        self.stats.received(bytes.len());
+        self.received.message(bytes.len());
         Ok(message)
     }
 }
