@@ -295,6 +295,7 @@ mod tests {
                    google.protobuf.Struct st_{n} = 13; google.protobuf.Timestamp ts_{n} = 14;\n\
                    o.Thing{n} far_{n} = 15; repeated double d_{n} = 16;\n\
                    uint64 camelCase{n} = 17; M1n self_{n} = 18; float f = 19;\n\
+                   string type = 20; string q_{n} = 21 [json_name = \"na\u{ef}ve\\\"{n}\"];\n\
                  }}\n"
             ));
             b.push_str(&format!(
@@ -367,5 +368,10 @@ mod tests {
             "turbofish and arguments broken"
         );
         assert!(all.contains(")?;\n"));
+        assert!(all.contains("(r, &mut self.r#type)?;"), "raw identifiers");
+        assert!(
+            all.contains("(w, \"na\u{ef}ve\\\"n\", \"q_n\","),
+            "escapes of JSON names"
+        );
     }
 }
