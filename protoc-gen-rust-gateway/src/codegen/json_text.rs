@@ -4,17 +4,18 @@
 //! These impls are two thirds of a large generated file, and parsing their
 //! tokens back with syn was most of the generator's time. Their shape is
 //! fixed: one runtime call per field. So for messages whose fields all take
-//! such a call (no enum, oneof or special type, which need closures or
-//! several statements) the text is written here, with prettyplease's rules
-//! for these few constructs: a line stays whole up to [`MARGIN`] columns;
-//! a call that does not fit breaks its turbofish first, then its
+//! such a call (no oneof, `NullValue`, `Value` or `HttpBody` field, which
+//! need several statements) the text is written here, with prettyplease's
+//! rules for these few constructs: a line stays whole up to [`MARGIN`]
+//! columns; a call that does not fit breaks its turbofish first, then its
 //! arguments, one per line with a trailing comma. Anything else (a message
-//! of another shape, a line that would still be too long) returns `None`
-//! and goes through tokens and prettyplease as before; a test compares
-//! both ways over fields of many shapes and name lengths.
+//! of another shape, a line that would still be too long, such as an enum
+//! closure that prettyplease would break inside) returns `None` and goes
+//! through tokens and prettyplease as before; a test compares both ways
+//! over fields of every shape and many name lengths.
 
 use proc_macro2::{TokenStream, TokenTree};
-use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
+use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
 
 use super::fields::{Scope, Shape, ValueKind, field_ident, proto_name, real_oneof};
 use crate::resolve::is_http_body;
@@ -98,42 +99,63 @@ fn write_call(scope: Scope<'_>, field: &FieldDescriptor) -> Option<Call> {
     }
     let name = field_ident(field).to_string();
     let place = format!("&self.{name}");
+    let proto2 = field.parent_file().syntax() == prost_reflect::Syntax::Proto2;
+    let enum_name = |e: &EnumDescriptor| {
+        let path = path_text(scope.type_path(e.full_name()))?;
+        Some(format!(
+            "|v| {path}::try_from(v).ok().map(|e| e.as_str_name())"
+        ))
+    };
+    let with_name = |function, value: String, e: &EnumDescriptor| {
+        Some((function, vec![], vec![value, enum_name(e)?]))
+    };
     let (function, generics, last) = match Shape::of(field) {
-        Shape::Plain(ValueKind::Enum(_) | ValueKind::NullValue)
-        | Shape::Required(ValueKind::Enum(_) | ValueKind::NullValue)
-        | Shape::Optional(ValueKind::Enum(_))
-        | Shape::Repeated(ValueKind::Enum(_))
-        | Shape::Map(_, ValueKind::Enum(_))
+        Shape::Plain(ValueKind::Enum(e)) => with_name("write_enum", format!("self.{name}"), &e)?,
+        Shape::Required(ValueKind::Enum(e)) => {
+            with_name("write_enum_required", format!("self.{name}"), &e)?
+        }
+        Shape::Optional(ValueKind::Enum(e)) if proto2 => {
+            with_name("write_proto2_enum_optional", format!("self.{name}"), &e)?
+        }
+        Shape::Optional(ValueKind::Enum(e)) => {
+            with_name("write_enum_optional", format!("self.{name}"), &e)?
+        }
+        Shape::Repeated(ValueKind::Enum(e)) => with_name("write_enum_list", place, &e)?,
+        Shape::Map(_, ValueKind::Enum(e)) => {
+            with_name("write_enum_map", format!("self.{name}.iter()"), &e)?
+        }
+        Shape::Plain(ValueKind::NullValue)
+        | Shape::Required(ValueKind::NullValue)
         | Shape::OneofMember(..) => return None,
         Shape::Required(ValueKind::Message(m)) => (
             "write_message_required",
             vec![path_text(scope.type_path(m.full_name()))?, "_".into()],
-            place,
+            vec![place],
         ),
-        Shape::Required(_) => ("write_required", vec![], place),
-        Shape::Plain(_) => ("write_plain", vec![], place),
+        Shape::Required(_) => ("write_required", vec![], vec![place]),
+        Shape::Plain(_) => ("write_plain", vec![], vec![place]),
         Shape::Optional(_) if matches!(field.kind(), Kind::Message(_)) => {
-            ("write_wrapper", vec![], place)
+            ("write_wrapper", vec![], vec![place])
         }
-        Shape::Optional(_) if field.parent_file().syntax() == prost_reflect::Syntax::Proto2 => {
-            ("write_proto2_optional", vec![], place)
-        }
-        Shape::Optional(_) => ("write_optional", vec![], place),
+        Shape::Optional(_) if proto2 => ("write_proto2_optional", vec![], vec![place]),
+        Shape::Optional(_) => ("write_optional", vec![], vec![place]),
         Shape::Message(m) if is_http_body(&m) => return None,
         Shape::Message(m) => (
             "write_message",
             vec![path_text(scope.type_path(m.full_name()))?, "_".into()],
-            format!("self.{name}.as_ref()"),
+            vec![format!("self.{name}.as_ref()")],
         ),
-        Shape::Repeated(_) => ("write_list", vec![], place),
-        Shape::Map(..) => ("write_map", vec![], format!("self.{name}.iter()")),
+        Shape::Repeated(_) => ("write_list", vec![], vec![place]),
+        Shape::Map(..) => ("write_map", vec![], vec![format!("self.{name}.iter()")]),
     };
     let json = proc_macro2::Literal::string(field.json_name()).to_string();
     let proto = proc_macro2::Literal::string(&proto_name(field)).to_string();
+    let mut args = vec!["w".into(), json, proto];
+    args.extend(last);
     Some(Call {
         function,
         generics,
-        args: vec!["w".into(), json, proto, last],
+        args,
     })
 }
 
@@ -142,35 +164,56 @@ fn write_call(scope: Scope<'_>, field: &FieldDescriptor) -> Option<Call> {
 fn merge_call(scope: Scope<'_>, field: &FieldDescriptor) -> Option<Call> {
     let target = format!("&mut self.{}", field_ident(field));
     let message_path = |m: &MessageDescriptor| path_text(scope.type_path(m.full_name()));
-    let (function, generics) = match Shape::of(field) {
-        Shape::Plain(ValueKind::Enum(_) | ValueKind::NullValue)
-        | Shape::Required(ValueKind::Enum(_) | ValueKind::NullValue)
-        | Shape::Optional(ValueKind::Enum(_))
-        | Shape::Repeated(ValueKind::Enum(_))
-        | Shape::Map(_, ValueKind::Enum(_))
+    let enum_number = |e: &EnumDescriptor| {
+        let path = path_text(scope.type_path(e.full_name()))?;
+        Some(format!("|s| {path}::from_str_name(s).map(|e| e as i32)"))
+    };
+    let (function, generics, number) = match Shape::of(field) {
+        Shape::Plain(ValueKind::Enum(e)) => ("read_enum", vec![], Some(enum_number(&e)?)),
+        Shape::Required(ValueKind::Enum(e)) => {
+            ("read_enum_required", vec![], Some(enum_number(&e)?))
+        }
+        Shape::Optional(ValueKind::Enum(e)) => {
+            ("read_enum_optional", vec![], Some(enum_number(&e)?))
+        }
+        Shape::Repeated(ValueKind::Enum(e)) => ("read_enum_list", vec![], Some(enum_number(&e)?)),
+        Shape::Map(key, ValueKind::Enum(e)) => (
+            "read_enum_map",
+            vec![path_text(key.rust_type())?, "_".into()],
+            Some(enum_number(&e)?),
+        ),
+        Shape::Plain(ValueKind::NullValue)
+        | Shape::Required(ValueKind::NullValue)
         | Shape::OneofMember(..) => return None,
-        Shape::Plain(_) => ("read_plain", vec![]),
+        Shape::Plain(_) => ("read_plain", vec![], None),
         Shape::Required(ValueKind::Message(m)) if m.full_name() == "google.protobuf.Value" => {
             return None;
         }
-        Shape::Required(ValueKind::Message(m)) => {
-            ("read_message_required", vec![message_path(&m)?, "_".into()])
-        }
-        Shape::Required(_) => ("read_required", vec![]),
-        Shape::Optional(_) => ("read_optional", vec![]),
+        Shape::Required(ValueKind::Message(m)) => (
+            "read_message_required",
+            vec![message_path(&m)?, "_".into()],
+            None,
+        ),
+        Shape::Required(_) => ("read_required", vec![], None),
+        Shape::Optional(_) => ("read_optional", vec![], None),
         Shape::Message(m) if is_http_body(&m) => return None,
-        Shape::Message(m) if m.full_name() == "google.protobuf.Value" => ("read_value", vec![]),
-        Shape::Message(m) => ("read_message", vec![message_path(&m)?, "_".into()]),
-        Shape::Repeated(_) => ("read_list", vec![]),
+        Shape::Message(m) if m.full_name() == "google.protobuf.Value" => {
+            ("read_value", vec![], None)
+        }
+        Shape::Message(m) => ("read_message", vec![message_path(&m)?, "_".into()], None),
+        Shape::Repeated(_) => ("read_list", vec![], None),
         Shape::Map(key, _) => (
             "read_map",
             vec![path_text(key.rust_type())?, "_".into(), "_".into()],
+            None,
         ),
     };
+    let mut args = vec!["r".into(), target];
+    args.extend(number);
     Some(Call {
         function,
         generics,
-        args: vec!["r".into(), target],
+        args,
     })
 }
 
@@ -265,7 +308,8 @@ mod tests {
         }
     }
 
-    /// Messages with fields of every shape, with names from 1 to 75
+    /// Messages with fields of every shape (enums of this package and of
+    /// another one), with names from 1 to 75
     /// characters, so that lines fall on both sides of the margin and
     /// calls break in each of their ways; message names as long, and
     /// types from a package far away (long `super::` paths).
@@ -296,20 +340,28 @@ mod tests {
                    o.Thing{n} far_{n} = 15; repeated double d_{n} = 16;\n\
                    uint64 camelCase{n} = 17; M1n self_{n} = 18; float f = 19;\n\
                    string type = 20; string q_{n} = 21 [json_name = \"na\u{ef}ve\\\"{n}\"];\n\
-                 }}\n"
+                   Color c_{n} = 22; repeated Color rc_{n} = 23; map<string, Color> mc_{n} = 24;\n\
+                   optional Color oc_{n} = 25;\n\
+                 }}\n\
+                 message S{len}{n} {{ o.Shade{n} far_shade_{n} = 1; Color c = 2; }}\n"
             ));
             b.push_str(&format!(
                 "message P{len}{n} {{\n\
                    required string s_{n} = 1; optional int32 o_{n} = 2;\n\
                    required Empty e_{n} = 3; optional Empty oe_{n} = 4;\n\
                    required google.protobuf.ListValue v_{n} = 5;\n\
+                   required Color rq_{n} = 6; optional Color op_{n} = 7;\n\
                  }}\n"
             ));
         }
-        let mut c = String::from("syntax = \"proto3\"; package o;\n");
+        let mut c = String::from("syntax = \"proto3\"; package t.o;\n");
         for len in (1..=75).step_by(2) {
             c.push_str(&format!(
                 "message Thing{} {{ string x = 1; }}\n",
+                "n".repeat(len)
+            ));
+            c.push_str(&format!(
+                "enum Shade{} {{ S{len}_X = 0; }}\n",
                 "n".repeat(len)
             ));
         }
@@ -354,9 +406,9 @@ mod tests {
             .filter_map(|m| message_impl(scope, &m))
             .collect();
         let all = texts.concat();
-        // Text for most messages, tokens for the enum, oneof and `Value`
-        // ones and for the longest names.
-        assert!((20..40).contains(&texts.len()), "{}", texts.len());
+        // Text for many messages, tokens for the oneof, `Value` and empty
+        // ones and for long names.
+        assert!((10..40).contains(&texts.len()), "{}", texts.len());
         assert!(all.contains("__gw::field::write_plain(w, \"f\", \"f\", &self.f);\n"));
         assert!(all.contains("            __gw::field::write_plain(\n                w,\n"));
         assert!(
@@ -369,6 +421,14 @@ mod tests {
         );
         assert!(all.contains(")?;\n"));
         assert!(all.contains("(r, &mut self.r#type)?;"), "raw identifiers");
+        assert!(
+            all.contains("                |v| Color::try_from(v).ok().map(|e| e.as_str_name()),\n")
+        );
+        assert!(all.contains("__gw::field::read_enum_map::<"));
+        assert!(
+            all.contains("|s| super::o::Shade"),
+            "enums of another package"
+        );
         assert!(
             all.contains("(w, \"na\u{ef}ve\\\"n\", \"q_n\","),
             "escapes of JSON names"
