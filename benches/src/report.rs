@@ -736,21 +736,26 @@ pub fn markdown(report: &Report) -> String {
     }
 
     if let Some(g) = &report.generator {
+        let list = |values: &[f64]| {
+            values
+                .iter()
+                .map(|v| format!("{v:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let _ = writeln!(
             w,
             "### Generator\n\n\
-             | services | methods | messages | median ms | rounds ms | generated lines | of which formatting (syn + prettyplease) ms |\n\
-             |---:|---:|---:|---:|---|---:|---:|\n\
-             | {} | {} | {} | {:.1} | {} | {} | {:.0} |\n",
+             | services | methods | messages | median ms | rounds ms | median CPU ms | rounds CPU ms | generated lines | syn + prettyplease over the whole output, ms |\n\
+             |---:|---:|---:|---:|---|---:|---|---:|---:|\n\
+             | {} | {} | {} | {:.1} | {} | {:.0} | {} | {} | {:.0} |\n",
             g.services,
             g.methods,
             g.messages,
             g.median_ms,
-            g.rounds_ms
-                .iter()
-                .map(|v| format!("{v:.0}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            list(&g.rounds_ms),
+            g.median_cpu_ms,
+            list(&g.rounds_cpu_ms),
             g.output_lines,
             g.format_ms
         );

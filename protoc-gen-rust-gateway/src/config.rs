@@ -271,7 +271,7 @@ pub fn parse_config(
     let endpoints = config.gateway.and_then(|g| g.endpoints).unwrap_or_default();
     let mut errors = Vec::new();
     let mut out = Vec::new();
-    let mut search_from = 0;
+    let mut search_from = TextCursor::start();
     for endpoint in endpoints {
         let written = endpoint.selector.clone().unwrap_or_default();
         let line = if written.is_empty() {
@@ -328,17 +328,42 @@ fn expand_selector(written: &str, package: Option<&str>) -> Result<String, Strin
     Ok(selector)
 }
 
-/// Line of the next occurrence of `needle` at or after `*from`; moves `*from`
+/// A position in a file's text and the line it is on, for finding entries
+/// one after another without counting lines from the start each time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextCursor {
+    at: usize,
+    line: u32,
+}
+
+impl TextCursor {
+    /// The start of the text.
+    pub(crate) fn start() -> Self {
+        TextCursor { at: 0, line: 1 }
+    }
+
+    /// A position known to be on `line`.
+    pub(crate) fn at(at: usize, line: u32) -> Self {
+        TextCursor { at, line }
+    }
+}
+
+/// Line of the next occurrence of `needle` at or after `from`; moves `from`
 /// past it so that repeated selectors map to successive entries.
 ///
 /// serde does not hand out positions of successfully read values, so entry
 /// lines are found in the text by the selector as written; entries are in
 /// file order, which makes this exact for all but contrived files.
-pub(crate) fn find_line(text: &str, needle: &str, from: &mut usize) -> Option<u32> {
-    let start = *from.min(&mut text.len());
+pub(crate) fn find_line(text: &str, needle: &str, from: &mut TextCursor) -> Option<u32> {
+    let newlines = |s: &str| s.bytes().filter(|b| *b == b'\n').count() as u32;
+    let start = from.at.min(text.len());
     let found = text[start..].find(needle)? + start;
-    *from = found + needle.len();
-    Some(text[..found].bytes().filter(|b| *b == b'\n').count() as u32 + 1)
+    let line = from.line + newlines(&text[start..found]);
+    *from = TextCursor {
+        at: found + needle.len(),
+        line: line + newlines(needle),
+    };
+    Some(line)
 }
 
 fn strip_yaml_position(message: &str) -> String {

@@ -188,7 +188,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<ServiceRule>, Vec<Diagnostic>
         ));
     }
     let mut rules = Vec::new();
-    let mut search_from = 0;
+    let mut search_from = crate::config::TextCursor::start();
     for rule in service.http.and_then(|h| h.rules).unwrap_or_default() {
         let written = rule.selector.clone().unwrap_or_default();
         let line = if written.is_empty() {

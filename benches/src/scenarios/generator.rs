@@ -30,9 +30,16 @@ pub struct GeneratorResult {
     /// Size of the generated Rust source.
     pub output_bytes: usize,
     pub output_lines: usize,
-    /// Median time to parse the generated source with syn and print it with
-    /// prettyplease, as the generator does with its token stream before
-    /// writing it: the share of the generator's time spent on formatting.
+    /// CPU time (user + system, all threads) of each round, ms, in 10 ms
+    /// ticks: steadier than wall time when other work shares the cores.
+    #[serde(default)]
+    pub rounds_cpu_ms: Vec<f64>,
+    #[serde(default)]
+    pub median_cpu_ms: f64,
+    /// Median time to parse the whole generated source with syn and print
+    /// it with prettyplease: what formatting everything would cost (the
+    /// generator formats tokens only for the parts it does not write as
+    /// text; see `codegen/json_text.rs`).
     pub format_ms: f64,
 }
 
@@ -48,16 +55,21 @@ pub fn run(plan: &Plan) -> GeneratorResult {
         ..Options::default()
     };
     let mut rounds = Vec::new();
+    let mut cpu_rounds = Vec::new();
     let mut format_rounds = Vec::new();
     let mut output = (0, 0);
     // One more round than asked for: the first warms the allocator and
     // the page cache for the binding file, and is not counted.
     for round in 0..=plan.rounds {
+        let cpu = crate::procstat::stat_cpu_time("self").unwrap_or_default();
         let start = Instant::now();
         let generated =
             protoc_gen_rust_gateway::generate_with(&input.files, &input.names, &options)
                 .unwrap_or_else(|errors| panic!("generation failed: {errors:?}"));
         let elapsed = start.elapsed();
+        let cpu = crate::procstat::stat_cpu_time("self")
+            .unwrap_or_default()
+            .saturating_sub(cpu);
         output = generated
             .files
             .iter()
@@ -67,23 +79,29 @@ pub fn run(plan: &Plan) -> GeneratorResult {
         let formatting = format_time(&generated.files);
         if round > 0 {
             rounds.push(elapsed);
+            cpu_rounds.push(cpu);
             format_rounds.push(formatting);
             eprintln!(
-                "  [generator] {} methods, round {round}: {:.1} ms",
+                "  [generator] {} methods, round {round}: {:.1} ms, CPU {:.0} ms",
                 input.methods,
-                ms(elapsed)
+                ms(elapsed),
+                ms(cpu)
             );
         }
     }
     let mut sorted = rounds.clone();
     sorted.sort();
     format_rounds.sort();
+    let mut sorted_cpu = cpu_rounds.clone();
+    sorted_cpu.sort();
     GeneratorResult {
         services: plan.generator_services,
         methods: input.methods,
         messages: input.messages,
         rounds_ms: rounds.into_iter().map(ms).collect(),
         median_ms: ms(sorted[sorted.len() / 2]),
+        rounds_cpu_ms: cpu_rounds.into_iter().map(ms).collect(),
+        median_cpu_ms: ms(sorted_cpu[sorted_cpu.len() / 2]),
         output_bytes: output.0,
         output_lines: output.1,
         format_ms: ms(format_rounds[format_rounds.len() / 2]),

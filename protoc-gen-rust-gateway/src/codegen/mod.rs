@@ -7,6 +7,7 @@ mod bind;
 mod fields;
 mod handler;
 mod json;
+mod json_text;
 pub mod naming;
 mod routes;
 mod service;
@@ -155,26 +156,87 @@ enum Unit<'a> {
 }
 
 impl Unit<'_> {
-    fn tokens(&self, package: &str, packages: &[String], options: &Options) -> TokenStream {
+    /// The unit as formatted Rust source.
+    fn text(
+        &self,
+        package: &str,
+        packages: &[String],
+        options: &Options,
+    ) -> Result<String, String> {
         let scope = Scope { package, depth: 0 };
         match self {
-            Unit::Impls(messages) => {
-                let impls = messages.iter().map(|m| json::message_impl(scope, m));
-                // One lint list for the block's impls, not one per impl: the
-                // code is written per field without knowing which of these
-                // shapes a field's type makes it.
-                quote! {
-                    #[allow(clippy::useless_conversion, clippy::needless_borrow, clippy::match_single_binding, clippy::unit_arg, unused_variables, deprecated)]
-                    const _: () = {
-                        use ::gateway_runtime::__private as __gw;
-                        #(#impls)*
-                    };
-                }
+            Unit::Impls(messages) => impls_text(scope, messages),
+            Unit::Register(messages) => format(json::register_fn(scope, messages)),
+            Unit::Service(service) => {
+                format(service::service_module(package, service, packages, options))
             }
-            Unit::Register(messages) => json::register_fn(scope, messages),
-            Unit::Service(service) => service::service_module(package, service, packages, options),
         }
     }
+}
+
+/// Parses tokens with syn and prints them with prettyplease.
+fn format(tokens: TokenStream) -> Result<String, String> {
+    syn::parse2::<syn::File>(tokens)
+        .map(|file| prettyplease::unparse(&file))
+        .map_err(|e| e.to_string())
+}
+
+/// `impl JsonMessage`s in an anonymous const block.
+fn impls_block(impls: impl Iterator<Item = TokenStream>) -> TokenStream {
+    // One lint list for the block's impls, not one per impl: the code is
+    // written per field without knowing which of these shapes a field's
+    // type makes it.
+    quote! {
+        #[allow(clippy::useless_conversion, clippy::needless_borrow, clippy::match_single_binding, clippy::unit_arg, unused_variables, deprecated)]
+        const _: () = {
+            use ::gateway_runtime::__private as __gw;
+            #(#impls)*
+        };
+    }
+}
+
+/// A block of message impls: the impls `json_text` writes as text, the
+/// others through tokens and prettyplease, in the messages' order.
+fn impls_text(
+    scope: Scope<'_>,
+    messages: &[prost_reflect::MessageDescriptor],
+) -> Result<String, String> {
+    let texts: Vec<Option<String>> = messages
+        .iter()
+        .map(|m| json_text::message_impl(scope, m))
+        .collect();
+    let formatted = messages
+        .iter()
+        .zip(&texts)
+        .filter(|(_, text)| text.is_none())
+        .map(|(m, _)| json::message_impl(scope, m));
+    let block = format(impls_block(formatted))?;
+    // prettyplease prints the block as its opening lines, each impl from
+    // a line starting `    impl `, and `};`: the text impls go between.
+    let body = block
+        .strip_suffix("};\n")
+        .ok_or("the impl block does not end with `};`")?;
+    let starts: Vec<usize> = body
+        .match_indices("\n    impl ")
+        .map(|(i, _)| i + 1)
+        .chain([body.len()])
+        .collect();
+    let mut out =
+        String::with_capacity(block.len() + texts.iter().flatten().map(String::len).sum::<usize>());
+    out.push_str(&body[..starts[0]]);
+    let mut formatted = starts.windows(2).map(|w| &body[w[0]..w[1]]);
+    for text in &texts {
+        match text {
+            Some(text) => out.push_str(text),
+            None => out.push_str(
+                formatted
+                    .next()
+                    .ok_or("an impl is missing from its block")?,
+            ),
+        }
+    }
+    out.push_str("};\n");
+    Ok(out)
 }
 
 /// Builds and pretty-prints the units on several threads (formatting is
@@ -200,10 +262,7 @@ fn render(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(unit) = units.get(i) else { break done };
-                        let formatted =
-                            syn::parse2::<syn::File>(unit.tokens(package, packages, options))
-                                .map(|file| prettyplease::unparse(&file))
-                                .map_err(|e| e.to_string());
+                        let formatted = unit.text(package, packages, options);
                         done.push((i, formatted));
                     }
                 })

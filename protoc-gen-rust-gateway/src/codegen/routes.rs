@@ -209,7 +209,8 @@ pub fn check_cross_service(model: &Model) -> Vec<Diagnostic> {
                 )
             };
             for ra in routes_a {
-                for rb in routes_b {
+                // Most pairs share no path: skip them before any copying.
+                for rb in routes_b.iter().filter(|rb| may_clash(&ra.key, &rb.key)) {
                     let mut keys = vec![ra.key.clone(), rb.key.clone()];
                     widen(&mut keys);
                     let conflict = if ra.key == rb.key {
@@ -261,6 +262,22 @@ pub fn check_cross_service(model: &Model) -> Vec<Diagnostic> {
     errors
 }
 
+/// Whether two keys can conflict: the same key, or a catch-all of one
+/// where the other has a parameter after the same prefix (what `widen`
+/// changes). A cheap test, so that the services' pairs of routes are not
+/// all copied and widened.
+fn may_clash(a: &Key, b: &Key) -> bool {
+    let covers = |x: &Key, y: &Key| match x.split_last() {
+        Some((KeySeg::CatchAll(_), prefix)) => {
+            y.len() > prefix.len()
+                && y[..prefix.len()] == *prefix
+                && matches!(y[prefix.len()], KeySeg::Param(_))
+        }
+        _ => false,
+    };
+    a == b || covers(a, b) || covers(b, a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +312,29 @@ mod tests {
             rendered,
             ["/v1/{*s1}", "/v1/{*s1}", "/v1/{*s1}", "/v2/{s1}", "/v1/lit"]
         );
+    }
+
+    #[test]
+    fn may_clash_holds_for_every_pair_that_widening_changes() {
+        let all = [
+            "/v1/{s1}",
+            "/v1/{*s1}",
+            "/v1/{s1}/x",
+            "/v1/{s1}/{*s2}",
+            "/v2/{s1}",
+            "/v1/lit",
+            "/v1/lit/{s2}",
+            "/",
+        ];
+        for a in all {
+            for b in all {
+                let (ka, kb) = (key(a), key(b));
+                let mut keys = vec![ka.clone(), kb.clone()];
+                widen(&mut keys);
+                let clash = ka == kb || keys[0] != ka || keys[1] != kb;
+                assert_eq!(may_clash(&ka, &kb), clash, "{a} / {b}");
+            }
+        }
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub(super) fn additional_location(
 ) -> Option<Location> {
     let (file, text) = text?;
     let entry = origin.location()?;
-    let mut from = line_offset(text, entry.line?);
+    let line = entry.line?;
+    let mut from = config::TextCursor::at(line_offset(text, line), line.max(1));
     let needle = extra
         .get
         .as_ref()
