@@ -344,20 +344,41 @@ impl StreamStats {
         grpc_code(&self.span, code);
     }
 
-    /// A message handed to the connection: `bytes` on the wire; `since` is
-    /// when it left the gRPC stream.
-    pub(crate) fn sent(&self, bytes: usize, since: Option<std::time::Instant>) {
+    /// A message handed to the connection at `now` (read here when `None`):
+    /// `bytes` on the wire; `left` is when it left the gRPC stream.
+    pub(crate) fn sent(&self, bytes: usize, left: Option<Left>, now: Option<std::time::Instant>) {
         tracing::trace!(parent: &self.span, bytes, mode = mode_name(self.mode), "message sent");
         #[cfg(feature = "metrics")]
         {
             self.sent.messages.increment(1);
             self.sent.bytes.increment(bytes as u64);
-            if let Some(since) = since {
-                self.sent.flush.record(since.elapsed().as_secs_f64());
+            if let Some(left) = left {
+                let now = now.unwrap_or_else(std::time::Instant::now);
+                let flush = now.saturating_duration_since(left.at);
+                self.sent.flush.record(flush.as_secs_f64());
             }
         }
         #[cfg(not(feature = "metrics"))]
-        let _ = since;
+        let _ = (left, now);
+    }
+}
+
+/// When a response message left the gRPC stream, for the flush-time
+/// histogram. Without the `metrics` feature nothing is read or kept: the
+/// clock is not read per message for a metric nobody records.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Left {
+    #[cfg(feature = "metrics")]
+    at: std::time::Instant,
+}
+
+impl Left {
+    /// Now.
+    pub(crate) fn now() -> Self {
+        Left {
+            #[cfg(feature = "metrics")]
+            at: std::time::Instant::now(),
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use crate::gateway::Gateway;
 use crate::json::JsonWriter;
 use crate::metadata;
 use crate::sse::SseEvent;
-use crate::telemetry::{EndReason, StreamTracker};
+use crate::telemetry::{EndReason, Left, StreamTracker};
 
 /// One thing that happened upstream.
 pub(crate) enum Item {
@@ -406,7 +406,7 @@ struct BodyState {
 /// What a streaming body writes next.
 enum Next {
     /// An upstream item; for a message, when it came.
-    Item(Item, std::time::Instant),
+    Item(Item, Left),
     /// The heartbeat fired first.
     Heartbeat,
     /// The gateway is draining.
@@ -484,7 +484,7 @@ impl BodyState {
                 self.tracker.end(EndReason::GrpcError);
             }
         }
-        Next::Item(item, std::time::Instant::now())
+        Next::Item(item, Left::now())
     }
 }
 

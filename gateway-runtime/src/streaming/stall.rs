@@ -27,13 +27,13 @@ use futures_util::Stream;
 use http_body::Frame;
 
 use crate::error::GatewayError;
-use crate::telemetry::{EndCell, EndReason, StreamStats};
+use crate::telemetry::{EndCell, EndReason, Left, StreamStats};
 
 /// A frame of a streaming body, with what the metrics need to know of it.
 pub(crate) struct Timed {
     pub(crate) frame: Frame<Bytes>,
     /// For a response message: when it left the gRPC stream.
-    pub(crate) message: Option<std::time::Instant>,
+    pub(crate) message: Option<Left>,
 }
 
 impl Timed {
@@ -45,11 +45,11 @@ impl Timed {
         }
     }
 
-    /// The frame, counted as sent if it carries a message.
-    fn hand_over(self, stats: &StreamStats) -> Frame<Bytes> {
-        if let Some(since) = self.message {
+    /// The frame, counted as sent at `now` if it carries a message.
+    fn hand_over(self, stats: &StreamStats, now: Option<Instant>) -> Frame<Bytes> {
+        if let Some(left) = self.message {
             let bytes = self.frame.data_ref().map_or(0, Bytes::len);
-            stats.sent(bytes, Some(since));
+            stats.sent(bytes, Some(left), now);
         }
         self.frame
     }
@@ -134,12 +134,14 @@ impl<S: Stream<Item = Timed>> http_body::Body for WatchedBody<S> {
         if let Some(stream) = frames.as_mut() {
             return match stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(timed)) => {
-                    // No clock read per frame when nothing watches the time.
-                    if watched.stall != NOT_WATCHED {
-                        watched.handed_at.store(Clock::now(), Ordering::Relaxed);
+                    // One clock read per frame for the stall watch and the
+                    // flush time; none when nothing watches the time.
+                    let now = (watched.stall != NOT_WATCHED).then(Instant::now);
+                    if let Some(now) = now {
+                        watched.handed_at.store(Clock::at(now), Ordering::Relaxed);
                     }
                     drop(frames);
-                    Poll::Ready(Some(Ok(timed.hand_over(&this.stats))))
+                    Poll::Ready(Some(Ok(timed.hand_over(&this.stats, now))))
                 }
                 Poll::Ready(None) => {
                     let ended = frames.take();
@@ -212,9 +214,14 @@ struct Clock;
 
 impl Clock {
     fn now() -> u64 {
+        Clock::at(Instant::now())
+    }
+
+    /// The clock's reading at `instant`.
+    fn at(instant: Instant) -> u64 {
         static START: OnceLock<Instant> = OnceLock::new();
         let start = *START.get_or_init(Instant::now);
-        Instant::now().saturating_duration_since(start).as_nanos() as u64
+        instant.saturating_duration_since(start).as_nanos() as u64
     }
 }
 

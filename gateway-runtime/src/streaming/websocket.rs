@@ -40,7 +40,7 @@ use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonReader, JsonWriter};
-use crate::telemetry::{EndReason, Received, StreamStats, StreamTracker};
+use crate::telemetry::{EndReason, Left, Received, StreamStats, StreamTracker};
 
 /// Close codes (RFC 6455 §7.4.1).
 pub(crate) mod close {
@@ -329,7 +329,7 @@ fn send_message<'a>(
     write: &dyn Fn(&mut JsonWriter),
     stats: &'a StreamStats,
 ) -> impl Future<Output = Result<bool, GatewayError>> + Send + 'a {
-    let since = std::time::Instant::now();
+    let left = Left::now();
     let mut w = JsonWriter::new(gateway.json_options());
     write(&mut w);
     let text = String::from_utf8(w.into_bytes()).unwrap_or_default();
@@ -337,7 +337,7 @@ fn send_message<'a>(
         let bytes = text.len();
         let sent = send_frame(sink, gateway, Message::text(text)).await;
         if let Ok(true) = sent {
-            stats.sent(bytes, Some(since));
+            stats.sent(bytes, Some(left), None);
         }
         sent
     }
