@@ -436,6 +436,24 @@ mod tests {
     }
 
     #[test]
+    fn long_paths_past_the_inline_ranges() {
+        // More segments than `INLINE_SEGMENTS` keeps on the stack.
+        static T: Template = t(&[Lit("a"), Multi, Lit("z")], None, &[c(1, 1)]);
+        let middle = (0..40).map(|i| i.to_string()).collect::<Vec<_>>().join("/");
+        let path = format!("/a/{middle}/z");
+        let captures = T.match_path(&path).unwrap();
+        assert_eq!(captures.raw(0), middle);
+        assert!(T.match_path(&format!("/a/{middle}/y")).is_none());
+        // Exactly as many segments as fit, and one more.
+        static S: Template = t(&[Single; INLINE_SEGMENTS], None, &[c(15, 1)]);
+        let fit = (0..INLINE_SEGMENTS)
+            .map(|i| format!("/s{i}"))
+            .collect::<String>();
+        assert_eq!(S.match_path(&fit).unwrap().raw(0), "s15");
+        assert!(S.match_path(&format!("{fit}/more")).is_none());
+    }
+
+    #[test]
     fn literals() {
         static T: Template = t(&[Lit("v1"), Lit("shelves")], None, &[]);
         check(
