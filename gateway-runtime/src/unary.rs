@@ -162,13 +162,17 @@ where
         let gateway = gateway.clone();
         // The call future is made inside the boxed one, on its first poll:
         // made out here, its several KiB would be copied into the async
-        // block and again into the box.
-        Box::pin(async move {
+        // block and again into the box. The box is allocated before the
+        // block is written into it: `Box::pin(async { .. })` built the
+        // block (7.5 KiB with tonic's future, of which only the captures are
+        // set) on the stack and copied all of it.
+        let boxed = Box::write(Box::new_uninit(), async move {
             let future = call(client, request.map(|()| message));
             let (metadata, message, _) = future.await?.into_parts();
             let response = respond(message, &metadata, &gateway);
             Ok((metadata, response))
-        })
+        });
+        Box::into_pin(boxed)
     }
 }
 
