@@ -15,7 +15,8 @@ use crate::json::error::{JsonError, JsonErrorKind};
 /// mean the same field. Computed once per key, so that the duplicate check
 /// compares strings instead of converting every pair.
 pub(super) fn field_form(key: Cow<'_, str>) -> Cow<'_, str> {
-    if !key.as_bytes().contains(&b'_') {
+    // A plain loop: keys are short, and `contains` calls out to `memchr`.
+    if !key.bytes().any(|b| b == b'_') {
         return key;
     }
     let mut camel = String::with_capacity(key.len());
