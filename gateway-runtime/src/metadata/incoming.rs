@@ -147,6 +147,11 @@ pub(super) fn default_rules_metadata(
     // same map (`te`, `content-type`, `user-agent`, `grpc-timeout`): a map
     // that grows on the way out rehashes every entry.
     let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 6);
+    // What the forwarded headers need, noted on the way through rather
+    // than looked up again (each lookup hashes the name).
+    let mut host = None;
+    let mut forwarded_hosts = (None, 0);
+    let mut client_forwarded_for = false;
     for (name, value) in headers {
         let name = name.as_str();
         if let Some(key) = name.strip_prefix(METADATA_PREFIX) {
@@ -175,8 +180,22 @@ pub(super) fn default_rules_metadata(
         let key = match name {
             "traceparent" => HeaderName::from_static("traceparent"),
             "tracestate" => HeaderName::from_static("tracestate"),
+            "x-forwarded-host" => {
+                forwarded_hosts.0.get_or_insert(value);
+                forwarded_hosts.1 += 1;
+                continue;
+            }
+            "x-forwarded-for" => {
+                client_forwarded_for = true;
+                continue;
+            }
             _ => match permanent_index(name) {
-                Some(i) => PERMANENT_KEYS[i].clone(),
+                Some(i) => {
+                    if name == "host" {
+                        host.get_or_insert(value);
+                    }
+                    PERMANENT_KEYS[i].clone()
+                }
                 None => continue,
             },
         };
@@ -192,13 +211,12 @@ pub(super) fn default_rules_metadata(
     // the value already.
     const FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
     const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-    let mut hosts = headers.get_all(&FORWARDED_HOST).iter();
-    let host = match (hosts.next(), hosts.next()) {
-        (Some(one), None) => Some(one.clone()),
-        (Some(_), Some(_)) => {
+    let host = match forwarded_hosts {
+        (Some(one), 1) => Some(one.clone()),
+        (Some(_), _) => {
             joined(headers, "x-forwarded-host").and_then(|h| HeaderValue::try_from(h).ok())
         }
-        (None, _) => headers.get(HOST).cloned().or_else(|| {
+        (None, _) => host.cloned().or_else(|| {
             parts
                 .uri
                 .authority()
@@ -210,7 +228,7 @@ pub(super) fn default_rules_metadata(
     }
     // Formatted only when the client sent one; else the remote address's
     // value, cached (see `ip_value`).
-    let client = match headers.contains_key(&FORWARDED_FOR) {
+    let client = match client_forwarded_for {
         true => joined(headers, "x-forwarded-for"),
         false => None,
     };
