@@ -19,21 +19,31 @@ impl Deadline {
     /// is not a valid timeout (`-1S`, `abc`, more than 8 digits) is the
     /// client's error (400), as in the Go gateways.
     pub(crate) fn of(headers: &http::HeaderMap) -> Result<Deadline, GatewayError> {
-        let Some(value) = headers.get("grpc-timeout") else {
-            return Ok(Deadline(None));
+        Ok(Deadline::within(Deadline::timeout_of(headers)?))
+    }
+
+    /// The request's `Grpc-Timeout`, parsed; errors as in [`Deadline::of`].
+    pub(crate) fn timeout_of(headers: &http::HeaderMap) -> Result<Option<Duration>, GatewayError> {
+        let Some(value) = headers.get(crate::metadata::GRPC_TIMEOUT) else {
+            return Ok(None);
         };
-        let timeout = value
+        value
             .to_str()
             .ok()
             .and_then(|v| parse_grpc_timeout(v.trim()))
+            .map(Some)
             .ok_or_else(|| GatewayError::InvalidHeader {
                 name: "grpc-timeout".to_owned(),
                 message: format!(
                     "{:?} is not a timeout: 1 to 8 digits and a unit (H, M, S, m, u, n)",
                     String::from_utf8_lossy(value.as_bytes())
                 ),
-            })?;
-        Ok(Deadline::after(timeout))
+            })
+    }
+
+    /// A deadline `timeout` from now; none without a timeout.
+    pub(crate) fn within(timeout: Option<Duration>) -> Deadline {
+        timeout.map_or(Deadline(None), Deadline::after)
     }
 
     /// A deadline `timeout` from now (none when that is past the clock's range).

@@ -64,6 +64,8 @@ mod path;
 #[cfg(test)]
 mod path_query_tests;
 mod query;
+#[cfg(feature = "metrics")]
+mod request_keys;
 mod router;
 pub mod serve;
 mod sse;

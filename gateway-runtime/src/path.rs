@@ -135,12 +135,25 @@ impl Template {
             }
         };
 
-        let mut ranges = Vec::with_capacity(count);
+        // The segments' byte ranges, on the stack for the usual paths.
+        let mut inline = [(0, 0); INLINE_SEGMENTS];
+        let mut spilled = Vec::new();
+        let ranges: &mut [(usize, usize)] = if count <= INLINE_SEGMENTS {
+            &mut inline[..count]
+        } else {
+            spilled.resize(count, (0, 0));
+            &mut spilled
+        };
         let mut start = 0;
-        for piece in rest.split('/') {
-            ranges.push((start, start + piece.len()));
-            start += piece.len() + 1;
+        let mut slots = ranges.iter_mut();
+        for (at, byte) in rest.bytes().enumerate() {
+            if byte == b'/' {
+                *slots.next()? = (start, at);
+                start = at + 1;
+            }
         }
+        *slots.next()? = (start, rest.len());
+        let ranges = &*ranges;
 
         for (i, seg) in self.segments.iter().enumerate() {
             match *seg {
@@ -194,6 +207,10 @@ impl Template {
         Some(captures)
     }
 }
+
+/// Path segments whose ranges [`Template::match_path`] keeps on the stack;
+/// longer paths take an allocation.
+const INLINE_SEGMENTS: usize = 16;
 
 /// Where the template segments land in the path: before the `Multi` one to one, the
 /// `Multi` takes `absorbed` path segments, after it shifted by `absorbed - 1`.
@@ -416,6 +433,24 @@ mod tests {
                 ("/files/a/b.txt", None),
             ],
         );
+    }
+
+    #[test]
+    fn long_paths_past_the_inline_ranges() {
+        // More segments than `INLINE_SEGMENTS` keeps on the stack.
+        static T: Template = t(&[Lit("a"), Multi, Lit("z")], None, &[c(1, 1)]);
+        let middle = (0..40).map(|i| i.to_string()).collect::<Vec<_>>().join("/");
+        let path = format!("/a/{middle}/z");
+        let captures = T.match_path(&path).unwrap();
+        assert_eq!(captures.raw(0), middle);
+        assert!(T.match_path(&format!("/a/{middle}/y")).is_none());
+        // Exactly as many segments as fit, and one more.
+        static S: Template = t(&[Single; INLINE_SEGMENTS], None, &[c(15, 1)]);
+        let fit = (0..INLINE_SEGMENTS)
+            .map(|i| format!("/s{i}"))
+            .collect::<String>();
+        assert_eq!(S.match_path(&fit).unwrap().raw(0), "s15");
+        assert!(S.match_path(&format!("{fit}/more")).is_none());
     }
 
     #[test]

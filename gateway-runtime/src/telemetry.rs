@@ -151,55 +151,14 @@ fn request_done(
     span.record("http.response.status_code", status.as_u16());
     tracing::debug!(parent: span, status = status.as_u16(), "request answered");
     #[cfg(feature = "metrics")]
-    {
-        // Static label values where they can be (no allocation per
-        // request): the route always, the method and status nearly always.
-        let labels = [
-            ("route", metrics::SharedString::from(rpc.route)),
-            ("method", static_method(method)),
-            ("status", static_status(status)),
-        ];
-        metrics::counter!("gateway_requests_total", &labels).increment(1);
-        if let Some(start) = start {
-            metrics::histogram!("gateway_request_duration_seconds", &labels)
-                .record(start.elapsed().as_secs_f64());
-        }
-    }
+    crate::request_keys::record(
+        rpc.route,
+        method,
+        status,
+        start.map(|start| start.elapsed().as_secs_f64()),
+    );
     #[cfg(not(feature = "metrics"))]
     let _ = (rpc, method, start);
-}
-
-/// A method as a label value, borrowed for the standard ones.
-#[cfg(feature = "metrics")]
-fn static_method(method: &http::Method) -> metrics::SharedString {
-    use http::Method;
-    let name = match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => return method.as_str().to_owned().into(),
-    };
-    name.into()
-}
-
-/// A status code as a label value, borrowed for the ones the gateway sends.
-#[cfg(feature = "metrics")]
-fn static_status(status: http::StatusCode) -> metrics::SharedString {
-    const SENT: [&str; 18] = [
-        "200", "400", "401", "403", "404", "405", "406", "408", "409", "412", "413", "415", "429",
-        "499", "500", "501", "503", "504",
-    ];
-    match SENT
-        .iter()
-        .find(|s| s.as_bytes() == status.as_str().as_bytes())
-    {
-        Some(s) => (*s).into(),
-        None => status.as_str().to_owned().into(),
-    }
 }
 
 /// When a request arrived, if the metrics need it.

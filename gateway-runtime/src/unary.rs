@@ -162,13 +162,17 @@ where
         let gateway = gateway.clone();
         // The call future is made inside the boxed one, on its first poll:
         // made out here, its several KiB would be copied into the async
-        // block and again into the box.
-        Box::pin(async move {
+        // block and again into the box. The box is allocated before the
+        // block is written into it: `Box::pin(async { .. })` built the
+        // block (7.5 KiB with tonic's future, of which only the captures are
+        // set) on the stack and copied all of it.
+        let boxed = Box::write(Box::new_uninit(), async move {
             let future = call(client, request.map(|()| message));
             let (metadata, message, _) = future.await?.into_parts();
             let response = respond(message, &metadata, &gateway);
             Ok((metadata, response))
-        })
+        });
+        Box::into_pin(boxed)
     }
 }
 
@@ -189,22 +193,23 @@ async fn serve_unary(
 
 async fn call_unary(
     gateway: &Gateway,
-    parts: http::request::Parts,
+    mut parts: http::request::Parts,
     body: Body,
     captures: Captures,
     binding: &'static UnaryBinding,
     typed: &mut dyn UnaryCall,
 ) -> Response {
-    let fail = |error: GatewayError| gateway.fail(&parts, error);
-    let deadline = match Deadline::of(&parts.headers) {
-        Ok(deadline) => deadline,
-        Err(e) => return fail(e),
+    // The header is read once: the deadline and the call's timeout.
+    let timeout = match Deadline::timeout_of(&parts.headers) {
+        Ok(timeout) => timeout,
+        Err(e) => return gateway.fail(&parts, e),
     };
+    let deadline = Deadline::within(timeout);
     let bytes = if binding.reads_body {
         match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
         {
             Ok(bytes) => bytes,
-            Err(e) => return fail(e),
+            Err(e) => return gateway.fail(&parts, e),
         }
     } else {
         Bytes::new()
@@ -212,9 +217,13 @@ async fn call_unary(
     let cx = BindContext::new(&captures, parts.uri.query().unwrap_or(""), &bytes, gateway)
         .with_content_type(crate::http_body::request_content_type(&parts.headers));
     if let Err(e) = typed.bind(&cx) {
-        return fail(e);
+        return gateway.fail(&parts, e);
     }
-    let call = typed.call(grpc_request(&parts, gateway, ()), gateway);
+    // The extensions move into the gRPC request: past this point the
+    // request's parts serve only the error response (method, URI, headers).
+    let mut request = grpc_request_head(&parts, gateway, http::Extensions::new(), timeout);
+    *request.extensions_mut() = without_upgrade(std::mem::take(&mut parts.extensions));
+    let call = typed.call(request, gateway);
     // tonic passes the timeout on as `grpc-timeout`; the gateway also
     // enforces it, so that an expired deadline is DeadlineExceeded (504)
     // whoever notices first.
@@ -226,7 +235,7 @@ async fn call_unary(
         }
         Err(status) => {
             telemetry::grpc_code(&tracing::Span::current(), status.code());
-            fail(GatewayError::Upstream(status))
+            gateway.fail(&parts, GatewayError::Upstream(status))
         }
     }
 }
@@ -240,20 +249,27 @@ pub(crate) fn grpc_request<M>(
     gateway: &Gateway,
     message: M,
 ) -> tonic::Request<M> {
-    grpc_request_head(parts, gateway).map(|()| message)
+    let extensions = without_upgrade(parts.extensions.clone());
+    let timeout = metadata::request_timeout(&parts.headers);
+    grpc_request_head(parts, gateway, extensions, timeout).map(|()| message)
 }
 
 /// [`grpc_request`] without its message: compiled once, not once per
 /// message type.
-fn grpc_request_head(parts: &http::request::Parts, gateway: &Gateway) -> tonic::Request<()> {
+fn grpc_request_head(
+    parts: &http::request::Parts,
+    gateway: &Gateway,
+    extensions: http::Extensions,
+    timeout: Option<std::time::Duration>,
+) -> tonic::Request<()> {
     let remote = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
     let mut metadata = metadata::incoming_metadata(parts, remote, gateway.header_rules());
     gateway.annotate(parts, &mut metadata);
-    let mut request = tonic::Request::from_parts(metadata, extensions(parts), ());
-    if let Some(timeout) = metadata::request_timeout(&parts.headers) {
+    let mut request = tonic::Request::from_parts(metadata, extensions, ());
+    if let Some(timeout) = timeout {
         request.set_timeout(timeout);
     }
     request
@@ -262,8 +278,7 @@ fn grpc_request_head(parts: &http::request::Parts, gateway: &Gateway) -> tonic::
 /// The request's extensions for the gRPC request, less those hyper reads
 /// on an outgoing request: the `:protocol` of an HTTP/2 WebSocket would
 /// turn the gRPC call over a `Channel` into an extended CONNECT.
-fn extensions(parts: &http::request::Parts) -> http::Extensions {
-    let mut extensions = parts.extensions.clone();
+fn without_upgrade(mut extensions: http::Extensions) -> http::Extensions {
     extensions.remove::<hyper::ext::Protocol>();
     extensions.remove::<hyper::upgrade::OnUpgrade>();
     extensions

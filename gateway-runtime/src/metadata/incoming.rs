@@ -35,7 +35,7 @@ pub(super) fn decode_base64(value: &[u8]) -> Option<Vec<u8>> {
 
 /// Appends one metadata entry, validating key and value; invalid entries are skipped.
 pub(super) fn append(md: &mut MetadataMap, key: &str, value: &[u8]) {
-    if !is_valid_key(key) || RESERVED_INCOMING.contains(&key) {
+    if !is_valid_key(key) || reserved_incoming(key) {
         return;
     }
     if key.ends_with("-bin") {
@@ -143,11 +143,19 @@ pub(super) fn default_rules_metadata(
     remote_addr: Option<SocketAddr>,
 ) -> MetadataMap {
     let headers = &parts.headers;
-    let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 2);
+    // Room for the two forwarded headers and for those tonic adds to the
+    // same map (`te`, `content-type`, `user-agent`, `grpc-timeout`): a map
+    // that grows on the way out rehashes every entry.
+    let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 6);
+    // What the forwarded headers need, noted on the way through rather
+    // than looked up again (each lookup hashes the name).
+    let mut host = None;
+    let mut forwarded_hosts = (None, 0);
+    let mut client_forwarded_for = false;
     for (name, value) in headers {
         let name = name.as_str();
         if let Some(key) = name.strip_prefix(METADATA_PREFIX) {
-            if !is_valid_key(key) || RESERVED_INCOMING.contains(&key) {
+            if !is_valid_key(key) || reserved_incoming(key) {
                 continue;
             }
             if key.ends_with("-bin") {
@@ -169,38 +177,46 @@ pub(super) fn default_rules_metadata(
             }
             continue;
         }
-        if TRACE_CONTEXT.contains(&name) {
-            if is_valid_ascii_value(value.as_bytes()) {
-                let key = if name == TRACE_CONTEXT[0] {
-                    HeaderName::from_static("traceparent")
-                } else {
-                    HeaderName::from_static("tracestate")
-                };
-                out.append(key, value.clone());
-            }
-            continue;
-        }
-        if let Ok(i) = PERMANENT_HEADERS.binary_search(&name) {
-            if !is_valid_ascii_value(value.as_bytes()) {
+        let key = match name {
+            "traceparent" => HeaderName::from_static("traceparent"),
+            "tracestate" => HeaderName::from_static("tracestate"),
+            "x-forwarded-host" => {
+                forwarded_hosts.0.get_or_insert(value);
+                forwarded_hosts.1 += 1;
                 continue;
             }
-            out.append(HeaderName::from_static(PERMANENT_KEYS[i]), value.clone());
-            if name == AUTHORIZATION.as_str() {
-                out.append(AUTHORIZATION, value.clone());
+            "x-forwarded-for" => {
+                client_forwarded_for = true;
+                continue;
             }
+            _ => match permanent_index(name) {
+                Some(i) => {
+                    if name == "host" {
+                        host.get_or_insert(value);
+                    }
+                    PERMANENT_KEYS[i].clone()
+                }
+                None => continue,
+            },
+        };
+        if !is_valid_ascii_value(value.as_bytes()) {
+            continue;
+        }
+        out.append(key, value.clone());
+        if name == AUTHORIZATION.as_str() {
+            out.append(AUTHORIZATION, value.clone());
         }
     }
     // The forwarded headers, also without copying where the request has
     // the value already.
     const FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
     const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-    let mut hosts = headers.get_all(&FORWARDED_HOST).iter();
-    let host = match (hosts.next(), hosts.next()) {
-        (Some(one), None) => Some(one.clone()),
-        (Some(_), Some(_)) => {
+    let host = match forwarded_hosts {
+        (Some(one), 1) => Some(one.clone()),
+        (Some(_), _) => {
             joined(headers, "x-forwarded-host").and_then(|h| HeaderValue::try_from(h).ok())
         }
-        (None, _) => headers.get(HOST).cloned().or_else(|| {
+        (None, _) => host.cloned().or_else(|| {
             parts
                 .uri
                 .authority()
@@ -210,15 +226,40 @@ pub(super) fn default_rules_metadata(
     if let Some(host) = host.filter(|h| is_valid_ascii_value(h.as_bytes())) {
         out.insert(FORWARDED_HOST, host);
     }
-    let forwarded_for = match (joined(headers, "x-forwarded-for"), remote_addr) {
-        (Some(fwd), Some(addr)) => Some(format!("{fwd}, {}", addr.ip())),
-        (None, Some(addr)) => Some(addr.ip().to_string()),
-        (fwd, None) => fwd,
+    // Formatted only when the client sent one; else the remote address's
+    // value, cached (see `ip_value`).
+    let client = match client_forwarded_for {
+        true => joined(headers, "x-forwarded-for"),
+        false => None,
     };
-    if let Some(fwd) = forwarded_for.filter(|f| is_valid_ascii_value(f.as_bytes()))
-        && let Ok(value) = HeaderValue::try_from(fwd)
-    {
-        out.insert(FORWARDED_FOR, value);
+    let forwarded_for = match (client, remote_addr) {
+        (Some(fwd), Some(addr)) => HeaderValue::try_from(format!("{fwd}, {}", addr.ip())).ok(),
+        (None, Some(addr)) => Some(ip_value(addr.ip())),
+        (fwd, None) => fwd.and_then(|f| HeaderValue::try_from(f).ok()),
+    };
+    if let Some(fwd) = forwarded_for.filter(|f| is_valid_ascii_value(f.as_bytes())) {
+        out.insert(FORWARDED_FOR, fwd);
     }
     MetadataMap::from_headers(out)
+}
+
+/// The remote address as a header value. A client sends its requests over
+/// one connection, so each worker thread keeps the last address's value:
+/// a hit is a reference count, not formatting and an allocation.
+fn ip_value(ip: std::net::IpAddr) -> HeaderValue {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(std::net::IpAddr, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((cached, value)) = last.as_ref()
+            && *cached == ip
+        {
+            return value.clone();
+        }
+        let value = HeaderValue::try_from(ip.to_string()).expect("an IP address is ASCII");
+        *last = Some((ip, value.clone()));
+        value
+    })
 }

@@ -39,7 +39,7 @@ use std::sync::Arc;
 
 pub(crate) use incoming::incoming_metadata;
 pub(crate) use outgoing::{outgoing_headers, outgoing_trailers, wants_trailers};
-pub(crate) use timeout::{parse_grpc_timeout, request_timeout};
+pub(crate) use timeout::{GRPC_TIMEOUT, parse_grpc_timeout, request_timeout};
 
 /// Maps a lowercase HTTP header name to a metadata key; `None` drops the header.
 pub type IncomingHeaderMatcher = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -87,9 +87,13 @@ pub(super) const METADATA_PREFIX: &str = "grpc-metadata-";
 /// Prefix of response trailers carrying trailer metadata.
 pub(super) const TRAILER_PREFIX: &str = "grpc-trailer-";
 /// Prefix of the "permanent" HTTP headers forwarded as metadata.
+#[cfg(test)]
 pub(super) const GATEWAY_PREFIX: &str = "grpcgateway-";
 
-/// The HTTP request headers grpc-gateway forwards as `grpcgateway-<name>` (sorted, lowercase).
+/// The HTTP request headers grpc-gateway forwards as `grpcgateway-<name>`
+/// (sorted, lowercase): the list `permanent_index` and `PERMANENT_KEYS` are
+/// checked against.
+#[cfg(test)]
 pub(super) const PERMANENT_HEADERS: &[&str] = &[
     "accept",
     "accept-charset",
@@ -117,72 +121,112 @@ pub(super) const PERMANENT_HEADERS: &[&str] = &[
     "warning",
 ];
 
-/// `grpcgateway-<name>` for each of [`PERMANENT_HEADERS`], same order, so
-/// the default rules build metadata names without allocating.
-pub(super) const PERMANENT_KEYS: &[&str] = &[
-    "grpcgateway-accept",
-    "grpcgateway-accept-charset",
-    "grpcgateway-accept-language",
-    "grpcgateway-accept-ranges",
-    "grpcgateway-authorization",
-    "grpcgateway-cache-control",
-    "grpcgateway-content-type",
-    "grpcgateway-cookie",
-    "grpcgateway-date",
-    "grpcgateway-expect",
-    "grpcgateway-from",
-    "grpcgateway-host",
-    "grpcgateway-if-match",
-    "grpcgateway-if-modified-since",
-    "grpcgateway-if-none-match",
-    "grpcgateway-if-schedule-tag-match",
-    "grpcgateway-if-unmodified-since",
-    "grpcgateway-max-forwards",
-    "grpcgateway-origin",
-    "grpcgateway-pragma",
-    "grpcgateway-referer",
-    "grpcgateway-user-agent",
-    "grpcgateway-via",
-    "grpcgateway-warning",
+/// `grpcgateway-<name>` for each of `PERMANENT_HEADERS`, same order, made
+/// at compile time: the default rules neither allocate nor parse these names.
+pub(super) static PERMANENT_KEYS: [http::HeaderName; 24] = [
+    http::HeaderName::from_static("grpcgateway-accept"),
+    http::HeaderName::from_static("grpcgateway-accept-charset"),
+    http::HeaderName::from_static("grpcgateway-accept-language"),
+    http::HeaderName::from_static("grpcgateway-accept-ranges"),
+    http::HeaderName::from_static("grpcgateway-authorization"),
+    http::HeaderName::from_static("grpcgateway-cache-control"),
+    http::HeaderName::from_static("grpcgateway-content-type"),
+    http::HeaderName::from_static("grpcgateway-cookie"),
+    http::HeaderName::from_static("grpcgateway-date"),
+    http::HeaderName::from_static("grpcgateway-expect"),
+    http::HeaderName::from_static("grpcgateway-from"),
+    http::HeaderName::from_static("grpcgateway-host"),
+    http::HeaderName::from_static("grpcgateway-if-match"),
+    http::HeaderName::from_static("grpcgateway-if-modified-since"),
+    http::HeaderName::from_static("grpcgateway-if-none-match"),
+    http::HeaderName::from_static("grpcgateway-if-schedule-tag-match"),
+    http::HeaderName::from_static("grpcgateway-if-unmodified-since"),
+    http::HeaderName::from_static("grpcgateway-max-forwards"),
+    http::HeaderName::from_static("grpcgateway-origin"),
+    http::HeaderName::from_static("grpcgateway-pragma"),
+    http::HeaderName::from_static("grpcgateway-referer"),
+    http::HeaderName::from_static("grpcgateway-user-agent"),
+    http::HeaderName::from_static("grpcgateway-via"),
+    http::HeaderName::from_static("grpcgateway-warning"),
 ];
+
+/// The index in `PERMANENT_HEADERS` of a lowercase header name: a match
+/// on the name (its length first), not a binary search of string compares.
+pub(super) fn permanent_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "accept" => 0,
+        "accept-charset" => 1,
+        "accept-language" => 2,
+        "accept-ranges" => 3,
+        "authorization" => 4,
+        "cache-control" => 5,
+        "content-type" => 6,
+        "cookie" => 7,
+        "date" => 8,
+        "expect" => 9,
+        "from" => 10,
+        "host" => 11,
+        "if-match" => 12,
+        "if-modified-since" => 13,
+        "if-none-match" => 14,
+        "if-schedule-tag-match" => 15,
+        "if-unmodified-since" => 16,
+        "max-forwards" => 17,
+        "origin" => 18,
+        "pragma" => 19,
+        "referer" => 20,
+        "user-agent" => 21,
+        "via" => 22,
+        "warning" => 23,
+        _ => return None,
+    })
+}
 
 /// Keys never sent as request metadata: connection-level headers, and headers owned by the
 /// gRPC protocol that tonic sets itself.
-pub(super) const RESERVED_INCOMING: &[&str] = &[
-    "connection",
-    "content-length",
-    "content-type",
-    "grpc-accept-encoding",
-    "grpc-encoding",
-    "grpc-message",
-    "grpc-message-type",
-    "grpc-status",
-    "grpc-status-details-bin",
-    "grpc-timeout",
-    "host",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
+pub(super) fn reserved_incoming(key: &str) -> bool {
+    // A match (on the length first), not a scan of string compares.
+    matches!(
+        key,
+        "connection"
+            | "content-length"
+            | "content-type"
+            | "grpc-accept-encoding"
+            | "grpc-encoding"
+            | "grpc-message"
+            | "grpc-message-type"
+            | "grpc-status"
+            | "grpc-status-details-bin"
+            | "grpc-timeout"
+            | "host"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
 
 /// Metadata keys never copied into HTTP responses.
-pub(super) const RESERVED_OUTGOING: &[&str] = &[
-    "connection",
-    "content-type",
-    "date",
-    "grpc-accept-encoding",
-    "grpc-encoding",
-    "grpc-message",
-    "grpc-status",
-    "grpc-status-details-bin",
-    "grpc-timeout",
-    "te",
-    "trailer",
-    "transfer-encoding",
-];
+pub(super) fn reserved_outgoing(key: &str) -> bool {
+    // A match (on the length first), not a scan of string compares.
+    matches!(
+        key,
+        "connection"
+            | "content-type"
+            | "date"
+            | "grpc-accept-encoding"
+            | "grpc-encoding"
+            | "grpc-message"
+            | "grpc-status"
+            | "grpc-status-details-bin"
+            | "grpc-timeout"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+    )
+}
 
 /// W3C trace context headers, forwarded under their own names.
 pub(super) const TRACE_CONTEXT: &[&str] = &["traceparent", "tracestate"];
@@ -198,8 +242,8 @@ pub fn default_incoming_header_matcher(name: &str) -> Option<String> {
     if TRACE_CONTEXT.contains(&lower.as_str()) {
         return Some(lower);
     }
-    if PERMANENT_HEADERS.binary_search(&lower.as_str()).is_ok() {
-        return Some(format!("{GATEWAY_PREFIX}{lower}"));
+    if let Some(i) = permanent_index(&lower) {
+        return Some(PERMANENT_KEYS[i].as_str().to_owned());
     }
     None
 }

@@ -20,7 +20,7 @@ pub(super) fn outgoing(
             KeyAndValueRef::Ascii(k, _) => k.as_str(),
             KeyAndValueRef::Binary(k, _) => k.as_str(),
         };
-        if RESERVED_OUTGOING.contains(&key) {
+        if reserved_outgoing(key) {
             continue;
         }
         let (key, value) = match entry {

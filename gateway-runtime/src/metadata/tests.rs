@@ -74,6 +74,29 @@ fn permanent_headers_sorted() {
 }
 
 #[test]
+fn permanent_lookup_agrees_with_the_list() {
+    assert_eq!(PERMANENT_KEYS.len(), PERMANENT_HEADERS.len());
+    for (i, name) in PERMANENT_HEADERS.iter().enumerate() {
+        assert_eq!(permanent_index(name), Some(i), "{name}");
+        assert_eq!(
+            PERMANENT_KEYS[i].as_str(),
+            format!("{GATEWAY_PREFIX}{name}")
+        );
+    }
+    for other in [
+        "",
+        "accepts",
+        "accep",
+        "x-forwarded-for",
+        "hosts",
+        "Host",
+        "te",
+    ] {
+        assert_eq!(permanent_index(other), None, "{other}");
+    }
+}
+
+#[test]
 fn default_incoming_matcher_table() {
     let table: &[(&str, Option<&str>)] = &[
         ("Grpc-Metadata-Foo", Some("foo")),
@@ -210,6 +233,29 @@ fn forwarded_headers() {
     // Nothing known: no entries.
     let md = incoming_metadata(&request(&[]), None, &HeaderRules::default());
     assert!(md.is_empty());
+
+    // The remote address alone; a new address after another (each worker
+    // thread keeps the last one's value) is not answered with the old one.
+    // A client value that is not text is dropped, the address kept; the
+    // general path agrees.
+    let general = HeaderRules {
+        incoming: Arc::new(default_incoming_header_matcher),
+        ..HeaderRules::default()
+    };
+    let binary: &[u8] = b"\xff1.1.1.1";
+    for (headers, addr, want) in [
+        (&[][..], "10.0.0.7:1", "10.0.0.7"),
+        (&[][..], "10.0.0.7:2", "10.0.0.7"),
+        (&[][..], "10.0.0.8:1", "10.0.0.8"),
+        (&[][..], "[::1]:1", "::1"),
+        (&[("x-forwarded-for", binary)][..], "10.0.0.9:1", "10.0.0.9"),
+    ] {
+        let parts = request(headers);
+        for rules in [&HeaderRules::default(), &general] {
+            let md = incoming_metadata(&parts, Some(addr.parse().unwrap()), rules);
+            assert_eq!(md.get("x-forwarded-for").unwrap().to_str().unwrap(), want);
+        }
+    }
 
     // No Host header: the URI authority (HTTP/2 :authority).
     let parts = http::Request::builder()

@@ -23,10 +23,14 @@ pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// `grpc-timeout`, made at compile time: a lookup by `&str` parses and
+/// checks the name on every request.
+pub(crate) const GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
+
 /// The request's `Grpc-Timeout` header, parsed (`None` when absent or invalid).
 pub(crate) fn request_timeout(headers: &http::HeaderMap) -> Option<Duration> {
     headers
-        .get("grpc-timeout")
+        .get(GRPC_TIMEOUT)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_grpc_timeout(v.trim()))
 }

@@ -15,7 +15,8 @@ use crate::json::error::{JsonError, JsonErrorKind};
 /// mean the same field. Computed once per key, so that the duplicate check
 /// compares strings instead of converting every pair.
 pub(super) fn field_form(key: Cow<'_, str>) -> Cow<'_, str> {
-    if !key.contains('_') {
+    // A plain loop: keys are short, and `contains` calls out to `memchr`.
+    if !key.bytes().any(|b| b == b'_') {
         return key;
     }
     let mut camel = String::with_capacity(key.len());
@@ -99,15 +100,21 @@ impl<'a> JsonReader<'a> {
             if known && check_duplicates {
                 // As Go's protojson: a field given twice (under either of its names)
                 // is an error, not "last one wins".
-                let duplicate = {
-                    let form = field_form(Cow::Borrowed(&*key));
-                    self.seen_keys[seen_from..].contains(&form)
-                };
-                if duplicate {
+                // The form is computed once; the clone copies only a key
+                // that had escapes (a borrowed one is a pointer).
+                let form = field_form(match &key {
+                    Cow::Borrowed(k) => Cow::Borrowed(*k),
+                    Cow::Owned(k) => Cow::Owned(k.clone()),
+                });
+                if self.seen_keys[seen_from..].contains(&form) {
                     let msg = format!("duplicate field {}", show(&key, true));
                     return Err(self.invalid(key_pos, msg));
                 }
-                self.seen_keys.push(field_form(key));
+                if self.seen_keys.capacity() == 0 {
+                    // Room for a usual message's keys, not grown 4 → 8 → 16.
+                    self.seen_keys.reserve(16);
+                }
+                self.seen_keys.push(form);
             }
             if !known {
                 if self.opts.ignore_unknown_fields {
