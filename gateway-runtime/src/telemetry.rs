@@ -395,7 +395,6 @@ impl Drop for StreamTracker {
         #[cfg(feature = "metrics")]
         {
             let mode = mode_name(self.mode);
-            metrics::gauge!("gateway_streams_active", "mode" => mode).decrement(1.0);
             metrics::histogram!("gateway_stream_duration_seconds", "mode" => mode).record(seconds);
             metrics::counter!(
                 "gateway_streams_ended_total",
@@ -403,6 +402,9 @@ impl Drop for StreamTracker {
                 "reason" => reason.as_str()
             )
             .increment(1);
+            // Last: a scrape that sees the stream gone from the gauge also
+            // sees it counted as ended.
+            metrics::gauge!("gateway_streams_active", "mode" => mode).decrement(1.0);
         }
     }
 }

@@ -395,6 +395,7 @@ async fn read_requests<Req: Clone>(
     parser: Parser<Req>,
     tx: mpsc::Sender<Req>,
     seen: Arc<Liveness>,
+    stats: StreamStats,
 ) -> ReaderEnd<Req> {
     let mut tx = Some(tx);
     loop {
@@ -422,7 +423,13 @@ async fn read_requests<Req: Clone>(
                 }
             }
             ClientEvent::HalfClose => tx = None,
-            ClientEvent::Gone => return ReaderEnd::Gone,
+            ClientEvent::Gone => {
+                // Noted here, before the request sender is dropped: the end
+                // of the requests may end the call, whose completion must
+                // not count as the reason.
+                stats.end(EndReason::ClientGone);
+                return ReaderEnd::Gone;
+            }
             ClientEvent::Protocol(code, reason) => return ReaderEnd::Protocol(code, reason),
             ClientEvent::TooBig => {
                 let limit = parser.max_message_size;
@@ -751,11 +758,13 @@ async fn request_frames_into<Req, F, Fut>(
     let (sink, source) = socket.split();
     let sink = Arc::new(tokio::sync::Mutex::new(sink));
     let seen = Arc::new(Liveness::new());
+    let stats = session.tracker.stats();
     let mut reader = Reader(tokio::spawn(read_requests(
         source,
         Parser::of(&session),
         tx,
         seen.clone(),
+        stats.clone(),
     )));
     // The reader's end without its message type; a failed frame's request
     // sender goes along, so that the request stream stays open until the
@@ -771,7 +780,6 @@ async fn request_frames_into<Req, F, Fut>(
                 ReaderEnd::Protocol(code, reason) => (ReaderStop::Protocol(code, reason), None),
             })
         });
-    let stats = session.tracker.stats();
     let answer: Pin<Box<dyn Future<Output = Result<(), GatewayError>> + Send>> =
         Box::pin(answer(sink.clone(), stats.clone()));
     serve_frames(session.head(), sink, seen, reader, answer).await
