@@ -48,23 +48,27 @@ impl<'a> JsonReader<'a> {
     /// location get the position of the value and the current path.
     pub fn object(
         &mut self,
-        f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+        mut f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
     ) -> Result<(), JsonError> {
-        self.object_checked(f, true)
+        self.object_checked(&mut f, true)
     }
 
     /// [`object`](Self::object) without the duplicate-field check: for a first look at an
     /// `Any`, whose keys belong to the message inside, checked when that is read.
     pub(crate) fn object_unchecked(
         &mut self,
-        f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+        mut f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
     ) -> Result<(), JsonError> {
-        self.object_checked(f, false)
+        self.object_checked(&mut f, false)
     }
 
+    /// The object loop, compiled once: every message's `merge_json` calls
+    /// it, and as a generic it was compiled again for each of them (a
+    /// cost users pay on every build; the virtual call per key is a few
+    /// instructions).
     fn object_checked(
         &mut self,
-        mut f: impl FnMut(&mut Self, &str) -> Result<bool, JsonError>,
+        f: &mut dyn FnMut(&mut Self, &str) -> Result<bool, JsonError>,
         check_duplicates: bool,
     ) -> Result<(), JsonError> {
         match self.peek_value() {
@@ -140,6 +144,14 @@ impl<'a> JsonReader<'a> {
         &mut self,
         mut f: impl FnMut(&mut Self) -> Result<(), JsonError>,
     ) -> Result<(), JsonError> {
+        self.array_dyn(&mut f)
+    }
+
+    /// The array loop, compiled once (see [`object_checked`](Self::object_checked)).
+    fn array_dyn(
+        &mut self,
+        f: &mut dyn FnMut(&mut Self) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
         match self.peek_value() {
             Some(b'[') => {}
             Some(b'n') => return self.literal(b"null"),
@@ -175,6 +187,14 @@ impl<'a> JsonReader<'a> {
     pub fn map(
         &mut self,
         mut f: impl FnMut(&mut Self, &str) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
+        self.map_dyn(&mut f)
+    }
+
+    /// The map loop, compiled once (see [`object_checked`](Self::object_checked)).
+    fn map_dyn(
+        &mut self,
+        f: &mut dyn FnMut(&mut Self, &str) -> Result<(), JsonError>,
     ) -> Result<(), JsonError> {
         match self.peek_value() {
             Some(b'{') => {}
