@@ -31,7 +31,7 @@ fn quick_run_measures_every_scenario() {
         ("unary", 7),
         ("sse", 5),
         ("websocket", 5),
-        ("ndjson", 4),
+        ("ndjson", 5),
         ("h2", 3),
     ] {
         let rows: Vec<_> = summaries
