@@ -54,8 +54,8 @@ pub(crate) mod wkt;
 mod writer;
 
 pub use error::{JsonError, JsonErrorKind};
-pub(crate) use reader::MapKey;
 pub use reader::{JsonReader, parse_map_key};
+pub(crate) use reader::{MapKey, ReaderScratch};
 pub use writer::JsonWriter;
 
 /// Options of the JSON writer and reader.

@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use super::MergeFn;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
-use crate::json::{JsonOptions, JsonReader};
+use crate::json::{JsonOptions, JsonReader, ReaderScratch};
 use crate::ndjson::{BodyValueError, SplitError, body_values};
 use crate::telemetry::Received;
 
@@ -134,6 +134,7 @@ where
         errors,
         // The request's span: the stream is polled by tonic, outside it.
         received: Received::new(tracing::Span::current(), super::Mode::Chunked),
+        scratch: ReaderScratch::default(),
         done: false,
     })
 }
@@ -147,6 +148,8 @@ struct BodyRequests<V, M> {
     options: JsonOptions,
     errors: RequestErrors,
     received: Received,
+    /// The JSON reader's lists, reused from message to message.
+    scratch: ReaderScratch,
     done: bool,
 }
 
@@ -173,8 +176,10 @@ where
             }
             Some(Ok(bytes)) => {
                 let mut message = this.base.clone();
-                let mut reader = JsonReader::new(&bytes, &this.options);
-                match (this.merge)(&mut message, &mut reader).and_then(|()| reader.finish()) {
+                let mut reader = JsonReader::with_scratch(&bytes, &this.options, &mut this.scratch);
+                let merged = (this.merge)(&mut message, &mut reader).and_then(|()| reader.finish());
+                reader.into_scratch(&mut this.scratch);
+                match merged {
                     Ok(()) => {
                         this.received.message(bytes.len());
                         return Poll::Ready(Some(message));

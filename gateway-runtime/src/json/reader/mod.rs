@@ -69,6 +69,21 @@ pub struct JsonReader<'a> {
 }
 
 /// Shows a value in an error message (quoted when it was a string; truncated when long).
+/// A reader's lists, kept between the messages of a request stream so that
+/// each message does not allocate them again (`JsonReader::with_scratch`).
+#[derive(Debug, Default)]
+pub(crate) struct ReaderScratch {
+    path: Vec<Seg>,
+    seen_keys: Vec<Cow<'static, str>>,
+}
+
+/// `keys` emptied, with another lifetime; the standard library's `collect`
+/// reuses the allocation between types of the same layout.
+fn relabel<'b>(mut keys: Vec<Cow<'_, str>>) -> Vec<Cow<'b, str>> {
+    keys.clear();
+    keys.into_iter().map(|_| unreachable!("emptied")).collect()
+}
+
 pub(crate) fn show(text: &str, quoted: bool) -> String {
     const MAX: usize = 40;
     let mut end = text.len().min(MAX);
@@ -96,6 +111,26 @@ impl<'a> JsonReader<'a> {
             message_depth: 0,
             seen_keys: Vec::new(),
         }
+    }
+
+    /// A reader over `input` using the lists of `scratch`; give them back
+    /// with [`into_scratch`](Self::into_scratch).
+    pub(crate) fn with_scratch(
+        input: &'a [u8],
+        opts: &JsonOptions,
+        scratch: &mut ReaderScratch,
+    ) -> Self {
+        let mut reader = JsonReader::new(input, opts);
+        reader.path = std::mem::take(&mut scratch.path);
+        reader.seen_keys = relabel(std::mem::take(&mut scratch.seen_keys));
+        reader
+    }
+
+    /// Puts the reader's lists, emptied, back into `scratch`.
+    pub(crate) fn into_scratch(mut self, scratch: &mut ReaderScratch) {
+        self.path.clear();
+        scratch.path = std::mem::take(&mut self.path);
+        scratch.seen_keys = relabel(std::mem::take(&mut self.seen_keys));
     }
 
     /// Byte offset of the next unread byte.

@@ -837,3 +837,47 @@ fn exact_integer_conversion() {
         Ok((false, 1))
     ));
 }
+
+/// Reads the keys of one object with a reader that borrows `scratch`'s
+/// lists, every key known (so each is checked for duplicates).
+fn keys_with_scratch(input: &str, scratch: &mut ReaderScratch) -> Result<Vec<String>, String> {
+    let mut r = JsonReader::with_scratch(input.as_bytes(), &DEFAULT, scratch);
+    let mut keys = Vec::new();
+    let result = r
+        .object(|r, key| {
+            keys.push(key.to_owned());
+            r.skip_value()?;
+            Ok(true)
+        })
+        .and_then(|()| r.finish());
+    r.into_scratch(scratch);
+    result.map(|()| keys).map_err(|e| e.to_string())
+}
+
+#[test]
+fn scratch_lists_are_reused_and_start_empty() {
+    let mut scratch = ReaderScratch::default();
+    assert_eq!(
+        keys_with_scratch(r#"{"a":1,"b":{"c":2}}"#, &mut scratch).unwrap(),
+        ["a", "b"]
+    );
+    // The allocations stay for the next message...
+    assert!(scratch.seen_keys.capacity() > 0 && scratch.path.capacity() > 0);
+    let (keys, path) = (scratch.seen_keys.as_ptr(), scratch.path.as_ptr());
+    // ...which sees none of the previous message's keys: `a` again is no
+    // duplicate, but within one message it is.
+    assert_eq!(
+        keys_with_scratch(r#"{"a":3}"#, &mut scratch).unwrap(),
+        ["a"]
+    );
+    assert_eq!(scratch.seen_keys.as_ptr(), keys);
+    assert_eq!(scratch.path.as_ptr(), path);
+    let error = keys_with_scratch(r#"{"a":1,"a":2}"#, &mut scratch).unwrap_err();
+    assert!(error.contains("duplicate field \"a\""), "{error}");
+    // After an error the lists come back empty too.
+    assert!(scratch.seen_keys.is_empty() && scratch.path.is_empty());
+    assert_eq!(
+        keys_with_scratch("{}", &mut scratch).unwrap(),
+        Vec::<String>::new()
+    );
+}
