@@ -34,6 +34,7 @@ fn main() {
         Some("backend") => servers::backend_main(),
         Some("serve") => servers::gateway_main(&args[1..]),
         Some("load") => load::load_main(&args[1..]),
+        Some("callgrind-top") => scenarios::instructions::top_main(&args[1..]),
         _ => match cli::Options::parse(&args) {
             Ok(options) => scenarios::run_all(&options),
             Err(message) if message == "help" => println!("{}", cli::USAGE),
