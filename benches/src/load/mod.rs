@@ -186,6 +186,22 @@ impl ConnStats {
     }
 }
 
+/// Waits for the load's tasks and for the end of its window (`announcer`),
+/// then merges their stats after `earlier` (stats of connections that
+/// failed before any task ran).
+pub async fn gather(
+    window: Window,
+    announcer: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<ConnStats>>,
+    mut earlier: Vec<ConnStats>,
+) -> LoadResult {
+    for task in tasks {
+        earlier.push(task.await.unwrap_or_default());
+    }
+    let _ = announcer.await;
+    merge(earlier, window.secs())
+}
+
 /// Merges per-connection stats into the result.
 pub fn merge(stats: Vec<ConnStats>, secs: f64) -> LoadResult {
     let mut result = LoadResult {

@@ -21,12 +21,11 @@ use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use super::{Record, progress, run_once};
 use crate::cli::Plan;
 use crate::contender::Contender;
-use crate::load::{ConnStats, LoadResult, LoadSpec, Window, merge};
+use crate::load::{ConnStats, LoadResult, LoadSpec, Window, gather, merge};
 use crate::payload::{BodySize, echo_json};
 
 pub const CONTENDERS: &[Contender] = &[
@@ -196,62 +195,16 @@ async fn unary(
     let tasks: Vec<_> = (0..streams)
         .map(|i| {
             let sender = senders[i % senders.len()].clone();
-            tokio::spawn(unary_caller(sender, json.clone(), window))
+            let request = || Request::post("http://bench/v1/echo");
+            tokio::spawn(super::unary::echo_loop(
+                sender,
+                request,
+                json.clone(),
+                window,
+            ))
         })
         .collect();
-    let mut stats = Vec::new();
-    for task in tasks {
-        stats.push(task.await.unwrap_or_default());
-    }
-    let _ = announcer.await;
-    merge(stats, window.secs())
-}
-
-/// One caller: a request, its whole answer, the next request.
-async fn unary_caller(
-    mut sender: SendRequest<Full<Bytes>>,
-    body: Bytes,
-    window: Window,
-) -> ConnStats {
-    let mut stats = ConnStats::default();
-    let expected: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-    let mut checked = false;
-    while Instant::now() < window.end {
-        if let Err(e) = sender.ready().await {
-            stats.error(e);
-            break;
-        }
-        let request = Request::post("http://bench/v1/echo")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(body.clone()))
-            .expect("request");
-        let start = Instant::now();
-        let response = match sender.send_request(request).await {
-            Ok(response) => response,
-            Err(e) => {
-                stats.error(e);
-                break;
-            }
-        };
-        let status = response.status();
-        let bytes = match response.into_body().collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(e) => {
-                stats.error(e);
-                break;
-            }
-        };
-        super::unary::record_echo(
-            &mut stats,
-            &window,
-            (start, Instant::now()),
-            status,
-            &bytes,
-            &expected,
-            &mut checked,
-        );
-    }
-    stats
+    gather(window, announcer, tasks, Vec::new()).await
 }
 
 /// `streams` SSE streams over `connections` h2 connections; counted like

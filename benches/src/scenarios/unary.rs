@@ -10,12 +10,13 @@ use gateway_e2e::e2e::echo::v1::Kitchen;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use http::{Request, header};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use tokio::time::Instant;
 
 use super::{Record, progress, run_once};
 use crate::cli::Plan;
 use crate::contender::Contender;
-use crate::load::{ConnStats, LoadResult, LoadSpec, Window, grpc_channel, http1, merge};
+use crate::load::{ConnStats, LoadResult, LoadSpec, Window, gather, grpc_channel, http1};
 use crate::payload::{BodySize, echo_body, echo_json};
 
 pub const CONTENDERS: &[Contender] = &[
@@ -92,38 +93,74 @@ pub async fn load(spec: LoadSpec) -> LoadResult {
             })
         })
         .collect();
-    let mut stats = Vec::new();
-    for task in tasks {
-        stats.push(task.await.unwrap_or_default());
-    }
-    let _ = announcer.await;
-    merge(stats, window.secs())
+    gather(window, announcer, tasks, Vec::new()).await
 }
 
 /// One keep-alive connection sending requests back to back.
 async fn http_connection(target: SocketAddr, body: Bytes, window: Window) -> ConnStats {
-    let mut stats = ConnStats::default();
-    let expected: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-    let mut sender = match http1(target).await {
-        Ok(sender) => sender,
+    match http1(target).await {
+        Ok(sender) => {
+            let request = || Request::post("/v1/echo").header(header::HOST, "bench");
+            echo_loop(sender, request, body, window).await
+        }
         Err(e) => {
+            let mut stats = ConnStats::default();
             stats.error(e);
-            return stats;
+            stats
+        }
+    }
+}
+
+/// A hyper client connection the echo loop sends on: HTTP/1.1 or h2.
+pub trait EchoSender: Send {
+    fn ready(&mut self) -> impl Future<Output = hyper::Result<()>> + Send;
+    fn send(
+        &mut self,
+        request: Request<Full<Bytes>>,
+    ) -> impl Future<Output = hyper::Result<http::Response<Incoming>>> + Send;
+}
+
+/// hyper's two `SendRequest`s have the same methods but no common trait.
+macro_rules! echo_sender {
+    ($sender:ty) => {
+        impl EchoSender for $sender {
+            fn ready(&mut self) -> impl Future<Output = hyper::Result<()>> + Send {
+                self.ready()
+            }
+            fn send(
+                &mut self,
+                request: Request<Full<Bytes>>,
+            ) -> impl Future<Output = hyper::Result<http::Response<Incoming>>> + Send {
+                self.send_request(request)
+            }
         }
     };
+}
+echo_sender!(hyper::client::conn::http1::SendRequest<Full<Bytes>>);
+echo_sender!(hyper::client::conn::http2::SendRequest<Full<Bytes>>);
+
+/// One caller: a request (`request()` with the JSON `body`), its whole
+/// answer, the next request, until the window ends.
+pub async fn echo_loop(
+    mut sender: impl EchoSender,
+    request: impl Fn() -> http::request::Builder,
+    body: Bytes,
+    window: Window,
+) -> ConnStats {
+    let mut stats = ConnStats::default();
+    let expected: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     let mut checked = false;
     while Instant::now() < window.end {
         if let Err(e) = sender.ready().await {
             stats.error(e);
             break;
         }
-        let request = Request::post("/v1/echo")
-            .header(header::HOST, "bench")
+        let request = request()
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(body.clone()))
             .expect("request");
         let start = Instant::now();
-        let response = match sender.send_request(request).await {
+        let response = match sender.send(request).await {
             Ok(response) => response,
             Err(e) => {
                 stats.error(e);
@@ -153,7 +190,7 @@ async fn http_connection(target: SocketAddr, body: Bytes, window: Window) -> Con
 
 /// Counts one answer of the echo: an error unless it is a 200; the first
 /// answer of a connection must be what was sent (see `payload`).
-pub fn record_echo(
+fn record_echo(
     stats: &mut ConnStats,
     window: &Window,
     (start, end): (Instant, Instant),

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use super::{Record, progress, run_once};
 use crate::cli::Plan;
 use crate::contender::Contender;
-use crate::load::{ConnStats, LoadResult, LoadSpec, Window, merge};
+use crate::load::{ConnStats, LoadResult, LoadSpec, Window, gather};
 use crate::payload::CHAT_FRAME;
 
 pub const CONTENDERS: &[Contender] = &[
@@ -87,12 +87,7 @@ pub async fn load(spec: LoadSpec) -> LoadResult {
         .into_iter()
         .map(|socket| tokio::spawn(echo_loop(socket, window, expected.clone())))
         .collect();
-    let mut stats = vec![failed];
-    for task in tasks {
-        stats.push(task.await.unwrap_or_default());
-    }
-    let _ = announcer.await;
-    merge(stats, window.secs())
+    gather(window, announcer, tasks, vec![failed]).await
 }
 
 async fn connect(target: SocketAddr) -> Result<Socket, String> {
