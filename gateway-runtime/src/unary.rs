@@ -57,17 +57,12 @@ where
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    let mut typed = Typed {
-        client: &state.client,
-        message: Some(Req::default()),
-        bind: Some(bind),
-        call: Some(call),
-        respond: Some(move |message: Resp, metadata: &_, gateway: &Gateway| {
-            let mut writer = JsonWriter::new(gateway.json_options());
-            write(&message, &mut writer);
-            json_response(writer.into_bytes(), metadata, gateway)
-        }),
+    let respond = move |message: Resp, metadata: &_, gateway: &Gateway| {
+        let mut writer = JsonWriter::new(gateway.json_options());
+        write(&message, &mut writer);
+        json_response(writer.into_bytes(), metadata, gateway)
     };
+    let mut typed = Typed::new(&state.client, bind, call, respond);
     serve_unary(&state.gateway, request, captures, binding, &mut typed).await
 }
 
@@ -89,15 +84,10 @@ where
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    let mut typed = Typed {
-        client: &state.client,
-        message: Some(Req::default()),
-        bind: Some(bind),
-        call: Some(call),
-        respond: Some(move |message: Resp, metadata: &_, gateway: &Gateway| {
-            raw_response(raw(message), metadata, gateway)
-        }),
+    let respond = move |message: Resp, metadata: &_, gateway: &Gateway| {
+        raw_response(raw(message), metadata, gateway)
     };
+    let mut typed = Typed::new(&state.client, bind, call, respond);
     serve_unary(&state.gateway, request, captures, binding, &mut typed).await
 }
 
@@ -131,6 +121,19 @@ struct Typed<'a, C, Req, Bind, Call, Respond> {
     bind: Option<Bind>,
     call: Option<Call>,
     respond: Option<Respond>,
+}
+
+impl<'a, C, Req: Default, Bind, Call, Respond> Typed<'a, C, Req, Bind, Call, Respond> {
+    /// The typed half of one call, with a default request message.
+    fn new(client: &'a C, bind: Bind, call: Call, respond: Respond) -> Self {
+        Typed {
+            client,
+            message: Some(Req::default()),
+            bind: Some(bind),
+            call: Some(call),
+            respond: Some(respond),
+        }
+    }
 }
 
 impl<C, Req, Resp, Fut, Bind, Call, Respond> UnaryCall for Typed<'_, C, Req, Bind, Call, Respond>
