@@ -9,7 +9,7 @@ pub enum Contender {
     /// `Channel` (one HTTP/2 connection over loopback).
     GenRemote,
     /// The generated gateway calling the service in its own process:
-    /// `FooClient::new(FooServer::new(service))`.
+    /// `foo_gateway::router(FooServer::new(service))`.
     GenInProcess,
     /// The generated gateway calling the service implementation directly
     /// (`foo_gateway::direct_router(Direct::new(service))`): no protobuf,

@@ -15,6 +15,10 @@ use crate::streaming::{ChunkedConfig, SseConfig, StreamingConfig, WebSocketConfi
 /// Default limit on request bodies: 4 MiB, as gRPC's default message size.
 pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
+/// Default limit on a gRPC response message from the backend: 4 MiB, as
+/// tonic's clients have.
+pub const DEFAULT_MAX_DECODING_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
 /// What an error handler is told about the request that failed.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorContext<'a> {
@@ -50,6 +54,8 @@ struct Inner {
     response_hook: Option<ResponseHook>,
     drain: Option<Drain>,
     browser_auth: BrowserAuth,
+    max_decoding_message_size: usize,
+    max_encoding_message_size: usize,
 }
 
 impl Default for Inner {
@@ -64,6 +70,8 @@ impl Default for Inner {
             response_hook: None,
             drain: None,
             browser_auth: BrowserAuth::default(),
+            max_decoding_message_size: DEFAULT_MAX_DECODING_MESSAGE_SIZE,
+            max_encoding_message_size: usize::MAX,
         }
     }
 }
@@ -79,6 +87,14 @@ impl std::fmt::Debug for Gateway {
             .field("response_hook", &self.inner.response_hook.is_some())
             .field("drain", &self.inner.drain)
             .field("browser_auth", &self.inner.browser_auth)
+            .field(
+                "max_decoding_message_size",
+                &self.inner.max_decoding_message_size,
+            )
+            .field(
+                "max_encoding_message_size",
+                &self.inner.max_encoding_message_size,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -114,6 +130,16 @@ impl Gateway {
     /// The drain handle, if one was given.
     pub fn drain(&self) -> Option<&Drain> {
         self.inner.drain.as_ref()
+    }
+
+    /// Largest gRPC message accepted from the backend.
+    pub fn max_decoding_message_size(&self) -> usize {
+        self.inner.max_decoding_message_size
+    }
+
+    /// Largest gRPC message sent to the backend.
+    pub fn max_encoding_message_size(&self) -> usize {
+        self.inner.max_encoding_message_size
     }
 
     /// Where browser streams may carry a bearer token.
@@ -357,6 +383,23 @@ impl GatewayBuilder {
     /// WebSocket subprotocol (off by default); see [`BrowserAuth`].
     pub fn browser_auth(mut self, auth: BrowserAuth) -> Self {
         self.inner.browser_auth = auth;
+        self
+    }
+
+    /// Largest gRPC message the gateway accepts from the backend, in bytes
+    /// (default 4 MiB, as tonic's clients): a larger response fails the
+    /// call with `OutOfRange`. What `FooClient::max_decoding_message_size`
+    /// set when routers took a tonic client.
+    pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+        self.inner.max_decoding_message_size = limit;
+        self
+    }
+
+    /// Largest gRPC message the gateway sends to the backend, in bytes
+    /// (default: no limit, as tonic's clients; request bodies are limited
+    /// by [`GatewayBuilder::body_limit`] before that).
+    pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+        self.inner.max_encoding_message_size = limit;
         self
     }
 

@@ -64,6 +64,7 @@ mod path;
 #[cfg(test)]
 mod path_query_tests;
 mod query;
+mod remote;
 #[cfg(feature = "metrics")]
 mod request_keys;
 mod router;
@@ -78,7 +79,10 @@ pub use crate::browser_auth::BrowserAuth;
 pub use crate::direct::Direct;
 pub use crate::drain::Drain;
 pub use crate::error::{GatewayError, RpcStatus, http_status_for, status_with_details};
-pub use crate::gateway::{DEFAULT_BODY_LIMIT, ErrorContext, ErrorHandler, Gateway, GatewayBuilder};
+pub use crate::gateway::{
+    DEFAULT_BODY_LIMIT, DEFAULT_MAX_DECODING_MESSAGE_SIZE, ErrorContext, ErrorHandler, Gateway,
+    GatewayBuilder,
+};
 pub use crate::json::{JsonError, JsonErrorKind, JsonOptions};
 pub use crate::router::{BoxError, RouterExt, Transport};
 
@@ -110,6 +114,7 @@ pub mod __private {
     };
     pub use crate::path::{CaptureSpec, Captures, Seg, Template};
     pub use crate::query::split_map_key;
+    pub use crate::remote::{Method, Remote};
     pub use crate::router::{ServiceState, Transport, method_not_allowed, not_found};
     pub use crate::streaming::bidi::bidi_streaming;
     pub use crate::streaming::client::client_streaming;

@@ -131,11 +131,13 @@ pub fn __register_gateway_types() {
 pub mod abc_service_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.awkward.ABCService`, served through `client`.
+    /// Routes of `e2e.awkward.ABCService`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `AbcServiceServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `AbcServiceServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -143,10 +145,10 @@ pub mod abc_service_gateway {
     /// - `POST /awkward` → `Type`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::abc_service_client::AbcServiceClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.awkward.ABCService`, served by calling `service` directly, in process:
     /// the `AbcService` implementation gets its requests as messages, with no
@@ -188,7 +190,7 @@ pub mod abc_service_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn r#match(
             self,
@@ -199,22 +201,34 @@ pub mod abc_service_gateway {
             request: __gw::tonic::Request<super::Self_>,
         ) -> impl __gw::ReplyFuture<super::Self_>;
     }
-    impl<T: __gw::Transport> Backend for super::abc_service_client::AbcServiceClient<T> {
-        async fn r#match(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn r#match(
             self,
             request: __gw::tonic::Request<super::Self_>,
-        ) -> __gw::Reply<super::Self_> {
-            let mut client = self;
-            super::abc_service_client::AbcServiceClient::r#match(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::Self_> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.awkward.ABCService/Match",
+                    service: "e2e.awkward.ABCService",
+                    method: "Match",
+                },
+            )
         }
-        async fn r#type(
+        fn r#type(
             self,
             request: __gw::tonic::Request<super::Self_>,
-        ) -> __gw::Reply<super::Self_> {
-            let mut client = self;
-            super::abc_service_client::AbcServiceClient::r#type(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::Self_> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.awkward.ABCService/Type",
+                    service: "e2e.awkward.ABCService",
+                    method: "Type",
+                },
+            )
         }
     }
     impl<S: super::abc_service_server::AbcService> Backend

@@ -335,11 +335,13 @@ pub fn __register_gateway_types() {
 pub mod path_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.compat.PathCompat`, served through `client`.
+    /// Routes of `e2e.compat.PathCompat`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `PathCompatServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `PathCompatServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -352,10 +354,10 @@ pub mod path_compat_gateway {
     /// - `GET /compat/repeat/{times}/{card.id=*}` → `Repeat`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::path_compat_client::PathCompatClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.compat.PathCompat`, served by calling `service` directly, in process:
     /// the `PathCompat` implementation gets its requests as messages, with no
@@ -428,7 +430,7 @@ pub mod path_compat_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn echo(
             self,
@@ -443,31 +445,47 @@ pub mod path_compat_gateway {
             request: __gw::tonic::Request<super::RepeatRequest>,
         ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Card>>;
     }
-    impl<T: __gw::Transport> Backend for super::path_compat_client::PathCompatClient<T> {
-        async fn echo(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> __gw::Reply<super::Card> {
-            let mut client = self;
-            super::path_compat_client::PathCompatClient::echo(&mut client, request).await
+        ) -> impl __gw::ReplyFuture<super::Card> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.compat.PathCompat/Echo",
+                    service: "e2e.compat.PathCompat",
+                    method: "Echo",
+                },
+            )
         }
-        async fn old_echo(
+        fn old_echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> __gw::Reply<super::Card> {
-            let mut client = self;
-            super::path_compat_client::PathCompatClient::old_echo(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::Card> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.compat.PathCompat/OldEcho",
+                    service: "e2e.compat.PathCompat",
+                    method: "OldEcho",
+                },
+            )
         }
-        async fn repeat(
+        fn repeat(
             self,
             request: __gw::tonic::Request<super::RepeatRequest>,
-        ) -> __gw::Reply<__gw::ResponseStream<super::Card>> {
-            let mut client = self;
-            ::core::result::Result::Ok(
-                super::path_compat_client::PathCompatClient::repeat(&mut client, request)
-                    .await?
-                    .map(__gw::ResponseStream::from),
+        ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Card>> {
+            __gw::Remote::server_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.compat.PathCompat/Repeat",
+                    service: "e2e.compat.PathCompat",
+                    method: "Repeat",
+                },
             )
         }
     }
@@ -3016,11 +3034,13 @@ pub mod path_compat_gateway {
 pub mod query_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.compat.QueryCompat`, served through `client`.
+    /// Routes of `e2e.compat.QueryCompat`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `QueryCompatServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `QueryCompatServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -3034,10 +3054,10 @@ pub mod query_compat_gateway {
     /// - `TEST /compat/query/auto` → `Echo`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::query_compat_client::QueryCompatClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.compat.QueryCompat`, served by calling `service` directly, in process:
     /// the `QueryCompat` implementation gets its requests as messages, with no
@@ -3100,22 +3120,27 @@ pub mod query_compat_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
         ) -> impl __gw::ReplyFuture<super::Card>;
     }
-    impl<T: __gw::Transport> Backend
-    for super::query_compat_client::QueryCompatClient<T> {
-        async fn echo(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> __gw::Reply<super::Card> {
-            let mut client = self;
-            super::query_compat_client::QueryCompatClient::echo(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::Card> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.compat.QueryCompat/Echo",
+                    service: "e2e.compat.QueryCompat",
+                    method: "Echo",
+                },
+            )
         }
     }
     impl<S: super::query_compat_server::QueryCompat> Backend
@@ -4953,11 +4978,13 @@ pub mod query_compat_gateway {
 pub mod patch_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.compat.PatchCompat`, served through `client`.
+    /// Routes of `e2e.compat.PatchCompat`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `PatchCompatServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `PatchCompatServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -4967,10 +4994,10 @@ pub mod patch_compat_gateway {
     /// - `PATCH /compat/patch/body/{card.id}` → `Patch`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::patch_compat_client::PatchCompatClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.compat.PatchCompat`, served by calling `service` directly, in process:
     /// the `PatchCompat` implementation gets its requests as messages, with no
@@ -5015,22 +5042,27 @@ pub mod patch_compat_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn patch(
             self,
             request: __gw::tonic::Request<super::CardPatch>,
         ) -> impl __gw::ReplyFuture<super::CardPatch>;
     }
-    impl<T: __gw::Transport> Backend
-    for super::patch_compat_client::PatchCompatClient<T> {
-        async fn patch(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn patch(
             self,
             request: __gw::tonic::Request<super::CardPatch>,
-        ) -> __gw::Reply<super::CardPatch> {
-            let mut client = self;
-            super::patch_compat_client::PatchCompatClient::patch(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::CardPatch> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.compat.PatchCompat/Patch",
+                    service: "e2e.compat.PatchCompat",
+                    method: "Patch",
+                },
+            )
         }
     }
     impl<S: super::patch_compat_server::PatchCompat> Backend
@@ -5464,11 +5496,13 @@ pub mod patch_compat_gateway {
 pub mod retired_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.compat.RetiredCompat`, served through `client`.
+    /// Routes of `e2e.compat.RetiredCompat`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `RetiredCompatServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `RetiredCompatServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -5476,10 +5510,10 @@ pub mod retired_compat_gateway {
     #[deprecated]
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::retired_compat_client::RetiredCompatClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.compat.RetiredCompat`, served by calling `service` directly, in process:
     /// the `RetiredCompat` implementation gets its requests as messages, with no
@@ -5517,22 +5551,27 @@ pub mod retired_compat_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
         ) -> impl __gw::ReplyFuture<super::Card>;
     }
-    impl<T: __gw::Transport> Backend
-    for super::retired_compat_client::RetiredCompatClient<T> {
-        async fn ping(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> __gw::Reply<super::Card> {
-            let mut client = self;
-            super::retired_compat_client::RetiredCompatClient::ping(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::Card> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.compat.RetiredCompat/Ping",
+                    service: "e2e.compat.RetiredCompat",
+                    method: "Ping",
+                },
+            )
         }
     }
     impl<S: super::retired_compat_server::RetiredCompat> Backend
@@ -5898,21 +5937,23 @@ pub mod retired_compat_gateway {
 pub mod global_compat_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.compat.GlobalCompat`, served through `client`.
+    /// Routes of `e2e.compat.GlobalCompat`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `GlobalCompatServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `GlobalCompatServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
     /// - `GET /compat/global/{id}` → `Ping`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::global_compat_client::GlobalCompatClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.compat.GlobalCompat`, served by calling `service` directly, in process:
     /// the `GlobalCompat` implementation gets its requests as messages, with no
@@ -5949,22 +5990,27 @@ pub mod global_compat_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
         ) -> impl __gw::ReplyFuture<super::Card>;
     }
-    impl<T: __gw::Transport> Backend
-    for super::global_compat_client::GlobalCompatClient<T> {
-        async fn ping(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
-        ) -> __gw::Reply<super::Card> {
-            let mut client = self;
-            super::global_compat_client::GlobalCompatClient::ping(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::Card> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.compat.GlobalCompat/Ping",
+                    service: "e2e.compat.GlobalCompat",
+                    method: "Ping",
+                },
+            )
         }
     }
     impl<S: super::global_compat_server::GlobalCompat> Backend

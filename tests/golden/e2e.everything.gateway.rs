@@ -510,11 +510,13 @@ pub fn __register_gateway_types() {
 pub mod annotated_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.everything.Annotated`, served through `client`.
+    /// Routes of `e2e.everything.Annotated`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `AnnotatedServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `AnnotatedServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -532,10 +534,10 @@ pub mod annotated_gateway {
     /// - `POST /a/v1/items:watch` → `Watch`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::annotated_client::AnnotatedClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.everything.Annotated`, served by calling `service` directly, in process:
     /// the `Annotated` implementation gets its requests as messages, with no
@@ -612,7 +614,7 @@ pub mod annotated_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn create(
             self,
@@ -659,95 +661,159 @@ pub mod annotated_gateway {
             request: __gw::tonic::Request<super::Sample>,
         ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Sample>>;
     }
-    impl<T: __gw::Transport> Backend for super::annotated_client::AnnotatedClient<T> {
-        async fn create(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::create(&mut client, request).await
-        }
-        async fn create_body(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::create_body(&mut client, request)
-                .await
-        }
-        async fn lookup(
-            self,
-            request: __gw::tonic::Request<super::IdRequest>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::lookup(&mut client, request).await
-        }
-        async fn get_by_name(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::get_by_name(&mut client, request)
-                .await
-        }
-        async fn update(
-            self,
-            request: __gw::tonic::Request<super::UpdateRequest>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::update(&mut client, request).await
-        }
-        async fn deep(
-            self,
-            request: __gw::tonic::Request<super::DeepRequest>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::deep(&mut client, request).await
-        }
-        async fn files(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::files(&mut client, request).await
-        }
-        async fn custom(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::custom(&mut client, request).await
-        }
-        async fn star(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::annotated_client::AnnotatedClient::star(&mut client, request).await
-        }
-        async fn stream_items(
-            self,
-            request: __gw::tonic::Request<super::IdRequest>,
-        ) -> __gw::Reply<__gw::ResponseStream<super::Sample>> {
-            let mut client = self;
-            ::core::result::Result::Ok(
-                super::annotated_client::AnnotatedClient::stream_items(
-                        &mut client,
-                        request,
-                    )
-                    .await?
-                    .map(__gw::ResponseStream::from),
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/Create",
+                    service: "e2e.everything.Annotated",
+                    method: "Create",
+                },
             )
         }
-        async fn watch(
+        fn create_body(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<__gw::ResponseStream<super::Sample>> {
-            let mut client = self;
-            ::core::result::Result::Ok(
-                super::annotated_client::AnnotatedClient::watch(&mut client, request)
-                    .await?
-                    .map(__gw::ResponseStream::from),
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/CreateBody",
+                    service: "e2e.everything.Annotated",
+                    method: "CreateBody",
+                },
+            )
+        }
+        fn lookup(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/Lookup",
+                    service: "e2e.everything.Annotated",
+                    method: "Lookup",
+                },
+            )
+        }
+        fn get_by_name(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/GetByName",
+                    service: "e2e.everything.Annotated",
+                    method: "GetByName",
+                },
+            )
+        }
+        fn update(
+            self,
+            request: __gw::tonic::Request<super::UpdateRequest>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/Update",
+                    service: "e2e.everything.Annotated",
+                    method: "Update",
+                },
+            )
+        }
+        fn deep(
+            self,
+            request: __gw::tonic::Request<super::DeepRequest>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/Deep",
+                    service: "e2e.everything.Annotated",
+                    method: "Deep",
+                },
+            )
+        }
+        fn files(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/Files",
+                    service: "e2e.everything.Annotated",
+                    method: "Files",
+                },
+            )
+        }
+        fn custom(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/Custom",
+                    service: "e2e.everything.Annotated",
+                    method: "Custom",
+                },
+            )
+        }
+        fn star(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/Star",
+                    service: "e2e.everything.Annotated",
+                    method: "Star",
+                },
+            )
+        }
+        fn stream_items(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Sample>> {
+            __gw::Remote::server_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/StreamItems",
+                    service: "e2e.everything.Annotated",
+                    method: "StreamItems",
+                },
+            )
+        }
+        fn watch(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Sample>> {
+            __gw::Remote::server_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Annotated/Watch",
+                    service: "e2e.everything.Annotated",
+                    method: "Watch",
+                },
             )
         }
     }
@@ -4184,11 +4250,13 @@ pub mod annotated_gateway {
 pub mod configured_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.everything.Configured`, served through `client`.
+    /// Routes of `e2e.everything.Configured`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `ConfiguredServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `ConfiguredServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -4206,10 +4274,10 @@ pub mod configured_gateway {
     /// - `POST /c/v1/items:watch` → `Watch`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::configured_client::ConfiguredClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.everything.Configured`, served by calling `service` directly, in process:
     /// the `Configured` implementation gets its requests as messages, with no
@@ -4286,7 +4354,7 @@ pub mod configured_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn create(
             self,
@@ -4333,99 +4401,159 @@ pub mod configured_gateway {
             request: __gw::tonic::Request<super::Sample>,
         ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Sample>>;
     }
-    impl<T: __gw::Transport> Backend for super::configured_client::ConfiguredClient<T> {
-        async fn create(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::create(&mut client, request)
-                .await
-        }
-        async fn create_body(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::create_body(&mut client, request)
-                .await
-        }
-        async fn lookup(
-            self,
-            request: __gw::tonic::Request<super::IdRequest>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::lookup(&mut client, request)
-                .await
-        }
-        async fn get_by_name(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::get_by_name(&mut client, request)
-                .await
-        }
-        async fn update(
-            self,
-            request: __gw::tonic::Request<super::UpdateRequest>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::update(&mut client, request)
-                .await
-        }
-        async fn deep(
-            self,
-            request: __gw::tonic::Request<super::DeepRequest>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::deep(&mut client, request).await
-        }
-        async fn files(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::files(&mut client, request).await
-        }
-        async fn custom(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::custom(&mut client, request)
-                .await
-        }
-        async fn star(
-            self,
-            request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<super::Sample> {
-            let mut client = self;
-            super::configured_client::ConfiguredClient::star(&mut client, request).await
-        }
-        async fn stream_items(
-            self,
-            request: __gw::tonic::Request<super::IdRequest>,
-        ) -> __gw::Reply<__gw::ResponseStream<super::Sample>> {
-            let mut client = self;
-            ::core::result::Result::Ok(
-                super::configured_client::ConfiguredClient::stream_items(
-                        &mut client,
-                        request,
-                    )
-                    .await?
-                    .map(__gw::ResponseStream::from),
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/Create",
+                    service: "e2e.everything.Configured",
+                    method: "Create",
+                },
             )
         }
-        async fn watch(
+        fn create_body(
             self,
             request: __gw::tonic::Request<super::Sample>,
-        ) -> __gw::Reply<__gw::ResponseStream<super::Sample>> {
-            let mut client = self;
-            ::core::result::Result::Ok(
-                super::configured_client::ConfiguredClient::watch(&mut client, request)
-                    .await?
-                    .map(__gw::ResponseStream::from),
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/CreateBody",
+                    service: "e2e.everything.Configured",
+                    method: "CreateBody",
+                },
+            )
+        }
+        fn lookup(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/Lookup",
+                    service: "e2e.everything.Configured",
+                    method: "Lookup",
+                },
+            )
+        }
+        fn get_by_name(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/GetByName",
+                    service: "e2e.everything.Configured",
+                    method: "GetByName",
+                },
+            )
+        }
+        fn update(
+            self,
+            request: __gw::tonic::Request<super::UpdateRequest>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/Update",
+                    service: "e2e.everything.Configured",
+                    method: "Update",
+                },
+            )
+        }
+        fn deep(
+            self,
+            request: __gw::tonic::Request<super::DeepRequest>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/Deep",
+                    service: "e2e.everything.Configured",
+                    method: "Deep",
+                },
+            )
+        }
+        fn files(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/Files",
+                    service: "e2e.everything.Configured",
+                    method: "Files",
+                },
+            )
+        }
+        fn custom(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/Custom",
+                    service: "e2e.everything.Configured",
+                    method: "Custom",
+                },
+            )
+        }
+        fn star(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<super::Sample> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/Star",
+                    service: "e2e.everything.Configured",
+                    method: "Star",
+                },
+            )
+        }
+        fn stream_items(
+            self,
+            request: __gw::tonic::Request<super::IdRequest>,
+        ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Sample>> {
+            __gw::Remote::server_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/StreamItems",
+                    service: "e2e.everything.Configured",
+                    method: "StreamItems",
+                },
+            )
+        }
+        fn watch(
+            self,
+            request: __gw::tonic::Request<super::Sample>,
+        ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Sample>> {
+            __gw::Remote::server_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.everything.Configured/Watch",
+                    service: "e2e.everything.Configured",
+                    method: "Watch",
+                },
             )
         }
     }

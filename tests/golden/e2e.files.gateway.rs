@@ -163,11 +163,13 @@ pub fn __register_gateway_types() {
 pub mod files_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.files.Files`, served through `client`.
+    /// Routes of `e2e.files.Files`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `FilesServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `FilesServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -178,10 +180,10 @@ pub mod files_gateway {
     /// - `POST /files:upload` → `UploadStream`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::files_client::FilesClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     /// Routes of `e2e.files.Files`, served by calling `service` directly, in process:
     /// the `Files` implementation gets its requests as messages, with no
@@ -228,7 +230,7 @@ pub mod files_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn download(
             self,
@@ -255,49 +257,80 @@ pub mod files_gateway {
             >,
         ) -> impl __gw::ReplyFuture<super::UploadSummary>;
     }
-    impl<T: __gw::Transport> Backend for super::files_client::FilesClient<T> {
-        async fn download(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn download(
             self,
             request: __gw::tonic::Request<super::FileRequest>,
-        ) -> __gw::Reply<super::super::super::google::api::HttpBody> {
-            let mut client = self;
-            super::files_client::FilesClient::download(&mut client, request).await
-        }
-        async fn stream(
-            self,
-            request: __gw::tonic::Request<super::FileRequest>,
-        ) -> __gw::Reply<
-            __gw::ResponseStream<super::super::super::google::api::HttpBody>,
-        > {
-            let mut client = self;
-            ::core::result::Result::Ok(
-                super::files_client::FilesClient::stream(&mut client, request)
-                    .await?
-                    .map(__gw::ResponseStream::from),
+        ) -> impl __gw::ReplyFuture<super::super::super::google::api::HttpBody> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.files.Files/Download",
+                    service: "e2e.files.Files",
+                    method: "Download",
+                },
             )
         }
-        async fn echo(
+        fn stream(
+            self,
+            request: __gw::tonic::Request<super::FileRequest>,
+        ) -> impl __gw::ReplyFuture<
+            __gw::ResponseStream<super::super::super::google::api::HttpBody>,
+        > {
+            __gw::Remote::server_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.files.Files/Stream",
+                    service: "e2e.files.Files",
+                    method: "Stream",
+                },
+            )
+        }
+        fn echo(
             self,
             request: __gw::tonic::Request<super::super::super::google::api::HttpBody>,
-        ) -> __gw::Reply<super::super::super::google::api::HttpBody> {
-            let mut client = self;
-            super::files_client::FilesClient::echo(&mut client, request).await
+        ) -> impl __gw::ReplyFuture<super::super::super::google::api::HttpBody> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.files.Files/Echo",
+                    service: "e2e.files.Files",
+                    method: "Echo",
+                },
+            )
         }
-        async fn upload(
+        fn upload(
             self,
             request: __gw::tonic::Request<super::UploadRequest>,
-        ) -> __gw::Reply<super::UploadSummary> {
-            let mut client = self;
-            super::files_client::FilesClient::upload(&mut client, request).await
+        ) -> impl __gw::ReplyFuture<super::UploadSummary> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.files.Files/Upload",
+                    service: "e2e.files.Files",
+                    method: "Upload",
+                },
+            )
         }
-        async fn upload_stream(
+        fn upload_stream(
             self,
             request: __gw::tonic::Request<
                 __gw::RequestStream<super::super::super::google::api::HttpBody>,
             >,
-        ) -> __gw::Reply<super::UploadSummary> {
-            let mut client = self;
-            super::files_client::FilesClient::upload_stream(&mut client, request).await
+        ) -> impl __gw::ReplyFuture<super::UploadSummary> {
+            __gw::Remote::client_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.files.Files/UploadStream",
+                    service: "e2e.files.Files",
+                    method: "UploadStream",
+                },
+            )
         }
     }
     impl<S: super::files_server::Files> Backend for ::gateway_runtime::Direct<S> {

@@ -632,11 +632,13 @@ pub fn __register_gateway_types() {}
 pub mod proto2_service_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `e2e.proto2.Proto2Service`, served through `client`.
+    /// Routes of `e2e.proto2.Proto2Service`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `Proto2ServiceServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `Proto2ServiceServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -650,10 +652,10 @@ pub mod proto2_service_gateway {
     /// - `GET /proto2/records/{ref}/watch` → `Watch`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::proto2_service_client::Proto2ServiceClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     fn routes<B: Backend>(
         backend: B,
@@ -697,7 +699,7 @@ pub mod proto2_service_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn echo(
             self,
@@ -720,58 +722,75 @@ pub mod proto2_service_gateway {
             request: __gw::tonic::Request<super::WatchRequest>,
         ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Record>>;
     }
-    impl<T: __gw::Transport> Backend
-    for super::proto2_service_client::Proto2ServiceClient<T> {
-        async fn echo(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn echo(
             self,
             request: __gw::tonic::Request<super::Record>,
-        ) -> __gw::Reply<super::Record> {
-            let mut client = self;
-            super::proto2_service_client::Proto2ServiceClient::echo(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::Record> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.proto2.Proto2Service/Echo",
+                    service: "e2e.proto2.Proto2Service",
+                    method: "Echo",
+                },
+            )
         }
-        async fn lookup(
+        fn lookup(
             self,
             request: __gw::tonic::Request<super::LookupRequest>,
-        ) -> __gw::Reply<super::LookupRequest> {
-            let mut client = self;
-            super::proto2_service_client::Proto2ServiceClient::lookup(
-                    &mut client,
-                    request,
-                )
-                .await
+        ) -> impl __gw::ReplyFuture<super::LookupRequest> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.proto2.Proto2Service/Lookup",
+                    service: "e2e.proto2.Proto2Service",
+                    method: "Lookup",
+                },
+            )
         }
-        async fn put(
+        fn put(
             self,
             request: __gw::tonic::Request<super::PutRequest>,
-        ) -> __gw::Reply<super::PutRequest> {
-            let mut client = self;
-            super::proto2_service_client::Proto2ServiceClient::put(&mut client, request)
-                .await
+        ) -> impl __gw::ReplyFuture<super::PutRequest> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.proto2.Proto2Service/Put",
+                    service: "e2e.proto2.Proto2Service",
+                    method: "Put",
+                },
+            )
         }
-        async fn patch(
+        fn patch(
             self,
             request: __gw::tonic::Request<super::PatchRequest>,
-        ) -> __gw::Reply<super::PatchRequest> {
-            let mut client = self;
-            super::proto2_service_client::Proto2ServiceClient::patch(
-                    &mut client,
-                    request,
-                )
-                .await
+        ) -> impl __gw::ReplyFuture<super::PatchRequest> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.proto2.Proto2Service/Patch",
+                    service: "e2e.proto2.Proto2Service",
+                    method: "Patch",
+                },
+            )
         }
-        async fn watch(
+        fn watch(
             self,
             request: __gw::tonic::Request<super::WatchRequest>,
-        ) -> __gw::Reply<__gw::ResponseStream<super::Record>> {
-            let mut client = self;
-            ::core::result::Result::Ok(
-                super::proto2_service_client::Proto2ServiceClient::watch(
-                        &mut client,
-                        request,
-                    )
-                    .await?
-                    .map(__gw::ResponseStream::from),
+        ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Record>> {
+            __gw::Remote::server_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/e2e.proto2.Proto2Service/Watch",
+                    service: "e2e.proto2.Proto2Service",
+                    method: "Watch",
+                },
             )
         }
     }

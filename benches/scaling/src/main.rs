@@ -27,7 +27,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chat_example::pb::chat::v1::chat_service_client::ChatServiceClient;
 use chat_example::pb::chat::v1::chat_service_server::ChatServiceServer;
 use chat_example::{Rooms, app, gateway_settings};
 use gateway_runtime::serve::ServeConfig;
@@ -119,10 +118,7 @@ fn instance_main() {
         let rooms = Rooms::from_env().await.expect("connecting to Redis");
         let http = chat_example::addr_from_env("CHAT_HTTP_ADDR", "127.0.0.1:8080").unwrap();
         let listener = tokio::net::TcpListener::bind(http).await.unwrap();
-        let app = app(
-            ChatServiceClient::new(ChatServiceServer::new(rooms)),
-            &gateway_settings(),
-        );
+        let app = app(ChatServiceServer::new(rooms), &gateway_settings());
         let config = ServeConfig::default().max_connections(100_000);
         gateway_runtime::serve::serve(listener, app, config)
             .await

@@ -505,7 +505,7 @@ impl Api {
             let module = format!("bc_gateway::bench::p{p:02}");
             let _ = writeln!(
                 s,
-                "        .merge({module}::service{p:02}_gateway::router({module}::service{p:02}_client::Service{p:02}Client::new(channel.clone()), &gateway))"
+                "        .merge({module}::service{p:02}_gateway::router(channel.clone(), &gateway))"
             );
         }
         s.push_str(

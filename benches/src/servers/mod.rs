@@ -6,10 +6,8 @@ pub mod services;
 
 use std::net::SocketAddr;
 
-use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::echo::v1::echo_service_gateway;
 use gateway_e2e::e2e::echo::v1::echo_service_server::EchoServiceServer;
-use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_gateway;
 use gateway_e2e::e2e::stream::v1::streaming_test_server::StreamingTestServer;
 use gateway_e2e::services::Echo;
@@ -94,23 +92,15 @@ async fn app(contender: Contender, backend: Option<SocketAddr>) -> axum::Router 
         Contender::GenRemoteMetrics => {
             install_recorder();
             let channel = connect(backend.expect("remote contenders need a backend")).await;
-            generated(
-                EchoServiceClient::new(channel.clone()),
-                StreamingTestClient::new(channel),
-                &gateway,
-            )
+            generated(channel.clone(), channel, &gateway)
         }
         Contender::GenRemote | Contender::GenRemoteSmallReadBuf => {
             let channel = connect(backend.expect("remote contenders need a backend")).await;
-            generated(
-                EchoServiceClient::new(channel.clone()),
-                StreamingTestClient::new(channel),
-                &gateway,
-            )
+            generated(channel.clone(), channel, &gateway)
         }
         Contender::GenInProcess => generated(
-            EchoServiceClient::new(EchoServiceServer::new(Echo)),
-            StreamingTestClient::new(StreamingTestServer::new(BenchStreams)),
+            EchoServiceServer::new(Echo),
+            StreamingTestServer::new(BenchStreams),
             &gateway,
         ),
         Contender::GenDirect => axum::Router::new()
@@ -151,11 +141,7 @@ fn install_recorder() {
 
 /// The generated routers of both services, as an application would merge
 /// them.
-fn generated<E: Transport, S: Transport>(
-    echo: EchoServiceClient<E>,
-    streams: StreamingTestClient<S>,
-    gateway: &Gateway,
-) -> axum::Router {
+fn generated<E: Transport, S: Transport>(echo: E, streams: S, gateway: &Gateway) -> axum::Router {
     axum::Router::new()
         .merge(echo_service_gateway::router(echo, gateway))
         .merge(streaming_test_gateway::router(streams, gateway))

@@ -144,11 +144,13 @@ pub fn __register_gateway_types() {}
 pub mod notebook_gateway {
     use ::gateway_runtime::__private as __gw;
     type SvcState<B> = __gw::ServiceState<B>;
-    /// Routes of `notes.v1.Notebook`, served through `client`.
+    /// Routes of `notes.v1.Notebook`, served through `transport`.
     ///
-    /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
-    /// `NotebookServer::new(service)` (no network hop). Merge the routers of several
-    /// services with `axum::Router::merge`, then call
+    /// `transport` is what a tonic client would be built on: a remote
+    /// `tonic::transport::Channel`, an in-process `NotebookServer::new(service)` (no
+    /// network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`
+    /// for an interceptor). Message size limits come from `gateway`. Merge the routers of
+    /// several services with `axum::Router::merge`, then call
     /// `gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies.
     ///
     /// Bindings:
@@ -157,10 +159,10 @@ pub mod notebook_gateway {
     /// - `GET /v1/notes:watch` → `WatchNotes`
     #[allow(dead_code)]
     pub fn router<T: __gw::Transport>(
-        client: super::notebook_client::NotebookClient<T>,
+        transport: T,
         gateway: &::gateway_runtime::Gateway,
     ) -> __gw::axum::Router {
-        routes(client, gateway)
+        routes(__gw::Remote::new(transport, gateway), gateway)
     }
     fn routes<B: Backend>(
         backend: B,
@@ -188,7 +190,7 @@ pub mod notebook_gateway {
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
-    /// What the handlers call: the tonic client, or the service itself.
+    /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn add_note(
             self,
@@ -203,30 +205,47 @@ pub mod notebook_gateway {
             request: __gw::tonic::Request<super::WatchNotesRequest>,
         ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Note>>;
     }
-    impl<T: __gw::Transport> Backend for super::notebook_client::NotebookClient<T> {
-        async fn add_note(
+    impl<T: __gw::Transport> Backend for __gw::Remote<T> {
+        fn add_note(
             self,
             request: __gw::tonic::Request<super::AddNoteRequest>,
-        ) -> __gw::Reply<super::Note> {
-            let mut client = self;
-            super::notebook_client::NotebookClient::add_note(&mut client, request).await
+        ) -> impl __gw::ReplyFuture<super::Note> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/notes.v1.Notebook/AddNote",
+                    service: "notes.v1.Notebook",
+                    method: "AddNote",
+                },
+            )
         }
-        async fn get_note(
+        fn get_note(
             self,
             request: __gw::tonic::Request<super::GetNoteRequest>,
-        ) -> __gw::Reply<super::Note> {
-            let mut client = self;
-            super::notebook_client::NotebookClient::get_note(&mut client, request).await
+        ) -> impl __gw::ReplyFuture<super::Note> {
+            __gw::Remote::unary(
+                self,
+                request,
+                __gw::Method {
+                    path: "/notes.v1.Notebook/GetNote",
+                    service: "notes.v1.Notebook",
+                    method: "GetNote",
+                },
+            )
         }
-        async fn watch_notes(
+        fn watch_notes(
             self,
             request: __gw::tonic::Request<super::WatchNotesRequest>,
-        ) -> __gw::Reply<__gw::ResponseStream<super::Note>> {
-            let mut client = self;
-            ::core::result::Result::Ok(
-                super::notebook_client::NotebookClient::watch_notes(&mut client, request)
-                    .await?
-                    .map(__gw::ResponseStream::from),
+        ) -> impl __gw::ReplyFuture<__gw::ResponseStream<super::Note>> {
+            __gw::Remote::server_streaming(
+                self,
+                request,
+                __gw::Method {
+                    path: "/notes.v1.Notebook/WatchNotes",
+                    service: "notes.v1.Notebook",
+                    method: "WatchNotes",
+                },
             )
         }
     }

@@ -4,7 +4,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tonic::{Request, Response, Status};
 
-use crate::notes::v1::notebook_client::NotebookClient;
 use crate::notes::v1::notebook_server::{self, NotebookServer};
 use crate::notes::v1::{AddNoteRequest, GetNoteRequest, Note, WatchNotesRequest, notebook_gateway};
 
@@ -67,6 +66,8 @@ impl notebook_server::Notebook for Notebook {
 
 /// The HTTP gateway of `notebook`, calling it in process.
 pub fn app(notebook: Notebook) -> axum::Router {
-    let client = NotebookClient::new(NotebookServer::new(notebook));
-    notebook_gateway::router(client, &gateway_runtime::Gateway::default())
+    notebook_gateway::router(
+        NotebookServer::new(notebook),
+        &gateway_runtime::Gateway::default(),
+    )
 }

@@ -24,7 +24,6 @@
 //!
 //! Metrics are at `/metrics`. SIGINT or SIGTERM shuts down gracefully.
 
-use chat_example::pb::chat::v1::chat_service_client::ChatServiceClient;
 use chat_example::pb::chat::v1::chat_service_server::ChatServiceServer;
 use chat_example::{
     Rooms, addr_from_env, app, gateway_builder, install_metrics, metrics_route, serve_grpc,
@@ -45,15 +44,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let http_addr = addr_from_env("CHAT_HTTP_ADDR", "127.0.0.1:8080")?;
 
     let rooms = Rooms::from_env().await?;
-    // The gateway calls the service in process: the tonic client drives the
+    // The gateway calls the service in process: its gRPC calls go to the
     // tonic server directly, no socket in between. Both servers share the
     // rooms, so gRPC and HTTP clients chat together.
-    let client = ChatServiceClient::new(ChatServiceServer::new(rooms.clone()));
+    let transport = ChatServiceServer::new(rooms.clone());
     // One handle for the gateway (ends open streams) and the server (stops
     // accepting, waits for what is in flight).
     let drain = Drain::new();
     let gateway = gateway_builder().drain(&drain).build();
-    let http_app = app(client, &gateway).merge(metrics_route(install_metrics()?));
+    let http_app = app(transport, &gateway).merge(metrics_route(install_metrics()?));
 
     let grpc = TcpListener::bind(grpc_addr).await?;
     let http = TcpListener::bind(http_addr).await?;

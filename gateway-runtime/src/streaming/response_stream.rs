@@ -1,10 +1,13 @@
 //! The response messages of a server- or bidi-streaming call, from either
-//! backend: tonic's `Streaming` (decoded from a gRPC body) or the stream a
-//! service returned to a direct call.
+//! backend: the gRPC body's messages (tonic's `Streaming` of their bytes,
+//! decoded here) or the stream a service returned to a direct call.
 
 use std::pin::Pin;
 
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+
+type DecodeFn<M> = fn(Bytes) -> Result<M, tonic::Status>;
 
 /// A stream of response messages as the streaming drivers read it.
 pub struct ResponseStream<M>(Inner<M>);
@@ -14,6 +17,9 @@ pub struct ResponseStream<M>(Inner<M>);
 #[allow(clippy::large_enum_variant)]
 enum Inner<M> {
     Tonic(tonic::Streaming<M>),
+    /// Messages as protobuf bytes ([`crate::remote`]'s erased codec) and
+    /// the decode of the method's response type.
+    Remote(tonic::Streaming<Bytes>, DecodeFn<M>),
     Direct(Pin<Box<dyn Stream<Item = Result<M, tonic::Status>> + Send + 'static>>),
 }
 
@@ -23,10 +29,19 @@ impl<M> ResponseStream<M> {
         ResponseStream(Inner::Direct(Box::pin(stream)))
     }
 
+    /// The messages of a call made through [`crate::remote::Remote`].
+    pub(crate) fn remote(stream: tonic::Streaming<Bytes>, decode: DecodeFn<M>) -> Self {
+        ResponseStream(Inner::Remote(stream, decode))
+    }
+
     /// The next message; `Ok(None)` at the end.
     pub async fn message(&mut self) -> Result<Option<M>, tonic::Status> {
         match &mut self.0 {
             Inner::Tonic(stream) => stream.message().await,
+            Inner::Remote(stream, decode) => match stream.message().await? {
+                Some(bytes) => decode(bytes).map(Some),
+                None => Ok(None),
+            },
             Inner::Direct(stream) => stream.next().await.transpose(),
         }
     }
@@ -38,6 +53,9 @@ impl<M> ResponseStream<M> {
     ) -> std::task::Poll<Option<Result<M, tonic::Status>>> {
         match &mut self.0 {
             Inner::Tonic(stream) => Pin::new(stream).poll_next(cx),
+            Inner::Remote(stream, decode) => Pin::new(stream)
+                .poll_next(cx)
+                .map(|next| next.map(|bytes| bytes.and_then(*decode))),
             Inner::Direct(stream) => stream.as_mut().poll_next(cx),
         }
     }
@@ -50,6 +68,7 @@ impl<M> ResponseStream<M> {
     ) -> Result<Option<tonic::metadata::MetadataMap>, tonic::Status> {
         match &mut self.0 {
             Inner::Tonic(stream) => stream.trailers().await,
+            Inner::Remote(stream, _) => stream.trailers().await,
             Inner::Direct(_) => Ok(None),
         }
     }
@@ -64,7 +83,7 @@ impl<M> From<tonic::Streaming<M>> for ResponseStream<M> {
 impl<M> std::fmt::Debug for ResponseStream<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self.0 {
-            Inner::Tonic(_) => "ResponseStream(tonic)",
+            Inner::Tonic(_) | Inner::Remote(..) => "ResponseStream(tonic)",
             Inner::Direct(_) => "ResponseStream(direct)",
         })
     }

@@ -1,7 +1,7 @@
 //! The backend of a service's handlers: a private trait with one method
-//! per bound gRPC method, implemented for the tonic client and (option
-//! `direct_calls`) for `gateway_runtime::Direct<S>` over tonic's server
-//! trait. Handlers are generic over it, so one handler serves both and is
+//! per bound gRPC method, implemented for the runtime's `Remote<T>` (calls
+//! over a tonic transport) and (option `direct_calls`) for
+//! `gateway_runtime::Direct<S>` over tonic's server trait. Handlers are generic over it, so one handler serves both and is
 //! only instantiated for the backends a program uses.
 
 use proc_macro2::TokenStream;
@@ -17,14 +17,12 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
     let p = quote!(__gw);
     let service_name = to_upper_camel(service.descriptor.name());
     let snake = naive_snake_case(&service_name);
-    let client_module = format_ident!("{}_client", snake);
-    let client_type = format_ident!("{}Client", service_name);
     let server_module = format_ident!("{}_server", snake);
     let server_trait = format_ident!("{}", service_name);
     let full_name = service.descriptor.full_name();
 
-    // Calls name the inherent client method and the server trait's method
-    // in full: `Backend` has methods of the same names.
+    // Calls name the runtime's call and the server trait's method in
+    // full: `Backend` has methods of the same names.
     let mut signatures = Vec::new();
     let mut client_fns = Vec::new();
     let mut direct_fns = Vec::new();
@@ -51,19 +49,21 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
         let signature = quote! {
             async fn #name(self, request: #request) -> #p::Reply<#response>
         };
-        let client_call = if method.kind.streams_responses() {
-            quote! {
-                ::core::result::Result::Ok(
-                    super::#client_module::#client_type::#name(&mut client, request).await?.map(#p::ResponseStream::from),
-                )
-            }
-        } else {
-            quote!(super::#client_module::#client_type::#name(&mut client, request).await)
+        let call = match (
+            method.kind.streams_requests(),
+            method.kind.streams_responses(),
+        ) {
+            (false, false) => quote!(unary),
+            (false, true) => quote!(server_streaming),
+            (true, false) => quote!(client_streaming),
+            (true, true) => quote!(streaming),
         };
+        let path = format!("/{full_name}/{proto_name}");
+        // Not `async`: the runtime's future is the method's, with no layer
+        // around it to move it through.
         client_fns.push(quote! {
-            #signature {
-                let mut client = self;
-                #client_call
+            fn #name(self, request: #request) -> impl #p::ReplyFuture<#response> {
+                #p::Remote::#call(self, request, #p::Method { path: #path, service: #full_name, method: #proto_name })
             }
         });
         let argument = if method.kind.streams_requests() {
@@ -97,12 +97,12 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
         quote!()
     };
     quote! {
-        /// What the handlers call: the tonic client, or the service itself.
+        /// What the handlers call: the gRPC transport, or the service itself.
         trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
             #(#signatures)*
         }
 
-        impl<T: #p::Transport> Backend for super::#client_module::#client_type<T> {
+        impl<T: #p::Transport> Backend for #p::Remote<T> {
             #(#client_fns)*
         }
 

@@ -49,9 +49,6 @@ pub fn service_module(
     let descriptor = &service.descriptor;
     let service_name = to_upper_camel(descriptor.name());
     let module = format_ident!("{}_gateway", naive_snake_case(&service_name));
-    let client_module = format_ident!("{}_client", naive_snake_case(&service_name));
-    let client_type = format_ident!("{}Client", service_name);
-    let client = quote!(super::#client_module::#client_type<T>);
     let server_module = format_ident!("{}_server", naive_snake_case(&service_name));
     let server_trait = format_ident!("{}", service_name);
 
@@ -172,16 +169,19 @@ pub fn service_module(
     );
     let mut router_doc_lines = vec![
         format!(
-            "Routes of `{}`, served through `client`.",
+            "Routes of `{}`, served through `transport`.",
             descriptor.full_name()
         ),
         String::new(),
-        "`T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process"
-            .to_string(),
+        "`transport` is what a tonic client would be built on: a remote".to_string(),
         format!(
-            "`{service_name}Server::new(service)` (no network hop). Merge the routers of several"
+            "`tonic::transport::Channel`, an in-process `{service_name}Server::new(service)` (no"
         ),
-        "services with `axum::Router::merge`, then call".to_string(),
+        "network hop), or either in tower layers (`tonic::service::interceptor::InterceptedService`"
+            .to_string(),
+        "for an interceptor). Message size limits come from `gateway`. Merge the routers of"
+            .to_string(),
+        "several services with `axum::Router::merge`, then call".to_string(),
         "`gateway_runtime::RouterExt::with_gateway_fallbacks` once for JSON 404/405 bodies."
             .to_string(),
         String::new(),
@@ -230,10 +230,10 @@ pub fn service_module(
             // unused there.
             #[allow(dead_code)]
             pub fn router<T: #p::Transport>(
-                client: #client,
+                transport: T,
                 gateway: &::gateway_runtime::Gateway,
             ) -> #p::axum::Router {
-                routes(client, gateway)
+                routes(#p::Remote::new(transport, gateway), gateway)
             }
 
             #direct_router

@@ -8,13 +8,9 @@ mod common;
 
 use common::{Backend, Env};
 use gateway_e2e::compat::{Compat, spawn_grpc};
-use gateway_e2e::e2e::compat::global_compat_client::GlobalCompatClient;
 use gateway_e2e::e2e::compat::global_compat_server::GlobalCompatServer;
-use gateway_e2e::e2e::compat::patch_compat_client::PatchCompatClient;
 use gateway_e2e::e2e::compat::patch_compat_server::PatchCompatServer;
-use gateway_e2e::e2e::compat::path_compat_client::PathCompatClient;
 use gateway_e2e::e2e::compat::path_compat_server::PathCompatServer;
-use gateway_e2e::e2e::compat::query_compat_client::QueryCompatClient;
 use gateway_e2e::e2e::compat::query_compat_server::QueryCompatServer;
 use gateway_e2e::e2e::compat::{
     global_compat_gateway, patch_compat_gateway, path_compat_gateway, query_compat_gateway,
@@ -34,38 +30,26 @@ async fn start(backend: Backend) -> Env {
                 .await
                 .unwrap();
             axum::Router::new()
-                .merge(path_compat_gateway::router(
-                    PathCompatClient::new(channel.clone()),
-                    &gateway,
-                ))
-                .merge(query_compat_gateway::router(
-                    QueryCompatClient::new(channel.clone()),
-                    &gateway,
-                ))
-                .merge(patch_compat_gateway::router(
-                    PatchCompatClient::new(channel.clone()),
-                    &gateway,
-                ))
-                .merge(global_compat_gateway::router(
-                    GlobalCompatClient::new(channel),
-                    &gateway,
-                ))
+                .merge(path_compat_gateway::router(channel.clone(), &gateway))
+                .merge(query_compat_gateway::router(channel.clone(), &gateway))
+                .merge(patch_compat_gateway::router(channel.clone(), &gateway))
+                .merge(global_compat_gateway::router(channel, &gateway))
         }
         Backend::InProcess => axum::Router::new()
             .merge(path_compat_gateway::router(
-                PathCompatClient::new(PathCompatServer::new(Compat)),
+                PathCompatServer::new(Compat),
                 &gateway,
             ))
             .merge(query_compat_gateway::router(
-                QueryCompatClient::new(QueryCompatServer::new(Compat)),
+                QueryCompatServer::new(Compat),
                 &gateway,
             ))
             .merge(patch_compat_gateway::router(
-                PatchCompatClient::new(PatchCompatServer::new(Compat)),
+                PatchCompatServer::new(Compat),
                 &gateway,
             ))
             .merge(global_compat_gateway::router(
-                GlobalCompatClient::new(GlobalCompatServer::new(Compat)),
+                GlobalCompatServer::new(Compat),
                 &gateway,
             )),
         Backend::Direct => axum::Router::new()

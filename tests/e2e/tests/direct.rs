@@ -9,10 +9,8 @@ mod common;
 use common::{Env, next_text};
 use futures_util::SinkExt;
 use gateway_e2e::Caller;
-use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::echo::v1::echo_service_gateway;
 use gateway_e2e::e2e::echo::v1::echo_service_server::EchoServiceServer;
-use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_gateway;
 use gateway_e2e::e2e::stream::v1::streaming_test_server::StreamingTestServer;
 use gateway_e2e::serve::spawn_http;
@@ -60,11 +58,11 @@ async fn start(direct: bool) -> Env {
     } else {
         (
             echo_service_gateway::router(
-                EchoServiceClient::new(EchoServiceServer::with_interceptor(Echo, check)),
+                EchoServiceServer::with_interceptor(Echo, check),
                 &gateway,
             ),
             streaming_test_gateway::router(
-                StreamingTestClient::new(StreamingTestServer::with_interceptor(Streams, check)),
+                StreamingTestServer::with_interceptor(Streams, check),
                 &gateway,
             ),
         )

@@ -6,9 +6,7 @@
 mod common;
 
 use common::{Backend, Env};
-use gateway_e2e::e2e::everything::annotated_client::AnnotatedClient;
 use gateway_e2e::e2e::everything::annotated_server::AnnotatedServer;
-use gateway_e2e::e2e::everything::configured_client::ConfiguredClient;
 use gateway_e2e::e2e::everything::configured_server::ConfiguredServer;
 use gateway_e2e::e2e::everything::{annotated_gateway, configured_gateway};
 use gateway_e2e::everything::{EverythingService, spawn_grpc};
@@ -26,19 +24,13 @@ async fn start(backend: Backend) -> Env {
                 .await
                 .unwrap();
             (
-                annotated_gateway::router(AnnotatedClient::new(channel.clone()), &gateway),
-                configured_gateway::router(ConfiguredClient::new(channel), &gateway),
+                annotated_gateway::router(channel.clone(), &gateway),
+                configured_gateway::router(channel, &gateway),
             )
         }
         Backend::InProcess => (
-            annotated_gateway::router(
-                AnnotatedClient::new(AnnotatedServer::new(EverythingService)),
-                &gateway,
-            ),
-            configured_gateway::router(
-                ConfiguredClient::new(ConfiguredServer::new(EverythingService)),
-                &gateway,
-            ),
+            annotated_gateway::router(AnnotatedServer::new(EverythingService), &gateway),
+            configured_gateway::router(ConfiguredServer::new(EverythingService), &gateway),
         ),
         Backend::Direct => (
             annotated_gateway::direct_router(Direct::new(EverythingService), &gateway),

@@ -5,7 +5,6 @@
 mod common;
 
 use common::{Backend, Env};
-use gateway_e2e::e2e::files::files_client::FilesClient;
 use gateway_e2e::e2e::files::files_gateway;
 use gateway_e2e::e2e::files::files_server::FilesServer;
 use gateway_e2e::files::{FNV_START, FileService, file_byte, fnv1a, spawn_grpc};
@@ -21,12 +20,9 @@ async fn start(backend: Backend, gateway: Gateway) -> Env {
                 .connect()
                 .await
                 .unwrap();
-            files_gateway::router(FilesClient::new(channel), &gateway)
+            files_gateway::router(channel, &gateway)
         }
-        Backend::InProcess => files_gateway::router(
-            FilesClient::new(FilesServer::new(FileService)).max_decoding_message_size(usize::MAX),
-            &gateway,
-        ),
+        Backend::InProcess => files_gateway::router(FilesServer::new(FileService), &gateway),
         Backend::Direct => files_gateway::direct_router(Direct::new(FileService), &gateway),
     };
     Env {

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use gateway_e2e::e2e::files::files_client::FilesClient;
 use gateway_e2e::e2e::files::files_gateway;
 use gateway_e2e::files::{FNV_START, file_byte, fnv1a, spawn_grpc};
 use gateway_e2e::serve::spawn_http;
@@ -48,8 +47,7 @@ async fn hundred_mib_through_the_gateway_in_bounded_memory() {
         .await
         .unwrap();
     let gateway = Gateway::default();
-    let app =
-        files_gateway::router(FilesClient::new(channel), &gateway).with_gateway_fallbacks(&gateway);
+    let app = files_gateway::router(channel, &gateway).with_gateway_fallbacks(&gateway);
     let addr = spawn_http(app).await;
     let http = reqwest::Client::new();
     let want = expected_checksum(SIZE);

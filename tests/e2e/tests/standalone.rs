@@ -56,19 +56,16 @@ async fn status_of(router: axum::Router, method: &str, uri: &str, body: &str) ->
 
 #[tokio::test]
 async fn one_package_with_its_imports_compiles_and_routes() {
-    use only_awkward::e2e::awkward::{abc_service_client::AbcServiceClient, abc_service_gateway};
-    let router = abc_service_gateway::router(AbcServiceClient::new(channel()), &Gateway::default());
+    use only_awkward::e2e::awkward::abc_service_gateway;
+    let router = abc_service_gateway::router(channel(), &Gateway::default());
     let (status, body) = status_of(router, "POST", "/awkward", "{").await;
     assert_eq!(status, 400, "{body}");
 }
 
 #[tokio::test]
 async fn one_package_alone_compiles_and_routes() {
-    use only_stream::e2e::stream::v1::{
-        streaming_test_client::StreamingTestClient, streaming_test_gateway,
-    };
-    let router =
-        streaming_test_gateway::router(StreamingTestClient::new(channel()), &Gateway::default());
+    use only_stream::e2e::stream::v1::streaming_test_gateway;
+    let router = streaming_test_gateway::router(channel(), &Gateway::default());
     let (status, body) = status_of(router, "GET", "/no/such/route", "").await;
     assert_eq!(status, 404, "{body}");
 }

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_gateway;
 use gateway_e2e::serve::spawn_http;
 use gateway_e2e::trailers::spawn_grpc_with_trailers;
@@ -32,8 +31,7 @@ async fn start(gateway: Gateway) -> SocketAddr {
         .connect()
         .await
         .unwrap();
-    let app = streaming_test_gateway::router(StreamingTestClient::new(channel), &gateway)
-        .with_gateway_fallbacks(&gateway);
+    let app = streaming_test_gateway::router(channel, &gateway).with_gateway_fallbacks(&gateway);
     spawn_http(app).await
 }
 

@@ -6,7 +6,6 @@
 //! cargo run -p chat-example --bin remote-gateway   # another
 //! ```
 
-use chat_example::pb::chat::v1::chat_service_client::ChatServiceClient;
 use chat_example::{addr_from_env, app, gateway_settings, serve_http};
 use tokio::net::TcpListener;
 use tonic::transport::Endpoint;
@@ -19,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Lazy: the gateway starts even while the gRPC server is down, answers
     // 503 (UNAVAILABLE) meanwhile, and reconnects when it is back.
     let channel = Endpoint::from_shared(format!("http://{grpc_addr}"))?.connect_lazy();
-    let http_app = app(ChatServiceClient::new(channel), &gateway_settings());
+    let http_app = app(channel, &gateway_settings());
 
     let http = TcpListener::bind(http_addr).await?;
     println!("backend:  gRPC at http://{grpc_addr}");

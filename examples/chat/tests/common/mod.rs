@@ -9,7 +9,6 @@ pub mod cluster;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use chat_example::pb::chat::v1::chat_service_client::ChatServiceClient;
 use chat_example::pb::chat::v1::chat_service_server::ChatServiceServer;
 use chat_example::{ChatRooms, app, gateway_settings, serve_grpc, serve_http};
 use tokio::net::TcpListener;
@@ -43,16 +42,13 @@ impl Server {
         let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
         let app = match backend {
-            Backend::InProcess => app(
-                ChatServiceClient::new(ChatServiceServer::new(rooms.clone())),
-                &gateway_settings(),
-            ),
+            Backend::InProcess => app(ChatServiceServer::new(rooms.clone()), &gateway_settings()),
             Backend::Remote => {
                 let channel =
                     tonic::transport::Endpoint::from_shared(format!("http://{grpc_addr}"))
                         .unwrap()
                         .connect_lazy();
-                app(ChatServiceClient::new(channel), &gateway_settings())
+                app(channel, &gateway_settings())
             }
         };
         tokio::spawn(serve_grpc(grpc, rooms.clone()));

@@ -7,16 +7,12 @@ pub mod truth;
 
 use std::net::SocketAddr;
 
-use gateway_e2e::e2e::awkward::abc_service_client::AbcServiceClient;
 use gateway_e2e::e2e::awkward::abc_service_gateway;
 use gateway_e2e::e2e::awkward::abc_service_server::AbcServiceServer;
-use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::echo::v1::echo_service_gateway;
 use gateway_e2e::e2e::echo::v1::echo_service_server::EchoServiceServer;
-use gateway_e2e::e2e::proto2::proto2_service_client::Proto2ServiceClient;
 use gateway_e2e::e2e::proto2::proto2_service_gateway;
 use gateway_e2e::e2e::proto2::proto2_service_server::Proto2ServiceServer;
-use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_gateway;
 use gateway_e2e::e2e::stream::v1::streaming_test_server::StreamingTestServer;
 use gateway_e2e::proto2::Proto2;
@@ -30,7 +26,7 @@ use gateway_runtime::{Direct, Gateway, RouterExt};
 pub enum Backend {
     /// A tonic `Channel` to a gRPC server on loopback.
     Remote,
-    /// `FooClient::new(FooServer::new(service))`: no network hop.
+    /// `foo_gateway::router(FooServer::new(service))`: no network hop.
     InProcess,
     /// `foo_gateway::direct_router(Direct::new(service))`: the service
     /// called directly, no protobuf.
@@ -57,29 +53,17 @@ pub async fn app(backend: Backend, gateway: &Gateway) -> axum::Router {
                 .await
                 .unwrap();
             (
-                echo_service_gateway::router(EchoServiceClient::new(channel.clone()), gateway),
-                abc_service_gateway::router(AbcServiceClient::new(channel.clone()), gateway),
-                streaming_test_gateway::router(StreamingTestClient::new(channel.clone()), gateway),
-                proto2_service_gateway::router(Proto2ServiceClient::new(channel), gateway),
+                echo_service_gateway::router(channel.clone(), gateway),
+                abc_service_gateway::router(channel.clone(), gateway),
+                streaming_test_gateway::router(channel.clone(), gateway),
+                proto2_service_gateway::router(channel, gateway),
             )
         }
         Backend::InProcess => (
-            echo_service_gateway::router(
-                EchoServiceClient::new(EchoServiceServer::new(Echo)),
-                gateway,
-            ),
-            abc_service_gateway::router(
-                AbcServiceClient::new(AbcServiceServer::new(Awkward)),
-                gateway,
-            ),
-            streaming_test_gateway::router(
-                StreamingTestClient::new(StreamingTestServer::new(Streams)),
-                gateway,
-            ),
-            proto2_service_gateway::router(
-                Proto2ServiceClient::new(Proto2ServiceServer::new(Proto2)),
-                gateway,
-            ),
+            echo_service_gateway::router(EchoServiceServer::new(Echo), gateway),
+            abc_service_gateway::router(AbcServiceServer::new(Awkward), gateway),
+            streaming_test_gateway::router(StreamingTestServer::new(Streams), gateway),
+            proto2_service_gateway::router(Proto2ServiceServer::new(Proto2), gateway),
         ),
         Backend::Direct => (
             echo_service_gateway::direct_router(Direct::new(Echo), gateway),
