@@ -19,7 +19,8 @@ use crate::gateway::Gateway;
 /// State of one generated service router.
 #[derive(Debug, Clone)]
 pub struct ServiceState<C> {
-    /// The tonic client; cloned per call, as tonic clients are meant to be.
+    /// The backend (`Remote` over the transport, or `Direct`); cloned per
+    /// call, which is cheap for both.
     pub client: C,
     /// Runtime settings.
     pub gateway: Gateway,
@@ -38,9 +39,10 @@ impl<C> ServiceState<C> {
 /// A boxed error, as tonic uses.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// What a tonic client needs of its transport to be served by a gateway: a
-/// remote `tonic::transport::Channel`, an in-process `FooServer::new(svc)`,
-/// or either wrapped in tower layers.
+/// What a generated `router` takes to reach its service: what a tonic
+/// client would be built on, a remote `tonic::transport::Channel`, an
+/// in-process `FooServer::new(svc)`, or either wrapped in tower layers
+/// (`InterceptedService` for an interceptor).
 ///
 /// This is an alias with a blanket impl; the associated-type bounds are
 /// implied wherever `T: Transport` is written, which keeps the generated

@@ -1,4 +1,4 @@
-//! The unary call: bind the request, call the tonic client, write the
+//! The unary call: bind the request, call the backend, write the
 //! response. Generated handlers supply the typed parts as closures.
 
 use std::future::Future;
