@@ -3,8 +3,8 @@
 //! headers (slowloris), for a stalled request body and for a connection
 //! whose writes make no progress, a connection cap, TCP_NODELAY, and HTTP/2
 //! keep-alive pings and a smaller per-stream send buffer. HTTP/1.1 and h2c
-//! on one port (hyper-util's auto builder), with upgrades and HTTP/2
-//! extended CONNECT (WebSocket over HTTP/2) on.
+//! on one port, with upgrades and HTTP/2 extended CONNECT (WebSocket over
+//! HTTP/2) on.
 //!
 //! ```no_run
 //! # async fn run(app: axum::Router) -> std::io::Result<()> {
@@ -25,6 +25,7 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper::server::conn::http1;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -127,12 +128,10 @@ impl ServeConfig {
 
     /// Largest read buffer of an HTTP/1.1 connection (default: hyper's,
     /// about 400 KiB); a request head (request line and headers) must fit
-    /// in it, or the request gets 431. The smallest value, 8 KiB (smaller
-    /// values are raised to it), keeps every connection's read buffer at
-    /// 8 KiB: about 5 KiB less per open connection, which counts with
-    /// thousands of open SSE or NDJSON streams (docs/benchmarks.md), at the
-    /// price of an 8 KiB limit on request heads and request bodies read in
-    /// pieces of at most 8 KiB.
+    /// in it, or the request gets 431. The smallest value is 8 KiB (smaller
+    /// values are raised to it). A connection starts with an 8 KiB buffer
+    /// and keeps it unless a request needs more, whatever this limit
+    /// (docs/benchmarks.md measures open streams with both).
     pub fn http1_max_buf_size(mut self, size: usize) -> Self {
         self.http1_max_buf_size = Some(size.max(8 * 1024));
         self
@@ -157,6 +156,84 @@ impl ServeConfig {
             .enable_connect_protocol();
         builder
     }
+
+    /// The HTTP/1.1 half of [`ServeConfig::builder`], for connections whose
+    /// first bytes are not HTTP/2's preface.
+    fn http1_builder(&self) -> http1::Builder {
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        if let Some(size) = self.http1_max_buf_size {
+            builder.max_buf_size(size);
+        }
+        builder
+    }
+}
+
+/// The first bytes of an HTTP/2 connection without TLS (h2c with prior
+/// knowledge).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// What a connection's first bytes say about its protocol.
+#[derive(Debug, PartialEq, Eq)]
+enum FirstBytes {
+    /// Not HTTP/2's preface: HTTP/1.
+    Http1,
+    /// HTTP/2's preface, or a beginning of it: hyper-util's auto builder
+    /// reads on and decides.
+    MaybeHttp2,
+    /// Nothing within the header timeout, or the connection closed.
+    Nothing,
+}
+
+/// Looks at the first bytes without taking them off the socket.
+///
+/// Why not leave it to hyper-util's auto builder alone: it reads up to 24
+/// bytes to decide, then hands them to hyper ahead of the rest, so hyper
+/// reads the request head in two pieces and grows its read buffer from 8
+/// to 16 KiB on every HTTP/1.1 connection (massif: 16 KiB per open SSE
+/// stream). Served by hyper's HTTP/1 builder directly, the head is read in
+/// one piece. A client that sends nothing is dropped after the header
+/// timeout, as one that sends too little is by hyper.
+async fn first_bytes(tcp: &TcpStream, timeout: Duration) -> FirstBytes {
+    let mut buf = [0u8; 24];
+    match tokio::time::timeout(timeout, tcp.peek(&mut buf)).await {
+        Ok(Ok(n)) if n > 0 => {
+            if buf[..n] == H2_PREFACE[..n] {
+                FirstBytes::MaybeHttp2
+            } else {
+                FirstBytes::Http1
+            }
+        }
+        _ => FirstBytes::Nothing,
+    }
+}
+
+/// Drives a hyper connection until it ends, or until `drain` starts, then
+/// lets it finish what is in flight. A macro: hyper's HTTP/1 and
+/// hyper-util's auto connections share `graceful_shutdown` by name only.
+macro_rules! drive {
+    ($connection:expr, $drain:expr) => {{
+        // Boxed: the connection task's future would otherwise be as large as
+        // the larger of the two connection types (HTTP/2's), on every
+        // HTTP/1.1 connection too.
+        let mut connection = Box::pin($connection);
+        let draining = async {
+            match $drain {
+                Some(drain) => drain.draining().await,
+                None => std::future::pending().await,
+            }
+        };
+        // Errors are the client's (reset, timeout, bad bytes): nothing to do.
+        tokio::select! {
+            _ = connection.as_mut() => {}
+            () = draining => {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+        }
+    }};
 }
 
 /// Serves `app` on `listener` until accepting fails for good, with the
@@ -205,6 +282,7 @@ async fn run(
     drain: Option<(Drain, Duration)>,
 ) -> io::Result<()> {
     let builder = Arc::new(config.builder());
+    let http1 = Arc::new(config.http1_builder());
     let permits = Arc::new(Semaphore::new(config.max_connections));
     let mut connections = tokio::task::JoinSet::new();
     let signal = drain.as_ref().map(|(drain, _)| drain.clone());
@@ -240,10 +318,13 @@ async fn run(
         if config.tcp_nodelay {
             let _ = tcp.set_nodelay(true);
         }
-        let io = TokioIo::new(WriteTimeout::new(tcp, config.write_timeout));
-        let (app, builder, body_timeout) = (app.clone(), builder.clone(), config.body_timeout);
+        let (app, builder, http1) = (app.clone(), builder.clone(), http1.clone());
+        let (body_timeout, write_timeout) = (config.body_timeout, config.write_timeout);
+        let header_timeout = config.header_read_timeout;
         let drain = drain.as_ref().map(|(drain, _)| drain.clone());
         connections.spawn(async move {
+            let first = first_bytes(&tcp, header_timeout).await;
+            let io = TokioIo::new(WriteTimeout::new(tcp, write_timeout));
             let service =
                 hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
                     let exempt = BodyTimeoutExempt::default();
@@ -254,20 +335,13 @@ async fn run(
                     request.extensions_mut().insert(exempt);
                     app.clone().oneshot(request)
                 });
-            let connection = builder.serve_connection_with_upgrades(io, service);
-            tokio::pin!(connection);
-            let draining = async {
-                match &drain {
-                    Some(drain) => drain.draining().await,
-                    None => std::future::pending().await,
+            match first {
+                FirstBytes::Nothing => {}
+                FirstBytes::Http1 => {
+                    drive!(http1.serve_connection(io, service).with_upgrades(), &drain)
                 }
-            };
-            // Errors are the client's (reset, timeout, bad bytes): nothing to do.
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = draining => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
+                FirstBytes::MaybeHttp2 => {
+                    drive!(builder.serve_connection_with_upgrades(io, service), &drain)
                 }
             }
             drop(permit);
@@ -476,5 +550,41 @@ impl AsyncWrite for WriteTimeout {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.guard(cx, |io, cx| io.poll_shutdown(cx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    /// What `first_bytes` says of a connection whose client sent `sent`,
+    /// and that the bytes are still there to read afterwards.
+    async fn classify(sent: &[u8]) -> FirstBytes {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        client.write_all(sent).await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let first = first_bytes(&server, Duration::from_millis(200)).await;
+        let mut left = vec![0u8; sent.len()];
+        if !sent.is_empty() {
+            tokio::io::AsyncReadExt::read_exact(&mut server, &mut left)
+                .await
+                .unwrap();
+        }
+        assert_eq!(left, sent, "peeked bytes stay on the socket");
+        first
+    }
+
+    #[tokio::test]
+    async fn first_bytes_tell_http1_from_http2() {
+        assert_eq!(classify(b"GET / HTTP/1.1\r\n").await, FirstBytes::Http1);
+        assert_eq!(classify(b"PRI / HTTP/1.1\r\n").await, FirstBytes::Http1);
+        assert_eq!(classify(H2_PREFACE).await, FirstBytes::MaybeHttp2);
+        assert_eq!(classify(b"PRI * HTTP/2").await, FirstBytes::MaybeHttp2);
+        assert_eq!(classify(b"").await, FirstBytes::Nothing);
     }
 }

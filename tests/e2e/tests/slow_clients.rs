@@ -117,6 +117,56 @@ async fn idle_keep_alive_connections_are_closed() {
 }
 
 #[tokio::test]
+async fn connections_that_send_nothing_are_closed() {
+    // Before the first byte nothing tells HTTP/1.1 from HTTP/2: the header
+    // timeout still applies, or silent connections would hold their slots
+    // (of `max_connections`) for ever.
+    let config = ServeConfig::default().header_read_timeout(Duration::from_millis(300));
+    let addr = start(Backend::InProcess, Gateway::default(), config).await;
+    let start = Instant::now();
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let (got, closed) = read_until_closed(&mut tcp, Duration::from_secs(8)).await;
+    assert!(got.is_empty(), "{got:?}");
+    assert!(
+        closed - start >= Duration::from_millis(300),
+        "{:?}",
+        closed - start
+    );
+}
+
+#[tokio::test]
+async fn request_heads_split_anywhere_are_served() {
+    // The first bytes decide the protocol without being taken off the
+    // socket; a head that arrives a byte at a time is HTTP/1.1 all the same,
+    // and so is one that starts like HTTP/2's preface.
+    let addr = start(
+        Backend::InProcess,
+        Gateway::default(),
+        ServeConfig::default(),
+    )
+    .await;
+    for head in [
+        &b"GET /v1/echo/hi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"[..],
+        &b"PRI /v1/echo/hi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"[..],
+    ] {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        for byte in head {
+            tcp.write_all(&[*byte]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let (got, _) = read_until_closed(&mut tcp, Duration::from_secs(8)).await;
+        let text = String::from_utf8_lossy(&got);
+        if head.starts_with(b"GET") {
+            assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+            assert!(text.contains(r#""text":"hi""#), "{text}");
+        } else {
+            // No such method route: an HTTP answer, not a dropped connection.
+            assert!(text.starts_with("HTTP/1.1 405 "), "{text}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn stalled_body_gets_408() {
     let config = ServeConfig::default().body_timeout(Duration::from_millis(300));
     for backend in [Backend::InProcess, Backend::Remote] {
