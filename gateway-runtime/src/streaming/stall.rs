@@ -45,11 +45,11 @@ impl Timed {
         }
     }
 
-    /// The frame, counted as sent at `now` if it carries a message.
-    fn hand_over(self, stats: &StreamStats, now: Option<Instant>) -> Frame<Bytes> {
+    /// The frame, counted as sent if it carries a message.
+    fn hand_over(self, stats: &StreamStats) -> Frame<Bytes> {
         if let Some(left) = self.message {
             let bytes = self.frame.data_ref().map_or(0, Bytes::len);
-            stats.sent(bytes, Some(left), now);
+            stats.sent(bytes, Some(left), None);
         }
         self.frame
     }
@@ -96,8 +96,10 @@ type LastFrame = Box<dyn FnOnce(&GatewayError) -> Option<Bytes> + Send>;
 struct Watched<S> {
     /// The producing stream; `None` once it ended or was dropped as stalled.
     frames: Mutex<Option<Pin<Box<S>>>>,
-    /// [`Clock`] time of the last frame hyper took (or of the body's start),
-    /// or [`WAITING_UPSTREAM`] while hyper waits for the next frame.
+    /// [`Clock`] time of the last frame hyper took, as the coarse clock
+    /// had it ([`COARSE_NOW`], at most one sweep period behind), or of the
+    /// body's start; [`WAITING_UPSTREAM`] while hyper waits for the next
+    /// frame.
     handed_at: AtomicU64,
     /// Set by the sweeper when it dropped the stream.
     stalled: AtomicBool,
@@ -134,14 +136,14 @@ impl<S: Stream<Item = Timed>> http_body::Body for WatchedBody<S> {
         if let Some(stream) = frames.as_mut() {
             return match stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(timed)) => {
-                    // One clock read per frame for the stall watch and the
-                    // flush time; none when nothing watches the time.
-                    let now = (watched.stall != NOT_WATCHED).then(Instant::now);
-                    if let Some(now) = now {
-                        watched.handed_at.store(Clock::at(now), Ordering::Relaxed);
+                    // The coarse clock: no clock read per frame (the stall
+                    // check allows for its lag).
+                    if watched.stall != NOT_WATCHED {
+                        let now = COARSE_NOW.load(Ordering::Relaxed);
+                        watched.handed_at.store(now, Ordering::Relaxed);
                     }
                     drop(frames);
-                    Poll::Ready(Some(Ok(timed.hand_over(&this.stats, now))))
+                    Poll::Ready(Some(Ok(timed.hand_over(&this.stats))))
                 }
                 Poll::Ready(None) => {
                     let ended = frames.take();
@@ -181,8 +183,12 @@ trait Sweep: Send + Sync {
 impl<S: Send> Sweep for Watched<S> {
     fn sweep(&self, now: u64) {
         let handed_at = self.handed_at.load(Ordering::Relaxed);
+        // `handed_at` may be up to one sweep period early (the coarse
+        // clock's lag; the period is at most this stream's), two allowed:
+        // never a stall before the timeout.
         if handed_at == WAITING_UPSTREAM
-            || Duration::from_nanos(now.saturating_sub(handed_at)) < self.stall
+            || Duration::from_nanos(now.saturating_sub(handed_at))
+                < self.stall.saturating_add(2 * sweep_period(self.stall))
         {
             return;
         }
@@ -212,6 +218,19 @@ impl<S: Send> Sweep for Watched<S> {
 /// sweeper is a thread of its own, outside any runtime and its clock).
 struct Clock;
 
+/// [`Clock`] time as of the sweeper's last look (or the last stream's
+/// start): what a body stores per frame instead of reading the clock,
+/// which would cost every message of every stream a clock read.
+static COARSE_NOW: AtomicU64 = AtomicU64::new(0);
+
+/// How often the sweeper looks at streams with this stall timeout: twelve
+/// times per timeout. A stall counts from two periods after the coarse
+/// time of the last frame (the coarse clock lags by one period, and a
+/// sleep may overrun), so it is noticed within 1.25 times the timeout.
+fn sweep_period(stall: Duration) -> Duration {
+    (stall / 12).max(Duration::from_millis(10))
+}
+
 impl Clock {
     fn now() -> u64 {
         Clock::at(Instant::now())
@@ -235,8 +254,9 @@ struct Sweeper {
 
 struct SweeperState {
     watched: Vec<Weak<dyn Sweep>>,
-    /// The shortest stall timeout seen: the sweeper checks four times per
-    /// timeout, so a stall is noticed within 1.25 times the timeout.
+    /// The sweep period of the shortest stall timeout seen
+    /// ([`sweep_period`]); it only shrinks, so a stream's coarse times lag
+    /// by at most its own period.
     period: Duration,
     running: bool,
 }
@@ -257,7 +277,10 @@ impl Sweeper {
     fn watch(&'static self, stream: Weak<dyn Sweep>, stall: Duration) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.watched.push(stream);
-        state.period = state.period.min((stall / 4).max(Duration::from_millis(10)));
+        state.period = state.period.min(sweep_period(stall));
+        // Fresh for the new stream: the sweeper may have been stopped, its
+        // last reading old.
+        COARSE_NOW.store(Clock::now(), Ordering::Relaxed);
         if state.running {
             return;
         }
@@ -288,9 +311,13 @@ impl Sweeper {
                 state.watched.iter().filter_map(Weak::upgrade).collect()
             };
             let now = Clock::now();
+            COARSE_NOW.store(now, Ordering::Relaxed);
             for stream in live {
                 stream.sweep(now);
             }
+            // Again after a sweep of many streams, so that the lag stays
+            // about one period.
+            COARSE_NOW.store(Clock::now(), Ordering::Relaxed);
         }
     }
 }
