@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use std::task::{Context, Poll, ready};
 
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use tokio::sync::Notify;
 
 use super::MergeFn;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonOptions, JsonReader, ReaderScratch};
-use crate::ndjson::{BodyValueError, SplitError, body_values};
+use crate::ndjson::{BodyValueError, BodyValues, SplitError, body_values};
 use crate::telemetry::Received;
 
 /// The request stream handed to a tonic client-streaming or bidi call.
@@ -140,9 +140,10 @@ where
 }
 
 /// The stream of [`body_requests`], written by hand: a value costs a copy
-/// of `base` and the merge, nothing per message for the stream itself.
-struct BodyRequests<V, M> {
-    values: V,
+/// of `base` and the merge, nothing per message for the stream itself (the
+/// value is read where the splitter found it, in the body's buffer).
+struct BodyRequests<M> {
+    values: BodyValues,
     base: M,
     merge: MergeFn<M>,
     options: JsonOptions,
@@ -155,13 +156,9 @@ struct BodyRequests<V, M> {
 
 // No field is ever pinned (the message is only cloned and moved out), so
 // the stream moves freely whatever `M` is.
-impl<V: Unpin, M> Unpin for BodyRequests<V, M> {}
+impl<M> Unpin for BodyRequests<M> {}
 
-impl<V, M> Stream for BodyRequests<V, M>
-where
-    V: Stream<Item = Result<bytes::Bytes, BodyValueError>> + Unpin,
-    M: Clone,
-{
+impl<M: Clone> Stream for BodyRequests<M> {
     type Item = M;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<M>> {
@@ -169,14 +166,14 @@ where
         if this.done {
             return Poll::Ready(None);
         }
-        let error = match ready!(this.values.poll_next_unpin(cx)) {
+        let error = match ready!(this.values.poll_value(cx)) {
             None => {
                 this.done = true;
                 return Poll::Ready(None);
             }
             Some(Ok(bytes)) => {
                 let mut message = this.base.clone();
-                let mut reader = JsonReader::with_scratch(&bytes, &this.options, &mut this.scratch);
+                let mut reader = JsonReader::with_scratch(bytes, &this.options, &mut this.scratch);
                 let merged = (this.merge)(&mut message, &mut reader).and_then(|()| reader.finish());
                 reader.into_scratch(&mut this.scratch);
                 match merged {
