@@ -47,7 +47,7 @@ impl<'a> JsonReader<'a> {
     /// Parses the string at `self.pos` (which must be a `"`).
     #[inline]
     pub(super) fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
-        match scan_string(self.input, self.pos) {
+        match scan_string(self.input, self.text, self.pos) {
             Ok((s, end)) => {
                 self.pos = end;
                 Ok(s)
@@ -64,7 +64,7 @@ impl<'a> JsonReader<'a> {
             Ok(len) => {
                 self.pos += len;
                 // ASCII by construction
-                std::str::from_utf8(&self.input[start..start + len])
+                super::strings::utf8(self.input, self.text, start, start + len)
                     .map_err(|_| self.syntax(start, "invalid number"))
             }
             Err(off) => Err(self.syntax(start + off, "invalid number")),

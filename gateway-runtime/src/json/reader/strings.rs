@@ -23,19 +23,19 @@ static STR_SPECIAL: [bool; 256] = {
 type ScanError = (usize, &'static str);
 
 /// Reads the JSON string whose opening quote is at `quote`; returns it and the offset after
-/// the closing quote.
-pub(super) fn scan_string(input: &[u8], quote: usize) -> Result<(Cow<'_, str>, usize), ScanError> {
+/// the closing quote. `text` is `input` as text, if it is valid UTF-8 as a whole.
+pub(super) fn scan_string<'a>(
+    input: &'a [u8],
+    text: Option<&'a str>,
+    quote: usize,
+) -> Result<(Cow<'a, str>, usize), ScanError> {
     let start = quote.saturating_add(1);
     let mut i = start;
     while i < input.len() && !STR_SPECIAL[input[i] as usize] {
         i += 1;
     }
     match input.get(i) {
-        Some(b'"') => {
-            let s = std::str::from_utf8(&input[start..i])
-                .map_err(|e| (start + e.valid_up_to(), "invalid UTF-8 in string"))?;
-            return Ok((Cow::Borrowed(s), i + 1));
-        }
+        Some(b'"') => return Ok((Cow::Borrowed(utf8(input, text, start, i)?), i + 1)),
         None => return Err((quote, "unterminated string")),
         _ => {}
     }
@@ -46,11 +46,11 @@ pub(super) fn scan_string(input: &[u8], quote: usize) -> Result<(Cow<'_, str>, u
         match input.get(i) {
             None => return Err((quote, "unterminated string")),
             Some(b'"') => {
-                push_chunk(&mut out, input, chunk, i)?;
+                push_chunk(&mut out, input, text, chunk, i)?;
                 return Ok((Cow::Owned(out), i + 1));
             }
             Some(b'\\') => {
-                push_chunk(&mut out, input, chunk, i)?;
+                push_chunk(&mut out, input, text, chunk, i)?;
                 let esc = i;
                 let c = match input.get(i + 1) {
                     Some(b'"') => '"',
@@ -97,12 +97,32 @@ pub(super) fn scan_string(input: &[u8], quote: usize) -> Result<(Cow<'_, str>, u
     }
 }
 
+/// `input[from..to]` as text: a slice of `text` when the whole input is valid UTF-8
+/// (`from` and `to` are next to ASCII bytes, so on character boundaries), else checked.
 #[inline]
-fn push_chunk(out: &mut String, input: &[u8], from: usize, to: usize) -> Result<(), ScanError> {
+pub(super) fn utf8<'a>(
+    input: &'a [u8],
+    text: Option<&'a str>,
+    from: usize,
+    to: usize,
+) -> Result<&'a str, ScanError> {
+    if let Some(s) = text.and_then(|t| t.get(from..to)) {
+        return Ok(s);
+    }
+    std::str::from_utf8(&input[from..to])
+        .map_err(|e| (from + e.valid_up_to(), "invalid UTF-8 in string"))
+}
+
+#[inline]
+fn push_chunk(
+    out: &mut String,
+    input: &[u8],
+    text: Option<&str>,
+    from: usize,
+    to: usize,
+) -> Result<(), ScanError> {
     if from < to {
-        let s = std::str::from_utf8(&input[from..to])
-            .map_err(|e| (from + e.valid_up_to(), "invalid UTF-8 in string"))?;
-        out.push_str(s);
+        out.push_str(utf8(input, text, from, to)?);
     }
     Ok(())
 }
