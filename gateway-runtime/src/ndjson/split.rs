@@ -68,7 +68,8 @@ enum Mode {
     Between,
     /// Inside a bare number or literal (`true`, `false`, `null`).
     Scalar,
-    /// Inside an object, an array or a top-level string (`stack` and `in_string` say where).
+    /// Inside an object, an array or a top-level string (`depth`, `objects`, `deep` and
+    /// `in_string` say where).
     Nested,
 }
 
@@ -98,8 +99,12 @@ pub(super) struct JsonValueSplitter {
     /// Index in `buf` of the first byte not yet scanned (`start <= pos <= buf.len()`).
     pos: usize,
     mode: Mode,
-    /// Closing brackets still expected, innermost last.
-    stack: Vec<u8>,
+    /// Open containers of the value in progress.
+    depth: usize,
+    /// Bit `k` is set when the container at depth `k + 1` (of the first 64) is an object.
+    objects: u64,
+    /// Closing brackets expected for the containers below the first 64, innermost last.
+    deep: Vec<u8>,
     in_string: bool,
     escaped: bool,
     /// Whether the start of the stream has been checked for a byte order mark.
@@ -124,7 +129,9 @@ impl JsonValueSplitter {
             base: 0,
             pos: 0,
             mode: Mode::Between,
-            stack: Vec::new(),
+            depth: 0,
+            objects: 0,
+            deep: Vec::new(),
             in_string: false,
             escaped: false,
             bom_checked: false,
@@ -246,7 +253,8 @@ impl JsonValueSplitter {
         match first {
             b'{' | b'[' => {
                 self.mode = Mode::Nested;
-                self.stack.push(closer(first));
+                self.depth = 1;
+                self.objects = u64::from(first == b'{');
             }
             b'"' => {
                 self.mode = Mode::Nested;
@@ -300,34 +308,38 @@ impl JsonValueSplitter {
     }
 
     /// Inside an object, an array or a string: jumps from one byte that matters to the
-    /// next until the value closes or the input (or the limit) is reached.
+    /// next until the value closes or the input (or the limit) is reached. The state is
+    /// kept in locals while scanning and stored when the scan stops.
     fn scan_nested(&mut self) -> Result<Found, SplitError> {
         let limit = self.limit();
+        let buf = &self.buf[..limit];
+        let deep = &mut self.deep;
+        let (mut depth, mut objects) = (self.depth, self.objects);
+        let (mut in_string, mut escaped) = (self.in_string, self.escaped);
         let mut i = self.pos;
         let closed = loop {
-            if self.in_string {
-                if self.escaped {
-                    if i >= limit {
+            if in_string {
+                if escaped {
+                    if i >= buf.len() {
                         break false;
                     }
-                    self.escaped = false;
+                    escaped = false;
                     i += 1;
                 }
-                i = find_in_string(&self.buf[..limit], i);
-                let Some(&b) = self.buf[..limit].get(i) else {
+                i = find_in_string(buf, i);
+                let Some(&b) = buf.get(i) else {
                     break false;
                 };
                 i += 1;
                 if b == b'\\' {
-                    self.escaped = true;
+                    escaped = true;
                 } else {
-                    self.in_string = false;
-                    if self.stack.is_empty() {
+                    in_string = false;
+                    if depth == 0 {
                         break true;
                     }
                 }
             } else {
-                let buf = &self.buf[..limit];
                 while i < buf.len() && !MATTERS[usize::from(buf[i])] {
                     i += 1;
                 }
@@ -336,16 +348,37 @@ impl JsonValueSplitter {
                 };
                 i += 1;
                 match b {
-                    b'"' => self.in_string = true,
-                    b'{' | b'[' => self.stack.push(closer(b)),
-                    _ => {
-                        if self.stack.pop() != Some(b) {
-                            return Err(self.fail(SplitError::Unexpected {
-                                offset: self.base.saturating_add(i - 1),
-                                byte: b,
-                            }));
+                    b'"' => in_string = true,
+                    b'{' | b'[' => {
+                        if depth < 64 {
+                            let bit = 1u64 << depth;
+                            objects = if b == b'{' {
+                                objects | bit
+                            } else {
+                                objects & !bit
+                            };
+                        } else {
+                            deep.push(closer(b));
                         }
-                        if self.stack.is_empty() {
+                        depth += 1;
+                    }
+                    _ => {
+                        // `}` or `]`: it must close the innermost container.
+                        let expected = match depth {
+                            0 => None,
+                            1..=64 => Some(if objects >> (depth - 1) & 1 == 1 {
+                                b'}'
+                            } else {
+                                b']'
+                            }),
+                            _ => deep.pop(),
+                        };
+                        if expected != Some(b) {
+                            let offset = self.base.saturating_add(i - 1);
+                            return Err(self.fail(SplitError::Unexpected { offset, byte: b }));
+                        }
+                        depth -= 1;
+                        if depth == 0 {
                             break true;
                         }
                     }
@@ -354,6 +387,8 @@ impl JsonValueSplitter {
         };
         self.count(i - self.pos);
         self.pos = i;
+        (self.depth, self.objects) = (depth, objects);
+        (self.in_string, self.escaped) = (in_string, escaped);
         if closed {
             Ok(Some(self.take(i)))
         } else if limit < self.buf.len() {
@@ -379,7 +414,8 @@ impl JsonValueSplitter {
         self.start = end;
         self.pos = end;
         self.mode = Mode::Between;
-        self.stack.clear();
+        self.depth = 0;
+        self.deep.clear();
         self.in_string = false;
         self.escaped = false;
         (from, end)
@@ -391,7 +427,7 @@ impl JsonValueSplitter {
         self.buf = Vec::new();
         self.start = 0;
         self.pos = 0;
-        self.stack = Vec::new();
+        self.deep = Vec::new();
         self.error = Some(error.clone());
         error
     }

@@ -930,3 +930,43 @@ fn long_strings_at_every_alignment() {
         }
     }
 }
+
+#[test]
+fn deep_nesting_past_the_bit_stack() {
+    // Containers beyond the 64 kept in bits are kept in a list; closing brackets must
+    // match at every depth, and a wrong one is found where the reference finds it.
+    let mut r = XorShift(0x7777_1111_2222_3333);
+    for _ in 0..2000 {
+        let depth = 1 + r.below(150);
+        let opens: Vec<u8> = (0..depth)
+            .map(|_| if r.below(2) == 0 { b'{' } else { b'[' })
+            .collect();
+        let mut input = opens.clone();
+        if r.below(2) == 0 {
+            input.extend_from_slice(b"\"a]}\\\"\"");
+        }
+        for (n, &open) in opens.iter().enumerate().rev() {
+            let mut close = if open == b'{' { b'}' } else { b']' };
+            if r.below(200) == 0 {
+                close = if close == b'}' { b']' } else { b'}' };
+            }
+            input.push(close);
+            if n % 7 == 0 && r.below(4) == 0 {
+                input.extend_from_slice(b" [1,{}] ");
+            }
+        }
+        input.extend_from_slice(b"\n{}\n");
+        let max = if r.below(4) == 0 {
+            r.below(input.len() + 2)
+        } else {
+            BIG
+        };
+        let chunks = any_chunks(&mut r, &input);
+        assert_eq!(
+            events_fast(&chunks, max),
+            events_reference(&chunks, max),
+            "{:?}",
+            String::from_utf8_lossy(&input)
+        );
+    }
+}

@@ -112,43 +112,48 @@ pub(crate) fn show(text: &str, quoted: bool) -> String {
 impl<'a> JsonReader<'a> {
     /// Creates a reader over `input`.
     pub fn new(input: &'a [u8], opts: &JsonOptions) -> Self {
+        Self::with_lists(input, opts, ReaderScratch::default())
+    }
+
+    #[inline]
+    fn with_lists(input: &'a [u8], opts: &JsonOptions, lists: ReaderScratch) -> Self {
         JsonReader {
             input,
             text: std::str::from_utf8(input).ok(),
             pos: 0,
             opts: opts.clone(),
             depth: 0,
-            path: Vec::new(),
+            path: lists.path,
             any_type_depth: 0,
             message_depth: 0,
-            seen_keys: Vec::new(),
-            seen_text: String::new(),
+            seen_keys: lists.seen_keys,
+            seen_text: lists.seen_text,
         }
     }
 
     /// A reader over `input` using the lists of `scratch`; give them back
     /// with [`into_scratch`](Self::into_scratch).
+    #[inline]
     pub(crate) fn with_scratch(
         input: &'a [u8],
         opts: &JsonOptions,
         scratch: &mut ReaderScratch,
     ) -> Self {
-        let mut reader = JsonReader::new(input, opts);
-        reader.path = std::mem::take(&mut scratch.path);
-        reader.seen_keys = std::mem::take(&mut scratch.seen_keys);
-        reader.seen_text = std::mem::take(&mut scratch.seen_text);
-        reader
+        Self::with_lists(input, opts, std::mem::take(scratch))
     }
 
     /// Puts the reader's lists, emptied, back into `scratch`.
+    #[inline]
     pub(crate) fn into_scratch(mut self, scratch: &mut ReaderScratch) {
         // All plain data: emptying them is setting their lengths.
         self.path.clear();
         self.seen_keys.clear();
         self.seen_text.clear();
-        scratch.path = self.path;
-        scratch.seen_keys = self.seen_keys;
-        scratch.seen_text = self.seen_text;
+        *scratch = ReaderScratch {
+            path: self.path,
+            seen_keys: self.seen_keys,
+            seen_text: self.seen_text,
+        };
     }
 
     /// Byte offset of the next unread byte.

@@ -19,6 +19,34 @@ static STR_SPECIAL: [bool; 256] = {
     t
 };
 
+/// The index of the first byte at or after `from` that needs attention in a string (`"`,
+/// `\\`, a control character), or `input.len()`: eight bytes at a time, then one by one.
+#[inline]
+pub(super) fn find_special(input: &[u8], from: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SPACES: u64 = u64::from_ne_bytes([0x20; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    // The bytes of `x` below `n` (repeated in each byte) have their high bit set in the
+    // result; bytes above the first such byte may be set too, so only the lowest set
+    // one is used.
+    let below = |x: u64, n: u64| x.wrapping_sub(n) & !x & HIGHS;
+    let mut i = from;
+    while let Some(word) = input.get(i..i.wrapping_add(8)) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let hits = below(x ^ QUOTES, ONES) | below(x ^ BACKSLASHES, ONES) | below(x, SPACES);
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < input.len() && !STR_SPECIAL[input[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
 /// A string-scan failure: (offset, message).
 type ScanError = (usize, &'static str);
 
@@ -30,10 +58,7 @@ pub(super) fn scan_string<'a>(
     quote: usize,
 ) -> Result<(Cow<'a, str>, usize), ScanError> {
     let start = quote.saturating_add(1);
-    let mut i = start;
-    while i < input.len() && !STR_SPECIAL[input[i] as usize] {
-        i += 1;
-    }
+    let mut i = find_special(input, start);
     match input.get(i) {
         Some(b'"') => return Ok((Cow::Borrowed(utf8(input, text, start, i)?), i + 1)),
         None => return Err((quote, "unterminated string")),
@@ -91,9 +116,7 @@ pub(super) fn scan_string<'a>(
             }
             Some(_) => return Err((i, "unescaped control character in string")),
         }
-        while i < input.len() && !STR_SPECIAL[input[i] as usize] {
-            i += 1;
-        }
+        i = find_special(input, i);
     }
 }
 

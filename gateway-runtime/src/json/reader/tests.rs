@@ -1,6 +1,7 @@
 //! Tests of the JSON reader.
 
 use super::numbers::{IntError, int_from_token};
+use super::strings::find_special;
 use super::values::same_field;
 use super::*;
 
@@ -1132,4 +1133,37 @@ fn duplicate_keys_found_as_the_model_finds_them() {
         assert_eq!(got, want, "round {round} (scratch): {json}");
     }
     assert!(duplicates > 500 && duplicates < 4500, "{duplicates}");
+}
+
+#[test]
+fn string_scan_eight_bytes_at_a_time_finds_the_first_special_byte() {
+    let naive = |input: &[u8], from: usize| {
+        (from..input.len())
+            .find(|&i| input[i] < 0x20 || input[i] == b'"' || input[i] == b'\\')
+            .unwrap_or(input.len())
+    };
+    let alphabet = [
+        b'a', b'"', b'\\', 0x00, 0x1F, 0x20, 0x21, 0x7F, 0x80, 0xC3, 0xA9, 0xFF, b'!', b'#', b'[',
+        b']', 0x5B, 0x5D, 0x1E, 0x01,
+    ];
+    let mut r = XorShift(0xABCD_EF01_2345_6789);
+    for _ in 0..50_000 {
+        let len = r.below(40);
+        // Mostly plain bytes, so that runs are long.
+        let input: Vec<u8> = (0..len)
+            .map(|_| {
+                if r.below(6) == 0 {
+                    alphabet[r.below(alphabet.len())]
+                } else {
+                    b'a' + r.below(26) as u8
+                }
+            })
+            .collect();
+        let from = r.below(len + 1);
+        assert_eq!(
+            find_special(&input, from),
+            naive(&input, from),
+            "{input:?} from {from}"
+        );
+    }
 }
