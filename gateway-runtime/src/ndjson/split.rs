@@ -107,6 +107,10 @@ pub(super) struct JsonValueSplitter {
     deep: Vec<u8>,
     in_string: bool,
     escaped: bool,
+    /// `buf` as text, while everything in it is valid UTF-8 (`text_ok`): values are lent
+    /// with their text, so the JSON reader does not check it again.
+    text: String,
+    text_ok: bool,
     /// Whether the start of the stream has been checked for a byte order mark.
     bom_checked: bool,
     error: Option<SplitError>,
@@ -134,6 +138,8 @@ impl JsonValueSplitter {
             deep: Vec::new(),
             in_string: false,
             escaped: false,
+            text: String::new(),
+            text_ok: true,
             bom_checked: false,
             error: None,
             #[cfg(test)]
@@ -150,12 +156,86 @@ impl JsonValueSplitter {
         // Drop what has been handed out: only a value in progress (and unscanned
         // whitespace) is kept, moved to the front.
         if self.start > 0 {
+            if self.text_ok && self.text.is_char_boundary(self.start) {
+                self.text.drain(..self.start);
+            } else {
+                self.text_ok = false;
+            }
             self.buf.drain(..self.start);
             self.base = self.base.saturating_add(self.start);
             self.pos -= self.start;
             self.start = 0;
         }
+        let kept = self.buf.len();
         self.buf.extend_from_slice(chunk);
+        self.mirror(chunk, kept);
+    }
+
+    /// Keeps `text` equal to `buf` after `chunk` was appended to `kept` bytes: appended if
+    /// it is valid UTF-8; else (a character split between chunks, or invalid input) the
+    /// text is given up, and built again from the whole buffer at a later push when only
+    /// a little (`REBUILD`) was kept, so that no byte is checked more than a bounded
+    /// number of times.
+    fn mirror(&mut self, chunk: &[u8], kept: usize) {
+        const REBUILD: usize = 4096;
+        if self.text_ok {
+            match std::str::from_utf8(chunk) {
+                Ok(chunk) => self.text.push_str(chunk),
+                Err(_) => self.text_ok = false,
+            }
+        } else if kept <= REBUILD {
+            self.text.clear();
+            if let Ok(text) = std::str::from_utf8(&self.buf) {
+                self.text.push_str(text);
+                self.text_ok = true;
+            }
+        }
+    }
+
+    /// When the next value is an object whose first byte is buffered (between values,
+    /// nothing else pending, the buffer valid text): the buffered text from that byte on,
+    /// for a reader to read the object in place. The caller then either
+    /// [`commit`](Self::commit)s the object's length, or asks for the value the usual way
+    /// (which scans it from its start, as if this had not been called).
+    #[inline]
+    pub(super) fn object_ahead(&mut self) -> Option<&str> {
+        if self.mode != Mode::Between || !self.text_ok || !self.bom_checked || self.error.is_some()
+        {
+            return None;
+        }
+        let buf = &self.buf[..];
+        let mut i = self.start;
+        while i < buf.len() && is_ws(buf[i]) {
+            i += 1;
+        }
+        if buf.get(i) != Some(&b'{') {
+            return None;
+        }
+        self.count(i - self.start);
+        self.start = i;
+        self.pos = i;
+        self.text.get(i..)
+    }
+
+    /// Hands out the `len` bytes after [`object_ahead`](Self::object_ahead) as a value:
+    /// an object read in place, which (being valid JSON) ends where the scan would have
+    /// ended it. `len` must not exceed the limit.
+    #[inline]
+    pub(super) fn commit(&mut self, len: usize) {
+        debug_assert!(len <= self.max_value && self.start + len <= self.buf.len());
+        self.count(len);
+        self.start += len;
+        self.pos = self.start;
+    }
+
+    /// The text of `buf[from..to]`, if it is kept.
+    #[inline]
+    pub(super) fn text_of(&self, from: usize, to: usize) -> Option<&str> {
+        if self.text_ok {
+            self.text.get(from..to)
+        } else {
+            None
+        }
     }
 
     /// The next complete value, if one is buffered; leading whitespace between values is
@@ -179,7 +259,7 @@ impl JsonValueSplitter {
 
     /// [`next_value`](Self::next_value) or, `at_eof`, [`finish`](Self::finish), as a
     /// range of `buf`.
-    fn value_range(&mut self, at_eof: bool) -> Result<Found, SplitError> {
+    pub(super) fn value_range(&mut self, at_eof: bool) -> Result<Found, SplitError> {
         if at_eof {
             self.finish_range()
         } else {
@@ -425,6 +505,8 @@ impl JsonValueSplitter {
     #[cold]
     fn fail(&mut self, error: SplitError) -> SplitError {
         self.buf = Vec::new();
+        self.text = String::new();
+        self.text_ok = false;
         self.start = 0;
         self.pos = 0;
         self.deep = Vec::new();
@@ -551,6 +633,10 @@ enum BodyState {
     Done,
 }
 
+/// A value lent by [`BodyValues::poll_value`]: its bytes, and its text when the body is
+/// valid UTF-8 so far.
+pub(crate) type Value<'a> = (&'a [u8], Option<&'a str>);
+
 /// The values of a request body (see [`body_values`]), polled with
 /// [`poll_value`](Self::poll_value): each is lent out of the buffer, so a value costs
 /// no allocation, reference count or copy of its own.
@@ -561,12 +647,36 @@ pub(crate) struct BodyValues {
 }
 
 impl BodyValues {
-    /// The next value, valid until the next call; `None` after the last value or after
-    /// the first error (which is returned once).
+    /// The largest value accepted, in bytes.
+    pub(crate) fn max_value(&self) -> usize {
+        self.splitter.max_value
+    }
+
+    /// The buffered text from the start of the next value, when it is an object already
+    /// begun in the buffer, for reading in place; then [`commit`](Self::commit) its
+    /// length, or ask [`poll_value`](Self::poll_value) for it as usual.
+    #[inline]
+    pub(crate) fn object_ahead(&mut self) -> Option<&str> {
+        match self.state {
+            BodyState::Done => None,
+            _ => self.splitter.object_ahead(),
+        }
+    }
+
+    /// Takes the object read in place as the next value (`len` bytes, at most
+    /// [`max_value`](Self::max_value)).
+    #[inline]
+    pub(crate) fn commit(&mut self, len: usize) {
+        self.splitter.commit(len);
+    }
+
+    /// The next value and its text (when the body is valid UTF-8 so far), valid until the
+    /// next call; `None` after the last value or after the first error (which is
+    /// returned once).
     pub(crate) fn poll_value(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<&[u8], BodyValueError>>> {
+    ) -> Poll<Option<Result<Value<'_>, BodyValueError>>> {
         loop {
             let step = match self.state {
                 BodyState::Done => return Poll::Ready(None),
@@ -574,7 +684,10 @@ impl BodyValues {
                 BodyState::Reading => self.splitter.value_range(false),
             };
             match step {
-                Ok(Some((from, to))) => return Poll::Ready(Some(Ok(&self.splitter.buf[from..to]))),
+                Ok(Some((from, to))) => {
+                    let text = self.splitter.text_of(from, to);
+                    return Poll::Ready(Some(Ok((&self.splitter.buf[from..to], text))));
+                }
                 Err(e) => {
                     self.state = BodyState::Done;
                     return Poll::Ready(Some(Err(e.into())));
@@ -611,6 +724,6 @@ impl Stream for BodyValues {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut()
             .poll_value(cx)
-            .map(|value| value.map(|value| value.map(Bytes::copy_from_slice)))
+            .map(|value| value.map(|value| value.map(|(bytes, _)| Bytes::copy_from_slice(bytes))))
     }
 }

@@ -970,3 +970,39 @@ fn deep_nesting_past_the_bit_stack() {
         );
     }
 }
+
+#[test]
+fn text_is_kept_with_the_bytes() {
+    // The text lent with a value is exactly its bytes; it is there whenever the buffer
+    // holds valid UTF-8 (characters split between chunks and invalid bytes included).
+    let mut r = XorShift(0x3141_5926_5358_9793);
+    let mut with_text = 0;
+    for _ in 0..5000 {
+        let mut input = Vec::new();
+        gen_mixed(&mut r, &mut input);
+        if r.below(5) == 0 {
+            let at = r.below(input.len() + 1);
+            input.insert(at, [0xFF, 0xC3, 0x80][r.below(3)]);
+        }
+        let chunks = any_chunks(&mut r, &input);
+        let mut s = JsonValueSplitter::new(BIG);
+        let mut check = |s: &mut JsonValueSplitter, at_eof: bool| {
+            while let Ok(Some((from, to))) = s.value_range(at_eof) {
+                let bytes = &s.buf[from..to];
+                match s.text_of(from, to) {
+                    Some(text) => {
+                        assert_eq!(text.as_bytes(), bytes);
+                        with_text += 1;
+                    }
+                    None => assert!(std::str::from_utf8(&s.buf).is_err()),
+                }
+            }
+        };
+        for chunk in &chunks {
+            s.push(chunk);
+            check(&mut s, false);
+        }
+        check(&mut s, true);
+    }
+    assert!(with_text > 10_000, "{with_text}");
+}

@@ -112,14 +112,21 @@ pub(crate) fn show(text: &str, quoted: bool) -> String {
 impl<'a> JsonReader<'a> {
     /// Creates a reader over `input`.
     pub fn new(input: &'a [u8], opts: &JsonOptions) -> Self {
-        Self::with_lists(input, opts, ReaderScratch::default())
+        Self::with_lists(input, None, opts, ReaderScratch::default())
     }
 
+    /// `text`: `input` as text, if the caller knows it (else it is checked here).
     #[inline]
-    fn with_lists(input: &'a [u8], opts: &JsonOptions, lists: ReaderScratch) -> Self {
+    fn with_lists(
+        input: &'a [u8],
+        text: Option<&'a str>,
+        opts: &JsonOptions,
+        lists: ReaderScratch,
+    ) -> Self {
+        debug_assert!(text.is_none_or(|t| t.as_bytes() == input));
         JsonReader {
             input,
-            text: std::str::from_utf8(input).ok(),
+            text: text.or_else(|| std::str::from_utf8(input).ok()),
             pos: 0,
             opts: opts.clone(),
             depth: 0,
@@ -132,14 +139,16 @@ impl<'a> JsonReader<'a> {
     }
 
     /// A reader over `input` using the lists of `scratch`; give them back
-    /// with [`into_scratch`](Self::into_scratch).
+    /// with [`into_scratch`](Self::into_scratch). `text` is `input` as text, if the caller
+    /// knows it (else it is checked here).
     #[inline]
     pub(crate) fn with_scratch(
         input: &'a [u8],
+        text: Option<&'a str>,
         opts: &JsonOptions,
         scratch: &mut ReaderScratch,
     ) -> Self {
-        Self::with_lists(input, opts, std::mem::take(scratch))
+        Self::with_lists(input, text, opts, std::mem::take(scratch))
     }
 
     /// Puts the reader's lists, emptied, back into `scratch`.

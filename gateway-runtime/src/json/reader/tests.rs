@@ -842,7 +842,7 @@ fn exact_integer_conversion() {
 /// Reads the keys of one object with a reader that borrows `scratch`'s
 /// lists, every key known (so each is checked for duplicates).
 fn keys_with_scratch(input: &str, scratch: &mut ReaderScratch) -> Result<Vec<String>, String> {
-    let mut r = JsonReader::with_scratch(input.as_bytes(), &DEFAULT, scratch);
+    let mut r = JsonReader::with_scratch(input.as_bytes(), None, &DEFAULT, scratch);
     let mut keys = Vec::new();
     let result = r
         .object(|r, key| {
@@ -1124,7 +1124,8 @@ fn duplicate_keys_found_as_the_model_finds_them() {
         // A fresh reader, and one on reused lists (which must start clean every time).
         let got = read(&json, read_members).err().map(|e| e.to_string());
         assert_eq!(got, want, "round {round}: {json}");
-        let mut reader = JsonReader::with_scratch(json.as_bytes(), &DEFAULT, &mut scratch);
+        let mut reader =
+            JsonReader::with_scratch(json.as_bytes(), Some(&json), &DEFAULT, &mut scratch);
         let got = read_members(&mut reader)
             .and_then(|()| reader.finish())
             .err()
