@@ -175,9 +175,15 @@ impl JsonValueSplitter {
     /// it is valid UTF-8; else (a character split between chunks, or invalid input) the
     /// text is given up, and built again from the whole buffer at a later push when only
     /// a little (`REBUILD`) was kept, so that no byte is checked more than a bounded
-    /// number of times.
+    /// number of times. A large value in progress (more than `KEPT_MAX` kept) is not
+    /// kept twice: its text is given up too.
     fn mirror(&mut self, chunk: &[u8], kept: usize) {
         const REBUILD: usize = 4096;
+        const KEPT_MAX: usize = 64 * 1024;
+        if self.text_ok && kept > KEPT_MAX {
+            self.text_ok = false;
+            self.text = String::new();
+        }
         if self.text_ok {
             match std::str::from_utf8(chunk) {
                 Ok(chunk) => self.text.push_str(chunk),

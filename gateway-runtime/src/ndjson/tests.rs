@@ -1006,3 +1006,23 @@ fn text_is_kept_with_the_bytes() {
     }
     assert!(with_text > 10_000, "{with_text}");
 }
+
+#[test]
+fn a_large_value_in_progress_is_not_kept_twice() {
+    let mut s = JsonValueSplitter::new(BIG);
+    s.push(b"{\"a\":\"");
+    for _ in 0..40 {
+        s.push(&[b'x'; 4096]);
+        assert_eq!(s.next_value(), Ok(None));
+    }
+    // The text was given up once more than 64 KiB were kept...
+    assert_eq!(s.text_of(0, 1), None);
+    s.push(b"\"}\n{}\n");
+    let (from, to) = s.value_range(false).unwrap().unwrap();
+    assert_eq!(to - from, 6 + 40 * 4096 + 2);
+    assert_eq!(s.value_range(false), Ok(Some((to + 1, to + 3))));
+    // ...and is back after a push that keeps little.
+    s.push(b"{\"b\":\"\xC3\xA9\"}");
+    let (from, to) = s.value_range(false).unwrap().unwrap();
+    assert_eq!(s.text_of(from, to), Some("{\"b\":\"\u{e9}\"}"));
+}

@@ -244,6 +244,8 @@ impl<'a> JsonReader<'a> {
     }
 
     /// [`read_int_as`](Self::read_int_as) for every token (and the errors).
+    #[cold]
+    #[inline(never)]
     pub(super) fn read_int_as_slow<T: TryFrom<i128>>(
         &mut self,
         ty: &'static str,
