@@ -91,7 +91,7 @@ enum Mode {
 pub(super) struct JsonValueSplitter {
     max_value: usize,
     /// Buffered input; `buf[..start]` has been handed out (or skipped) already.
-    pub(super) buf: Vec<u8>,
+    pub(super) buf: Buffer,
     /// Index in `buf` of the first byte not consumed; a value in progress starts here.
     start: usize,
     /// Stream offset of `buf[0]`, for error offsets.
@@ -107,10 +107,6 @@ pub(super) struct JsonValueSplitter {
     deep: Vec<u8>,
     in_string: bool,
     escaped: bool,
-    /// `buf` as text, while everything in it is valid UTF-8 (`text_ok`): values are lent
-    /// with their text, so the JSON reader does not check it again.
-    text: String,
-    text_ok: bool,
     /// Whether the start of the stream has been checked for a byte order mark.
     bom_checked: bool,
     error: Option<SplitError>,
@@ -128,7 +124,7 @@ impl JsonValueSplitter {
     pub(super) fn new(max_value: usize) -> Self {
         JsonValueSplitter {
             max_value,
-            buf: Vec::new(),
+            buf: Buffer::Text(String::new()),
             start: 0,
             base: 0,
             pos: 0,
@@ -138,8 +134,6 @@ impl JsonValueSplitter {
             deep: Vec::new(),
             in_string: false,
             escaped: false,
-            text: String::new(),
-            text_ok: true,
             bom_checked: false,
             error: None,
             #[cfg(test)]
@@ -156,46 +150,12 @@ impl JsonValueSplitter {
         // Drop what has been handed out: only a value in progress (and unscanned
         // whitespace) is kept, moved to the front.
         if self.start > 0 {
-            if self.text_ok && self.text.is_char_boundary(self.start) {
-                self.text.drain(..self.start);
-            } else {
-                self.text_ok = false;
-            }
-            self.buf.drain(..self.start);
+            self.buf.drop_front(self.start);
             self.base = self.base.saturating_add(self.start);
             self.pos -= self.start;
             self.start = 0;
         }
-        let kept = self.buf.len();
-        self.buf.extend_from_slice(chunk);
-        self.mirror(chunk, kept);
-    }
-
-    /// Keeps `text` equal to `buf` after `chunk` was appended to `kept` bytes: appended if
-    /// it is valid UTF-8; else (a character split between chunks, or invalid input) the
-    /// text is given up, and built again from the whole buffer at a later push when only
-    /// a little (`REBUILD`) was kept, so that no byte is checked more than a bounded
-    /// number of times. A large value in progress (more than `KEPT_MAX` kept) is not
-    /// kept twice: its text is given up too.
-    fn mirror(&mut self, chunk: &[u8], kept: usize) {
-        const REBUILD: usize = 4096;
-        const KEPT_MAX: usize = 64 * 1024;
-        if self.text_ok && kept > KEPT_MAX {
-            self.text_ok = false;
-            self.text = String::new();
-        }
-        if self.text_ok {
-            match std::str::from_utf8(chunk) {
-                Ok(chunk) => self.text.push_str(chunk),
-                Err(_) => self.text_ok = false,
-            }
-        } else if kept <= REBUILD {
-            self.text.clear();
-            if let Ok(text) = std::str::from_utf8(&self.buf) {
-                self.text.push_str(text);
-                self.text_ok = true;
-            }
-        }
+        self.buf.append(chunk);
     }
 
     /// When the next value is an object whose first byte is buffered (between values,
@@ -205,11 +165,13 @@ impl JsonValueSplitter {
     /// (which scans it from its start, as if this had not been called).
     #[inline]
     pub(super) fn object_ahead(&mut self) -> Option<&str> {
-        if self.mode != Mode::Between || !self.text_ok || !self.bom_checked || self.error.is_some()
-        {
+        if self.mode != Mode::Between || !self.bom_checked || self.error.is_some() {
             return None;
         }
-        let buf = &self.buf[..];
+        let Buffer::Text(text) = &self.buf else {
+            return None;
+        };
+        let buf = text.as_bytes();
         let mut i = self.start;
         while i < buf.len() && is_ws(buf[i]) {
             i += 1;
@@ -220,7 +182,10 @@ impl JsonValueSplitter {
         self.count(i - self.start);
         self.start = i;
         self.pos = i;
-        self.text.get(i..)
+        let Buffer::Text(text) = &self.buf else {
+            unreachable!("checked above")
+        };
+        text.get(i..)
     }
 
     /// Hands out the `len` bytes after [`object_ahead`](Self::object_ahead) as a value:
@@ -237,10 +202,9 @@ impl JsonValueSplitter {
     /// The text of `buf[from..to]`, if it is kept.
     #[inline]
     pub(super) fn text_of(&self, from: usize, to: usize) -> Option<&str> {
-        if self.text_ok {
-            self.text.get(from..to)
-        } else {
-            None
+        match &self.buf {
+            Buffer::Text(text) => text.get(from..to),
+            Buffer::Bytes(_) => None,
         }
     }
 
@@ -249,7 +213,7 @@ impl JsonValueSplitter {
     #[cfg(test)]
     pub(super) fn next_value(&mut self) -> Result<Option<&[u8]>, SplitError> {
         let found = self.scan(false)?;
-        Ok(found.map(|(from, to)| &self.buf[from..to]))
+        Ok(found.map(|(from, to)| &self.buf.bytes()[from..to]))
     }
 
     /// At end of input: the last value (a bare number/true/false/null at EOF is complete),
@@ -260,7 +224,7 @@ impl JsonValueSplitter {
     #[cfg(test)]
     pub(super) fn finish(&mut self) -> Result<Option<&[u8]>, SplitError> {
         let found = self.finish_range()?;
-        Ok(found.map(|(from, to)| &self.buf[from..to]))
+        Ok(found.map(|(from, to)| &self.buf.bytes()[from..to]))
     }
 
     /// [`next_value`](Self::next_value) or, `at_eof`, [`finish`](Self::finish), as a
@@ -308,7 +272,7 @@ impl JsonValueSplitter {
     /// bytes might still be the start of one.
     #[cold]
     fn check_bom(&mut self, at_eof: bool) -> bool {
-        let rest = &self.buf[self.start..];
+        let rest = &self.buf.bytes()[self.start..];
         if rest.starts_with(BOM) {
             self.start += BOM.len();
             self.pos = self.start;
@@ -324,7 +288,7 @@ impl JsonValueSplitter {
     /// there is none yet.
     #[inline]
     fn start_value(&mut self) -> Result<bool, SplitError> {
-        let buf = &self.buf[..];
+        let buf = self.buf.bytes();
         let mut i = self.start;
         while i < buf.len() && is_ws(buf[i]) {
             i += 1;
@@ -373,7 +337,7 @@ impl JsonValueSplitter {
     /// Inside a bare scalar: it ends before whitespace or a structural byte.
     fn scan_scalar(&mut self) -> Result<Found, SplitError> {
         let limit = self.limit();
-        let buf = &self.buf[..];
+        let buf = self.buf.bytes();
         let mut i = self.pos;
         while i < limit && !ENDS_SCALAR[usize::from(buf[i])] {
             i += 1;
@@ -398,7 +362,7 @@ impl JsonValueSplitter {
     /// kept in locals while scanning and stored when the scan stops.
     fn scan_nested(&mut self) -> Result<Found, SplitError> {
         let limit = self.limit();
-        let buf = &self.buf[..limit];
+        let buf = &self.buf.bytes()[..limit];
         let deep = &mut self.deep;
         let (mut depth, mut objects) = (self.depth, self.objects);
         let (mut in_string, mut escaped) = (self.in_string, self.escaped);
@@ -510,9 +474,7 @@ impl JsonValueSplitter {
     /// Records a terminal error and frees the buffer, which can no longer be used.
     #[cold]
     fn fail(&mut self, error: SplitError) -> SplitError {
-        self.buf = Vec::new();
-        self.text = String::new();
-        self.text_ok = false;
+        self.buf = Buffer::Bytes(Vec::new());
         self.start = 0;
         self.pos = 0;
         self.deep = Vec::new();
@@ -528,6 +490,87 @@ impl JsonValueSplitter {
     #[cfg(not(test))]
     #[inline(always)]
     fn count(&mut self, _n: usize) {}
+}
+
+/// The buffered input: text while it is all valid UTF-8 (values are then lent with their
+/// text, so that the JSON reader does not check it again), else bytes.
+#[derive(Debug)]
+pub(super) enum Buffer {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Buffer {
+    /// Back to text (checking the whole buffer) only after a push that kept at most this
+    /// many bytes: no byte is checked more than a bounded number of times.
+    const REBUILD: usize = 4096;
+
+    #[inline]
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            Buffer::Text(text) => text.as_bytes(),
+            Buffer::Bytes(bytes) => bytes,
+        }
+    }
+
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn capacity(&self) -> usize {
+        match self {
+            Buffer::Text(text) => text.capacity(),
+            Buffer::Bytes(bytes) => bytes.capacity(),
+        }
+    }
+
+    /// The bytes, as bytes from now on.
+    fn make_bytes(&mut self) -> &mut Vec<u8> {
+        if let Buffer::Text(text) = self {
+            *self = Buffer::Bytes(std::mem::take(text).into_bytes());
+        }
+        match self {
+            Buffer::Bytes(bytes) => bytes,
+            Buffer::Text(_) => unreachable!("made bytes"),
+        }
+    }
+
+    /// Removes the first `n` bytes.
+    fn drop_front(&mut self, n: usize) {
+        match self {
+            // (Always a boundary: values and whitespace end before an ASCII byte.)
+            Buffer::Text(text) if text.is_char_boundary(n) => {
+                text.drain(..n);
+            }
+            _ => {
+                self.make_bytes().drain(..n);
+            }
+        }
+    }
+
+    /// Appends `chunk`: to the text if it is valid UTF-8, else to the bytes (a character
+    /// split between chunks, or invalid input); bytes become text again when the whole
+    /// buffer is valid after a push that kept little.
+    fn append(&mut self, chunk: &[u8]) {
+        match self {
+            Buffer::Text(text) => match std::str::from_utf8(chunk) {
+                Ok(chunk) => text.push_str(chunk),
+                Err(_) => self.make_bytes().extend_from_slice(chunk),
+            },
+            Buffer::Bytes(bytes) => {
+                let kept = bytes.len();
+                bytes.extend_from_slice(chunk);
+                if kept <= Buffer::REBUILD {
+                    *self = match String::from_utf8(std::mem::take(bytes)) {
+                        Ok(text) => Buffer::Text(text),
+                        Err(e) => Buffer::Bytes(e.into_bytes()),
+                    };
+                }
+            }
+        }
+    }
 }
 
 /// The index of the first `"` or `\` in `buf` at or after `from`, or `buf.len()`:
@@ -692,7 +735,7 @@ impl BodyValues {
             match step {
                 Ok(Some((from, to))) => {
                     let text = self.splitter.text_of(from, to);
-                    return Poll::Ready(Some(Ok((&self.splitter.buf[from..to], text))));
+                    return Poll::Ready(Some(Ok((&self.splitter.buf.bytes()[from..to], text))));
                 }
                 Err(e) => {
                     self.state = BodyState::Done;
