@@ -83,7 +83,10 @@ enum Mode {
 /// The scan jumps from one byte that matters to the next (quotes and brackets outside
 /// strings, quotes and backslashes inside them, eight bytes at a time in long strings),
 /// and the size limit is checked once per run rather than per byte. Values are handed
-/// out as slices of the buffer, which is compacted only when more input is pushed.
+/// out as slices of the buffer (with their text while the buffer is valid UTF-8), which
+/// is compacted only when more input is pushed. An object can also be read in place
+/// ([`object_ahead`](Self::object_ahead), [`commit`](Self::commit)) without being scanned
+/// here first.
 ///
 /// After an error, every further call returns the same error: the position in the stream
 /// is lost, so nothing after it can be trusted.

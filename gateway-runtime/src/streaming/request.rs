@@ -161,8 +161,9 @@ struct BodyRequests<M> {
 /// An attempt that fails (an object not complete in the buffer yet, or not valid) costs
 /// a partial read and an error that is thrown away. That happens about once per chunk
 /// of the body when objects are small and chunks large; a client whose chunks end inside
-/// most objects would pay it for nearly every message, so failures spend more credit
-/// than successes earn, and messages read the usual way earn it back slowly.
+/// most objects would pay it for nearly every message. So every message earns one
+/// credit and a failed attempt costs eight: attempts are only made with credit left,
+/// which bounds the failures to about one in eight messages.
 #[derive(Debug, Clone, Copy)]
 struct InPlace {
     credit: i32,
@@ -186,7 +187,7 @@ impl InPlace {
     }
 
     #[inline]
-    fn succeeded(&mut self) {
+    fn earn(&mut self) {
         self.credit = (self.credit + 1).min(InPlace::MAX);
     }
 
@@ -207,13 +208,11 @@ impl<M: Clone> Stream for BodyRequests<M> {
         if this.done {
             return Poll::Ready(None);
         }
-        if this.in_place.worth_trying() {
-            if let Some(message) = this.read_in_place() {
-                this.in_place.succeeded();
-                return Poll::Ready(Some(message));
-            }
-        } else {
-            this.in_place.succeeded();
+        if this.in_place.worth_trying()
+            && let Some(message) = this.read_in_place()
+        {
+            this.in_place.earn();
+            return Poll::Ready(Some(message));
         }
         let error = match ready!(this.values.poll_value(cx)) {
             None => {
@@ -229,6 +228,7 @@ impl<M: Clone> Stream for BodyRequests<M> {
                 match merged {
                     Ok(()) => {
                         this.received.message(bytes.len());
+                        this.in_place.earn();
                         return Poll::Ready(Some(message));
                     }
                     Err(e) => GatewayError::InvalidBody(e),
@@ -488,9 +488,8 @@ mod tests {
             if credit.worth_trying() {
                 credit.failed();
                 failures += 1;
-            } else {
-                credit.succeeded();
             }
+            credit.earn();
         }
         assert!(failures <= 15, "{failures}");
     }
