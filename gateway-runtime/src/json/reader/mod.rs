@@ -76,7 +76,7 @@ pub struct JsonReader<'a> {
     seen_text: String,
 }
 
-/// Where the field form (see `values::field_form`) of a known key is: `input[from..to]`
+/// Where the field form (see `values::push_field_form`) of a known key is: `input[from..to]`
 /// (a key without escapes or underscores: the key as written), or `seen_text[from..to]`.
 #[derive(Clone, Copy, Debug)]
 struct SeenKey {
