@@ -7,9 +7,11 @@
 //! stays bounded by the largest single value rather than the whole body.
 
 mod lines;
+#[cfg(test)]
+mod reference;
 mod split;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use lines::{error_line, heartbeat};
-pub(crate) use split::{BodyValueError, SplitError, body_values};
+pub(crate) use split::{BodyValueError, BodyValues, SplitError, body_values};

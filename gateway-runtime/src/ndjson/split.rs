@@ -4,7 +4,9 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Buf as _, Bytes, BytesMut};
+#[cfg(test)]
+use bytes::Bytes;
+#[cfg(test)]
 use futures_util::Stream;
 use http_body::Body as _;
 
@@ -66,7 +68,8 @@ enum Mode {
     Between,
     /// Inside a bare number or literal (`true`, `false`, `null`).
     Scalar,
-    /// Inside an object, an array or a top-level string (`stack` and `in_string` say where).
+    /// Inside an object, an array or a top-level string (`depth`, `objects`, `deep` and
+    /// `in_string` say where).
     Nested,
 }
 
@@ -77,20 +80,34 @@ enum Mode {
 /// The scan position is kept across [`push`](Self::push)es, so every byte is looked at a
 /// bounded number of times however the input is chunked (O(n) overall).
 ///
+/// The scan jumps from one byte that matters to the next (quotes and brackets outside
+/// strings, quotes and backslashes inside them, eight bytes at a time in long strings),
+/// and the size limit is checked once per run rather than per byte. Values are handed
+/// out as slices of the buffer (with their text while the buffer is valid UTF-8), which
+/// is compacted only when more input is pushed. An object can also be read in place
+/// ([`object_ahead`](Self::object_ahead), [`commit`](Self::commit)) without being scanned
+/// here first.
+///
 /// After an error, every further call returns the same error: the position in the stream
 /// is lost, so nothing after it can be trusted.
 #[derive(Debug)]
 pub(super) struct JsonValueSplitter {
     max_value: usize,
-    /// Unconsumed input; a value in progress always starts at `buf[0]`.
-    pub(super) buf: BytesMut,
+    /// Buffered input; `buf[..start]` has been handed out (or skipped) already.
+    pub(super) buf: Buffer,
+    /// Index in `buf` of the first byte not consumed; a value in progress starts here.
+    start: usize,
     /// Stream offset of `buf[0]`, for error offsets.
     base: usize,
-    /// Bytes of `buf` already scanned as part of the value in progress.
+    /// Index in `buf` of the first byte not yet scanned (`start <= pos <= buf.len()`).
     pos: usize,
     mode: Mode,
-    /// Closing brackets still expected, innermost last.
-    stack: Vec<u8>,
+    /// Open containers of the value in progress.
+    depth: usize,
+    /// Bit `k` is set when the container at depth `k + 1` (of the first 64) is an object.
+    objects: u64,
+    /// Closing brackets expected for the containers below the first 64, innermost last.
+    deep: Vec<u8>,
     in_string: bool,
     escaped: bool,
     /// Whether the start of the stream has been checked for a byte order mark.
@@ -101,17 +118,23 @@ pub(super) struct JsonValueSplitter {
     pub(super) examined: usize,
 }
 
+/// Where a scan stopped: a value at `buf[start..end]`, or nothing complete yet.
+type Found = Option<(usize, usize)>;
+
 impl JsonValueSplitter {
     /// `max_value`: largest single value in bytes; a longer one is an error (so memory
     /// stays bounded).
     pub(super) fn new(max_value: usize) -> Self {
         JsonValueSplitter {
             max_value,
-            buf: BytesMut::new(),
+            buf: Buffer::Text(String::new()),
+            start: 0,
             base: 0,
             pos: 0,
             mode: Mode::Between,
-            stack: Vec::new(),
+            depth: 0,
+            objects: 0,
+            deep: Vec::new(),
             in_string: false,
             escaped: false,
             bom_checked: false,
@@ -124,15 +147,76 @@ impl JsonValueSplitter {
     /// Appends input. Nothing is scanned until [`next_value`](Self::next_value) is called.
     pub(super) fn push(&mut self, chunk: &[u8]) {
         // Input after an error is never looked at; don't let it pile up.
-        if self.error.is_none() {
-            self.buf.extend_from_slice(chunk);
+        if self.error.is_some() {
+            return;
+        }
+        // Drop what has been handed out: only a value in progress (and unscanned
+        // whitespace) is kept, moved to the front.
+        if self.start > 0 {
+            self.buf.drop_front(self.start);
+            self.base = self.base.saturating_add(self.start);
+            self.pos -= self.start;
+            self.start = 0;
+        }
+        self.buf.append(chunk);
+    }
+
+    /// When the next value is an object whose first byte is buffered (between values,
+    /// nothing else pending, the buffer valid text): the buffered text from that byte on,
+    /// for a reader to read the object in place. The caller then either
+    /// [`commit`](Self::commit)s the object's length, or asks for the value the usual way
+    /// (which scans it from its start, as if this had not been called).
+    #[inline]
+    pub(super) fn object_ahead(&mut self) -> Option<&str> {
+        if self.mode != Mode::Between || !self.bom_checked || self.error.is_some() {
+            return None;
+        }
+        let Buffer::Text(text) = &self.buf else {
+            return None;
+        };
+        let buf = text.as_bytes();
+        let mut i = self.start;
+        while i < buf.len() && is_ws(buf[i]) {
+            i += 1;
+        }
+        if buf.get(i) != Some(&b'{') {
+            return None;
+        }
+        self.count(i - self.start);
+        self.start = i;
+        self.pos = i;
+        let Buffer::Text(text) = &self.buf else {
+            unreachable!("checked above")
+        };
+        text.get(i..)
+    }
+
+    /// Hands out the `len` bytes after [`object_ahead`](Self::object_ahead) as a value:
+    /// an object read in place, which (being valid JSON) ends where the scan would have
+    /// ended it. `len` must not exceed the limit.
+    #[inline]
+    pub(super) fn commit(&mut self, len: usize) {
+        debug_assert!(len <= self.max_value && self.start + len <= self.buf.len());
+        self.count(len);
+        self.start += len;
+        self.pos = self.start;
+    }
+
+    /// The text of `buf[from..to]`, if it is kept.
+    #[inline]
+    pub(super) fn text_of(&self, from: usize, to: usize) -> Option<&str> {
+        match &self.buf {
+            Buffer::Text(text) => text.get(from..to),
+            Buffer::Bytes(_) => None,
         }
     }
 
     /// The next complete value, if one is buffered; leading whitespace between values is
-    /// skipped.
-    pub(super) fn next_value(&mut self) -> Result<Option<Bytes>, SplitError> {
-        self.scan(false)
+    /// skipped. (The body stream asks for [`value_range`](Self::value_range) instead.)
+    #[cfg(test)]
+    pub(super) fn next_value(&mut self) -> Result<Option<&[u8]>, SplitError> {
+        let found = self.scan(false)?;
+        Ok(found.map(|(from, to)| &self.buf.bytes()[from..to]))
     }
 
     /// At end of input: the last value (a bare number/true/false/null at EOF is complete),
@@ -140,9 +224,25 @@ impl JsonValueSplitter {
     ///
     /// If several values are still buffered, each call returns the next one; call until it
     /// returns `Ok(None)` to drain them all.
-    pub(super) fn finish(&mut self) -> Result<Option<Bytes>, SplitError> {
-        if let Some(value) = self.scan(true)? {
-            return Ok(Some(value));
+    #[cfg(test)]
+    pub(super) fn finish(&mut self) -> Result<Option<&[u8]>, SplitError> {
+        let found = self.finish_range()?;
+        Ok(found.map(|(from, to)| &self.buf.bytes()[from..to]))
+    }
+
+    /// [`next_value`](Self::next_value) or, `at_eof`, [`finish`](Self::finish), as a
+    /// range of `buf`.
+    pub(super) fn value_range(&mut self, at_eof: bool) -> Result<Found, SplitError> {
+        if at_eof {
+            self.finish_range()
+        } else {
+            self.scan(false)
+        }
+    }
+
+    fn finish_range(&mut self) -> Result<Found, SplitError> {
+        if let Some(found) = self.scan(true)? {
+            return Ok(Some(found));
         }
         match self.mode {
             Mode::Between => Ok(None),
@@ -154,147 +254,233 @@ impl JsonValueSplitter {
         }
     }
 
-    fn scan(&mut self, at_eof: bool) -> Result<Option<Bytes>, SplitError> {
+    #[inline]
+    fn scan(&mut self, at_eof: bool) -> Result<Found, SplitError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        if !self.bom_checked {
-            if self.buf.starts_with(BOM) {
-                self.consume(BOM.len());
-            } else if !at_eof && BOM.starts_with(&self.buf) {
-                // Maybe the first bytes of a BOM; wait for the rest (or for the end).
-                return Ok(None);
-            }
-            self.bom_checked = true;
+        if !self.bom_checked && !self.check_bom(at_eof) {
+            return Ok(None);
         }
-        loop {
-            match self.mode {
-                Mode::Between => {
-                    let skipped = self.buf.iter().take_while(|&&b| is_ws(b)).count();
-                    self.count(skipped);
-                    self.consume(skipped);
-                    let Some(&first) = self.buf.first() else {
-                        return Ok(None);
-                    };
-                    self.count(1);
-                    match first {
-                        b'{' | b'[' => {
-                            self.mode = Mode::Nested;
-                            self.stack.push(closer(first));
-                        }
-                        b'"' => {
-                            self.mode = Mode::Nested;
-                            self.in_string = true;
-                        }
-                        b',' | b':' | b'}' | b']' => {
-                            return Err(self.fail(SplitError::Unexpected {
-                                offset: self.base,
-                                byte: first,
-                            }));
-                        }
-                        _ => self.mode = Mode::Scalar,
+        if self.mode == Mode::Between && !self.start_value()? {
+            return Ok(None);
+        }
+        match self.mode {
+            Mode::Scalar => self.scan_scalar(),
+            _ => self.scan_nested(),
+        }
+    }
+
+    /// Skips a byte order mark at the start of the stream; false while the buffered
+    /// bytes might still be the start of one.
+    #[cold]
+    fn check_bom(&mut self, at_eof: bool) -> bool {
+        let rest = &self.buf.bytes()[self.start..];
+        if rest.starts_with(BOM) {
+            self.start += BOM.len();
+            self.pos = self.start;
+        } else if !at_eof && BOM.starts_with(rest) {
+            // Maybe the first bytes of a BOM; wait for the rest (or for the end).
+            return false;
+        }
+        self.bom_checked = true;
+        true
+    }
+
+    /// Between values: skips whitespace and starts the value at the next byte; false if
+    /// there is none yet.
+    #[inline]
+    fn start_value(&mut self) -> Result<bool, SplitError> {
+        let buf = self.buf.bytes();
+        let mut i = self.start;
+        while i < buf.len() && is_ws(buf[i]) {
+            i += 1;
+        }
+        let first = buf.get(i).copied();
+        self.count(i - self.start + usize::from(first.is_some()));
+        self.start = i;
+        self.pos = i;
+        let Some(first) = first else {
+            return Ok(false);
+        };
+        match first {
+            b'{' | b'[' => {
+                self.mode = Mode::Nested;
+                self.depth = 1;
+                self.objects = u64::from(first == b'{');
+            }
+            b'"' => {
+                self.mode = Mode::Nested;
+                self.in_string = true;
+            }
+            b',' | b':' | b'}' | b']' => {
+                return Err(self.fail(SplitError::Unexpected {
+                    offset: self.base.saturating_add(i),
+                    byte: first,
+                }));
+            }
+            _ => self.mode = Mode::Scalar,
+        }
+        if self.max_value == 0 {
+            return Err(self.too_large());
+        }
+        self.pos = i + 1;
+        Ok(true)
+    }
+
+    /// The end of the bytes of the value in progress that fit the limit (a value's
+    /// bytes at indices `0..max_value` may be scanned).
+    #[inline]
+    fn limit(&self) -> usize {
+        self.start
+            .saturating_add(self.max_value)
+            .min(self.buf.len())
+    }
+
+    /// Inside a bare scalar: it ends before whitespace or a structural byte.
+    fn scan_scalar(&mut self) -> Result<Found, SplitError> {
+        let limit = self.limit();
+        let buf = self.buf.bytes();
+        let mut i = self.pos;
+        while i < limit && !ENDS_SCALAR[usize::from(buf[i])] {
+            i += 1;
+        }
+        // The delimiter is not part of the scalar; it is looked at again as the
+        // start of what follows.
+        let next = buf.get(i).copied();
+        self.count(i - self.pos + usize::from(next.is_some()));
+        self.pos = i;
+        if next.is_some_and(|b| ENDS_SCALAR[usize::from(b)]) {
+            Ok(Some(self.take(i)))
+        } else if next.is_some() {
+            // A byte past the limit that does not end the scalar.
+            Err(self.too_large())
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Inside an object, an array or a string: jumps from one byte that matters to the
+    /// next until the value closes or the input (or the limit) is reached. The state is
+    /// kept in locals while scanning and stored when the scan stops.
+    fn scan_nested(&mut self) -> Result<Found, SplitError> {
+        let limit = self.limit();
+        let buf = &self.buf.bytes()[..limit];
+        let deep = &mut self.deep;
+        let (mut depth, mut objects) = (self.depth, self.objects);
+        let (mut in_string, mut escaped) = (self.in_string, self.escaped);
+        let mut i = self.pos;
+        let closed = loop {
+            if in_string {
+                if escaped {
+                    if i >= buf.len() {
+                        break false;
                     }
-                    self.include_byte(0)?;
-                    self.pos = 1;
+                    escaped = false;
+                    i += 1;
                 }
-                Mode::Scalar => {
-                    while self.pos < self.buf.len() {
-                        let b = self.buf[self.pos];
-                        self.count(1);
-                        if is_ws(b) || is_structural(b) {
-                            // The delimiter is not part of the scalar; it is looked at again
-                            // as the start of what follows.
-                            let end = self.pos;
-                            return Ok(Some(self.take(end)));
-                        }
-                        self.include_byte(self.pos)?;
-                        self.pos += 1;
+                i = find_in_string(buf, i);
+                let Some(&b) = buf.get(i) else {
+                    break false;
+                };
+                i += 1;
+                if b == b'\\' {
+                    escaped = true;
+                } else {
+                    in_string = false;
+                    if depth == 0 {
+                        break true;
                     }
-                    return Ok(None);
                 }
-                Mode::Nested => {
-                    while self.pos < self.buf.len() {
-                        let i = self.pos;
-                        let b = self.buf[i];
-                        self.count(1);
-                        self.include_byte(i)?;
-                        self.pos += 1;
-                        let closed = if self.in_string {
-                            if self.escaped {
-                                self.escaped = false;
-                                false
-                            } else if b == b'\\' {
-                                self.escaped = true;
-                                false
-                            } else if b == b'"' {
-                                self.in_string = false;
-                                self.stack.is_empty()
+            } else {
+                while i < buf.len() && !MATTERS[usize::from(buf[i])] {
+                    i += 1;
+                }
+                let Some(&b) = buf.get(i) else {
+                    break false;
+                };
+                i += 1;
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => {
+                        if depth < 64 {
+                            let bit = 1u64 << depth;
+                            objects = if b == b'{' {
+                                objects | bit
                             } else {
-                                false
-                            }
+                                objects & !bit
+                            };
                         } else {
-                            match b {
-                                b'"' => {
-                                    self.in_string = true;
-                                    false
-                                }
-                                b'{' | b'[' => {
-                                    self.stack.push(closer(b));
-                                    false
-                                }
-                                b'}' | b']' => {
-                                    if self.stack.pop() != Some(b) {
-                                        return Err(self.fail(SplitError::Unexpected {
-                                            offset: self.base.saturating_add(i),
-                                            byte: b,
-                                        }));
-                                    }
-                                    self.stack.is_empty()
-                                }
-                                _ => false,
-                            }
+                            deep.push(closer(b));
+                        }
+                        depth += 1;
+                    }
+                    _ => {
+                        // `}` or `]`: it must close the innermost container.
+                        let expected = match depth {
+                            0 => None,
+                            1..=64 => Some(if objects >> (depth - 1) & 1 == 1 {
+                                b'}'
+                            } else {
+                                b']'
+                            }),
+                            _ => deep.pop(),
                         };
-                        if closed {
-                            return Ok(Some(self.take(i + 1)));
+                        if expected != Some(b) {
+                            let offset = self.base.saturating_add(i - 1);
+                            return Err(self.fail(SplitError::Unexpected { offset, byte: b }));
+                        }
+                        depth -= 1;
+                        if depth == 0 {
+                            break true;
                         }
                     }
-                    return Ok(None);
                 }
             }
+        };
+        self.count(i - self.pos);
+        self.pos = i;
+        (self.depth, self.objects) = (depth, objects);
+        (self.in_string, self.escaped) = (in_string, escaped);
+        if closed {
+            Ok(Some(self.take(i)))
+        } else if limit < self.buf.len() {
+            // The value goes on past the limit.
+            Err(self.too_large())
+        } else {
+            Ok(None)
         }
     }
 
-    /// Checks that the byte at `index` of the value in progress still fits the limit.
-    fn include_byte(&mut self, index: usize) -> Result<(), SplitError> {
-        if index >= self.max_value {
-            return Err(self.fail(SplitError::TooLarge {
-                limit: self.max_value,
-            }));
-        }
-        Ok(())
+    #[cold]
+    fn too_large(&mut self) -> SplitError {
+        self.fail(SplitError::TooLarge {
+            limit: self.max_value,
+        })
     }
 
-    /// Hands out the first `len` buffered bytes as a value and resets to between values.
-    fn take(&mut self, len: usize) -> Bytes {
-        let value = self.buf.split_to(len).freeze();
-        self.base = self.base.saturating_add(len);
-        self.pos = 0;
+    /// Ends the value in progress at `end` (an index of `buf`) and resets to between
+    /// values; returns its range.
+    #[inline]
+    fn take(&mut self, end: usize) -> (usize, usize) {
+        let from = self.start;
+        self.start = end;
+        self.pos = end;
         self.mode = Mode::Between;
-        self.stack.clear();
+        self.depth = 0;
+        self.deep.clear();
         self.in_string = false;
         self.escaped = false;
-        value
-    }
-
-    fn consume(&mut self, len: usize) {
-        self.buf.advance(len);
-        self.base = self.base.saturating_add(len);
+        (from, end)
     }
 
     /// Records a terminal error and frees the buffer, which can no longer be used.
+    #[cold]
     fn fail(&mut self, error: SplitError) -> SplitError {
-        self.buf = BytesMut::new();
-        self.stack = Vec::new();
+        self.buf = Buffer::Bytes(Vec::new());
+        self.start = 0;
+        self.pos = 0;
+        self.deep = Vec::new();
         self.error = Some(error.clone());
         error
     }
@@ -309,6 +495,132 @@ impl JsonValueSplitter {
     fn count(&mut self, _n: usize) {}
 }
 
+/// The buffered input: text while it is all valid UTF-8 (values are then lent with their
+/// text, so that the JSON reader does not check it again), else bytes.
+#[derive(Debug)]
+pub(super) enum Buffer {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Buffer {
+    /// Back to text (checking the whole buffer) only after a push that kept at most this
+    /// many bytes: no byte is checked more than a bounded number of times.
+    const REBUILD: usize = 4096;
+
+    #[inline]
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            Buffer::Text(text) => text.as_bytes(),
+            Buffer::Bytes(bytes) => bytes,
+        }
+    }
+
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn capacity(&self) -> usize {
+        match self {
+            Buffer::Text(text) => text.capacity(),
+            Buffer::Bytes(bytes) => bytes.capacity(),
+        }
+    }
+
+    /// The bytes, as bytes from now on.
+    fn make_bytes(&mut self) -> &mut Vec<u8> {
+        if let Buffer::Text(text) = self {
+            *self = Buffer::Bytes(std::mem::take(text).into_bytes());
+        }
+        match self {
+            Buffer::Bytes(bytes) => bytes,
+            Buffer::Text(_) => unreachable!("made bytes"),
+        }
+    }
+
+    /// Removes the first `n` bytes.
+    fn drop_front(&mut self, n: usize) {
+        match self {
+            // (Always a boundary: values and whitespace end before an ASCII byte.)
+            Buffer::Text(text) if text.is_char_boundary(n) => {
+                text.drain(..n);
+            }
+            _ => {
+                self.make_bytes().drain(..n);
+            }
+        }
+    }
+
+    /// Appends `chunk`: to the text if it is valid UTF-8, else to the bytes (a character
+    /// split between chunks, or invalid input); bytes become text again when the whole
+    /// buffer is valid after a push that kept little.
+    fn append(&mut self, chunk: &[u8]) {
+        match self {
+            Buffer::Text(text) => match std::str::from_utf8(chunk) {
+                Ok(chunk) => text.push_str(chunk),
+                Err(_) => self.make_bytes().extend_from_slice(chunk),
+            },
+            Buffer::Bytes(bytes) => {
+                let kept = bytes.len();
+                bytes.extend_from_slice(chunk);
+                if kept <= Buffer::REBUILD {
+                    *self = match String::from_utf8(std::mem::take(bytes)) {
+                        Ok(text) => Buffer::Text(text),
+                        Err(e) => Buffer::Bytes(e.into_bytes()),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The index of the first `"` or `\` in `buf` at or after `from`, or `buf.len()`:
+/// eight bytes at a time, then byte by byte.
+#[inline]
+fn find_in_string(buf: &[u8], from: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    // The bytes of `x` that are zero have their high bit set in the result (bytes above
+    // the first zero may be set too; only the lowest set one is used).
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut i = from;
+    while let Some(word) = buf.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let hits = zero_bytes(x ^ QUOTES) | zero_bytes(x ^ BACKSLASHES);
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < buf.len() && buf[i] != b'"' && buf[i] != b'\\' {
+        i += 1;
+    }
+    i
+}
+
+/// A table of the bytes in `set`.
+const fn byte_table(set: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < set.len() {
+        t[set[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// Outside strings, inside a container: the bytes that change the nesting.
+static MATTERS: [bool; 256] = byte_table(b"\"{[]}");
+
+/// The bytes that end a bare scalar: whitespace, or a structural byte (the start of
+/// another value, or something that is only valid inside a container, reported as
+/// unexpected by the next scan).
+static ENDS_SCALAR: [bool; 256] = byte_table(b" \t\r\n{[\"]},:");
+
 fn closer(open: u8) -> u8 {
     if open == b'{' { b'}' } else { b']' }
 }
@@ -316,12 +628,6 @@ fn closer(open: u8) -> u8 {
 /// JSON's whitespace: exactly these four bytes.
 pub(super) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// Bytes that end a bare scalar: the start of another value, or something that is only
-/// valid inside a container (reported as unexpected by the next scan).
-fn is_structural(b: u8) -> bool {
-    matches!(b, b'{' | b'[' | b'"' | b'}' | b']' | b',' | b':')
 }
 
 /// Why [`body_values`] could not produce the next value.
@@ -363,10 +669,7 @@ impl From<SplitError> for BodyValueError {
 ///
 /// The body is not touched until the stream is first polled. The stream ends after the
 /// last value or after the first error (which it yields once). Trailers are ignored.
-pub(crate) fn body_values(
-    body: axum::body::Body,
-    max_value: usize,
-) -> impl Stream<Item = Result<Bytes, BodyValueError>> + Send + Unpin + 'static {
+pub(crate) fn body_values(body: axum::body::Body, max_value: usize) -> BodyValues {
     BodyValues {
         body,
         splitter: JsonValueSplitter::new(max_value),
@@ -382,51 +685,97 @@ enum BodyState {
     Done,
 }
 
-/// A hand-written stream rather than an `async` block so that it is `Unpin` (callers can
-/// use `StreamExt::next` without pinning) and so the read-only-on-demand rule is plain.
-struct BodyValues {
+/// A value lent by [`BodyValues::poll_value`]: its bytes, and its text when the body is
+/// valid UTF-8 so far.
+pub(crate) type Value<'a> = (&'a [u8], Option<&'a str>);
+
+/// The values of a request body (see [`body_values`]), polled with
+/// [`poll_value`](Self::poll_value): each is lent out of the buffer, so a value costs
+/// no allocation, reference count or copy of its own.
+pub(crate) struct BodyValues {
     body: axum::body::Body,
     splitter: JsonValueSplitter,
     state: BodyState,
 }
 
-impl Stream for BodyValues {
-    type Item = Result<Bytes, BodyValueError>;
+impl BodyValues {
+    /// The largest value accepted, in bytes.
+    pub(crate) fn max_value(&self) -> usize {
+        self.splitter.max_value
+    }
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
+    /// The buffered text from the start of the next value, when it is an object already
+    /// begun in the buffer, for reading in place; then [`commit`](Self::commit) its
+    /// length, or ask [`poll_value`](Self::poll_value) for it as usual.
+    #[inline]
+    pub(crate) fn object_ahead(&mut self) -> Option<&str> {
+        match self.state {
+            BodyState::Done => None,
+            _ => self.splitter.object_ahead(),
+        }
+    }
+
+    /// Takes the object read in place as the next value (`len` bytes, at most
+    /// [`max_value`](Self::max_value)).
+    #[inline]
+    pub(crate) fn commit(&mut self, len: usize) {
+        self.splitter.commit(len);
+    }
+
+    /// The next value and its text (when the body is valid UTF-8 so far), valid until the
+    /// next call; `None` after the last value or after the first error (which is
+    /// returned once).
+    pub(crate) fn poll_value(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Value<'_>, BodyValueError>>> {
         loop {
-            let step = match this.state {
+            let step = match self.state {
                 BodyState::Done => return Poll::Ready(None),
-                BodyState::Draining => this.splitter.finish(),
-                BodyState::Reading => this.splitter.next_value(),
+                BodyState::Draining => self.splitter.value_range(true),
+                BodyState::Reading => self.splitter.value_range(false),
             };
             match step {
-                Ok(Some(value)) => return Poll::Ready(Some(Ok(value))),
+                Ok(Some((from, to))) => {
+                    let text = self.splitter.text_of(from, to);
+                    return Poll::Ready(Some(Ok((&self.splitter.buf.bytes()[from..to], text))));
+                }
                 Err(e) => {
-                    this.state = BodyState::Done;
+                    self.state = BodyState::Done;
                     return Poll::Ready(Some(Err(e.into())));
                 }
-                Ok(None) if this.state == BodyState::Draining => {
-                    this.state = BodyState::Done;
+                Ok(None) if self.state == BodyState::Draining => {
+                    self.state = BodyState::Done;
                     return Poll::Ready(None);
                 }
                 Ok(None) => {}
             }
             // No complete value buffered: only now read one more frame.
-            match Pin::new(&mut this.body).poll_frame(cx) {
+            match Pin::new(&mut self.body).poll_frame(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => this.state = BodyState::Draining,
+                Poll::Ready(None) => self.state = BodyState::Draining,
                 Poll::Ready(Some(Err(e))) => {
-                    this.state = BodyState::Done;
+                    self.state = BodyState::Done;
                     return Poll::Ready(Some(Err(BodyValueError::Read(e.to_string()))));
                 }
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
-                        this.splitter.push(&data);
+                        self.splitter.push(&data);
                     }
                 }
             }
         }
+    }
+}
+
+/// The values as owned `Bytes`, for tests.
+#[cfg(test)]
+impl Stream for BodyValues {
+    type Item = Result<Bytes, BodyValueError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut()
+            .poll_value(cx)
+            .map(|value| value.map(|value| value.map(|(bytes, _)| Bytes::copy_from_slice(bytes))))
     }
 }

@@ -1,7 +1,8 @@
 //! Tests of body splitting and response lines.
 
 use super::lines::line;
-use super::split::{BOM, JsonValueSplitter, is_ws};
+use super::reference::ReferenceSplitter;
+use super::split::{BOM, Buffer, JsonValueSplitter, is_ws};
 use super::*;
 use axum::body::Body;
 use bytes::Bytes;
@@ -137,10 +138,10 @@ fn scalar_needs_eof_or_delimiter() {
     s.push(b"12");
     assert_eq!(s.next_value(), Ok(None), "12 may continue");
     s.push(b"3 ");
-    assert_eq!(s.next_value(), Ok(Some(Bytes::from_static(b"123"))));
+    assert_eq!(s.next_value(), Ok(Some(&b"123"[..])));
     s.push(b"45");
     assert_eq!(s.next_value(), Ok(None));
-    assert_eq!(s.finish(), Ok(Some(Bytes::from_static(b"45"))));
+    assert_eq!(s.finish(), Ok(Some(&b"45"[..])));
     assert_eq!(s.finish(), Ok(None));
 }
 
@@ -148,9 +149,9 @@ fn scalar_needs_eof_or_delimiter() {
 fn finish_drains_every_buffered_value() {
     let mut s = JsonValueSplitter::new(BIG);
     s.push(b"1 {} 2");
-    assert_eq!(s.finish(), Ok(Some(Bytes::from_static(b"1"))));
-    assert_eq!(s.finish(), Ok(Some(Bytes::from_static(b"{}"))));
-    assert_eq!(s.finish(), Ok(Some(Bytes::from_static(b"2"))));
+    assert_eq!(s.finish(), Ok(Some(&b"1"[..])));
+    assert_eq!(s.finish(), Ok(Some(&b"{}"[..])));
+    assert_eq!(s.finish(), Ok(Some(&b"2"[..])));
     assert_eq!(s.finish(), Ok(None));
 }
 
@@ -347,7 +348,7 @@ fn too_large() {
     let mut s = JsonValueSplitter::new(8);
     s.push(b"[1,2,3,4,");
     assert_eq!(s.next_value(), Err(TooLarge { limit: 8 }));
-    assert!(s.buf.is_empty());
+    assert_eq!(s.buf.len(), 0);
     let mut s = JsonValueSplitter::new(0);
     s.push(b"1");
     assert_eq!(s.next_value(), Err(TooLarge { limit: 0 }));
@@ -743,4 +744,286 @@ fn lines_split_back_into_values() {
             b"{\"error\":{\"code\":2}}".to_vec()
         ]
     );
+}
+
+/// What a splitter produced, push by push: the values complete after each chunk, then
+/// those drained at the end, then the error (with the push it came at).
+type Events = (Vec<(usize, Vec<u8>)>, Option<(usize, SplitError)>);
+
+fn events_fast(chunks: &[&[u8]], max: usize) -> Events {
+    let mut s = JsonValueSplitter::new(max);
+    let mut out = Vec::new();
+    for (n, chunk) in chunks.iter().enumerate() {
+        s.push(chunk);
+        loop {
+            match s.next_value() {
+                Ok(Some(v)) => out.push((n, v.to_vec())),
+                Ok(None) => break,
+                Err(e) => return (out, Some((n, e))),
+            }
+        }
+    }
+    loop {
+        match s.finish() {
+            Ok(Some(v)) => out.push((chunks.len(), v.to_vec())),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some((chunks.len(), e))),
+        }
+    }
+}
+
+fn events_reference(chunks: &[&[u8]], max: usize) -> Events {
+    let mut s = ReferenceSplitter::new(max);
+    let mut out = Vec::new();
+    for (n, chunk) in chunks.iter().enumerate() {
+        s.push(chunk);
+        loop {
+            match s.next_value() {
+                Ok(Some(v)) => out.push((n, v.to_vec())),
+                Ok(None) => break,
+                Err(e) => return (out, Some((n, e))),
+            }
+        }
+    }
+    loop {
+        match s.finish() {
+            Ok(Some(v)) => out.push((chunks.len(), v.to_vec())),
+            Ok(None) => return (out, None),
+            Err(e) => return (out, Some((chunks.len(), e))),
+        }
+    }
+}
+
+/// Random chunk boundaries, from single bytes to the whole input.
+fn any_chunks<'a>(r: &mut XorShift, input: &'a [u8]) -> Vec<&'a [u8]> {
+    let most = match r.below(4) {
+        0 => 1,
+        1 => 8,
+        2 => 40,
+        _ => input.len().max(1),
+    };
+    let mut chunks = Vec::new();
+    let mut rest = input;
+    while !rest.is_empty() {
+        let n = 1 + r.below(rest.len().min(most));
+        let (a, b) = rest.split_at(n);
+        chunks.push(a);
+        rest = b;
+    }
+    if r.below(8) == 0 {
+        // Empty pushes change nothing.
+        chunks.insert(r.below(chunks.len() + 1), b"");
+    }
+    chunks
+}
+
+/// Input that is mostly JSON-shaped, with long strings (the eight-byte scan), escapes
+/// at every alignment, stray brackets and separators, BOM bytes and control bytes.
+fn gen_mixed(r: &mut XorShift, out: &mut Vec<u8>) {
+    let pieces: [&[u8]; 24] = [
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"\"",
+        b"\\",
+        b"\\\"",
+        b"\\\\",
+        b",",
+        b":",
+        b" ",
+        b"\n",
+        b"\r\n",
+        b"a",
+        b"abcdefghijklmno",
+        b"12",
+        b"true",
+        b"\xEF\xBB\xBF",
+        b"\0",
+        b"\"abcdefgh\\\"ijklmnop\\\\\"",
+        b"{\"value\":1}\n",
+        b"[1,2,3,{\"x\":[]}]",
+        b"\"\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\"",
+        b"\"0123456789012345678901234567890\"",
+    ];
+    for _ in 0..r.below(40) {
+        if r.below(3) == 0 {
+            gen_value(r, 0, out);
+            gen_ws(r, out);
+        } else {
+            out.extend_from_slice(pieces[r.below(pieces.len())]);
+        }
+    }
+}
+
+#[test]
+fn fast_scan_cuts_where_the_reference_does() {
+    let mut r = XorShift(0x0123_4567_89AB_CDEF);
+    for round in 0..20_000 {
+        let mut input = Vec::new();
+        if r.below(6) == 0 {
+            input.extend_from_slice(&BOM[..1 + r.below(3)]);
+        }
+        gen_mixed(&mut r, &mut input);
+        let max = match r.below(4) {
+            0 => r.below(8),
+            1 => r.below(64),
+            2 => r.below(input.len() + 2),
+            _ => BIG,
+        };
+        let chunks = any_chunks(&mut r, &input);
+        assert_eq!(
+            events_fast(&chunks, max),
+            events_reference(&chunks, max),
+            "round {round}, max {max}, chunks {:?}",
+            chunks
+                .iter()
+                .map(|c| String::from_utf8_lossy(c))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn fast_scan_matches_the_reference_on_valid_streams() {
+    let mut r = XorShift(0x5555_AAAA_1234_4321);
+    for _ in 0..3000 {
+        let mut input = Vec::new();
+        for _ in 0..r.below(10) {
+            gen_value(&mut r, 0, &mut input);
+            input.push(b'\n');
+        }
+        let max = if r.below(2) == 0 { BIG } else { r.below(80) };
+        let chunks = any_chunks(&mut r, &input);
+        assert_eq!(
+            events_fast(&chunks, max),
+            events_reference(&chunks, max),
+            "{:?}",
+            String::from_utf8_lossy(&input)
+        );
+    }
+}
+
+#[test]
+fn long_strings_at_every_alignment() {
+    // A quote or backslash at each position of the eight-byte words, with and without
+    // the limit cutting through the string.
+    for pad in 0..20 {
+        for at in 0..20 {
+            for special in [&b"\\\""[..], b"\\\\", b"\\n"] {
+                let mut v = vec![b' '; pad];
+                v.extend_from_slice(b"[\"");
+                v.extend(std::iter::repeat_n(b'x', at));
+                v.extend_from_slice(special);
+                v.extend(std::iter::repeat_n(b'y', 20 - at));
+                v.extend_from_slice(b"\"]\n7 ");
+                for max in [BIG, pad + 2 + at, 20, 26, 27, 28] {
+                    let chunks: [&[u8]; 1] = [&v];
+                    assert_eq!(
+                        events_fast(&chunks, max),
+                        events_reference(&chunks, max),
+                        "{:?} max {max}",
+                        String::from_utf8_lossy(&v)
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_past_the_bit_stack() {
+    // Containers beyond the 64 kept in bits are kept in a list; closing brackets must
+    // match at every depth, and a wrong one is found where the reference finds it.
+    let mut r = XorShift(0x7777_1111_2222_3333);
+    for _ in 0..2000 {
+        let depth = 1 + r.below(150);
+        let opens: Vec<u8> = (0..depth)
+            .map(|_| if r.below(2) == 0 { b'{' } else { b'[' })
+            .collect();
+        let mut input = opens.clone();
+        if r.below(2) == 0 {
+            input.extend_from_slice(b"\"a]}\\\"\"");
+        }
+        for (n, &open) in opens.iter().enumerate().rev() {
+            let mut close = if open == b'{' { b'}' } else { b']' };
+            if r.below(200) == 0 {
+                close = if close == b'}' { b']' } else { b'}' };
+            }
+            input.push(close);
+            if n % 7 == 0 && r.below(4) == 0 {
+                input.extend_from_slice(b" [1,{}] ");
+            }
+        }
+        input.extend_from_slice(b"\n{}\n");
+        let max = if r.below(4) == 0 {
+            r.below(input.len() + 2)
+        } else {
+            BIG
+        };
+        let chunks = any_chunks(&mut r, &input);
+        assert_eq!(
+            events_fast(&chunks, max),
+            events_reference(&chunks, max),
+            "{:?}",
+            String::from_utf8_lossy(&input)
+        );
+    }
+}
+
+#[test]
+fn text_is_kept_with_the_bytes() {
+    // The text lent with a value is exactly its bytes; it is there whenever the buffer
+    // holds valid UTF-8 (characters split between chunks and invalid bytes included).
+    let mut r = XorShift(0x3141_5926_5358_9793);
+    let mut with_text = 0;
+    for _ in 0..5000 {
+        let mut input = Vec::new();
+        gen_mixed(&mut r, &mut input);
+        if r.below(5) == 0 {
+            let at = r.below(input.len() + 1);
+            input.insert(at, [0xFF, 0xC3, 0x80][r.below(3)]);
+        }
+        let chunks = any_chunks(&mut r, &input);
+        let mut s = JsonValueSplitter::new(BIG);
+        let mut check = |s: &mut JsonValueSplitter, at_eof: bool| {
+            while let Ok(Some((from, to))) = s.value_range(at_eof) {
+                let bytes = &s.buf.bytes()[from..to];
+                match s.text_of(from, to) {
+                    Some(text) => {
+                        assert_eq!(text.as_bytes(), bytes);
+                        with_text += 1;
+                    }
+                    None => assert!(std::str::from_utf8(s.buf.bytes()).is_err()),
+                }
+            }
+        };
+        for chunk in &chunks {
+            s.push(chunk);
+            check(&mut s, false);
+        }
+        check(&mut s, true);
+    }
+    assert!(with_text > 10_000, "{with_text}");
+}
+
+#[test]
+fn text_comes_back_after_a_split_character() {
+    let mut s = JsonValueSplitter::new(BIG);
+    // A character split between chunks: the buffer is bytes until the push that
+    // completes it (which kept little).
+    s.push(b"{\"a\":\"\xC3");
+    assert_eq!(s.next_value(), Ok(None));
+    assert!(matches!(s.buf, Buffer::Bytes(_)));
+    s.push(b"\xA9\"}\n");
+    let (from, to) = s.value_range(false).unwrap().unwrap();
+    assert_eq!(s.text_of(from, to), Some("{\"a\":\"\u{e9}\"}"));
+    // Invalid input stays bytes, and is handed out as such.
+    s.push(b"\"\xFF\" 1");
+    let (from, to) = s.value_range(false).unwrap().unwrap();
+    assert_eq!(
+        (s.text_of(from, to), &s.buf.bytes()[from..to]),
+        (None, &b"\"\xFF\""[..])
+    );
+    assert_eq!(s.finish(), Ok(Some(&b"1"[..])));
 }

@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use std::task::{Context, Poll, ready};
 
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use tokio::sync::Notify;
 
 use super::MergeFn;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::{JsonOptions, JsonReader, ReaderScratch};
-use crate::ndjson::{BodyValueError, SplitError, body_values};
+use crate::ndjson::{BodyValueError, BodyValues, SplitError, body_values};
 use crate::telemetry::Received;
 
 /// The request stream handed to a tonic client-streaming or bidi call.
@@ -135,14 +135,16 @@ where
         // The request's span: the stream is polled by tonic, outside it.
         received: Received::new(tracing::Span::current(), super::Mode::Chunked),
         scratch: ReaderScratch::default(),
+        in_place: InPlace::default(),
         done: false,
     })
 }
 
 /// The stream of [`body_requests`], written by hand: a value costs a copy
-/// of `base` and the merge, nothing per message for the stream itself.
-struct BodyRequests<V, M> {
-    values: V,
+/// of `base` and the merge, nothing per message for the stream itself (the
+/// value is read where the splitter found it, in the body's buffer).
+struct BodyRequests<M> {
+    values: BodyValues,
     base: M,
     merge: MergeFn<M>,
     options: JsonOptions,
@@ -150,18 +152,55 @@ struct BodyRequests<V, M> {
     received: Received,
     /// The JSON reader's lists, reused from message to message.
     scratch: ReaderScratch,
+    in_place: InPlace,
     done: bool,
+}
+
+/// Whether to read the next object in place (see [`BodyRequests::read_in_place`]).
+///
+/// An attempt that fails (an object not complete in the buffer yet, or not valid) costs
+/// a partial read and an error that is thrown away. That happens about once per chunk
+/// of the body when objects are small and chunks large; a client whose chunks end inside
+/// most objects would pay it for nearly every message. So every message earns one
+/// credit and a failed attempt costs eight: attempts are only made with credit left,
+/// which bounds the failures to about one in eight messages.
+#[derive(Debug, Clone, Copy)]
+struct InPlace {
+    credit: i32,
+}
+
+impl Default for InPlace {
+    fn default() -> Self {
+        InPlace {
+            credit: InPlace::MAX,
+        }
+    }
+}
+
+impl InPlace {
+    const MAX: i32 = 16;
+    const FAILURE: i32 = 8;
+
+    #[inline]
+    fn worth_trying(self) -> bool {
+        self.credit >= 0
+    }
+
+    #[inline]
+    fn earn(&mut self) {
+        self.credit = (self.credit + 1).min(InPlace::MAX);
+    }
+
+    fn failed(&mut self) {
+        self.credit -= InPlace::FAILURE;
+    }
 }
 
 // No field is ever pinned (the message is only cloned and moved out), so
 // the stream moves freely whatever `M` is.
-impl<V: Unpin, M> Unpin for BodyRequests<V, M> {}
+impl<M> Unpin for BodyRequests<M> {}
 
-impl<V, M> Stream for BodyRequests<V, M>
-where
-    V: Stream<Item = Result<bytes::Bytes, BodyValueError>> + Unpin,
-    M: Clone,
-{
+impl<M: Clone> Stream for BodyRequests<M> {
     type Item = M;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<M>> {
@@ -169,19 +208,27 @@ where
         if this.done {
             return Poll::Ready(None);
         }
-        let error = match ready!(this.values.poll_next_unpin(cx)) {
+        if this.in_place.worth_trying()
+            && let Some(message) = this.read_in_place()
+        {
+            this.in_place.earn();
+            return Poll::Ready(Some(message));
+        }
+        let error = match ready!(this.values.poll_value(cx)) {
             None => {
                 this.done = true;
                 return Poll::Ready(None);
             }
-            Some(Ok(bytes)) => {
+            Some(Ok((bytes, text))) => {
                 let mut message = this.base.clone();
-                let mut reader = JsonReader::with_scratch(&bytes, &this.options, &mut this.scratch);
+                let mut reader =
+                    JsonReader::with_scratch(bytes, text, &this.options, &mut this.scratch);
                 let merged = (this.merge)(&mut message, &mut reader).and_then(|()| reader.finish());
                 reader.into_scratch(&mut this.scratch);
                 match merged {
                     Ok(()) => {
                         this.received.message(bytes.len());
+                        this.in_place.earn();
                         return Poll::Ready(Some(message));
                     }
                     Err(e) => GatewayError::InvalidBody(e),
@@ -198,5 +245,252 @@ where
         this.errors.report(error);
         this.done = true;
         Poll::Ready(None)
+    }
+}
+
+impl<M: Clone> BodyRequests<M> {
+    /// The next message read where its object lies in the body's buffer, without
+    /// splitting it off first: `None` (and nothing consumed) unless the next value is an
+    /// object whose first byte is buffered, and that reads without error as a message
+    /// within the size limit.
+    ///
+    /// The same message as the usual way: a message's `merge_json` reads exactly one
+    /// complete JSON value, so an object it read without error is valid JSON, and ends
+    /// where the splitter would have ended it (which it then checks no further: an object
+    /// has no delimiter after it to wait for). Anything else (the object not complete in
+    /// the buffer yet, invalid, too large) is left to the usual way, which finds the
+    /// same value boundaries and reports the same errors as without this attempt.
+    fn read_in_place(&mut self) -> Option<M> {
+        let text = self.values.object_ahead()?;
+        let mut message = self.base.clone();
+        let mut reader = JsonReader::with_scratch(
+            text.as_bytes(),
+            Some(text),
+            &self.options,
+            &mut self.scratch,
+        );
+        let merged = (self.merge)(&mut message, &mut reader);
+        let len = reader.position();
+        reader.into_scratch(&mut self.scratch);
+        if merged.is_err() || len > self.values.max_value() {
+            self.in_place.failed();
+            return None;
+        }
+        self.values.commit(len);
+        self.received.message(len);
+        Some(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{JsonError, JsonMessage, JsonWriter, fields};
+    use bytes::Bytes;
+    use futures_util::StreamExt;
+    use std::convert::Infallible;
+
+    /// A request message as generated code reads it: known and unknown keys, two names
+    /// for one field, a nested message, a list, a `google.protobuf.Value`.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct Msg {
+        value: i32,
+        my_name: String,
+        child: Option<Box<Msg>>,
+        tags: Vec<String>,
+        any: Option<prost_types::Value>,
+    }
+
+    impl JsonMessage for Msg {
+        const FULL_NAME: &'static str = "test.Msg";
+
+        fn write_json(&self, w: &mut JsonWriter) {
+            w.begin_object();
+            w.end_object();
+        }
+
+        fn merge_json(&mut self, r: &mut JsonReader<'_>) -> Result<(), JsonError> {
+            r.object(|r, key| {
+                match key {
+                    "value" => fields::read_plain(r, &mut self.value)?,
+                    "myName" | "my_name" => fields::read_plain(r, &mut self.my_name)?,
+                    "child" => fields::read_message::<Msg, _>(r, &mut self.child)?,
+                    "tags" => r.array(|r| {
+                        self.tags.push(r.read_string()?);
+                        Ok(())
+                    })?,
+                    "any" => fields::read_message(r, &mut self.any)?,
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            })
+        }
+    }
+
+    /// A small deterministic generator, so failures reproduce.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// The messages of `chunks` and the error reported, read in place when `in_place`.
+    async fn read_all(
+        chunks: &[Vec<u8>],
+        max_value: usize,
+        options: &JsonOptions,
+        in_place: bool,
+    ) -> (Vec<Msg>, Option<String>) {
+        let items: Vec<Result<Bytes, Infallible>> =
+            chunks.iter().map(|c| Ok(Bytes::from(c.clone()))).collect();
+        let body = axum::body::Body::from_stream(futures_util::stream::iter(items));
+        let errors = RequestErrors::default();
+        let credit = if in_place { InPlace::MAX } else { i32::MIN / 2 };
+        let stream = BodyRequests {
+            values: body_values(body, max_value),
+            base: Msg {
+                value: 7,
+                ..Msg::default()
+            },
+            merge: <Msg as JsonMessage>::merge_json,
+            options: options.clone(),
+            errors: errors.clone(),
+            received: Received::new(tracing::Span::none(), super::super::Mode::Chunked),
+            scratch: ReaderScratch::default(),
+            in_place: InPlace { credit },
+            done: false,
+        };
+        let messages = stream.collect().await;
+        (messages, errors.take().map(|e| format!("{e:?} / {e}")))
+    }
+
+    /// Object-shaped NDJSON, valid and not: duplicate keys, unknown fields, bad values,
+    /// truncated and stray brackets, whitespace and non-ASCII, split into random chunks.
+    fn gen_body(r: &mut XorShift) -> Vec<u8> {
+        let members: [&str; 22] = [
+            "\"value\":1",
+            "\"value\": -2147483648",
+            "\"value\":2147483648",
+            "\"value\":1.5",
+            "\"value\":\"3\"",
+            "\"value\":null",
+            "\"myName\":\"a\\u00e9\\\"}\"",
+            "\"my_name\":\"\u{e9}t\u{e9}\"",
+            "\"child\":{\"value\":4,\"child\":{\"tags\":[\"x\"]}}",
+            "\"child\":{\"value\":4,\"value\":5}",
+            "\"tags\":[\"a\",\"b\"]",
+            "\"tags\":[1]",
+            "\"unknown\":{\"deep\":[1,{\"x\":null}]}",
+            "\"any\":{\"k\":[true,null,\"s\",{\"n\":1e3}]}",
+            "\"any\":[1,2",
+            "\"value\" 1",
+            "\"val\\ue\":9",
+            "\"x\":tru",
+            "\"x\":\"\u{1}\"",
+            "\"x\":\"\\q\"",
+            "\"y\":]",
+            "\"z\":\"}\"",
+        ];
+        let mut body = Vec::new();
+        for _ in 0..r.below(12) {
+            match r.below(14) {
+                0 => body.extend_from_slice(b"[1]"),
+                1 => body.extend_from_slice(b"\"s\""),
+                2 => body.extend_from_slice(b"null"),
+                3 => body.extend_from_slice(b"{}}"),
+                4 => body.extend_from_slice(b"{"),
+                _ => {
+                    body.push(b'{');
+                    for i in 0..r.below(4) {
+                        if i > 0 {
+                            body.extend_from_slice(if r.below(8) == 0 { b" , " } else { b"," });
+                        }
+                        body.extend_from_slice(members[r.below(members.len())].as_bytes());
+                    }
+                    body.push(b'}');
+                }
+            }
+            body.extend_from_slice([&b"\n"[..], b" ", b"", b"\r\n\t"][r.below(4)]);
+        }
+        body
+    }
+
+    fn chunk(r: &mut XorShift, body: &[u8]) -> Vec<Vec<u8>> {
+        let most = [1, 5, 30, body.len().max(1)][r.below(4)];
+        let mut chunks = Vec::new();
+        let mut rest = body;
+        while !rest.is_empty() {
+            let (a, b) = rest.split_at(1 + r.below(rest.len().min(most)));
+            chunks.push(a.to_vec());
+            rest = b;
+        }
+        chunks
+    }
+
+    #[tokio::test]
+    async fn objects_read_in_place_as_when_split_first() {
+        let mut r = XorShift(0x2545_F491_4F6C_DD1D);
+        let strict = JsonOptions {
+            ignore_unknown_fields: false,
+            ..JsonOptions::default()
+        };
+        let mut errors = 0;
+        for round in 0..3000 {
+            let body = gen_body(&mut r);
+            let chunks = chunk(&mut r, &body);
+            let max = if r.below(4) == 0 {
+                r.below(60)
+            } else {
+                1 << 20
+            };
+            let options = if r.below(3) == 0 {
+                strict.clone()
+            } else {
+                JsonOptions::default()
+            };
+            let want = read_all(&chunks, max, &options, false).await;
+            let got = read_all(&chunks, max, &options, true).await;
+            errors += usize::from(want.1.is_some());
+            assert_eq!(
+                got,
+                want,
+                "round {round}, max {max}: {:?}",
+                chunks
+                    .iter()
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect::<Vec<_>>()
+            );
+        }
+        assert!(errors > 300 && errors < 2900, "{errors}");
+    }
+
+    #[tokio::test]
+    async fn failed_attempts_spend_credit() {
+        // Every object cut by a chunk boundary: attempts stop failing for every message.
+        let mut chunks = Vec::new();
+        for i in 0..100 {
+            chunks.push(format!("{{\"value\":{i}").into_bytes());
+            chunks.push(b"}\n".to_vec());
+        }
+        let (messages, error) = read_all(&chunks, 1 << 20, &JsonOptions::default(), true).await;
+        assert_eq!((messages.len(), error), (100, None));
+        let mut credit = InPlace::default();
+        let mut failures = 0;
+        for _ in 0..100 {
+            if credit.worth_trying() {
+                credit.failed();
+                failures += 1;
+            }
+            credit.earn();
+        }
+        assert!(failures <= 15, "{failures}");
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::numbers::number_len;
-use super::strings::scan_string;
+use super::strings::{find_special, scan_string};
 use super::{JsonReader, MAX_DEPTH, Seg};
 use crate::json::error::{JsonError, JsonErrorKind};
 
@@ -47,7 +47,17 @@ impl<'a> JsonReader<'a> {
     /// Parses the string at `self.pos` (which must be a `"`).
     #[inline]
     pub(super) fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
-        match scan_string(self.input, self.pos) {
+        // The common case inline: no escape, the input's text known (what `scan_string`
+        // returns for it too).
+        let start = self.pos + 1;
+        let end = find_special(self.input, start);
+        if self.input.get(end) == Some(&b'"')
+            && let Some(s) = self.text.and_then(|t| t.get(start..end))
+        {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(s));
+        }
+        match scan_string(self.input, self.text, self.pos) {
             Ok((s, end)) => {
                 self.pos = end;
                 Ok(s)
@@ -64,7 +74,7 @@ impl<'a> JsonReader<'a> {
             Ok(len) => {
                 self.pos += len;
                 // ASCII by construction
-                std::str::from_utf8(&self.input[start..start + len])
+                super::strings::utf8(self.input, self.text, start, start + len)
                     .map_err(|_| self.syntax(start, "invalid number"))
             }
             Err(off) => Err(self.syntax(start + off, "invalid number")),

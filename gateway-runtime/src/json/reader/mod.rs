@@ -53,6 +53,10 @@ enum Seg {
 #[derive(Debug)]
 pub struct JsonReader<'a> {
     input: &'a [u8],
+    /// `input` as text when it is valid UTF-8 as a whole (checked once, up front): strings
+    /// and numbers are then sliced out of it instead of being checked one by one. When it
+    /// is not, each string is checked where it is read, and reports its own error.
+    text: Option<&'a str>,
     pos: usize,
     opts: JsonOptions,
     depth: usize,
@@ -64,8 +68,21 @@ pub struct JsonReader<'a> {
     /// message is 1).
     message_depth: usize,
     /// Known keys of the objects being read, for duplicate detection; each `object` call
-    /// owns the entries above the length it found.
-    seen_keys: Vec<Cow<'a, str>>,
+    /// owns the entries above the length it found (and the text above the length of
+    /// `seen_text` it found).
+    seen_keys: Vec<SeenKey>,
+    /// The field forms of known keys that are not a plain slice of the input (keys with
+    /// escapes or underscores), back to back.
+    seen_text: String,
+}
+
+/// Where the field form (see `values::push_field_form`) of a known key is: `input[from..to]`
+/// (a key without escapes or underscores: the key as written), or `seen_text[from..to]`.
+#[derive(Clone, Copy, Debug)]
+struct SeenKey {
+    from: usize,
+    to: usize,
+    in_seen_text: bool,
 }
 
 /// Shows a value in an error message (quoted when it was a string; truncated when long).
@@ -74,14 +91,8 @@ pub struct JsonReader<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct ReaderScratch {
     path: Vec<Seg>,
-    seen_keys: Vec<Cow<'static, str>>,
-}
-
-/// `keys` emptied, with another lifetime; the standard library's `collect`
-/// reuses the allocation between types of the same layout.
-fn relabel<'b>(mut keys: Vec<Cow<'_, str>>) -> Vec<Cow<'b, str>> {
-    keys.clear();
-    keys.into_iter().map(|_| unreachable!("emptied")).collect()
+    seen_keys: Vec<SeenKey>,
+    seen_text: String,
 }
 
 pub(crate) fn show(text: &str, quoted: bool) -> String {
@@ -101,36 +112,57 @@ pub(crate) fn show(text: &str, quoted: bool) -> String {
 impl<'a> JsonReader<'a> {
     /// Creates a reader over `input`.
     pub fn new(input: &'a [u8], opts: &JsonOptions) -> Self {
+        Self::with_lists(input, None, opts, ReaderScratch::default())
+    }
+
+    /// `text`: `input` as text, if the caller knows it (else it is checked here).
+    #[inline]
+    fn with_lists(
+        input: &'a [u8],
+        text: Option<&'a str>,
+        opts: &JsonOptions,
+        lists: ReaderScratch,
+    ) -> Self {
+        debug_assert!(text.is_none_or(|t| t.as_bytes() == input));
         JsonReader {
             input,
+            text: text.or_else(|| std::str::from_utf8(input).ok()),
             pos: 0,
             opts: opts.clone(),
             depth: 0,
-            path: Vec::new(),
+            path: lists.path,
             any_type_depth: 0,
             message_depth: 0,
-            seen_keys: Vec::new(),
+            seen_keys: lists.seen_keys,
+            seen_text: lists.seen_text,
         }
     }
 
     /// A reader over `input` using the lists of `scratch`; give them back
-    /// with [`into_scratch`](Self::into_scratch).
+    /// with [`into_scratch`](Self::into_scratch). `text` is `input` as text, if the caller
+    /// knows it (else it is checked here).
+    #[inline]
     pub(crate) fn with_scratch(
         input: &'a [u8],
+        text: Option<&'a str>,
         opts: &JsonOptions,
         scratch: &mut ReaderScratch,
     ) -> Self {
-        let mut reader = JsonReader::new(input, opts);
-        reader.path = std::mem::take(&mut scratch.path);
-        reader.seen_keys = relabel(std::mem::take(&mut scratch.seen_keys));
-        reader
+        Self::with_lists(input, text, opts, std::mem::take(scratch))
     }
 
     /// Puts the reader's lists, emptied, back into `scratch`.
+    #[inline]
     pub(crate) fn into_scratch(mut self, scratch: &mut ReaderScratch) {
+        // All plain data: emptying them is setting their lengths.
         self.path.clear();
-        scratch.path = std::mem::take(&mut self.path);
-        scratch.seen_keys = relabel(std::mem::take(&mut self.seen_keys));
+        self.seen_keys.clear();
+        self.seen_text.clear();
+        *scratch = ReaderScratch {
+            path: self.path,
+            seen_keys: self.seen_keys,
+            seen_text: self.seen_text,
+        };
     }
 
     /// Byte offset of the next unread byte.
@@ -204,13 +236,13 @@ impl<'a> JsonReader<'a> {
                     if !out.is_empty() {
                         out.push('.');
                     }
-                    if let Ok((k, _)) = scan_string(self.input, at) {
+                    if let Ok((k, _)) = scan_string(self.input, self.text, at) {
                         out.push_str(&k);
                     }
                 }
                 Seg::MapKey(at) => {
                     out.push('[');
-                    if let Ok((k, _)) = scan_string(self.input, at) {
+                    if let Ok((k, _)) = scan_string(self.input, self.text, at) {
                         out.push_str(&k);
                     }
                     out.push(']');

@@ -60,6 +60,38 @@ pub(super) fn number_len(b: &[u8]) -> Result<usize, usize> {
     Ok(i)
 }
 
+/// A plain integer token at the start of `b` (`-?(0|[1-9][0-9]*)`, at most 18 digits,
+/// not followed by a letter, digit or `.`): its value and length. `None` for anything
+/// else (fractions, exponents, long or malformed numbers), which the general path reads
+/// (and reports) as before: for the tokens accepted here, [`number_len`] and
+/// [`int_from_token`] give the same length and value.
+#[inline]
+pub(super) fn plain_int(b: &[u8]) -> Option<(i128, usize)> {
+    let neg = b.first() == Some(&b'-');
+    let mut i = usize::from(neg);
+    let first = *b.get(i)?;
+    if !first.is_ascii_digit() {
+        return None;
+    }
+    let mut mag = u64::from(first - b'0');
+    i += 1;
+    if first != b'0' {
+        // Up to 18 digits: no overflow; a 19th is left for the check below.
+        let end = b.len().min(i + 17);
+        while i < end && b[i].is_ascii_digit() {
+            mag = mag * 10 + u64::from(b[i] - b'0');
+            i += 1;
+        }
+    }
+    if b.get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+    {
+        return None;
+    }
+    let v = i128::from(mag);
+    Some((if neg { -v } else { v }, i))
+}
+
 /// Why a JSON number is not an acceptable integer.
 pub(super) enum IntError {
     NotIntegral,
@@ -194,7 +226,27 @@ impl<'a> JsonReader<'a> {
     }
 
     /// [`read_int`](Self::read_int), range-checked into `T`.
+    #[inline]
     fn read_int_as<T: TryFrom<i128>>(
+        &mut self,
+        ty: &'static str,
+        article: &'static str,
+    ) -> Result<T, JsonError> {
+        // The common case, a plain number in range, without the token's text.
+        self.skip_ws();
+        if let Some((v, len)) = plain_int(&self.input[self.pos..])
+            && let Ok(v) = T::try_from(v)
+        {
+            self.pos += len;
+            return Ok(v);
+        }
+        self.read_int_as_slow(ty, article)
+    }
+
+    /// [`read_int_as`](Self::read_int_as) for every token (and the errors).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn read_int_as_slow<T: TryFrom<i128>>(
         &mut self,
         ty: &'static str,
         article: &'static str,

@@ -19,23 +19,48 @@ static STR_SPECIAL: [bool; 256] = {
     t
 };
 
+/// The index of the first byte at or after `from` that needs attention in a string (`"`,
+/// `\\`, a control character), or `input.len()`: eight bytes at a time, then one by one.
+#[inline]
+pub(super) fn find_special(input: &[u8], from: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SPACES: u64 = u64::from_ne_bytes([0x20; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    // The bytes of `x` below `n` (repeated in each byte) have their high bit set in the
+    // result; bytes above the first such byte may be set too, so only the lowest set
+    // one is used.
+    let below = |x: u64, n: u64| x.wrapping_sub(n) & !x & HIGHS;
+    let mut i = from;
+    while let Some(word) = input.get(i..i.wrapping_add(8)) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let hits = below(x ^ QUOTES, ONES) | below(x ^ BACKSLASHES, ONES) | below(x, SPACES);
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < input.len() && !STR_SPECIAL[input[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
 /// A string-scan failure: (offset, message).
 type ScanError = (usize, &'static str);
 
 /// Reads the JSON string whose opening quote is at `quote`; returns it and the offset after
-/// the closing quote.
-pub(super) fn scan_string(input: &[u8], quote: usize) -> Result<(Cow<'_, str>, usize), ScanError> {
+/// the closing quote. `text` is `input` as text, if it is valid UTF-8 as a whole.
+pub(super) fn scan_string<'a>(
+    input: &'a [u8],
+    text: Option<&'a str>,
+    quote: usize,
+) -> Result<(Cow<'a, str>, usize), ScanError> {
     let start = quote.saturating_add(1);
-    let mut i = start;
-    while i < input.len() && !STR_SPECIAL[input[i] as usize] {
-        i += 1;
-    }
+    let mut i = find_special(input, start);
     match input.get(i) {
-        Some(b'"') => {
-            let s = std::str::from_utf8(&input[start..i])
-                .map_err(|e| (start + e.valid_up_to(), "invalid UTF-8 in string"))?;
-            return Ok((Cow::Borrowed(s), i + 1));
-        }
+        Some(b'"') => return Ok((Cow::Borrowed(utf8(input, text, start, i)?), i + 1)),
         None => return Err((quote, "unterminated string")),
         _ => {}
     }
@@ -46,11 +71,11 @@ pub(super) fn scan_string(input: &[u8], quote: usize) -> Result<(Cow<'_, str>, u
         match input.get(i) {
             None => return Err((quote, "unterminated string")),
             Some(b'"') => {
-                push_chunk(&mut out, input, chunk, i)?;
+                push_chunk(&mut out, input, text, chunk, i)?;
                 return Ok((Cow::Owned(out), i + 1));
             }
             Some(b'\\') => {
-                push_chunk(&mut out, input, chunk, i)?;
+                push_chunk(&mut out, input, text, chunk, i)?;
                 let esc = i;
                 let c = match input.get(i + 1) {
                     Some(b'"') => '"',
@@ -91,18 +116,36 @@ pub(super) fn scan_string(input: &[u8], quote: usize) -> Result<(Cow<'_, str>, u
             }
             Some(_) => return Err((i, "unescaped control character in string")),
         }
-        while i < input.len() && !STR_SPECIAL[input[i] as usize] {
-            i += 1;
-        }
+        i = find_special(input, i);
     }
 }
 
+/// `input[from..to]` as text: a slice of `text` when the whole input is valid UTF-8
+/// (`from` and `to` are next to ASCII bytes, so on character boundaries), else checked.
 #[inline]
-fn push_chunk(out: &mut String, input: &[u8], from: usize, to: usize) -> Result<(), ScanError> {
+pub(super) fn utf8<'a>(
+    input: &'a [u8],
+    text: Option<&'a str>,
+    from: usize,
+    to: usize,
+) -> Result<&'a str, ScanError> {
+    if let Some(s) = text.and_then(|t| t.get(from..to)) {
+        return Ok(s);
+    }
+    std::str::from_utf8(&input[from..to])
+        .map_err(|e| (from + e.valid_up_to(), "invalid UTF-8 in string"))
+}
+
+#[inline]
+fn push_chunk(
+    out: &mut String,
+    input: &[u8],
+    text: Option<&str>,
+    from: usize,
+    to: usize,
+) -> Result<(), ScanError> {
     if from < to {
-        let s = std::str::from_utf8(&input[from..to])
-            .map_err(|e| (from + e.valid_up_to(), "invalid UTF-8 in string"))?;
-        out.push_str(s);
+        out.push_str(utf8(input, text, from, to)?);
     }
     Ok(())
 }

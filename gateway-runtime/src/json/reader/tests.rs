@@ -1,6 +1,7 @@
 //! Tests of the JSON reader.
 
 use super::numbers::{IntError, int_from_token};
+use super::strings::find_special;
 use super::values::same_field;
 use super::*;
 
@@ -841,7 +842,7 @@ fn exact_integer_conversion() {
 /// Reads the keys of one object with a reader that borrows `scratch`'s
 /// lists, every key known (so each is checked for duplicates).
 fn keys_with_scratch(input: &str, scratch: &mut ReaderScratch) -> Result<Vec<String>, String> {
-    let mut r = JsonReader::with_scratch(input.as_bytes(), &DEFAULT, scratch);
+    let mut r = JsonReader::with_scratch(input.as_bytes(), None, &DEFAULT, scratch);
     let mut keys = Vec::new();
     let result = r
         .object(|r, key| {
@@ -880,4 +881,290 @@ fn scratch_lists_are_reused_and_start_empty() {
         keys_with_scratch("{}", &mut scratch).unwrap(),
         Vec::<String>::new()
     );
+}
+
+/// A small deterministic generator, so failures reproduce.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The integer readers' fast path (plain in-range numbers) against the general one, on
+/// random tokens: the same value and position, or the same error.
+#[test]
+fn plain_integers_read_as_the_general_path_does() {
+    fn both<T: TryFrom<i128> + PartialEq + std::fmt::Debug>(
+        input: &str,
+        fast: fn(&mut JsonReader<'_>) -> Result<T, JsonError>,
+        ty: &'static str,
+        article: &'static str,
+    ) {
+        let mut a = rd(input);
+        let got = fast(&mut a).map_err(|e| e.to_string());
+        let mut b = rd(input);
+        let want = b
+            .read_int_as_slow::<T>(ty, article)
+            .map_err(|e| e.to_string());
+        assert_eq!(got, want, "{input:?} as {ty}");
+        if got.is_ok() {
+            assert_eq!(a.position(), b.position(), "{input:?} as {ty}");
+        }
+    }
+    let pieces = [
+        "0",
+        "1",
+        "9",
+        "-",
+        "00",
+        "12",
+        "99999",
+        "2147483647",
+        "2147483648",
+        "4294967296",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551616",
+        ".",
+        ".5",
+        "e",
+        "E2",
+        "e+1",
+        "a",
+        " ",
+        "\n",
+        ",",
+        "}",
+        "]",
+        "\"",
+        "x",
+        "123456789",
+        "-0",
+    ];
+    let mut r = XorShift(0x1357_9BDF_2468_ACE0);
+    for _ in 0..20_000 {
+        let mut input = String::new();
+        for _ in 0..1 + r.below(5) {
+            input.push_str(pieces[r.below(pieces.len())]);
+        }
+        both(&input, |r| r.read_i32(), "int32", "an int32");
+        both(&input, |r| r.read_u32(), "uint32", "a uint32");
+        both(&input, |r| r.read_i64(), "int64", "an int64");
+        both(&input, |r| r.read_u64(), "uint64", "a uint64");
+    }
+    // Every length of digits around the fast path's 18.
+    for n in 1..=25 {
+        for lead in ["", "-", "1", "-9"] {
+            let input = format!("{lead}{}", "9".repeat(n));
+            both(&input, |r| r.read_i64(), "int64", "an int64");
+            both(&input, |r| r.read_u64(), "uint64", "a uint64");
+            let input = format!("{lead}{} ", "1".repeat(n));
+            both(&input, |r| r.read_i64(), "int64", "an int64");
+        }
+    }
+}
+
+/// A member of a generated object: the key as written in JSON and as read, and its
+/// value (a nested object, or a scalar).
+struct Member {
+    json_key: &'static str,
+    key: &'static str,
+    nested: Option<Vec<Member>>,
+}
+
+/// Keys with the same field form under different spellings: escapes, underscores,
+/// lowerCamelCase, non-ASCII; `x` and `y` are unknown fields.
+const KEYS: [(&str, &str); 16] = [
+    ("a", "a"),
+    ("\\u0061", "a"),
+    ("b", "b"),
+    ("foo_bar", "foo_bar"),
+    ("fooBar", "fooBar"),
+    ("foo\\u005fbar", "foo_bar"),
+    ("a_b_c", "a_b_c"),
+    ("aBC", "aBC"),
+    ("x", "x"),
+    ("y", "y"),
+    ("_z", "_z"),
+    ("Z", "Z"),
+    ("z_", "z_"),
+    ("\u{e9}t\u{e9}", "\u{e9}t\u{e9}"),
+    ("\\u00e9t\\u00e9", "\u{e9}t\u{e9}"),
+    ("\u{e9}_t", "\u{e9}_t"),
+];
+
+fn gen_members(r: &mut XorShift, depth: usize) -> Vec<Member> {
+    (0..r.below(6))
+        .map(|_| {
+            let (json_key, key) = KEYS[r.below(KEYS.len())];
+            let nested = (depth < 2 && r.below(3) == 0).then(|| gen_members(r, depth + 1));
+            Member {
+                json_key,
+                key,
+                nested,
+            }
+        })
+        .collect()
+}
+
+fn write_members(members: &[Member], out: &mut String) {
+    out.push('{');
+    for (i, m) in members.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('"');
+        out.push_str(m.json_key);
+        out.push_str("\": ");
+        match &m.nested {
+            Some(inner) => write_members(inner, out),
+            None => out.push_str("[1]"),
+        }
+    }
+    out.push('}');
+}
+
+/// Reads an object as generated code would: every key but `x` and `y` known, nested
+/// objects read as messages.
+fn read_members(r: &mut JsonReader<'_>) -> Result<(), JsonError> {
+    r.object(|r, key| {
+        if key == "x" || key == "y" {
+            return Ok(false);
+        }
+        if r.peek_value() == Some(b'{') {
+            read_members(r)?;
+        } else {
+            r.skip_value()?;
+        }
+        Ok(true)
+    })
+}
+
+/// The duplicate check as a model: the first known key (in reading order, a nested
+/// object's keys before the key after it) whose field form an earlier key of the same
+/// object had; its path and its offset in `json`.
+fn first_duplicate(members: &[Member], json: &str, at: &mut usize, path: &str) -> Option<String> {
+    fn form(key: &str) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in key.chars() {
+            if c == '_' {
+                upper = true;
+            } else {
+                out.push(if upper { c.to_ascii_uppercase() } else { c });
+                upper = false;
+            }
+        }
+        out
+    }
+    *at += 1; // {
+    let mut seen: Vec<String> = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        if i > 0 {
+            *at += 2; // ", "
+        }
+        let key_pos = *at;
+        *at += m.json_key.len() + 4; // quotes, colon, space
+        let here = if path.is_empty() {
+            m.key.to_owned()
+        } else {
+            format!("{path}.{}", m.key)
+        };
+        let unknown = m.key == "x" || m.key == "y";
+        match &m.nested {
+            // An unknown field's value is skipped, not read as a message.
+            Some(inner) if unknown => {
+                let mut skipped = String::new();
+                write_members(inner, &mut skipped);
+                *at += skipped.len();
+            }
+            Some(inner) => {
+                if let Some(e) = first_duplicate(inner, json, at, &here) {
+                    return Some(e);
+                }
+            }
+            None => *at += 3,
+        }
+        if unknown {
+            continue;
+        }
+        let f = form(m.key);
+        if seen.contains(&f) {
+            let column = json[..key_pos].chars().count() + 1;
+            return Some(format!(
+                "invalid value for field \"{here}\": duplicate field \"{}\" at line 1 column {column}",
+                m.key
+            ));
+        }
+        seen.push(f);
+    }
+    *at += 1; // }
+    None
+}
+
+#[test]
+fn duplicate_keys_found_as_the_model_finds_them() {
+    let mut r = XorShift(0x0F1E_2D3C_4B5A_6978);
+    let mut scratch = ReaderScratch::default();
+    let mut duplicates = 0;
+    for round in 0..5000 {
+        let members = gen_members(&mut r, 0);
+        let mut json = String::new();
+        write_members(&members, &mut json);
+        let want = first_duplicate(&members, &json, &mut 0, "");
+        duplicates += usize::from(want.is_some());
+        // A fresh reader, and one on reused lists (which must start clean every time).
+        let got = read(&json, read_members).err().map(|e| e.to_string());
+        assert_eq!(got, want, "round {round}: {json}");
+        let mut reader =
+            JsonReader::with_scratch(json.as_bytes(), Some(&json), &DEFAULT, &mut scratch);
+        let got = read_members(&mut reader)
+            .and_then(|()| reader.finish())
+            .err()
+            .map(|e| e.to_string());
+        reader.into_scratch(&mut scratch);
+        assert_eq!(got, want, "round {round} (scratch): {json}");
+    }
+    assert!(duplicates > 500 && duplicates < 4500, "{duplicates}");
+}
+
+#[test]
+fn string_scan_eight_bytes_at_a_time_finds_the_first_special_byte() {
+    let naive = |input: &[u8], from: usize| {
+        (from..input.len())
+            .find(|&i| input[i] < 0x20 || input[i] == b'"' || input[i] == b'\\')
+            .unwrap_or(input.len())
+    };
+    let alphabet = [
+        b'a', b'"', b'\\', 0x00, 0x1F, 0x20, 0x21, 0x7F, 0x80, 0xC3, 0xA9, 0xFF, b'!', b'#', b'[',
+        b']', 0x5B, 0x5D, 0x1E, 0x01,
+    ];
+    let mut r = XorShift(0xABCD_EF01_2345_6789);
+    for _ in 0..50_000 {
+        let len = r.below(40);
+        // Mostly plain bytes, so that runs are long.
+        let input: Vec<u8> = (0..len)
+            .map(|_| {
+                if r.below(6) == 0 {
+                    alphabet[r.below(alphabet.len())]
+                } else {
+                    b'a' + r.below(26) as u8
+                }
+            })
+            .collect();
+        let from = r.below(len + 1);
+        assert_eq!(
+            find_special(&input, from),
+            naive(&input, from),
+            "{input:?} from {from}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::{JsonReader, Seg, show};
+use super::{JsonReader, SeenKey, Seg, show};
 use crate::json::JsonMessage;
 use crate::json::error::{JsonError, JsonErrorKind};
 
@@ -13,29 +13,35 @@ use crate::json::error::{JsonError, JsonErrorKind};
 /// (`fooBar`: underscores dropped, each letter after one upper-cased). protoc
 /// rejects two fields of one message with the same JSON name, so equal forms
 /// mean the same field. Computed once per key, so that the duplicate check
-/// compares strings instead of converting every pair.
-pub(super) fn field_form(key: Cow<'_, str>) -> Cow<'_, str> {
-    // A plain loop: keys are short, and `contains` calls out to `memchr`.
-    if !key.bytes().any(|b| b == b'_') {
-        return key;
-    }
-    let mut camel = String::with_capacity(key.len());
+/// compares strings instead of converting every pair; appended to `out`.
+fn push_field_form(out: &mut String, key: &str) {
     let mut upper = false;
     for c in key.chars() {
         if c == '_' {
             upper = true;
         } else {
-            camel.push(if upper { c.to_ascii_uppercase() } else { c });
+            out.push(if upper { c.to_ascii_uppercase() } else { c });
             upper = false;
         }
     }
-    Cow::Owned(camel)
 }
 
-/// Whether two object keys name the same field (see [`field_form`]).
+/// Whether a key is its own field form (no underscore to convert).
+#[inline]
+fn is_own_form(key: &str) -> bool {
+    // A plain loop: keys are short, and `contains` calls out to `memchr`.
+    !key.bytes().any(|b| b == b'_')
+}
+
+/// Whether two object keys name the same field (see [`push_field_form`]).
 #[cfg(test)]
 pub(super) fn same_field(a: &str, b: &str) -> bool {
-    field_form(Cow::Borrowed(a)) == field_form(Cow::Borrowed(b))
+    let form = |k: &str| {
+        let mut out = String::new();
+        push_field_form(&mut out, k);
+        out
+    };
+    form(a) == form(b)
 }
 
 impl<'a> JsonReader<'a> {
@@ -86,6 +92,11 @@ impl<'a> JsonReader<'a> {
             return Ok(());
         }
         let seen_from = self.seen_keys.len();
+        let text_from = self.seen_text.len();
+        // The first known key is remembered only when a second one comes: an object of
+        // one field has nothing to compare it with.
+        let mut first: Option<(usize, Cow<'a, str>)> = None;
+        let mut known_keys = 0usize;
         loop {
             let key_pos = self.pos;
             let key = self.string()?;
@@ -101,25 +112,6 @@ impl<'a> JsonReader<'a> {
                     Err(e) => return Err(self.locate(e, value_pos)),
                 }
             };
-            if known && check_duplicates {
-                // As Go's protojson: a field given twice (under either of its names)
-                // is an error, not "last one wins".
-                // The form is computed once; the clone copies only a key
-                // that had escapes (a borrowed one is a pointer).
-                let form = field_form(match &key {
-                    Cow::Borrowed(k) => Cow::Borrowed(*k),
-                    Cow::Owned(k) => Cow::Owned(k.clone()),
-                });
-                if self.seen_keys[seen_from..].contains(&form) {
-                    let msg = format!("duplicate field {}", show(&key, true));
-                    return Err(self.invalid(key_pos, msg));
-                }
-                if self.seen_keys.capacity() == 0 {
-                    // Room for a usual message's keys, not grown 4 → 8 → 16.
-                    self.seen_keys.reserve(16);
-                }
-                self.seen_keys.push(form);
-            }
             if !known {
                 if self.opts.ignore_unknown_fields {
                     self.skip_value()?;
@@ -127,15 +119,80 @@ impl<'a> JsonReader<'a> {
                     let msg = format!("unknown field \"{}\"", self.path());
                     return Err(self.error_at(JsonErrorKind::UnknownField, key_pos, msg));
                 }
+            } else if check_duplicates {
+                // As Go's protojson: a field given twice (under either of its names)
+                // is an error, not "last one wins".
+                known_keys += 1;
+                if known_keys == 1 {
+                    first = Some((key_pos, key));
+                } else {
+                    if let Some((at, k)) = first.take() {
+                        let entry = self.field_form_of(at, &k, matches!(k, Cow::Borrowed(_)));
+                        self.remember(entry);
+                    }
+                    let entry = self.field_form_of(key_pos, &key, matches!(key, Cow::Borrowed(_)));
+                    let form = self.form(entry);
+                    if self.seen_keys[seen_from..]
+                        .iter()
+                        .any(|&seen| self.form(seen) == form)
+                    {
+                        let msg = format!("duplicate field {}", show(&key, true));
+                        return Err(self.invalid(key_pos, msg));
+                    }
+                    self.remember(entry);
+                }
             }
             if self.after_member("expected ',' or '}' after an object member")? {
                 break;
             }
         }
-        self.seen_keys.truncate(seen_from);
+        if known_keys > 1 {
+            self.seen_keys.truncate(seen_from);
+            self.seen_text.truncate(text_from);
+        }
         self.leave_message();
         self.leave();
         Ok(())
+    }
+
+    /// Where the field form of the key read at `key_pos` is: the key itself in the input,
+    /// or (escapes, underscores) its form written to the end of `seen_text`.
+    fn field_form_of(&mut self, key_pos: usize, key: &str, borrowed: bool) -> SeenKey {
+        match key {
+            // A borrowed key is the input's bytes after the quote.
+            k if borrowed && is_own_form(k) => SeenKey {
+                from: key_pos + 1,
+                to: key_pos + 1 + k.len(),
+                in_seen_text: false,
+            },
+            _ => {
+                let from = self.seen_text.len();
+                push_field_form(&mut self.seen_text, key);
+                SeenKey {
+                    from,
+                    to: self.seen_text.len(),
+                    in_seen_text: true,
+                }
+            }
+        }
+    }
+
+    /// The text of a remembered field form.
+    #[inline]
+    fn form(&self, key: SeenKey) -> &[u8] {
+        if key.in_seen_text {
+            &self.seen_text.as_bytes()[key.from..key.to]
+        } else {
+            &self.input[key.from..key.to]
+        }
+    }
+
+    fn remember(&mut self, key: SeenKey) {
+        if self.seen_keys.capacity() == 0 {
+            // Room for a usual message's keys, not grown 4 → 8 → 16.
+            self.seen_keys.reserve(16);
+        }
+        self.seen_keys.push(key);
     }
 
     /// Reads an array, calling `f` for each element (which `f` must consume);
