@@ -110,7 +110,10 @@ pub mod __private {
     };
     pub use crate::path::{CaptureSpec, Captures, Seg, Template};
     pub use crate::query::split_map_key;
-    pub use crate::router::{ServiceState, Transport, method_not_allowed, not_found};
+    pub use crate::router::{
+        Dispatch, RouteFuture, ServiceState, Transport, method_not_allowed, not_found,
+        route_method_not_allowed, route_not_found,
+    };
     pub use crate::streaming::bidi::bidi_streaming;
     pub use crate::streaming::client::client_streaming;
     pub use crate::streaming::mode::StreamBinding;
@@ -119,7 +122,9 @@ pub mod __private {
     pub use crate::streaming::response_stream::ResponseStream;
     pub use crate::streaming::server::server_streaming;
     pub use crate::telemetry::RpcName;
-    pub use crate::unary::{UnaryBinding, unary, unary_raw};
+    pub use crate::unary::{
+        CallFuture, UnaryBinding, UnaryInput, UnaryStart, unary, unary_call, unary_raw_call,
+    };
 
     /// Path and query values as text (`FromText` and the parsers of the
     /// types that have their own text form).

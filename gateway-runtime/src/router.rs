@@ -9,6 +9,9 @@
 //! both have a fallback). Install the gateway's fallbacks once, on the
 //! merged app.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
@@ -32,6 +35,36 @@ impl<C> ServiceState<C> {
             client,
             gateway: gateway.clone(),
         }
+    }
+}
+
+/// What a generated route answers with: a boxed future (axum boxes a
+/// handler's future anyway), so that the future's type is the same for
+/// every route.
+pub type RouteFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+
+/// A generated route (path and HTTP method) as an axum handler: a function
+/// pointer. Every route of a service registers this one type, so axum's
+/// handler glue (`Handler::call`, its service and boxing) is compiled once
+/// per service rather than once per route.
+pub struct Dispatch<C>(pub fn(ServiceState<C>, Request) -> RouteFuture);
+
+impl<C> Clone for Dispatch<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Dispatch<C> {}
+
+impl<C> axum::handler::Handler<(), ServiceState<C>> for Dispatch<C>
+where
+    C: Clone + Send + Sync + 'static,
+{
+    type Future = RouteFuture;
+
+    fn call(self, request: Request, state: ServiceState<C>) -> RouteFuture {
+        (self.0)(state, request)
     }
 }
 
@@ -106,4 +139,14 @@ pub fn not_found(gateway: &Gateway, request: &Request) -> Response {
 /// Answers 405 (a custom method no binding of this path takes).
 pub fn method_not_allowed(gateway: &Gateway, request: &Request) -> Response {
     gateway.fail_request(request, GatewayError::MethodNotAllowed)
+}
+
+/// [`not_found`] as a [`RouteFuture`].
+pub fn route_not_found(gateway: &Gateway, request: &Request) -> RouteFuture {
+    Box::pin(std::future::ready(not_found(gateway, request)))
+}
+
+/// [`method_not_allowed`] as a [`RouteFuture`].
+pub fn route_method_not_allowed(gateway: &Gateway, request: &Request) -> RouteFuture {
+    Box::pin(std::future::ready(method_not_allowed(gateway, request)))
 }

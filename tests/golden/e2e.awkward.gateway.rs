@@ -180,11 +180,13 @@ pub mod abc_service_gateway {
         __gw::axum::Router::new()
             .route(
                 "/awkward",
-                __gw::axum::routing::MethodRouter::new().post(route_0_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_0_post::<B>)),
             )
             .route(
                 "/awkward/{s1}/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_1_get::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -322,11 +324,11 @@ pub mod abc_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /awkward/{type}/{kind}` → `e2e.awkward.ABCService.Match`
-    async fn handle_match_0<B: Backend>(
+    fn handle_match_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -336,18 +338,21 @@ pub mod abc_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_match_0,
                 <B as Backend>::r#match,
                 |response: &super::Self_, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `POST /awkward`
     static TEMPLATE_TYPE_0: __gw::Template = __gw::Template {
@@ -363,11 +368,11 @@ pub mod abc_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `POST /awkward` → `e2e.awkward.ABCService.Type`
-    async fn handle_type_0<B: Backend>(
+    fn handle_type_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -377,39 +382,42 @@ pub mod abc_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_type_0,
                 <B as Backend>::r#type,
                 |response: &super::Self_, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
-    async fn route_0_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_TYPE_0
             .match_path(request.uri().path())
         {
-            return handle_type_0(state, request, captures).await;
+            return handle_type_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_MATCH_0
             .match_path(request.uri().path())
         {
-            return handle_match_0(state, request, captures).await;
+            return handle_match_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }

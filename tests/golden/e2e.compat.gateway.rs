@@ -388,43 +388,50 @@ pub mod path_compat_gateway {
         __gw::axum::Router::new()
             .route(
                 "/compat/old/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_0_get::<B>)),
             )
             .route(
                 "/compat/path/catch-all/{s3}",
-                __gw::axum::routing::MethodRouter::new().fallback(route_1_custom::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .fallback(__gw::Dispatch(route_1_custom::<B>)),
             )
             .route(
                 "/compat/path/catch-all/{s3}/{*s4}",
-                __gw::axum::routing::MethodRouter::new().fallback(route_2_custom::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .fallback(__gw::Dispatch(route_2_custom::<B>)),
             )
             .route(
                 "/compat/path/labels/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_3_get::<B>)),
             )
             .route(
                 "/compat/path/oneof/{s3}/{s4}/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_4_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_4_get::<B>)),
             )
             .route(
                 "/compat/path/steps/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_5_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_5_get::<B>)),
             )
             .route(
                 "/compat/path/urgency/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_6_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_6_get::<B>)),
             )
             .route(
                 "/compat/repeat/{s2}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_7_get::<B>)
-                    .connect(route_7_connect::<B>),
+                    .get(__gw::Dispatch(route_7_get::<B>))
+                    .connect(__gw::Dispatch(route_7_connect::<B>)),
             )
             .route(
                 "/compat/repeat/{s2}/{*s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_8_get::<B>)
-                    .connect(route_8_connect::<B>),
+                    .get(__gw::Dispatch(route_8_get::<B>))
+                    .connect(__gw::Dispatch(route_8_connect::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -810,11 +817,11 @@ pub mod path_compat_gateway {
     /// `GET /compat/path/urgency/{id}/{urgency}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_0<B: Backend>(
+    fn handle_echo_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -824,18 +831,21 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_0,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/path/steps/{id}/{steps}`
     static TEMPLATE_ECHO_1: __gw::Template = __gw::Template {
@@ -1136,11 +1146,11 @@ pub mod path_compat_gateway {
     /// `GET /compat/path/steps/{id}/{steps}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_1<B: Backend>(
+    fn handle_echo_1<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1150,18 +1160,21 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_1,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/path/oneof/{id}/{note_info.kind_id}/{season_num}`
     static TEMPLATE_ECHO_2: __gw::Template = __gw::Template {
@@ -1441,11 +1454,11 @@ pub mod path_compat_gateway {
     /// `GET /compat/path/oneof/{id}/{note_info.kind_id}/{season_num}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_2<B: Backend>(
+    fn handle_echo_2<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1455,18 +1468,21 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_2,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/path/labels/{id}/{labels}`
     static TEMPLATE_ECHO_3: __gw::Template = __gw::Template {
@@ -1768,11 +1784,11 @@ pub mod path_compat_gateway {
     /// `GET /compat/path/labels/{id}/{labels}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_3<B: Backend>(
+    fn handle_echo_3<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1782,18 +1798,21 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_3,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `TEST /compat/path/catch-all/{id}/{detail.text=*}`
     static TEMPLATE_ECHO_4: __gw::Template = __gw::Template {
@@ -2087,11 +2106,11 @@ pub mod path_compat_gateway {
     /// `TEST /compat/path/catch-all/{id}/{detail.text=*}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_4<B: Backend>(
+    fn handle_echo_4<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -2101,18 +2120,21 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_4,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/old/{id}`
     static TEMPLATE_OLD_ECHO_0: __gw::Template = __gw::Template {
@@ -2404,11 +2426,11 @@ pub mod path_compat_gateway {
     /// `GET /compat/old/{id}` → `e2e.compat.PathCompat.OldEcho`
     ///
     /// The old name of Echo: deprecated, still served.
-    async fn handle_old_echo_0<B: Backend>(
+    fn handle_old_echo_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -2418,18 +2440,21 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_old_echo_0,
                 <B as Backend>::old_echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/repeat/{times}/{card.id=*}`
     static TEMPLATE_REPEAT_0: __gw::Template = __gw::Template {
@@ -2803,11 +2828,11 @@ pub mod path_compat_gateway {
     /// `GET /compat/repeat/{times}/{card.id=*}` → `e2e.compat.PathCompat.Repeat` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// Streams copies of the card; the catch-all names a file-like path.
-    async fn handle_repeat_0<B: Backend>(
+    fn handle_repeat_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/compat/repeat/{times}/{card.id=*}",
@@ -2820,186 +2845,184 @@ pub mod path_compat_gateway {
             body_stream: false,
             reads_body: false,
         };
-        __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_repeat_0,
-                <super::RepeatRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::repeat,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Card,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "id" => ::core::option::Option::Some(m.id.clone()),
-                        "count" => ::core::option::Option::Some(m.count.to_string()),
-                        "urgency" => {
-                            ::core::option::Option::Some(
-                                super::Urgency::try_from(m.urgency)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.urgency.to_string()),
-                            )
+        ::std::boxed::Box::pin(async move {
+            __gw::server_streaming(
+                    &state,
+                    request,
+                    captures,
+                    &BINDING,
+                    bind_repeat_0,
+                    <super::RepeatRequest as __gw::JsonMessage>::merge_json,
+                    <B as Backend>::repeat,
+                    |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                        response,
+                        w,
+                    ),
+                    |
+                        m: &super::Card,
+                        name: &str,
+                    | -> ::core::option::Option<::std::string::String> {
+                        match name {
+                            "id" => ::core::option::Option::Some(m.id.clone()),
+                            "count" => ::core::option::Option::Some(m.count.to_string()),
+                            "urgency" => {
+                                ::core::option::Option::Some(
+                                    super::Urgency::try_from(m.urgency)
+                                        .map(|e| e.as_str_name().to_string())
+                                        .unwrap_or_else(|_| m.urgency.to_string()),
+                                )
+                            }
+                            "display_name" | "displayName" => {
+                                ::core::option::Option::Some(m.display_name.clone())
+                            }
+                            "legacy_note" | "legacyNote" => {
+                                ::core::option::Option::Some(m.legacy_note.clone())
+                            }
+                            _ => ::core::option::Option::None,
                         }
-                        "display_name" | "displayName" => {
-                            ::core::option::Option::Some(m.display_name.clone())
-                        }
-                        "legacy_note" | "legacyNote" => {
-                            ::core::option::Option::Some(m.legacy_note.clone())
-                        }
-                        _ => ::core::option::Option::None,
-                    }
-                },
-            )
-            .await
+                    },
+                )
+                .await
+        })
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_OLD_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_old_echo_0(state, request, captures).await;
+            return handle_old_echo_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_x_test<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_x_test<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures).await;
+            return handle_echo_4(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_custom<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_custom<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         match request.method().as_str() {
-            "TEST" => {
-                route_1_x_test::<B>(__gw::axum::extract::State(state), request).await
-            }
-            _ => __gw::method_not_allowed(&state.gateway, &request),
+            "TEST" => route_1_x_test::<B>(state, request),
+            _ => __gw::route_method_not_allowed(&state.gateway, &request),
         }
     }
-    async fn route_2_x_test<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_x_test<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures).await;
+            return handle_echo_4(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_2_custom<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_custom<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         match request.method().as_str() {
-            "TEST" => {
-                route_2_x_test::<B>(__gw::axum::extract::State(state), request).await
-            }
-            _ => __gw::method_not_allowed(&state.gateway, &request),
+            "TEST" => route_2_x_test::<B>(state, request),
+            _ => __gw::route_method_not_allowed(&state.gateway, &request),
         }
     }
-    async fn route_3_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_3
             .match_path(request.uri().path())
         {
-            return handle_echo_3(state, request, captures).await;
+            return handle_echo_3(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_4_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_2
             .match_path(request.uri().path())
         {
-            return handle_echo_2(state, request, captures).await;
+            return handle_echo_2(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures).await;
+            return handle_echo_1(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_6_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_6_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures).await;
+            return handle_echo_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_7_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_7_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures).await;
+            return handle_repeat_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_7_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_7_connect<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures).await;
+            return handle_repeat_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_8_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_8_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures).await;
+            return handle_repeat_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_8_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_8_connect<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures).await;
+            return handle_repeat_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }
 /// HTTP gateway of `e2e.compat.QueryCompat`.
@@ -3070,33 +3093,39 @@ pub mod query_compat_gateway {
         __gw::axum::Router::new()
             .route(
                 "/compat/query/alias-override",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_0_get::<B>)),
             )
             .route(
                 "/compat/query/aliases-only",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_1_get::<B>)),
             )
             .route(
                 "/compat/query/auto",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_2_get::<B>)
-                    .fallback(route_2_custom::<B>),
+                    .get(__gw::Dispatch(route_2_get::<B>))
+                    .fallback(__gw::Dispatch(route_2_custom::<B>)),
             )
             .route(
                 "/compat/query/body-and-query/{s3}",
-                __gw::axum::routing::MethodRouter::new().post(route_3_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_3_post::<B>)),
             )
             .route(
                 "/compat/query/body-only",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_4_post::<B>)),
             )
             .route(
                 "/compat/query/ignore",
-                __gw::axum::routing::MethodRouter::new().get(route_5_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_5_get::<B>)),
             )
             .route(
                 "/compat/query/none",
-                __gw::axum::routing::MethodRouter::new().get(route_6_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_6_get::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -3423,11 +3452,11 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/auto` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_0<B: Backend>(
+    fn handle_echo_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -3437,18 +3466,21 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_0,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/query/alias-override`
     static TEMPLATE_ECHO_1: __gw::Template = __gw::Template {
@@ -3771,11 +3803,11 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/alias-override` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_1<B: Backend>(
+    fn handle_echo_1<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -3785,18 +3817,21 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_1,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/query/ignore`
     static TEMPLATE_ECHO_2: __gw::Template = __gw::Template {
@@ -4052,11 +4087,11 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/ignore` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_2<B: Backend>(
+    fn handle_echo_2<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4066,18 +4101,21 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_2,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/query/none`
     static TEMPLATE_ECHO_3: __gw::Template = __gw::Template {
@@ -4098,11 +4136,11 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/none` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_3<B: Backend>(
+    fn handle_echo_3<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4112,18 +4150,21 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_3,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /compat/query/aliases-only`
     static TEMPLATE_ECHO_4: __gw::Template = __gw::Template {
@@ -4176,11 +4217,11 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/aliases-only` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_4<B: Backend>(
+    fn handle_echo_4<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4190,18 +4231,21 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_4,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `POST /compat/query/body-and-query/{id}`
     static TEMPLATE_ECHO_5: __gw::Template = __gw::Template {
@@ -4448,11 +4492,11 @@ pub mod query_compat_gateway {
     /// `POST /compat/query/body-and-query/{id}` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_5<B: Backend>(
+    fn handle_echo_5<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -4462,18 +4506,21 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_5,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `POST /compat/query/body-only`
     static TEMPLATE_ECHO_6: __gw::Template = __gw::Template {
@@ -4495,11 +4542,11 @@ pub mod query_compat_gateway {
     /// `POST /compat/query/body-only` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_6<B: Backend>(
+    fn handle_echo_6<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -4509,18 +4556,21 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_6,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `TEST /compat/query/auto`
     static TEMPLATE_ECHO_7: __gw::Template = __gw::Template {
@@ -4812,11 +4862,11 @@ pub mod query_compat_gateway {
     /// `TEST /compat/query/auto` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_7<B: Backend>(
+    fn handle_echo_7<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4826,117 +4876,118 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_7,
                 <B as Backend>::echo,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures).await;
+            return handle_echo_1(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures).await;
+            return handle_echo_4(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_2_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures).await;
+            return handle_echo_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_2_x_test<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_x_test<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_7
             .match_path(request.uri().path())
         {
-            return handle_echo_7(state, request, captures).await;
+            return handle_echo_7(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_2_custom<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_custom<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         match request.method().as_str() {
-            "TEST" => {
-                route_2_x_test::<B>(__gw::axum::extract::State(state), request).await
-            }
-            _ => __gw::method_not_allowed(&state.gateway, &request),
+            "TEST" => route_2_x_test::<B>(state, request),
+            _ => __gw::route_method_not_allowed(&state.gateway, &request),
         }
     }
-    async fn route_3_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_5
             .match_path(request.uri().path())
         {
-            return handle_echo_5(state, request, captures).await;
+            return handle_echo_5(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_4_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_6
             .match_path(request.uri().path())
         {
-            return handle_echo_6(state, request, captures).await;
+            return handle_echo_6(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_2
             .match_path(request.uri().path())
         {
-            return handle_echo_2(state, request, captures).await;
+            return handle_echo_2(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_6_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_6_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_3
             .match_path(request.uri().path())
         {
-            return handle_echo_3(state, request, captures).await;
+            return handle_echo_3(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }
 /// HTTP gateway of `e2e.compat.PatchCompat`.
@@ -5004,14 +5055,14 @@ pub mod patch_compat_gateway {
             .route(
                 "/compat/patch/body/{s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .put(route_0_put::<B>)
-                    .patch(route_0_patch::<B>),
+                    .put(__gw::Dispatch(route_0_put::<B>))
+                    .patch(__gw::Dispatch(route_0_patch::<B>)),
             )
             .route(
                 "/compat/patch/full/{s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .put(route_1_put::<B>)
-                    .patch(route_1_patch::<B>),
+                    .put(__gw::Dispatch(route_1_put::<B>))
+                    .patch(__gw::Dispatch(route_1_patch::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -5080,11 +5131,11 @@ pub mod patch_compat_gateway {
     /// `PUT /compat/patch/full/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_0<B: Backend>(
+    fn handle_patch_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5094,18 +5145,21 @@ pub mod patch_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_0,
                 <B as Backend>::patch,
                 |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `PUT /compat/patch/body/{card.id}`
     static TEMPLATE_PATCH_1: __gw::Template = __gw::Template {
@@ -5152,11 +5206,11 @@ pub mod patch_compat_gateway {
     /// `PUT /compat/patch/body/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_1<B: Backend>(
+    fn handle_patch_1<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5166,18 +5220,21 @@ pub mod patch_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_1,
                 <B as Backend>::patch,
                 |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `PATCH /compat/patch/full/{card.id}`
     static TEMPLATE_PATCH_2: __gw::Template = __gw::Template {
@@ -5210,11 +5267,11 @@ pub mod patch_compat_gateway {
     /// `PATCH /compat/patch/full/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_2<B: Backend>(
+    fn handle_patch_2<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5224,18 +5281,21 @@ pub mod patch_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_2,
                 <B as Backend>::patch,
                 |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `PATCH /compat/patch/body/{card.id}`
     static TEMPLATE_PATCH_3: __gw::Template = __gw::Template {
@@ -5290,11 +5350,11 @@ pub mod patch_compat_gateway {
     /// `PATCH /compat/patch/body/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_3<B: Backend>(
+    fn handle_patch_3<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5304,18 +5364,21 @@ pub mod patch_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_3,
                 <B as Backend>::patch,
                 |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     fn fields_e2e_compat_card() -> &'static [__gw::FieldInfo] {
         &[
@@ -5405,49 +5468,49 @@ pub mod patch_compat_gateway {
             },
         ]
     }
-    async fn route_0_put<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_put<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_1
             .match_path(request.uri().path())
         {
-            return handle_patch_1(state, request, captures).await;
+            return handle_patch_1(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_0_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_patch<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_3
             .match_path(request.uri().path())
         {
-            return handle_patch_3(state, request, captures).await;
+            return handle_patch_3(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_put<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_put<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
             .match_path(request.uri().path())
         {
-            return handle_patch_0(state, request, captures).await;
+            return handle_patch_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_patch<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_2
             .match_path(request.uri().path())
         {
-            return handle_patch_2(state, request, captures).await;
+            return handle_patch_2(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }
 /// HTTP gateway of `e2e.compat.RetiredCompat`.
@@ -5513,7 +5576,8 @@ pub mod retired_compat_gateway {
         __gw::axum::Router::new()
             .route(
                 "/compat/retired/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_0_get::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -5845,11 +5909,11 @@ pub mod retired_compat_gateway {
     /// `GET /compat/retired/{id}` → `e2e.compat.RetiredCompat.Ping`
     ///
     /// Echoes the card.
-    async fn handle_ping_0<B: Backend>(
+    fn handle_ping_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5859,29 +5923,32 @@ pub mod retired_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_ping_0,
                 <B as Backend>::ping,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
             .match_path(request.uri().path())
         {
-            return handle_ping_0(state, request, captures).await;
+            return handle_ping_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }
 /// HTTP gateway of `e2e.compat.GlobalCompat`.
@@ -5945,7 +6012,8 @@ pub mod global_compat_gateway {
         __gw::axum::Router::new()
             .route(
                 "/compat/global/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_0_get::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -6277,11 +6345,11 @@ pub mod global_compat_gateway {
     /// `GET /compat/global/{id}` → `e2e.compat.GlobalCompat.Ping`
     ///
     /// Echoes the card.
-    async fn handle_ping_0<B: Backend>(
+    fn handle_ping_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -6291,28 +6359,31 @@ pub mod global_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_ping_0,
                 <B as Backend>::ping,
                 |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
             .match_path(request.uri().path())
         {
-            return handle_ping_0(state, request, captures).await;
+            return handle_ping_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }

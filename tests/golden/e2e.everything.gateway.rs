@@ -568,47 +568,56 @@ pub mod annotated_gateway {
         __gw::axum::Router::new()
             .route(
                 "/a/v1/deep/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_0_get::<B>)),
             )
             .route(
                 "/a/v1/everything/{s3}/{s4}/{s5}/separator/{s7}/{s8}/{s9}/{s10}/{s11}/strprefix/{s13}/{s14}/{s15}/{s16}/{s17}/{s18}/{s19}",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_1_post::<B>)),
             )
             .route(
                 "/a/v1/files",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_2_get::<B>)),
             )
             .route(
                 "/a/v1/files/{*s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_3_get::<B>)),
             )
             .route(
                 "/a/v1/items",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_4_post::<B>)),
             )
             .route(
                 "/a/v1/items/{s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<B>)
-                    .post(route_5_post::<B>)
-                    .patch(route_5_patch::<B>)
-                    .connect(route_5_connect::<B>),
+                    .get(__gw::Dispatch(route_5_get::<B>))
+                    .post(__gw::Dispatch(route_5_post::<B>))
+                    .patch(__gw::Dispatch(route_5_patch::<B>))
+                    .connect(__gw::Dispatch(route_5_connect::<B>)),
             )
             .route(
                 "/a/v1/items:watch",
-                __gw::axum::routing::MethodRouter::new().post(route_6_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_6_post::<B>)),
             )
             .route(
                 "/a/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_7_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_7_get::<B>)),
             )
             .route(
                 "/a/v1/star/{s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_8_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_8_get::<B>)),
             )
             .route(
                 "/a/v2/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_9_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_9_get::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -1266,11 +1275,11 @@ pub mod annotated_gateway {
     /// `POST /a/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}` → `e2e.everything.Annotated.Create`
     ///
     /// Every scalar in the path.
-    async fn handle_create_0<B: Backend>(
+    fn handle_create_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1280,18 +1289,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_create_0,
                 <B as Backend>::create,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `POST /a/v1/items`
     static TEMPLATE_CREATE_BODY_0: __gw::Template = __gw::Template {
@@ -1309,11 +1321,11 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items` → `e2e.everything.Annotated.CreateBody`
     ///
     /// The whole body.
-    async fn handle_create_body_0<B: Backend>(
+    fn handle_create_body_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -1323,18 +1335,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_create_body_0,
                 <B as Backend>::create_body,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /a/v1/items/{uuid}`
     static TEMPLATE_LOOKUP_0: __gw::Template = __gw::Template {
@@ -1362,11 +1377,11 @@ pub mod annotated_gateway {
     /// `GET /a/v1/items/{uuid}` → `e2e.everything.Annotated.Lookup`
     ///
     /// By id.
-    async fn handle_lookup_0<B: Backend>(
+    fn handle_lookup_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1376,18 +1391,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /a/v1/{name=projects/*/items/*}`
     static TEMPLATE_GET_BY_NAME_0: __gw::Template = __gw::Template {
@@ -1732,11 +1750,11 @@ pub mod annotated_gateway {
     /// `GET /a/v1/{name=projects/*/items/*}` → `e2e.everything.Annotated.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_0<B: Backend>(
+    fn handle_get_by_name_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1746,18 +1764,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_by_name_0,
                 <B as Backend>::get_by_name,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /a/v2/{name=projects/*/items/*}:fetch`
     static TEMPLATE_GET_BY_NAME_1: __gw::Template = __gw::Template {
@@ -2102,11 +2123,11 @@ pub mod annotated_gateway {
     /// `GET /a/v2/{name=projects/*/items/*}:fetch` → `e2e.everything.Annotated.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_1<B: Backend>(
+    fn handle_get_by_name_1<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -2116,18 +2137,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_by_name_1,
                 <B as Backend>::get_by_name,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `PATCH /a/v1/items/{item.uuid}`
     static TEMPLATE_UPDATE_0: __gw::Template = __gw::Template {
@@ -2182,11 +2206,11 @@ pub mod annotated_gateway {
     /// `PATCH /a/v1/items/{item.uuid}` → `e2e.everything.Annotated.Update`
     ///
     /// PATCH with a body field: the mask is filled from the body.
-    async fn handle_update_0<B: Backend>(
+    fn handle_update_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -2196,18 +2220,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_update_0,
                 <B as Backend>::update,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /a/v1/deep/{single.single_nested.name}/{single.single_nested.amount}`
     static TEMPLATE_DEEP_0: __gw::Template = __gw::Template {
@@ -2771,11 +2798,11 @@ pub mod annotated_gateway {
     /// `GET /a/v1/deep/{single.single_nested.name}/{single.single_nested.amount}` → `e2e.everything.Annotated.Deep`
     ///
     /// A path variable three messages deep.
-    async fn handle_deep_0<B: Backend>(
+    fn handle_deep_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -2785,18 +2812,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_deep_0,
                 <B as Backend>::deep,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /a/v1/files/{path=**}`
     static TEMPLATE_FILES_0: __gw::Template = __gw::Template {
@@ -3139,11 +3169,11 @@ pub mod annotated_gateway {
     /// `GET /a/v1/files/{path=**}` → `e2e.everything.Annotated.Files`
     ///
     /// The rest of the path.
-    async fn handle_files_0<B: Backend>(
+    fn handle_files_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -3153,18 +3183,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_files_0,
                 <B as Backend>::files,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `POST /a/v1/items/{uuid}:custom`
     static TEMPLATE_CUSTOM_0: __gw::Template = __gw::Template {
@@ -3193,11 +3226,11 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items/{uuid}:custom` → `e2e.everything.Annotated.Custom`
     ///
     /// A custom verb with the whole body.
-    async fn handle_custom_0<B: Backend>(
+    fn handle_custom_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -3207,18 +3240,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_custom_0,
                 <B as Backend>::custom,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /a/v1/star/{uuid=*}`
     static TEMPLATE_STAR_0: __gw::Template = __gw::Template {
@@ -3561,11 +3597,11 @@ pub mod annotated_gateway {
     /// `GET /a/v1/star/{uuid=*}` → `e2e.everything.Annotated.Star`
     ///
     /// A one-segment `{f=*}`: the Google meaning.
-    async fn handle_star_0<B: Backend>(
+    fn handle_star_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -3575,18 +3611,21 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_star_0,
                 <B as Backend>::star,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /a/v1/items/{uuid}:stream`
     static TEMPLATE_STREAM_ITEMS_0: __gw::Template = __gw::Template {
@@ -3614,11 +3653,11 @@ pub mod annotated_gateway {
     /// `GET /a/v1/items/{uuid}:stream` → `e2e.everything.Annotated.StreamItems` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// A server stream.
-    async fn handle_stream_items_0<B: Backend>(
+    fn handle_stream_items_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/a/v1/items/{uuid}:stream",
@@ -3631,86 +3670,88 @@ pub mod annotated_gateway {
             body_stream: false,
             reads_body: false,
         };
-        __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_stream_items_0,
-                <super::IdRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::stream_items,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Sample,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "name" => ::core::option::Option::Some(m.name.clone()),
-                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                        "float_value" | "floatValue" => {
-                            ::core::option::Option::Some(m.float_value.to_string())
+        ::std::boxed::Box::pin(async move {
+            __gw::server_streaming(
+                    &state,
+                    request,
+                    captures,
+                    &BINDING,
+                    bind_stream_items_0,
+                    <super::IdRequest as __gw::JsonMessage>::merge_json,
+                    <B as Backend>::stream_items,
+                    |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                        response,
+                        w,
+                    ),
+                    |
+                        m: &super::Sample,
+                        name: &str,
+                    | -> ::core::option::Option<::std::string::String> {
+                        match name {
+                            "name" => ::core::option::Option::Some(m.name.clone()),
+                            "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                            "float_value" | "floatValue" => {
+                                ::core::option::Option::Some(m.float_value.to_string())
+                            }
+                            "double_value" | "doubleValue" => {
+                                ::core::option::Option::Some(m.double_value.to_string())
+                            }
+                            "int64_value" | "int64Value" => {
+                                ::core::option::Option::Some(m.int64_value.to_string())
+                            }
+                            "uint64_value" | "uint64Value" => {
+                                ::core::option::Option::Some(m.uint64_value.to_string())
+                            }
+                            "int32_value" | "int32Value" => {
+                                ::core::option::Option::Some(m.int32_value.to_string())
+                            }
+                            "fixed64_value" | "fixed64Value" => {
+                                ::core::option::Option::Some(m.fixed64_value.to_string())
+                            }
+                            "fixed32_value" | "fixed32Value" => {
+                                ::core::option::Option::Some(m.fixed32_value.to_string())
+                            }
+                            "bool_value" | "boolValue" => {
+                                ::core::option::Option::Some(m.bool_value.to_string())
+                            }
+                            "string_value" | "stringValue" => {
+                                ::core::option::Option::Some(m.string_value.clone())
+                            }
+                            "uint32_value" | "uint32Value" => {
+                                ::core::option::Option::Some(m.uint32_value.to_string())
+                            }
+                            "enum_value" | "enumValue" => {
+                                ::core::option::Option::Some(
+                                    super::Numeral::try_from(m.enum_value)
+                                        .map(|e| e.as_str_name().to_string())
+                                        .unwrap_or_else(|_| m.enum_value.to_string()),
+                                )
+                            }
+                            "sfixed32_value" | "sfixed32Value" => {
+                                ::core::option::Option::Some(m.sfixed32_value.to_string())
+                            }
+                            "sfixed64_value" | "sfixed64Value" => {
+                                ::core::option::Option::Some(m.sfixed64_value.to_string())
+                            }
+                            "sint32_value" | "sint32Value" => {
+                                ::core::option::Option::Some(m.sint32_value.to_string())
+                            }
+                            "sint64_value" | "sint64Value" => {
+                                ::core::option::Option::Some(m.sint64_value.to_string())
+                            }
+                            "wrapped_string" | "wrappedString" => {
+                                m.wrapped_string.as_ref().map(|v| v.to_string())
+                            }
+                            "optional_string" | "optionalString" => {
+                                m.optional_string.as_ref().map(|v| v.to_string())
+                            }
+                            "path" => ::core::option::Option::Some(m.path.clone()),
+                            _ => ::core::option::Option::None,
                         }
-                        "double_value" | "doubleValue" => {
-                            ::core::option::Option::Some(m.double_value.to_string())
-                        }
-                        "int64_value" | "int64Value" => {
-                            ::core::option::Option::Some(m.int64_value.to_string())
-                        }
-                        "uint64_value" | "uint64Value" => {
-                            ::core::option::Option::Some(m.uint64_value.to_string())
-                        }
-                        "int32_value" | "int32Value" => {
-                            ::core::option::Option::Some(m.int32_value.to_string())
-                        }
-                        "fixed64_value" | "fixed64Value" => {
-                            ::core::option::Option::Some(m.fixed64_value.to_string())
-                        }
-                        "fixed32_value" | "fixed32Value" => {
-                            ::core::option::Option::Some(m.fixed32_value.to_string())
-                        }
-                        "bool_value" | "boolValue" => {
-                            ::core::option::Option::Some(m.bool_value.to_string())
-                        }
-                        "string_value" | "stringValue" => {
-                            ::core::option::Option::Some(m.string_value.clone())
-                        }
-                        "uint32_value" | "uint32Value" => {
-                            ::core::option::Option::Some(m.uint32_value.to_string())
-                        }
-                        "enum_value" | "enumValue" => {
-                            ::core::option::Option::Some(
-                                super::Numeral::try_from(m.enum_value)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.enum_value.to_string()),
-                            )
-                        }
-                        "sfixed32_value" | "sfixed32Value" => {
-                            ::core::option::Option::Some(m.sfixed32_value.to_string())
-                        }
-                        "sfixed64_value" | "sfixed64Value" => {
-                            ::core::option::Option::Some(m.sfixed64_value.to_string())
-                        }
-                        "sint32_value" | "sint32Value" => {
-                            ::core::option::Option::Some(m.sint32_value.to_string())
-                        }
-                        "sint64_value" | "sint64Value" => {
-                            ::core::option::Option::Some(m.sint64_value.to_string())
-                        }
-                        "wrapped_string" | "wrappedString" => {
-                            m.wrapped_string.as_ref().map(|v| v.to_string())
-                        }
-                        "optional_string" | "optionalString" => {
-                            m.optional_string.as_ref().map(|v| v.to_string())
-                        }
-                        "path" => ::core::option::Option::Some(m.path.clone()),
-                        _ => ::core::option::Option::None,
-                    }
-                },
-            )
-            .await
+                    },
+                )
+                .await
+        })
     }
     /// `POST /a/v1/items:watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
@@ -3728,11 +3769,11 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items:watch` → `e2e.everything.Annotated.Watch` (server-streaming; modes: sse, chunked)
     ///
     /// A server stream bound with POST, as fetch-based SSE clients call it.
-    async fn handle_watch_0<B: Backend>(
+    fn handle_watch_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/a/v1/items:watch",
@@ -3747,86 +3788,88 @@ pub mod annotated_gateway {
             body_stream: false,
             reads_body: true,
         };
-        __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_watch_0,
-                <super::Sample as __gw::JsonMessage>::merge_json,
-                <B as Backend>::watch,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Sample,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "name" => ::core::option::Option::Some(m.name.clone()),
-                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                        "float_value" | "floatValue" => {
-                            ::core::option::Option::Some(m.float_value.to_string())
+        ::std::boxed::Box::pin(async move {
+            __gw::server_streaming(
+                    &state,
+                    request,
+                    captures,
+                    &BINDING,
+                    bind_watch_0,
+                    <super::Sample as __gw::JsonMessage>::merge_json,
+                    <B as Backend>::watch,
+                    |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                        response,
+                        w,
+                    ),
+                    |
+                        m: &super::Sample,
+                        name: &str,
+                    | -> ::core::option::Option<::std::string::String> {
+                        match name {
+                            "name" => ::core::option::Option::Some(m.name.clone()),
+                            "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                            "float_value" | "floatValue" => {
+                                ::core::option::Option::Some(m.float_value.to_string())
+                            }
+                            "double_value" | "doubleValue" => {
+                                ::core::option::Option::Some(m.double_value.to_string())
+                            }
+                            "int64_value" | "int64Value" => {
+                                ::core::option::Option::Some(m.int64_value.to_string())
+                            }
+                            "uint64_value" | "uint64Value" => {
+                                ::core::option::Option::Some(m.uint64_value.to_string())
+                            }
+                            "int32_value" | "int32Value" => {
+                                ::core::option::Option::Some(m.int32_value.to_string())
+                            }
+                            "fixed64_value" | "fixed64Value" => {
+                                ::core::option::Option::Some(m.fixed64_value.to_string())
+                            }
+                            "fixed32_value" | "fixed32Value" => {
+                                ::core::option::Option::Some(m.fixed32_value.to_string())
+                            }
+                            "bool_value" | "boolValue" => {
+                                ::core::option::Option::Some(m.bool_value.to_string())
+                            }
+                            "string_value" | "stringValue" => {
+                                ::core::option::Option::Some(m.string_value.clone())
+                            }
+                            "uint32_value" | "uint32Value" => {
+                                ::core::option::Option::Some(m.uint32_value.to_string())
+                            }
+                            "enum_value" | "enumValue" => {
+                                ::core::option::Option::Some(
+                                    super::Numeral::try_from(m.enum_value)
+                                        .map(|e| e.as_str_name().to_string())
+                                        .unwrap_or_else(|_| m.enum_value.to_string()),
+                                )
+                            }
+                            "sfixed32_value" | "sfixed32Value" => {
+                                ::core::option::Option::Some(m.sfixed32_value.to_string())
+                            }
+                            "sfixed64_value" | "sfixed64Value" => {
+                                ::core::option::Option::Some(m.sfixed64_value.to_string())
+                            }
+                            "sint32_value" | "sint32Value" => {
+                                ::core::option::Option::Some(m.sint32_value.to_string())
+                            }
+                            "sint64_value" | "sint64Value" => {
+                                ::core::option::Option::Some(m.sint64_value.to_string())
+                            }
+                            "wrapped_string" | "wrappedString" => {
+                                m.wrapped_string.as_ref().map(|v| v.to_string())
+                            }
+                            "optional_string" | "optionalString" => {
+                                m.optional_string.as_ref().map(|v| v.to_string())
+                            }
+                            "path" => ::core::option::Option::Some(m.path.clone()),
+                            _ => ::core::option::Option::None,
                         }
-                        "double_value" | "doubleValue" => {
-                            ::core::option::Option::Some(m.double_value.to_string())
-                        }
-                        "int64_value" | "int64Value" => {
-                            ::core::option::Option::Some(m.int64_value.to_string())
-                        }
-                        "uint64_value" | "uint64Value" => {
-                            ::core::option::Option::Some(m.uint64_value.to_string())
-                        }
-                        "int32_value" | "int32Value" => {
-                            ::core::option::Option::Some(m.int32_value.to_string())
-                        }
-                        "fixed64_value" | "fixed64Value" => {
-                            ::core::option::Option::Some(m.fixed64_value.to_string())
-                        }
-                        "fixed32_value" | "fixed32Value" => {
-                            ::core::option::Option::Some(m.fixed32_value.to_string())
-                        }
-                        "bool_value" | "boolValue" => {
-                            ::core::option::Option::Some(m.bool_value.to_string())
-                        }
-                        "string_value" | "stringValue" => {
-                            ::core::option::Option::Some(m.string_value.clone())
-                        }
-                        "uint32_value" | "uint32Value" => {
-                            ::core::option::Option::Some(m.uint32_value.to_string())
-                        }
-                        "enum_value" | "enumValue" => {
-                            ::core::option::Option::Some(
-                                super::Numeral::try_from(m.enum_value)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.enum_value.to_string()),
-                            )
-                        }
-                        "sfixed32_value" | "sfixed32Value" => {
-                            ::core::option::Option::Some(m.sfixed32_value.to_string())
-                        }
-                        "sfixed64_value" | "sfixed64Value" => {
-                            ::core::option::Option::Some(m.sfixed64_value.to_string())
-                        }
-                        "sint32_value" | "sint32Value" => {
-                            ::core::option::Option::Some(m.sint32_value.to_string())
-                        }
-                        "sint64_value" | "sint64Value" => {
-                            ::core::option::Option::Some(m.sint64_value.to_string())
-                        }
-                        "wrapped_string" | "wrappedString" => {
-                            m.wrapped_string.as_ref().map(|v| v.to_string())
-                        }
-                        "optional_string" | "optionalString" => {
-                            m.optional_string.as_ref().map(|v| v.to_string())
-                        }
-                        "path" => ::core::option::Option::Some(m.path.clone()),
-                        _ => ::core::option::Option::None,
-                    }
-                },
-            )
-            .await
+                    },
+                )
+                .await
+        })
     }
     fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
@@ -4021,153 +4064,153 @@ pub mod annotated_gateway {
             },
         ]
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_DEEP_0
             .match_path(request.uri().path())
         {
-            return handle_deep_0(state, request, captures).await;
+            return handle_deep_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_0
             .match_path(request.uri().path())
         {
-            return handle_create_0(state, request, captures).await;
+            return handle_create_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_2_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures).await;
+            return handle_files_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_3_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures).await;
+            return handle_files_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_4_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_BODY_0
             .match_path(request.uri().path())
         {
-            return handle_create_body_0(state, request, captures).await;
+            return handle_create_body_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures).await;
+            return handle_stream_items_0(state, request, captures);
         }
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures).await;
+            return handle_lookup_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CUSTOM_0
             .match_path(request.uri().path())
         {
-            return handle_custom_0(state, request, captures).await;
+            return handle_custom_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_patch<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPDATE_0
             .match_path(request.uri().path())
         {
-            return handle_update_0(state, request, captures).await;
+            return handle_update_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_connect<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures).await;
+            return handle_stream_items_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_6_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_6_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures).await;
+            return handle_watch_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_7_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_7_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_0
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_0(state, request, captures).await;
+            return handle_get_by_name_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_8_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_8_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STAR_0
             .match_path(request.uri().path())
         {
-            return handle_star_0(state, request, captures).await;
+            return handle_star_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_9_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_9_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_1
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_1(state, request, captures).await;
+            return handle_get_by_name_1(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }
 /// HTTP gateway of `e2e.everything.Configured`.
@@ -4242,47 +4285,56 @@ pub mod configured_gateway {
         __gw::axum::Router::new()
             .route(
                 "/c/v1/deep/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_0_get::<B>)),
             )
             .route(
                 "/c/v1/everything/{s3}/{s4}/{s5}/separator/{s7}/{s8}/{s9}/{s10}/{s11}/strprefix/{s13}/{s14}/{s15}/{s16}/{s17}/{s18}/{s19}",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_1_post::<B>)),
             )
             .route(
                 "/c/v1/files",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_2_get::<B>)),
             )
             .route(
                 "/c/v1/files/{*s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_3_get::<B>)),
             )
             .route(
                 "/c/v1/items",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_4_post::<B>)),
             )
             .route(
                 "/c/v1/items/{s3}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<B>)
-                    .post(route_5_post::<B>)
-                    .patch(route_5_patch::<B>)
-                    .connect(route_5_connect::<B>),
+                    .get(__gw::Dispatch(route_5_get::<B>))
+                    .post(__gw::Dispatch(route_5_post::<B>))
+                    .patch(__gw::Dispatch(route_5_patch::<B>))
+                    .connect(__gw::Dispatch(route_5_connect::<B>)),
             )
             .route(
                 "/c/v1/items:watch",
-                __gw::axum::routing::MethodRouter::new().post(route_6_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_6_post::<B>)),
             )
             .route(
                 "/c/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_7_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_7_get::<B>)),
             )
             .route(
                 "/c/v1/star/{s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_8_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_8_get::<B>)),
             )
             .route(
                 "/c/v2/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_9_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_9_get::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -4944,11 +4996,11 @@ pub mod configured_gateway {
     /// `POST /c/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}` → `e2e.everything.Configured.Create`
     ///
     /// Every scalar in the path.
-    async fn handle_create_0<B: Backend>(
+    fn handle_create_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4958,18 +5010,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_create_0,
                 <B as Backend>::create,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `POST /c/v1/items`
     static TEMPLATE_CREATE_BODY_0: __gw::Template = __gw::Template {
@@ -4987,11 +5042,11 @@ pub mod configured_gateway {
     /// `POST /c/v1/items` → `e2e.everything.Configured.CreateBody`
     ///
     /// The whole body.
-    async fn handle_create_body_0<B: Backend>(
+    fn handle_create_body_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5001,18 +5056,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_create_body_0,
                 <B as Backend>::create_body,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /c/v1/items/{uuid}`
     static TEMPLATE_LOOKUP_0: __gw::Template = __gw::Template {
@@ -5040,11 +5098,11 @@ pub mod configured_gateway {
     /// `GET /c/v1/items/{uuid}` → `e2e.everything.Configured.Lookup`
     ///
     /// By id.
-    async fn handle_lookup_0<B: Backend>(
+    fn handle_lookup_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5054,18 +5112,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /c/v1/{name=projects/*/items/*}`
     static TEMPLATE_GET_BY_NAME_0: __gw::Template = __gw::Template {
@@ -5410,11 +5471,11 @@ pub mod configured_gateway {
     /// `GET /c/v1/{name=projects/*/items/*}` → `e2e.everything.Configured.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_0<B: Backend>(
+    fn handle_get_by_name_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5424,18 +5485,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_by_name_0,
                 <B as Backend>::get_by_name,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /c/v2/{name=projects/*/items/*}:fetch`
     static TEMPLATE_GET_BY_NAME_1: __gw::Template = __gw::Template {
@@ -5780,11 +5844,11 @@ pub mod configured_gateway {
     /// `GET /c/v2/{name=projects/*/items/*}:fetch` → `e2e.everything.Configured.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_1<B: Backend>(
+    fn handle_get_by_name_1<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5794,18 +5858,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_by_name_1,
                 <B as Backend>::get_by_name,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `PATCH /c/v1/items/{item.uuid}`
     static TEMPLATE_UPDATE_0: __gw::Template = __gw::Template {
@@ -5860,11 +5927,11 @@ pub mod configured_gateway {
     /// `PATCH /c/v1/items/{item.uuid}` → `e2e.everything.Configured.Update`
     ///
     /// PATCH with a body field.
-    async fn handle_update_0<B: Backend>(
+    fn handle_update_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5874,18 +5941,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_update_0,
                 <B as Backend>::update,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /c/v1/deep/{single.single_nested.name}/{single.single_nested.amount}`
     static TEMPLATE_DEEP_0: __gw::Template = __gw::Template {
@@ -6449,11 +6519,11 @@ pub mod configured_gateway {
     /// `GET /c/v1/deep/{single.single_nested.name}/{single.single_nested.amount}` → `e2e.everything.Configured.Deep`
     ///
     /// A path variable three messages deep.
-    async fn handle_deep_0<B: Backend>(
+    fn handle_deep_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -6463,18 +6533,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_deep_0,
                 <B as Backend>::deep,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /c/v1/files/{path=**}`
     static TEMPLATE_FILES_0: __gw::Template = __gw::Template {
@@ -6817,11 +6890,11 @@ pub mod configured_gateway {
     /// `GET /c/v1/files/{path=**}` → `e2e.everything.Configured.Files`
     ///
     /// The rest of the path.
-    async fn handle_files_0<B: Backend>(
+    fn handle_files_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -6831,18 +6904,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_files_0,
                 <B as Backend>::files,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `POST /c/v1/items/{uuid}:custom`
     static TEMPLATE_CUSTOM_0: __gw::Template = __gw::Template {
@@ -6871,11 +6947,11 @@ pub mod configured_gateway {
     /// `POST /c/v1/items/{uuid}:custom` → `e2e.everything.Configured.Custom`
     ///
     /// A custom verb with the whole body.
-    async fn handle_custom_0<B: Backend>(
+    fn handle_custom_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -6885,18 +6961,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_custom_0,
                 <B as Backend>::custom,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /c/v1/star/{uuid=*}`
     static TEMPLATE_STAR_0: __gw::Template = __gw::Template {
@@ -7239,11 +7318,11 @@ pub mod configured_gateway {
     /// `GET /c/v1/star/{uuid=*}` → `e2e.everything.Configured.Star`
     ///
     /// A one-segment `{f=*}`.
-    async fn handle_star_0<B: Backend>(
+    fn handle_star_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -7253,18 +7332,21 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_star_0,
                 <B as Backend>::star,
                 |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /c/v1/items/{uuid}:stream`
     static TEMPLATE_STREAM_ITEMS_0: __gw::Template = __gw::Template {
@@ -7292,11 +7374,11 @@ pub mod configured_gateway {
     /// `GET /c/v1/items/{uuid}:stream` → `e2e.everything.Configured.StreamItems` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// A server stream.
-    async fn handle_stream_items_0<B: Backend>(
+    fn handle_stream_items_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/c/v1/items/{uuid}:stream",
@@ -7309,86 +7391,88 @@ pub mod configured_gateway {
             body_stream: false,
             reads_body: false,
         };
-        __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_stream_items_0,
-                <super::IdRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::stream_items,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Sample,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "name" => ::core::option::Option::Some(m.name.clone()),
-                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                        "float_value" | "floatValue" => {
-                            ::core::option::Option::Some(m.float_value.to_string())
+        ::std::boxed::Box::pin(async move {
+            __gw::server_streaming(
+                    &state,
+                    request,
+                    captures,
+                    &BINDING,
+                    bind_stream_items_0,
+                    <super::IdRequest as __gw::JsonMessage>::merge_json,
+                    <B as Backend>::stream_items,
+                    |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                        response,
+                        w,
+                    ),
+                    |
+                        m: &super::Sample,
+                        name: &str,
+                    | -> ::core::option::Option<::std::string::String> {
+                        match name {
+                            "name" => ::core::option::Option::Some(m.name.clone()),
+                            "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                            "float_value" | "floatValue" => {
+                                ::core::option::Option::Some(m.float_value.to_string())
+                            }
+                            "double_value" | "doubleValue" => {
+                                ::core::option::Option::Some(m.double_value.to_string())
+                            }
+                            "int64_value" | "int64Value" => {
+                                ::core::option::Option::Some(m.int64_value.to_string())
+                            }
+                            "uint64_value" | "uint64Value" => {
+                                ::core::option::Option::Some(m.uint64_value.to_string())
+                            }
+                            "int32_value" | "int32Value" => {
+                                ::core::option::Option::Some(m.int32_value.to_string())
+                            }
+                            "fixed64_value" | "fixed64Value" => {
+                                ::core::option::Option::Some(m.fixed64_value.to_string())
+                            }
+                            "fixed32_value" | "fixed32Value" => {
+                                ::core::option::Option::Some(m.fixed32_value.to_string())
+                            }
+                            "bool_value" | "boolValue" => {
+                                ::core::option::Option::Some(m.bool_value.to_string())
+                            }
+                            "string_value" | "stringValue" => {
+                                ::core::option::Option::Some(m.string_value.clone())
+                            }
+                            "uint32_value" | "uint32Value" => {
+                                ::core::option::Option::Some(m.uint32_value.to_string())
+                            }
+                            "enum_value" | "enumValue" => {
+                                ::core::option::Option::Some(
+                                    super::Numeral::try_from(m.enum_value)
+                                        .map(|e| e.as_str_name().to_string())
+                                        .unwrap_or_else(|_| m.enum_value.to_string()),
+                                )
+                            }
+                            "sfixed32_value" | "sfixed32Value" => {
+                                ::core::option::Option::Some(m.sfixed32_value.to_string())
+                            }
+                            "sfixed64_value" | "sfixed64Value" => {
+                                ::core::option::Option::Some(m.sfixed64_value.to_string())
+                            }
+                            "sint32_value" | "sint32Value" => {
+                                ::core::option::Option::Some(m.sint32_value.to_string())
+                            }
+                            "sint64_value" | "sint64Value" => {
+                                ::core::option::Option::Some(m.sint64_value.to_string())
+                            }
+                            "wrapped_string" | "wrappedString" => {
+                                m.wrapped_string.as_ref().map(|v| v.to_string())
+                            }
+                            "optional_string" | "optionalString" => {
+                                m.optional_string.as_ref().map(|v| v.to_string())
+                            }
+                            "path" => ::core::option::Option::Some(m.path.clone()),
+                            _ => ::core::option::Option::None,
                         }
-                        "double_value" | "doubleValue" => {
-                            ::core::option::Option::Some(m.double_value.to_string())
-                        }
-                        "int64_value" | "int64Value" => {
-                            ::core::option::Option::Some(m.int64_value.to_string())
-                        }
-                        "uint64_value" | "uint64Value" => {
-                            ::core::option::Option::Some(m.uint64_value.to_string())
-                        }
-                        "int32_value" | "int32Value" => {
-                            ::core::option::Option::Some(m.int32_value.to_string())
-                        }
-                        "fixed64_value" | "fixed64Value" => {
-                            ::core::option::Option::Some(m.fixed64_value.to_string())
-                        }
-                        "fixed32_value" | "fixed32Value" => {
-                            ::core::option::Option::Some(m.fixed32_value.to_string())
-                        }
-                        "bool_value" | "boolValue" => {
-                            ::core::option::Option::Some(m.bool_value.to_string())
-                        }
-                        "string_value" | "stringValue" => {
-                            ::core::option::Option::Some(m.string_value.clone())
-                        }
-                        "uint32_value" | "uint32Value" => {
-                            ::core::option::Option::Some(m.uint32_value.to_string())
-                        }
-                        "enum_value" | "enumValue" => {
-                            ::core::option::Option::Some(
-                                super::Numeral::try_from(m.enum_value)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.enum_value.to_string()),
-                            )
-                        }
-                        "sfixed32_value" | "sfixed32Value" => {
-                            ::core::option::Option::Some(m.sfixed32_value.to_string())
-                        }
-                        "sfixed64_value" | "sfixed64Value" => {
-                            ::core::option::Option::Some(m.sfixed64_value.to_string())
-                        }
-                        "sint32_value" | "sint32Value" => {
-                            ::core::option::Option::Some(m.sint32_value.to_string())
-                        }
-                        "sint64_value" | "sint64Value" => {
-                            ::core::option::Option::Some(m.sint64_value.to_string())
-                        }
-                        "wrapped_string" | "wrappedString" => {
-                            m.wrapped_string.as_ref().map(|v| v.to_string())
-                        }
-                        "optional_string" | "optionalString" => {
-                            m.optional_string.as_ref().map(|v| v.to_string())
-                        }
-                        "path" => ::core::option::Option::Some(m.path.clone()),
-                        _ => ::core::option::Option::None,
-                    }
-                },
-            )
-            .await
+                    },
+                )
+                .await
+        })
     }
     /// `POST /c/v1/items:watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
@@ -7406,11 +7490,11 @@ pub mod configured_gateway {
     /// `POST /c/v1/items:watch` → `e2e.everything.Configured.Watch` (server-streaming; modes: sse, chunked)
     ///
     /// A server stream bound with POST.
-    async fn handle_watch_0<B: Backend>(
+    fn handle_watch_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/c/v1/items:watch",
@@ -7425,86 +7509,88 @@ pub mod configured_gateway {
             body_stream: false,
             reads_body: true,
         };
-        __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_watch_0,
-                <super::Sample as __gw::JsonMessage>::merge_json,
-                <B as Backend>::watch,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Sample,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "name" => ::core::option::Option::Some(m.name.clone()),
-                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                        "float_value" | "floatValue" => {
-                            ::core::option::Option::Some(m.float_value.to_string())
+        ::std::boxed::Box::pin(async move {
+            __gw::server_streaming(
+                    &state,
+                    request,
+                    captures,
+                    &BINDING,
+                    bind_watch_0,
+                    <super::Sample as __gw::JsonMessage>::merge_json,
+                    <B as Backend>::watch,
+                    |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                        response,
+                        w,
+                    ),
+                    |
+                        m: &super::Sample,
+                        name: &str,
+                    | -> ::core::option::Option<::std::string::String> {
+                        match name {
+                            "name" => ::core::option::Option::Some(m.name.clone()),
+                            "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                            "float_value" | "floatValue" => {
+                                ::core::option::Option::Some(m.float_value.to_string())
+                            }
+                            "double_value" | "doubleValue" => {
+                                ::core::option::Option::Some(m.double_value.to_string())
+                            }
+                            "int64_value" | "int64Value" => {
+                                ::core::option::Option::Some(m.int64_value.to_string())
+                            }
+                            "uint64_value" | "uint64Value" => {
+                                ::core::option::Option::Some(m.uint64_value.to_string())
+                            }
+                            "int32_value" | "int32Value" => {
+                                ::core::option::Option::Some(m.int32_value.to_string())
+                            }
+                            "fixed64_value" | "fixed64Value" => {
+                                ::core::option::Option::Some(m.fixed64_value.to_string())
+                            }
+                            "fixed32_value" | "fixed32Value" => {
+                                ::core::option::Option::Some(m.fixed32_value.to_string())
+                            }
+                            "bool_value" | "boolValue" => {
+                                ::core::option::Option::Some(m.bool_value.to_string())
+                            }
+                            "string_value" | "stringValue" => {
+                                ::core::option::Option::Some(m.string_value.clone())
+                            }
+                            "uint32_value" | "uint32Value" => {
+                                ::core::option::Option::Some(m.uint32_value.to_string())
+                            }
+                            "enum_value" | "enumValue" => {
+                                ::core::option::Option::Some(
+                                    super::Numeral::try_from(m.enum_value)
+                                        .map(|e| e.as_str_name().to_string())
+                                        .unwrap_or_else(|_| m.enum_value.to_string()),
+                                )
+                            }
+                            "sfixed32_value" | "sfixed32Value" => {
+                                ::core::option::Option::Some(m.sfixed32_value.to_string())
+                            }
+                            "sfixed64_value" | "sfixed64Value" => {
+                                ::core::option::Option::Some(m.sfixed64_value.to_string())
+                            }
+                            "sint32_value" | "sint32Value" => {
+                                ::core::option::Option::Some(m.sint32_value.to_string())
+                            }
+                            "sint64_value" | "sint64Value" => {
+                                ::core::option::Option::Some(m.sint64_value.to_string())
+                            }
+                            "wrapped_string" | "wrappedString" => {
+                                m.wrapped_string.as_ref().map(|v| v.to_string())
+                            }
+                            "optional_string" | "optionalString" => {
+                                m.optional_string.as_ref().map(|v| v.to_string())
+                            }
+                            "path" => ::core::option::Option::Some(m.path.clone()),
+                            _ => ::core::option::Option::None,
                         }
-                        "double_value" | "doubleValue" => {
-                            ::core::option::Option::Some(m.double_value.to_string())
-                        }
-                        "int64_value" | "int64Value" => {
-                            ::core::option::Option::Some(m.int64_value.to_string())
-                        }
-                        "uint64_value" | "uint64Value" => {
-                            ::core::option::Option::Some(m.uint64_value.to_string())
-                        }
-                        "int32_value" | "int32Value" => {
-                            ::core::option::Option::Some(m.int32_value.to_string())
-                        }
-                        "fixed64_value" | "fixed64Value" => {
-                            ::core::option::Option::Some(m.fixed64_value.to_string())
-                        }
-                        "fixed32_value" | "fixed32Value" => {
-                            ::core::option::Option::Some(m.fixed32_value.to_string())
-                        }
-                        "bool_value" | "boolValue" => {
-                            ::core::option::Option::Some(m.bool_value.to_string())
-                        }
-                        "string_value" | "stringValue" => {
-                            ::core::option::Option::Some(m.string_value.clone())
-                        }
-                        "uint32_value" | "uint32Value" => {
-                            ::core::option::Option::Some(m.uint32_value.to_string())
-                        }
-                        "enum_value" | "enumValue" => {
-                            ::core::option::Option::Some(
-                                super::Numeral::try_from(m.enum_value)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.enum_value.to_string()),
-                            )
-                        }
-                        "sfixed32_value" | "sfixed32Value" => {
-                            ::core::option::Option::Some(m.sfixed32_value.to_string())
-                        }
-                        "sfixed64_value" | "sfixed64Value" => {
-                            ::core::option::Option::Some(m.sfixed64_value.to_string())
-                        }
-                        "sint32_value" | "sint32Value" => {
-                            ::core::option::Option::Some(m.sint32_value.to_string())
-                        }
-                        "sint64_value" | "sint64Value" => {
-                            ::core::option::Option::Some(m.sint64_value.to_string())
-                        }
-                        "wrapped_string" | "wrappedString" => {
-                            m.wrapped_string.as_ref().map(|v| v.to_string())
-                        }
-                        "optional_string" | "optionalString" => {
-                            m.optional_string.as_ref().map(|v| v.to_string())
-                        }
-                        "path" => ::core::option::Option::Some(m.path.clone()),
-                        _ => ::core::option::Option::None,
-                    }
-                },
-            )
-            .await
+                    },
+                )
+                .await
+        })
     }
     fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
@@ -7699,152 +7785,152 @@ pub mod configured_gateway {
             },
         ]
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_DEEP_0
             .match_path(request.uri().path())
         {
-            return handle_deep_0(state, request, captures).await;
+            return handle_deep_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_0
             .match_path(request.uri().path())
         {
-            return handle_create_0(state, request, captures).await;
+            return handle_create_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_2_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures).await;
+            return handle_files_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_3_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures).await;
+            return handle_files_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_4_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_BODY_0
             .match_path(request.uri().path())
         {
-            return handle_create_body_0(state, request, captures).await;
+            return handle_create_body_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures).await;
+            return handle_stream_items_0(state, request, captures);
         }
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures).await;
+            return handle_lookup_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CUSTOM_0
             .match_path(request.uri().path())
         {
-            return handle_custom_0(state, request, captures).await;
+            return handle_custom_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_patch<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPDATE_0
             .match_path(request.uri().path())
         {
-            return handle_update_0(state, request, captures).await;
+            return handle_update_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_connect<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures).await;
+            return handle_stream_items_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_6_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_6_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures).await;
+            return handle_watch_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_7_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_7_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_0
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_0(state, request, captures).await;
+            return handle_get_by_name_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_8_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_8_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STAR_0
             .match_path(request.uri().path())
         {
-            return handle_star_0(state, request, captures).await;
+            return handle_star_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_9_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_9_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_1
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_1(state, request, captures).await;
+            return handle_get_by_name_1(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }

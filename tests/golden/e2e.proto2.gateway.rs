@@ -667,33 +667,36 @@ pub mod proto2_service_gateway {
         __gw::axum::Router::new()
             .route(
                 "/proto2/badges/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_0_get::<B>)),
             )
             .route(
                 "/proto2/grades/{s2}/badges/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .get(__gw::Dispatch(route_1_get::<B>)),
             )
             .route(
                 "/proto2/records",
-                __gw::axum::routing::MethodRouter::new().post(route_2_post::<B>),
+                __gw::axum::routing::MethodRouter::new()
+                    .post(__gw::Dispatch(route_2_post::<B>)),
             )
             .route(
                 "/proto2/records/{s2}",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_3_get::<B>)
-                    .patch(route_3_patch::<B>),
+                    .get(__gw::Dispatch(route_3_get::<B>))
+                    .patch(__gw::Dispatch(route_3_patch::<B>)),
             )
             .route(
                 "/proto2/records/{s2}/badge",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_4_get::<B>)
-                    .put(route_4_put::<B>),
+                    .get(__gw::Dispatch(route_4_get::<B>))
+                    .put(__gw::Dispatch(route_4_put::<B>)),
             )
             .route(
                 "/proto2/records/{s2}/watch",
                 __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<B>)
-                    .connect(route_5_connect::<B>),
+                    .get(__gw::Dispatch(route_5_get::<B>))
+                    .connect(__gw::Dispatch(route_5_connect::<B>)),
             )
             .with_state(__gw::ServiceState::new(backend, gateway))
     }
@@ -789,11 +792,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `POST /proto2/records` → `e2e.proto2.Proto2Service.Echo`
-    async fn handle_echo_0<B: Backend>(
+    fn handle_echo_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -803,18 +806,21 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_0,
                 <B as Backend>::echo,
                 |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /proto2/records/{ref}`
     static TEMPLATE_ECHO_1: __gw::Template = __gw::Template {
@@ -1116,11 +1122,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}` → `e2e.proto2.Proto2Service.Echo`
-    async fn handle_echo_1<B: Backend>(
+    fn handle_echo_1<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1130,18 +1136,21 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_1,
                 <B as Backend>::echo,
                 |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /proto2/badges/{badge.code}`
     static TEMPLATE_LOOKUP_0: __gw::Template = __gw::Template {
@@ -1280,11 +1289,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
-    async fn handle_lookup_0<B: Backend>(
+    fn handle_lookup_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1294,18 +1303,21 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
                 |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /proto2/grades/{grade}/badges/{badge.code}`
     static TEMPLATE_LOOKUP_1: __gw::Template = __gw::Template {
@@ -1445,11 +1457,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/grades/{grade}/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
-    async fn handle_lookup_1<B: Backend>(
+    fn handle_lookup_1<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1459,18 +1471,21 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_lookup_1,
                 <B as Backend>::lookup,
                 |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `PUT /proto2/records/{ref}/badge`
     static TEMPLATE_PUT_0: __gw::Template = __gw::Template {
@@ -1509,11 +1524,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `PUT /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
-    async fn handle_put_0<B: Backend>(
+    fn handle_put_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -1523,18 +1538,21 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_put_0,
                 <B as Backend>::put,
                 |response: &super::PutRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /proto2/records/{ref}/badge`
     static TEMPLATE_PUT_1: __gw::Template = __gw::Template {
@@ -1582,11 +1600,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
-    async fn handle_put_1<B: Backend>(
+    fn handle_put_1<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1596,17 +1614,20 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_put_1,
                 <B as Backend>::put,
                 |m: &super::PutRequest, w: &mut __gw::JsonWriter| {
                     __gw::write_message::<super::Badge, _>(&m.badge, w)
                 },
-            )
-            .await
+            ),
+        )
     }
     /// `PATCH /proto2/records/{record.ref}`
     static TEMPLATE_PATCH_0: __gw::Template = __gw::Template {
@@ -1658,11 +1679,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `PATCH /proto2/records/{record.ref}` → `e2e.proto2.Proto2Service.Patch`
-    async fn handle_patch_0<B: Backend>(
+    fn handle_patch_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -1672,18 +1693,21 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_0,
                 <B as Backend>::patch,
                 |response: &super::PatchRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
                     response,
                     w,
                 ),
-            )
-            .await
+            ),
+        )
     }
     /// `GET /proto2/records/{ref}/watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
@@ -1717,11 +1741,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}/watch` → `e2e.proto2.Proto2Service.Watch` (server-streaming; modes: sse, websocket, chunked)
-    async fn handle_watch_0<B: Backend>(
+    fn handle_watch_0<B: Backend>(
         state: SvcState<B>,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/proto2/records/{ref}/watch",
@@ -1734,45 +1758,49 @@ pub mod proto2_service_gateway {
             body_stream: false,
             reads_body: false,
         };
-        __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_watch_0,
-                <super::WatchRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::watch,
-                |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Record,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "ref" => ::core::option::Option::Some(m.r#ref.clone()),
-                        "count" => ::core::option::Option::Some(m.count.to_string()),
-                        "total" => ::core::option::Option::Some(m.total.to_string()),
-                        "active" => ::core::option::Option::Some(m.active.to_string()),
-                        "ratio" => ::core::option::Option::Some(m.ratio.to_string()),
-                        "grade" => {
-                            ::core::option::Option::Some(
-                                super::Grade::try_from(m.grade)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.grade.to_string()),
-                            )
+        ::std::boxed::Box::pin(async move {
+            __gw::server_streaming(
+                    &state,
+                    request,
+                    captures,
+                    &BINDING,
+                    bind_watch_0,
+                    <super::WatchRequest as __gw::JsonMessage>::merge_json,
+                    <B as Backend>::watch,
+                    |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                        response,
+                        w,
+                    ),
+                    |
+                        m: &super::Record,
+                        name: &str,
+                    | -> ::core::option::Option<::std::string::String> {
+                        match name {
+                            "ref" => ::core::option::Option::Some(m.r#ref.clone()),
+                            "count" => ::core::option::Option::Some(m.count.to_string()),
+                            "total" => ::core::option::Option::Some(m.total.to_string()),
+                            "active" => {
+                                ::core::option::Option::Some(m.active.to_string())
+                            }
+                            "ratio" => ::core::option::Option::Some(m.ratio.to_string()),
+                            "grade" => {
+                                ::core::option::Option::Some(
+                                    super::Grade::try_from(m.grade)
+                                        .map(|e| e.as_str_name().to_string())
+                                        .unwrap_or_else(|_| m.grade.to_string()),
+                                )
+                            }
+                            "label" => m.label.as_ref().map(|v| v.to_string()),
+                            "limit" => m.limit.as_ref().map(|v| v.to_string()),
+                            "strict" => m.strict.as_ref().map(|v| v.to_string()),
+                            "scale" => m.scale.as_ref().map(|v| v.to_string()),
+                            "serial" => m.serial.as_ref().map(|v| v.to_string()),
+                            _ => ::core::option::Option::None,
                         }
-                        "label" => m.label.as_ref().map(|v| v.to_string()),
-                        "limit" => m.limit.as_ref().map(|v| v.to_string()),
-                        "strict" => m.strict.as_ref().map(|v| v.to_string()),
-                        "scale" => m.scale.as_ref().map(|v| v.to_string()),
-                        "serial" => m.serial.as_ref().map(|v| v.to_string()),
-                        _ => ::core::option::Option::None,
-                    }
-                },
-            )
-            .await
+                    },
+                )
+                .await
+        })
     }
     fn fields_e2e_proto2_record() -> &'static [__gw::FieldInfo] {
         &[
@@ -1983,103 +2011,103 @@ pub mod proto2_service_gateway {
             },
         ]
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures).await;
+            return handle_lookup_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_1_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_1
             .match_path(request.uri().path())
         {
-            return handle_lookup_1(state, request, captures).await;
+            return handle_lookup_1(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_2_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_post<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures).await;
+            return handle_echo_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_3_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures).await;
+            return handle_echo_1(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_3_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_patch<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
             .match_path(request.uri().path())
         {
-            return handle_patch_0(state, request, captures).await;
+            return handle_patch_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_4_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PUT_1
             .match_path(request.uri().path())
         {
-            return handle_put_1(state, request, captures).await;
+            return handle_put_1(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_4_put<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_put<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PUT_0
             .match_path(request.uri().path())
         {
-            return handle_put_0(state, request, captures).await;
+            return handle_put_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures).await;
+            return handle_watch_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
-    async fn route_5_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_connect<B: Backend>(
+        state: SvcState<B>,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures).await;
+            return handle_watch_0(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(&state.gateway, &request)
     }
 }

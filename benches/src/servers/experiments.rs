@@ -12,7 +12,7 @@ use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_runtime::__private::{
     BindContext, JsonMessage, JsonWriter, RpcName, Seg, ServiceState, Template, UnaryBinding,
-    not_found, unary,
+    UnaryInput, not_found, unary, unary_call,
 };
 use gateway_runtime::Gateway;
 use tonic::transport::Channel;
@@ -50,15 +50,21 @@ async fn boxed_call_echo(
         return not_found(&state.gateway, &request);
     };
     unary(
-        &state,
+        state,
         request,
         captures,
         &BINDING,
-        |cx: &BindContext<'_>, msg: &mut Kitchen| cx.body_json(|r| msg.merge_json(r)),
-        |mut client: EchoServiceClient<Channel>, request| {
-            Box::pin(async move { client.echo(request).await })
+        |client: EchoServiceClient<Channel>, input: &mut UnaryInput<'_>| {
+            unary_call(
+                client,
+                input,
+                |cx: &BindContext<'_>, msg: &mut Kitchen| cx.body_json(|r| msg.merge_json(r)),
+                |mut client: EchoServiceClient<Channel>, request| {
+                    Box::pin(async move { client.echo(request).await })
+                },
+                |response: &Kitchen, w: &mut JsonWriter| response.write_json(w),
+            )
         },
-        |response: &Kitchen, w: &mut JsonWriter| response.write_json(w),
     )
     .await
 }

@@ -57,32 +57,38 @@ pub fn unary(
     let reads_body = !matches!(binding.body, BodyModel::None);
     let rpc = rpc_name(method, binding);
     let doc = doc_of(method, binding);
-    let (serve, respond) = if is_http_body(&method.descriptor.output()) {
-        (quote!(#p::unary_raw), raw_parts(scope, method))
+    let (start, respond) = if is_http_body(&method.descriptor.output()) {
+        (quote!(#p::unary_raw_call), raw_parts(scope, method))
     } else {
-        (quote!(#p::unary), write_response(scope, method, binding))
+        (
+            quote!(#p::unary_call),
+            write_response(scope, method, binding),
+        )
     };
     quote! {
         #doc
-        async fn #handler<B: Backend>(
+        fn #handler<B: Backend>(
             state: SvcState<B>,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
-        ) -> #p::axum::response::Response {
+        ) -> #p::RouteFuture {
             static BINDING: #p::UnaryBinding = #p::UnaryBinding {
                 reads_body: #reads_body,
                 rpc: #rpc,
             };
-            #serve(
-                &state,
+            #p::unary(
+                state,
                 request,
                 captures,
                 &BINDING,
-                #bind,
-                <B as Backend>::#call,
-                #respond,
+                |client: B, input: &mut #p::UnaryInput<'_>| #start(
+                    client,
+                    input,
+                    #bind,
+                    <B as Backend>::#call,
+                    #respond,
+                ),
             )
-            .await
         }
     }
 }
@@ -367,13 +373,13 @@ pub fn streaming(
     };
     quote! {
         #doc
-        async fn #handler<B: Backend>(
+        fn #handler<B: Backend>(
             state: SvcState<B>,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
-        ) -> #p::axum::response::Response {
+        ) -> #p::RouteFuture {
             #static_binding
-            #body.await
+            ::std::boxed::Box::pin(async move { #body.await })
         }
     }
 }

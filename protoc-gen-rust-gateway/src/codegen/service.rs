@@ -99,15 +99,15 @@ pub fn service_module(
             let dispatcher = format_ident!("route_{}_{}", r, method_suffix(http_method));
             items.push(dispatcher_fn(&dispatcher, service, candidates));
             chain = match http_method {
-                HttpMethod::Get => quote!(#chain.get(#dispatcher::<B>)),
-                HttpMethod::Put => quote!(#chain.put(#dispatcher::<B>)),
-                HttpMethod::Post => quote!(#chain.post(#dispatcher::<B>)),
-                HttpMethod::Delete => quote!(#chain.delete(#dispatcher::<B>)),
-                HttpMethod::Patch => quote!(#chain.patch(#dispatcher::<B>)),
+                HttpMethod::Get => quote!(#chain.get(#p::Dispatch(#dispatcher::<B>))),
+                HttpMethod::Put => quote!(#chain.put(#p::Dispatch(#dispatcher::<B>))),
+                HttpMethod::Post => quote!(#chain.post(#p::Dispatch(#dispatcher::<B>))),
+                HttpMethod::Delete => quote!(#chain.delete(#p::Dispatch(#dispatcher::<B>))),
+                HttpMethod::Patch => quote!(#chain.patch(#p::Dispatch(#dispatcher::<B>))),
                 HttpMethod::Custom(m) => match m.to_ascii_uppercase().as_str() {
-                    "HEAD" => quote!(#chain.head(#dispatcher::<B>)),
-                    "OPTIONS" => quote!(#chain.options(#dispatcher::<B>)),
-                    "TRACE" => quote!(#chain.trace(#dispatcher::<B>)),
+                    "HEAD" => quote!(#chain.head(#p::Dispatch(#dispatcher::<B>))),
+                    "OPTIONS" => quote!(#chain.options(#p::Dispatch(#dispatcher::<B>))),
+                    "TRACE" => quote!(#chain.trace(#p::Dispatch(#dispatcher::<B>))),
                     _ => {
                         custom.push((m.clone(), dispatcher));
                         chain
@@ -139,7 +139,7 @@ pub fn service_module(
             if !websocket.is_empty() {
                 let dispatcher = format_ident!("route_{}_connect", r);
                 items.push(dispatcher_fn(&dispatcher, service, &websocket));
-                chain = quote!(#chain.connect(#dispatcher::<B>));
+                chain = quote!(#chain.connect(#p::Dispatch(#dispatcher::<B>)));
             }
         }
         if !custom.is_empty() {
@@ -147,7 +147,7 @@ pub fn service_module(
             // method fallback, which dispatches on the method name.
             let fallback = format_ident!("route_{}_custom", r);
             items.push(custom_fallback_fn(&fallback, &custom));
-            chain = quote!(#chain.fallback(#fallback::<B>));
+            chain = quote!(#chain.fallback(#p::Dispatch(#fallback::<B>)));
         }
         route_calls.push(quote!(.route(#path, #chain)));
     }
@@ -347,17 +347,17 @@ fn dispatcher_fn(name: &Ident, service: &ServiceModel, candidates: &[BindingRef]
         let (template, handler) = (names.template, names.handler);
         quote! {
             if let ::core::option::Option::Some(captures) = #template.match_path(request.uri().path()) {
-                return #handler(state, request, captures).await;
+                return #handler(state, request, captures);
             }
         }
     });
     quote! {
-        async fn #name<B: Backend>(
-            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<B>>,
+        fn #name<B: Backend>(
+            state: SvcState<B>,
             request: #p::axum::extract::Request,
-        ) -> #p::axum::response::Response {
+        ) -> #p::RouteFuture {
             #(#tries)*
-            #p::not_found(&state.gateway, &request)
+            #p::route_not_found(&state.gateway, &request)
         }
     }
 }
@@ -365,16 +365,16 @@ fn dispatcher_fn(name: &Ident, service: &ServiceModel, candidates: &[BindingRef]
 fn custom_fallback_fn(name: &Ident, custom: &[(String, Ident)]) -> TokenStream {
     let p = quote!(__gw);
     let arms = custom.iter().map(|(method, dispatcher)| {
-        quote! { #method => #dispatcher::<B>(#p::axum::extract::State(state), request).await, }
+        quote! { #method => #dispatcher::<B>(state, request), }
     });
     quote! {
-        async fn #name<B: Backend>(
-            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<B>>,
+        fn #name<B: Backend>(
+            state: SvcState<B>,
             request: #p::axum::extract::Request,
-        ) -> #p::axum::response::Response {
+        ) -> #p::RouteFuture {
             match request.method().as_str() {
                 #(#arms)*
-                _ => #p::method_not_allowed(&state.gateway, &request),
+                _ => #p::route_method_not_allowed(&state.gateway, &request),
             }
         }
     }
