@@ -114,13 +114,14 @@ pub mod __private {
         Dispatch, RouteFuture, ServiceState, Transport, method_not_allowed, not_found,
         route_method_not_allowed, route_not_found,
     };
-    pub use crate::streaming::bidi::bidi_streaming;
-    pub use crate::streaming::client::client_streaming;
+    pub use crate::streaming::bidi::{bidi_streaming, bidi_websocket};
+    pub use crate::streaming::client::{client_streaming, client_websocket};
     pub use crate::streaming::mode::StreamBinding;
+    pub use crate::streaming::prepare::{WebSocketCall, WebSocketSide};
     pub use crate::streaming::raw::{client_streaming_raw, server_streaming_raw};
     pub use crate::streaming::request::RequestStream;
     pub use crate::streaming::response_stream::ResponseStream;
-    pub use crate::streaming::server::server_streaming;
+    pub use crate::streaming::server::{server_streaming, server_websocket};
     pub use crate::telemetry::RpcName;
     pub use crate::unary::{
         CallFuture, UnaryBinding, UnaryInput, UnaryStart, unary, unary_call, unary_raw_call,

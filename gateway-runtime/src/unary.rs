@@ -126,17 +126,7 @@ where
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    start_call(
-        client,
-        input,
-        bind,
-        call,
-        move |message: Resp, metadata, gateway| {
-            let mut writer = JsonWriter::new(gateway.json_options());
-            write(&message, &mut writer);
-            json_response(writer.into_bytes(), metadata, gateway)
-        },
-    )
+    start_call(client, input, bind, call, Render::Json(write))
 }
 
 /// [`unary_call`] for a method that returns `google.api.HttpBody`: the
@@ -155,33 +145,34 @@ where
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    start_call(
-        client,
-        input,
-        bind,
-        call,
-        move |message: Resp, metadata, gateway| raw_response(raw(message), metadata, gateway),
-    )
+    start_call(client, input, bind, call, Render::Raw(raw))
 }
 
 /// The successful end of a unary call: the response metadata and the HTTP
 /// response built from the message.
 type Answer = Result<(tonic::metadata::MetadataMap, Response), tonic::Status>;
 
+/// How a response message becomes the HTTP response.
+enum Render<Resp> {
+    /// JSON, written by the binding's function.
+    Json(fn(&Resp, &mut JsonWriter)),
+    /// A `google.api.HttpBody`, taken apart.
+    Raw(fn(Resp) -> RawBody),
+}
+
 /// Binds, then starts the call inside its box.
-fn start_call<C, Req, Resp, Fut, Respond>(
+fn start_call<C, Req, Resp, Fut>(
     client: C,
     input: &mut UnaryInput<'_>,
     bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
     call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
-    respond: Respond,
+    render: Render<Resp>,
 ) -> Result<CallFuture, GatewayError>
 where
     C: Send + 'static,
     Req: Default + Send + 'static,
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
-    Respond: FnOnce(Resp, &tonic::metadata::MetadataMap, &Gateway) -> Response + Send + 'static,
 {
     let mut message = Req::default();
     bind(&input.context(), &mut message)?;
@@ -192,14 +183,31 @@ where
     // and again into the box. The box is allocated before the block is
     // written into it: `Box::pin(async { .. })` built the block (7.5 KiB
     // with tonic's future, of which only the captures are set) on the stack
-    // and copied all of it.
+    // and copied all of it. The block only awaits: what follows is a plain
+    // function, so that each binding's state machine stays small.
     let boxed = Box::write(Box::new_uninit(), async move {
-        let future = call(client, request.map(|()| message));
-        let (metadata, message, _) = future.await?.into_parts();
-        let response = respond(message, &metadata, &gateway);
-        Ok((metadata, response))
+        let response = call(client, request.map(|()| message)).await;
+        answer(response, render, &gateway)
     });
     Ok(Box::into_pin(boxed))
+}
+
+/// The HTTP response of a finished call.
+fn answer<Resp>(
+    response: Result<tonic::Response<Resp>, tonic::Status>,
+    render: Render<Resp>,
+    gateway: &Gateway,
+) -> Answer {
+    let (metadata, message, _) = response?.into_parts();
+    let response = match render {
+        Render::Json(write) => {
+            let mut writer = JsonWriter::new(gateway.json_options());
+            write(&message, &mut writer);
+            json_response(writer.into_bytes(), &metadata, gateway)
+        }
+        Render::Raw(raw) => raw_response(raw(message), &metadata, gateway),
+    };
+    Ok((metadata, response))
 }
 
 /// What the driver calls to bind and start: a binding's [`UnaryStart`]

@@ -2845,45 +2845,43 @@ pub mod path_compat_gateway {
             body_stream: false,
             reads_body: false,
         };
-        ::std::boxed::Box::pin(async move {
-            __gw::server_streaming(
-                    &state,
-                    request,
-                    captures,
-                    &BINDING,
-                    bind_repeat_0,
-                    <super::RepeatRequest as __gw::JsonMessage>::merge_json,
-                    <B as Backend>::repeat,
-                    |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                        response,
-                        w,
-                    ),
-                    |
-                        m: &super::Card,
-                        name: &str,
-                    | -> ::core::option::Option<::std::string::String> {
-                        match name {
-                            "id" => ::core::option::Option::Some(m.id.clone()),
-                            "count" => ::core::option::Option::Some(m.count.to_string()),
-                            "urgency" => {
-                                ::core::option::Option::Some(
-                                    super::Urgency::try_from(m.urgency)
-                                        .map(|e| e.as_str_name().to_string())
-                                        .unwrap_or_else(|_| m.urgency.to_string()),
-                                )
-                            }
-                            "display_name" | "displayName" => {
-                                ::core::option::Option::Some(m.display_name.clone())
-                            }
-                            "legacy_note" | "legacyNote" => {
-                                ::core::option::Option::Some(m.legacy_note.clone())
-                            }
-                            _ => ::core::option::Option::None,
-                        }
-                    },
-                )
-                .await
-        })
+        __gw::server_streaming(
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_repeat_0,
+            <super::RepeatRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::repeat,
+            |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                response,
+                w,
+            ),
+            |
+                m: &super::Card,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "id" => ::core::option::Option::Some(m.id.clone()),
+                    "count" => ::core::option::Option::Some(m.count.to_string()),
+                    "urgency" => {
+                        ::core::option::Option::Some(
+                            super::Urgency::try_from(m.urgency)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.urgency.to_string()),
+                        )
+                    }
+                    "display_name" | "displayName" => {
+                        ::core::option::Option::Some(m.display_name.clone())
+                    }
+                    "legacy_note" | "legacyNote" => {
+                        ::core::option::Option::Some(m.legacy_note.clone())
+                    }
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
     fn route_0_get<B: Backend>(
         state: SvcState<B>,

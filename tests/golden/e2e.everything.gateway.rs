@@ -3670,88 +3670,86 @@ pub mod annotated_gateway {
             body_stream: false,
             reads_body: false,
         };
-        ::std::boxed::Box::pin(async move {
-            __gw::server_streaming(
-                    &state,
-                    request,
-                    captures,
-                    &BINDING,
-                    bind_stream_items_0,
-                    <super::IdRequest as __gw::JsonMessage>::merge_json,
-                    <B as Backend>::stream_items,
-                    |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                        response,
-                        w,
-                    ),
-                    |
-                        m: &super::Sample,
-                        name: &str,
-                    | -> ::core::option::Option<::std::string::String> {
-                        match name {
-                            "name" => ::core::option::Option::Some(m.name.clone()),
-                            "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                            "float_value" | "floatValue" => {
-                                ::core::option::Option::Some(m.float_value.to_string())
-                            }
-                            "double_value" | "doubleValue" => {
-                                ::core::option::Option::Some(m.double_value.to_string())
-                            }
-                            "int64_value" | "int64Value" => {
-                                ::core::option::Option::Some(m.int64_value.to_string())
-                            }
-                            "uint64_value" | "uint64Value" => {
-                                ::core::option::Option::Some(m.uint64_value.to_string())
-                            }
-                            "int32_value" | "int32Value" => {
-                                ::core::option::Option::Some(m.int32_value.to_string())
-                            }
-                            "fixed64_value" | "fixed64Value" => {
-                                ::core::option::Option::Some(m.fixed64_value.to_string())
-                            }
-                            "fixed32_value" | "fixed32Value" => {
-                                ::core::option::Option::Some(m.fixed32_value.to_string())
-                            }
-                            "bool_value" | "boolValue" => {
-                                ::core::option::Option::Some(m.bool_value.to_string())
-                            }
-                            "string_value" | "stringValue" => {
-                                ::core::option::Option::Some(m.string_value.clone())
-                            }
-                            "uint32_value" | "uint32Value" => {
-                                ::core::option::Option::Some(m.uint32_value.to_string())
-                            }
-                            "enum_value" | "enumValue" => {
-                                ::core::option::Option::Some(
-                                    super::Numeral::try_from(m.enum_value)
-                                        .map(|e| e.as_str_name().to_string())
-                                        .unwrap_or_else(|_| m.enum_value.to_string()),
-                                )
-                            }
-                            "sfixed32_value" | "sfixed32Value" => {
-                                ::core::option::Option::Some(m.sfixed32_value.to_string())
-                            }
-                            "sfixed64_value" | "sfixed64Value" => {
-                                ::core::option::Option::Some(m.sfixed64_value.to_string())
-                            }
-                            "sint32_value" | "sint32Value" => {
-                                ::core::option::Option::Some(m.sint32_value.to_string())
-                            }
-                            "sint64_value" | "sint64Value" => {
-                                ::core::option::Option::Some(m.sint64_value.to_string())
-                            }
-                            "wrapped_string" | "wrappedString" => {
-                                m.wrapped_string.as_ref().map(|v| v.to_string())
-                            }
-                            "optional_string" | "optionalString" => {
-                                m.optional_string.as_ref().map(|v| v.to_string())
-                            }
-                            "path" => ::core::option::Option::Some(m.path.clone()),
-                            _ => ::core::option::Option::None,
-                        }
-                    },
-                )
-                .await
-        })
+        __gw::server_streaming(
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_stream_items_0,
+            <super::IdRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::stream_items,
+            |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                response,
+                w,
+            ),
+            |
+                m: &super::Sample,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "name" => ::core::option::Option::Some(m.name.clone()),
+                    "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                    "float_value" | "floatValue" => {
+                        ::core::option::Option::Some(m.float_value.to_string())
+                    }
+                    "double_value" | "doubleValue" => {
+                        ::core::option::Option::Some(m.double_value.to_string())
+                    }
+                    "int64_value" | "int64Value" => {
+                        ::core::option::Option::Some(m.int64_value.to_string())
+                    }
+                    "uint64_value" | "uint64Value" => {
+                        ::core::option::Option::Some(m.uint64_value.to_string())
+                    }
+                    "int32_value" | "int32Value" => {
+                        ::core::option::Option::Some(m.int32_value.to_string())
+                    }
+                    "fixed64_value" | "fixed64Value" => {
+                        ::core::option::Option::Some(m.fixed64_value.to_string())
+                    }
+                    "fixed32_value" | "fixed32Value" => {
+                        ::core::option::Option::Some(m.fixed32_value.to_string())
+                    }
+                    "bool_value" | "boolValue" => {
+                        ::core::option::Option::Some(m.bool_value.to_string())
+                    }
+                    "string_value" | "stringValue" => {
+                        ::core::option::Option::Some(m.string_value.clone())
+                    }
+                    "uint32_value" | "uint32Value" => {
+                        ::core::option::Option::Some(m.uint32_value.to_string())
+                    }
+                    "enum_value" | "enumValue" => {
+                        ::core::option::Option::Some(
+                            super::Numeral::try_from(m.enum_value)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.enum_value.to_string()),
+                        )
+                    }
+                    "sfixed32_value" | "sfixed32Value" => {
+                        ::core::option::Option::Some(m.sfixed32_value.to_string())
+                    }
+                    "sfixed64_value" | "sfixed64Value" => {
+                        ::core::option::Option::Some(m.sfixed64_value.to_string())
+                    }
+                    "sint32_value" | "sint32Value" => {
+                        ::core::option::Option::Some(m.sint32_value.to_string())
+                    }
+                    "sint64_value" | "sint64Value" => {
+                        ::core::option::Option::Some(m.sint64_value.to_string())
+                    }
+                    "wrapped_string" | "wrappedString" => {
+                        m.wrapped_string.as_ref().map(|v| v.to_string())
+                    }
+                    "optional_string" | "optionalString" => {
+                        m.optional_string.as_ref().map(|v| v.to_string())
+                    }
+                    "path" => ::core::option::Option::Some(m.path.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
     /// `POST /a/v1/items:watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
@@ -3788,88 +3786,86 @@ pub mod annotated_gateway {
             body_stream: false,
             reads_body: true,
         };
-        ::std::boxed::Box::pin(async move {
-            __gw::server_streaming(
-                    &state,
-                    request,
-                    captures,
-                    &BINDING,
-                    bind_watch_0,
-                    <super::Sample as __gw::JsonMessage>::merge_json,
-                    <B as Backend>::watch,
-                    |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                        response,
-                        w,
-                    ),
-                    |
-                        m: &super::Sample,
-                        name: &str,
-                    | -> ::core::option::Option<::std::string::String> {
-                        match name {
-                            "name" => ::core::option::Option::Some(m.name.clone()),
-                            "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                            "float_value" | "floatValue" => {
-                                ::core::option::Option::Some(m.float_value.to_string())
-                            }
-                            "double_value" | "doubleValue" => {
-                                ::core::option::Option::Some(m.double_value.to_string())
-                            }
-                            "int64_value" | "int64Value" => {
-                                ::core::option::Option::Some(m.int64_value.to_string())
-                            }
-                            "uint64_value" | "uint64Value" => {
-                                ::core::option::Option::Some(m.uint64_value.to_string())
-                            }
-                            "int32_value" | "int32Value" => {
-                                ::core::option::Option::Some(m.int32_value.to_string())
-                            }
-                            "fixed64_value" | "fixed64Value" => {
-                                ::core::option::Option::Some(m.fixed64_value.to_string())
-                            }
-                            "fixed32_value" | "fixed32Value" => {
-                                ::core::option::Option::Some(m.fixed32_value.to_string())
-                            }
-                            "bool_value" | "boolValue" => {
-                                ::core::option::Option::Some(m.bool_value.to_string())
-                            }
-                            "string_value" | "stringValue" => {
-                                ::core::option::Option::Some(m.string_value.clone())
-                            }
-                            "uint32_value" | "uint32Value" => {
-                                ::core::option::Option::Some(m.uint32_value.to_string())
-                            }
-                            "enum_value" | "enumValue" => {
-                                ::core::option::Option::Some(
-                                    super::Numeral::try_from(m.enum_value)
-                                        .map(|e| e.as_str_name().to_string())
-                                        .unwrap_or_else(|_| m.enum_value.to_string()),
-                                )
-                            }
-                            "sfixed32_value" | "sfixed32Value" => {
-                                ::core::option::Option::Some(m.sfixed32_value.to_string())
-                            }
-                            "sfixed64_value" | "sfixed64Value" => {
-                                ::core::option::Option::Some(m.sfixed64_value.to_string())
-                            }
-                            "sint32_value" | "sint32Value" => {
-                                ::core::option::Option::Some(m.sint32_value.to_string())
-                            }
-                            "sint64_value" | "sint64Value" => {
-                                ::core::option::Option::Some(m.sint64_value.to_string())
-                            }
-                            "wrapped_string" | "wrappedString" => {
-                                m.wrapped_string.as_ref().map(|v| v.to_string())
-                            }
-                            "optional_string" | "optionalString" => {
-                                m.optional_string.as_ref().map(|v| v.to_string())
-                            }
-                            "path" => ::core::option::Option::Some(m.path.clone()),
-                            _ => ::core::option::Option::None,
-                        }
-                    },
-                )
-                .await
-        })
+        __gw::server_streaming(
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_watch_0,
+            <super::Sample as __gw::JsonMessage>::merge_json,
+            <B as Backend>::watch,
+            |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                response,
+                w,
+            ),
+            |
+                m: &super::Sample,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "name" => ::core::option::Option::Some(m.name.clone()),
+                    "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                    "float_value" | "floatValue" => {
+                        ::core::option::Option::Some(m.float_value.to_string())
+                    }
+                    "double_value" | "doubleValue" => {
+                        ::core::option::Option::Some(m.double_value.to_string())
+                    }
+                    "int64_value" | "int64Value" => {
+                        ::core::option::Option::Some(m.int64_value.to_string())
+                    }
+                    "uint64_value" | "uint64Value" => {
+                        ::core::option::Option::Some(m.uint64_value.to_string())
+                    }
+                    "int32_value" | "int32Value" => {
+                        ::core::option::Option::Some(m.int32_value.to_string())
+                    }
+                    "fixed64_value" | "fixed64Value" => {
+                        ::core::option::Option::Some(m.fixed64_value.to_string())
+                    }
+                    "fixed32_value" | "fixed32Value" => {
+                        ::core::option::Option::Some(m.fixed32_value.to_string())
+                    }
+                    "bool_value" | "boolValue" => {
+                        ::core::option::Option::Some(m.bool_value.to_string())
+                    }
+                    "string_value" | "stringValue" => {
+                        ::core::option::Option::Some(m.string_value.clone())
+                    }
+                    "uint32_value" | "uint32Value" => {
+                        ::core::option::Option::Some(m.uint32_value.to_string())
+                    }
+                    "enum_value" | "enumValue" => {
+                        ::core::option::Option::Some(
+                            super::Numeral::try_from(m.enum_value)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.enum_value.to_string()),
+                        )
+                    }
+                    "sfixed32_value" | "sfixed32Value" => {
+                        ::core::option::Option::Some(m.sfixed32_value.to_string())
+                    }
+                    "sfixed64_value" | "sfixed64Value" => {
+                        ::core::option::Option::Some(m.sfixed64_value.to_string())
+                    }
+                    "sint32_value" | "sint32Value" => {
+                        ::core::option::Option::Some(m.sint32_value.to_string())
+                    }
+                    "sint64_value" | "sint64Value" => {
+                        ::core::option::Option::Some(m.sint64_value.to_string())
+                    }
+                    "wrapped_string" | "wrappedString" => {
+                        m.wrapped_string.as_ref().map(|v| v.to_string())
+                    }
+                    "optional_string" | "optionalString" => {
+                        m.optional_string.as_ref().map(|v| v.to_string())
+                    }
+                    "path" => ::core::option::Option::Some(m.path.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::None,
+        )
     }
     fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
@@ -7391,88 +7387,86 @@ pub mod configured_gateway {
             body_stream: false,
             reads_body: false,
         };
-        ::std::boxed::Box::pin(async move {
-            __gw::server_streaming(
-                    &state,
-                    request,
-                    captures,
-                    &BINDING,
-                    bind_stream_items_0,
-                    <super::IdRequest as __gw::JsonMessage>::merge_json,
-                    <B as Backend>::stream_items,
-                    |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                        response,
-                        w,
-                    ),
-                    |
-                        m: &super::Sample,
-                        name: &str,
-                    | -> ::core::option::Option<::std::string::String> {
-                        match name {
-                            "name" => ::core::option::Option::Some(m.name.clone()),
-                            "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                            "float_value" | "floatValue" => {
-                                ::core::option::Option::Some(m.float_value.to_string())
-                            }
-                            "double_value" | "doubleValue" => {
-                                ::core::option::Option::Some(m.double_value.to_string())
-                            }
-                            "int64_value" | "int64Value" => {
-                                ::core::option::Option::Some(m.int64_value.to_string())
-                            }
-                            "uint64_value" | "uint64Value" => {
-                                ::core::option::Option::Some(m.uint64_value.to_string())
-                            }
-                            "int32_value" | "int32Value" => {
-                                ::core::option::Option::Some(m.int32_value.to_string())
-                            }
-                            "fixed64_value" | "fixed64Value" => {
-                                ::core::option::Option::Some(m.fixed64_value.to_string())
-                            }
-                            "fixed32_value" | "fixed32Value" => {
-                                ::core::option::Option::Some(m.fixed32_value.to_string())
-                            }
-                            "bool_value" | "boolValue" => {
-                                ::core::option::Option::Some(m.bool_value.to_string())
-                            }
-                            "string_value" | "stringValue" => {
-                                ::core::option::Option::Some(m.string_value.clone())
-                            }
-                            "uint32_value" | "uint32Value" => {
-                                ::core::option::Option::Some(m.uint32_value.to_string())
-                            }
-                            "enum_value" | "enumValue" => {
-                                ::core::option::Option::Some(
-                                    super::Numeral::try_from(m.enum_value)
-                                        .map(|e| e.as_str_name().to_string())
-                                        .unwrap_or_else(|_| m.enum_value.to_string()),
-                                )
-                            }
-                            "sfixed32_value" | "sfixed32Value" => {
-                                ::core::option::Option::Some(m.sfixed32_value.to_string())
-                            }
-                            "sfixed64_value" | "sfixed64Value" => {
-                                ::core::option::Option::Some(m.sfixed64_value.to_string())
-                            }
-                            "sint32_value" | "sint32Value" => {
-                                ::core::option::Option::Some(m.sint32_value.to_string())
-                            }
-                            "sint64_value" | "sint64Value" => {
-                                ::core::option::Option::Some(m.sint64_value.to_string())
-                            }
-                            "wrapped_string" | "wrappedString" => {
-                                m.wrapped_string.as_ref().map(|v| v.to_string())
-                            }
-                            "optional_string" | "optionalString" => {
-                                m.optional_string.as_ref().map(|v| v.to_string())
-                            }
-                            "path" => ::core::option::Option::Some(m.path.clone()),
-                            _ => ::core::option::Option::None,
-                        }
-                    },
-                )
-                .await
-        })
+        __gw::server_streaming(
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_stream_items_0,
+            <super::IdRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::stream_items,
+            |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                response,
+                w,
+            ),
+            |
+                m: &super::Sample,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "name" => ::core::option::Option::Some(m.name.clone()),
+                    "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                    "float_value" | "floatValue" => {
+                        ::core::option::Option::Some(m.float_value.to_string())
+                    }
+                    "double_value" | "doubleValue" => {
+                        ::core::option::Option::Some(m.double_value.to_string())
+                    }
+                    "int64_value" | "int64Value" => {
+                        ::core::option::Option::Some(m.int64_value.to_string())
+                    }
+                    "uint64_value" | "uint64Value" => {
+                        ::core::option::Option::Some(m.uint64_value.to_string())
+                    }
+                    "int32_value" | "int32Value" => {
+                        ::core::option::Option::Some(m.int32_value.to_string())
+                    }
+                    "fixed64_value" | "fixed64Value" => {
+                        ::core::option::Option::Some(m.fixed64_value.to_string())
+                    }
+                    "fixed32_value" | "fixed32Value" => {
+                        ::core::option::Option::Some(m.fixed32_value.to_string())
+                    }
+                    "bool_value" | "boolValue" => {
+                        ::core::option::Option::Some(m.bool_value.to_string())
+                    }
+                    "string_value" | "stringValue" => {
+                        ::core::option::Option::Some(m.string_value.clone())
+                    }
+                    "uint32_value" | "uint32Value" => {
+                        ::core::option::Option::Some(m.uint32_value.to_string())
+                    }
+                    "enum_value" | "enumValue" => {
+                        ::core::option::Option::Some(
+                            super::Numeral::try_from(m.enum_value)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.enum_value.to_string()),
+                        )
+                    }
+                    "sfixed32_value" | "sfixed32Value" => {
+                        ::core::option::Option::Some(m.sfixed32_value.to_string())
+                    }
+                    "sfixed64_value" | "sfixed64Value" => {
+                        ::core::option::Option::Some(m.sfixed64_value.to_string())
+                    }
+                    "sint32_value" | "sint32Value" => {
+                        ::core::option::Option::Some(m.sint32_value.to_string())
+                    }
+                    "sint64_value" | "sint64Value" => {
+                        ::core::option::Option::Some(m.sint64_value.to_string())
+                    }
+                    "wrapped_string" | "wrappedString" => {
+                        m.wrapped_string.as_ref().map(|v| v.to_string())
+                    }
+                    "optional_string" | "optionalString" => {
+                        m.optional_string.as_ref().map(|v| v.to_string())
+                    }
+                    "path" => ::core::option::Option::Some(m.path.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
     /// `POST /c/v1/items:watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
@@ -7509,88 +7503,86 @@ pub mod configured_gateway {
             body_stream: false,
             reads_body: true,
         };
-        ::std::boxed::Box::pin(async move {
-            __gw::server_streaming(
-                    &state,
-                    request,
-                    captures,
-                    &BINDING,
-                    bind_watch_0,
-                    <super::Sample as __gw::JsonMessage>::merge_json,
-                    <B as Backend>::watch,
-                    |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                        response,
-                        w,
-                    ),
-                    |
-                        m: &super::Sample,
-                        name: &str,
-                    | -> ::core::option::Option<::std::string::String> {
-                        match name {
-                            "name" => ::core::option::Option::Some(m.name.clone()),
-                            "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                            "float_value" | "floatValue" => {
-                                ::core::option::Option::Some(m.float_value.to_string())
-                            }
-                            "double_value" | "doubleValue" => {
-                                ::core::option::Option::Some(m.double_value.to_string())
-                            }
-                            "int64_value" | "int64Value" => {
-                                ::core::option::Option::Some(m.int64_value.to_string())
-                            }
-                            "uint64_value" | "uint64Value" => {
-                                ::core::option::Option::Some(m.uint64_value.to_string())
-                            }
-                            "int32_value" | "int32Value" => {
-                                ::core::option::Option::Some(m.int32_value.to_string())
-                            }
-                            "fixed64_value" | "fixed64Value" => {
-                                ::core::option::Option::Some(m.fixed64_value.to_string())
-                            }
-                            "fixed32_value" | "fixed32Value" => {
-                                ::core::option::Option::Some(m.fixed32_value.to_string())
-                            }
-                            "bool_value" | "boolValue" => {
-                                ::core::option::Option::Some(m.bool_value.to_string())
-                            }
-                            "string_value" | "stringValue" => {
-                                ::core::option::Option::Some(m.string_value.clone())
-                            }
-                            "uint32_value" | "uint32Value" => {
-                                ::core::option::Option::Some(m.uint32_value.to_string())
-                            }
-                            "enum_value" | "enumValue" => {
-                                ::core::option::Option::Some(
-                                    super::Numeral::try_from(m.enum_value)
-                                        .map(|e| e.as_str_name().to_string())
-                                        .unwrap_or_else(|_| m.enum_value.to_string()),
-                                )
-                            }
-                            "sfixed32_value" | "sfixed32Value" => {
-                                ::core::option::Option::Some(m.sfixed32_value.to_string())
-                            }
-                            "sfixed64_value" | "sfixed64Value" => {
-                                ::core::option::Option::Some(m.sfixed64_value.to_string())
-                            }
-                            "sint32_value" | "sint32Value" => {
-                                ::core::option::Option::Some(m.sint32_value.to_string())
-                            }
-                            "sint64_value" | "sint64Value" => {
-                                ::core::option::Option::Some(m.sint64_value.to_string())
-                            }
-                            "wrapped_string" | "wrappedString" => {
-                                m.wrapped_string.as_ref().map(|v| v.to_string())
-                            }
-                            "optional_string" | "optionalString" => {
-                                m.optional_string.as_ref().map(|v| v.to_string())
-                            }
-                            "path" => ::core::option::Option::Some(m.path.clone()),
-                            _ => ::core::option::Option::None,
-                        }
-                    },
-                )
-                .await
-        })
+        __gw::server_streaming(
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_watch_0,
+            <super::Sample as __gw::JsonMessage>::merge_json,
+            <B as Backend>::watch,
+            |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                response,
+                w,
+            ),
+            |
+                m: &super::Sample,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "name" => ::core::option::Option::Some(m.name.clone()),
+                    "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                    "float_value" | "floatValue" => {
+                        ::core::option::Option::Some(m.float_value.to_string())
+                    }
+                    "double_value" | "doubleValue" => {
+                        ::core::option::Option::Some(m.double_value.to_string())
+                    }
+                    "int64_value" | "int64Value" => {
+                        ::core::option::Option::Some(m.int64_value.to_string())
+                    }
+                    "uint64_value" | "uint64Value" => {
+                        ::core::option::Option::Some(m.uint64_value.to_string())
+                    }
+                    "int32_value" | "int32Value" => {
+                        ::core::option::Option::Some(m.int32_value.to_string())
+                    }
+                    "fixed64_value" | "fixed64Value" => {
+                        ::core::option::Option::Some(m.fixed64_value.to_string())
+                    }
+                    "fixed32_value" | "fixed32Value" => {
+                        ::core::option::Option::Some(m.fixed32_value.to_string())
+                    }
+                    "bool_value" | "boolValue" => {
+                        ::core::option::Option::Some(m.bool_value.to_string())
+                    }
+                    "string_value" | "stringValue" => {
+                        ::core::option::Option::Some(m.string_value.clone())
+                    }
+                    "uint32_value" | "uint32Value" => {
+                        ::core::option::Option::Some(m.uint32_value.to_string())
+                    }
+                    "enum_value" | "enumValue" => {
+                        ::core::option::Option::Some(
+                            super::Numeral::try_from(m.enum_value)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.enum_value.to_string()),
+                        )
+                    }
+                    "sfixed32_value" | "sfixed32Value" => {
+                        ::core::option::Option::Some(m.sfixed32_value.to_string())
+                    }
+                    "sfixed64_value" | "sfixed64Value" => {
+                        ::core::option::Option::Some(m.sfixed64_value.to_string())
+                    }
+                    "sint32_value" | "sint32Value" => {
+                        ::core::option::Option::Some(m.sint32_value.to_string())
+                    }
+                    "sint64_value" | "sint64Value" => {
+                        ::core::option::Option::Some(m.sint64_value.to_string())
+                    }
+                    "wrapped_string" | "wrappedString" => {
+                        m.wrapped_string.as_ref().map(|v| v.to_string())
+                    }
+                    "optional_string" | "optionalString" => {
+                        m.optional_string.as_ref().map(|v| v.to_string())
+                    }
+                    "path" => ::core::option::Option::Some(m.path.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::None,
+        )
     }
     fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[

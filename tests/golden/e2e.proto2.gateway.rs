@@ -1758,49 +1758,45 @@ pub mod proto2_service_gateway {
             body_stream: false,
             reads_body: false,
         };
-        ::std::boxed::Box::pin(async move {
-            __gw::server_streaming(
-                    &state,
-                    request,
-                    captures,
-                    &BINDING,
-                    bind_watch_0,
-                    <super::WatchRequest as __gw::JsonMessage>::merge_json,
-                    <B as Backend>::watch,
-                    |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                        response,
-                        w,
-                    ),
-                    |
-                        m: &super::Record,
-                        name: &str,
-                    | -> ::core::option::Option<::std::string::String> {
-                        match name {
-                            "ref" => ::core::option::Option::Some(m.r#ref.clone()),
-                            "count" => ::core::option::Option::Some(m.count.to_string()),
-                            "total" => ::core::option::Option::Some(m.total.to_string()),
-                            "active" => {
-                                ::core::option::Option::Some(m.active.to_string())
-                            }
-                            "ratio" => ::core::option::Option::Some(m.ratio.to_string()),
-                            "grade" => {
-                                ::core::option::Option::Some(
-                                    super::Grade::try_from(m.grade)
-                                        .map(|e| e.as_str_name().to_string())
-                                        .unwrap_or_else(|_| m.grade.to_string()),
-                                )
-                            }
-                            "label" => m.label.as_ref().map(|v| v.to_string()),
-                            "limit" => m.limit.as_ref().map(|v| v.to_string()),
-                            "strict" => m.strict.as_ref().map(|v| v.to_string()),
-                            "scale" => m.scale.as_ref().map(|v| v.to_string()),
-                            "serial" => m.serial.as_ref().map(|v| v.to_string()),
-                            _ => ::core::option::Option::None,
-                        }
-                    },
-                )
-                .await
-        })
+        __gw::server_streaming(
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_watch_0,
+            <super::WatchRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::watch,
+            |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                response,
+                w,
+            ),
+            |
+                m: &super::Record,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "ref" => ::core::option::Option::Some(m.r#ref.clone()),
+                    "count" => ::core::option::Option::Some(m.count.to_string()),
+                    "total" => ::core::option::Option::Some(m.total.to_string()),
+                    "active" => ::core::option::Option::Some(m.active.to_string()),
+                    "ratio" => ::core::option::Option::Some(m.ratio.to_string()),
+                    "grade" => {
+                        ::core::option::Option::Some(
+                            super::Grade::try_from(m.grade)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.grade.to_string()),
+                        )
+                    }
+                    "label" => m.label.as_ref().map(|v| v.to_string()),
+                    "limit" => m.limit.as_ref().map(|v| v.to_string()),
+                    "strict" => m.strict.as_ref().map(|v| v.to_string()),
+                    "scale" => m.scale.as_ref().map(|v| v.to_string()),
+                    "serial" => m.serial.as_ref().map(|v| v.to_string()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
     fn fields_e2e_proto2_record() -> &'static [__gw::FieldInfo] {
         &[

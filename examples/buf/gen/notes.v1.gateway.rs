@@ -369,32 +369,30 @@ pub mod notebook_gateway {
             body_stream: false,
             reads_body: false,
         };
-        ::std::boxed::Box::pin(async move {
-            __gw::server_streaming(
-                    &state,
-                    request,
-                    captures,
-                    &BINDING,
-                    bind_watch_notes_0,
-                    <super::WatchNotesRequest as __gw::JsonMessage>::merge_json,
-                    <B as Backend>::watch_notes,
-                    |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                        response,
-                        w,
-                    ),
-                    |
-                        m: &super::Note,
-                        name: &str,
-                    | -> ::core::option::Option<::std::string::String> {
-                        match name {
-                            "id" => ::core::option::Option::Some(m.id.to_string()),
-                            "text" => ::core::option::Option::Some(m.text.clone()),
-                            _ => ::core::option::Option::None,
-                        }
-                    },
-                )
-                .await
-        })
+        __gw::server_streaming(
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_watch_notes_0,
+            <super::WatchNotesRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::watch_notes,
+            |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
+                response,
+                w,
+            ),
+            |
+                m: &super::Note,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "id" => ::core::option::Option::Some(m.id.to_string()),
+                    "text" => ::core::option::Option::Some(m.text.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
     fn route_0_post<B: Backend>(
         state: SvcState<B>,

@@ -318,54 +318,75 @@ pub fn streaming(
     let doc = doc_of(method, binding);
     let raw_response = is_http_body(&method.descriptor.output());
     let raw_request = is_http_body(&method.descriptor.input());
+    let websocket = |driver: TokenStream| {
+        if binding.modes.websocket {
+            quote!(::core::option::Option::Some(#driver))
+        } else {
+            quote!(::core::option::Option::None)
+        }
+    };
     let body = match method.kind {
         MethodKind::ServerStreaming if raw_response => {
             let raw = raw_parts(scope, method);
             quote! {
-                #p::server_streaming_raw(
-                    &state, request, captures, &BINDING, #bind,
-                    <B as Backend>::#call,
-                    #raw,
-                )
+                ::std::boxed::Box::pin(async move {
+                    #p::server_streaming_raw(
+                        &state, request, captures, &BINDING, #bind,
+                        <B as Backend>::#call,
+                        #raw,
+                    )
+                    .await
+                })
             }
         }
         MethodKind::ClientStreaming if raw_request => {
             let make = raw_upload_piece(scope, method);
             quote! {
-                #p::client_streaming_raw(
-                    &state, request, captures, &BINDING, #bind,
-                    <B as Backend>::#call,
-                    #make,
-                    #write,
-                )
+                ::std::boxed::Box::pin(async move {
+                    #p::client_streaming_raw(
+                        &state, request, captures, &BINDING, #bind,
+                        <B as Backend>::#call,
+                        #make,
+                        #write,
+                    )
+                    .await
+                })
             }
         }
         MethodKind::ServerStreaming => {
             let field = field_fn(scope, method);
+            let websocket = websocket(quote!(#p::server_websocket));
             quote! {
                 #p::server_streaming(
-                    &state, request, captures, &BINDING, #bind, #frame,
+                    state, request, captures, &BINDING, #bind, #frame,
                     <B as Backend>::#call,
                     #write,
                     #field,
+                    #websocket,
                 )
             }
         }
-        MethodKind::ClientStreaming => quote! {
-            #p::client_streaming(
-                &state, request, captures, &BINDING, #bind, #frame,
-                <B as Backend>::#call,
-                #write,
-            )
-        },
+        MethodKind::ClientStreaming => {
+            let websocket = websocket(quote!(#p::client_websocket));
+            quote! {
+                #p::client_streaming(
+                    state, request, captures, &BINDING, #bind, #frame,
+                    <B as Backend>::#call,
+                    #write,
+                    #websocket,
+                )
+            }
+        }
         MethodKind::BidiStreaming => {
             let field = field_fn(scope, method);
+            let websocket = websocket(quote!(#p::bidi_websocket));
             quote! {
                 #p::bidi_streaming(
-                    &state, request, captures, &BINDING, #bind, #frame,
+                    state, request, captures, &BINDING, #bind, #frame,
                     <B as Backend>::#call,
                     #write,
                     #field,
+                    #websocket,
                 )
             }
         }
@@ -379,7 +400,7 @@ pub fn streaming(
             captures: #p::Captures,
         ) -> #p::RouteFuture {
             #static_binding
-            ::std::boxed::Box::pin(async move { #body.await })
+            #body
         }
     }
 }
