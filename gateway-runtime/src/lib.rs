@@ -94,7 +94,7 @@ pub mod __private {
     pub use ::tonic;
 
     pub use crate::bind::{
-        BindContext, FieldInfo, QuerySeen, field_mask_from_body, json_oneof_conflict,
+        BindContext, FieldInfo, QuerySeen, QueryValue, field_mask_from_body, json_oneof_conflict,
         map_key_error, merge_message, oneof_conflict, oneof_member, oneof_member_unless_other,
         query_insert, query_insert_enum, query_push, query_push_enum, query_value, read_message,
         write_message,

@@ -278,49 +278,48 @@ pub mod abc_service_gateway {
         const INNER__FN: u32 = 1u32;
         const MONEY__CURRENCY: u32 = 2u32;
         const MONEY__UNITS: u32 = 3u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "match" => seen.set(MATCH, 0, &key, &value, &mut msg.r#match)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "match" => seen.set(MATCH, 0, key, &value, &mut msg.r#match),
                 "inner.fn" => {
                     seen.set(
                         INNER__FN,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .inner
                             .get_or_insert_with(::core::default::Default::default)
                             .r#fn,
-                    )?
+                    )
                 }
                 "money.currency" => {
                     seen.set(
                         MONEY__CURRENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .money
                             .get_or_insert_with(::core::default::Default::default)
                             .currency,
-                    )?
+                    )
                 }
                 "money.units" => {
                     seen.set(
                         MONEY__UNITS,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .money
                             .get_or_insert_with(::core::default::Default::default)
                             .units,
-                    )?
+                    )
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /awkward/{type}/{kind}` → `e2e.awkward.ABCService.Match`

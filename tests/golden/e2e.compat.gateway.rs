@@ -567,12 +567,11 @@ pub mod path_compat_gateway {
         const DETAIL__TEXT: u32 = 9u32;
         const DISPLAY_NAME: u32 = 13u32;
         const LEGACY_NOTE: u32 = 14u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -587,9 +586,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -606,10 +606,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -643,10 +644,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -682,12 +684,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -710,10 +713,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -728,9 +731,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -747,9 +751,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -768,50 +773,46 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/path/urgency/{id}/{urgency}` → `e2e.compat.PathCompat.Echo`
@@ -894,12 +895,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 12u32;
         const DISPLAY_NAME: u32 = 13u32;
         const LEGACY_NOTE: u32 = 14u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -914,9 +914,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -933,10 +934,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -970,10 +972,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1009,12 +1012,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -1037,10 +1041,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1055,9 +1059,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1074,9 +1079,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1095,52 +1101,48 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/path/steps/{id}/{steps}` → `e2e.compat.PathCompat.Echo`
@@ -1251,12 +1253,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 10u32;
         const DISPLAY_NAME: u32 = 12u32;
         const LEGACY_NOTE: u32 = 13u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1271,10 +1272,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1308,12 +1310,13 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -1336,10 +1339,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1354,9 +1357,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1373,9 +1377,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1394,61 +1399,57 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/path/oneof/{id}/{note_info.kind_id}/{season_num}` → `e2e.compat.PathCompat.Echo`
@@ -1524,12 +1525,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 11u32;
         const DISPLAY_NAME: u32 = 13u32;
         const LEGACY_NOTE: u32 = 14u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1544,9 +1544,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1563,10 +1564,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1600,10 +1602,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1639,12 +1642,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -1667,10 +1671,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1685,9 +1689,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1704,9 +1709,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1725,60 +1731,56 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/path/labels/{id}/{labels}` → `e2e.compat.PathCompat.Echo`
@@ -1857,12 +1859,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 11u32;
         const DISPLAY_NAME: u32 = 13u32;
         const LEGACY_NOTE: u32 = 14u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1877,9 +1878,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1896,10 +1898,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1933,10 +1936,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1972,12 +1976,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -2000,10 +2005,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -2018,9 +2023,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2037,9 +2043,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2058,49 +2065,45 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `TEST /compat/path/catch-all/{id}/{detail.text=*}` → `e2e.compat.PathCompat.Echo`
@@ -2165,12 +2168,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 12u32;
         const DISPLAY_NAME: u32 = 14u32;
         const LEGACY_NOTE: u32 = 15u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2185,9 +2187,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2204,10 +2207,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -2241,10 +2245,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -2280,12 +2285,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -2308,10 +2314,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -2326,9 +2332,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2345,9 +2352,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2366,61 +2374,57 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/old/{id}` → `e2e.compat.PathCompat.OldEcho`
@@ -2499,23 +2503,22 @@ pub mod path_compat_gateway {
         const CARD__URGENCY: u32 = 12u32;
         const CARD__DISPLAY_NAME: u32 = 14u32;
         const CARD__LEGACY_NOTE: u32 = 15u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "card.count" => {
                     seen.set(
                         CARD__COUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .count,
-                    )?
+                    )
                 }
                 "card.season_name" | "card.seasonName" => {
-                    seen.once(CARD__SEASON_NAME, 0, &key)?;
+                    seen.once(CARD__SEASON_NAME, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2532,9 +2535,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.season_num" | "card.seasonNum" => {
-                    seen.once(CARD__SEASON_NUM, 0, &key)?;
+                    seen.once(CARD__SEASON_NUM, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2553,10 +2557,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.note_info.kind_name" | "card.note_info.kindName"
                 | "card.noteInfo.kind_name" | "card.noteInfo.kindName" => {
-                    seen.once(CARD__NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(CARD__NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg
                             .card
@@ -2593,10 +2598,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.note_info.kind_id" | "card.note_info.kindId"
                 | "card.noteInfo.kind_id" | "card.noteInfo.kindId" => {
-                    seen.once(CARD__NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(CARD__NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg
                             .card
@@ -2635,12 +2641,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.note_info.text" | "card.noteInfo.text" => {
                     seen.set(
                         CARD__NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -2666,10 +2673,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "card.note_text" | "card.noteText" => {
-                    seen.once(CARD__NOTE_TEXT, 0, &key)?;
+                    seen.once(CARD__NOTE_TEXT, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2686,9 +2693,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.detail.kind_name" | "card.detail.kindName" => {
-                    seen.once(CARD__DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(CARD__DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default)
@@ -2707,9 +2715,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.detail.kind_id" | "card.detail.kindId" => {
-                    seen.once(CARD__DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(CARD__DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default)
@@ -2730,12 +2739,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.detail.text" => {
                     seen.set(
                         CARD__DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
@@ -2743,23 +2753,23 @@ pub mod path_compat_gateway {
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
                 "card.labels" => {
                     __gw::query_push(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .labels,
-                    )?
+                    )
                 }
                 "card.urgency" => {
                     seen.set_enum(
                         CARD__URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
@@ -2767,11 +2777,11 @@ pub mod path_compat_gateway {
                             .urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "card.steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
@@ -2779,50 +2789,50 @@ pub mod path_compat_gateway {
                             .steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "card.display_name" | "card.displayName" => {
                     seen.set(
                         CARD__DISPLAY_NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .display_name,
-                    )?
+                    )
                 }
                 "card.legacy_note" | "card.legacyNote" => {
                     seen.set(
                         CARD__LEGACY_NOTE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .legacy_note,
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("card.attributes", map_key)) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
                                     .card
                                     .get_or_insert_with(::core::default::Default::default)
                                     .attributes,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/repeat/{times}/{card.id=*}` → `e2e.compat.PathCompat.Repeat` (server-streaming; modes: sse, websocket, chunked)
@@ -3188,13 +3198,12 @@ pub mod query_compat_gateway {
         const URGENCY: u32 = 13u32;
         const DISPLAY_NAME: u32 = 15u32;
         const LEGACY_NOTE: u32 = 16u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "id" => seen.set(ID, 0, key, &value, &mut msg.id),
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3209,9 +3218,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3228,10 +3238,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3265,10 +3276,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3304,12 +3316,13 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -3332,10 +3345,10 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3350,9 +3363,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3369,9 +3383,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3390,61 +3405,57 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/query/auto` → `e2e.compat.QueryCompat.Echo`
@@ -3508,16 +3519,15 @@ pub mod query_compat_gateway {
         const DETAIL__TEXT: u32 = 11u32;
         const URGENCY: u32 = 14u32;
         const LEGACY_NOTE: u32 = 16u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "identifier" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
-                "id" => seen.set(ID, 1, &key, &value, &mut msg.id)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "identifier" => seen.set(ID, 0, key, &value, &mut msg.id),
+                "id" => seen.set(ID, 1, key, &value, &mut msg.id),
                 "note" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -3540,13 +3550,13 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         1,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -3569,15 +3579,15 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
-                "dn" => seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?,
+                "dn" => seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name),
                 "displayName" => {
-                    seen.set(DISPLAY_NAME, 1, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 1, key, &value, &mut msg.display_name)
                 }
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3592,9 +3602,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3611,10 +3622,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3648,10 +3660,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3687,9 +3700,10 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3704,9 +3718,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3723,9 +3738,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3744,58 +3760,54 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/query/alias-override` → `e2e.compat.QueryCompat.Echo`
@@ -3856,12 +3868,11 @@ pub mod query_compat_gateway {
         const DETAIL__TEXT: u32 = 8u32;
         const URGENCY: u32 = 11u32;
         const LEGACY_NOTE: u32 = 13u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3876,9 +3887,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3895,10 +3907,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3932,10 +3945,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3971,9 +3985,10 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3988,9 +4003,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4007,9 +4023,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4028,58 +4045,54 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/query/ignore` → `e2e.compat.QueryCompat.Echo`
@@ -4181,12 +4194,11 @@ pub mod query_compat_gateway {
         const ID: u32 = 0u32;
         const DETAIL__KIND_ID: u32 = 1u32;
         const DISPLAY_NAME: u32 = 2u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "id" => seen.set(ID, 0, key, &value, &mut msg.id),
                 "kind" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4205,11 +4217,12 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
-                "dn" => seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?,
-                _ => {}
-            }
-        }
+                "dn" => seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/query/aliases-only` → `e2e.compat.QueryCompat.Echo`
@@ -4281,12 +4294,11 @@ pub mod query_compat_gateway {
         const URGENCY: u32 = 9u32;
         const DISPLAY_NAME: u32 = 11u32;
         const LEGACY_NOTE: u32 = 12u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4301,9 +4313,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4320,10 +4333,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4357,10 +4371,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4396,12 +4411,13 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -4424,10 +4440,10 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -4442,49 +4458,45 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `POST /compat/query/body-and-query/{id}` → `e2e.compat.QueryCompat.Echo`
@@ -4598,13 +4610,12 @@ pub mod query_compat_gateway {
         const URGENCY: u32 = 13u32;
         const DISPLAY_NAME: u32 = 15u32;
         const LEGACY_NOTE: u32 = 16u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "id" => seen.set(ID, 0, key, &value, &mut msg.id),
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4619,9 +4630,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4638,10 +4650,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4675,10 +4688,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4714,12 +4728,13 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -4742,10 +4757,10 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -4760,9 +4775,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4779,9 +4795,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4800,61 +4817,57 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `TEST /compat/query/auto` → `e2e.compat.QueryCompat.Echo`
@@ -5190,15 +5203,14 @@ pub mod patch_compat_gateway {
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, key, &value, &mut msg.update_mask)
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `PUT /compat/patch/body/{card.id}` → `e2e.compat.PatchCompat.Patch`
@@ -5326,15 +5338,14 @@ pub mod patch_compat_gateway {
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, key, &value, &mut msg.update_mask)
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         {
             let h = &mut *msg;
             if h.update_mask.is_none() {
@@ -5646,12 +5657,11 @@ pub mod retired_compat_gateway {
         const URGENCY: u32 = 12u32;
         const DISPLAY_NAME: u32 = 14u32;
         const LEGACY_NOTE: u32 = 15u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -5666,9 +5676,10 @@ pub mod retired_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -5685,10 +5696,11 @@ pub mod retired_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -5722,10 +5734,11 @@ pub mod retired_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -5761,12 +5774,13 @@ pub mod retired_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -5789,10 +5803,10 @@ pub mod retired_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -5807,9 +5821,10 @@ pub mod retired_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5826,9 +5841,10 @@ pub mod retired_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5847,61 +5863,57 @@ pub mod retired_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/retired/{id}` → `e2e.compat.RetiredCompat.Ping`
@@ -6082,12 +6094,11 @@ pub mod global_compat_gateway {
         const URGENCY: u32 = 12u32;
         const DISPLAY_NAME: u32 = 14u32;
         const LEGACY_NOTE: u32 = 15u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -6102,9 +6113,10 @@ pub mod global_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -6121,10 +6133,11 @@ pub mod global_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -6158,10 +6171,11 @@ pub mod global_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -6197,12 +6211,13 @@ pub mod global_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -6225,10 +6240,10 @@ pub mod global_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -6243,9 +6258,10 @@ pub mod global_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -6262,9 +6278,10 @@ pub mod global_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -6283,61 +6300,57 @@ pub mod global_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/global/{id}` → `e2e.compat.GlobalCompat.Ping`

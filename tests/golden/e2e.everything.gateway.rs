@@ -1037,39 +1037,38 @@ pub mod annotated_gateway {
         const STRUCT_VALUE: u32 = 16u32;
         const OPTIONAL_STRING: u32 = 17u32;
         const PATH: u32 = 19u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -1077,17 +1076,17 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -1102,12 +1101,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1130,13 +1130,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1159,13 +1159,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1190,86 +1190,86 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `POST /a/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}` → `e2e.everything.Annotated.Create`
@@ -1460,38 +1460,37 @@ pub mod annotated_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -1499,70 +1498,70 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -1577,12 +1576,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1605,13 +1605,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1634,13 +1634,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1665,86 +1665,86 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v1/{name=projects/*/items/*}` → `e2e.everything.Annotated.GetByName`
@@ -1833,38 +1833,37 @@ pub mod annotated_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -1872,70 +1871,70 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -1950,12 +1949,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1978,13 +1978,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -2007,13 +2007,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -2038,86 +2038,86 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v2/{name=projects/*/items/*}:fetch` → `e2e.everything.Annotated.GetByName`
@@ -2184,15 +2184,14 @@ pub mod annotated_gateway {
             &mut msg.item.get_or_insert_with(::core::default::Default::default).uuid,
         )?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, key, &value, &mut msg.update_mask)
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         {
             let h = &mut *msg;
             if h.update_mask.is_none() {
@@ -2310,26 +2309,25 @@ pub mod annotated_gateway {
         const SINGLE__STRUCT_VALUE: u32 = 29u32;
         const SINGLE__OPTIONAL_STRING: u32 = 30u32;
         const SINGLE__PATH: u32 = 32u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single.name" => {
                     seen.set(
                         SINGLE__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single.single_nested.numeral" | "single.singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE__SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -2339,157 +2337,157 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.uuid" => {
                     seen.set(
                         SINGLE__UUID,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uuid,
-                    )?
+                    )
                 }
                 "single.float_value" | "single.floatValue" => {
                     seen.set(
                         SINGLE__FLOAT_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .float_value,
-                    )?
+                    )
                 }
                 "single.double_value" | "single.doubleValue" => {
                     seen.set(
                         SINGLE__DOUBLE_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .double_value,
-                    )?
+                    )
                 }
                 "single.int64_value" | "single.int64Value" => {
                     seen.set(
                         SINGLE__INT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .int64_value,
-                    )?
+                    )
                 }
                 "single.uint64_value" | "single.uint64Value" => {
                     seen.set(
                         SINGLE__UINT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uint64_value,
-                    )?
+                    )
                 }
                 "single.int32_value" | "single.int32Value" => {
                     seen.set(
                         SINGLE__INT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .int32_value,
-                    )?
+                    )
                 }
                 "single.fixed64_value" | "single.fixed64Value" => {
                     seen.set(
                         SINGLE__FIXED64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .fixed64_value,
-                    )?
+                    )
                 }
                 "single.fixed32_value" | "single.fixed32Value" => {
                     seen.set(
                         SINGLE__FIXED32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .fixed32_value,
-                    )?
+                    )
                 }
                 "single.bool_value" | "single.boolValue" => {
                     seen.set(
                         SINGLE__BOOL_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .bool_value,
-                    )?
+                    )
                 }
                 "single.string_value" | "single.stringValue" => {
                     seen.set(
                         SINGLE__STRING_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .string_value,
-                    )?
+                    )
                 }
                 "single.bytes_value" | "single.bytesValue" => {
                     seen.set(
                         SINGLE__BYTES_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .bytes_value,
-                    )?
+                    )
                 }
                 "single.uint32_value" | "single.uint32Value" => {
                     seen.set(
                         SINGLE__UINT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uint32_value,
-                    )?
+                    )
                 }
                 "single.enum_value" | "single.enumValue" => {
                     seen.set_enum(
                         SINGLE__ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -2497,68 +2495,68 @@ pub mod annotated_gateway {
                             .enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.sfixed32_value" | "single.sfixed32Value" => {
                     seen.set(
                         SINGLE__SFIXED32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sfixed32_value,
-                    )?
+                    )
                 }
                 "single.sfixed64_value" | "single.sfixed64Value" => {
                     seen.set(
                         SINGLE__SFIXED64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sfixed64_value,
-                    )?
+                    )
                 }
                 "single.sint32_value" | "single.sint32Value" => {
                     seen.set(
                         SINGLE__SINT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sint32_value,
-                    )?
+                    )
                 }
                 "single.sint64_value" | "single.sint64Value" => {
                     seen.set(
                         SINGLE__SINT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sint64_value,
-                    )?
+                    )
                 }
                 "single.repeated_string" | "single.repeatedString" => {
                     __gw::query_push(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .repeated_string,
-                    )?
+                    )
                 }
                 "single.oneof_string" | "single.oneofString" => {
-                    seen.once(SINGLE__ONEOF_STRING, 0, &key)?;
+                    seen.once(SINGLE__ONEOF_STRING, 0, key)?;
                     let h = &mut *msg
                         .single
                         .get_or_insert_with(::core::default::Default::default);
@@ -2575,12 +2573,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "single.oneof_nested.name" | "single.oneofNested.name" => {
                     seen.set(
                         SINGLE__ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -2606,13 +2605,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "single.oneof_nested.amount" | "single.oneofNested.amount" => {
                     seen.set(
                         SINGLE__ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -2638,13 +2637,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "single.oneof_nested.numeral" | "single.oneofNested.numeral" => {
                     seen.set_enum(
                         SINGLE__ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -2672,71 +2671,71 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.timestamp_value" | "single.timestampValue" => {
                     seen.set_some(
                         SINGLE__TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .timestamp_value,
-                    )?
+                    )
                 }
                 "single.duration_value" | "single.durationValue" => {
                     seen.set_some(
                         SINGLE__DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .duration_value,
-                    )?
+                    )
                 }
                 "single.wrapped_string" | "single.wrappedString" => {
                     seen.set_some(
                         SINGLE__WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .wrapped_string,
-                    )?
+                    )
                 }
                 "single.struct_value" | "single.structValue" => {
                     seen.set_some(
                         SINGLE__STRUCT_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .struct_value,
-                    )?
+                    )
                 }
                 "single.optional_string" | "single.optionalString" => {
                     seen.set_some(
                         SINGLE__OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .optional_string,
-                    )?
+                    )
                 }
                 "single.repeated_enum" | "single.repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -2744,19 +2743,19 @@ pub mod annotated_gateway {
                             .repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.path" => {
                     seen.set(
                         SINGLE__PATH,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .path,
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -2764,7 +2763,7 @@ pub mod annotated_gateway {
                             ("single.map_value" | "single.mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
@@ -2773,26 +2772,26 @@ pub mod annotated_gateway {
                                     .map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("single.mapped_string" | "single.mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
                                     .single
                                     .get_or_insert_with(::core::default::Default::default)
                                     .mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v1/deep/{single.single_nested.name}/{single.single_nested.amount}` → `e2e.everything.Annotated.Deep`
@@ -2879,39 +2878,38 @@ pub mod annotated_gateway {
         const WRAPPED_STRING: u32 = 30u32;
         const STRUCT_VALUE: u32 = 31u32;
         const OPTIONAL_STRING: u32 = 32u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -2919,70 +2917,70 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -2997,12 +2995,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3025,13 +3024,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3054,13 +3053,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3085,55 +3084,55 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3141,29 +3140,29 @@ pub mod annotated_gateway {
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v1/files/{path=**}` → `e2e.everything.Annotated.Files`
@@ -3307,39 +3306,38 @@ pub mod annotated_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -3347,69 +3345,69 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -3424,12 +3422,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3452,13 +3451,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3481,13 +3480,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3512,86 +3511,86 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v1/star/{uuid=*}` → `e2e.everything.Annotated.Star`
@@ -4754,39 +4753,38 @@ pub mod configured_gateway {
         const STRUCT_VALUE: u32 = 16u32;
         const OPTIONAL_STRING: u32 = 17u32;
         const PATH: u32 = 19u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -4794,17 +4792,17 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -4819,12 +4817,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -4847,13 +4846,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -4876,13 +4875,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -4907,86 +4906,86 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `POST /c/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}` → `e2e.everything.Configured.Create`
@@ -5177,38 +5176,37 @@ pub mod configured_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -5216,70 +5214,70 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -5294,12 +5292,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5322,13 +5321,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5351,13 +5350,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5382,86 +5381,86 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v1/{name=projects/*/items/*}` → `e2e.everything.Configured.GetByName`
@@ -5550,38 +5549,37 @@ pub mod configured_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -5589,70 +5587,70 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -5667,12 +5665,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5695,13 +5694,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5724,13 +5723,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5755,86 +5754,86 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v2/{name=projects/*/items/*}:fetch` → `e2e.everything.Configured.GetByName`
@@ -5901,15 +5900,14 @@ pub mod configured_gateway {
             &mut msg.item.get_or_insert_with(::core::default::Default::default).uuid,
         )?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, key, &value, &mut msg.update_mask)
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         {
             let h = &mut *msg;
             if h.update_mask.is_none() {
@@ -6027,26 +6025,25 @@ pub mod configured_gateway {
         const SINGLE__STRUCT_VALUE: u32 = 29u32;
         const SINGLE__OPTIONAL_STRING: u32 = 30u32;
         const SINGLE__PATH: u32 = 32u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single.name" => {
                     seen.set(
                         SINGLE__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single.single_nested.numeral" | "single.singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE__SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -6056,157 +6053,157 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.uuid" => {
                     seen.set(
                         SINGLE__UUID,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uuid,
-                    )?
+                    )
                 }
                 "single.float_value" | "single.floatValue" => {
                     seen.set(
                         SINGLE__FLOAT_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .float_value,
-                    )?
+                    )
                 }
                 "single.double_value" | "single.doubleValue" => {
                     seen.set(
                         SINGLE__DOUBLE_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .double_value,
-                    )?
+                    )
                 }
                 "single.int64_value" | "single.int64Value" => {
                     seen.set(
                         SINGLE__INT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .int64_value,
-                    )?
+                    )
                 }
                 "single.uint64_value" | "single.uint64Value" => {
                     seen.set(
                         SINGLE__UINT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uint64_value,
-                    )?
+                    )
                 }
                 "single.int32_value" | "single.int32Value" => {
                     seen.set(
                         SINGLE__INT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .int32_value,
-                    )?
+                    )
                 }
                 "single.fixed64_value" | "single.fixed64Value" => {
                     seen.set(
                         SINGLE__FIXED64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .fixed64_value,
-                    )?
+                    )
                 }
                 "single.fixed32_value" | "single.fixed32Value" => {
                     seen.set(
                         SINGLE__FIXED32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .fixed32_value,
-                    )?
+                    )
                 }
                 "single.bool_value" | "single.boolValue" => {
                     seen.set(
                         SINGLE__BOOL_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .bool_value,
-                    )?
+                    )
                 }
                 "single.string_value" | "single.stringValue" => {
                     seen.set(
                         SINGLE__STRING_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .string_value,
-                    )?
+                    )
                 }
                 "single.bytes_value" | "single.bytesValue" => {
                     seen.set(
                         SINGLE__BYTES_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .bytes_value,
-                    )?
+                    )
                 }
                 "single.uint32_value" | "single.uint32Value" => {
                     seen.set(
                         SINGLE__UINT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uint32_value,
-                    )?
+                    )
                 }
                 "single.enum_value" | "single.enumValue" => {
                     seen.set_enum(
                         SINGLE__ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -6214,68 +6211,68 @@ pub mod configured_gateway {
                             .enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.sfixed32_value" | "single.sfixed32Value" => {
                     seen.set(
                         SINGLE__SFIXED32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sfixed32_value,
-                    )?
+                    )
                 }
                 "single.sfixed64_value" | "single.sfixed64Value" => {
                     seen.set(
                         SINGLE__SFIXED64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sfixed64_value,
-                    )?
+                    )
                 }
                 "single.sint32_value" | "single.sint32Value" => {
                     seen.set(
                         SINGLE__SINT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sint32_value,
-                    )?
+                    )
                 }
                 "single.sint64_value" | "single.sint64Value" => {
                     seen.set(
                         SINGLE__SINT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sint64_value,
-                    )?
+                    )
                 }
                 "single.repeated_string" | "single.repeatedString" => {
                     __gw::query_push(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .repeated_string,
-                    )?
+                    )
                 }
                 "single.oneof_string" | "single.oneofString" => {
-                    seen.once(SINGLE__ONEOF_STRING, 0, &key)?;
+                    seen.once(SINGLE__ONEOF_STRING, 0, key)?;
                     let h = &mut *msg
                         .single
                         .get_or_insert_with(::core::default::Default::default);
@@ -6292,12 +6289,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "single.oneof_nested.name" | "single.oneofNested.name" => {
                     seen.set(
                         SINGLE__ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -6323,13 +6321,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "single.oneof_nested.amount" | "single.oneofNested.amount" => {
                     seen.set(
                         SINGLE__ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -6355,13 +6353,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "single.oneof_nested.numeral" | "single.oneofNested.numeral" => {
                     seen.set_enum(
                         SINGLE__ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -6389,71 +6387,71 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.timestamp_value" | "single.timestampValue" => {
                     seen.set_some(
                         SINGLE__TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .timestamp_value,
-                    )?
+                    )
                 }
                 "single.duration_value" | "single.durationValue" => {
                     seen.set_some(
                         SINGLE__DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .duration_value,
-                    )?
+                    )
                 }
                 "single.wrapped_string" | "single.wrappedString" => {
                     seen.set_some(
                         SINGLE__WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .wrapped_string,
-                    )?
+                    )
                 }
                 "single.struct_value" | "single.structValue" => {
                     seen.set_some(
                         SINGLE__STRUCT_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .struct_value,
-                    )?
+                    )
                 }
                 "single.optional_string" | "single.optionalString" => {
                     seen.set_some(
                         SINGLE__OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .optional_string,
-                    )?
+                    )
                 }
                 "single.repeated_enum" | "single.repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -6461,19 +6459,19 @@ pub mod configured_gateway {
                             .repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.path" => {
                     seen.set(
                         SINGLE__PATH,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .path,
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -6481,7 +6479,7 @@ pub mod configured_gateway {
                             ("single.map_value" | "single.mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
@@ -6490,26 +6488,26 @@ pub mod configured_gateway {
                                     .map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("single.mapped_string" | "single.mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
                                     .single
                                     .get_or_insert_with(::core::default::Default::default)
                                     .mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v1/deep/{single.single_nested.name}/{single.single_nested.amount}` → `e2e.everything.Configured.Deep`
@@ -6596,39 +6594,38 @@ pub mod configured_gateway {
         const WRAPPED_STRING: u32 = 30u32;
         const STRUCT_VALUE: u32 = 31u32;
         const OPTIONAL_STRING: u32 = 32u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -6636,70 +6633,70 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -6714,12 +6711,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -6742,13 +6740,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -6771,13 +6769,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -6802,55 +6800,55 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -6858,29 +6856,29 @@ pub mod configured_gateway {
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v1/files/{path=**}` → `e2e.everything.Configured.Files`
@@ -7024,39 +7022,38 @@ pub mod configured_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -7064,69 +7061,69 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -7141,12 +7138,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -7169,13 +7167,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -7198,13 +7196,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -7229,86 +7227,86 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v1/star/{uuid=*}` → `e2e.everything.Configured.Star`

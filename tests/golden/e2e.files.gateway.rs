@@ -394,14 +394,13 @@ pub mod files_gateway {
         cx.path(0usize, "name", &mut msg.name)?;
         const SIZE: u32 = 0u32;
         const PIECE: u32 = 1u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "size" => seen.set(SIZE, 0, &key, &value, &mut msg.size)?,
-                "piece" => seen.set(PIECE, 0, &key, &value, &mut msg.piece)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "size" => seen.set(SIZE, 0, key, &value, &mut msg.size),
+                "piece" => seen.set(PIECE, 0, key, &value, &mut msg.piece),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /files/{name}` → `e2e.files.Files.Download`
@@ -455,14 +454,13 @@ pub mod files_gateway {
         cx.path(0usize, "name", &mut msg.name)?;
         const SIZE: u32 = 0u32;
         const PIECE: u32 = 1u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "size" => seen.set(SIZE, 0, &key, &value, &mut msg.size)?,
-                "piece" => seen.set(PIECE, 0, &key, &value, &mut msg.piece)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "size" => seen.set(SIZE, 0, key, &value, &mut msg.size),
+                "piece" => seen.set(PIECE, 0, key, &value, &mut msg.piece),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /files/{name}:stream` → `e2e.files.Files.Stream` (server-streaming; modes: chunked)

@@ -870,124 +870,123 @@ pub mod proto2_service_gateway {
         const EXTRAS__AT: u32 = 26u32;
         const EXTRAS__META: u32 = 27u32;
         const EXTRAS__SIZE: u32 = 28u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
-                "total" => seen.set(TOTAL, 0, &key, &value, &mut msg.total)?,
-                "active" => seen.set(ACTIVE, 0, &key, &value, &mut msg.active)?,
-                "ratio" => seen.set(RATIO, 0, &key, &value, &mut msg.ratio)?,
-                "digest" => seen.set(DIGEST, 0, &key, &value, &mut msg.digest)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
+                "total" => seen.set(TOTAL, 0, key, &value, &mut msg.total),
+                "active" => seen.set(ACTIVE, 0, key, &value, &mut msg.active),
+                "ratio" => seen.set(RATIO, 0, key, &value, &mut msg.ratio),
+                "digest" => seen.set(DIGEST, 0, key, &value, &mut msg.digest),
                 "grade" => {
                     seen.set_enum(
                         GRADE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.grade,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "badge.code" => {
-                    seen.set(BADGE__CODE, 0, &key, &value, &mut (&mut msg.badge).code)?
+                    seen.set(BADGE__CODE, 0, key, &value, &mut (&mut msg.badge).code)
                 }
                 "badge.weight" => {
                     seen.set_some(
                         BADGE__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg.badge).weight,
-                    )?
+                    )
                 }
-                "label" => seen.set_some(LABEL, 0, &key, &value, &mut msg.label)?,
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
+                "label" => seen.set_some(LABEL, 0, key, &value, &mut msg.label),
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
                 "floor" => {
                     seen.set_enum_some(
                         FLOOR,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.floor,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "strict" => seen.set_some(STRICT, 0, &key, &value, &mut msg.strict)?,
-                "salt" => seen.set_some(SALT, 0, &key, &value, &mut msg.salt)?,
-                "scale" => seen.set_some(SCALE, 0, &key, &value, &mut msg.scale)?,
-                "serial" => seen.set_some(SERIAL, 0, &key, &value, &mut msg.serial)?,
+                "strict" => seen.set_some(STRICT, 0, key, &value, &mut msg.strict),
+                "salt" => seen.set_some(SALT, 0, key, &value, &mut msg.salt),
+                "scale" => seen.set_some(SCALE, 0, key, &value, &mut msg.scale),
+                "serial" => seen.set_some(SERIAL, 0, key, &value, &mut msg.serial),
                 "extra.code" => {
                     seen.set(
                         EXTRA__CODE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extra
                             .get_or_insert_with(::core::default::Default::default)
                             .code,
-                    )?
+                    )
                 }
                 "extra.weight" => {
                     seen.set_some(
                         EXTRA__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extra
                             .get_or_insert_with(::core::default::Default::default)
                             .weight,
-                    )?
+                    )
                 }
                 "first" => {
                     seen.set_enum_some(
                         FIRST,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.first,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "history" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.history,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "note.body" => {
                     seen.set(
                         NOTE__BODY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .body,
-                    )?
+                    )
                 }
                 "note.stars" => {
                     seen.set_some(
                         NOTE__STARS,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .stars,
-                    )?
+                    )
                 }
                 "alias" => {
-                    seen.once(ALIAS, 0, &key)?;
+                    seen.once(ALIAS, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.pick, ::core::option::Option::Some(other) if !
@@ -1002,12 +1001,13 @@ pub mod proto2_service_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "alt.code" => {
                     seen.set(
                         ALT__CODE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.pick,
@@ -1030,13 +1030,13 @@ pub mod proto2_service_gateway {
                             }
                         }
                             .code,
-                    )?
+                    )
                 }
                 "alt.weight" => {
                     seen.set_some(
                         ALT__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.pick,
@@ -1059,66 +1059,68 @@ pub mod proto2_service_gateway {
                             }
                         }
                             .weight,
-                    )?
+                    )
                 }
                 "tree.branch.label" => {
                     seen.set(
                         TREE__BRANCH__LABEL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg
                             .tree
                             .get_or_insert_with(::core::default::Default::default)
                             .branch)
                             .label,
-                    )?
+                    )
                 }
                 "extras.nick" => {
                     seen.set(
                         EXTRAS__NICK,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .nick,
-                    )?
+                    )
                 }
                 "extras.at" => {
-                    seen.once(EXTRAS__AT, 0, &key)?;
+                    seen.once(EXTRAS__AT, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.at = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.meta" => {
-                    seen.once(EXTRAS__META, 0, &key)?;
+                    seen.once(EXTRAS__META, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.meta = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_value)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.size" => {
                     seen.set_some(
                         EXTRAS__SIZE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .size,
-                    )?
+                    )
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}` → `e2e.proto2.Proto2Service.Echo`
@@ -1182,110 +1184,111 @@ pub mod proto2_service_gateway {
         const EXTRAS__AT: u32 = 7u32;
         const EXTRAS__META: u32 = 8u32;
         const EXTRAS__SIZE: u32 = 9u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "badge.weight" => {
                     seen.set_some(
                         BADGE__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg.badge).weight,
-                    )?
+                    )
                 }
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
                 "grade" => {
                     seen.set_enum(
                         GRADE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.grade,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "floor" => {
                     seen.set_enum_some(
                         FLOOR,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.floor,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "note.body" => {
                     seen.set(
                         NOTE__BODY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .body,
-                    )?
+                    )
                 }
                 "note.stars" => {
                     seen.set_some(
                         NOTE__STARS,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .stars,
-                    )?
+                    )
                 }
                 "extras.nick" => {
                     seen.set(
                         EXTRAS__NICK,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .nick,
-                    )?
+                    )
                 }
                 "extras.at" => {
-                    seen.once(EXTRAS__AT, 0, &key)?;
+                    seen.once(EXTRAS__AT, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.at = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.meta" => {
-                    seen.once(EXTRAS__META, 0, &key)?;
+                    seen.once(EXTRAS__META, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.meta = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_value)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.size" => {
                     seen.set_some(
                         EXTRAS__SIZE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .size,
-                    )?
+                    )
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
@@ -1361,99 +1364,100 @@ pub mod proto2_service_gateway {
         const EXTRAS__AT: u32 = 6u32;
         const EXTRAS__META: u32 = 7u32;
         const EXTRAS__SIZE: u32 = 8u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "badge.weight" => {
                     seen.set_some(
                         BADGE__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg.badge).weight,
-                    )?
+                    )
                 }
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
                 "floor" => {
                     seen.set_enum_some(
                         FLOOR,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.floor,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "note.body" => {
                     seen.set(
                         NOTE__BODY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .body,
-                    )?
+                    )
                 }
                 "note.stars" => {
                     seen.set_some(
                         NOTE__STARS,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .stars,
-                    )?
+                    )
                 }
                 "extras.nick" => {
                     seen.set(
                         EXTRAS__NICK,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .nick,
-                    )?
+                    )
                 }
                 "extras.at" => {
-                    seen.once(EXTRAS__AT, 0, &key)?;
+                    seen.once(EXTRAS__AT, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.at = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.meta" => {
-                    seen.once(EXTRAS__META, 0, &key)?;
+                    seen.once(EXTRAS__META, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.meta = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_value)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.size" => {
                     seen.set_some(
                         EXTRAS__SIZE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .size,
-                    )?
+                    )
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/grades/{grade}/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
@@ -1514,13 +1518,12 @@ pub mod proto2_service_gateway {
         })?;
         cx.path(0usize, "ref", &mut msg.r#ref)?;
         const LIMIT: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `PUT /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
@@ -1578,25 +1581,24 @@ pub mod proto2_service_gateway {
         const BADGE__CODE: u32 = 0u32;
         const BADGE__WEIGHT: u32 = 1u32;
         const LIMIT: u32 = 2u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "badge.code" => {
-                    seen.set(BADGE__CODE, 0, &key, &value, &mut (&mut msg.badge).code)?
+                    seen.set(BADGE__CODE, 0, key, &value, &mut (&mut msg.badge).code)
                 }
                 "badge.weight" => {
                     seen.set_some(
                         BADGE__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg.badge).weight,
-                    )?
+                    )
                 }
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
-                _ => {}
-            }
-        }
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
@@ -1655,19 +1657,19 @@ pub mod proto2_service_gateway {
         })?;
         cx.path(0usize, "record.ref", &mut (&mut msg.record).r#ref)?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.once(UPDATE_MASK, 0, &key)?;
+                    seen.once(UPDATE_MASK, 0, key)?;
                     let h = &mut *msg;
                     h.update_mask = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_field_mask)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         {
             let h = &mut *msg;
             if h.update_mask.paths.is_empty() {
@@ -1731,13 +1733,12 @@ pub mod proto2_service_gateway {
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "ref", &mut msg.r#ref)?;
         const COUNT: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}/watch` → `e2e.proto2.Proto2Service.Watch` (server-streaming; modes: sse, websocket, chunked)

@@ -340,13 +340,12 @@ pub mod notebook_gateway {
         msg: &mut super::WatchNotesRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         const TAG: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "tag" => seen.set(TAG, 0, &key, &value, &mut msg.tag)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "tag" => seen.set(TAG, 0, key, &value, &mut msg.tag),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /v1/notes:watch` → `notes.v1.Notebook.WatchNotes` (server-streaming; modes: sse, websocket, chunked)
