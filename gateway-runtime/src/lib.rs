@@ -111,7 +111,7 @@ pub mod __private {
     pub use crate::path::{CaptureSpec, Captures, Seg, Template};
     pub use crate::query::split_map_key;
     pub use crate::router::{
-        Dispatch, RouteFuture, ServiceState, Transport, method_not_allowed, not_found,
+        Dispatch, On, RouteFuture, RouterState, Routes, Transport, method_not_allowed, not_found,
         route_method_not_allowed, route_not_found,
     };
     pub use crate::streaming::bidi::{bidi_streaming, bidi_websocket};

@@ -19,7 +19,7 @@ use crate::http_body::{RawBody, raw_response};
 use crate::json::JsonWriter;
 use crate::metadata;
 use crate::path::Captures;
-use crate::router::{RouteFuture, ServiceState};
+use crate::router::{RouteFuture, RouterState};
 use crate::telemetry::{self, RpcName};
 
 /// Facts about a binding that the generated code fixes at generation time.
@@ -53,23 +53,22 @@ pub type CallFuture = Pin<Box<dyn Future<Output = Answer> + Send>>;
 /// Only `start` is compiled per binding; this driver is compiled once per
 /// backend type (service), and its body once for all.
 pub fn unary<C>(
-    state: ServiceState<C>,
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static UnaryBinding,
     start: UnaryStart<C>,
 ) -> RouteFuture
 where
-    C: Send + 'static,
+    C: Clone + Send + Sync + 'static,
 {
-    let ServiceState { client, gateway } = state;
     Box::pin(async move {
-        let mut client = Some(client);
+        let mut client = Some(state.backend::<C>().clone());
         let mut start = |input: &mut UnaryInput<'_>| match client.take() {
             Some(client) => start(client, input),
             None => Err(GatewayError::Internal("a unary call starts once".into())),
         };
-        serve_unary(&gateway, request, captures, binding, &mut start).await
+        serve_unary(state.gateway(), request, captures, binding, &mut start).await
     })
 }
 

@@ -130,7 +130,6 @@ pub fn __register_gateway_types() {
 )]
 pub mod abc_service_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.awkward.ABCService`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -177,18 +176,13 @@ pub mod abc_service_gateway {
                 super::__register_gateway_types();
                 super::super::common::__register_gateway_types();
             });
-        __gw::axum::Router::new()
-            .route(
-                "/awkward",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_0_post::<B>)),
-            )
+        __gw::Routes::new()
+            .route("/awkward", &[(__gw::On::Post, __gw::Dispatch(route_0_post::<B>))])
             .route(
                 "/awkward/{s1}/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_1_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_1_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -324,7 +318,7 @@ pub mod abc_service_gateway {
     }
     /// `GET /awkward/{type}/{kind}` → `e2e.awkward.ABCService.Match`
     fn handle_match_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -368,7 +362,7 @@ pub mod abc_service_gateway {
     }
     /// `POST /awkward` → `e2e.awkward.ABCService.Type`
     fn handle_type_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -398,25 +392,25 @@ pub mod abc_service_gateway {
         )
     }
     fn route_0_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_TYPE_0
             .match_path(request.uri().path())
         {
-            return handle_type_0(state, request, captures);
+            return handle_type_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_MATCH_0
             .match_path(request.uri().path())
         {
-            return handle_match_0(state, request, captures);
+            return handle_match_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

@@ -334,7 +334,6 @@ pub fn __register_gateway_types() {
 )]
 pub mod path_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.PathCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -385,55 +384,50 @@ pub mod path_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/old/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_0_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/compat/path/catch-all/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .fallback(__gw::Dispatch(route_1_custom::<B>)),
+                &[(__gw::On::Fallback, __gw::Dispatch(route_1_custom::<B>))],
             )
             .route(
                 "/compat/path/catch-all/{s3}/{*s4}",
-                __gw::axum::routing::MethodRouter::new()
-                    .fallback(__gw::Dispatch(route_2_custom::<B>)),
+                &[(__gw::On::Fallback, __gw::Dispatch(route_2_custom::<B>))],
             )
             .route(
                 "/compat/path/labels/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_3_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_3_get::<B>))],
             )
             .route(
                 "/compat/path/oneof/{s3}/{s4}/{s5}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_4_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_4_get::<B>))],
             )
             .route(
                 "/compat/path/steps/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_5_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_5_get::<B>))],
             )
             .route(
                 "/compat/path/urgency/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_6_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_6_get::<B>))],
             )
             .route(
                 "/compat/repeat/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_7_get::<B>))
-                    .connect(__gw::Dispatch(route_7_connect::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_7_get::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_7_connect::<B>)),
+                ],
             )
             .route(
                 "/compat/repeat/{s2}/{*s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_8_get::<B>))
-                    .connect(__gw::Dispatch(route_8_connect::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_8_get::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_8_connect::<B>)),
+                ],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -819,7 +813,7 @@ pub mod path_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1149,7 +1143,7 @@ pub mod path_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_1<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1456,7 +1450,7 @@ pub mod path_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_2<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1787,7 +1781,7 @@ pub mod path_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_3<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -2110,7 +2104,7 @@ pub mod path_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_4<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -2431,7 +2425,7 @@ pub mod path_compat_gateway {
     ///
     /// The old name of Echo: deprecated, still served.
     fn handle_old_echo_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -2839,7 +2833,7 @@ pub mod path_compat_gateway {
     ///
     /// Streams copies of the card; the catch-all names a file-like path.
     fn handle_repeat_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -2894,143 +2888,143 @@ pub mod path_compat_gateway {
         )
     }
     fn route_0_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_OLD_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_old_echo_0(state, request, captures);
+            return handle_old_echo_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_x_test<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures);
+            return handle_echo_4::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_custom<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         match request.method().as_str() {
             "TEST" => route_1_x_test::<B>(state, request),
-            _ => __gw::route_method_not_allowed(&state.gateway, &request),
+            _ => __gw::route_method_not_allowed(state.gateway(), &request),
         }
     }
     fn route_2_x_test<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures);
+            return handle_echo_4::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_custom<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         match request.method().as_str() {
             "TEST" => route_2_x_test::<B>(state, request),
-            _ => __gw::route_method_not_allowed(&state.gateway, &request),
+            _ => __gw::route_method_not_allowed(state.gateway(), &request),
         }
     }
     fn route_3_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_3
             .match_path(request.uri().path())
         {
-            return handle_echo_3(state, request, captures);
+            return handle_echo_3::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_4_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_2
             .match_path(request.uri().path())
         {
-            return handle_echo_2(state, request, captures);
+            return handle_echo_2::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures);
+            return handle_echo_1::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_6_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures);
+            return handle_echo_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_7_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures);
+            return handle_repeat_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_7_connect<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures);
+            return handle_repeat_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_8_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures);
+            return handle_repeat_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_8_connect<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures);
+            return handle_repeat_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.compat.QueryCompat`.
@@ -3046,7 +3040,6 @@ pub mod path_compat_gateway {
 )]
 pub mod query_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.QueryCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -3098,44 +3091,39 @@ pub mod query_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/query/alias-override",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_0_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/compat/query/aliases-only",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_1_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_1_get::<B>))],
             )
             .route(
                 "/compat/query/auto",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_2_get::<B>))
-                    .fallback(__gw::Dispatch(route_2_custom::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_2_get::<B>)),
+                    (__gw::On::Fallback, __gw::Dispatch(route_2_custom::<B>)),
+                ],
             )
             .route(
                 "/compat/query/body-and-query/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_3_post::<B>)),
+                &[(__gw::On::Post, __gw::Dispatch(route_3_post::<B>))],
             )
             .route(
                 "/compat/query/body-only",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_4_post::<B>)),
+                &[(__gw::On::Post, __gw::Dispatch(route_4_post::<B>))],
             )
             .route(
                 "/compat/query/ignore",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_5_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_5_get::<B>))],
             )
             .route(
                 "/compat/query/none",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_6_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_6_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -3462,7 +3450,7 @@ pub mod query_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -3814,7 +3802,7 @@ pub mod query_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_1<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -4099,7 +4087,7 @@ pub mod query_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_2<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -4148,7 +4136,7 @@ pub mod query_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_3<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -4229,7 +4217,7 @@ pub mod query_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_4<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -4503,7 +4491,7 @@ pub mod query_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_5<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -4553,7 +4541,7 @@ pub mod query_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_6<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -4874,7 +4862,7 @@ pub mod query_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_echo_7<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -4904,101 +4892,101 @@ pub mod query_compat_gateway {
         )
     }
     fn route_0_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures);
+            return handle_echo_1::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures);
+            return handle_echo_4::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures);
+            return handle_echo_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_x_test<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_7
             .match_path(request.uri().path())
         {
-            return handle_echo_7(state, request, captures);
+            return handle_echo_7::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_custom<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         match request.method().as_str() {
             "TEST" => route_2_x_test::<B>(state, request),
-            _ => __gw::route_method_not_allowed(&state.gateway, &request),
+            _ => __gw::route_method_not_allowed(state.gateway(), &request),
         }
     }
     fn route_3_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_5
             .match_path(request.uri().path())
         {
-            return handle_echo_5(state, request, captures);
+            return handle_echo_5::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_4_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_6
             .match_path(request.uri().path())
         {
-            return handle_echo_6(state, request, captures);
+            return handle_echo_6::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_2
             .match_path(request.uri().path())
         {
-            return handle_echo_2(state, request, captures);
+            return handle_echo_2::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_6_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_3
             .match_path(request.uri().path())
         {
-            return handle_echo_3(state, request, captures);
+            return handle_echo_3::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.compat.PatchCompat`.
@@ -5014,7 +5002,6 @@ pub mod query_compat_gateway {
 )]
 pub mod patch_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.PatchCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -5062,20 +5049,22 @@ pub mod patch_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/patch/body/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .put(__gw::Dispatch(route_0_put::<B>))
-                    .patch(__gw::Dispatch(route_0_patch::<B>)),
+                &[
+                    (__gw::On::Put, __gw::Dispatch(route_0_put::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_0_patch::<B>)),
+                ],
             )
             .route(
                 "/compat/patch/full/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .put(__gw::Dispatch(route_1_put::<B>))
-                    .patch(__gw::Dispatch(route_1_patch::<B>)),
+                &[
+                    (__gw::On::Put, __gw::Dispatch(route_1_put::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_1_patch::<B>)),
+                ],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -5143,7 +5132,7 @@ pub mod patch_compat_gateway {
     ///
     /// Echoes the patch request.
     fn handle_patch_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5217,7 +5206,7 @@ pub mod patch_compat_gateway {
     ///
     /// Echoes the patch request.
     fn handle_patch_1<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5278,7 +5267,7 @@ pub mod patch_compat_gateway {
     ///
     /// Echoes the patch request.
     fn handle_patch_2<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5360,7 +5349,7 @@ pub mod patch_compat_gateway {
     ///
     /// Echoes the patch request.
     fn handle_patch_3<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5478,48 +5467,48 @@ pub mod patch_compat_gateway {
         ]
     }
     fn route_0_put<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_1
             .match_path(request.uri().path())
         {
-            return handle_patch_1(state, request, captures);
+            return handle_patch_1::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_0_patch<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_3
             .match_path(request.uri().path())
         {
-            return handle_patch_3(state, request, captures);
+            return handle_patch_3::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_put<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
             .match_path(request.uri().path())
         {
-            return handle_patch_0(state, request, captures);
+            return handle_patch_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_patch<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_2
             .match_path(request.uri().path())
         {
-            return handle_patch_2(state, request, captures);
+            return handle_patch_2::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.compat.RetiredCompat`.
@@ -5535,7 +5524,6 @@ pub mod patch_compat_gateway {
 )]
 pub mod retired_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.RetiredCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -5582,13 +5570,12 @@ pub mod retired_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/retired/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_0_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -5920,7 +5907,7 @@ pub mod retired_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_ping_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5950,15 +5937,15 @@ pub mod retired_compat_gateway {
         )
     }
     fn route_0_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
             .match_path(request.uri().path())
         {
-            return handle_ping_0(state, request, captures);
+            return handle_ping_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.compat.GlobalCompat`.
@@ -5974,7 +5961,6 @@ pub mod retired_compat_gateway {
 )]
 pub mod global_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.GlobalCompat`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -6019,13 +6005,12 @@ pub mod global_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/global/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_0_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -6357,7 +6342,7 @@ pub mod global_compat_gateway {
     ///
     /// Echoes the card.
     fn handle_ping_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -6387,14 +6372,14 @@ pub mod global_compat_gateway {
         )
     }
     fn route_0_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
             .match_path(request.uri().path())
         {
-            return handle_ping_0(state, request, captures);
+            return handle_ping_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

@@ -509,7 +509,6 @@ pub fn __register_gateway_types() {
 )]
 pub mod annotated_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.everything.Annotated`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -565,61 +564,47 @@ pub mod annotated_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/a/v1/deep/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_0_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/a/v1/everything/{s3}/{s4}/{s5}/separator/{s7}/{s8}/{s9}/{s10}/{s11}/strprefix/{s13}/{s14}/{s15}/{s16}/{s17}/{s18}/{s19}",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_1_post::<B>)),
+                &[(__gw::On::Post, __gw::Dispatch(route_1_post::<B>))],
             )
-            .route(
-                "/a/v1/files",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_2_get::<B>)),
-            )
+            .route("/a/v1/files", &[(__gw::On::Get, __gw::Dispatch(route_2_get::<B>))])
             .route(
                 "/a/v1/files/{*s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_3_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_3_get::<B>))],
             )
-            .route(
-                "/a/v1/items",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_4_post::<B>)),
-            )
+            .route("/a/v1/items", &[(__gw::On::Post, __gw::Dispatch(route_4_post::<B>))])
             .route(
                 "/a/v1/items/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_5_get::<B>))
-                    .post(__gw::Dispatch(route_5_post::<B>))
-                    .patch(__gw::Dispatch(route_5_patch::<B>))
-                    .connect(__gw::Dispatch(route_5_connect::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_5_get::<B>)),
+                    (__gw::On::Post, __gw::Dispatch(route_5_post::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_5_patch::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_5_connect::<B>)),
+                ],
             )
             .route(
                 "/a/v1/items:watch",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_6_post::<B>)),
+                &[(__gw::On::Post, __gw::Dispatch(route_6_post::<B>))],
             )
             .route(
                 "/a/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_7_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_7_get::<B>))],
             )
             .route(
                 "/a/v1/star/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_8_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_8_get::<B>))],
             )
             .route(
                 "/a/v2/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_9_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_9_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -1276,7 +1261,7 @@ pub mod annotated_gateway {
     ///
     /// Every scalar in the path.
     fn handle_create_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1322,7 +1307,7 @@ pub mod annotated_gateway {
     ///
     /// The whole body.
     fn handle_create_body_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1378,7 +1363,7 @@ pub mod annotated_gateway {
     ///
     /// By id.
     fn handle_lookup_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1751,7 +1736,7 @@ pub mod annotated_gateway {
     ///
     /// By resource name, with an additional binding and a verb.
     fn handle_get_by_name_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -2124,7 +2109,7 @@ pub mod annotated_gateway {
     ///
     /// By resource name, with an additional binding and a verb.
     fn handle_get_by_name_1<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -2206,7 +2191,7 @@ pub mod annotated_gateway {
     ///
     /// PATCH with a body field: the mask is filled from the body.
     fn handle_update_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -2798,7 +2783,7 @@ pub mod annotated_gateway {
     ///
     /// A path variable three messages deep.
     fn handle_deep_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -3169,7 +3154,7 @@ pub mod annotated_gateway {
     ///
     /// The rest of the path.
     fn handle_files_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -3226,7 +3211,7 @@ pub mod annotated_gateway {
     ///
     /// A custom verb with the whole body.
     fn handle_custom_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -3597,7 +3582,7 @@ pub mod annotated_gateway {
     ///
     /// A one-segment `{f=*}`: the Google meaning.
     fn handle_star_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -3653,7 +3638,7 @@ pub mod annotated_gateway {
     ///
     /// A server stream.
     fn handle_stream_items_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -3767,7 +3752,7 @@ pub mod annotated_gateway {
     ///
     /// A server stream bound with POST, as fetch-based SSE clients call it.
     fn handle_watch_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -4060,152 +4045,152 @@ pub mod annotated_gateway {
         ]
     }
     fn route_0_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_DEEP_0
             .match_path(request.uri().path())
         {
-            return handle_deep_0(state, request, captures);
+            return handle_deep_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_0
             .match_path(request.uri().path())
         {
-            return handle_create_0(state, request, captures);
+            return handle_create_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures);
+            return handle_files_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_3_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures);
+            return handle_files_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_4_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_BODY_0
             .match_path(request.uri().path())
         {
-            return handle_create_body_0(state, request, captures);
+            return handle_create_body_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures);
+            return handle_stream_items_0::<B>(state, request, captures);
         }
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures);
+            return handle_lookup_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CUSTOM_0
             .match_path(request.uri().path())
         {
-            return handle_custom_0(state, request, captures);
+            return handle_custom_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_patch<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPDATE_0
             .match_path(request.uri().path())
         {
-            return handle_update_0(state, request, captures);
+            return handle_update_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_connect<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures);
+            return handle_stream_items_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_6_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures);
+            return handle_watch_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_7_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_0
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_0(state, request, captures);
+            return handle_get_by_name_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_8_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STAR_0
             .match_path(request.uri().path())
         {
-            return handle_star_0(state, request, captures);
+            return handle_star_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_9_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_1
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_1(state, request, captures);
+            return handle_get_by_name_1::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.everything.Configured`.
@@ -4221,7 +4206,6 @@ pub mod annotated_gateway {
 )]
 pub mod configured_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.everything.Configured`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -4277,61 +4261,47 @@ pub mod configured_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/c/v1/deep/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_0_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/c/v1/everything/{s3}/{s4}/{s5}/separator/{s7}/{s8}/{s9}/{s10}/{s11}/strprefix/{s13}/{s14}/{s15}/{s16}/{s17}/{s18}/{s19}",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_1_post::<B>)),
+                &[(__gw::On::Post, __gw::Dispatch(route_1_post::<B>))],
             )
-            .route(
-                "/c/v1/files",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_2_get::<B>)),
-            )
+            .route("/c/v1/files", &[(__gw::On::Get, __gw::Dispatch(route_2_get::<B>))])
             .route(
                 "/c/v1/files/{*s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_3_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_3_get::<B>))],
             )
-            .route(
-                "/c/v1/items",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_4_post::<B>)),
-            )
+            .route("/c/v1/items", &[(__gw::On::Post, __gw::Dispatch(route_4_post::<B>))])
             .route(
                 "/c/v1/items/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_5_get::<B>))
-                    .post(__gw::Dispatch(route_5_post::<B>))
-                    .patch(__gw::Dispatch(route_5_patch::<B>))
-                    .connect(__gw::Dispatch(route_5_connect::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_5_get::<B>)),
+                    (__gw::On::Post, __gw::Dispatch(route_5_post::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_5_patch::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_5_connect::<B>)),
+                ],
             )
             .route(
                 "/c/v1/items:watch",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_6_post::<B>)),
+                &[(__gw::On::Post, __gw::Dispatch(route_6_post::<B>))],
             )
             .route(
                 "/c/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_7_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_7_get::<B>))],
             )
             .route(
                 "/c/v1/star/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_8_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_8_get::<B>))],
             )
             .route(
                 "/c/v2/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_9_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_9_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -4992,7 +4962,7 @@ pub mod configured_gateway {
     ///
     /// Every scalar in the path.
     fn handle_create_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5038,7 +5008,7 @@ pub mod configured_gateway {
     ///
     /// The whole body.
     fn handle_create_body_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5094,7 +5064,7 @@ pub mod configured_gateway {
     ///
     /// By id.
     fn handle_lookup_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5467,7 +5437,7 @@ pub mod configured_gateway {
     ///
     /// By resource name, with an additional binding and a verb.
     fn handle_get_by_name_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5840,7 +5810,7 @@ pub mod configured_gateway {
     ///
     /// By resource name, with an additional binding and a verb.
     fn handle_get_by_name_1<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -5922,7 +5892,7 @@ pub mod configured_gateway {
     ///
     /// PATCH with a body field.
     fn handle_update_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -6514,7 +6484,7 @@ pub mod configured_gateway {
     ///
     /// A path variable three messages deep.
     fn handle_deep_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -6885,7 +6855,7 @@ pub mod configured_gateway {
     ///
     /// The rest of the path.
     fn handle_files_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -6942,7 +6912,7 @@ pub mod configured_gateway {
     ///
     /// A custom verb with the whole body.
     fn handle_custom_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -7313,7 +7283,7 @@ pub mod configured_gateway {
     ///
     /// A one-segment `{f=*}`.
     fn handle_star_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -7369,7 +7339,7 @@ pub mod configured_gateway {
     ///
     /// A server stream.
     fn handle_stream_items_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -7483,7 +7453,7 @@ pub mod configured_gateway {
     ///
     /// A server stream bound with POST.
     fn handle_watch_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -7776,151 +7746,151 @@ pub mod configured_gateway {
         ]
     }
     fn route_0_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_DEEP_0
             .match_path(request.uri().path())
         {
-            return handle_deep_0(state, request, captures);
+            return handle_deep_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_0
             .match_path(request.uri().path())
         {
-            return handle_create_0(state, request, captures);
+            return handle_create_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures);
+            return handle_files_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_3_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures);
+            return handle_files_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_4_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_BODY_0
             .match_path(request.uri().path())
         {
-            return handle_create_body_0(state, request, captures);
+            return handle_create_body_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures);
+            return handle_stream_items_0::<B>(state, request, captures);
         }
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures);
+            return handle_lookup_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CUSTOM_0
             .match_path(request.uri().path())
         {
-            return handle_custom_0(state, request, captures);
+            return handle_custom_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_patch<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPDATE_0
             .match_path(request.uri().path())
         {
-            return handle_update_0(state, request, captures);
+            return handle_update_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_connect<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures);
+            return handle_stream_items_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_6_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures);
+            return handle_watch_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_7_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_0
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_0(state, request, captures);
+            return handle_get_by_name_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_8_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STAR_0
             .match_path(request.uri().path())
         {
-            return handle_star_0(state, request, captures);
+            return handle_star_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_9_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_1
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_1(state, request, captures);
+            return handle_get_by_name_1::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

@@ -162,7 +162,6 @@ pub fn __register_gateway_types() {
 )]
 pub mod files_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.files.Files`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -211,24 +210,20 @@ pub mod files_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/files/{s1}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_0_get::<B>))
-                    .put(__gw::Dispatch(route_0_put::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_0_get::<B>)),
+                    (__gw::On::Put, __gw::Dispatch(route_0_put::<B>)),
+                ],
             )
-            .route(
-                "/files:echo",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_1_post::<B>)),
-            )
+            .route("/files:echo", &[(__gw::On::Post, __gw::Dispatch(route_1_post::<B>))])
             .route(
                 "/files:upload",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_2_post::<B>)),
+                &[(__gw::On::Post, __gw::Dispatch(route_2_post::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -407,7 +402,7 @@ pub mod files_gateway {
     ///
     /// A small file as one response.
     fn handle_download_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -467,7 +462,7 @@ pub mod files_gateway {
     ///
     /// A large file, streamed.
     fn handle_stream_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -522,7 +517,7 @@ pub mod files_gateway {
     ///
     /// Echoes a raw body with its content type.
     fn handle_echo_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -578,7 +573,7 @@ pub mod files_gateway {
     ///
     /// A named upload: the path names it, the body is the file.
     fn handle_upload_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -626,7 +621,7 @@ pub mod files_gateway {
     ///
     /// A streamed upload.
     fn handle_upload_stream_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -668,52 +663,52 @@ pub mod files_gateway {
         })
     }
     fn route_0_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_0
             .match_path(request.uri().path())
         {
-            return handle_stream_0(state, request, captures);
+            return handle_stream_0::<B>(state, request, captures);
         }
         if let ::core::option::Option::Some(captures) = TEMPLATE_DOWNLOAD_0
             .match_path(request.uri().path())
         {
-            return handle_download_0(state, request, captures);
+            return handle_download_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_0_put<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPLOAD_0
             .match_path(request.uri().path())
         {
-            return handle_upload_0(state, request, captures);
+            return handle_upload_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures);
+            return handle_echo_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPLOAD_STREAM_0
             .match_path(request.uri().path())
         {
-            return handle_upload_stream_0(state, request, captures);
+            return handle_upload_stream_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

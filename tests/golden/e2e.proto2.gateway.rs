@@ -631,7 +631,6 @@ pub fn __register_gateway_types() {}
 )]
 pub mod proto2_service_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.proto2.Proto2Service`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -664,41 +663,41 @@ pub mod proto2_service_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/proto2/badges/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_0_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/proto2/grades/{s2}/badges/{s4}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_1_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_1_get::<B>))],
             )
             .route(
                 "/proto2/records",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_2_post::<B>)),
+                &[(__gw::On::Post, __gw::Dispatch(route_2_post::<B>))],
             )
             .route(
                 "/proto2/records/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_3_get::<B>))
-                    .patch(__gw::Dispatch(route_3_patch::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_3_get::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_3_patch::<B>)),
+                ],
             )
             .route(
                 "/proto2/records/{s2}/badge",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_4_get::<B>))
-                    .put(__gw::Dispatch(route_4_put::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_4_get::<B>)),
+                    (__gw::On::Put, __gw::Dispatch(route_4_put::<B>)),
+                ],
             )
             .route(
                 "/proto2/records/{s2}/watch",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_5_get::<B>))
-                    .connect(__gw::Dispatch(route_5_connect::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_5_get::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_5_connect::<B>)),
+                ],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -793,7 +792,7 @@ pub mod proto2_service_gateway {
     }
     /// `POST /proto2/records` → `e2e.proto2.Proto2Service.Echo`
     fn handle_echo_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1125,7 +1124,7 @@ pub mod proto2_service_gateway {
     }
     /// `GET /proto2/records/{ref}` → `e2e.proto2.Proto2Service.Echo`
     fn handle_echo_1<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1293,7 +1292,7 @@ pub mod proto2_service_gateway {
     }
     /// `GET /proto2/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
     fn handle_lookup_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1462,7 +1461,7 @@ pub mod proto2_service_gateway {
     }
     /// `GET /proto2/grades/{grade}/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
     fn handle_lookup_1<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1528,7 +1527,7 @@ pub mod proto2_service_gateway {
     }
     /// `PUT /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
     fn handle_put_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1603,7 +1602,7 @@ pub mod proto2_service_gateway {
     }
     /// `GET /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
     fn handle_put_1<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1682,7 +1681,7 @@ pub mod proto2_service_gateway {
     }
     /// `PATCH /proto2/records/{record.ref}` → `e2e.proto2.Proto2Service.Patch`
     fn handle_patch_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -1743,7 +1742,7 @@ pub mod proto2_service_gateway {
     }
     /// `GET /proto2/records/{ref}/watch` → `e2e.proto2.Proto2Service.Watch` (server-streaming; modes: sse, websocket, chunked)
     fn handle_watch_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -2009,102 +2008,102 @@ pub mod proto2_service_gateway {
         ]
     }
     fn route_0_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures);
+            return handle_lookup_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_1
             .match_path(request.uri().path())
         {
-            return handle_lookup_1(state, request, captures);
+            return handle_lookup_1::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures);
+            return handle_echo_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_3_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures);
+            return handle_echo_1::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_3_patch<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
             .match_path(request.uri().path())
         {
-            return handle_patch_0(state, request, captures);
+            return handle_patch_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_4_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PUT_1
             .match_path(request.uri().path())
         {
-            return handle_put_1(state, request, captures);
+            return handle_put_1::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_4_put<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PUT_0
             .match_path(request.uri().path())
         {
-            return handle_put_0(state, request, captures);
+            return handle_put_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures);
+            return handle_watch_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_5_connect<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures);
+            return handle_watch_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

@@ -143,7 +143,6 @@ pub fn __register_gateway_types() {}
 )]
 pub mod notebook_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `notes.v1.Notebook`, served through `client`.
     ///
     /// `T` is tonic's transport: a remote `tonic::transport::Channel`, or an in-process
@@ -171,24 +170,20 @@ pub mod notebook_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
-            .route(
-                "/v1/notes",
-                __gw::axum::routing::MethodRouter::new()
-                    .post(__gw::Dispatch(route_0_post::<B>)),
-            )
+        __gw::Routes::new()
+            .route("/v1/notes", &[(__gw::On::Post, __gw::Dispatch(route_0_post::<B>))])
             .route(
                 "/v1/notes/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_1_get::<B>)),
+                &[(__gw::On::Get, __gw::Dispatch(route_1_get::<B>))],
             )
             .route(
                 "/v1/notes:watch",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(__gw::Dispatch(route_2_get::<B>))
-                    .connect(__gw::Dispatch(route_2_connect::<B>)),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_2_get::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_2_connect::<B>)),
+                ],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the tonic client, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -249,7 +244,7 @@ pub mod notebook_gateway {
     ///
     /// Keeps a note and answers it with its id.
     fn handle_add_note_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -300,7 +295,7 @@ pub mod notebook_gateway {
     ///
     /// Reads one note; bound in notes_gateway.yaml.
     fn handle_get_note_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -352,7 +347,7 @@ pub mod notebook_gateway {
     ///
     /// The notes kept so far, oldest first: SSE, NDJSON or WebSocket.
     fn handle_watch_notes_0<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
     ) -> __gw::RouteFuture {
@@ -394,47 +389,47 @@ pub mod notebook_gateway {
         )
     }
     fn route_0_post<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ADD_NOTE_0
             .match_path(request.uri().path())
         {
-            return handle_add_note_0(state, request, captures);
+            return handle_add_note_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_1_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_NOTE_0
             .match_path(request.uri().path())
         {
-            return handle_get_note_0(state, request, captures);
+            return handle_get_note_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_get<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_NOTES_0
             .match_path(request.uri().path())
         {
-            return handle_watch_notes_0(state, request, captures);
+            return handle_watch_notes_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
     fn route_2_connect<B: Backend>(
-        state: SvcState<B>,
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
     ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_NOTES_0
             .match_path(request.uri().path())
         {
-            return handle_watch_notes_0(state, request, captures);
+            return handle_watch_notes_0::<B>(state, request, captures);
         }
-        __gw::route_not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

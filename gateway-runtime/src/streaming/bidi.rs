@@ -15,7 +15,7 @@ use super::{FieldFn, MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
 use crate::path::Captures;
-use crate::router::{RouteFuture, ServiceState};
+use crate::router::{RouteFuture, RouterState};
 
 /// Serves one bidi-streaming binding. Responses are sent as they come while
 /// the request body is still being read (HTTP/1.1 and HTTP/2 alike).
@@ -23,7 +23,7 @@ use crate::router::{RouteFuture, ServiceState};
 /// `None` otherwise: that side is then not compiled for the binding.
 #[allow(clippy::too_many_arguments)]
 pub fn bidi_streaming<C, Req, Resp, Fut, Bind, Call>(
-    state: ServiceState<C>,
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
@@ -35,7 +35,7 @@ pub fn bidi_streaming<C, Req, Resp, Fut, Bind, Call>(
     websocket: Option<WebSocketSide<C, Req, Call, Resp>>,
 ) -> RouteFuture
 where
-    C: Clone + Send + 'static,
+    C: Clone + Send + Sync + 'static,
     Req: Default + Clone + Send + Sync + 'static,
     Resp: Send + Sync + 'static,
     Bind: FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send + 'static,
@@ -46,8 +46,8 @@ where
 {
     Box::pin(async move {
         crate::telemetry::observed(&binding.rpc, request, |request| async move {
-            let ServiceState { client, gateway } = state;
-            let gateway = &gateway;
+            let client = state.backend::<C>().clone();
+            let gateway = state.gateway();
             let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
                 Ok(prepared) => prepared,
                 Err(response) => return response,

@@ -18,7 +18,7 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::JsonWriter;
 use crate::path::Captures;
-use crate::router::{RouteFuture, ServiceState};
+use crate::router::{RouteFuture, RouterState};
 use crate::unary::grpc_request;
 
 /// Serves one client-streaming binding. In chunked mode the body is read as
@@ -29,7 +29,7 @@ use crate::unary::grpc_request;
 /// `None` otherwise: that side is then not compiled for the binding.
 #[allow(clippy::too_many_arguments)]
 pub fn client_streaming<C, Req, Resp, Fut, Bind, Call>(
-    state: ServiceState<C>,
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
@@ -40,7 +40,7 @@ pub fn client_streaming<C, Req, Resp, Fut, Bind, Call>(
     websocket: Option<WebSocketSide<C, Req, Call, Resp>>,
 ) -> RouteFuture
 where
-    C: Clone + Send + 'static,
+    C: Clone + Send + Sync + 'static,
     Req: Default + Clone + Send + Sync + 'static,
     Resp: Send + Sync + 'static,
     Bind: FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send + 'static,
@@ -49,8 +49,8 @@ where
 {
     Box::pin(async move {
         crate::telemetry::observed(&binding.rpc, request, |request| async move {
-            let ServiceState { client, gateway } = state;
-            let gateway = &gateway;
+            let client = state.backend::<C>().clone();
+            let gateway = state.gateway();
             let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
                 Ok(prepared) => prepared,
                 Err(response) => return response,

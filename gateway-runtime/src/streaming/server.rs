@@ -13,14 +13,14 @@ use super::{FieldFn, MergeFn, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
 use crate::path::Captures;
-use crate::router::{RouteFuture, ServiceState};
+use crate::router::{RouteFuture, RouterState};
 
 /// Serves one server-streaming binding in the mode the request asks for.
 /// `websocket` is [`server_websocket`] when the binding serves WebSocket,
 /// `None` otherwise: that side is then not compiled for the binding.
 #[allow(clippy::too_many_arguments)]
 pub fn server_streaming<C, Req, Resp, Fut, Bind, Call>(
-    state: ServiceState<C>,
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
@@ -32,7 +32,7 @@ pub fn server_streaming<C, Req, Resp, Fut, Bind, Call>(
     websocket: Option<WebSocketSide<C, Req, Call, Resp>>,
 ) -> RouteFuture
 where
-    C: Clone + Send + 'static,
+    C: Clone + Send + Sync + 'static,
     Req: Default + Clone + Send + Sync + 'static,
     Resp: Send + Sync + 'static,
     Bind: FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send + 'static,
@@ -43,8 +43,8 @@ where
 {
     Box::pin(async move {
         crate::telemetry::observed(&binding.rpc, request, |request| async move {
-            let ServiceState { client, gateway } = state;
-            let gateway = &gateway;
+            let client = state.backend::<C>().clone();
+            let gateway = state.gateway();
             let prepared = match prepare(
                 gateway,
                 request,

@@ -68,7 +68,7 @@ pub fn unary(
     quote! {
         #doc
         fn #handler<B: Backend>(
-            state: SvcState<B>,
+            state: #p::RouterState,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
         ) -> #p::RouteFuture {
@@ -395,7 +395,7 @@ pub fn streaming(
     quote! {
         #doc
         fn #handler<B: Backend>(
-            state: SvcState<B>,
+            state: #p::RouterState,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
         ) -> #p::RouteFuture {

@@ -93,25 +93,34 @@ pub fn service_module(
     let mut route_calls = Vec::new();
     for (r, route) in plan.iter().enumerate() {
         let path = routes::render(&route.key);
-        let mut chain = quote!(#p::axum::routing::MethodRouter::new());
+        let mut chain = Vec::new();
         let mut custom = Vec::new();
         for (http_method, candidates) in &route.methods {
             let dispatcher = format_ident!("route_{}_{}", r, method_suffix(http_method));
             items.push(dispatcher_fn(&dispatcher, service, candidates));
-            chain = match http_method {
-                HttpMethod::Get => quote!(#chain.get(#p::Dispatch(#dispatcher::<B>))),
-                HttpMethod::Put => quote!(#chain.put(#p::Dispatch(#dispatcher::<B>))),
-                HttpMethod::Post => quote!(#chain.post(#p::Dispatch(#dispatcher::<B>))),
-                HttpMethod::Delete => quote!(#chain.delete(#p::Dispatch(#dispatcher::<B>))),
-                HttpMethod::Patch => quote!(#chain.patch(#p::Dispatch(#dispatcher::<B>))),
+            match http_method {
+                HttpMethod::Get => {
+                    chain.push(quote!((#p::On::Get, #p::Dispatch(#dispatcher::<B>))))
+                }
+                HttpMethod::Put => {
+                    chain.push(quote!((#p::On::Put, #p::Dispatch(#dispatcher::<B>))))
+                }
+                HttpMethod::Post => {
+                    chain.push(quote!((#p::On::Post, #p::Dispatch(#dispatcher::<B>))))
+                }
+                HttpMethod::Delete => {
+                    chain.push(quote!((#p::On::Delete, #p::Dispatch(#dispatcher::<B>))))
+                }
+                HttpMethod::Patch => {
+                    chain.push(quote!((#p::On::Patch, #p::Dispatch(#dispatcher::<B>))))
+                }
                 HttpMethod::Custom(m) => match m.to_ascii_uppercase().as_str() {
-                    "HEAD" => quote!(#chain.head(#p::Dispatch(#dispatcher::<B>))),
-                    "OPTIONS" => quote!(#chain.options(#p::Dispatch(#dispatcher::<B>))),
-                    "TRACE" => quote!(#chain.trace(#p::Dispatch(#dispatcher::<B>))),
-                    _ => {
-                        custom.push((m.clone(), dispatcher));
-                        chain
+                    "HEAD" => chain.push(quote!((#p::On::Head, #p::Dispatch(#dispatcher::<B>)))),
+                    "OPTIONS" => {
+                        chain.push(quote!((#p::On::Options, #p::Dispatch(#dispatcher::<B>))))
                     }
+                    "TRACE" => chain.push(quote!((#p::On::Trace, #p::Dispatch(#dispatcher::<B>)))),
+                    _ => custom.push((m.clone(), dispatcher)),
                 },
             };
         }
@@ -139,7 +148,7 @@ pub fn service_module(
             if !websocket.is_empty() {
                 let dispatcher = format_ident!("route_{}_connect", r);
                 items.push(dispatcher_fn(&dispatcher, service, &websocket));
-                chain = quote!(#chain.connect(#p::Dispatch(#dispatcher::<B>)));
+                chain.push(quote!((#p::On::Connect, #p::Dispatch(#dispatcher::<B>))));
             }
         }
         if !custom.is_empty() {
@@ -147,9 +156,9 @@ pub fn service_module(
             // method fallback, which dispatches on the method name.
             let fallback = format_ident!("route_{}_custom", r);
             items.push(custom_fallback_fn(&fallback, &custom));
-            chain = quote!(#chain.fallback(#p::Dispatch(#fallback::<B>)));
+            chain.push(quote!((#p::On::Fallback, #p::Dispatch(#fallback::<B>))));
         }
-        route_calls.push(quote!(.route(#path, #chain)));
+        route_calls.push(quote!(.route(#path, &[#(#chain),*])));
     }
 
     let registers = all_packages.iter().map(|other| {
@@ -222,8 +231,6 @@ pub fn service_module(
         pub mod #module {
             use ::gateway_runtime::__private as __gw;
 
-            type SvcState<B> = #p::ServiceState<B>;
-
             #router_doc
             #deprecated
             // A program serves a service one way: the other entry point is
@@ -241,9 +248,9 @@ pub fn service_module(
             fn routes<B: Backend>(backend: B, gateway: &::gateway_runtime::Gateway) -> #p::axum::Router {
                 static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
                 REGISTER.call_once(|| { #(#registers)* });
-                #p::axum::Router::new()
+                #p::Routes::new()
                     #(#route_calls)*
-                    .with_state(#p::ServiceState::new(backend, gateway))
+                    .with_backend(backend, gateway)
             }
 
             #backend
@@ -347,17 +354,17 @@ fn dispatcher_fn(name: &Ident, service: &ServiceModel, candidates: &[BindingRef]
         let (template, handler) = (names.template, names.handler);
         quote! {
             if let ::core::option::Option::Some(captures) = #template.match_path(request.uri().path()) {
-                return #handler(state, request, captures);
+                return #handler::<B>(state, request, captures);
             }
         }
     });
     quote! {
         fn #name<B: Backend>(
-            state: SvcState<B>,
+            state: #p::RouterState,
             request: #p::axum::extract::Request,
         ) -> #p::RouteFuture {
             #(#tries)*
-            #p::route_not_found(&state.gateway, &request)
+            #p::route_not_found(state.gateway(), &request)
         }
     }
 }
@@ -369,12 +376,12 @@ fn custom_fallback_fn(name: &Ident, custom: &[(String, Ident)]) -> TokenStream {
     });
     quote! {
         fn #name<B: Backend>(
-            state: SvcState<B>,
+            state: #p::RouterState,
             request: #p::axum::extract::Request,
         ) -> #p::RouteFuture {
             match request.method().as_str() {
                 #(#arms)*
-                _ => #p::route_method_not_allowed(&state.gateway, &request),
+                _ => #p::route_method_not_allowed(state.gateway(), &request),
             }
         }
     }
