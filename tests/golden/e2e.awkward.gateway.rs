@@ -340,10 +340,7 @@ pub mod abc_service_gateway {
                 input,
                 bind_match_0,
                 <B as Backend>::r#match,
-                |response: &super::Self_, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Self_ as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -384,10 +381,7 @@ pub mod abc_service_gateway {
                 input,
                 bind_type_0,
                 <B as Backend>::r#type,
-                |response: &super::Self_, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Self_ as __gw::JsonMessage>::write_json,
             ),
         )
     }

@@ -835,10 +835,7 @@ pub mod path_compat_gateway {
                 input,
                 bind_echo_0,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1165,10 +1162,7 @@ pub mod path_compat_gateway {
                 input,
                 bind_echo_1,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1472,10 +1466,7 @@ pub mod path_compat_gateway {
                 input,
                 bind_echo_2,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1803,10 +1794,7 @@ pub mod path_compat_gateway {
                 input,
                 bind_echo_3,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -2126,10 +2114,7 @@ pub mod path_compat_gateway {
                 input,
                 bind_echo_4,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -2447,10 +2432,7 @@ pub mod path_compat_gateway {
                 input,
                 bind_old_echo_0,
                 <B as Backend>::old_echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -2857,10 +2839,7 @@ pub mod path_compat_gateway {
             bind_repeat_0,
             <super::RepeatRequest as __gw::JsonMessage>::merge_json,
             <B as Backend>::repeat,
-            |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                response,
-                w,
-            ),
+            <super::Card as __gw::JsonMessage>::write_json,
             |
                 m: &super::Card,
                 name: &str,
@@ -3472,10 +3451,7 @@ pub mod query_compat_gateway {
                 input,
                 bind_echo_0,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -3824,10 +3800,7 @@ pub mod query_compat_gateway {
                 input,
                 bind_echo_1,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -4109,10 +4082,7 @@ pub mod query_compat_gateway {
                 input,
                 bind_echo_2,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -4158,10 +4128,7 @@ pub mod query_compat_gateway {
                 input,
                 bind_echo_3,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -4239,10 +4206,7 @@ pub mod query_compat_gateway {
                 input,
                 bind_echo_4,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -4513,10 +4477,7 @@ pub mod query_compat_gateway {
                 input,
                 bind_echo_5,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -4563,10 +4524,7 @@ pub mod query_compat_gateway {
                 input,
                 bind_echo_6,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -4884,10 +4842,7 @@ pub mod query_compat_gateway {
                 input,
                 bind_echo_7,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5154,10 +5109,7 @@ pub mod patch_compat_gateway {
                 input,
                 bind_patch_0,
                 <B as Backend>::patch,
-                |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::CardPatch as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5228,10 +5180,7 @@ pub mod patch_compat_gateway {
                 input,
                 bind_patch_1,
                 <B as Backend>::patch,
-                |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::CardPatch as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5289,10 +5238,7 @@ pub mod patch_compat_gateway {
                 input,
                 bind_patch_2,
                 <B as Backend>::patch,
-                |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::CardPatch as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5371,10 +5317,7 @@ pub mod patch_compat_gateway {
                 input,
                 bind_patch_3,
                 <B as Backend>::patch,
-                |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::CardPatch as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5929,10 +5872,7 @@ pub mod retired_compat_gateway {
                 input,
                 bind_ping_0,
                 <B as Backend>::ping,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -6364,10 +6304,7 @@ pub mod global_compat_gateway {
                 input,
                 bind_ping_0,
                 <B as Backend>::ping,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Card as __gw::JsonMessage>::write_json,
             ),
         )
     }

@@ -1283,10 +1283,7 @@ pub mod annotated_gateway {
                 input,
                 bind_create_0,
                 <B as Backend>::create,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1329,10 +1326,7 @@ pub mod annotated_gateway {
                 input,
                 bind_create_body_0,
                 <B as Backend>::create_body,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1385,10 +1379,7 @@ pub mod annotated_gateway {
                 input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1758,10 +1749,7 @@ pub mod annotated_gateway {
                 input,
                 bind_get_by_name_0,
                 <B as Backend>::get_by_name,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -2131,10 +2119,7 @@ pub mod annotated_gateway {
                 input,
                 bind_get_by_name_1,
                 <B as Backend>::get_by_name,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -2213,10 +2198,7 @@ pub mod annotated_gateway {
                 input,
                 bind_update_0,
                 <B as Backend>::update,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -2805,10 +2787,7 @@ pub mod annotated_gateway {
                 input,
                 bind_deep_0,
                 <B as Backend>::deep,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -3176,10 +3155,7 @@ pub mod annotated_gateway {
                 input,
                 bind_files_0,
                 <B as Backend>::files,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -3233,10 +3209,7 @@ pub mod annotated_gateway {
                 input,
                 bind_custom_0,
                 <B as Backend>::custom,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -3604,10 +3577,7 @@ pub mod annotated_gateway {
                 input,
                 bind_star_0,
                 <B as Backend>::star,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -3662,10 +3632,7 @@ pub mod annotated_gateway {
             bind_stream_items_0,
             <super::IdRequest as __gw::JsonMessage>::merge_json,
             <B as Backend>::stream_items,
-            |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                response,
-                w,
-            ),
+            <super::Sample as __gw::JsonMessage>::write_json,
             |
                 m: &super::Sample,
                 name: &str,
@@ -3778,10 +3745,7 @@ pub mod annotated_gateway {
             bind_watch_0,
             <super::Sample as __gw::JsonMessage>::merge_json,
             <B as Backend>::watch,
-            |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                response,
-                w,
-            ),
+            <super::Sample as __gw::JsonMessage>::write_json,
             |
                 m: &super::Sample,
                 name: &str,
@@ -4984,10 +4948,7 @@ pub mod configured_gateway {
                 input,
                 bind_create_0,
                 <B as Backend>::create,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5030,10 +4991,7 @@ pub mod configured_gateway {
                 input,
                 bind_create_body_0,
                 <B as Backend>::create_body,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5086,10 +5044,7 @@ pub mod configured_gateway {
                 input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5459,10 +5414,7 @@ pub mod configured_gateway {
                 input,
                 bind_get_by_name_0,
                 <B as Backend>::get_by_name,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5832,10 +5784,7 @@ pub mod configured_gateway {
                 input,
                 bind_get_by_name_1,
                 <B as Backend>::get_by_name,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -5914,10 +5863,7 @@ pub mod configured_gateway {
                 input,
                 bind_update_0,
                 <B as Backend>::update,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -6506,10 +6452,7 @@ pub mod configured_gateway {
                 input,
                 bind_deep_0,
                 <B as Backend>::deep,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -6877,10 +6820,7 @@ pub mod configured_gateway {
                 input,
                 bind_files_0,
                 <B as Backend>::files,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -6934,10 +6874,7 @@ pub mod configured_gateway {
                 input,
                 bind_custom_0,
                 <B as Backend>::custom,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -7305,10 +7242,7 @@ pub mod configured_gateway {
                 input,
                 bind_star_0,
                 <B as Backend>::star,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Sample as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -7363,10 +7297,7 @@ pub mod configured_gateway {
             bind_stream_items_0,
             <super::IdRequest as __gw::JsonMessage>::merge_json,
             <B as Backend>::stream_items,
-            |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                response,
-                w,
-            ),
+            <super::Sample as __gw::JsonMessage>::write_json,
             |
                 m: &super::Sample,
                 name: &str,
@@ -7479,10 +7410,7 @@ pub mod configured_gateway {
             bind_watch_0,
             <super::Sample as __gw::JsonMessage>::merge_json,
             <B as Backend>::watch,
-            |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                response,
-                w,
-            ),
+            <super::Sample as __gw::JsonMessage>::write_json,
             |
                 m: &super::Sample,
                 name: &str,

@@ -595,10 +595,7 @@ pub mod files_gateway {
                 input,
                 bind_upload_0,
                 <B as Backend>::upload,
-                |response: &super::UploadSummary, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::UploadSummary as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -654,10 +651,7 @@ pub mod files_gateway {
                         data: ::core::convert::Into::into(data.to_vec()),
                         ..::core::default::Default::default()
                     },
-                    |response: &super::UploadSummary, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                        response,
-                        w,
-                    ),
+                    <super::UploadSummary as __gw::JsonMessage>::write_json,
                 )
                 .await
         })

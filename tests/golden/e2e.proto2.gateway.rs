@@ -814,10 +814,7 @@ pub mod proto2_service_gateway {
                 input,
                 bind_echo_0,
                 <B as Backend>::echo,
-                |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Record as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1146,10 +1143,7 @@ pub mod proto2_service_gateway {
                 input,
                 bind_echo_1,
                 <B as Backend>::echo,
-                |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Record as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1314,10 +1308,7 @@ pub mod proto2_service_gateway {
                 input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
-                |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::LookupRequest as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1483,10 +1474,7 @@ pub mod proto2_service_gateway {
                 input,
                 bind_lookup_1,
                 <B as Backend>::lookup,
-                |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::LookupRequest as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1549,10 +1537,7 @@ pub mod proto2_service_gateway {
                 input,
                 bind_put_0,
                 <B as Backend>::put,
-                |response: &super::PutRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::PutRequest as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1703,10 +1688,7 @@ pub mod proto2_service_gateway {
                 input,
                 bind_patch_0,
                 <B as Backend>::patch,
-                |response: &super::PatchRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::PatchRequest as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -1766,10 +1748,7 @@ pub mod proto2_service_gateway {
             bind_watch_0,
             <super::WatchRequest as __gw::JsonMessage>::merge_json,
             <B as Backend>::watch,
-            |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                response,
-                w,
-            ),
+            <super::Record as __gw::JsonMessage>::write_json,
             |
                 m: &super::Record,
                 name: &str,

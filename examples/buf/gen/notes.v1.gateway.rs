@@ -266,10 +266,7 @@ pub mod notebook_gateway {
                 input,
                 bind_add_note_0,
                 <B as Backend>::add_note,
-                |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Note as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -317,10 +314,7 @@ pub mod notebook_gateway {
                 input,
                 bind_get_note_0,
                 <B as Backend>::get_note,
-                |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
+                <super::Note as __gw::JsonMessage>::write_json,
             ),
         )
     }
@@ -371,10 +365,7 @@ pub mod notebook_gateway {
             bind_watch_notes_0,
             <super::WatchNotesRequest as __gw::JsonMessage>::merge_json,
             <B as Backend>::watch_notes,
-            |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                response,
-                w,
-            ),
+            <super::Note as __gw::JsonMessage>::write_json,
             |
                 m: &super::Note,
                 name: &str,

@@ -14,9 +14,7 @@ fn write_response(scope: Scope<'_>, method: &MethodModel, binding: &BindingModel
     let p = quote!(__gw);
     let output = scope.type_path(method.descriptor.output().full_name());
     match &binding.response_body {
-        None => quote! {
-            |response: &#output, w: &mut #p::JsonWriter| #p::JsonMessage::write_json(response, w)
-        },
+        None => quote!(<#output as #p::JsonMessage>::write_json),
         Some(path) => {
             // Walk down the path; an unset message on the way writes the
             // leaf of a default message.
