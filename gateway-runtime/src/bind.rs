@@ -201,6 +201,20 @@ impl<'a> BindContext<'a> {
             .map_err(GatewayError::InvalidBody)
     }
 
+    /// Calls `set` with each query parameter, in order: the record of the
+    /// singular fields set so far, the parameter's name and its value. The
+    /// loop is compiled once; a binding compiles only its match on names.
+    pub fn query(
+        &self,
+        set: &mut dyn FnMut(&mut QuerySeen, &str, QueryValue<'_>) -> Result<(), GatewayError>,
+    ) -> Result<(), GatewayError> {
+        let mut seen = QuerySeen::new();
+        for (key, value) in self.query_pairs()? {
+            set(&mut seen, &key, value)?;
+        }
+        Ok(())
+    }
+
     /// The query string as decoded `(name, value)` pairs, in order.
     pub fn query_pairs(&self) -> Result<query::QueryPairs<'a>, GatewayError> {
         query::parse_query(self.query).map_err(|e| GatewayError::InvalidQueryParameter {
@@ -209,6 +223,10 @@ impl<'a> BindContext<'a> {
         })
     }
 }
+
+/// A query parameter's value: borrowed from the query string unless it had
+/// escapes.
+pub type QueryValue<'a> = std::borrow::Cow<'a, str>;
 
 /// Remembers which singular fields the query already set, so that
 /// `?a=1&a=2` is refused while two aliases of one field (`?id=1&ident=2`)

@@ -98,7 +98,7 @@ pub mod __private {
     pub use ::tonic;
 
     pub use crate::bind::{
-        BindContext, FieldInfo, QuerySeen, field_mask_from_body, json_oneof_conflict,
+        BindContext, FieldInfo, QuerySeen, QueryValue, field_mask_from_body, json_oneof_conflict,
         map_key_error, merge_message, oneof_conflict, oneof_member, oneof_member_unless_other,
         query_insert, query_insert_enum, query_push, query_push_enum, query_value, read_message,
         write_message,
@@ -115,16 +115,22 @@ pub mod __private {
     pub use crate::path::{CaptureSpec, Captures, Seg, Template};
     pub use crate::query::split_map_key;
     pub use crate::remote::{Method, Remote};
-    pub use crate::router::{ServiceState, Transport, method_not_allowed, not_found};
-    pub use crate::streaming::bidi::bidi_streaming;
-    pub use crate::streaming::client::client_streaming;
+    pub use crate::router::{
+        Dispatch, On, RouteFuture, RouterState, Routes, Transport, method_not_allowed, not_found,
+        route_method_not_allowed, route_not_found,
+    };
+    pub use crate::streaming::bidi::{bidi_streaming, bidi_websocket};
+    pub use crate::streaming::client::{client_streaming, client_websocket};
     pub use crate::streaming::mode::StreamBinding;
+    pub use crate::streaming::prepare::{WebSocketCall, WebSocketSide};
     pub use crate::streaming::raw::{client_streaming_raw, server_streaming_raw};
     pub use crate::streaming::request::RequestStream;
     pub use crate::streaming::response_stream::ResponseStream;
-    pub use crate::streaming::server::server_streaming;
+    pub use crate::streaming::server::{server_streaming, server_websocket};
     pub use crate::telemetry::RpcName;
-    pub use crate::unary::{UnaryBinding, unary, unary_raw};
+    pub use crate::unary::{
+        CallFuture, UnaryBinding, UnaryInput, UnaryStart, unary, unary_call, unary_raw_call,
+    };
 
     /// Path and query values as text (`FromText` and the parsers of the
     /// types that have their own text form).

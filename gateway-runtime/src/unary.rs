@@ -19,7 +19,7 @@ use crate::http_body::{RawBody, raw_response};
 use crate::json::JsonWriter;
 use crate::metadata;
 use crate::path::Captures;
-use crate::router::ServiceState;
+use crate::router::{RouteFuture, RouterState};
 use crate::telemetry::{self, RpcName};
 
 /// Facts about a binding that the generated code fixes at generation time.
@@ -31,153 +31,187 @@ pub struct UnaryBinding {
     pub rpc: RpcName,
 }
 
+/// What a unary binding compiles of its own: a function that binds the
+/// request message (through [`UnaryInput`]) and starts the call on the
+/// backend `C`, generated as a closure that calls [`unary_call`] (or
+/// [`unary_raw_call`], for `google.api.HttpBody` responses) with the binding's typed parts.
+pub type UnaryStart<C> = fn(C, &mut UnaryInput<'_>) -> Result<CallFuture, GatewayError>;
+
+/// A started unary call: it ends with the response metadata and the HTTP
+/// response. tonic's call future is several KiB; boxed, it is not copied
+/// each time the driver's future (and axum's around it) is moved.
+pub type CallFuture = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
 /// Serves one unary binding.
 ///
-/// `bind` writes path, query and body values into the request message,
-/// `call` makes the gRPC call, `write` writes the response (or its
-/// `response_body` field) as JSON. Errors of any step become the gateway's
-/// error response. When the HTTP client goes away, hyper drops this future
-/// and with it the tonic call, which cancels the gRPC request.
+/// `start` binds path, query and body values into the request message,
+/// starts the gRPC call and writes the response (or its `response_body`
+/// field) as JSON. Errors of any step become the gateway's error response.
+/// When the HTTP client goes away, hyper drops this future and with it the
+/// tonic call, which cancels the gRPC request.
 ///
-/// Only the typed parts (binding, the call, the response's JSON) are
-/// compiled per binding; the driver itself is compiled once, for all
-/// bindings.
-pub async fn unary<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
+/// Only `start` is compiled per binding; this driver is compiled once per
+/// backend type (service), and its body once for all.
+pub fn unary<C>(
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static UnaryBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
-    call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
-    write: impl FnOnce(&Resp, &mut JsonWriter) + Send + 'static,
-) -> Response
+    start: UnaryStart<C>,
+) -> RouteFuture
 where
     C: Clone + Send + Sync + 'static,
-    Req: Default + Send + 'static,
-    Resp: Send + 'static,
-    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    let respond = move |message: Resp, metadata: &_, gateway: &Gateway| {
-        let mut writer = JsonWriter::new(gateway.json_options());
-        write(&message, &mut writer);
-        json_response(writer.into_bytes(), metadata, gateway)
-    };
-    let mut typed = Typed::new(&state.client, bind, call, respond);
-    serve_unary(&state.gateway, request, captures, binding, &mut typed).await
+    Box::pin(async move {
+        let mut client = Some(state.backend::<C>().clone());
+        let mut start = |input: &mut UnaryInput<'_>| match client.take() {
+            Some(client) => start(client, input),
+            None => Err(GatewayError::Internal("a unary call starts once".into())),
+        };
+        serve_unary(state.gateway(), request, captures, binding, &mut start).await
+    })
 }
 
-/// [`unary`] for a method that returns `google.api.HttpBody`: the response
-/// is the message's bytes with its content type, not JSON. `raw` takes the
-/// message apart.
-pub async fn unary_raw<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
-    request: Request,
-    captures: Captures,
-    binding: &'static UnaryBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
+/// What a binding's [`UnaryStart`] reads: the binding context (path, query,
+/// body) and, once the message is bound, the gRPC request's head.
+pub struct UnaryInput<'a> {
+    parts: &'a mut http::request::Parts,
+    captures: &'a Captures,
+    body: &'a Bytes,
+    gateway: &'a Gateway,
+    timeout: Option<std::time::Duration>,
+}
+
+impl UnaryInput<'_> {
+    /// The binding context: path captures, query and body.
+    fn context(&self) -> BindContext<'_> {
+        BindContext::new(
+            self.captures,
+            self.parts.uri.query().unwrap_or(""),
+            self.body,
+            self.gateway,
+        )
+        .with_content_type(crate::http_body::request_content_type(&self.parts.headers))
+    }
+
+    /// The gRPC request without its message: the metadata (the gateway's
+    /// annotator sees the request with its extensions), then the
+    /// extensions moved into it: past this point the request's parts serve
+    /// only the error response (method, URI, headers).
+    fn head(&mut self) -> tonic::Request<()> {
+        let mut request = grpc_request_head(
+            self.parts,
+            self.gateway,
+            http::Extensions::new(),
+            self.timeout,
+        );
+        *request.extensions_mut() = without_upgrade(std::mem::take(&mut self.parts.extensions));
+        request
+    }
+}
+
+/// A unary binding's [`UnaryStart`]: binds a default request message with
+/// `bind`, starts `call` on `client`, and writes the response with `write`.
+pub fn unary_call<C, Req, Resp, Fut>(
+    client: C,
+    input: &mut UnaryInput<'_>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
     call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
-    raw: impl FnOnce(Resp) -> RawBody + Send + 'static,
-) -> Response
+    write: fn(&Resp, &mut JsonWriter),
+) -> Result<CallFuture, GatewayError>
 where
-    C: Clone + Send + Sync + 'static,
+    C: Send + 'static,
     Req: Default + Send + 'static,
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    let respond = move |message: Resp, metadata: &_, gateway: &Gateway| {
-        raw_response(raw(message), metadata, gateway)
-    };
-    let mut typed = Typed::new(&state.client, bind, call, respond);
-    serve_unary(&state.gateway, request, captures, binding, &mut typed).await
+    start_call(client, input, bind, call, Render::Json(write))
+}
+
+/// [`unary_call`] for a method that returns `google.api.HttpBody`: the
+/// response is the message's bytes with its content type, not JSON. `raw`
+/// takes the message apart.
+pub fn unary_raw_call<C, Req, Resp, Fut>(
+    client: C,
+    input: &mut UnaryInput<'_>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
+    raw: fn(Resp) -> RawBody,
+) -> Result<CallFuture, GatewayError>
+where
+    C: Send + 'static,
+    Req: Default + Send + 'static,
+    Resp: Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
+{
+    start_call(client, input, bind, call, Render::Raw(raw))
 }
 
 /// The successful end of a unary call: the response metadata and the HTTP
 /// response built from the message.
 type Answer = Result<(tonic::metadata::MetadataMap, Response), tonic::Status>;
 
-/// The typed half of a unary binding, behind a trait object: the driver
-/// (deadline, body, binding context, metadata, errors, telemetry) is
-/// compiled once for all bindings, and each binding adds only its message
-/// types' code.
-trait UnaryCall: Send {
-    /// Binds path, query and body values into the request message.
-    fn bind(&mut self, cx: &BindContext<'_>) -> Result<(), GatewayError>;
-
-    /// Starts the call with `request`'s metadata, extensions and timeout;
-    /// the future ends with the success response. tonic's call future is
-    /// several KiB; boxed, it is not copied each time the driver's future
-    /// (and the handler's, and axum's around it) is moved.
-    fn call(
-        &mut self,
-        request: tonic::Request<()>,
-        gateway: &Gateway,
-    ) -> Pin<Box<dyn Future<Output = Answer> + Send>>;
+/// How a response message becomes the HTTP response.
+enum Render<Resp> {
+    /// JSON, written by the binding's function.
+    Json(fn(&Resp, &mut JsonWriter)),
+    /// A `google.api.HttpBody`, taken apart.
+    Raw(fn(Resp) -> RawBody),
 }
 
-/// [`UnaryCall`] of one binding.
-struct Typed<'a, C, Req, Bind, Call, Respond> {
-    client: &'a C,
-    message: Option<Req>,
-    bind: Option<Bind>,
-    call: Option<Call>,
-    respond: Option<Respond>,
-}
-
-impl<'a, C, Req: Default, Bind, Call, Respond> Typed<'a, C, Req, Bind, Call, Respond> {
-    /// The typed half of one call, with a default request message.
-    fn new(client: &'a C, bind: Bind, call: Call, respond: Respond) -> Self {
-        Typed {
-            client,
-            message: Some(Req::default()),
-            bind: Some(bind),
-            call: Some(call),
-            respond: Some(respond),
-        }
-    }
-}
-
-impl<C, Req, Resp, Fut, Bind, Call, Respond> UnaryCall for Typed<'_, C, Req, Bind, Call, Respond>
+/// Binds, then starts the call inside its box.
+fn start_call<C, Req, Resp, Fut>(
+    client: C,
+    input: &mut UnaryInput<'_>,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError>,
+    call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
+    render: Render<Resp>,
+) -> Result<CallFuture, GatewayError>
 where
-    C: Clone + Send + Sync + 'static,
+    C: Send + 'static,
     Req: Default + Send + 'static,
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
-    Bind: FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
-    Call: FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
-    Respond: FnOnce(Resp, &tonic::metadata::MetadataMap, &Gateway) -> Response + Send + 'static,
 {
-    fn bind(&mut self, cx: &BindContext<'_>) -> Result<(), GatewayError> {
-        match (self.bind.take(), self.message.as_mut()) {
-            (Some(bind), Some(message)) => bind(cx, message),
-            _ => Ok(()),
-        }
-    }
-
-    fn call(
-        &mut self,
-        request: tonic::Request<()>,
-        gateway: &Gateway,
-    ) -> Pin<Box<dyn Future<Output = Answer> + Send>> {
-        let message = self.message.take().unwrap_or_default();
-        let call = self.call.take().expect("a unary call starts once");
-        let respond = self.respond.take().expect("a unary call starts once");
-        let client = self.client.clone();
-        let gateway = gateway.clone();
-        // The call future is made inside the boxed one, on its first poll:
-        // made out here, its several KiB would be copied into the async
-        // block and again into the box. The box is allocated before the
-        // block is written into it: `Box::pin(async { .. })` built the
-        // block (7.5 KiB with tonic's future, of which only the captures are
-        // set) on the stack and copied all of it.
-        let boxed = Box::write(Box::new_uninit(), async move {
-            let future = call(client, request.map(|()| message));
-            let (metadata, message, _) = future.await?.into_parts();
-            let response = respond(message, &metadata, &gateway);
-            Ok((metadata, response))
-        });
-        Box::into_pin(boxed)
-    }
+    let mut message = Req::default();
+    bind(&input.context(), &mut message)?;
+    let request = input.head();
+    let gateway = input.gateway.clone();
+    // The call future is made inside the boxed one, on its first poll:
+    // made out here, its several KiB would be copied into the async block
+    // and again into the box. The box is allocated before the block is
+    // written into it: `Box::pin(async { .. })` built the block (7.5 KiB
+    // with tonic's future, of which only the captures are set) on the stack
+    // and copied all of it. The block only awaits: what follows is a plain
+    // function, so that each binding's state machine stays small.
+    let boxed = Box::write(Box::new_uninit(), async move {
+        let response = call(client, request.map(|()| message)).await;
+        answer(response, render, &gateway)
+    });
+    Ok(Box::into_pin(boxed))
 }
+
+/// The HTTP response of a finished call.
+fn answer<Resp>(
+    response: Result<tonic::Response<Resp>, tonic::Status>,
+    render: Render<Resp>,
+    gateway: &Gateway,
+) -> Answer {
+    let (metadata, message, _) = response?.into_parts();
+    let response = match render {
+        Render::Json(write) => {
+            let mut writer = JsonWriter::new(gateway.json_options());
+            write(&message, &mut writer);
+            json_response(writer.into_bytes(), &metadata, gateway)
+        }
+        Render::Raw(raw) => raw_response(raw(message), &metadata, gateway),
+    };
+    Ok((metadata, response))
+}
+
+/// What the driver calls to bind and start: a binding's [`UnaryStart`]
+/// with its backend.
+type Start<'a> = dyn FnMut(&mut UnaryInput<'_>) -> Result<CallFuture, GatewayError> + Send + 'a;
 
 /// The unary call itself, for every binding.
 async fn serve_unary(
@@ -185,11 +219,11 @@ async fn serve_unary(
     request: Request,
     captures: Captures,
     binding: &'static UnaryBinding,
-    typed: &mut dyn UnaryCall,
+    start: &mut Start<'_>,
 ) -> Response {
     telemetry::observed(&binding.rpc, request, |request| {
         let (parts, body) = request.into_parts();
-        call_unary(gateway, parts, body, captures, binding, typed)
+        call_unary(gateway, parts, body, captures, binding, start)
     })
     .await
 }
@@ -200,7 +234,7 @@ async fn call_unary(
     body: Body,
     captures: Captures,
     binding: &'static UnaryBinding,
-    typed: &mut dyn UnaryCall,
+    start: &mut Start<'_>,
 ) -> Response {
     // The header is read once: the deadline and the call's timeout.
     let timeout = match Deadline::timeout_of(&parts.headers) {
@@ -217,16 +251,17 @@ async fn call_unary(
     } else {
         Bytes::new()
     };
-    let cx = BindContext::new(&captures, parts.uri.query().unwrap_or(""), &bytes, gateway)
-        .with_content_type(crate::http_body::request_content_type(&parts.headers));
-    if let Err(e) = typed.bind(&cx) {
-        return gateway.fail(&parts, e);
-    }
-    // The extensions move into the gRPC request: past this point the
-    // request's parts serve only the error response (method, URI, headers).
-    let mut request = grpc_request_head(&parts, gateway, http::Extensions::new(), timeout);
-    *request.extensions_mut() = without_upgrade(std::mem::take(&mut parts.extensions));
-    let call = typed.call(request, gateway);
+    let mut input = UnaryInput {
+        parts: &mut parts,
+        captures: &captures,
+        body: &bytes,
+        gateway,
+        timeout,
+    };
+    let call = match start(&mut input) {
+        Ok(call) => call,
+        Err(e) => return gateway.fail(&parts, e),
+    };
     // tonic passes the timeout on as `grpc-timeout`; the gateway also
     // enforces it, so that an expired deadline is DeadlineExceeded (504)
     // whoever notices first.

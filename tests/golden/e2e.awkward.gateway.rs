@@ -130,7 +130,6 @@ pub fn __register_gateway_types() {
 )]
 pub mod abc_service_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.awkward.ABCService`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -179,16 +178,13 @@ pub mod abc_service_gateway {
                 super::__register_gateway_types();
                 super::super::common::__register_gateway_types();
             });
-        __gw::axum::Router::new()
-            .route(
-                "/awkward",
-                __gw::axum::routing::MethodRouter::new().post(route_0_post::<B>),
-            )
+        __gw::Routes::new()
+            .route("/awkward", &[(__gw::On::Post, __gw::Dispatch(route_0_post::<B>))])
             .route(
                 "/awkward/{s1}/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_1_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -290,57 +286,56 @@ pub mod abc_service_gateway {
         const INNER__FN: u32 = 1u32;
         const MONEY__CURRENCY: u32 = 2u32;
         const MONEY__UNITS: u32 = 3u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "match" => seen.set(MATCH, 0, &key, &value, &mut msg.r#match)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "match" => seen.set(MATCH, 0, key, &value, &mut msg.r#match),
                 "inner.fn" => {
                     seen.set(
                         INNER__FN,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .inner
                             .get_or_insert_with(::core::default::Default::default)
                             .r#fn,
-                    )?
+                    )
                 }
                 "money.currency" => {
                     seen.set(
                         MONEY__CURRENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .money
                             .get_or_insert_with(::core::default::Default::default)
                             .currency,
-                    )?
+                    )
                 }
                 "money.units" => {
                     seen.set(
                         MONEY__UNITS,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .money
                             .get_or_insert_with(::core::default::Default::default)
                             .units,
-                    )?
+                    )
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /awkward/{type}/{kind}` → `e2e.awkward.ABCService.Match`
-    async fn handle_match_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_match_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -350,18 +345,18 @@ pub mod abc_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_match_0,
                 <B as Backend>::r#match,
-                |response: &super::Self_, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Self_ as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `POST /awkward`
     static TEMPLATE_TYPE_0: __gw::Template = __gw::Template {
@@ -377,11 +372,11 @@ pub mod abc_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `POST /awkward` → `e2e.awkward.ABCService.Type`
-    async fn handle_type_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_type_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -391,39 +386,39 @@ pub mod abc_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_type_0,
                 <B as Backend>::r#type,
-                |response: &super::Self_, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Self_ as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
-    async fn route_0_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_TYPE_0
             .match_path(request.uri().path())
         {
-            return handle_type_0(state, request, captures).await;
+            return handle_type_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_MATCH_0
             .match_path(request.uri().path())
         {
-            return handle_match_0(state, request, captures).await;
+            return handle_match_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

@@ -334,7 +334,6 @@ pub fn __register_gateway_types() {
 )]
 pub mod path_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.PathCompat`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -387,48 +386,50 @@ pub mod path_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/old/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/compat/path/catch-all/{s3}",
-                __gw::axum::routing::MethodRouter::new().fallback(route_1_custom::<B>),
+                &[(__gw::On::Fallback, __gw::Dispatch(route_1_custom::<B>))],
             )
             .route(
                 "/compat/path/catch-all/{s3}/{*s4}",
-                __gw::axum::routing::MethodRouter::new().fallback(route_2_custom::<B>),
+                &[(__gw::On::Fallback, __gw::Dispatch(route_2_custom::<B>))],
             )
             .route(
                 "/compat/path/labels/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_3_get::<B>))],
             )
             .route(
                 "/compat/path/oneof/{s3}/{s4}/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_4_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_4_get::<B>))],
             )
             .route(
                 "/compat/path/steps/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_5_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_5_get::<B>))],
             )
             .route(
                 "/compat/path/urgency/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_6_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_6_get::<B>))],
             )
             .route(
                 "/compat/repeat/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_7_get::<B>)
-                    .connect(route_7_connect::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_7_get::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_7_connect::<B>)),
+                ],
             )
             .route(
                 "/compat/repeat/{s2}/{*s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_8_get::<B>)
-                    .connect(route_8_connect::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_8_get::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_8_connect::<B>)),
+                ],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -578,12 +579,11 @@ pub mod path_compat_gateway {
         const DETAIL__TEXT: u32 = 9u32;
         const DISPLAY_NAME: u32 = 13u32;
         const LEGACY_NOTE: u32 = 14u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -598,9 +598,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -617,10 +618,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -654,10 +656,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -693,12 +696,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -721,10 +725,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -739,9 +743,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -758,9 +763,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -779,60 +785,56 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/path/urgency/{id}/{urgency}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -842,18 +844,18 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_0,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/path/steps/{id}/{steps}`
     static TEMPLATE_ECHO_1: __gw::Template = __gw::Template {
@@ -902,12 +904,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 12u32;
         const DISPLAY_NAME: u32 = 13u32;
         const LEGACY_NOTE: u32 = 14u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -922,9 +923,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -941,10 +943,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -978,10 +981,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1017,12 +1021,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -1045,10 +1050,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1063,9 +1068,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1082,9 +1088,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1103,62 +1110,58 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/path/steps/{id}/{steps}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_1<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_1<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1168,18 +1171,18 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_1,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/path/oneof/{id}/{note_info.kind_id}/{season_num}`
     static TEMPLATE_ECHO_2: __gw::Template = __gw::Template {
@@ -1256,12 +1259,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 10u32;
         const DISPLAY_NAME: u32 = 12u32;
         const LEGACY_NOTE: u32 = 13u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1276,10 +1278,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1313,12 +1316,13 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -1341,10 +1345,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1359,9 +1363,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1378,9 +1383,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1399,71 +1405,67 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/path/oneof/{id}/{note_info.kind_id}/{season_num}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_2<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_2<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1473,18 +1475,18 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_2,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/path/labels/{id}/{labels}`
     static TEMPLATE_ECHO_3: __gw::Template = __gw::Template {
@@ -1526,12 +1528,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 11u32;
         const DISPLAY_NAME: u32 = 13u32;
         const LEGACY_NOTE: u32 = 14u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1546,9 +1547,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1565,10 +1567,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1602,10 +1605,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1641,12 +1645,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -1669,10 +1674,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -1687,9 +1692,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1706,9 +1712,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -1727,70 +1734,66 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/path/labels/{id}/{labels}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_3<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_3<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1800,18 +1803,18 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_3,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `TEST /compat/path/catch-all/{id}/{detail.text=*}`
     static TEMPLATE_ECHO_4: __gw::Template = __gw::Template {
@@ -1856,12 +1859,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 11u32;
         const DISPLAY_NAME: u32 = 13u32;
         const LEGACY_NOTE: u32 = 14u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1876,9 +1878,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -1895,10 +1898,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1932,10 +1936,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -1971,12 +1976,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -1999,10 +2005,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -2017,9 +2023,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2036,9 +2043,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2057,59 +2065,55 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `TEST /compat/path/catch-all/{id}/{detail.text=*}` → `e2e.compat.PathCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_4<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_4<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -2119,18 +2123,18 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_4,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/old/{id}`
     static TEMPLATE_OLD_ECHO_0: __gw::Template = __gw::Template {
@@ -2161,12 +2165,11 @@ pub mod path_compat_gateway {
         const URGENCY: u32 = 12u32;
         const DISPLAY_NAME: u32 = 14u32;
         const LEGACY_NOTE: u32 = 15u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2181,9 +2184,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -2200,10 +2204,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -2237,10 +2242,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -2276,12 +2282,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -2304,10 +2311,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -2322,9 +2329,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2341,9 +2349,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -2362,71 +2371,67 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/old/{id}` → `e2e.compat.PathCompat.OldEcho`
     ///
     /// The old name of Echo: deprecated, still served.
-    async fn handle_old_echo_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_old_echo_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -2436,18 +2441,18 @@ pub mod path_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_old_echo_0,
                 <B as Backend>::old_echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/repeat/{times}/{card.id=*}`
     static TEMPLATE_REPEAT_0: __gw::Template = __gw::Template {
@@ -2492,23 +2497,22 @@ pub mod path_compat_gateway {
         const CARD__URGENCY: u32 = 12u32;
         const CARD__DISPLAY_NAME: u32 = 14u32;
         const CARD__LEGACY_NOTE: u32 = 15u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "card.count" => {
                     seen.set(
                         CARD__COUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .count,
-                    )?
+                    )
                 }
                 "card.season_name" | "card.seasonName" => {
-                    seen.once(CARD__SEASON_NAME, 0, &key)?;
+                    seen.once(CARD__SEASON_NAME, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2525,9 +2529,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.season_num" | "card.seasonNum" => {
-                    seen.once(CARD__SEASON_NUM, 0, &key)?;
+                    seen.once(CARD__SEASON_NUM, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2546,10 +2551,11 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.note_info.kind_name" | "card.note_info.kindName"
                 | "card.noteInfo.kind_name" | "card.noteInfo.kindName" => {
-                    seen.once(CARD__NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(CARD__NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg
                             .card
@@ -2586,10 +2592,11 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.note_info.kind_id" | "card.note_info.kindId"
                 | "card.noteInfo.kind_id" | "card.noteInfo.kindId" => {
-                    seen.once(CARD__NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(CARD__NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg
                             .card
@@ -2628,12 +2635,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.note_info.text" | "card.noteInfo.text" => {
                     seen.set(
                         CARD__NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -2659,10 +2667,10 @@ pub mod path_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "card.note_text" | "card.noteText" => {
-                    seen.once(CARD__NOTE_TEXT, 0, &key)?;
+                    seen.once(CARD__NOTE_TEXT, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default);
@@ -2679,9 +2687,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.detail.kind_name" | "card.detail.kindName" => {
-                    seen.once(CARD__DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(CARD__DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default)
@@ -2700,9 +2709,10 @@ pub mod path_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.detail.kind_id" | "card.detail.kindId" => {
-                    seen.once(CARD__DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(CARD__DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .card
                         .get_or_insert_with(::core::default::Default::default)
@@ -2723,12 +2733,13 @@ pub mod path_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "card.detail.text" => {
                     seen.set(
                         CARD__DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
@@ -2736,23 +2747,23 @@ pub mod path_compat_gateway {
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
                 "card.labels" => {
                     __gw::query_push(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .labels,
-                    )?
+                    )
                 }
                 "card.urgency" => {
                     seen.set_enum(
                         CARD__URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
@@ -2760,11 +2771,11 @@ pub mod path_compat_gateway {
                             .urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "card.steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
@@ -2772,60 +2783,60 @@ pub mod path_compat_gateway {
                             .steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "card.display_name" | "card.displayName" => {
                     seen.set(
                         CARD__DISPLAY_NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .display_name,
-                    )?
+                    )
                 }
                 "card.legacy_note" | "card.legacyNote" => {
                     seen.set(
                         CARD__LEGACY_NOTE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .card
                             .get_or_insert_with(::core::default::Default::default)
                             .legacy_note,
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("card.attributes", map_key)) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
                                     .card
                                     .get_or_insert_with(::core::default::Default::default)
                                     .attributes,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/repeat/{times}/{card.id=*}` → `e2e.compat.PathCompat.Repeat` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// Streams copies of the card; the catch-all names a file-like path.
-    async fn handle_repeat_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_repeat_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/compat/repeat/{times}/{card.id=*}",
@@ -2839,185 +2850,178 @@ pub mod path_compat_gateway {
             reads_body: false,
         };
         __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_repeat_0,
-                <super::RepeatRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::repeat,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Card,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "id" => ::core::option::Option::Some(m.id.clone()),
-                        "count" => ::core::option::Option::Some(m.count.to_string()),
-                        "urgency" => {
-                            ::core::option::Option::Some(
-                                super::Urgency::try_from(m.urgency)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.urgency.to_string()),
-                            )
-                        }
-                        "display_name" | "displayName" => {
-                            ::core::option::Option::Some(m.display_name.clone())
-                        }
-                        "legacy_note" | "legacyNote" => {
-                            ::core::option::Option::Some(m.legacy_note.clone())
-                        }
-                        _ => ::core::option::Option::None,
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_repeat_0,
+            <super::RepeatRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::repeat,
+            <super::Card as __gw::JsonMessage>::write_json,
+            |
+                m: &super::Card,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "id" => ::core::option::Option::Some(m.id.clone()),
+                    "count" => ::core::option::Option::Some(m.count.to_string()),
+                    "urgency" => {
+                        ::core::option::Option::Some(
+                            super::Urgency::try_from(m.urgency)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.urgency.to_string()),
+                        )
                     }
-                },
-            )
-            .await
+                    "display_name" | "displayName" => {
+                        ::core::option::Option::Some(m.display_name.clone())
+                    }
+                    "legacy_note" | "legacyNote" => {
+                        ::core::option::Option::Some(m.legacy_note.clone())
+                    }
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_OLD_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_old_echo_0(state, request, captures).await;
+            return handle_old_echo_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_x_test<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_x_test<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures).await;
+            return handle_echo_4::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_custom<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_custom<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         match request.method().as_str() {
-            "TEST" => {
-                route_1_x_test::<B>(__gw::axum::extract::State(state), request).await
-            }
-            _ => __gw::method_not_allowed(&state.gateway, &request),
+            "TEST" => route_1_x_test::<B>(state, request),
+            _ => __gw::route_method_not_allowed(state.gateway(), &request),
         }
     }
-    async fn route_2_x_test<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_x_test<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures).await;
+            return handle_echo_4::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_custom<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_custom<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         match request.method().as_str() {
-            "TEST" => {
-                route_2_x_test::<B>(__gw::axum::extract::State(state), request).await
-            }
-            _ => __gw::method_not_allowed(&state.gateway, &request),
+            "TEST" => route_2_x_test::<B>(state, request),
+            _ => __gw::route_method_not_allowed(state.gateway(), &request),
         }
     }
-    async fn route_3_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_3
             .match_path(request.uri().path())
         {
-            return handle_echo_3(state, request, captures).await;
+            return handle_echo_3::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_4_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_2
             .match_path(request.uri().path())
         {
-            return handle_echo_2(state, request, captures).await;
+            return handle_echo_2::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures).await;
+            return handle_echo_1::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_6_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_6_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures).await;
+            return handle_echo_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_7_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_7_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures).await;
+            return handle_repeat_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_7_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_7_connect<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures).await;
+            return handle_repeat_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_8_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_8_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures).await;
+            return handle_repeat_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_8_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_8_connect<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_REPEAT_0
             .match_path(request.uri().path())
         {
-            return handle_repeat_0(state, request, captures).await;
+            return handle_repeat_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.compat.QueryCompat`.
@@ -3033,7 +3037,6 @@ pub mod path_compat_gateway {
 )]
 pub mod query_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.QueryCompat`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -3087,38 +3090,39 @@ pub mod query_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/query/alias-override",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/compat/query/aliases-only",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_1_get::<B>))],
             )
             .route(
                 "/compat/query/auto",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_2_get::<B>)
-                    .fallback(route_2_custom::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_2_get::<B>)),
+                    (__gw::On::Fallback, __gw::Dispatch(route_2_custom::<B>)),
+                ],
             )
             .route(
                 "/compat/query/body-and-query/{s3}",
-                __gw::axum::routing::MethodRouter::new().post(route_3_post::<B>),
+                &[(__gw::On::Post, __gw::Dispatch(route_3_post::<B>))],
             )
             .route(
                 "/compat/query/body-only",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
+                &[(__gw::On::Post, __gw::Dispatch(route_4_post::<B>))],
             )
             .route(
                 "/compat/query/ignore",
-                __gw::axum::routing::MethodRouter::new().get(route_5_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_5_get::<B>))],
             )
             .route(
                 "/compat/query/none",
-                __gw::axum::routing::MethodRouter::new().get(route_6_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_6_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -3186,13 +3190,12 @@ pub mod query_compat_gateway {
         const URGENCY: u32 = 13u32;
         const DISPLAY_NAME: u32 = 15u32;
         const LEGACY_NOTE: u32 = 16u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "id" => seen.set(ID, 0, key, &value, &mut msg.id),
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3207,9 +3210,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3226,10 +3230,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3263,10 +3268,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3302,12 +3308,13 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -3330,10 +3337,10 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3348,9 +3355,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3367,9 +3375,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3388,71 +3397,67 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/query/auto` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -3462,18 +3467,18 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_0,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/query/alias-override`
     static TEMPLATE_ECHO_1: __gw::Template = __gw::Template {
@@ -3503,16 +3508,15 @@ pub mod query_compat_gateway {
         const DETAIL__TEXT: u32 = 11u32;
         const URGENCY: u32 = 14u32;
         const LEGACY_NOTE: u32 = 16u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "identifier" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
-                "id" => seen.set(ID, 1, &key, &value, &mut msg.id)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "identifier" => seen.set(ID, 0, key, &value, &mut msg.id),
+                "id" => seen.set(ID, 1, key, &value, &mut msg.id),
                 "note" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -3535,13 +3539,13 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         1,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -3564,15 +3568,15 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
-                "dn" => seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?,
+                "dn" => seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name),
                 "displayName" => {
-                    seen.set(DISPLAY_NAME, 1, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 1, key, &value, &mut msg.display_name)
                 }
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3587,9 +3591,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3606,10 +3611,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3643,10 +3649,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3682,9 +3689,10 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3699,9 +3707,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3718,9 +3727,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3739,68 +3749,64 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/query/alias-override` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_1<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_1<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -3810,18 +3816,18 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_1,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/query/ignore`
     static TEMPLATE_ECHO_2: __gw::Template = __gw::Template {
@@ -3848,12 +3854,11 @@ pub mod query_compat_gateway {
         const DETAIL__TEXT: u32 = 8u32;
         const URGENCY: u32 = 11u32;
         const LEGACY_NOTE: u32 = 13u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3868,9 +3873,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -3887,10 +3893,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3924,10 +3931,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -3963,9 +3971,10 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -3980,9 +3989,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -3999,9 +4009,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4020,68 +4031,64 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/query/ignore` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_2<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_2<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4091,18 +4098,18 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_2,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/query/none`
     static TEMPLATE_ECHO_3: __gw::Template = __gw::Template {
@@ -4123,11 +4130,11 @@ pub mod query_compat_gateway {
     /// `GET /compat/query/none` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_3<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_3<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4137,18 +4144,18 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_3,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /compat/query/aliases-only`
     static TEMPLATE_ECHO_4: __gw::Template = __gw::Template {
@@ -4167,12 +4174,11 @@ pub mod query_compat_gateway {
         const ID: u32 = 0u32;
         const DETAIL__KIND_ID: u32 = 1u32;
         const DISPLAY_NAME: u32 = 2u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "id" => seen.set(ID, 0, key, &value, &mut msg.id),
                 "kind" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4191,21 +4197,22 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
-                "dn" => seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?,
-                _ => {}
-            }
-        }
+                "dn" => seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/query/aliases-only` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_4<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_4<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4215,18 +4222,18 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_4,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `POST /compat/query/body-and-query/{id}`
     static TEMPLATE_ECHO_5: __gw::Template = __gw::Template {
@@ -4264,12 +4271,11 @@ pub mod query_compat_gateway {
         const URGENCY: u32 = 9u32;
         const DISPLAY_NAME: u32 = 11u32;
         const LEGACY_NOTE: u32 = 12u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4284,9 +4290,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4303,10 +4310,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4340,10 +4348,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4379,12 +4388,13 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -4407,10 +4417,10 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -4425,59 +4435,55 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `POST /compat/query/body-and-query/{id}` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_5<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_5<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -4487,18 +4493,18 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_5,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `POST /compat/query/body-only`
     static TEMPLATE_ECHO_6: __gw::Template = __gw::Template {
@@ -4520,11 +4526,11 @@ pub mod query_compat_gateway {
     /// `POST /compat/query/body-only` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_6<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_6<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -4534,18 +4540,18 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_6,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `TEST /compat/query/auto`
     static TEMPLATE_ECHO_7: __gw::Template = __gw::Template {
@@ -4575,13 +4581,12 @@ pub mod query_compat_gateway {
         const URGENCY: u32 = 13u32;
         const DISPLAY_NAME: u32 = 15u32;
         const LEGACY_NOTE: u32 = 16u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "id" => seen.set(ID, 0, &key, &value, &mut msg.id)?,
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "id" => seen.set(ID, 0, key, &value, &mut msg.id),
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4596,9 +4601,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -4615,10 +4621,11 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4652,10 +4659,11 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -4691,12 +4699,13 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -4719,10 +4728,10 @@ pub mod query_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -4737,9 +4746,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4756,9 +4766,10 @@ pub mod query_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -4777,71 +4788,67 @@ pub mod query_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `TEST /compat/query/auto` → `e2e.compat.QueryCompat.Echo`
     ///
     /// Echoes the card.
-    async fn handle_echo_7<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_7<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -4851,117 +4858,115 @@ pub mod query_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_7,
                 <B as Backend>::echo,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures).await;
+            return handle_echo_1::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_4
             .match_path(request.uri().path())
         {
-            return handle_echo_4(state, request, captures).await;
+            return handle_echo_4::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures).await;
+            return handle_echo_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_x_test<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_x_test<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_7
             .match_path(request.uri().path())
         {
-            return handle_echo_7(state, request, captures).await;
+            return handle_echo_7::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_custom<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_custom<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         match request.method().as_str() {
-            "TEST" => {
-                route_2_x_test::<B>(__gw::axum::extract::State(state), request).await
-            }
-            _ => __gw::method_not_allowed(&state.gateway, &request),
+            "TEST" => route_2_x_test::<B>(state, request),
+            _ => __gw::route_method_not_allowed(state.gateway(), &request),
         }
     }
-    async fn route_3_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_5
             .match_path(request.uri().path())
         {
-            return handle_echo_5(state, request, captures).await;
+            return handle_echo_5::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_4_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_6
             .match_path(request.uri().path())
         {
-            return handle_echo_6(state, request, captures).await;
+            return handle_echo_6::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_2
             .match_path(request.uri().path())
         {
-            return handle_echo_2(state, request, captures).await;
+            return handle_echo_2::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_6_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_6_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_3
             .match_path(request.uri().path())
         {
-            return handle_echo_3(state, request, captures).await;
+            return handle_echo_3::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.compat.PatchCompat`.
@@ -4977,7 +4982,6 @@ pub mod query_compat_gateway {
 )]
 pub mod patch_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.PatchCompat`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -5027,20 +5031,22 @@ pub mod patch_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/patch/body/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .put(route_0_put::<B>)
-                    .patch(route_0_patch::<B>),
+                &[
+                    (__gw::On::Put, __gw::Dispatch(route_0_put::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_0_patch::<B>)),
+                ],
             )
             .route(
                 "/compat/patch/full/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .put(route_1_put::<B>)
-                    .patch(route_1_patch::<B>),
+                &[
+                    (__gw::On::Put, __gw::Dispatch(route_1_put::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_1_patch::<B>)),
+                ],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -5112,11 +5118,11 @@ pub mod patch_compat_gateway {
     /// `PUT /compat/patch/full/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_patch_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5126,18 +5132,18 @@ pub mod patch_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_0,
                 <B as Backend>::patch,
-                |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::CardPatch as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `PUT /compat/patch/body/{card.id}`
     static TEMPLATE_PATCH_1: __gw::Template = __gw::Template {
@@ -5170,25 +5176,24 @@ pub mod patch_compat_gateway {
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, key, &value, &mut msg.update_mask)
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `PUT /compat/patch/body/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_1<B: Backend>(
-        state: SvcState<B>,
+    fn handle_patch_1<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5198,18 +5203,18 @@ pub mod patch_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_1,
                 <B as Backend>::patch,
-                |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::CardPatch as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `PATCH /compat/patch/full/{card.id}`
     static TEMPLATE_PATCH_2: __gw::Template = __gw::Template {
@@ -5242,11 +5247,11 @@ pub mod patch_compat_gateway {
     /// `PATCH /compat/patch/full/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_2<B: Backend>(
-        state: SvcState<B>,
+    fn handle_patch_2<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5256,18 +5261,18 @@ pub mod patch_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_2,
                 <B as Backend>::patch,
-                |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::CardPatch as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `PATCH /compat/patch/body/{card.id}`
     static TEMPLATE_PATCH_3: __gw::Template = __gw::Template {
@@ -5300,15 +5305,14 @@ pub mod patch_compat_gateway {
             &mut msg.card.get_or_insert_with(::core::default::Default::default).id,
         )?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, key, &value, &mut msg.update_mask)
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         {
             let h = &mut *msg;
             if h.update_mask.is_none() {
@@ -5322,11 +5326,11 @@ pub mod patch_compat_gateway {
     /// `PATCH /compat/patch/body/{card.id}` → `e2e.compat.PatchCompat.Patch`
     ///
     /// Echoes the patch request.
-    async fn handle_patch_3<B: Backend>(
-        state: SvcState<B>,
+    fn handle_patch_3<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5336,18 +5340,18 @@ pub mod patch_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_3,
                 <B as Backend>::patch,
-                |response: &super::CardPatch, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::CardPatch as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     fn fields_e2e_compat_card() -> &'static [__gw::FieldInfo] {
         &[
@@ -5437,49 +5441,49 @@ pub mod patch_compat_gateway {
             },
         ]
     }
-    async fn route_0_put<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_put<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_1
             .match_path(request.uri().path())
         {
-            return handle_patch_1(state, request, captures).await;
+            return handle_patch_1::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_0_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_patch<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_3
             .match_path(request.uri().path())
         {
-            return handle_patch_3(state, request, captures).await;
+            return handle_patch_3::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_put<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_put<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
             .match_path(request.uri().path())
         {
-            return handle_patch_0(state, request, captures).await;
+            return handle_patch_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_patch<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_2
             .match_path(request.uri().path())
         {
-            return handle_patch_2(state, request, captures).await;
+            return handle_patch_2::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.compat.RetiredCompat`.
@@ -5495,7 +5499,6 @@ pub mod patch_compat_gateway {
 )]
 pub mod retired_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.RetiredCompat`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -5544,12 +5547,12 @@ pub mod retired_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/retired/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -5623,12 +5626,11 @@ pub mod retired_compat_gateway {
         const URGENCY: u32 = 12u32;
         const DISPLAY_NAME: u32 = 14u32;
         const LEGACY_NOTE: u32 = 15u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -5643,9 +5645,10 @@ pub mod retired_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -5662,10 +5665,11 @@ pub mod retired_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -5699,10 +5703,11 @@ pub mod retired_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -5738,12 +5743,13 @@ pub mod retired_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -5766,10 +5772,10 @@ pub mod retired_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -5784,9 +5790,10 @@ pub mod retired_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5803,9 +5810,10 @@ pub mod retired_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -5824,71 +5832,67 @@ pub mod retired_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/retired/{id}` → `e2e.compat.RetiredCompat.Ping`
     ///
     /// Echoes the card.
-    async fn handle_ping_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_ping_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5898,29 +5902,29 @@ pub mod retired_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_ping_0,
                 <B as Backend>::ping,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
             .match_path(request.uri().path())
         {
-            return handle_ping_0(state, request, captures).await;
+            return handle_ping_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.compat.GlobalCompat`.
@@ -5936,7 +5940,6 @@ pub mod retired_compat_gateway {
 )]
 pub mod global_compat_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.compat.GlobalCompat`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -5983,12 +5986,12 @@ pub mod global_compat_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/compat/global/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -6062,12 +6065,11 @@ pub mod global_compat_gateway {
         const URGENCY: u32 = 12u32;
         const DISPLAY_NAME: u32 = 14u32;
         const LEGACY_NOTE: u32 = 15u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
                 "season_name" | "seasonName" => {
-                    seen.once(SEASON_NAME, 0, &key)?;
+                    seen.once(SEASON_NAME, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -6082,9 +6084,10 @@ pub mod global_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "season_num" | "seasonNum" => {
-                    seen.once(SEASON_NUM, 0, &key)?;
+                    seen.once(SEASON_NUM, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.season, ::core::option::Option::Some(other) if !
@@ -6101,10 +6104,11 @@ pub mod global_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_name" | "note_info.kindName" | "noteInfo.kind_name"
                 | "noteInfo.kindName" => {
-                    seen.once(NOTE_INFO__KIND_NAME, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_NAME, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -6138,10 +6142,11 @@ pub mod global_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.kind_id" | "note_info.kindId" | "noteInfo.kind_id"
                 | "noteInfo.kindId" => {
-                    seen.once(NOTE_INFO__KIND_ID, 0, &key)?;
+                    seen.once(NOTE_INFO__KIND_ID, 0, key)?;
                     let h = &mut *match __gw::oneof_member_unless_other(
                         &mut msg.note,
                         |o| match o {
@@ -6177,12 +6182,13 @@ pub mod global_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "note_info.text" | "noteInfo.text" => {
                     seen.set(
                         NOTE_INFO__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.note,
@@ -6205,10 +6211,10 @@ pub mod global_compat_gateway {
                             }
                         }
                             .text,
-                    )?
+                    )
                 }
                 "note_text" | "noteText" => {
-                    seen.once(NOTE_TEXT, 0, &key)?;
+                    seen.once(NOTE_TEXT, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.note, ::core::option::Option::Some(other) if !
@@ -6223,9 +6229,10 @@ pub mod global_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_name" | "detail.kindName" => {
-                    seen.once(DETAIL__KIND_NAME, 0, &key)?;
+                    seen.once(DETAIL__KIND_NAME, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -6242,9 +6249,10 @@ pub mod global_compat_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.kind_id" | "detail.kindId" => {
-                    seen.once(DETAIL__KIND_ID, 0, &key)?;
+                    seen.once(DETAIL__KIND_ID, 0, key)?;
                     let h = &mut *msg
                         .detail
                         .get_or_insert_with(::core::default::Default::default);
@@ -6263,71 +6271,67 @@ pub mod global_compat_gateway {
                             ),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "detail.text" => {
                     seen.set(
                         DETAIL__TEXT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .detail
                             .get_or_insert_with(::core::default::Default::default)
                             .text,
-                    )?
+                    )
                 }
-                "labels" => __gw::query_push(&key, &value, &mut msg.labels)?,
+                "labels" => __gw::query_push(key, &value, &mut msg.labels),
                 "urgency" => {
                     seen.set_enum(
                         URGENCY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.urgency,
                         |s| super::Urgency::from_str_name(s).map(|e| e as i32),
                         |v| super::Urgency::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "steps" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.steps,
                         |s| super::Step::from_str_name(s).map(|e| e as i32),
                         |v| super::Step::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "display_name" | "displayName" => {
-                    seen.set(DISPLAY_NAME, 0, &key, &value, &mut msg.display_name)?
+                    seen.set(DISPLAY_NAME, 0, key, &value, &mut msg.display_name)
                 }
                 "legacy_note" | "legacyNote" => {
-                    seen.set(LEGACY_NOTE, 0, &key, &value, &mut msg.legacy_note)?
+                    seen.set(LEGACY_NOTE, 0, key, &value, &mut msg.legacy_note)
                 }
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(("attributes", map_key)) => {
-                            __gw::query_insert(
-                                &key,
-                                map_key,
-                                &value,
-                                &mut msg.attributes,
-                            )?
+                            __gw::query_insert(key, map_key, &value, &mut msg.attributes)
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /compat/global/{id}` → `e2e.compat.GlobalCompat.Ping`
     ///
     /// Echoes the card.
-    async fn handle_ping_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_ping_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -6337,28 +6341,28 @@ pub mod global_compat_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_ping_0,
                 <B as Backend>::ping,
-                |response: &super::Card, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Card as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PING_0
             .match_path(request.uri().path())
         {
-            return handle_ping_0(state, request, captures).await;
+            return handle_ping_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

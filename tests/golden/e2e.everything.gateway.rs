@@ -509,7 +509,6 @@ pub fn __register_gateway_types() {
 )]
 pub mod annotated_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.everything.Annotated`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -567,52 +566,47 @@ pub mod annotated_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/a/v1/deep/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/a/v1/everything/{s3}/{s4}/{s5}/separator/{s7}/{s8}/{s9}/{s10}/{s11}/strprefix/{s13}/{s14}/{s15}/{s16}/{s17}/{s18}/{s19}",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<B>),
+                &[(__gw::On::Post, __gw::Dispatch(route_1_post::<B>))],
             )
-            .route(
-                "/a/v1/files",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<B>),
-            )
+            .route("/a/v1/files", &[(__gw::On::Get, __gw::Dispatch(route_2_get::<B>))])
             .route(
                 "/a/v1/files/{*s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_3_get::<B>))],
             )
-            .route(
-                "/a/v1/items",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
-            )
+            .route("/a/v1/items", &[(__gw::On::Post, __gw::Dispatch(route_4_post::<B>))])
             .route(
                 "/a/v1/items/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<B>)
-                    .post(route_5_post::<B>)
-                    .patch(route_5_patch::<B>)
-                    .connect(route_5_connect::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_5_get::<B>)),
+                    (__gw::On::Post, __gw::Dispatch(route_5_post::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_5_patch::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_5_connect::<B>)),
+                ],
             )
             .route(
                 "/a/v1/items:watch",
-                __gw::axum::routing::MethodRouter::new().post(route_6_post::<B>),
+                &[(__gw::On::Post, __gw::Dispatch(route_6_post::<B>))],
             )
             .route(
                 "/a/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_7_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_7_get::<B>))],
             )
             .route(
                 "/a/v1/star/{s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_8_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_8_get::<B>))],
             )
             .route(
                 "/a/v2/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_9_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_9_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -1094,39 +1088,38 @@ pub mod annotated_gateway {
         const STRUCT_VALUE: u32 = 16u32;
         const OPTIONAL_STRING: u32 = 17u32;
         const PATH: u32 = 19u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -1134,17 +1127,17 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -1159,12 +1152,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1187,13 +1181,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1216,13 +1210,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1247,96 +1241,96 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `POST /a/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}` → `e2e.everything.Annotated.Create`
     ///
     /// Every scalar in the path.
-    async fn handle_create_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_create_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1346,18 +1340,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_create_0,
                 <B as Backend>::create,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `POST /a/v1/items`
     static TEMPLATE_CREATE_BODY_0: __gw::Template = __gw::Template {
@@ -1375,11 +1369,11 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items` → `e2e.everything.Annotated.CreateBody`
     ///
     /// The whole body.
-    async fn handle_create_body_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_create_body_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -1389,18 +1383,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_create_body_0,
                 <B as Backend>::create_body,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /a/v1/items/{uuid}`
     static TEMPLATE_LOOKUP_0: __gw::Template = __gw::Template {
@@ -1428,11 +1422,11 @@ pub mod annotated_gateway {
     /// `GET /a/v1/items/{uuid}` → `e2e.everything.Annotated.Lookup`
     ///
     /// By id.
-    async fn handle_lookup_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_lookup_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1442,18 +1436,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /a/v1/{name=projects/*/items/*}`
     static TEMPLATE_GET_BY_NAME_0: __gw::Template = __gw::Template {
@@ -1508,38 +1502,37 @@ pub mod annotated_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -1547,70 +1540,70 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -1625,12 +1618,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1653,13 +1647,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1682,13 +1676,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -1713,96 +1707,96 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v1/{name=projects/*/items/*}` → `e2e.everything.Annotated.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_get_by_name_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1812,18 +1806,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_by_name_0,
                 <B as Backend>::get_by_name,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /a/v2/{name=projects/*/items/*}:fetch`
     static TEMPLATE_GET_BY_NAME_1: __gw::Template = __gw::Template {
@@ -1878,38 +1872,37 @@ pub mod annotated_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -1917,70 +1910,70 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -1995,12 +1988,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -2023,13 +2017,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -2052,13 +2046,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -2083,96 +2077,96 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v2/{name=projects/*/items/*}:fetch` → `e2e.everything.Annotated.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_1<B: Backend>(
-        state: SvcState<B>,
+    fn handle_get_by_name_1<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -2182,18 +2176,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_by_name_1,
                 <B as Backend>::get_by_name,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `PATCH /a/v1/items/{item.uuid}`
     static TEMPLATE_UPDATE_0: __gw::Template = __gw::Template {
@@ -2226,15 +2220,14 @@ pub mod annotated_gateway {
             &mut msg.item.get_or_insert_with(::core::default::Default::default).uuid,
         )?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, key, &value, &mut msg.update_mask)
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         {
             let h = &mut *msg;
             if h.update_mask.is_none() {
@@ -2248,11 +2241,11 @@ pub mod annotated_gateway {
     /// `PATCH /a/v1/items/{item.uuid}` → `e2e.everything.Annotated.Update`
     ///
     /// PATCH with a body field: the mask is filled from the body.
-    async fn handle_update_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_update_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -2262,18 +2255,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_update_0,
                 <B as Backend>::update,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /a/v1/deep/{single.single_nested.name}/{single.single_nested.amount}`
     static TEMPLATE_DEEP_0: __gw::Template = __gw::Template {
@@ -2349,26 +2342,25 @@ pub mod annotated_gateway {
         const SINGLE__STRUCT_VALUE: u32 = 29u32;
         const SINGLE__OPTIONAL_STRING: u32 = 30u32;
         const SINGLE__PATH: u32 = 32u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single.name" => {
                     seen.set(
                         SINGLE__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single.single_nested.numeral" | "single.singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE__SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -2378,157 +2370,157 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.uuid" => {
                     seen.set(
                         SINGLE__UUID,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uuid,
-                    )?
+                    )
                 }
                 "single.float_value" | "single.floatValue" => {
                     seen.set(
                         SINGLE__FLOAT_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .float_value,
-                    )?
+                    )
                 }
                 "single.double_value" | "single.doubleValue" => {
                     seen.set(
                         SINGLE__DOUBLE_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .double_value,
-                    )?
+                    )
                 }
                 "single.int64_value" | "single.int64Value" => {
                     seen.set(
                         SINGLE__INT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .int64_value,
-                    )?
+                    )
                 }
                 "single.uint64_value" | "single.uint64Value" => {
                     seen.set(
                         SINGLE__UINT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uint64_value,
-                    )?
+                    )
                 }
                 "single.int32_value" | "single.int32Value" => {
                     seen.set(
                         SINGLE__INT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .int32_value,
-                    )?
+                    )
                 }
                 "single.fixed64_value" | "single.fixed64Value" => {
                     seen.set(
                         SINGLE__FIXED64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .fixed64_value,
-                    )?
+                    )
                 }
                 "single.fixed32_value" | "single.fixed32Value" => {
                     seen.set(
                         SINGLE__FIXED32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .fixed32_value,
-                    )?
+                    )
                 }
                 "single.bool_value" | "single.boolValue" => {
                     seen.set(
                         SINGLE__BOOL_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .bool_value,
-                    )?
+                    )
                 }
                 "single.string_value" | "single.stringValue" => {
                     seen.set(
                         SINGLE__STRING_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .string_value,
-                    )?
+                    )
                 }
                 "single.bytes_value" | "single.bytesValue" => {
                     seen.set(
                         SINGLE__BYTES_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .bytes_value,
-                    )?
+                    )
                 }
                 "single.uint32_value" | "single.uint32Value" => {
                     seen.set(
                         SINGLE__UINT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uint32_value,
-                    )?
+                    )
                 }
                 "single.enum_value" | "single.enumValue" => {
                     seen.set_enum(
                         SINGLE__ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -2536,68 +2528,68 @@ pub mod annotated_gateway {
                             .enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.sfixed32_value" | "single.sfixed32Value" => {
                     seen.set(
                         SINGLE__SFIXED32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sfixed32_value,
-                    )?
+                    )
                 }
                 "single.sfixed64_value" | "single.sfixed64Value" => {
                     seen.set(
                         SINGLE__SFIXED64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sfixed64_value,
-                    )?
+                    )
                 }
                 "single.sint32_value" | "single.sint32Value" => {
                     seen.set(
                         SINGLE__SINT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sint32_value,
-                    )?
+                    )
                 }
                 "single.sint64_value" | "single.sint64Value" => {
                     seen.set(
                         SINGLE__SINT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sint64_value,
-                    )?
+                    )
                 }
                 "single.repeated_string" | "single.repeatedString" => {
                     __gw::query_push(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .repeated_string,
-                    )?
+                    )
                 }
                 "single.oneof_string" | "single.oneofString" => {
-                    seen.once(SINGLE__ONEOF_STRING, 0, &key)?;
+                    seen.once(SINGLE__ONEOF_STRING, 0, key)?;
                     let h = &mut *msg
                         .single
                         .get_or_insert_with(::core::default::Default::default);
@@ -2614,12 +2606,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "single.oneof_nested.name" | "single.oneofNested.name" => {
                     seen.set(
                         SINGLE__ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -2645,13 +2638,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "single.oneof_nested.amount" | "single.oneofNested.amount" => {
                     seen.set(
                         SINGLE__ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -2677,13 +2670,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "single.oneof_nested.numeral" | "single.oneofNested.numeral" => {
                     seen.set_enum(
                         SINGLE__ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -2711,71 +2704,71 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.timestamp_value" | "single.timestampValue" => {
                     seen.set_some(
                         SINGLE__TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .timestamp_value,
-                    )?
+                    )
                 }
                 "single.duration_value" | "single.durationValue" => {
                     seen.set_some(
                         SINGLE__DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .duration_value,
-                    )?
+                    )
                 }
                 "single.wrapped_string" | "single.wrappedString" => {
                     seen.set_some(
                         SINGLE__WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .wrapped_string,
-                    )?
+                    )
                 }
                 "single.struct_value" | "single.structValue" => {
                     seen.set_some(
                         SINGLE__STRUCT_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .struct_value,
-                    )?
+                    )
                 }
                 "single.optional_string" | "single.optionalString" => {
                     seen.set_some(
                         SINGLE__OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .optional_string,
-                    )?
+                    )
                 }
                 "single.repeated_enum" | "single.repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -2783,19 +2776,19 @@ pub mod annotated_gateway {
                             .repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.path" => {
                     seen.set(
                         SINGLE__PATH,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .path,
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -2803,7 +2796,7 @@ pub mod annotated_gateway {
                             ("single.map_value" | "single.mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
@@ -2812,36 +2805,36 @@ pub mod annotated_gateway {
                                     .map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("single.mapped_string" | "single.mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
                                     .single
                                     .get_or_insert_with(::core::default::Default::default)
                                     .mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v1/deep/{single.single_nested.name}/{single.single_nested.amount}` → `e2e.everything.Annotated.Deep`
     ///
     /// A path variable three messages deep.
-    async fn handle_deep_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_deep_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -2851,18 +2844,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_deep_0,
                 <B as Backend>::deep,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /a/v1/files/{path=**}`
     static TEMPLATE_FILES_0: __gw::Template = __gw::Template {
@@ -2915,39 +2908,38 @@ pub mod annotated_gateway {
         const WRAPPED_STRING: u32 = 30u32;
         const STRUCT_VALUE: u32 = 31u32;
         const OPTIONAL_STRING: u32 = 32u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -2955,70 +2947,70 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -3033,12 +3025,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3061,13 +3054,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3090,13 +3083,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3121,55 +3114,55 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -3177,39 +3170,39 @@ pub mod annotated_gateway {
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v1/files/{path=**}` → `e2e.everything.Annotated.Files`
     ///
     /// The rest of the path.
-    async fn handle_files_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_files_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -3219,18 +3212,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_files_0,
                 <B as Backend>::files,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `POST /a/v1/items/{uuid}:custom`
     static TEMPLATE_CUSTOM_0: __gw::Template = __gw::Template {
@@ -3259,11 +3252,11 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items/{uuid}:custom` → `e2e.everything.Annotated.Custom`
     ///
     /// A custom verb with the whole body.
-    async fn handle_custom_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_custom_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -3273,18 +3266,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_custom_0,
                 <B as Backend>::custom,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /a/v1/star/{uuid=*}`
     static TEMPLATE_STAR_0: __gw::Template = __gw::Template {
@@ -3337,39 +3330,38 @@ pub mod annotated_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -3377,69 +3369,69 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -3454,12 +3446,13 @@ pub mod annotated_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3482,13 +3475,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3511,13 +3504,13 @@ pub mod annotated_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -3542,96 +3535,96 @@ pub mod annotated_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /a/v1/star/{uuid=*}` → `e2e.everything.Annotated.Star`
     ///
     /// A one-segment `{f=*}`: the Google meaning.
-    async fn handle_star_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_star_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -3641,18 +3634,18 @@ pub mod annotated_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_star_0,
                 <B as Backend>::star,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /a/v1/items/{uuid}:stream`
     static TEMPLATE_STREAM_ITEMS_0: __gw::Template = __gw::Template {
@@ -3680,11 +3673,11 @@ pub mod annotated_gateway {
     /// `GET /a/v1/items/{uuid}:stream` → `e2e.everything.Annotated.StreamItems` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// A server stream.
-    async fn handle_stream_items_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_stream_items_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/a/v1/items/{uuid}:stream",
@@ -3698,85 +3691,82 @@ pub mod annotated_gateway {
             reads_body: false,
         };
         __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_stream_items_0,
-                <super::IdRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::stream_items,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Sample,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "name" => ::core::option::Option::Some(m.name.clone()),
-                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                        "float_value" | "floatValue" => {
-                            ::core::option::Option::Some(m.float_value.to_string())
-                        }
-                        "double_value" | "doubleValue" => {
-                            ::core::option::Option::Some(m.double_value.to_string())
-                        }
-                        "int64_value" | "int64Value" => {
-                            ::core::option::Option::Some(m.int64_value.to_string())
-                        }
-                        "uint64_value" | "uint64Value" => {
-                            ::core::option::Option::Some(m.uint64_value.to_string())
-                        }
-                        "int32_value" | "int32Value" => {
-                            ::core::option::Option::Some(m.int32_value.to_string())
-                        }
-                        "fixed64_value" | "fixed64Value" => {
-                            ::core::option::Option::Some(m.fixed64_value.to_string())
-                        }
-                        "fixed32_value" | "fixed32Value" => {
-                            ::core::option::Option::Some(m.fixed32_value.to_string())
-                        }
-                        "bool_value" | "boolValue" => {
-                            ::core::option::Option::Some(m.bool_value.to_string())
-                        }
-                        "string_value" | "stringValue" => {
-                            ::core::option::Option::Some(m.string_value.clone())
-                        }
-                        "uint32_value" | "uint32Value" => {
-                            ::core::option::Option::Some(m.uint32_value.to_string())
-                        }
-                        "enum_value" | "enumValue" => {
-                            ::core::option::Option::Some(
-                                super::Numeral::try_from(m.enum_value)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.enum_value.to_string()),
-                            )
-                        }
-                        "sfixed32_value" | "sfixed32Value" => {
-                            ::core::option::Option::Some(m.sfixed32_value.to_string())
-                        }
-                        "sfixed64_value" | "sfixed64Value" => {
-                            ::core::option::Option::Some(m.sfixed64_value.to_string())
-                        }
-                        "sint32_value" | "sint32Value" => {
-                            ::core::option::Option::Some(m.sint32_value.to_string())
-                        }
-                        "sint64_value" | "sint64Value" => {
-                            ::core::option::Option::Some(m.sint64_value.to_string())
-                        }
-                        "wrapped_string" | "wrappedString" => {
-                            m.wrapped_string.as_ref().map(|v| v.to_string())
-                        }
-                        "optional_string" | "optionalString" => {
-                            m.optional_string.as_ref().map(|v| v.to_string())
-                        }
-                        "path" => ::core::option::Option::Some(m.path.clone()),
-                        _ => ::core::option::Option::None,
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_stream_items_0,
+            <super::IdRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::stream_items,
+            <super::Sample as __gw::JsonMessage>::write_json,
+            |
+                m: &super::Sample,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "name" => ::core::option::Option::Some(m.name.clone()),
+                    "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                    "float_value" | "floatValue" => {
+                        ::core::option::Option::Some(m.float_value.to_string())
                     }
-                },
-            )
-            .await
+                    "double_value" | "doubleValue" => {
+                        ::core::option::Option::Some(m.double_value.to_string())
+                    }
+                    "int64_value" | "int64Value" => {
+                        ::core::option::Option::Some(m.int64_value.to_string())
+                    }
+                    "uint64_value" | "uint64Value" => {
+                        ::core::option::Option::Some(m.uint64_value.to_string())
+                    }
+                    "int32_value" | "int32Value" => {
+                        ::core::option::Option::Some(m.int32_value.to_string())
+                    }
+                    "fixed64_value" | "fixed64Value" => {
+                        ::core::option::Option::Some(m.fixed64_value.to_string())
+                    }
+                    "fixed32_value" | "fixed32Value" => {
+                        ::core::option::Option::Some(m.fixed32_value.to_string())
+                    }
+                    "bool_value" | "boolValue" => {
+                        ::core::option::Option::Some(m.bool_value.to_string())
+                    }
+                    "string_value" | "stringValue" => {
+                        ::core::option::Option::Some(m.string_value.clone())
+                    }
+                    "uint32_value" | "uint32Value" => {
+                        ::core::option::Option::Some(m.uint32_value.to_string())
+                    }
+                    "enum_value" | "enumValue" => {
+                        ::core::option::Option::Some(
+                            super::Numeral::try_from(m.enum_value)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.enum_value.to_string()),
+                        )
+                    }
+                    "sfixed32_value" | "sfixed32Value" => {
+                        ::core::option::Option::Some(m.sfixed32_value.to_string())
+                    }
+                    "sfixed64_value" | "sfixed64Value" => {
+                        ::core::option::Option::Some(m.sfixed64_value.to_string())
+                    }
+                    "sint32_value" | "sint32Value" => {
+                        ::core::option::Option::Some(m.sint32_value.to_string())
+                    }
+                    "sint64_value" | "sint64Value" => {
+                        ::core::option::Option::Some(m.sint64_value.to_string())
+                    }
+                    "wrapped_string" | "wrappedString" => {
+                        m.wrapped_string.as_ref().map(|v| v.to_string())
+                    }
+                    "optional_string" | "optionalString" => {
+                        m.optional_string.as_ref().map(|v| v.to_string())
+                    }
+                    "path" => ::core::option::Option::Some(m.path.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
     /// `POST /a/v1/items:watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
@@ -3794,11 +3784,11 @@ pub mod annotated_gateway {
     /// `POST /a/v1/items:watch` → `e2e.everything.Annotated.Watch` (server-streaming; modes: sse, chunked)
     ///
     /// A server stream bound with POST, as fetch-based SSE clients call it.
-    async fn handle_watch_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_watch_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/a/v1/items:watch",
@@ -3814,85 +3804,82 @@ pub mod annotated_gateway {
             reads_body: true,
         };
         __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_watch_0,
-                <super::Sample as __gw::JsonMessage>::merge_json,
-                <B as Backend>::watch,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Sample,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "name" => ::core::option::Option::Some(m.name.clone()),
-                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                        "float_value" | "floatValue" => {
-                            ::core::option::Option::Some(m.float_value.to_string())
-                        }
-                        "double_value" | "doubleValue" => {
-                            ::core::option::Option::Some(m.double_value.to_string())
-                        }
-                        "int64_value" | "int64Value" => {
-                            ::core::option::Option::Some(m.int64_value.to_string())
-                        }
-                        "uint64_value" | "uint64Value" => {
-                            ::core::option::Option::Some(m.uint64_value.to_string())
-                        }
-                        "int32_value" | "int32Value" => {
-                            ::core::option::Option::Some(m.int32_value.to_string())
-                        }
-                        "fixed64_value" | "fixed64Value" => {
-                            ::core::option::Option::Some(m.fixed64_value.to_string())
-                        }
-                        "fixed32_value" | "fixed32Value" => {
-                            ::core::option::Option::Some(m.fixed32_value.to_string())
-                        }
-                        "bool_value" | "boolValue" => {
-                            ::core::option::Option::Some(m.bool_value.to_string())
-                        }
-                        "string_value" | "stringValue" => {
-                            ::core::option::Option::Some(m.string_value.clone())
-                        }
-                        "uint32_value" | "uint32Value" => {
-                            ::core::option::Option::Some(m.uint32_value.to_string())
-                        }
-                        "enum_value" | "enumValue" => {
-                            ::core::option::Option::Some(
-                                super::Numeral::try_from(m.enum_value)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.enum_value.to_string()),
-                            )
-                        }
-                        "sfixed32_value" | "sfixed32Value" => {
-                            ::core::option::Option::Some(m.sfixed32_value.to_string())
-                        }
-                        "sfixed64_value" | "sfixed64Value" => {
-                            ::core::option::Option::Some(m.sfixed64_value.to_string())
-                        }
-                        "sint32_value" | "sint32Value" => {
-                            ::core::option::Option::Some(m.sint32_value.to_string())
-                        }
-                        "sint64_value" | "sint64Value" => {
-                            ::core::option::Option::Some(m.sint64_value.to_string())
-                        }
-                        "wrapped_string" | "wrappedString" => {
-                            m.wrapped_string.as_ref().map(|v| v.to_string())
-                        }
-                        "optional_string" | "optionalString" => {
-                            m.optional_string.as_ref().map(|v| v.to_string())
-                        }
-                        "path" => ::core::option::Option::Some(m.path.clone()),
-                        _ => ::core::option::Option::None,
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_watch_0,
+            <super::Sample as __gw::JsonMessage>::merge_json,
+            <B as Backend>::watch,
+            <super::Sample as __gw::JsonMessage>::write_json,
+            |
+                m: &super::Sample,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "name" => ::core::option::Option::Some(m.name.clone()),
+                    "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                    "float_value" | "floatValue" => {
+                        ::core::option::Option::Some(m.float_value.to_string())
                     }
-                },
-            )
-            .await
+                    "double_value" | "doubleValue" => {
+                        ::core::option::Option::Some(m.double_value.to_string())
+                    }
+                    "int64_value" | "int64Value" => {
+                        ::core::option::Option::Some(m.int64_value.to_string())
+                    }
+                    "uint64_value" | "uint64Value" => {
+                        ::core::option::Option::Some(m.uint64_value.to_string())
+                    }
+                    "int32_value" | "int32Value" => {
+                        ::core::option::Option::Some(m.int32_value.to_string())
+                    }
+                    "fixed64_value" | "fixed64Value" => {
+                        ::core::option::Option::Some(m.fixed64_value.to_string())
+                    }
+                    "fixed32_value" | "fixed32Value" => {
+                        ::core::option::Option::Some(m.fixed32_value.to_string())
+                    }
+                    "bool_value" | "boolValue" => {
+                        ::core::option::Option::Some(m.bool_value.to_string())
+                    }
+                    "string_value" | "stringValue" => {
+                        ::core::option::Option::Some(m.string_value.clone())
+                    }
+                    "uint32_value" | "uint32Value" => {
+                        ::core::option::Option::Some(m.uint32_value.to_string())
+                    }
+                    "enum_value" | "enumValue" => {
+                        ::core::option::Option::Some(
+                            super::Numeral::try_from(m.enum_value)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.enum_value.to_string()),
+                        )
+                    }
+                    "sfixed32_value" | "sfixed32Value" => {
+                        ::core::option::Option::Some(m.sfixed32_value.to_string())
+                    }
+                    "sfixed64_value" | "sfixed64Value" => {
+                        ::core::option::Option::Some(m.sfixed64_value.to_string())
+                    }
+                    "sint32_value" | "sint32Value" => {
+                        ::core::option::Option::Some(m.sint32_value.to_string())
+                    }
+                    "sint64_value" | "sint64Value" => {
+                        ::core::option::Option::Some(m.sint64_value.to_string())
+                    }
+                    "wrapped_string" | "wrappedString" => {
+                        m.wrapped_string.as_ref().map(|v| v.to_string())
+                    }
+                    "optional_string" | "optionalString" => {
+                        m.optional_string.as_ref().map(|v| v.to_string())
+                    }
+                    "path" => ::core::option::Option::Some(m.path.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::None,
+        )
     }
     fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
@@ -4087,153 +4074,153 @@ pub mod annotated_gateway {
             },
         ]
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_DEEP_0
             .match_path(request.uri().path())
         {
-            return handle_deep_0(state, request, captures).await;
+            return handle_deep_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_0
             .match_path(request.uri().path())
         {
-            return handle_create_0(state, request, captures).await;
+            return handle_create_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures).await;
+            return handle_files_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_3_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures).await;
+            return handle_files_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_4_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_BODY_0
             .match_path(request.uri().path())
         {
-            return handle_create_body_0(state, request, captures).await;
+            return handle_create_body_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures).await;
+            return handle_stream_items_0::<B>(state, request, captures);
         }
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures).await;
+            return handle_lookup_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CUSTOM_0
             .match_path(request.uri().path())
         {
-            return handle_custom_0(state, request, captures).await;
+            return handle_custom_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_patch<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPDATE_0
             .match_path(request.uri().path())
         {
-            return handle_update_0(state, request, captures).await;
+            return handle_update_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_connect<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures).await;
+            return handle_stream_items_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_6_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_6_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures).await;
+            return handle_watch_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_7_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_7_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_0
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_0(state, request, captures).await;
+            return handle_get_by_name_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_8_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_8_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STAR_0
             .match_path(request.uri().path())
         {
-            return handle_star_0(state, request, captures).await;
+            return handle_star_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_9_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_9_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_1
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_1(state, request, captures).await;
+            return handle_get_by_name_1::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }
 /// HTTP gateway of `e2e.everything.Configured`.
@@ -4249,7 +4236,6 @@ pub mod annotated_gateway {
 )]
 pub mod configured_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.everything.Configured`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -4307,52 +4293,47 @@ pub mod configured_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/c/v1/deep/{s3}/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/c/v1/everything/{s3}/{s4}/{s5}/separator/{s7}/{s8}/{s9}/{s10}/{s11}/strprefix/{s13}/{s14}/{s15}/{s16}/{s17}/{s18}/{s19}",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<B>),
+                &[(__gw::On::Post, __gw::Dispatch(route_1_post::<B>))],
             )
-            .route(
-                "/c/v1/files",
-                __gw::axum::routing::MethodRouter::new().get(route_2_get::<B>),
-            )
+            .route("/c/v1/files", &[(__gw::On::Get, __gw::Dispatch(route_2_get::<B>))])
             .route(
                 "/c/v1/files/{*s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_3_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_3_get::<B>))],
             )
-            .route(
-                "/c/v1/items",
-                __gw::axum::routing::MethodRouter::new().post(route_4_post::<B>),
-            )
+            .route("/c/v1/items", &[(__gw::On::Post, __gw::Dispatch(route_4_post::<B>))])
             .route(
                 "/c/v1/items/{s3}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<B>)
-                    .post(route_5_post::<B>)
-                    .patch(route_5_patch::<B>)
-                    .connect(route_5_connect::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_5_get::<B>)),
+                    (__gw::On::Post, __gw::Dispatch(route_5_post::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_5_patch::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_5_connect::<B>)),
+                ],
             )
             .route(
                 "/c/v1/items:watch",
-                __gw::axum::routing::MethodRouter::new().post(route_6_post::<B>),
+                &[(__gw::On::Post, __gw::Dispatch(route_6_post::<B>))],
             )
             .route(
                 "/c/v1/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_7_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_7_get::<B>))],
             )
             .route(
                 "/c/v1/star/{s3}",
-                __gw::axum::routing::MethodRouter::new().get(route_8_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_8_get::<B>))],
             )
             .route(
                 "/c/v2/projects/{s3}/items/{s5}",
-                __gw::axum::routing::MethodRouter::new().get(route_9_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_9_get::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -4834,39 +4815,38 @@ pub mod configured_gateway {
         const STRUCT_VALUE: u32 = 16u32;
         const OPTIONAL_STRING: u32 = 17u32;
         const PATH: u32 = 19u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -4874,17 +4854,17 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -4899,12 +4879,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -4927,13 +4908,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -4956,13 +4937,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -4987,96 +4968,96 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `POST /c/v1/everything/{float_value}/{double_value}/{int64_value}/separator/{uint64_value}/{int32_value}/{fixed64_value}/{fixed32_value}/{bool_value}/{string_value=strprefix/*}/{uint32_value}/{sfixed32_value}/{sfixed64_value}/{sint32_value}/{sint64_value}/{enum_value}` → `e2e.everything.Configured.Create`
     ///
     /// Every scalar in the path.
-    async fn handle_create_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_create_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5086,18 +5067,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_create_0,
                 <B as Backend>::create,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `POST /c/v1/items`
     static TEMPLATE_CREATE_BODY_0: __gw::Template = __gw::Template {
@@ -5115,11 +5096,11 @@ pub mod configured_gateway {
     /// `POST /c/v1/items` → `e2e.everything.Configured.CreateBody`
     ///
     /// The whole body.
-    async fn handle_create_body_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_create_body_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -5129,18 +5110,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_create_body_0,
                 <B as Backend>::create_body,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /c/v1/items/{uuid}`
     static TEMPLATE_LOOKUP_0: __gw::Template = __gw::Template {
@@ -5168,11 +5149,11 @@ pub mod configured_gateway {
     /// `GET /c/v1/items/{uuid}` → `e2e.everything.Configured.Lookup`
     ///
     /// By id.
-    async fn handle_lookup_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_lookup_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5182,18 +5163,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /c/v1/{name=projects/*/items/*}`
     static TEMPLATE_GET_BY_NAME_0: __gw::Template = __gw::Template {
@@ -5248,38 +5229,37 @@ pub mod configured_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -5287,70 +5267,70 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -5365,12 +5345,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5393,13 +5374,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5422,13 +5403,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5453,96 +5434,96 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v1/{name=projects/*/items/*}` → `e2e.everything.Configured.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_get_by_name_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5552,18 +5533,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_by_name_0,
                 <B as Backend>::get_by_name,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /c/v2/{name=projects/*/items/*}:fetch`
     static TEMPLATE_GET_BY_NAME_1: __gw::Template = __gw::Template {
@@ -5618,38 +5599,37 @@ pub mod configured_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -5657,70 +5637,70 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -5735,12 +5715,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5763,13 +5744,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5792,13 +5773,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -5823,96 +5804,96 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v2/{name=projects/*/items/*}:fetch` → `e2e.everything.Configured.GetByName`
     ///
     /// By resource name, with an additional binding and a verb.
-    async fn handle_get_by_name_1<B: Backend>(
-        state: SvcState<B>,
+    fn handle_get_by_name_1<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -5922,18 +5903,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_by_name_1,
                 <B as Backend>::get_by_name,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `PATCH /c/v1/items/{item.uuid}`
     static TEMPLATE_UPDATE_0: __gw::Template = __gw::Template {
@@ -5966,15 +5947,14 @@ pub mod configured_gateway {
             &mut msg.item.get_or_insert_with(::core::default::Default::default).uuid,
         )?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.set_some(UPDATE_MASK, 0, &key, &value, &mut msg.update_mask)?
+                    seen.set_some(UPDATE_MASK, 0, key, &value, &mut msg.update_mask)
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         {
             let h = &mut *msg;
             if h.update_mask.is_none() {
@@ -5988,11 +5968,11 @@ pub mod configured_gateway {
     /// `PATCH /c/v1/items/{item.uuid}` → `e2e.everything.Configured.Update`
     ///
     /// PATCH with a body field.
-    async fn handle_update_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_update_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -6002,18 +5982,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_update_0,
                 <B as Backend>::update,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /c/v1/deep/{single.single_nested.name}/{single.single_nested.amount}`
     static TEMPLATE_DEEP_0: __gw::Template = __gw::Template {
@@ -6089,26 +6069,25 @@ pub mod configured_gateway {
         const SINGLE__STRUCT_VALUE: u32 = 29u32;
         const SINGLE__OPTIONAL_STRING: u32 = 30u32;
         const SINGLE__PATH: u32 = 32u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "single.name" => {
                     seen.set(
                         SINGLE__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single.single_nested.numeral" | "single.singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE__SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -6118,157 +6097,157 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.uuid" => {
                     seen.set(
                         SINGLE__UUID,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uuid,
-                    )?
+                    )
                 }
                 "single.float_value" | "single.floatValue" => {
                     seen.set(
                         SINGLE__FLOAT_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .float_value,
-                    )?
+                    )
                 }
                 "single.double_value" | "single.doubleValue" => {
                     seen.set(
                         SINGLE__DOUBLE_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .double_value,
-                    )?
+                    )
                 }
                 "single.int64_value" | "single.int64Value" => {
                     seen.set(
                         SINGLE__INT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .int64_value,
-                    )?
+                    )
                 }
                 "single.uint64_value" | "single.uint64Value" => {
                     seen.set(
                         SINGLE__UINT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uint64_value,
-                    )?
+                    )
                 }
                 "single.int32_value" | "single.int32Value" => {
                     seen.set(
                         SINGLE__INT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .int32_value,
-                    )?
+                    )
                 }
                 "single.fixed64_value" | "single.fixed64Value" => {
                     seen.set(
                         SINGLE__FIXED64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .fixed64_value,
-                    )?
+                    )
                 }
                 "single.fixed32_value" | "single.fixed32Value" => {
                     seen.set(
                         SINGLE__FIXED32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .fixed32_value,
-                    )?
+                    )
                 }
                 "single.bool_value" | "single.boolValue" => {
                     seen.set(
                         SINGLE__BOOL_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .bool_value,
-                    )?
+                    )
                 }
                 "single.string_value" | "single.stringValue" => {
                     seen.set(
                         SINGLE__STRING_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .string_value,
-                    )?
+                    )
                 }
                 "single.bytes_value" | "single.bytesValue" => {
                     seen.set(
                         SINGLE__BYTES_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .bytes_value,
-                    )?
+                    )
                 }
                 "single.uint32_value" | "single.uint32Value" => {
                     seen.set(
                         SINGLE__UINT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .uint32_value,
-                    )?
+                    )
                 }
                 "single.enum_value" | "single.enumValue" => {
                     seen.set_enum(
                         SINGLE__ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -6276,68 +6255,68 @@ pub mod configured_gateway {
                             .enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.sfixed32_value" | "single.sfixed32Value" => {
                     seen.set(
                         SINGLE__SFIXED32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sfixed32_value,
-                    )?
+                    )
                 }
                 "single.sfixed64_value" | "single.sfixed64Value" => {
                     seen.set(
                         SINGLE__SFIXED64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sfixed64_value,
-                    )?
+                    )
                 }
                 "single.sint32_value" | "single.sint32Value" => {
                     seen.set(
                         SINGLE__SINT32_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sint32_value,
-                    )?
+                    )
                 }
                 "single.sint64_value" | "single.sint64Value" => {
                     seen.set(
                         SINGLE__SINT64_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .sint64_value,
-                    )?
+                    )
                 }
                 "single.repeated_string" | "single.repeatedString" => {
                     __gw::query_push(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .repeated_string,
-                    )?
+                    )
                 }
                 "single.oneof_string" | "single.oneofString" => {
-                    seen.once(SINGLE__ONEOF_STRING, 0, &key)?;
+                    seen.once(SINGLE__ONEOF_STRING, 0, key)?;
                     let h = &mut *msg
                         .single
                         .get_or_insert_with(::core::default::Default::default);
@@ -6354,12 +6333,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "single.oneof_nested.name" | "single.oneofNested.name" => {
                     seen.set(
                         SINGLE__ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -6385,13 +6365,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "single.oneof_nested.amount" | "single.oneofNested.amount" => {
                     seen.set(
                         SINGLE__ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -6417,13 +6397,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "single.oneof_nested.numeral" | "single.oneofNested.numeral" => {
                     seen.set_enum(
                         SINGLE__ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg
@@ -6451,71 +6431,71 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.timestamp_value" | "single.timestampValue" => {
                     seen.set_some(
                         SINGLE__TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .timestamp_value,
-                    )?
+                    )
                 }
                 "single.duration_value" | "single.durationValue" => {
                     seen.set_some(
                         SINGLE__DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .duration_value,
-                    )?
+                    )
                 }
                 "single.wrapped_string" | "single.wrappedString" => {
                     seen.set_some(
                         SINGLE__WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .wrapped_string,
-                    )?
+                    )
                 }
                 "single.struct_value" | "single.structValue" => {
                     seen.set_some(
                         SINGLE__STRUCT_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .struct_value,
-                    )?
+                    )
                 }
                 "single.optional_string" | "single.optionalString" => {
                     seen.set_some(
                         SINGLE__OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .optional_string,
-                    )?
+                    )
                 }
                 "single.repeated_enum" | "single.repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
@@ -6523,19 +6503,19 @@ pub mod configured_gateway {
                             .repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "single.path" => {
                     seen.set(
                         SINGLE__PATH,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single
                             .get_or_insert_with(::core::default::Default::default)
                             .path,
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -6543,7 +6523,7 @@ pub mod configured_gateway {
                             ("single.map_value" | "single.mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
@@ -6552,36 +6532,36 @@ pub mod configured_gateway {
                                     .map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("single.mapped_string" | "single.mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg
                                     .single
                                     .get_or_insert_with(::core::default::Default::default)
                                     .mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v1/deep/{single.single_nested.name}/{single.single_nested.amount}` → `e2e.everything.Configured.Deep`
     ///
     /// A path variable three messages deep.
-    async fn handle_deep_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_deep_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -6591,18 +6571,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_deep_0,
                 <B as Backend>::deep,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /c/v1/files/{path=**}`
     static TEMPLATE_FILES_0: __gw::Template = __gw::Template {
@@ -6655,39 +6635,38 @@ pub mod configured_gateway {
         const WRAPPED_STRING: u32 = 30u32;
         const STRUCT_VALUE: u32 = 31u32;
         const OPTIONAL_STRING: u32 = 32u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -6695,70 +6674,70 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "uuid" => seen.set(UUID, 0, &key, &value, &mut msg.uuid)?,
+                "uuid" => seen.set(UUID, 0, key, &value, &mut msg.uuid),
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -6773,12 +6752,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -6801,13 +6781,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -6830,13 +6810,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -6861,55 +6841,55 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 other => {
                     match __gw::split_map_key(other) {
@@ -6917,39 +6897,39 @@ pub mod configured_gateway {
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v1/files/{path=**}` → `e2e.everything.Configured.Files`
     ///
     /// The rest of the path.
-    async fn handle_files_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_files_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -6959,18 +6939,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_files_0,
                 <B as Backend>::files,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `POST /c/v1/items/{uuid}:custom`
     static TEMPLATE_CUSTOM_0: __gw::Template = __gw::Template {
@@ -6999,11 +6979,11 @@ pub mod configured_gateway {
     /// `POST /c/v1/items/{uuid}:custom` → `e2e.everything.Configured.Custom`
     ///
     /// A custom verb with the whole body.
-    async fn handle_custom_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_custom_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -7013,18 +6993,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_custom_0,
                 <B as Backend>::custom,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /c/v1/star/{uuid=*}`
     static TEMPLATE_STAR_0: __gw::Template = __gw::Template {
@@ -7077,39 +7057,38 @@ pub mod configured_gateway {
         const STRUCT_VALUE: u32 = 30u32;
         const OPTIONAL_STRING: u32 = 31u32;
         const PATH: u32 = 33u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "name" => seen.set(NAME, 0, &key, &value, &mut msg.name)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "name" => seen.set(NAME, 0, key, &value, &mut msg.name),
                 "single_nested.name" | "singleNested.name" => {
                     seen.set(
                         SINGLE_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .name,
-                    )?
+                    )
                 }
                 "single_nested.amount" | "singleNested.amount" => {
                     seen.set(
                         SINGLE_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
                             .get_or_insert_with(::core::default::Default::default)
                             .amount,
-                    )?
+                    )
                 }
                 "single_nested.numeral" | "singleNested.numeral" => {
                     seen.set_enum(
                         SINGLE_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .single_nested
@@ -7117,69 +7096,69 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "float_value" | "floatValue" => {
-                    seen.set(FLOAT_VALUE, 0, &key, &value, &mut msg.float_value)?
+                    seen.set(FLOAT_VALUE, 0, key, &value, &mut msg.float_value)
                 }
                 "double_value" | "doubleValue" => {
-                    seen.set(DOUBLE_VALUE, 0, &key, &value, &mut msg.double_value)?
+                    seen.set(DOUBLE_VALUE, 0, key, &value, &mut msg.double_value)
                 }
                 "int64_value" | "int64Value" => {
-                    seen.set(INT64_VALUE, 0, &key, &value, &mut msg.int64_value)?
+                    seen.set(INT64_VALUE, 0, key, &value, &mut msg.int64_value)
                 }
                 "uint64_value" | "uint64Value" => {
-                    seen.set(UINT64_VALUE, 0, &key, &value, &mut msg.uint64_value)?
+                    seen.set(UINT64_VALUE, 0, key, &value, &mut msg.uint64_value)
                 }
                 "int32_value" | "int32Value" => {
-                    seen.set(INT32_VALUE, 0, &key, &value, &mut msg.int32_value)?
+                    seen.set(INT32_VALUE, 0, key, &value, &mut msg.int32_value)
                 }
                 "fixed64_value" | "fixed64Value" => {
-                    seen.set(FIXED64_VALUE, 0, &key, &value, &mut msg.fixed64_value)?
+                    seen.set(FIXED64_VALUE, 0, key, &value, &mut msg.fixed64_value)
                 }
                 "fixed32_value" | "fixed32Value" => {
-                    seen.set(FIXED32_VALUE, 0, &key, &value, &mut msg.fixed32_value)?
+                    seen.set(FIXED32_VALUE, 0, key, &value, &mut msg.fixed32_value)
                 }
                 "bool_value" | "boolValue" => {
-                    seen.set(BOOL_VALUE, 0, &key, &value, &mut msg.bool_value)?
+                    seen.set(BOOL_VALUE, 0, key, &value, &mut msg.bool_value)
                 }
                 "string_value" | "stringValue" => {
-                    seen.set(STRING_VALUE, 0, &key, &value, &mut msg.string_value)?
+                    seen.set(STRING_VALUE, 0, key, &value, &mut msg.string_value)
                 }
                 "bytes_value" | "bytesValue" => {
-                    seen.set(BYTES_VALUE, 0, &key, &value, &mut msg.bytes_value)?
+                    seen.set(BYTES_VALUE, 0, key, &value, &mut msg.bytes_value)
                 }
                 "uint32_value" | "uint32Value" => {
-                    seen.set(UINT32_VALUE, 0, &key, &value, &mut msg.uint32_value)?
+                    seen.set(UINT32_VALUE, 0, key, &value, &mut msg.uint32_value)
                 }
                 "enum_value" | "enumValue" => {
                     seen.set_enum(
                         ENUM_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.enum_value,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "sfixed32_value" | "sfixed32Value" => {
-                    seen.set(SFIXED32_VALUE, 0, &key, &value, &mut msg.sfixed32_value)?
+                    seen.set(SFIXED32_VALUE, 0, key, &value, &mut msg.sfixed32_value)
                 }
                 "sfixed64_value" | "sfixed64Value" => {
-                    seen.set(SFIXED64_VALUE, 0, &key, &value, &mut msg.sfixed64_value)?
+                    seen.set(SFIXED64_VALUE, 0, key, &value, &mut msg.sfixed64_value)
                 }
                 "sint32_value" | "sint32Value" => {
-                    seen.set(SINT32_VALUE, 0, &key, &value, &mut msg.sint32_value)?
+                    seen.set(SINT32_VALUE, 0, key, &value, &mut msg.sint32_value)
                 }
                 "sint64_value" | "sint64Value" => {
-                    seen.set(SINT64_VALUE, 0, &key, &value, &mut msg.sint64_value)?
+                    seen.set(SINT64_VALUE, 0, key, &value, &mut msg.sint64_value)
                 }
                 "repeated_string" | "repeatedString" => {
-                    __gw::query_push(&key, &value, &mut msg.repeated_string)?
+                    __gw::query_push(key, &value, &mut msg.repeated_string)
                 }
                 "oneof_string" | "oneofString" => {
-                    seen.once(ONEOF_STRING, 0, &key)?;
+                    seen.once(ONEOF_STRING, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.choice, ::core::option::Option::Some(other) if !
@@ -7194,12 +7173,13 @@ pub mod configured_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "oneof_nested.name" | "oneofNested.name" => {
                     seen.set(
                         ONEOF_NESTED__NAME,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -7222,13 +7202,13 @@ pub mod configured_gateway {
                             }
                         }
                             .name,
-                    )?
+                    )
                 }
                 "oneof_nested.amount" | "oneofNested.amount" => {
                     seen.set(
                         ONEOF_NESTED__AMOUNT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -7251,13 +7231,13 @@ pub mod configured_gateway {
                             }
                         }
                             .amount,
-                    )?
+                    )
                 }
                 "oneof_nested.numeral" | "oneofNested.numeral" => {
                     seen.set_enum(
                         ONEOF_NESTED__NUMERAL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.choice,
@@ -7282,96 +7262,96 @@ pub mod configured_gateway {
                             .numeral,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "timestamp_value" | "timestampValue" => {
                     seen.set_some(
                         TIMESTAMP_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.timestamp_value,
-                    )?
+                    )
                 }
                 "duration_value" | "durationValue" => {
                     seen.set_some(
                         DURATION_VALUE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.duration_value,
-                    )?
+                    )
                 }
                 "wrapped_string" | "wrappedString" => {
                     seen.set_some(
                         WRAPPED_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.wrapped_string,
-                    )?
+                    )
                 }
                 "struct_value" | "structValue" => {
-                    seen.set_some(STRUCT_VALUE, 0, &key, &value, &mut msg.struct_value)?
+                    seen.set_some(STRUCT_VALUE, 0, key, &value, &mut msg.struct_value)
                 }
                 "optional_string" | "optionalString" => {
                     seen.set_some(
                         OPTIONAL_STRING,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.optional_string,
-                    )?
+                    )
                 }
                 "repeated_enum" | "repeatedEnum" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.repeated_enum,
                         |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                         |v| super::Numeral::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "path" => seen.set(PATH, 0, &key, &value, &mut msg.path)?,
+                "path" => seen.set(PATH, 0, key, &value, &mut msg.path),
                 other => {
                     match __gw::split_map_key(other) {
                         ::core::option::Option::Some(
                             ("map_value" | "mapValue", map_key),
                         ) => {
                             __gw::query_insert_enum(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.map_value,
                                 |s| super::Numeral::from_str_name(s).map(|e| e as i32),
                                 |v| super::Numeral::try_from(v).is_ok(),
-                            )?
+                            )
                         }
                         ::core::option::Option::Some(
                             ("mapped_string" | "mappedString", map_key),
                         ) => {
                             __gw::query_insert(
-                                &key,
+                                key,
                                 map_key,
                                 &value,
                                 &mut msg.mapped_string,
-                            )?
+                            )
                         }
-                        _ => {}
+                        _ => ::core::result::Result::Ok(()),
                     }
                 }
-            }
-        }
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /c/v1/star/{uuid=*}` → `e2e.everything.Configured.Star`
     ///
     /// A one-segment `{f=*}`.
-    async fn handle_star_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_star_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -7381,18 +7361,18 @@ pub mod configured_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_star_0,
                 <B as Backend>::star,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Sample as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /c/v1/items/{uuid}:stream`
     static TEMPLATE_STREAM_ITEMS_0: __gw::Template = __gw::Template {
@@ -7420,11 +7400,11 @@ pub mod configured_gateway {
     /// `GET /c/v1/items/{uuid}:stream` → `e2e.everything.Configured.StreamItems` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// A server stream.
-    async fn handle_stream_items_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_stream_items_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/c/v1/items/{uuid}:stream",
@@ -7438,85 +7418,82 @@ pub mod configured_gateway {
             reads_body: false,
         };
         __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_stream_items_0,
-                <super::IdRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::stream_items,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Sample,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "name" => ::core::option::Option::Some(m.name.clone()),
-                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                        "float_value" | "floatValue" => {
-                            ::core::option::Option::Some(m.float_value.to_string())
-                        }
-                        "double_value" | "doubleValue" => {
-                            ::core::option::Option::Some(m.double_value.to_string())
-                        }
-                        "int64_value" | "int64Value" => {
-                            ::core::option::Option::Some(m.int64_value.to_string())
-                        }
-                        "uint64_value" | "uint64Value" => {
-                            ::core::option::Option::Some(m.uint64_value.to_string())
-                        }
-                        "int32_value" | "int32Value" => {
-                            ::core::option::Option::Some(m.int32_value.to_string())
-                        }
-                        "fixed64_value" | "fixed64Value" => {
-                            ::core::option::Option::Some(m.fixed64_value.to_string())
-                        }
-                        "fixed32_value" | "fixed32Value" => {
-                            ::core::option::Option::Some(m.fixed32_value.to_string())
-                        }
-                        "bool_value" | "boolValue" => {
-                            ::core::option::Option::Some(m.bool_value.to_string())
-                        }
-                        "string_value" | "stringValue" => {
-                            ::core::option::Option::Some(m.string_value.clone())
-                        }
-                        "uint32_value" | "uint32Value" => {
-                            ::core::option::Option::Some(m.uint32_value.to_string())
-                        }
-                        "enum_value" | "enumValue" => {
-                            ::core::option::Option::Some(
-                                super::Numeral::try_from(m.enum_value)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.enum_value.to_string()),
-                            )
-                        }
-                        "sfixed32_value" | "sfixed32Value" => {
-                            ::core::option::Option::Some(m.sfixed32_value.to_string())
-                        }
-                        "sfixed64_value" | "sfixed64Value" => {
-                            ::core::option::Option::Some(m.sfixed64_value.to_string())
-                        }
-                        "sint32_value" | "sint32Value" => {
-                            ::core::option::Option::Some(m.sint32_value.to_string())
-                        }
-                        "sint64_value" | "sint64Value" => {
-                            ::core::option::Option::Some(m.sint64_value.to_string())
-                        }
-                        "wrapped_string" | "wrappedString" => {
-                            m.wrapped_string.as_ref().map(|v| v.to_string())
-                        }
-                        "optional_string" | "optionalString" => {
-                            m.optional_string.as_ref().map(|v| v.to_string())
-                        }
-                        "path" => ::core::option::Option::Some(m.path.clone()),
-                        _ => ::core::option::Option::None,
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_stream_items_0,
+            <super::IdRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::stream_items,
+            <super::Sample as __gw::JsonMessage>::write_json,
+            |
+                m: &super::Sample,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "name" => ::core::option::Option::Some(m.name.clone()),
+                    "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                    "float_value" | "floatValue" => {
+                        ::core::option::Option::Some(m.float_value.to_string())
                     }
-                },
-            )
-            .await
+                    "double_value" | "doubleValue" => {
+                        ::core::option::Option::Some(m.double_value.to_string())
+                    }
+                    "int64_value" | "int64Value" => {
+                        ::core::option::Option::Some(m.int64_value.to_string())
+                    }
+                    "uint64_value" | "uint64Value" => {
+                        ::core::option::Option::Some(m.uint64_value.to_string())
+                    }
+                    "int32_value" | "int32Value" => {
+                        ::core::option::Option::Some(m.int32_value.to_string())
+                    }
+                    "fixed64_value" | "fixed64Value" => {
+                        ::core::option::Option::Some(m.fixed64_value.to_string())
+                    }
+                    "fixed32_value" | "fixed32Value" => {
+                        ::core::option::Option::Some(m.fixed32_value.to_string())
+                    }
+                    "bool_value" | "boolValue" => {
+                        ::core::option::Option::Some(m.bool_value.to_string())
+                    }
+                    "string_value" | "stringValue" => {
+                        ::core::option::Option::Some(m.string_value.clone())
+                    }
+                    "uint32_value" | "uint32Value" => {
+                        ::core::option::Option::Some(m.uint32_value.to_string())
+                    }
+                    "enum_value" | "enumValue" => {
+                        ::core::option::Option::Some(
+                            super::Numeral::try_from(m.enum_value)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.enum_value.to_string()),
+                        )
+                    }
+                    "sfixed32_value" | "sfixed32Value" => {
+                        ::core::option::Option::Some(m.sfixed32_value.to_string())
+                    }
+                    "sfixed64_value" | "sfixed64Value" => {
+                        ::core::option::Option::Some(m.sfixed64_value.to_string())
+                    }
+                    "sint32_value" | "sint32Value" => {
+                        ::core::option::Option::Some(m.sint32_value.to_string())
+                    }
+                    "sint64_value" | "sint64Value" => {
+                        ::core::option::Option::Some(m.sint64_value.to_string())
+                    }
+                    "wrapped_string" | "wrappedString" => {
+                        m.wrapped_string.as_ref().map(|v| v.to_string())
+                    }
+                    "optional_string" | "optionalString" => {
+                        m.optional_string.as_ref().map(|v| v.to_string())
+                    }
+                    "path" => ::core::option::Option::Some(m.path.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
     /// `POST /c/v1/items:watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
@@ -7534,11 +7511,11 @@ pub mod configured_gateway {
     /// `POST /c/v1/items:watch` → `e2e.everything.Configured.Watch` (server-streaming; modes: sse, chunked)
     ///
     /// A server stream bound with POST.
-    async fn handle_watch_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_watch_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/c/v1/items:watch",
@@ -7554,85 +7531,82 @@ pub mod configured_gateway {
             reads_body: true,
         };
         __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_watch_0,
-                <super::Sample as __gw::JsonMessage>::merge_json,
-                <B as Backend>::watch,
-                |response: &super::Sample, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Sample,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "name" => ::core::option::Option::Some(m.name.clone()),
-                        "uuid" => ::core::option::Option::Some(m.uuid.clone()),
-                        "float_value" | "floatValue" => {
-                            ::core::option::Option::Some(m.float_value.to_string())
-                        }
-                        "double_value" | "doubleValue" => {
-                            ::core::option::Option::Some(m.double_value.to_string())
-                        }
-                        "int64_value" | "int64Value" => {
-                            ::core::option::Option::Some(m.int64_value.to_string())
-                        }
-                        "uint64_value" | "uint64Value" => {
-                            ::core::option::Option::Some(m.uint64_value.to_string())
-                        }
-                        "int32_value" | "int32Value" => {
-                            ::core::option::Option::Some(m.int32_value.to_string())
-                        }
-                        "fixed64_value" | "fixed64Value" => {
-                            ::core::option::Option::Some(m.fixed64_value.to_string())
-                        }
-                        "fixed32_value" | "fixed32Value" => {
-                            ::core::option::Option::Some(m.fixed32_value.to_string())
-                        }
-                        "bool_value" | "boolValue" => {
-                            ::core::option::Option::Some(m.bool_value.to_string())
-                        }
-                        "string_value" | "stringValue" => {
-                            ::core::option::Option::Some(m.string_value.clone())
-                        }
-                        "uint32_value" | "uint32Value" => {
-                            ::core::option::Option::Some(m.uint32_value.to_string())
-                        }
-                        "enum_value" | "enumValue" => {
-                            ::core::option::Option::Some(
-                                super::Numeral::try_from(m.enum_value)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.enum_value.to_string()),
-                            )
-                        }
-                        "sfixed32_value" | "sfixed32Value" => {
-                            ::core::option::Option::Some(m.sfixed32_value.to_string())
-                        }
-                        "sfixed64_value" | "sfixed64Value" => {
-                            ::core::option::Option::Some(m.sfixed64_value.to_string())
-                        }
-                        "sint32_value" | "sint32Value" => {
-                            ::core::option::Option::Some(m.sint32_value.to_string())
-                        }
-                        "sint64_value" | "sint64Value" => {
-                            ::core::option::Option::Some(m.sint64_value.to_string())
-                        }
-                        "wrapped_string" | "wrappedString" => {
-                            m.wrapped_string.as_ref().map(|v| v.to_string())
-                        }
-                        "optional_string" | "optionalString" => {
-                            m.optional_string.as_ref().map(|v| v.to_string())
-                        }
-                        "path" => ::core::option::Option::Some(m.path.clone()),
-                        _ => ::core::option::Option::None,
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_watch_0,
+            <super::Sample as __gw::JsonMessage>::merge_json,
+            <B as Backend>::watch,
+            <super::Sample as __gw::JsonMessage>::write_json,
+            |
+                m: &super::Sample,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "name" => ::core::option::Option::Some(m.name.clone()),
+                    "uuid" => ::core::option::Option::Some(m.uuid.clone()),
+                    "float_value" | "floatValue" => {
+                        ::core::option::Option::Some(m.float_value.to_string())
                     }
-                },
-            )
-            .await
+                    "double_value" | "doubleValue" => {
+                        ::core::option::Option::Some(m.double_value.to_string())
+                    }
+                    "int64_value" | "int64Value" => {
+                        ::core::option::Option::Some(m.int64_value.to_string())
+                    }
+                    "uint64_value" | "uint64Value" => {
+                        ::core::option::Option::Some(m.uint64_value.to_string())
+                    }
+                    "int32_value" | "int32Value" => {
+                        ::core::option::Option::Some(m.int32_value.to_string())
+                    }
+                    "fixed64_value" | "fixed64Value" => {
+                        ::core::option::Option::Some(m.fixed64_value.to_string())
+                    }
+                    "fixed32_value" | "fixed32Value" => {
+                        ::core::option::Option::Some(m.fixed32_value.to_string())
+                    }
+                    "bool_value" | "boolValue" => {
+                        ::core::option::Option::Some(m.bool_value.to_string())
+                    }
+                    "string_value" | "stringValue" => {
+                        ::core::option::Option::Some(m.string_value.clone())
+                    }
+                    "uint32_value" | "uint32Value" => {
+                        ::core::option::Option::Some(m.uint32_value.to_string())
+                    }
+                    "enum_value" | "enumValue" => {
+                        ::core::option::Option::Some(
+                            super::Numeral::try_from(m.enum_value)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.enum_value.to_string()),
+                        )
+                    }
+                    "sfixed32_value" | "sfixed32Value" => {
+                        ::core::option::Option::Some(m.sfixed32_value.to_string())
+                    }
+                    "sfixed64_value" | "sfixed64Value" => {
+                        ::core::option::Option::Some(m.sfixed64_value.to_string())
+                    }
+                    "sint32_value" | "sint32Value" => {
+                        ::core::option::Option::Some(m.sint32_value.to_string())
+                    }
+                    "sint64_value" | "sint64Value" => {
+                        ::core::option::Option::Some(m.sint64_value.to_string())
+                    }
+                    "wrapped_string" | "wrappedString" => {
+                        m.wrapped_string.as_ref().map(|v| v.to_string())
+                    }
+                    "optional_string" | "optionalString" => {
+                        m.optional_string.as_ref().map(|v| v.to_string())
+                    }
+                    "path" => ::core::option::Option::Some(m.path.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::None,
+        )
     }
     fn fields_e2e_everything_sample() -> &'static [__gw::FieldInfo] {
         &[
@@ -7827,152 +7801,152 @@ pub mod configured_gateway {
             },
         ]
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_DEEP_0
             .match_path(request.uri().path())
         {
-            return handle_deep_0(state, request, captures).await;
+            return handle_deep_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_0
             .match_path(request.uri().path())
         {
-            return handle_create_0(state, request, captures).await;
+            return handle_create_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures).await;
+            return handle_files_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_3_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_FILES_0
             .match_path(request.uri().path())
         {
-            return handle_files_0(state, request, captures).await;
+            return handle_files_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_4_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CREATE_BODY_0
             .match_path(request.uri().path())
         {
-            return handle_create_body_0(state, request, captures).await;
+            return handle_create_body_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures).await;
+            return handle_stream_items_0::<B>(state, request, captures);
         }
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures).await;
+            return handle_lookup_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_CUSTOM_0
             .match_path(request.uri().path())
         {
-            return handle_custom_0(state, request, captures).await;
+            return handle_custom_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_patch<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPDATE_0
             .match_path(request.uri().path())
         {
-            return handle_update_0(state, request, captures).await;
+            return handle_update_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_connect<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_ITEMS_0
             .match_path(request.uri().path())
         {
-            return handle_stream_items_0(state, request, captures).await;
+            return handle_stream_items_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_6_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_6_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures).await;
+            return handle_watch_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_7_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_7_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_0
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_0(state, request, captures).await;
+            return handle_get_by_name_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_8_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_8_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STAR_0
             .match_path(request.uri().path())
         {
-            return handle_star_0(state, request, captures).await;
+            return handle_star_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_9_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_9_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_BY_NAME_1
             .match_path(request.uri().path())
         {
-            return handle_get_by_name_1(state, request, captures).await;
+            return handle_get_by_name_1::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

@@ -162,7 +162,6 @@ pub fn __register_gateway_types() {
 )]
 pub mod files_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.files.Files`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -213,22 +212,20 @@ pub mod files_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/files/{s1}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_0_get::<B>)
-                    .put(route_0_put::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_0_get::<B>)),
+                    (__gw::On::Put, __gw::Dispatch(route_0_put::<B>)),
+                ],
             )
-            .route(
-                "/files:echo",
-                __gw::axum::routing::MethodRouter::new().post(route_1_post::<B>),
-            )
+            .route("/files:echo", &[(__gw::On::Post, __gw::Dispatch(route_1_post::<B>))])
             .route(
                 "/files:upload",
-                __gw::axum::routing::MethodRouter::new().post(route_2_post::<B>),
+                &[(__gw::On::Post, __gw::Dispatch(route_2_post::<B>))],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -425,24 +422,23 @@ pub mod files_gateway {
         cx.path(0usize, "name", &mut msg.name)?;
         const SIZE: u32 = 0u32;
         const PIECE: u32 = 1u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "size" => seen.set(SIZE, 0, &key, &value, &mut msg.size)?,
-                "piece" => seen.set(PIECE, 0, &key, &value, &mut msg.piece)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "size" => seen.set(SIZE, 0, key, &value, &mut msg.size),
+                "piece" => seen.set(PIECE, 0, key, &value, &mut msg.piece),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /files/{name}` → `e2e.files.Files.Download`
     ///
     /// A small file as one response.
-    async fn handle_download_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_download_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -451,19 +447,22 @@ pub mod files_gateway {
                 method: "Download",
             },
         };
-        __gw::unary_raw(
-                &state,
-                request,
-                captures,
-                &BINDING,
+        __gw::unary(
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_raw_call(
+                client,
+                input,
                 bind_download_0,
                 <B as Backend>::download,
                 |m: super::super::super::google::api::HttpBody| __gw::RawBody {
                     content_type: m.content_type,
                     data: ::core::convert::Into::into(m.data),
                 },
-            )
-            .await
+            ),
+        )
     }
     /// `GET /files/{name}:stream`
     static TEMPLATE_STREAM_0: __gw::Template = __gw::Template {
@@ -483,24 +482,23 @@ pub mod files_gateway {
         cx.path(0usize, "name", &mut msg.name)?;
         const SIZE: u32 = 0u32;
         const PIECE: u32 = 1u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "size" => seen.set(SIZE, 0, &key, &value, &mut msg.size)?,
-                "piece" => seen.set(PIECE, 0, &key, &value, &mut msg.piece)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "size" => seen.set(SIZE, 0, key, &value, &mut msg.size),
+                "piece" => seen.set(PIECE, 0, key, &value, &mut msg.piece),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /files/{name}:stream` → `e2e.files.Files.Stream` (server-streaming; modes: chunked)
     ///
     /// A large file, streamed.
-    async fn handle_stream_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_stream_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/files/{name}:stream",
@@ -517,19 +515,21 @@ pub mod files_gateway {
             body_stream: false,
             reads_body: false,
         };
-        __gw::server_streaming_raw(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_stream_0,
-                <B as Backend>::stream,
-                |m: super::super::super::google::api::HttpBody| __gw::RawBody {
-                    content_type: m.content_type,
-                    data: ::core::convert::Into::into(m.data),
-                },
-            )
-            .await
+        ::std::boxed::Box::pin(async move {
+            __gw::server_streaming_raw(
+                    &state,
+                    request,
+                    captures,
+                    &BINDING,
+                    bind_stream_0,
+                    <B as Backend>::stream,
+                    |m: super::super::super::google::api::HttpBody| __gw::RawBody {
+                        content_type: m.content_type,
+                        data: ::core::convert::Into::into(m.data),
+                    },
+                )
+                .await
+        })
     }
     /// `POST /files:echo`
     static TEMPLATE_ECHO_0: __gw::Template = __gw::Template {
@@ -549,11 +549,11 @@ pub mod files_gateway {
     /// `POST /files:echo` → `e2e.files.Files.Echo`
     ///
     /// Echoes a raw body with its content type.
-    async fn handle_echo_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -562,19 +562,22 @@ pub mod files_gateway {
                 method: "Echo",
             },
         };
-        __gw::unary_raw(
-                &state,
-                request,
-                captures,
-                &BINDING,
+        __gw::unary(
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_raw_call(
+                client,
+                input,
                 bind_echo_0,
                 <B as Backend>::echo,
                 |m: super::super::super::google::api::HttpBody| __gw::RawBody {
                     content_type: m.content_type,
                     data: ::core::convert::Into::into(m.data),
                 },
-            )
-            .await
+            ),
+        )
     }
     /// `PUT /files/{name}`
     static TEMPLATE_UPLOAD_0: __gw::Template = __gw::Template {
@@ -602,11 +605,11 @@ pub mod files_gateway {
     /// `PUT /files/{name}` → `e2e.files.Files.Upload`
     ///
     /// A named upload: the path names it, the body is the file.
-    async fn handle_upload_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_upload_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -616,18 +619,18 @@ pub mod files_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_upload_0,
                 <B as Backend>::upload,
-                |response: &super::UploadSummary, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::UploadSummary as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `POST /files:upload`
     static TEMPLATE_UPLOAD_STREAM_0: __gw::Template = __gw::Template {
@@ -647,11 +650,11 @@ pub mod files_gateway {
     /// `POST /files:upload` → `e2e.files.Files.UploadStream` (client-streaming; modes: chunked)
     ///
     /// A streamed upload.
-    async fn handle_upload_stream_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_upload_stream_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/files:upload",
@@ -668,72 +671,71 @@ pub mod files_gateway {
             body_stream: true,
             reads_body: true,
         };
-        __gw::client_streaming_raw(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_upload_stream_0,
-                <B as Backend>::upload_stream,
-                |content_type: ::std::string::String, data: __gw::Bytes| super::super::super::google::api::HttpBody {
-                    content_type,
-                    data: ::core::convert::Into::into(data.to_vec()),
-                    ..::core::default::Default::default()
-                },
-                |response: &super::UploadSummary, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+        ::std::boxed::Box::pin(async move {
+            __gw::client_streaming_raw(
+                    &state,
+                    request,
+                    captures,
+                    &BINDING,
+                    bind_upload_stream_0,
+                    <B as Backend>::upload_stream,
+                    |content_type: ::std::string::String, data: __gw::Bytes| super::super::super::google::api::HttpBody {
+                        content_type,
+                        data: ::core::convert::Into::into(data.to_vec()),
+                        ..::core::default::Default::default()
+                    },
+                    <super::UploadSummary as __gw::JsonMessage>::write_json,
+                )
+                .await
+        })
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_STREAM_0
             .match_path(request.uri().path())
         {
-            return handle_stream_0(state, request, captures).await;
+            return handle_stream_0::<B>(state, request, captures);
         }
         if let ::core::option::Option::Some(captures) = TEMPLATE_DOWNLOAD_0
             .match_path(request.uri().path())
         {
-            return handle_download_0(state, request, captures).await;
+            return handle_download_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_0_put<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_put<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPLOAD_0
             .match_path(request.uri().path())
         {
-            return handle_upload_0(state, request, captures).await;
+            return handle_upload_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures).await;
+            return handle_echo_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_UPLOAD_STREAM_0
             .match_path(request.uri().path())
         {
-            return handle_upload_stream_0(state, request, captures).await;
+            return handle_upload_stream_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

@@ -631,7 +631,6 @@ pub fn __register_gateway_types() {}
 )]
 pub mod proto2_service_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `e2e.proto2.Proto2Service`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -666,38 +665,41 @@ pub mod proto2_service_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
+        __gw::Routes::new()
             .route(
                 "/proto2/badges/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_0_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_0_get::<B>))],
             )
             .route(
                 "/proto2/grades/{s2}/badges/{s4}",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_1_get::<B>))],
             )
             .route(
                 "/proto2/records",
-                __gw::axum::routing::MethodRouter::new().post(route_2_post::<B>),
+                &[(__gw::On::Post, __gw::Dispatch(route_2_post::<B>))],
             )
             .route(
                 "/proto2/records/{s2}",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_3_get::<B>)
-                    .patch(route_3_patch::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_3_get::<B>)),
+                    (__gw::On::Patch, __gw::Dispatch(route_3_patch::<B>)),
+                ],
             )
             .route(
                 "/proto2/records/{s2}/badge",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_4_get::<B>)
-                    .put(route_4_put::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_4_get::<B>)),
+                    (__gw::On::Put, __gw::Dispatch(route_4_put::<B>)),
+                ],
             )
             .route(
                 "/proto2/records/{s2}/watch",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_5_get::<B>)
-                    .connect(route_5_connect::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_5_get::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_5_connect::<B>)),
+                ],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -808,11 +810,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `POST /proto2/records` → `e2e.proto2.Proto2Service.Echo`
-    async fn handle_echo_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -822,18 +824,18 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_0,
                 <B as Backend>::echo,
-                |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Record as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /proto2/records/{ref}`
     static TEMPLATE_ECHO_1: __gw::Template = __gw::Template {
@@ -883,124 +885,123 @@ pub mod proto2_service_gateway {
         const EXTRAS__AT: u32 = 26u32;
         const EXTRAS__META: u32 = 27u32;
         const EXTRAS__SIZE: u32 = 28u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
-                "total" => seen.set(TOTAL, 0, &key, &value, &mut msg.total)?,
-                "active" => seen.set(ACTIVE, 0, &key, &value, &mut msg.active)?,
-                "ratio" => seen.set(RATIO, 0, &key, &value, &mut msg.ratio)?,
-                "digest" => seen.set(DIGEST, 0, &key, &value, &mut msg.digest)?,
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
+                "total" => seen.set(TOTAL, 0, key, &value, &mut msg.total),
+                "active" => seen.set(ACTIVE, 0, key, &value, &mut msg.active),
+                "ratio" => seen.set(RATIO, 0, key, &value, &mut msg.ratio),
+                "digest" => seen.set(DIGEST, 0, key, &value, &mut msg.digest),
                 "grade" => {
                     seen.set_enum(
                         GRADE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.grade,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "badge.code" => {
-                    seen.set(BADGE__CODE, 0, &key, &value, &mut (&mut msg.badge).code)?
+                    seen.set(BADGE__CODE, 0, key, &value, &mut (&mut msg.badge).code)
                 }
                 "badge.weight" => {
                     seen.set_some(
                         BADGE__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg.badge).weight,
-                    )?
+                    )
                 }
-                "label" => seen.set_some(LABEL, 0, &key, &value, &mut msg.label)?,
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
+                "label" => seen.set_some(LABEL, 0, key, &value, &mut msg.label),
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
                 "floor" => {
                     seen.set_enum_some(
                         FLOOR,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.floor,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
-                "strict" => seen.set_some(STRICT, 0, &key, &value, &mut msg.strict)?,
-                "salt" => seen.set_some(SALT, 0, &key, &value, &mut msg.salt)?,
-                "scale" => seen.set_some(SCALE, 0, &key, &value, &mut msg.scale)?,
-                "serial" => seen.set_some(SERIAL, 0, &key, &value, &mut msg.serial)?,
+                "strict" => seen.set_some(STRICT, 0, key, &value, &mut msg.strict),
+                "salt" => seen.set_some(SALT, 0, key, &value, &mut msg.salt),
+                "scale" => seen.set_some(SCALE, 0, key, &value, &mut msg.scale),
+                "serial" => seen.set_some(SERIAL, 0, key, &value, &mut msg.serial),
                 "extra.code" => {
                     seen.set(
                         EXTRA__CODE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extra
                             .get_or_insert_with(::core::default::Default::default)
                             .code,
-                    )?
+                    )
                 }
                 "extra.weight" => {
                     seen.set_some(
                         EXTRA__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extra
                             .get_or_insert_with(::core::default::Default::default)
                             .weight,
-                    )?
+                    )
                 }
                 "first" => {
                     seen.set_enum_some(
                         FIRST,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.first,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "history" => {
                     __gw::query_push_enum(
-                        &key,
+                        key,
                         &value,
                         &mut msg.history,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "note.body" => {
                     seen.set(
                         NOTE__BODY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .body,
-                    )?
+                    )
                 }
                 "note.stars" => {
                     seen.set_some(
                         NOTE__STARS,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .stars,
-                    )?
+                    )
                 }
                 "alias" => {
-                    seen.once(ALIAS, 0, &key)?;
+                    seen.once(ALIAS, 0, key)?;
                     let h = &mut *msg;
                     if matches!(
                         & h.pick, ::core::option::Option::Some(other) if !
@@ -1015,12 +1016,13 @@ pub mod proto2_service_gateway {
                             ::core::convert::Into::into(value.into_owned()),
                         ),
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "alt.code" => {
                     seen.set(
                         ALT__CODE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.pick,
@@ -1043,13 +1045,13 @@ pub mod proto2_service_gateway {
                             }
                         }
                             .code,
-                    )?
+                    )
                 }
                 "alt.weight" => {
                     seen.set_some(
                         ALT__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut match __gw::oneof_member_unless_other(
                             &mut msg.pick,
@@ -1072,74 +1074,76 @@ pub mod proto2_service_gateway {
                             }
                         }
                             .weight,
-                    )?
+                    )
                 }
                 "tree.branch.label" => {
                     seen.set(
                         TREE__BRANCH__LABEL,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg
                             .tree
                             .get_or_insert_with(::core::default::Default::default)
                             .branch)
                             .label,
-                    )?
+                    )
                 }
                 "extras.nick" => {
                     seen.set(
                         EXTRAS__NICK,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .nick,
-                    )?
+                    )
                 }
                 "extras.at" => {
-                    seen.once(EXTRAS__AT, 0, &key)?;
+                    seen.once(EXTRAS__AT, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.at = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.meta" => {
-                    seen.once(EXTRAS__META, 0, &key)?;
+                    seen.once(EXTRAS__META, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.meta = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_value)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.size" => {
                     seen.set_some(
                         EXTRAS__SIZE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .size,
-                    )?
+                    )
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}` → `e2e.proto2.Proto2Service.Echo`
-    async fn handle_echo_1<B: Backend>(
-        state: SvcState<B>,
+    fn handle_echo_1<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1149,18 +1153,18 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_echo_1,
                 <B as Backend>::echo,
-                |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Record as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /proto2/badges/{badge.code}`
     static TEMPLATE_LOOKUP_0: __gw::Template = __gw::Template {
@@ -1192,118 +1196,119 @@ pub mod proto2_service_gateway {
         const EXTRAS__AT: u32 = 7u32;
         const EXTRAS__META: u32 = 8u32;
         const EXTRAS__SIZE: u32 = 9u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "badge.weight" => {
                     seen.set_some(
                         BADGE__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg.badge).weight,
-                    )?
+                    )
                 }
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
                 "grade" => {
                     seen.set_enum(
                         GRADE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.grade,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "floor" => {
                     seen.set_enum_some(
                         FLOOR,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.floor,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "note.body" => {
                     seen.set(
                         NOTE__BODY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .body,
-                    )?
+                    )
                 }
                 "note.stars" => {
                     seen.set_some(
                         NOTE__STARS,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .stars,
-                    )?
+                    )
                 }
                 "extras.nick" => {
                     seen.set(
                         EXTRAS__NICK,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .nick,
-                    )?
+                    )
                 }
                 "extras.at" => {
-                    seen.once(EXTRAS__AT, 0, &key)?;
+                    seen.once(EXTRAS__AT, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.at = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.meta" => {
-                    seen.once(EXTRAS__META, 0, &key)?;
+                    seen.once(EXTRAS__META, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.meta = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_value)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.size" => {
                     seen.set_some(
                         EXTRAS__SIZE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .size,
-                    )?
+                    )
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
-    async fn handle_lookup_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_lookup_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1313,18 +1318,18 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_lookup_0,
                 <B as Backend>::lookup,
-                |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::LookupRequest as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /proto2/grades/{grade}/badges/{badge.code}`
     static TEMPLATE_LOOKUP_1: __gw::Template = __gw::Template {
@@ -1368,107 +1373,108 @@ pub mod proto2_service_gateway {
         const EXTRAS__AT: u32 = 6u32;
         const EXTRAS__META: u32 = 7u32;
         const EXTRAS__SIZE: u32 = 8u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "badge.weight" => {
                     seen.set_some(
                         BADGE__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg.badge).weight,
-                    )?
+                    )
                 }
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
                 "floor" => {
                     seen.set_enum_some(
                         FLOOR,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg.floor,
                         |s| super::Grade::from_str_name(s).map(|e| e as i32),
                         |v| super::Grade::try_from(v).is_ok(),
-                    )?
+                    )
                 }
                 "note.body" => {
                     seen.set(
                         NOTE__BODY,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .body,
-                    )?
+                    )
                 }
                 "note.stars" => {
                     seen.set_some(
                         NOTE__STARS,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .note
                             .get_or_insert_with(::core::default::Default::default)
                             .stars,
-                    )?
+                    )
                 }
                 "extras.nick" => {
                     seen.set(
                         EXTRAS__NICK,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .nick,
-                    )?
+                    )
                 }
                 "extras.at" => {
-                    seen.once(EXTRAS__AT, 0, &key)?;
+                    seen.once(EXTRAS__AT, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.at = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_timestamp)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.meta" => {
-                    seen.once(EXTRAS__META, 0, &key)?;
+                    seen.once(EXTRAS__META, 0, key)?;
                     let h = &mut *msg
                         .extras
                         .get_or_insert_with(::core::default::Default::default);
                     h.meta = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_value)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
                 "extras.size" => {
                     seen.set_some(
                         EXTRAS__SIZE,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut msg
                             .extras
                             .get_or_insert_with(::core::default::Default::default)
                             .size,
-                    )?
+                    )
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/grades/{grade}/badges/{badge.code}` → `e2e.proto2.Proto2Service.Lookup`
-    async fn handle_lookup_1<B: Backend>(
-        state: SvcState<B>,
+    fn handle_lookup_1<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1478,18 +1484,18 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_lookup_1,
                 <B as Backend>::lookup,
-                |response: &super::LookupRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::LookupRequest as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `PUT /proto2/records/{ref}/badge`
     static TEMPLATE_PUT_0: __gw::Template = __gw::Template {
@@ -1518,21 +1524,20 @@ pub mod proto2_service_gateway {
         })?;
         cx.path(0usize, "ref", &mut msg.r#ref)?;
         const LIMIT: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `PUT /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
-    async fn handle_put_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_put_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -1542,18 +1547,18 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_put_0,
                 <B as Backend>::put,
-                |response: &super::PutRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::PutRequest as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /proto2/records/{ref}/badge`
     static TEMPLATE_PUT_1: __gw::Template = __gw::Template {
@@ -1579,33 +1584,32 @@ pub mod proto2_service_gateway {
         const BADGE__CODE: u32 = 0u32;
         const BADGE__WEIGHT: u32 = 1u32;
         const LIMIT: u32 = 2u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "badge.code" => {
-                    seen.set(BADGE__CODE, 0, &key, &value, &mut (&mut msg.badge).code)?
+                    seen.set(BADGE__CODE, 0, key, &value, &mut (&mut msg.badge).code)
                 }
                 "badge.weight" => {
                     seen.set_some(
                         BADGE__WEIGHT,
                         0,
-                        &key,
+                        key,
                         &value,
                         &mut (&mut msg.badge).weight,
-                    )?
+                    )
                 }
-                "limit" => seen.set_some(LIMIT, 0, &key, &value, &mut msg.limit)?,
-                _ => {}
-            }
-        }
+                "limit" => seen.set_some(LIMIT, 0, key, &value, &mut msg.limit),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}/badge` → `e2e.proto2.Proto2Service.Put`
-    async fn handle_put_1<B: Backend>(
-        state: SvcState<B>,
+    fn handle_put_1<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -1615,17 +1619,20 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_put_1,
                 <B as Backend>::put,
                 |m: &super::PutRequest, w: &mut __gw::JsonWriter| {
                     __gw::write_message::<super::Badge, _>(&m.badge, w)
                 },
-            )
-            .await
+            ),
+        )
     }
     /// `PATCH /proto2/records/{record.ref}`
     static TEMPLATE_PATCH_0: __gw::Template = __gw::Template {
@@ -1653,19 +1660,19 @@ pub mod proto2_service_gateway {
         })?;
         cx.path(0usize, "record.ref", &mut (&mut msg.record).r#ref)?;
         const UPDATE_MASK: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "update_mask" | "updateMask" => {
-                    seen.once(UPDATE_MASK, 0, &key)?;
+                    seen.once(UPDATE_MASK, 0, key)?;
                     let h = &mut *msg;
                     h.update_mask = ::core::convert::Into::into(
                         __gw::query_value(&key, &value, __gw::text::parse_field_mask)?,
                     );
+                    ::core::result::Result::Ok(())
                 }
-                _ => {}
-            }
-        }
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         {
             let h = &mut *msg;
             if h.update_mask.paths.is_empty() {
@@ -1677,11 +1684,11 @@ pub mod proto2_service_gateway {
         ::core::result::Result::Ok(())
     }
     /// `PATCH /proto2/records/{record.ref}` → `e2e.proto2.Proto2Service.Patch`
-    async fn handle_patch_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_patch_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -1691,18 +1698,18 @@ pub mod proto2_service_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_patch_0,
                 <B as Backend>::patch,
-                |response: &super::PatchRequest, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::PatchRequest as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /proto2/records/{ref}/watch`
     static TEMPLATE_WATCH_0: __gw::Template = __gw::Template {
@@ -1726,21 +1733,20 @@ pub mod proto2_service_gateway {
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         cx.path(0usize, "ref", &mut msg.r#ref)?;
         const COUNT: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "count" => seen.set(COUNT, 0, &key, &value, &mut msg.count)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "count" => seen.set(COUNT, 0, key, &value, &mut msg.count),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /proto2/records/{ref}/watch` → `e2e.proto2.Proto2Service.Watch` (server-streaming; modes: sse, websocket, chunked)
-    async fn handle_watch_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_watch_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/proto2/records/{ref}/watch",
@@ -1754,44 +1760,41 @@ pub mod proto2_service_gateway {
             reads_body: false,
         };
         __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_watch_0,
-                <super::WatchRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::watch,
-                |response: &super::Record, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Record,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "ref" => ::core::option::Option::Some(m.r#ref.clone()),
-                        "count" => ::core::option::Option::Some(m.count.to_string()),
-                        "total" => ::core::option::Option::Some(m.total.to_string()),
-                        "active" => ::core::option::Option::Some(m.active.to_string()),
-                        "ratio" => ::core::option::Option::Some(m.ratio.to_string()),
-                        "grade" => {
-                            ::core::option::Option::Some(
-                                super::Grade::try_from(m.grade)
-                                    .map(|e| e.as_str_name().to_string())
-                                    .unwrap_or_else(|_| m.grade.to_string()),
-                            )
-                        }
-                        "label" => m.label.as_ref().map(|v| v.to_string()),
-                        "limit" => m.limit.as_ref().map(|v| v.to_string()),
-                        "strict" => m.strict.as_ref().map(|v| v.to_string()),
-                        "scale" => m.scale.as_ref().map(|v| v.to_string()),
-                        "serial" => m.serial.as_ref().map(|v| v.to_string()),
-                        _ => ::core::option::Option::None,
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_watch_0,
+            <super::WatchRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::watch,
+            <super::Record as __gw::JsonMessage>::write_json,
+            |
+                m: &super::Record,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "ref" => ::core::option::Option::Some(m.r#ref.clone()),
+                    "count" => ::core::option::Option::Some(m.count.to_string()),
+                    "total" => ::core::option::Option::Some(m.total.to_string()),
+                    "active" => ::core::option::Option::Some(m.active.to_string()),
+                    "ratio" => ::core::option::Option::Some(m.ratio.to_string()),
+                    "grade" => {
+                        ::core::option::Option::Some(
+                            super::Grade::try_from(m.grade)
+                                .map(|e| e.as_str_name().to_string())
+                                .unwrap_or_else(|_| m.grade.to_string()),
+                        )
                     }
-                },
-            )
-            .await
+                    "label" => m.label.as_ref().map(|v| v.to_string()),
+                    "limit" => m.limit.as_ref().map(|v| v.to_string()),
+                    "strict" => m.strict.as_ref().map(|v| v.to_string()),
+                    "scale" => m.scale.as_ref().map(|v| v.to_string()),
+                    "serial" => m.serial.as_ref().map(|v| v.to_string()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
     fn fields_e2e_proto2_record() -> &'static [__gw::FieldInfo] {
         &[
@@ -2002,103 +2005,103 @@ pub mod proto2_service_gateway {
             },
         ]
     }
-    async fn route_0_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_0
             .match_path(request.uri().path())
         {
-            return handle_lookup_0(state, request, captures).await;
+            return handle_lookup_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_LOOKUP_1
             .match_path(request.uri().path())
         {
-            return handle_lookup_1(state, request, captures).await;
+            return handle_lookup_1::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_0
             .match_path(request.uri().path())
         {
-            return handle_echo_0(state, request, captures).await;
+            return handle_echo_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_3_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ECHO_1
             .match_path(request.uri().path())
         {
-            return handle_echo_1(state, request, captures).await;
+            return handle_echo_1::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_3_patch<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_3_patch<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PATCH_0
             .match_path(request.uri().path())
         {
-            return handle_patch_0(state, request, captures).await;
+            return handle_patch_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_4_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PUT_1
             .match_path(request.uri().path())
         {
-            return handle_put_1(state, request, captures).await;
+            return handle_put_1::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_4_put<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_4_put<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_PUT_0
             .match_path(request.uri().path())
         {
-            return handle_put_0(state, request, captures).await;
+            return handle_put_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures).await;
+            return handle_watch_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_5_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_5_connect<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_0
             .match_path(request.uri().path())
         {
-            return handle_watch_0(state, request, captures).await;
+            return handle_watch_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

@@ -11,8 +11,8 @@ use gateway_e2e::e2e::echo::v1::Kitchen;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_runtime::__private::{
-    BindContext, JsonMessage, JsonWriter, RpcName, Seg, ServiceState, Template, UnaryBinding,
-    not_found, unary,
+    BindContext, JsonMessage, JsonWriter, RouterState, RpcName, Seg, Template, UnaryBinding,
+    UnaryInput, not_found, unary, unary_call,
 };
 use gateway_runtime::Gateway;
 use tonic::transport::Channel;
@@ -26,11 +26,11 @@ use tonic::transport::Channel;
 pub fn boxed_call_router(channel: Channel, gateway: &Gateway) -> axum::Router {
     axum::Router::new()
         .route("/v1/echo", post(boxed_call_echo))
-        .with_state(ServiceState::new(EchoServiceClient::new(channel), gateway))
+        .with_state(RouterState::new(EchoServiceClient::new(channel), gateway))
 }
 
 async fn boxed_call_echo(
-    State(state): State<ServiceState<EchoServiceClient<Channel>>>,
+    State(state): State<RouterState>,
     request: axum::extract::Request,
 ) -> Response {
     static BINDING: UnaryBinding = UnaryBinding {
@@ -47,18 +47,24 @@ async fn boxed_call_echo(
         captures: &[],
     };
     let Some(captures) = TEMPLATE.match_path(request.uri().path()) else {
-        return not_found(&state.gateway, &request);
+        return not_found(state.gateway(), &request);
     };
     unary(
-        &state,
+        state,
         request,
         captures,
         &BINDING,
-        |cx: &BindContext<'_>, msg: &mut Kitchen| cx.body_json(|r| msg.merge_json(r)),
-        |mut client: EchoServiceClient<Channel>, request| {
-            Box::pin(async move { client.echo(request).await })
+        |client: EchoServiceClient<Channel>, input: &mut UnaryInput<'_>| {
+            unary_call(
+                client,
+                input,
+                |cx: &BindContext<'_>, msg: &mut Kitchen| cx.body_json(|r| msg.merge_json(r)),
+                |mut client: EchoServiceClient<Channel>, request| {
+                    Box::pin(async move { client.echo(request).await })
+                },
+                |response: &Kitchen, w: &mut JsonWriter| response.write_json(w),
+            )
         },
-        |response: &Kitchen, w: &mut JsonWriter| response.write_json(w),
     )
     .await
 }

@@ -143,7 +143,6 @@ pub fn __register_gateway_types() {}
 )]
 pub mod notebook_gateway {
     use ::gateway_runtime::__private as __gw;
-    type SvcState<B> = __gw::ServiceState<B>;
     /// Routes of `notes.v1.Notebook`, served through `transport`.
     ///
     /// `transport` is what a tonic client would be built on: a remote
@@ -173,22 +172,20 @@ pub mod notebook_gateway {
             .call_once(|| {
                 super::__register_gateway_types();
             });
-        __gw::axum::Router::new()
-            .route(
-                "/v1/notes",
-                __gw::axum::routing::MethodRouter::new().post(route_0_post::<B>),
-            )
+        __gw::Routes::new()
+            .route("/v1/notes", &[(__gw::On::Post, __gw::Dispatch(route_0_post::<B>))])
             .route(
                 "/v1/notes/{s2}",
-                __gw::axum::routing::MethodRouter::new().get(route_1_get::<B>),
+                &[(__gw::On::Get, __gw::Dispatch(route_1_get::<B>))],
             )
             .route(
                 "/v1/notes:watch",
-                __gw::axum::routing::MethodRouter::new()
-                    .get(route_2_get::<B>)
-                    .connect(route_2_connect::<B>),
+                &[
+                    (__gw::On::Get, __gw::Dispatch(route_2_get::<B>)),
+                    (__gw::On::Connect, __gw::Dispatch(route_2_connect::<B>)),
+                ],
             )
-            .with_state(__gw::ServiceState::new(backend, gateway))
+            .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
     trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -265,11 +262,11 @@ pub mod notebook_gateway {
     /// `POST /v1/notes` → `notes.v1.Notebook.AddNote`
     ///
     /// Keeps a note and answers it with its id.
-    async fn handle_add_note_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_add_note_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: true,
             rpc: __gw::RpcName {
@@ -279,18 +276,18 @@ pub mod notebook_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_add_note_0,
                 <B as Backend>::add_note,
-                |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Note as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /v1/notes/{id}`
     static TEMPLATE_GET_NOTE_0: __gw::Template = __gw::Template {
@@ -313,11 +310,11 @@ pub mod notebook_gateway {
     /// `GET /v1/notes/{id}` → `notes.v1.Notebook.GetNote`
     ///
     /// Reads one note; bound in notes_gateway.yaml.
-    async fn handle_get_note_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_get_note_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::UnaryBinding = __gw::UnaryBinding {
             reads_body: false,
             rpc: __gw::RpcName {
@@ -327,18 +324,18 @@ pub mod notebook_gateway {
             },
         };
         __gw::unary(
-                &state,
-                request,
-                captures,
-                &BINDING,
+            state,
+            request,
+            captures,
+            &BINDING,
+            |client: B, input: &mut __gw::UnaryInput<'_>| __gw::unary_call(
+                client,
+                input,
                 bind_get_note_0,
                 <B as Backend>::get_note,
-                |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-            )
-            .await
+                <super::Note as __gw::JsonMessage>::write_json,
+            ),
+        )
     }
     /// `GET /v1/notes:watch`
     static TEMPLATE_WATCH_NOTES_0: __gw::Template = __gw::Template {
@@ -351,23 +348,22 @@ pub mod notebook_gateway {
         msg: &mut super::WatchNotesRequest,
     ) -> ::core::result::Result<(), __gw::GatewayError> {
         const TAG: u32 = 0u32;
-        let mut seen = __gw::QuerySeen::new();
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                "tag" => seen.set(TAG, 0, &key, &value, &mut msg.tag)?,
-                _ => {}
-            }
-        }
+        cx.query(
+            &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
+                "tag" => seen.set(TAG, 0, key, &value, &mut msg.tag),
+                _ => ::core::result::Result::Ok(()),
+            },
+        )?;
         ::core::result::Result::Ok(())
     }
     /// `GET /v1/notes:watch` → `notes.v1.Notebook.WatchNotes` (server-streaming; modes: sse, websocket, chunked)
     ///
     /// The notes kept so far, oldest first: SSE, NDJSON or WebSocket.
-    async fn handle_watch_notes_0<B: Backend>(
-        state: SvcState<B>,
+    fn handle_watch_notes_0<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
         captures: __gw::Captures,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         static BINDING: __gw::StreamBinding = __gw::StreamBinding {
             rpc: __gw::RpcName {
                 route: "/v1/notes:watch",
@@ -381,72 +377,69 @@ pub mod notebook_gateway {
             reads_body: false,
         };
         __gw::server_streaming(
-                &state,
-                request,
-                captures,
-                &BINDING,
-                bind_watch_notes_0,
-                <super::WatchNotesRequest as __gw::JsonMessage>::merge_json,
-                <B as Backend>::watch_notes,
-                |response: &super::Note, w: &mut __gw::JsonWriter| __gw::JsonMessage::write_json(
-                    response,
-                    w,
-                ),
-                |
-                    m: &super::Note,
-                    name: &str,
-                | -> ::core::option::Option<::std::string::String> {
-                    match name {
-                        "id" => ::core::option::Option::Some(m.id.to_string()),
-                        "text" => ::core::option::Option::Some(m.text.clone()),
-                        _ => ::core::option::Option::None,
-                    }
-                },
-            )
-            .await
+            state,
+            request,
+            captures,
+            &BINDING,
+            bind_watch_notes_0,
+            <super::WatchNotesRequest as __gw::JsonMessage>::merge_json,
+            <B as Backend>::watch_notes,
+            <super::Note as __gw::JsonMessage>::write_json,
+            |
+                m: &super::Note,
+                name: &str,
+            | -> ::core::option::Option<::std::string::String> {
+                match name {
+                    "id" => ::core::option::Option::Some(m.id.to_string()),
+                    "text" => ::core::option::Option::Some(m.text.clone()),
+                    _ => ::core::option::Option::None,
+                }
+            },
+            ::core::option::Option::Some(__gw::server_websocket),
+        )
     }
-    async fn route_0_post<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_0_post<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_ADD_NOTE_0
             .match_path(request.uri().path())
         {
-            return handle_add_note_0(state, request, captures).await;
+            return handle_add_note_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_1_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_1_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_GET_NOTE_0
             .match_path(request.uri().path())
         {
-            return handle_get_note_0(state, request, captures).await;
+            return handle_get_note_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_get<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_get<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_NOTES_0
             .match_path(request.uri().path())
         {
-            return handle_watch_notes_0(state, request, captures).await;
+            return handle_watch_notes_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
-    async fn route_2_connect<B: Backend>(
-        __gw::axum::extract::State(state): __gw::axum::extract::State<SvcState<B>>,
+    fn route_2_connect<B: Backend>(
+        state: __gw::RouterState,
         request: __gw::axum::extract::Request,
-    ) -> __gw::axum::response::Response {
+    ) -> __gw::RouteFuture {
         if let ::core::option::Option::Some(captures) = TEMPLATE_WATCH_NOTES_0
             .match_path(request.uri().path())
         {
-            return handle_watch_notes_0(state, request, captures).await;
+            return handle_watch_notes_0::<B>(state, request, captures);
         }
-        __gw::not_found(&state.gateway, &request)
+        __gw::route_not_found(state.gateway(), &request)
     }
 }

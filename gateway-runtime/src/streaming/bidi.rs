@@ -7,7 +7,7 @@ use axum::extract::Request;
 use axum::response::Response;
 
 use super::mode::{Mode, StreamBinding, sse_request};
-use super::prepare::{Prepared, prepare, upgrade};
+use super::prepare::{Prepared, WebSocketCall, WebSocketSide, prepare, upgrade};
 use super::request::{RequestErrors, request_stream};
 use super::response::{ErasedCall, call_and_respond, erased};
 use super::websocket;
@@ -15,68 +15,101 @@ use super::{FieldFn, MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
 use crate::path::Captures;
-use crate::router::ServiceState;
+use crate::router::{RouteFuture, RouterState};
 
 /// Serves one bidi-streaming binding. Responses are sent as they come while
 /// the request body is still being read (HTTP/1.1 and HTTP/2 alike).
+/// `websocket` is [`bidi_websocket`] when the binding serves WebSocket,
+/// `None` otherwise: that side is then not compiled for the binding.
 #[allow(clippy::too_many_arguments)]
-pub async fn bidi_streaming<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
+pub fn bidi_streaming<C, Req, Resp, Fut, Bind, Call>(
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
+    bind: Bind,
     merge: MergeFn<Req>,
-    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
+    call: Call,
     write: WriteFn<Resp>,
     field: FieldFn<Resp>,
-) -> Response
+    websocket: Option<WebSocketSide<C, Req, Call, Resp>>,
+) -> RouteFuture
 where
-    C: Clone + Send + 'static,
+    C: Clone + Send + Sync + 'static,
     Req: Default + Clone + Send + Sync + 'static,
     Resp: Send + Sync + 'static,
+    Bind: FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send + 'static,
+    Call: FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
         + Send
         + 'static,
 {
-    crate::telemetry::observed(&binding.rpc, request, |request| async move {
-        let gateway = &state.gateway;
-        let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
-            Ok(prepared) => prepared,
-            Err(response) => return response,
-        };
-        if prepared.mode == Mode::WebSocket && prepared.browser_token {
-            return call_then_upgrade(gateway, state.client.clone(), prepared, merge, call, write)
+    Box::pin(async move {
+        crate::telemetry::observed(&binding.rpc, request, |request| async move {
+            let client = state.backend::<C>().clone();
+            let gateway = state.gateway();
+            let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+                Ok(prepared) => prepared,
+                Err(response) => return response,
+            };
+            if prepared.mode == Mode::WebSocket {
+                return WebSocketCall::run(
+                    websocket, gateway, client, prepared, merge, call, write,
+                )
                 .await;
-        }
-        if prepared.mode == Mode::WebSocket {
-            let client = state.client.clone();
-            return upgrade(gateway, prepared, merge, move |socket, session| {
-                websocket::bidi_stream(socket, session, client, call, write)
-            })
-            .await;
-        }
-        let Prepared {
-            parts,
-            body,
-            mode,
-            message: base,
-            deadline,
-            ..
-        } = prepared;
-        let errors = RequestErrors::default();
-        let from_body = binding.body_stream && mode == Mode::Chunked;
-        let requests = request_stream(gateway, from_body, body, base, merge, &errors);
-        let call = call(
-            state.client.clone(),
-            sse_request(mode, &parts, gateway, binding, requests),
-        );
-        // From here on without types: one boxed future per stream.
-        let call: ErasedCall =
-            Box::pin(async move { call.await.map(|response| erased(response, write, field)) });
-        call_and_respond(gateway, mode, &parts, deadline, call, Some(errors)).await
+            }
+            let Prepared {
+                parts,
+                body,
+                mode,
+                message: base,
+                deadline,
+                ..
+            } = prepared;
+            let errors = RequestErrors::default();
+            let from_body = binding.body_stream && mode == Mode::Chunked;
+            let requests = request_stream(gateway, from_body, body, base, merge, &errors);
+            let call = call(
+                client,
+                sse_request(mode, &parts, gateway, binding, requests),
+            );
+            // From here on without types: one boxed future per stream.
+            let call: ErasedCall =
+                Box::pin(async move { call.await.map(|response| erased(response, write, field)) });
+            call_and_respond(gateway, mode, &parts, deadline, call, Some(errors)).await
+        })
+        .await
     })
-    .await
+}
+
+/// The WebSocket side of [`bidi_streaming`].
+pub fn bidi_websocket<C, Req, Resp, Fut, Call>(ws: WebSocketCall<C, Req, Call, Resp>) -> RouteFuture
+where
+    C: Send + 'static,
+    Req: Clone + Send + 'static,
+    Resp: Send + Sync + 'static,
+    Call: FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
+        + Send
+        + 'static,
+{
+    Box::pin(async move {
+        let WebSocketCall {
+            gateway,
+            client,
+            prepared,
+            merge,
+            call,
+            write,
+        } = ws;
+        if prepared.browser_token {
+            return call_then_upgrade(&gateway, client, prepared, merge, call, write).await;
+        }
+        upgrade(&gateway, prepared, merge, move |socket, session| {
+            websocket::bidi_stream(socket, session, client, call, write)
+        })
+        .await
+    })
 }
 
 /// WebSocket with a browser token: the call starts before the upgrade and

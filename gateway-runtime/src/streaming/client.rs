@@ -7,7 +7,7 @@ use axum::extract::Request;
 use axum::response::Response;
 
 use super::mode::{Mode, StreamBinding};
-use super::prepare::{Prepared, prepare, upgrade};
+use super::prepare::{Prepared, WebSocketCall, WebSocketSide, prepare, upgrade};
 use super::request::{RequestErrors, request_stream};
 use super::response::json_response;
 use super::websocket;
@@ -18,59 +18,90 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::JsonWriter;
 use crate::path::Captures;
-use crate::router::ServiceState;
+use crate::router::{RouteFuture, RouterState};
 use crate::unary::grpc_request;
 
 /// Serves one client-streaming binding. In chunked mode the body is read as
 /// NDJSON request messages and the response is one JSON document
 /// (`application/json`): nothing is sent before the call completes, so any
 /// error, a malformed request value included, is a normal HTTP error.
+/// `websocket` is [`client_websocket`] when the binding serves WebSocket,
+/// `None` otherwise: that side is then not compiled for the binding.
 #[allow(clippy::too_many_arguments)]
-pub async fn client_streaming<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
+pub fn client_streaming<C, Req, Resp, Fut, Bind, Call>(
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
+    bind: Bind,
     merge: MergeFn<Req>,
-    call: impl FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
+    call: Call,
     write: WriteFn<Resp>,
-) -> Response
+    websocket: Option<WebSocketSide<C, Req, Call, Resp>>,
+) -> RouteFuture
 where
-    C: Clone + Send + 'static,
+    C: Clone + Send + Sync + 'static,
     Req: Default + Clone + Send + Sync + 'static,
     Resp: Send + Sync + 'static,
+    Bind: FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send + 'static,
+    Call: FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    crate::telemetry::observed(&binding.rpc, request, |request| async move {
-        let gateway = &state.gateway;
-        let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
-            Ok(prepared) => prepared,
-            Err(response) => return response,
-        };
-        if prepared.mode == Mode::WebSocket {
-            let client = state.client.clone();
-            return upgrade(gateway, prepared, merge, move |socket, session| {
-                websocket::client_stream(socket, session, client, call, write)
-            })
-            .await;
-        }
-        let Prepared {
-            parts,
-            body,
-            message: base,
-            deadline,
-            ..
-        } = prepared;
-        let errors = RequestErrors::default();
-        let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
-        let call = call(
-            state.client.clone(),
-            grpc_request(&parts, gateway, requests),
-        );
-        answer(gateway, &parts, &errors, deadline, call, write).await
+    Box::pin(async move {
+        crate::telemetry::observed(&binding.rpc, request, |request| async move {
+            let client = state.backend::<C>().clone();
+            let gateway = state.gateway();
+            let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
+                Ok(prepared) => prepared,
+                Err(response) => return response,
+            };
+            if prepared.mode == Mode::WebSocket {
+                return WebSocketCall::run(
+                    websocket, gateway, client, prepared, merge, call, write,
+                )
+                .await;
+            }
+            let Prepared {
+                parts,
+                body,
+                message: base,
+                deadline,
+                ..
+            } = prepared;
+            let errors = RequestErrors::default();
+            let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
+            let call = call(client, grpc_request(&parts, gateway, requests));
+            answer(gateway, &parts, &errors, deadline, call, write).await
+        })
+        .await
     })
-    .await
+}
+
+/// The WebSocket side of [`client_streaming`].
+pub fn client_websocket<C, Req, Resp, Fut, Call>(
+    ws: WebSocketCall<C, Req, Call, Resp>,
+) -> RouteFuture
+where
+    C: Send + 'static,
+    Req: Clone + Send + 'static,
+    Resp: Send + Sync + 'static,
+    Call: FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
+{
+    Box::pin(async move {
+        let WebSocketCall {
+            gateway,
+            client,
+            prepared,
+            merge,
+            call,
+            write,
+        } = ws;
+        upgrade(&gateway, prepared, merge, move |socket, session| {
+            websocket::client_stream(socket, session, client, call, write)
+        })
+        .await
+    })
 }
 
 /// Waits for a client-streaming call whose request stream reports its

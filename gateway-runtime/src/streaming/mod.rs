@@ -15,7 +15,7 @@ pub(crate) mod bidi;
 pub(crate) mod client;
 mod config;
 pub(crate) mod mode;
-mod prepare;
+pub(crate) mod prepare;
 pub(crate) mod raw;
 pub(crate) mod request;
 mod response;

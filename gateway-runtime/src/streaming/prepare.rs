@@ -10,15 +10,16 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::request::Parts;
 
-use super::MergeFn;
 use super::mode::{Mode, StreamBinding, select_mode};
 use super::websocket::{self, Session};
+use super::{MergeFn, WriteFn};
 use crate::bind::BindContext;
 use crate::deadline::Deadline;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::metadata;
 use crate::path::Captures;
+use crate::router::RouteFuture;
 use crate::telemetry::StreamTracker;
 use crate::unary::grpc_request;
 
@@ -36,6 +37,51 @@ pub(crate) struct Prepared<Req> {
     pub(crate) deadline: Deadline,
     /// Whether a browser token (query or subprotocol) came with it.
     pub(crate) browser_token: bool,
+}
+
+/// What the WebSocket side of a streaming binding gets: the prepared
+/// request and the binding's typed parts. That side is a function the
+/// generated handler passes in (`None` when the binding does not serve
+/// WebSocket), so that it is compiled only for bindings that use it.
+pub struct WebSocketCall<C, Req, Call, Resp> {
+    pub(crate) gateway: Gateway,
+    pub(crate) client: C,
+    pub(crate) prepared: Prepared<Req>,
+    pub(crate) merge: MergeFn<Req>,
+    pub(crate) call: Call,
+    pub(crate) write: WriteFn<Resp>,
+}
+
+/// The WebSocket side of a streaming binding (`server_websocket` and the
+/// others), as the generated handler passes it.
+pub type WebSocketSide<C, Req, Call, Resp> = fn(WebSocketCall<C, Req, Call, Resp>) -> RouteFuture;
+
+impl<C, Req, Call, Resp> WebSocketCall<C, Req, Call, Resp> {
+    /// Runs the binding's WebSocket side, if it has one (a binding without
+    /// one never gets here: the mode is refused first).
+    pub(crate) async fn run(
+        websocket: Option<fn(Self) -> RouteFuture>,
+        gateway: &Gateway,
+        client: C,
+        prepared: Prepared<Req>,
+        merge: MergeFn<Req>,
+        call: Call,
+        write: WriteFn<Resp>,
+    ) -> Response {
+        let Some(websocket) = websocket else {
+            let error = GatewayError::Internal("the binding does not serve WebSocket".into());
+            return gateway.fail(&prepared.parts, error);
+        };
+        websocket(WebSocketCall {
+            gateway: gateway.clone(),
+            client,
+            prepared,
+            merge,
+            call,
+            write,
+        })
+        .await
+    }
 }
 
 /// Picks the mode and binds the message; `read_body` reads the body into

@@ -24,7 +24,7 @@ use crate::error::GatewayError;
 use crate::http_body::{RawBody, content_type_header, request_content_type};
 use crate::metadata;
 use crate::path::Captures;
-use crate::router::ServiceState;
+use crate::router::RouterState;
 use crate::unary::grpc_request;
 
 /// The largest piece of an upload sent as one message.
@@ -37,7 +37,7 @@ pub const UPLOAD_PIECE: usize = 64 * 1024;
 /// stream), since raw bytes have no error frame.
 #[allow(clippy::too_many_arguments)]
 pub async fn server_streaming_raw<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
+    state: &RouterState,
     request: axum::extract::Request,
     captures: Captures,
     binding: &'static StreamBinding,
@@ -46,7 +46,7 @@ pub async fn server_streaming_raw<C, Req, Resp, Fut>(
     raw: fn(Resp) -> RawBody,
 ) -> Response
 where
-    C: Clone + Send + 'static,
+    C: Clone + Send + Sync + 'static,
     Req: Default + Send + 'static,
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
@@ -54,7 +54,7 @@ where
         + 'static,
 {
     crate::telemetry::observed(&binding.rpc, request, |request| async move {
-        let gateway = &state.gateway;
+        let gateway = state.gateway();
         let prepared = match prepare(
             gateway,
             request,
@@ -74,7 +74,10 @@ where
             deadline,
             ..
         } = prepared;
-        let call = call(state.client.clone(), grpc_request(&parts, gateway, message));
+        let call = call(
+            state.backend::<C>().clone(),
+            grpc_request(&parts, gateway, message),
+        );
         let response = match deadline.run(call).await {
             Ok(response) => response,
             Err(status) => return gateway.fail(&parts, GatewayError::Upstream(status)),
@@ -131,7 +134,7 @@ where
 /// is JSON, after the call completes.
 #[allow(clippy::too_many_arguments)]
 pub async fn client_streaming_raw<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
+    state: &RouterState,
     request: axum::extract::Request,
     captures: Captures,
     binding: &'static StreamBinding,
@@ -141,13 +144,13 @@ pub async fn client_streaming_raw<C, Req, Resp, Fut>(
     write: WriteFn<Resp>,
 ) -> Response
 where
-    C: Clone + Send + 'static,
+    C: Clone + Send + Sync + 'static,
     Req: Default + Send + 'static,
     Resp: Send + Sync + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
     crate::telemetry::observed(&binding.rpc, request, |request| async move {
-        let gateway = &state.gateway;
+        let gateway = state.gateway();
         let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
             Ok(prepared) => prepared,
             Err(response) => return response,
@@ -162,7 +165,7 @@ where
         let errors = RequestErrors::default();
         let requests = pieces(body, content_type, make, errors.clone());
         let call = call(
-            state.client.clone(),
+            state.backend::<C>().clone(),
             grpc_request(&parts, gateway, requests),
         );
         super::client::answer(gateway, &parts, &errors, deadline, call, write).await

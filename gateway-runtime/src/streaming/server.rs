@@ -4,76 +4,108 @@
 use std::future::Future;
 
 use axum::extract::Request;
-use axum::response::Response;
 
 use super::mode::{Mode, StreamBinding, sse_request};
-use super::prepare::{Prepared, prepare, upgrade};
+use super::prepare::{Prepared, WebSocketCall, WebSocketSide, prepare, upgrade};
 use super::response::{ErasedCall, call_and_respond, erased};
 use super::websocket;
 use super::{FieldFn, MergeFn, WriteFn};
 use crate::bind::BindContext;
 use crate::error::GatewayError;
 use crate::path::Captures;
-use crate::router::ServiceState;
+use crate::router::{RouteFuture, RouterState};
 
 /// Serves one server-streaming binding in the mode the request asks for.
+/// `websocket` is [`server_websocket`] when the binding serves WebSocket,
+/// `None` otherwise: that side is then not compiled for the binding.
 #[allow(clippy::too_many_arguments)]
-pub async fn server_streaming<C, Req, Resp, Fut>(
-    state: &ServiceState<C>,
+pub fn server_streaming<C, Req, Resp, Fut, Bind, Call>(
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
+    bind: Bind,
     merge: MergeFn<Req>,
-    call: impl FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
+    call: Call,
     write: WriteFn<Resp>,
     field: FieldFn<Resp>,
-) -> Response
+    websocket: Option<WebSocketSide<C, Req, Call, Resp>>,
+) -> RouteFuture
 where
-    C: Clone + Send + 'static,
+    C: Clone + Send + Sync + 'static,
     Req: Default + Clone + Send + Sync + 'static,
     Resp: Send + Sync + 'static,
+    Bind: FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send + 'static,
+    Call: FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
         + Send
         + 'static,
 {
-    crate::telemetry::observed(&binding.rpc, request, |request| async move {
-        let gateway = &state.gateway;
-        let prepared = match prepare(
-            gateway,
-            request,
-            &captures,
-            binding,
-            bind,
-            binding.reads_body,
-        )
+    Box::pin(async move {
+        crate::telemetry::observed(&binding.rpc, request, |request| async move {
+            let client = state.backend::<C>().clone();
+            let gateway = state.gateway();
+            let prepared = match prepare(
+                gateway,
+                request,
+                &captures,
+                binding,
+                bind,
+                binding.reads_body,
+            )
+            .await
+            {
+                Ok(prepared) => prepared,
+                Err(response) => return response,
+            };
+            if prepared.mode == Mode::WebSocket {
+                return WebSocketCall::run(
+                    websocket, gateway, client, prepared, merge, call, write,
+                )
+                .await;
+            }
+            let Prepared {
+                parts,
+                mode,
+                message,
+                deadline,
+                ..
+            } = prepared;
+            let call = call(client, sse_request(mode, &parts, gateway, binding, message));
+            // From here on without types: one boxed future per stream.
+            let call: ErasedCall =
+                Box::pin(async move { call.await.map(|response| erased(response, write, field)) });
+            call_and_respond(gateway, mode, &parts, deadline, call, None).await
+        })
         .await
-        {
-            Ok(prepared) => prepared,
-            Err(response) => return response,
-        };
-        if prepared.mode == Mode::WebSocket {
-            let client = state.client.clone();
-            return upgrade(gateway, prepared, merge, move |socket, session| {
-                websocket::server_stream(socket, session, client, call, write)
-            })
-            .await;
-        }
-        let Prepared {
-            parts,
-            mode,
-            message,
-            deadline,
-            ..
-        } = prepared;
-        let call = call(
-            state.client.clone(),
-            sse_request(mode, &parts, gateway, binding, message),
-        );
-        // From here on without types: one boxed future per stream.
-        let call: ErasedCall =
-            Box::pin(async move { call.await.map(|response| erased(response, write, field)) });
-        call_and_respond(gateway, mode, &parts, deadline, call, None).await
     })
-    .await
+}
+
+/// The WebSocket side of [`server_streaming`].
+pub fn server_websocket<C, Req, Resp, Fut, Call>(
+    ws: WebSocketCall<C, Req, Call, Resp>,
+) -> RouteFuture
+where
+    C: Send + 'static,
+    Req: Clone + Send + 'static,
+    Resp: Send + 'static,
+    Call: FnOnce(C, tonic::Request<Req>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<tonic::Response<super::ResponseStream<Resp>>, tonic::Status>>
+        + Send
+        + 'static,
+{
+    Box::pin(async move {
+        let WebSocketCall {
+            gateway,
+            client,
+            prepared,
+            merge,
+            call,
+            write,
+        } = ws;
+        upgrade(&gateway, prepared, merge, move |socket, session| {
+            websocket::server_stream(socket, session, client, call, write)
+        })
+        .await
+    })
 }

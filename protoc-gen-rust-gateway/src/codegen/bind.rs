@@ -188,22 +188,22 @@ fn query_single(
     match Shape::of(leaf) {
         Shape::Plain(ValueKind::Enum(e)) | Shape::Required(ValueKind::Enum(e)) => {
             let (number, valid) = enum_fns(scope, &e);
-            quote!(seen.set_enum(#slot, #group, &key, &value, &mut #holder.#f, #number, #valid)?)
+            quote!(seen.set_enum(#slot, #group, key, &value, &mut #holder.#f, #number, #valid))
         }
         Shape::Optional(ValueKind::Enum(e)) => {
             let (number, valid) = enum_fns(scope, &e);
-            quote!(seen.set_enum_some(#slot, #group, &key, &value, &mut #holder.#f, #number, #valid)?)
+            quote!(seen.set_enum_some(#slot, #group, key, &value, &mut #holder.#f, #number, #valid))
         }
         Shape::Plain(_) | Shape::Required(ValueKind::Scalar(_) | ValueKind::NullValue) => {
-            quote!(seen.set(#slot, #group, &key, &value, &mut #holder.#f)?)
+            quote!(seen.set(#slot, #group, key, &value, &mut #holder.#f))
         }
         Shape::Optional(_) | Shape::Message(_) => {
-            quote!(seen.set_some(#slot, #group, &key, &value, &mut #holder.#f)?)
+            quote!(seen.set_some(#slot, #group, key, &value, &mut #holder.#f))
         }
         // Oneof members: refuse a second member, then assign.
         _ => {
             let set = query_set(scope, field, false);
-            quote!({ seen.once(#slot, #group, &key)?; #set })
+            quote!({ seen.once(#slot, #group, key)?; #set ::core::result::Result::Ok(()) })
         }
     }
 }
@@ -243,21 +243,19 @@ fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
                 let (number, valid) = enum_fns(scope, &e);
                 map_arms.push(quote! {
                     ::core::option::Option::Some((#(#names)|*, map_key)) =>
-                        #p::query_insert_enum(&key, map_key, &value, &mut #holder.#f, #number, #valid)?,
+                        #p::query_insert_enum(key, map_key, &value, &mut #holder.#f, #number, #valid),
                 });
             }
             (QueryShape::Map, _) => map_arms.push(quote! {
                 ::core::option::Option::Some((#(#names)|*, map_key)) =>
-                    #p::query_insert(&key, map_key, &value, &mut #holder.#f)?,
+                    #p::query_insert(key, map_key, &value, &mut #holder.#f),
             }),
             (QueryShape::Repeated, Shape::Repeated(ValueKind::Enum(e))) => {
                 let (number, valid) = enum_fns(scope, &e);
-                arms.push(quote! { #(#names)|* => #p::query_push_enum(&key, &value, &mut #holder.#f, #number, #valid)?, });
+                arms.push(quote! { #(#names)|* => #p::query_push_enum(key, &value, &mut #holder.#f, #number, #valid), });
             }
             (QueryShape::Repeated, _) => {
-                arms.push(
-                    quote! { #(#names)|* => #p::query_push(&key, &value, &mut #holder.#f)?, },
-                );
+                arms.push(quote! { #(#names)|* => #p::query_push(key, &value, &mut #holder.#f), });
             }
             (QueryShape::Single, _) if param.explicit => {
                 // Each alias is its own name: the later one wins.
@@ -273,30 +271,29 @@ fn bind_query(scope: Scope<'_>, params: &[QueryParam]) -> TokenStream {
             }
         }
     }
+    // The loop over the parameters is the runtime's (`BindContext::query`):
+    // only the match on their names is the binding's own.
     let seen = if params.iter().any(|p| p.shape == QueryShape::Single) {
-        quote!(let mut seen = #p::QuerySeen::new();)
+        quote!(seen)
     } else {
-        quote!()
+        quote!(_)
     };
     let fallback = if map_arms.is_empty() {
-        quote!(_ => {})
+        quote!(_ => ::core::result::Result::Ok(()))
     } else {
         quote! {
             other => match #p::split_map_key(other) {
                 #(#map_arms)*
-                _ => {}
+                _ => ::core::result::Result::Ok(()),
             }
         }
     };
     quote! {
         #(#slots)*
-        #seen
-        for (key, value) in cx.query_pairs()? {
-            match key.as_ref() {
-                #(#arms)*
-                #fallback
-            }
-        }
+        cx.query(&mut |#seen: &mut #p::QuerySeen, key: &str, value: #p::QueryValue<'_>| match key {
+            #(#arms)*
+            #fallback
+        })?;
     }
 }
 

@@ -14,9 +14,7 @@ fn write_response(scope: Scope<'_>, method: &MethodModel, binding: &BindingModel
     let p = quote!(__gw);
     let output = scope.type_path(method.descriptor.output().full_name());
     match &binding.response_body {
-        None => quote! {
-            |response: &#output, w: &mut #p::JsonWriter| #p::JsonMessage::write_json(response, w)
-        },
+        None => quote!(<#output as #p::JsonMessage>::write_json),
         Some(path) => {
             // Walk down the path; an unset message on the way writes the
             // leaf of a default message.
@@ -57,32 +55,38 @@ pub fn unary(
     let reads_body = !matches!(binding.body, BodyModel::None);
     let rpc = rpc_name(method, binding);
     let doc = doc_of(method, binding);
-    let (serve, respond) = if is_http_body(&method.descriptor.output()) {
-        (quote!(#p::unary_raw), raw_parts(scope, method))
+    let (start, respond) = if is_http_body(&method.descriptor.output()) {
+        (quote!(#p::unary_raw_call), raw_parts(scope, method))
     } else {
-        (quote!(#p::unary), write_response(scope, method, binding))
+        (
+            quote!(#p::unary_call),
+            write_response(scope, method, binding),
+        )
     };
     quote! {
         #doc
-        async fn #handler<B: Backend>(
-            state: SvcState<B>,
+        fn #handler<B: Backend>(
+            state: #p::RouterState,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
-        ) -> #p::axum::response::Response {
+        ) -> #p::RouteFuture {
             static BINDING: #p::UnaryBinding = #p::UnaryBinding {
                 reads_body: #reads_body,
                 rpc: #rpc,
             };
-            #serve(
-                &state,
+            #p::unary(
+                state,
                 request,
                 captures,
                 &BINDING,
-                #bind,
-                <B as Backend>::#call,
-                #respond,
+                |client: B, input: &mut #p::UnaryInput<'_>| #start(
+                    client,
+                    input,
+                    #bind,
+                    <B as Backend>::#call,
+                    #respond,
+                ),
             )
-            .await
         }
     }
 }
@@ -312,54 +316,75 @@ pub fn streaming(
     let doc = doc_of(method, binding);
     let raw_response = is_http_body(&method.descriptor.output());
     let raw_request = is_http_body(&method.descriptor.input());
+    let websocket = |driver: TokenStream| {
+        if binding.modes.websocket {
+            quote!(::core::option::Option::Some(#driver))
+        } else {
+            quote!(::core::option::Option::None)
+        }
+    };
     let body = match method.kind {
         MethodKind::ServerStreaming if raw_response => {
             let raw = raw_parts(scope, method);
             quote! {
-                #p::server_streaming_raw(
-                    &state, request, captures, &BINDING, #bind,
-                    <B as Backend>::#call,
-                    #raw,
-                )
+                ::std::boxed::Box::pin(async move {
+                    #p::server_streaming_raw(
+                        &state, request, captures, &BINDING, #bind,
+                        <B as Backend>::#call,
+                        #raw,
+                    )
+                    .await
+                })
             }
         }
         MethodKind::ClientStreaming if raw_request => {
             let make = raw_upload_piece(scope, method);
             quote! {
-                #p::client_streaming_raw(
-                    &state, request, captures, &BINDING, #bind,
-                    <B as Backend>::#call,
-                    #make,
-                    #write,
-                )
+                ::std::boxed::Box::pin(async move {
+                    #p::client_streaming_raw(
+                        &state, request, captures, &BINDING, #bind,
+                        <B as Backend>::#call,
+                        #make,
+                        #write,
+                    )
+                    .await
+                })
             }
         }
         MethodKind::ServerStreaming => {
             let field = field_fn(scope, method);
+            let websocket = websocket(quote!(#p::server_websocket));
             quote! {
                 #p::server_streaming(
-                    &state, request, captures, &BINDING, #bind, #frame,
+                    state, request, captures, &BINDING, #bind, #frame,
                     <B as Backend>::#call,
                     #write,
                     #field,
+                    #websocket,
                 )
             }
         }
-        MethodKind::ClientStreaming => quote! {
-            #p::client_streaming(
-                &state, request, captures, &BINDING, #bind, #frame,
-                <B as Backend>::#call,
-                #write,
-            )
-        },
+        MethodKind::ClientStreaming => {
+            let websocket = websocket(quote!(#p::client_websocket));
+            quote! {
+                #p::client_streaming(
+                    state, request, captures, &BINDING, #bind, #frame,
+                    <B as Backend>::#call,
+                    #write,
+                    #websocket,
+                )
+            }
+        }
         MethodKind::BidiStreaming => {
             let field = field_fn(scope, method);
+            let websocket = websocket(quote!(#p::bidi_websocket));
             quote! {
                 #p::bidi_streaming(
-                    &state, request, captures, &BINDING, #bind, #frame,
+                    state, request, captures, &BINDING, #bind, #frame,
                     <B as Backend>::#call,
                     #write,
                     #field,
+                    #websocket,
                 )
             }
         }
@@ -367,13 +392,13 @@ pub fn streaming(
     };
     quote! {
         #doc
-        async fn #handler<B: Backend>(
-            state: SvcState<B>,
+        fn #handler<B: Backend>(
+            state: #p::RouterState,
             request: #p::axum::extract::Request,
             captures: #p::Captures,
-        ) -> #p::axum::response::Response {
+        ) -> #p::RouteFuture {
             #static_binding
-            #body.await
+            #body
         }
     }
 }

@@ -90,25 +90,34 @@ pub fn service_module(
     let mut route_calls = Vec::new();
     for (r, route) in plan.iter().enumerate() {
         let path = routes::render(&route.key);
-        let mut chain = quote!(#p::axum::routing::MethodRouter::new());
+        let mut chain = Vec::new();
         let mut custom = Vec::new();
         for (http_method, candidates) in &route.methods {
             let dispatcher = format_ident!("route_{}_{}", r, method_suffix(http_method));
             items.push(dispatcher_fn(&dispatcher, service, candidates));
-            chain = match http_method {
-                HttpMethod::Get => quote!(#chain.get(#dispatcher::<B>)),
-                HttpMethod::Put => quote!(#chain.put(#dispatcher::<B>)),
-                HttpMethod::Post => quote!(#chain.post(#dispatcher::<B>)),
-                HttpMethod::Delete => quote!(#chain.delete(#dispatcher::<B>)),
-                HttpMethod::Patch => quote!(#chain.patch(#dispatcher::<B>)),
+            match http_method {
+                HttpMethod::Get => {
+                    chain.push(quote!((#p::On::Get, #p::Dispatch(#dispatcher::<B>))))
+                }
+                HttpMethod::Put => {
+                    chain.push(quote!((#p::On::Put, #p::Dispatch(#dispatcher::<B>))))
+                }
+                HttpMethod::Post => {
+                    chain.push(quote!((#p::On::Post, #p::Dispatch(#dispatcher::<B>))))
+                }
+                HttpMethod::Delete => {
+                    chain.push(quote!((#p::On::Delete, #p::Dispatch(#dispatcher::<B>))))
+                }
+                HttpMethod::Patch => {
+                    chain.push(quote!((#p::On::Patch, #p::Dispatch(#dispatcher::<B>))))
+                }
                 HttpMethod::Custom(m) => match m.to_ascii_uppercase().as_str() {
-                    "HEAD" => quote!(#chain.head(#dispatcher::<B>)),
-                    "OPTIONS" => quote!(#chain.options(#dispatcher::<B>)),
-                    "TRACE" => quote!(#chain.trace(#dispatcher::<B>)),
-                    _ => {
-                        custom.push((m.clone(), dispatcher));
-                        chain
+                    "HEAD" => chain.push(quote!((#p::On::Head, #p::Dispatch(#dispatcher::<B>)))),
+                    "OPTIONS" => {
+                        chain.push(quote!((#p::On::Options, #p::Dispatch(#dispatcher::<B>))))
                     }
+                    "TRACE" => chain.push(quote!((#p::On::Trace, #p::Dispatch(#dispatcher::<B>)))),
+                    _ => custom.push((m.clone(), dispatcher)),
                 },
             };
         }
@@ -136,7 +145,7 @@ pub fn service_module(
             if !websocket.is_empty() {
                 let dispatcher = format_ident!("route_{}_connect", r);
                 items.push(dispatcher_fn(&dispatcher, service, &websocket));
-                chain = quote!(#chain.connect(#dispatcher::<B>));
+                chain.push(quote!((#p::On::Connect, #p::Dispatch(#dispatcher::<B>))));
             }
         }
         if !custom.is_empty() {
@@ -144,9 +153,9 @@ pub fn service_module(
             // method fallback, which dispatches on the method name.
             let fallback = format_ident!("route_{}_custom", r);
             items.push(custom_fallback_fn(&fallback, &custom));
-            chain = quote!(#chain.fallback(#fallback::<B>));
+            chain.push(quote!((#p::On::Fallback, #p::Dispatch(#fallback::<B>))));
         }
-        route_calls.push(quote!(.route(#path, #chain)));
+        route_calls.push(quote!(.route(#path, &[#(#chain),*])));
     }
 
     let registers = all_packages.iter().map(|other| {
@@ -222,8 +231,6 @@ pub fn service_module(
         pub mod #module {
             use ::gateway_runtime::__private as __gw;
 
-            type SvcState<B> = #p::ServiceState<B>;
-
             #router_doc
             #deprecated
             // A program serves a service one way: the other entry point is
@@ -241,9 +248,9 @@ pub fn service_module(
             fn routes<B: Backend>(backend: B, gateway: &::gateway_runtime::Gateway) -> #p::axum::Router {
                 static REGISTER: ::std::sync::Once = ::std::sync::Once::new();
                 REGISTER.call_once(|| { #(#registers)* });
-                #p::axum::Router::new()
+                #p::Routes::new()
                     #(#route_calls)*
-                    .with_state(#p::ServiceState::new(backend, gateway))
+                    .with_backend(backend, gateway)
             }
 
             #backend
@@ -347,17 +354,17 @@ fn dispatcher_fn(name: &Ident, service: &ServiceModel, candidates: &[BindingRef]
         let (template, handler) = (names.template, names.handler);
         quote! {
             if let ::core::option::Option::Some(captures) = #template.match_path(request.uri().path()) {
-                return #handler(state, request, captures).await;
+                return #handler::<B>(state, request, captures);
             }
         }
     });
     quote! {
-        async fn #name<B: Backend>(
-            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<B>>,
+        fn #name<B: Backend>(
+            state: #p::RouterState,
             request: #p::axum::extract::Request,
-        ) -> #p::axum::response::Response {
+        ) -> #p::RouteFuture {
             #(#tries)*
-            #p::not_found(&state.gateway, &request)
+            #p::route_not_found(state.gateway(), &request)
         }
     }
 }
@@ -365,16 +372,16 @@ fn dispatcher_fn(name: &Ident, service: &ServiceModel, candidates: &[BindingRef]
 fn custom_fallback_fn(name: &Ident, custom: &[(String, Ident)]) -> TokenStream {
     let p = quote!(__gw);
     let arms = custom.iter().map(|(method, dispatcher)| {
-        quote! { #method => #dispatcher::<B>(#p::axum::extract::State(state), request).await, }
+        quote! { #method => #dispatcher::<B>(state, request), }
     });
     quote! {
-        async fn #name<B: Backend>(
-            #p::axum::extract::State(state): #p::axum::extract::State<SvcState<B>>,
+        fn #name<B: Backend>(
+            state: #p::RouterState,
             request: #p::axum::extract::Request,
-        ) -> #p::axum::response::Response {
+        ) -> #p::RouteFuture {
             match request.method().as_str() {
                 #(#arms)*
-                _ => #p::method_not_allowed(&state.gateway, &request),
+                _ => #p::route_method_not_allowed(state.gateway(), &request),
             }
         }
     }
