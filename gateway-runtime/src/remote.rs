@@ -9,7 +9,9 @@
 //!   codec is type-erased ([`ErasedCodec`]: request messages behind a
 //!   trait object, responses handed over as their protobuf bytes), so that
 //!   path is compiled once per transport type; what each method adds is a
-//!   protobuf decode of its response type.
+//!   protobuf decode of its response type. Request streams keep their
+//!   message type ([`StreamCodec`]): boxing every streamed message would
+//!   cost more than encoding it.
 //! - **Memory.** tonic's default codec asks for 8 KiB encode and decode
 //!   buffers per call; an open server stream keeps its decode buffer while
 //!   it waits. This codec starts both at [`CODEC_BUFFER_SIZE`] and lets them
@@ -23,8 +25,9 @@
 //! messages are limited to [`Gateway`]'s `max_decoding_message_size`
 //! (4 MiB by default, as tonic's).
 
+use std::marker::PhantomData;
+
 use bytes::{Buf, Bytes};
-use futures_util::StreamExt;
 use http::uri::PathAndQuery;
 use tonic::GrpcMethod;
 use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -124,9 +127,7 @@ impl<T: Transport> Remote<T> {
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default,
     {
-        let response = self
-            .client_streaming_erased(request.map(erase_stream), method)
-            .await?;
+        let response = self.client_streaming_typed(request, method).await?;
         decode_response(response)
     }
 
@@ -140,14 +141,14 @@ impl<T: Transport> Remote<T> {
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default,
     {
-        let response = self
-            .streaming_erased(request.map(erase_stream), method)
-            .await?;
+        let response = self.streaming_typed(request, method).await?;
         Ok(response.map(|stream| ResponseStream::remote(stream, decode::<Resp>)))
     }
 
     // The erased halves: compiled once per transport type, whatever the
-    // messages.
+    // messages. Request streams keep their message type (one instance per
+    // client- or bidi-streaming request type): a box per message would
+    // cost small streamed messages more than the encoding itself.
 
     async fn unary_erased(
         mut self,
@@ -167,22 +168,26 @@ impl<T: Transport> Remote<T> {
         self.grpc.server_streaming(request, path, ErasedCodec).await
     }
 
-    async fn client_streaming_erased(
+    async fn client_streaming_typed<Req: prost::Message + Send + Sync + 'static>(
         mut self,
-        request: tonic::Request<RequestStream<Outgoing>>,
+        request: tonic::Request<RequestStream<Req>>,
         method: Method,
     ) -> Result<tonic::Response<Bytes>, tonic::Status> {
         let (request, path) = self.prepare(request, method).await?;
-        self.grpc.client_streaming(request, path, ErasedCodec).await
+        self.grpc
+            .client_streaming(request, path, StreamCodec::<Req>::default())
+            .await
     }
 
-    async fn streaming_erased(
+    async fn streaming_typed<Req: prost::Message + Send + Sync + 'static>(
         mut self,
-        request: tonic::Request<RequestStream<Outgoing>>,
+        request: tonic::Request<RequestStream<Req>>,
         method: Method,
     ) -> Result<tonic::Response<tonic::Streaming<Bytes>>, tonic::Status> {
         let (request, path) = self.prepare(request, method).await?;
-        self.grpc.streaming(request, path, ErasedCodec).await
+        self.grpc
+            .streaming(request, path, StreamCodec::<Req>::default())
+            .await
     }
 
     /// What tonic's generated client does before each call.
@@ -222,12 +227,6 @@ impl<M: prost::Message + Send + Sync> EncodeMessage for M {
         buf.reserve(self.encoded_len());
         self.encode_raw(buf);
     }
-}
-
-fn erase_stream<M: prost::Message + Send + Sync + 'static>(
-    stream: RequestStream<M>,
-) -> RequestStream<Outgoing> {
-    RequestStream::new(stream.map(Outgoing::new))
 }
 
 fn decode_response<M: prost::Message + Default>(
@@ -273,6 +272,45 @@ impl Encoder for ErasedCodec {
 
     fn encode(&mut self, item: Outgoing, buf: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
         item.0.encode_into(buf);
+        Ok(())
+    }
+
+    fn buffer_settings(&self) -> BufferSettings {
+        BufferSettings::new(CODEC_BUFFER_SIZE, YIELD_THRESHOLD)
+    }
+}
+
+/// The codec of client- and bidi-streaming calls: request messages of
+/// their type, responses as bytes as with [`ErasedCodec`].
+struct StreamCodec<M>(PhantomData<fn(M)>);
+
+impl<M> Default for StreamCodec<M> {
+    fn default() -> Self {
+        StreamCodec(PhantomData)
+    }
+}
+
+impl<M: prost::Message + Send + Sync + 'static> Codec for StreamCodec<M> {
+    type Encode = M;
+    type Decode = Bytes;
+    type Encoder = StreamCodec<M>;
+    type Decoder = ErasedCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        StreamCodec(PhantomData)
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        ErasedCodec
+    }
+}
+
+impl<M: prost::Message + Send + Sync + 'static> Encoder for StreamCodec<M> {
+    type Item = M;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: M, buf: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        item.encode_into(buf);
         Ok(())
     }
 
