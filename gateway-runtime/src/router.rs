@@ -48,8 +48,8 @@ impl RouterState {
     }
 
     /// The backend, as the router's handlers know it (they are generic over
-    /// the type the router was built with; a tonic client is cloned per
-    /// call, as tonic clients are meant to be).
+    /// the type the router was built with, and clone it per call: `Remote`
+    /// and `Direct` are cheap to clone).
     pub fn backend<C: 'static>(&self) -> &C {
         self.0
             .backend

@@ -303,22 +303,19 @@ impl StreamStats {
         grpc_code(&self.span, code);
     }
 
-    /// A message handed to the connection at `now` (read here when `None`):
-    /// `bytes` on the wire; `left` is when it left the gRPC stream.
-    pub(crate) fn sent(&self, bytes: usize, left: Option<Left>, now: Option<std::time::Instant>) {
+    /// A message handed to the connection now: `bytes` on the wire; `left`
+    /// is when it left the gRPC stream.
+    pub(crate) fn sent(&self, bytes: usize, left: Left) {
         tracing::trace!(parent: &self.span, bytes, mode = mode_name(self.mode), "message sent");
         #[cfg(feature = "metrics")]
         {
             self.sent.messages.increment(1);
             self.sent.bytes.increment(bytes as u64);
-            if let Some(left) = left {
-                let now = now.unwrap_or_else(std::time::Instant::now);
-                let flush = now.saturating_duration_since(left.at);
-                self.sent.flush.record(flush.as_secs_f64());
-            }
+            let flush = std::time::Instant::now().saturating_duration_since(left.at);
+            self.sent.flush.record(flush.as_secs_f64());
         }
         #[cfg(not(feature = "metrics"))]
-        let _ = (left, now);
+        let _ = left;
     }
 }
 

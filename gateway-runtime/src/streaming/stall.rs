@@ -49,7 +49,7 @@ impl Timed {
     fn hand_over(self, stats: &StreamStats) -> Frame<Bytes> {
         if let Some(left) = self.message {
             let bytes = self.frame.data_ref().map_or(0, Bytes::len);
-            stats.sent(bytes, Some(left), None);
+            stats.sent(bytes, left);
         }
         self.frame
     }

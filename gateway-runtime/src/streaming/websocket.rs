@@ -337,7 +337,7 @@ fn send_message<'a>(
         let bytes = text.len();
         let sent = send_frame(sink, gateway, Message::text(text)).await;
         if let Ok(true) = sent {
-            stats.sent(bytes, Some(left), None);
+            stats.sent(bytes, left);
         }
         sent
     }

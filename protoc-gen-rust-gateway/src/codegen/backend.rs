@@ -9,7 +9,7 @@ use quote::{format_ident, quote};
 
 use super::fields::Scope;
 use super::naming::{naive_snake_case, to_upper_camel};
-use super::service::client_method;
+use super::service::method_ident;
 use crate::model::ServiceModel;
 
 /// The `Backend` trait and its impls.
@@ -27,7 +27,7 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
     let mut client_fns = Vec::new();
     let mut direct_fns = Vec::new();
     for method in service.methods.iter().filter(|m| !m.bindings.is_empty()) {
-        let name = client_method(method);
+        let name = method_ident(method);
         let proto_name = method.descriptor.name();
         let input = scope.type_path(method.descriptor.input().full_name());
         let output = scope.type_path(method.descriptor.output().full_name());

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::fields::{Scope, write_field_value};
-use super::service::{BindingNames, client_method};
+use super::service::{BindingNames, method_ident};
 use crate::model::{BindingModel, BodyModel, HttpMethod, MethodKind, MethodModel};
 use crate::resolve::is_http_body;
 
@@ -51,7 +51,7 @@ pub fn unary(
 ) -> TokenStream {
     let p = quote!(__gw);
     let (handler, bind) = (&names.handler, &names.bind);
-    let call = client_method(method);
+    let call = method_ident(method);
     let reads_body = !matches!(binding.body, BodyModel::None);
     let rpc = rpc_name(method, binding);
     let doc = doc_of(method, binding);
@@ -301,7 +301,7 @@ pub fn streaming(
 ) -> TokenStream {
     let p = quote!(__gw);
     let (handler, bind) = (&names.handler, &names.bind);
-    let call = client_method(method);
+    let call = method_ident(method);
     let write = if is_http_body(&method.descriptor.output()) {
         quote!(())
     } else {

@@ -424,7 +424,8 @@ fn field_tables(bodies: &[MessageDescriptor]) -> Vec<TokenStream> {
     out
 }
 
-/// Ident of a tonic client method.
-pub fn client_method(method: &MethodModel) -> Ident {
+/// Ident of a gRPC method as tonic names it (its server trait's method,
+/// and the generated `Backend` method).
+pub fn method_ident(method: &MethodModel) -> Ident {
     ident(&to_snake(method.descriptor.name()))
 }
