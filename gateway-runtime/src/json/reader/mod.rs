@@ -15,6 +15,7 @@ use std::borrow::Cow;
 
 use super::JsonOptions;
 use super::error::{JsonError, JsonErrorKind};
+pub(in crate::json) use strings::find_special;
 use strings::scan_string;
 
 pub(crate) use values::MapKey;
