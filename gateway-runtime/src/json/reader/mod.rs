@@ -96,6 +96,23 @@ pub(crate) struct ReaderScratch {
     seen_text: String,
 }
 
+impl ReaderScratch {
+    /// No lists yet.
+    pub(crate) const EMPTY: ReaderScratch = ReaderScratch {
+        path: Vec::new(),
+        seen_keys: Vec::new(),
+        seen_text: String::new(),
+    };
+
+    /// Whether the lists are small enough to keep for later: the lists of
+    /// one deep or wide body should not stay allocated after it.
+    pub(crate) fn worth_keeping(&self) -> bool {
+        self.path.capacity() <= 32
+            && self.seen_keys.capacity() <= 64
+            && self.seen_text.capacity() <= 1024
+    }
+}
+
 pub(crate) fn show(text: &str, quoted: bool) -> String {
     const MAX: usize = 40;
     let mut end = text.len().min(MAX);
