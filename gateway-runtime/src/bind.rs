@@ -5,6 +5,7 @@
 //! mask of the fields the body holds.
 
 use std::borrow::{Borrow, BorrowMut, Cow};
+use std::cell::Cell;
 use std::fmt::Display;
 
 use prost_types::value::Kind;
@@ -12,7 +13,7 @@ use prost_types::value::Kind;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::json::fields::EnumNumber;
-use crate::json::{JsonError, JsonMessage, JsonOptions, JsonReader, JsonWriter};
+use crate::json::{JsonError, JsonMessage, JsonOptions, JsonReader, JsonWriter, ReaderScratch};
 use crate::path::Captures;
 use crate::query;
 use crate::text::{FromText, parse_enum};
@@ -195,10 +196,21 @@ impl<'a> BindContext<'a> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let mut reader = JsonReader::new(self.body, self.gateway.json_options());
-        read(&mut reader)
-            .and_then(|()| reader.finish())
-            .map_err(GatewayError::InvalidBody)
+        // The reader's lists come from the worker thread's previous body,
+        // as a request stream's come from its previous message: a body does
+        // not allocate them again.
+        thread_local! {
+            static SCRATCH: Cell<ReaderScratch> = const { Cell::new(ReaderScratch::EMPTY) };
+        }
+        let mut scratch = SCRATCH.take();
+        let opts = self.gateway.json_options();
+        let mut reader = JsonReader::with_scratch(self.body, None, opts, &mut scratch);
+        let result = read(&mut reader).and_then(|()| reader.finish());
+        reader.into_scratch(&mut scratch);
+        if scratch.worth_keeping() {
+            SCRATCH.set(scratch);
+        }
+        result.map_err(GatewayError::InvalidBody)
     }
 
     /// Calls `set` with each query parameter, in order: the record of the

@@ -115,6 +115,12 @@ impl Template {
             }
         }
 
+        if multi.is_none() && self.captures.is_empty() {
+            // Nothing to capture: the segments are compared as the path is
+            // split, without the table of their ranges.
+            return self.fixed_segments_match(rest).then(Captures::default);
+        }
+
         // Count before collecting so that most mismatches cost no allocation.
         let count = rest.bytes().filter(|&b| b == b'/').count() + 1;
         let layout = match multi {
@@ -205,6 +211,34 @@ impl Template {
             });
         }
         Some(captures)
+    }
+}
+
+impl Template {
+    /// Whether `rest` (the path after its `/`, without the verb) has one
+    /// segment for each of the template's, none of them `Multi` or `Rest`:
+    /// each literal equal once decoded, each `Single` not empty.
+    fn fixed_segments_match(&self, rest: &str) -> bool {
+        // Split by hand: paths are short, and `str::split`'s searcher cost
+        // more than the comparisons.
+        let mut left = Some(rest);
+        for seg in self.segments {
+            let Some(path) = left else { return false };
+            let (part, after) = match path.bytes().position(|b| b == b'/') {
+                Some(slash) => (&path[..slash], Some(&path[slash + 1..])),
+                None => (path, None),
+            };
+            let matches = match *seg {
+                Seg::Lit(lit) => decoded_eq(part, lit),
+                Seg::Single => !part.is_empty(),
+                Seg::Multi | Seg::Rest => false,
+            };
+            if !matches {
+                return false;
+            }
+            left = after;
+        }
+        left.is_none()
     }
 }
 

@@ -203,8 +203,30 @@ impl<T: Transport> Remote<T> {
         request
             .extensions_mut()
             .insert(GrpcMethod::new(method.service, method.method));
-        Ok((request, PathAndQuery::from_static(method.path)))
+        Ok((request, grpc_path(method.path)))
     }
+}
+
+/// The `:path` of a call to the method at `path`. `PathAndQuery::from_static`
+/// validates the text byte by byte on every call; a worker thread usually
+/// calls the same method again, so it keeps the last one made: a hit is a
+/// pointer comparison and a clone of static bytes.
+fn grpc_path(path: &'static str) -> PathAndQuery {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(&'static str, PathAndQuery)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((cached, made)) = last.as_ref()
+            && std::ptr::eq(*cached, path)
+        {
+            return made.clone();
+        }
+        let made = PathAndQuery::from_static(path);
+        *last = Some((path, made.clone()));
+        made
+    })
 }
 
 /// A request message, its type erased.

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 
 use super::JsonOptions;
 use super::error::{JsonError, JsonErrorKind};
+pub(in crate::json) use strings::find_special;
 use strings::scan_string;
 
 pub(crate) use values::MapKey;
@@ -93,6 +94,23 @@ pub(crate) struct ReaderScratch {
     path: Vec<Seg>,
     seen_keys: Vec<SeenKey>,
     seen_text: String,
+}
+
+impl ReaderScratch {
+    /// No lists yet.
+    pub(crate) const EMPTY: ReaderScratch = ReaderScratch {
+        path: Vec::new(),
+        seen_keys: Vec::new(),
+        seen_text: String::new(),
+    };
+
+    /// Whether the lists are small enough to keep for later: the lists of
+    /// one deep or wide body should not stay allocated after it.
+    pub(crate) fn worth_keeping(&self) -> bool {
+        self.path.capacity() <= 32
+            && self.seen_keys.capacity() <= 64
+            && self.seen_text.capacity() <= 1024
+    }
 }
 
 pub(crate) fn show(text: &str, quoted: bool) -> String {

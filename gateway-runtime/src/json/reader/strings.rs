@@ -21,8 +21,9 @@ static STR_SPECIAL: [bool; 256] = {
 
 /// The index of the first byte at or after `from` that needs attention in a string (`"`,
 /// `\\`, a control character), or `input.len()`: eight bytes at a time, then one by one.
+/// The same bytes are the ones the writer escapes, so it scans with this too.
 #[inline]
-pub(super) fn find_special(input: &[u8], from: usize) -> usize {
+pub(in crate::json) fn find_special(input: &[u8], from: usize) -> usize {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const SPACES: u64 = u64::from_ne_bytes([0x20; 8]);

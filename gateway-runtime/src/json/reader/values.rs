@@ -97,6 +97,9 @@ impl<'a> JsonReader<'a> {
         // one field has nothing to compare it with.
         let mut first: Option<(usize, Cow<'a, str>)> = None;
         let mut known_keys = 0usize;
+        // A bit per remembered field form (see `form_bit`): a key whose bit
+        // is clear cannot be a duplicate, and skips the comparisons.
+        let mut bits = 0u64;
         loop {
             let key_pos = self.pos;
             let key = self.string()?;
@@ -128,17 +131,21 @@ impl<'a> JsonReader<'a> {
                 } else {
                     if let Some((at, k)) = first.take() {
                         let entry = self.field_form_of(at, &k, matches!(k, Cow::Borrowed(_)));
+                        bits |= form_bit(self.form(entry));
                         self.remember(entry);
                     }
                     let entry = self.field_form_of(key_pos, &key, matches!(key, Cow::Borrowed(_)));
                     let form = self.form(entry);
-                    if self.seen_keys[seen_from..]
-                        .iter()
-                        .any(|&seen| self.form(seen) == form)
+                    let bit = form_bit(form);
+                    if bits & bit != 0
+                        && self.seen_keys[seen_from..]
+                            .iter()
+                            .any(|&seen| self.form(seen) == form)
                     {
                         let msg = format!("duplicate field {}", show(&key, true));
                         return Err(self.invalid(key_pos, msg));
                     }
+                    bits |= bit;
                     self.remember(entry);
                 }
             }
@@ -452,4 +459,18 @@ int_map_key!(i32 => "an int32", i64 => "an int64", u32 => "a uint32", u64 => "a 
 /// (`String`, `bool` from `"true"`/`"false"`, or decimal `i32`, `i64`, `u32`, `u64`).
 pub fn parse_map_key<K: MapKey>(key: &str) -> Result<K, JsonError> {
     K::parse_map_key(key)
+}
+
+/// One of 64 bits for a field form, from its length and its first and last
+/// bytes: equal forms get the same bit, most different ones of a message
+/// another.
+#[inline]
+fn form_bit(form: &[u8]) -> u64 {
+    let (first, last) = match form {
+        [] => (0, 0),
+        [first, .., last] => (*first, *last),
+        [only] => (*only, *only),
+    };
+    let mixed = form.len() ^ (usize::from(first) << 1) ^ (usize::from(last) * 5);
+    1u64 << (mixed % 64)
 }
