@@ -178,9 +178,8 @@ impl<T: Transport> Remote<T> {
         let (metadata, mut extensions, message) = request.into_parts();
         extensions.insert(GrpcMethod::new(method.service, method.method));
         let frame = message.0.frame(self.max_encoding_message_size);
-        let mut http_request = http::Request::new(tonic::body::Body::new(unary::RequestBody::new(
-            frame,
-        )));
+        let mut http_request =
+            http::Request::new(tonic::body::Body::new(unary::RequestBody::new(frame)));
         *http_request.method_mut() = http::Method::POST;
         *http_request.uri_mut() = http::Uri::from(grpc_path(method.path));
         *http_request.version_mut() = http::Version::HTTP_2;

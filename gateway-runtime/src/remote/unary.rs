@@ -381,3 +381,6 @@ fn missing_status(http_status: StatusCode) -> Status {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests;
