@@ -17,6 +17,13 @@
 //!   it waits. This codec starts both at [`CODEC_BUFFER_SIZE`] and lets them
 //!   grow to the message that needs it.
 //!
+//! A unary call goes further and does without tonic's client core: it
+//! writes its one request frame and reads the response frames itself
+//! ([`unary`]), as tonic 0.14 would: tonic's unary client is its
+//! client-streaming one, whose stream machinery a single message pays for
+//! (several thousand instructions per call). Streaming calls keep tonic's
+//! core.
+//!
 //! What tonic's generated client does besides, this does the same: the
 //! transport's readiness is awaited before each call (an error is
 //! `Unknown: Service was not ready: ...`), the call carries tonic's
@@ -49,7 +56,8 @@ const YIELD_THRESHOLD: usize = 32 * 1024;
 
 /// The backend of a generated `router`: the user's transport, with the
 /// limits of the [`Gateway`]. Unary calls are made on the transport
-/// directly ([`unary`]); streaming calls through tonic's client core.
+/// directly (the `unary` module); streaming calls through tonic's client
+/// core.
 pub struct Remote<T> {
     transport: T,
     max_decoding_message_size: usize,
