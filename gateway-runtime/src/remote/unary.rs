@@ -345,12 +345,26 @@ where
         let Some(http_status) = self.status else {
             return Ok(None);
         };
+        if self.trailers.as_ref().is_some_and(plainly_ok) {
+            return Ok(None);
+        }
         match self.trailers.as_ref().and_then(Status::from_header_map) {
             Some(status) if status.code() == Code::Ok => Ok(None),
             Some(status) => Err(status),
             None => Err(missing_status(http_status)),
         }
     }
+}
+
+/// Whether `trailers` end the call with a bare OK: `grpc-status: 0` and
+/// no message or details, which may still turn an OK into an error
+/// (`Status::from_header_map` makes a message that is not UTF-8
+/// `Unknown`). Checked first, as the usual case: `from_header_map` copies
+/// the whole map for the status's metadata.
+fn plainly_ok(trailers: &HeaderMap) -> bool {
+    trailers.get("grpc-status").is_some_and(|code| code == "0")
+        && !trailers.contains_key("grpc-message")
+        && !trailers.contains_key("grpc-status-details-bin")
 }
 
 /// The status of a response whose trailers carry no `grpc-status`: the

@@ -484,3 +484,15 @@ async fn a_transport_that_is_not_ready() {
         (tonic::Code::Unknown, "Service was not ready: down")
     );
 }
+
+#[tokio::test]
+async fn an_ok_status_with_a_message() {
+    let mut answer = Answer::ok(vec![frame(&self::answer().encode_to_vec())]);
+    answer.trailers = Some(vec![("grpc-status", "0"), ("grpc-message", "fine")]);
+    assert!(same(answer.clone()).await.starts_with("OK"));
+    // Not UTF-8 once decoded: tonic makes the status Unknown.
+    answer.trailers = Some(vec![("grpc-status", "0"), ("grpc-message", "%FF")]);
+    assert!(same(answer.clone()).await.starts_with("Unknown"));
+    answer.trailers = Some(vec![("grpc-status", "00")]);
+    same(answer).await;
+}
