@@ -17,6 +17,13 @@
 //!   it waits. This codec starts both at [`CODEC_BUFFER_SIZE`] and lets them
 //!   grow to the message that needs it.
 //!
+//! A unary call goes further and does without tonic's client core: it
+//! writes its one request frame and reads the response frames itself
+//! ([`unary`]), as tonic 0.14 would: tonic's unary client is its
+//! client-streaming one, whose stream machinery a single message pays for
+//! (several thousand instructions per call). Streaming calls keep tonic's
+//! core.
+//!
 //! What tonic's generated client does besides, this does the same: the
 //! transport's readiness is awaited before each call (an error is
 //! `Unknown: Service was not ready: ...`), the call carries tonic's
@@ -36,6 +43,8 @@ use crate::gateway::Gateway;
 use crate::router::Transport;
 use crate::streaming::{RequestStream, ResponseStream};
 
+mod unary;
+
 /// Where the codec's encode and decode buffers start (tonic's default is
 /// 8 KiB). Small messages fit; larger ones grow the buffer once (the
 /// encoder reserves a message's exact length before writing it).
@@ -45,16 +54,22 @@ pub(crate) const CODEC_BUFFER_SIZE: usize = 512;
 /// holds this much.
 const YIELD_THRESHOLD: usize = 32 * 1024;
 
-/// The backend of a generated `router`: tonic's client core over the
-/// user's transport, with the limits of the [`Gateway`].
+/// The backend of a generated `router`: the user's transport, with the
+/// limits of the [`Gateway`]. Unary calls are made on the transport
+/// directly (the `unary` module); streaming calls through tonic's client
+/// core.
 pub struct Remote<T> {
-    grpc: tonic::client::Grpc<T>,
+    transport: T,
+    max_decoding_message_size: usize,
+    max_encoding_message_size: usize,
 }
 
 impl<T: Clone> Clone for Remote<T> {
     fn clone(&self) -> Self {
         Remote {
-            grpc: self.grpc.clone(),
+            transport: self.transport.clone(),
+            max_decoding_message_size: self.max_decoding_message_size,
+            max_encoding_message_size: self.max_encoding_message_size,
         }
     }
 }
@@ -79,10 +94,18 @@ pub struct Method {
 impl<T: Transport> Remote<T> {
     /// Calls through `transport` with `gateway`'s message size limits.
     pub fn new(transport: T, gateway: &Gateway) -> Self {
-        let grpc = tonic::client::Grpc::new(transport)
-            .max_decoding_message_size(gateway.max_decoding_message_size())
-            .max_encoding_message_size(gateway.max_encoding_message_size());
-        Remote { grpc }
+        Remote {
+            transport,
+            max_decoding_message_size: gateway.max_decoding_message_size(),
+            max_encoding_message_size: gateway.max_encoding_message_size(),
+        }
+    }
+
+    /// tonic's client core over the transport, for a streaming call.
+    fn grpc(self) -> tonic::client::Grpc<T> {
+        tonic::client::Grpc::new(self.transport)
+            .max_decoding_message_size(self.max_decoding_message_size)
+            .max_encoding_message_size(self.max_encoding_message_size)
     }
 
     /// A unary call.
@@ -150,61 +173,83 @@ impl<T: Transport> Remote<T> {
     // client- or bidi-streaming request type): a box per message would
     // cost small streamed messages more than the encoding itself.
 
+    /// The unary call, on the transport itself (see [`unary`]).
     async fn unary_erased(
-        mut self,
+        self,
         request: tonic::Request<Outgoing>,
         method: Method,
     ) -> Result<tonic::Response<Bytes>, tonic::Status> {
-        let (request, path) = self.prepare(request, method).await?;
-        self.grpc.unary(request, path, ErasedCodec).await
+        let mut transport = self.transport;
+        std::future::poll_fn(|cx| transport.poll_ready(cx))
+            .await
+            .map_err(not_ready)?;
+        let (metadata, mut extensions, message) = request.into_parts();
+        extensions.insert(GrpcMethod::new(method.service, method.method));
+        let frame = message.0.frame(self.max_encoding_message_size);
+        let mut http_request =
+            http::Request::new(tonic::body::Body::new(unary::RequestBody::new(frame)));
+        *http_request.method_mut() = http::Method::POST;
+        *http_request.uri_mut() = http::Uri::from(grpc_path(method.path));
+        *http_request.version_mut() = http::Version::HTTP_2;
+        *http_request.headers_mut() = unary::request_headers(metadata);
+        *http_request.extensions_mut() = extensions;
+        let response = transport
+            .call(http_request)
+            .await
+            .map_err(|error| tonic::Status::from_error(error.into()))?;
+        unary::read_response(response, self.max_decoding_message_size).await
     }
 
     async fn server_streaming_erased(
-        mut self,
+        self,
         request: tonic::Request<Outgoing>,
         method: Method,
     ) -> Result<tonic::Response<tonic::Streaming<Bytes>>, tonic::Status> {
-        let (request, path) = self.prepare(request, method).await?;
-        self.grpc.server_streaming(request, path, ErasedCodec).await
+        let mut grpc = self.grpc();
+        let (request, path) = prepare(&mut grpc, request, method).await?;
+        grpc.server_streaming(request, path, ErasedCodec).await
     }
 
     async fn client_streaming_typed<Req: prost::Message + Send + Sync + 'static>(
-        mut self,
+        self,
         request: tonic::Request<RequestStream<Req>>,
         method: Method,
     ) -> Result<tonic::Response<Bytes>, tonic::Status> {
-        let (request, path) = self.prepare(request, method).await?;
-        self.grpc
-            .client_streaming(request, path, StreamCodec::<Req>::default())
+        let mut grpc = self.grpc();
+        let (request, path) = prepare(&mut grpc, request, method).await?;
+        grpc.client_streaming(request, path, StreamCodec::<Req>::default())
             .await
     }
 
     async fn streaming_typed<Req: prost::Message + Send + Sync + 'static>(
-        mut self,
+        self,
         request: tonic::Request<RequestStream<Req>>,
         method: Method,
     ) -> Result<tonic::Response<tonic::Streaming<Bytes>>, tonic::Status> {
-        let (request, path) = self.prepare(request, method).await?;
-        self.grpc
-            .streaming(request, path, StreamCodec::<Req>::default())
+        let mut grpc = self.grpc();
+        let (request, path) = prepare(&mut grpc, request, method).await?;
+        grpc.streaming(request, path, StreamCodec::<Req>::default())
             .await
     }
+}
 
-    /// What tonic's generated client does before each call.
-    async fn prepare<R>(
-        &mut self,
-        mut request: tonic::Request<R>,
-        method: Method,
-    ) -> Result<(tonic::Request<R>, PathAndQuery), tonic::Status> {
-        self.grpc
-            .ready()
-            .await
-            .map_err(|e| tonic::Status::unknown(format!("Service was not ready: {}", e.into())))?;
-        request
-            .extensions_mut()
-            .insert(GrpcMethod::new(method.service, method.method));
-        Ok((request, grpc_path(method.path)))
-    }
+/// What tonic's generated client does before a streaming call.
+async fn prepare<T: Transport, R>(
+    grpc: &mut tonic::client::Grpc<T>,
+    mut request: tonic::Request<R>,
+    method: Method,
+) -> Result<(tonic::Request<R>, PathAndQuery), tonic::Status> {
+    grpc.ready().await.map_err(not_ready)?;
+    request
+        .extensions_mut()
+        .insert(GrpcMethod::new(method.service, method.method));
+    Ok((request, grpc_path(method.path)))
+}
+
+/// The status of a call whose transport failed to become ready, as
+/// tonic's generated client words it.
+fn not_ready(error: impl Into<crate::router::BoxError>) -> tonic::Status {
+    tonic::Status::unknown(format!("Service was not ready: {}", error.into()))
 }
 
 /// The `:path` of a call to the method at `path`. `PathAndQuery::from_static`
@@ -239,7 +284,11 @@ impl Outgoing {
 }
 
 trait EncodeMessage: Send + Sync {
+    /// Into a streaming call's codec buffer.
     fn encode_into(&self, buf: &mut EncodeBuf<'_>);
+
+    /// As the one frame of a unary call's body, within `limit` bytes.
+    fn frame(&self, limit: usize) -> Result<Bytes, tonic::Status>;
 }
 
 impl<M: prost::Message + Send + Sync> EncodeMessage for M {
@@ -248,6 +297,10 @@ impl<M: prost::Message + Send + Sync> EncodeMessage for M {
         // written: the buffer starts small.
         buf.reserve(self.encoded_len());
         self.encode_raw(buf);
+    }
+
+    fn frame(&self, limit: usize) -> Result<Bytes, tonic::Status> {
+        unary::frame(self.encoded_len(), limit, |buf| self.encode_raw(buf))
     }
 }
 
