@@ -331,9 +331,17 @@ pub(crate) struct Left {
 impl Left {
     /// Now.
     pub(crate) fn now() -> Self {
+        Left::at(None)
+    }
+
+    /// At `read`, a clock reading just taken, or now: a message's own
+    /// clock read is shared where its stream read the clock anyway.
+    pub(crate) fn at(read: Option<std::time::Instant>) -> Self {
+        #[cfg(not(feature = "metrics"))]
+        let _ = read;
         Left {
             #[cfg(feature = "metrics")]
-            at: std::time::Instant::now(),
+            at: read.unwrap_or_else(std::time::Instant::now),
         }
     }
 }

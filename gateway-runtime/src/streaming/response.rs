@@ -4,7 +4,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -43,6 +42,9 @@ pub(crate) enum Item {
 /// Polled by hand rather than through `select!`: an SSE event is a few
 /// thousand instructions, and the futures and branches a `select!` builds
 /// per poll were a tenth of them (docs/benchmarks.md).
+///
+/// `repr(C)`, in the order a message reads the fields: see [`BodyState`].
+#[repr(C)]
 pub(crate) struct Upstream {
     phase: Phase,
     /// What ends the stream early: the first malformed request value and
@@ -346,6 +348,7 @@ fn announce_trailers(gateway: &Gateway, headers: &mut http::HeaderMap) {
 /// fires while messages came meanwhile, it is re-armed for the rest of the
 /// silence. So a busy stream touches the timer once per period, not once
 /// per message, and a stream that never waits never arms one.
+#[repr(C)]
 struct Heartbeat {
     period: Option<Duration>,
     /// When the silence began: the last message, heartbeat, or the start.
@@ -384,22 +387,32 @@ impl Heartbeat {
         }
     }
 
-    /// Notes a message: the silence starts again.
-    fn reset(&mut self) {
-        if self.period.is_some() {
-            self.quiet_since = tokio::time::Instant::now();
-        }
+    /// Notes a message: the silence starts again. Returns the clock
+    /// reading it took, if any, for the message's metrics to share.
+    fn reset(&mut self) -> Option<std::time::Instant> {
+        self.period?;
+        self.quiet_since = tokio::time::Instant::now();
+        Some(self.quiet_since.into_std())
     }
 }
 
+/// What SSE and chunked bodies share.
+///
+/// `repr(C)`, fields in the order a message reads them and the rarely read
+/// ones last: with thousands of open streams each event finds its stream's
+/// state cold in the cache, so the fields an event reads are kept within
+/// as few cache lines as possible (docs/benchmarks.md).
+#[repr(C)]
 struct BodyState {
     upstream: Upstream,
-    pending: Option<Item>,
-    gateway: Gateway,
     heartbeat: Heartbeat,
+    gateway: Gateway,
+    done: bool,
+    /// The first item, when it came before the headers were sent. Only
+    /// its tag is read per event.
+    pending: Option<Item>,
     /// The wait for the gateway's drain, made the first time the body waits.
     draining: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    done: bool,
     tracker: StreamTracker,
 }
 
@@ -436,8 +449,12 @@ impl BodyState {
     /// Upstream first: a stream whose messages are ready never polls (so
     /// never arms) the heartbeat, nor waits on the drain.
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Next> {
-        if let Some(item) = self.pending.take() {
-            return Poll::Ready(self.seen(item));
+        // Checked before taken: `take` writes the slot back, and a write
+        // to a cold line costs more than the read.
+        if self.pending.is_some()
+            && let Some(item) = self.pending.take()
+        {
+            return Poll::Ready(self.seen(item, None));
         }
         // A stream whose messages are always ready would never get to the
         // drain's wait below: check for it first (a read of a flag).
@@ -446,8 +463,8 @@ impl BodyState {
             return Poll::Ready(self.shut_down());
         }
         if let Poll::Ready(item) = self.upstream.poll_next(cx) {
-            self.heartbeat.reset();
-            return Poll::Ready(self.seen(item));
+            let now = self.heartbeat.reset();
+            return Poll::Ready(self.seen(item, now));
         }
         if self.heartbeat.poll_tick(cx).is_ready() {
             return Poll::Ready(Next::Heartbeat);
@@ -471,8 +488,9 @@ impl BodyState {
         Next::Shutdown
     }
 
-    /// Notes how an item ends the stream.
-    fn seen(&mut self, item: Item) -> Next {
+    /// Notes how an item ends the stream; `now` is a clock reading just
+    /// taken, if there is one.
+    fn seen(&mut self, item: Item, now: Option<std::time::Instant>) -> Next {
         match &item {
             Item::Message => {}
             Item::End(_) => {
@@ -484,16 +502,19 @@ impl BodyState {
                 self.tracker.end(EndReason::GrpcError);
             }
         }
-        Next::Item(item, Left::now())
+        Next::Item(item, Left::at(now))
     }
 }
 
-/// The SSE body: one event per upstream item, heartbeat and drain.
+/// The SSE body: one event per upstream item, heartbeat and drain. Its
+/// settings are read through the gateway, which every stream shares, rather
+/// than held per stream: a per-stream copy is one more cache line to miss
+/// per event when thousands of streams are open.
+#[repr(C)]
 struct SseBody {
-    state: BodyState,
-    /// Shared, not cloned per event: the settings hold strings.
-    config: Arc<SseConfig>,
+    /// Read per event (see [`BodyState`]): first, beside the hot fields.
     preamble: Option<Bytes>,
+    state: BodyState,
 }
 
 impl Stream for SseBody {
@@ -501,14 +522,16 @@ impl Stream for SseBody {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Timed>> {
         let this = self.get_mut();
-        if let Some(preamble) = this.preamble.take() {
+        if this.preamble.is_some()
+            && let Some(preamble) = this.preamble.take()
+        {
             return Poll::Ready(Some(Timed::other(Frame::data(preamble))));
         }
         if this.state.done {
             return Poll::Ready(None);
         }
         let next = ready!(this.state.poll_next(cx));
-        Poll::Ready(sse_frame(&mut this.state, &this.config, next))
+        Poll::Ready(sse_frame(&mut this.state, next))
     }
 }
 
@@ -518,16 +541,20 @@ fn sse_body(
     gateway: Gateway,
     tracker: StreamTracker,
 ) -> SseBody {
-    let config = Arc::new(gateway.streaming().sse.clone());
+    let config = &gateway.streaming().sse;
     SseBody {
         preamble: config.retry.map(crate::sse::retry_hint),
-        state: BodyState::new(upstream, first, gateway, config.heartbeat, tracker),
-        config,
+        state: BodyState::new(upstream, first, gateway.clone(), config.heartbeat, tracker),
     }
 }
 
 /// The frame of `next` in SSE; `None` ends the body.
-fn sse_frame(s: &mut BodyState, config: &SseConfig, next: Next) -> Option<Timed> {
+fn sse_frame(s: &mut BodyState, next: Next) -> Option<Timed> {
+    if matches!(next, Next::Item(Item::End(_) | Item::Error(_), _)) {
+        s.done = true;
+    }
+    let s = &*s;
+    let config = &s.gateway.streaming().sse;
     let mut since = None;
     let bytes = match next {
         Next::Heartbeat => crate::sse::heartbeat(),
@@ -536,14 +563,8 @@ fn sse_frame(s: &mut BodyState, config: &SseConfig, next: Next) -> Option<Timed>
             since = Some(at);
             sse_message(s, config)
         }
-        Next::Item(Item::End(_), _) => {
-            s.done = true;
-            config.end_of_stream.as_ref()?.to_bytes()
-        }
-        Next::Item(Item::Error(error), _) => {
-            s.done = true;
-            sse_error(&s.gateway, &error)?.to_bytes()
-        }
+        Next::Item(Item::End(_), _) => config.end_of_stream.as_ref()?.to_bytes(),
+        Next::Item(Item::Error(error), _) => sse_error(&s.gateway, &error)?.to_bytes(),
     };
     Some(Timed {
         frame: Frame::data(bytes),
