@@ -72,6 +72,8 @@ pub mod serve;
 mod sse;
 pub mod streaming;
 mod telemetry;
+#[cfg(test)]
+mod test_rng;
 mod text;
 mod unary;
 

@@ -406,20 +406,7 @@ fn long_stream_in_small_chunks_is_linear() {
     assert!(s.buf.capacity() < 4096, "capacity {}", s.buf.capacity());
 }
 
-/// A small deterministic generator, so failures reproduce.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use crate::test_rng::XorShift;
 
 /// A valid JSON value; returns whether it is a bare scalar (which needs whitespace
 /// before another scalar).

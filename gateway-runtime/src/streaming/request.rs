@@ -327,20 +327,7 @@ mod tests {
         }
     }
 
-    /// A small deterministic generator, so failures reproduce.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::test_rng::XorShift;
 
     /// The messages of `chunks` and the error reported, read in place when `in_place`.
     async fn read_all(

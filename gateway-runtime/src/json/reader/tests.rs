@@ -883,20 +883,7 @@ fn scratch_lists_are_reused_and_start_empty() {
     );
 }
 
-/// A small deterministic generator, so failures reproduce.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use crate::test_rng::XorShift;
 
 /// The integer readers' fast path (plain in-range numbers) against the general one, on
 /// random tokens: the same value and position, or the same error.
