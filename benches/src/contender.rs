@@ -25,8 +25,9 @@ pub enum Contender {
     /// Experiment (unary): the generated handler's code with the tonic call
     /// future boxed.
     BoxedCall,
-    /// `GenRemote` with a Prometheus recorder installed for the runtime's
-    /// metrics (the cost of the `metrics` feature in use).
+    /// `GenRemote` with the runtime's `metrics` feature compiled in (served
+    /// by `gateway-bench-recorded`) and a Prometheus recorder installed: the
+    /// cost of the feature in use, against the default build.
     GenRemoteMetrics,
     /// Experiment (WebSocket): the hand-written forwarder with an 8 KiB
     /// read buffer.
@@ -72,6 +73,15 @@ impl Contender {
     /// Whether a backend process is started for it.
     pub fn needs_backend(self) -> bool {
         !matches!(self, Contender::GenInProcess | Contender::GenDirect)
+    }
+
+    /// The executable whose `serve` role serves it: this one, except for
+    /// the contender of the runtime's `metrics` feature (see `recorded`).
+    pub fn executable(self) -> std::path::PathBuf {
+        match self {
+            Contender::GenRemoteMetrics => crate::recorded::executable(),
+            _ => std::env::current_exe().expect("own executable"),
+        }
     }
 
     /// Whether a gateway process is started for it.

@@ -1,47 +1,5 @@
-//! `gateway-bench`: the generated gateways measured side by side with
-//! hand-written axum handlers and plain tonic calls.
-//!
-//! ```sh
-//! cargo run --release -p gateway-bench             # full run: about 5 minutes on 2 cores
-//! cargo run --release -p gateway-bench -- --quick  # smoke run: what CI runs (as a test)
-//! ```
-//!
-//! One binary plays four roles, so that every number comes from a process
-//! that does one thing:
-//!
-//! - no role argument: the **orchestrator**. It starts the others as child
-//!   processes for every run, reads their CPU time and RSS from `/proc`, and
-//!   writes the report;
-//! - `backend`: the tonic server the remote contenders call;
-//! - `serve CONTENDER`: the gateway under test (generated or hand-written);
-//! - `load SPEC`: the load generator. Being a separate process keeps its CPU
-//!   time out of the gateway's `utime + stime`.
-
-mod cli;
-mod contender;
-mod load;
-mod payload;
-mod plot;
-mod procstat;
-mod report;
-mod role;
-mod scenarios;
-mod servers;
+//! `gateway-bench`: see the library's documentation (`benches/src/lib.rs`).
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("backend") => servers::backend_main(),
-        Some("serve") => servers::gateway_main(&args[1..]),
-        Some("load") => load::load_main(&args[1..]),
-        Some("callgrind-top") => scenarios::instructions::top_main(&args[1..]),
-        _ => match cli::Options::parse(&args) {
-            Ok(options) => scenarios::run_all(&options),
-            Err(message) if message == "help" => println!("{}", cli::USAGE),
-            Err(message) => {
-                eprintln!("{message}\n\n{}", cli::USAGE);
-                std::process::exit(2);
-            }
-        },
-    }
+    gateway_bench::main()
 }

@@ -1,9 +1,11 @@
 //! Child processes of the orchestrator and the line protocol they speak on
 //! stdout: `READY ADDR`, `OPENED`, `START`, `STOP`, `RESULT JSON`.
 
+use crate::contender::Contender;
 use crate::procstat;
 use std::io::{BufRead, BufReader, Lines, Read};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
 /// A child running one role of this same binary. Killed when dropped.
@@ -18,13 +20,20 @@ impl Role {
     /// servers exit when it closes, so that no server outlives an
     /// orchestrator that died.
     pub fn spawn(args: &[&str]) -> Role {
-        Role::spawn_under(&[], args)
+        Role::spawn_exe(&[], std::env::current_exe().expect("own executable"), args)
     }
 
-    /// [`Role::spawn`] run by a wrapper: `WRAPPER... current_exe ARGS`
-    /// (valgrind for the instruction counts).
-    pub fn spawn_under(wrapper: &[&str], args: &[&str]) -> Role {
-        let exe = std::env::current_exe().expect("own executable");
+    /// `serve` of `contender` with `args` after the contender's name, from
+    /// the executable that serves it, run by `wrapper` if any (valgrind for
+    /// the instruction counts).
+    pub fn serve(wrapper: &[&str], contender: Contender, args: &[String]) -> Role {
+        let mut all = vec!["serve", contender.name()];
+        all.extend(args.iter().map(String::as_str));
+        Role::spawn_exe(wrapper, contender.executable(), &all)
+    }
+
+    /// `WRAPPER... exe ARGS`; stdin as for [`Role::spawn`].
+    fn spawn_exe(wrapper: &[&str], exe: PathBuf, args: &[&str]) -> Role {
         let mut command = match wrapper.split_first() {
             Some((program, rest)) => {
                 let mut command = Command::new(program);

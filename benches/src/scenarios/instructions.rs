@@ -129,12 +129,11 @@ fn measure(
     let out = dir.path().join("callgrind.out");
     let mut backend = contender.needs_backend().then(|| Role::spawn(&["backend"]));
     let backend_addr = backend.as_mut().map(Role::ready);
-    let mut args = vec!["serve".to_string(), contender.name().to_string()];
-    args.extend(backend_addr.map(|a| a.to_string()));
+    let args: Vec<String> = backend_addr.iter().map(ToString::to_string).collect();
     let out_arg = format!("--callgrind-out-file={}", out.display());
     // Names written out in full in every dump: the zeroed window's dump
     // stands alone for tools that read it.
-    let mut gateway = Role::spawn_under(
+    let mut gateway = Role::serve(
         &[
             "valgrind",
             "--tool=callgrind",
@@ -143,7 +142,8 @@ fn measure(
             "--compress-pos=no",
             "--quiet",
         ],
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        contender,
+        &args,
     );
     let target = gateway.ready();
     let spec = serde_json::to_string(&spec(target)).expect("serializable");

@@ -129,9 +129,8 @@ pub fn run_once(contender: Contender, spec: impl FnOnce(SocketAddr) -> LoadSpec)
     let mut backend = contender.needs_backend().then(|| Role::spawn(&["backend"]));
     let backend_addr = backend.as_mut().map(Role::ready);
     let mut gateway = contender.has_gateway().then(|| {
-        let mut args = vec!["serve".to_string(), contender.name().to_string()];
-        args.extend(backend_addr.map(|a| a.to_string()));
-        Role::spawn(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        let args: Vec<String> = backend_addr.iter().map(ToString::to_string).collect();
+        Role::serve(&[], contender, &args)
     });
     let gateway_addr = gateway.as_mut().map(Role::ready);
     let target = gateway_addr.or(backend_addr).expect("something to load");

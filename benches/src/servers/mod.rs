@@ -90,6 +90,11 @@ async fn app(contender: Contender, backend: Option<SocketAddr>) -> axum::Router 
         .build();
     match contender {
         Contender::GenRemoteMetrics => {
+            if !cfg!(feature = "runtime-metrics") {
+                eprintln!(
+                    "note: this executable has no `runtime-metrics`: the recorder gets no runtime metrics"
+                );
+            }
             install_recorder();
             let channel = connect(backend.expect("remote contenders need a backend")).await;
             generated(channel.clone(), channel, &gateway)

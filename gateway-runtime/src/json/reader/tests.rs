@@ -1155,3 +1155,49 @@ fn string_scan_eight_bytes_at_a_time_finds_the_first_special_byte() {
         );
     }
 }
+
+/// Every short length (the padded last word) with one byte of every class at every
+/// position, scanned from every start: the bytes next to the classes' edges are the ones
+/// a word-at-a-time test gets wrong.
+#[test]
+fn string_scan_of_short_tails_is_exact() {
+    let bytes = [
+        b'"',
+        b'\\',
+        0x00,
+        0x01,
+        0x1F,
+        0x20,
+        0x21,
+        0x22 ^ 0x80,
+        0x5B,
+        0x5D,
+        0x7F,
+        0x80,
+        0xA2,
+        0xDC,
+        0xFF,
+        b'a',
+    ];
+    let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    for len in 0..=17usize {
+        for at in 0..len.max(1) {
+            for &b in &bytes {
+                let mut input = vec![b'x'; len];
+                if len > 0 {
+                    input[at] = b;
+                }
+                for from in 0..=len {
+                    let want = if len > 0 && at >= from && special(b) {
+                        at
+                    } else {
+                        len
+                    };
+                    assert_eq!(find_special(&input, from), want, "{input:?} from {from}");
+                }
+            }
+        }
+    }
+    // Past the end: the start itself, as before the tail was read as a word.
+    assert_eq!(find_special(b"abc", 5), 5);
+}
