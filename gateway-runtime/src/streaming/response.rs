@@ -578,13 +578,7 @@ fn sse_message(s: &BodyState, config: &SseConfig) -> Bytes {
         // The common case in one buffer: the JSON writer never writes a raw
         // line break, so the message is one `data:` line, written straight
         // after its prefix.
-        let mut frame = Vec::with_capacity(128);
-        frame.extend_from_slice(b"data: ");
-        let mut w = JsonWriter::appending(frame, s.gateway.json_options());
-        s.upstream.write(&mut w);
-        let mut frame = w.into_bytes();
-        frame.extend_from_slice(b"\n\n");
-        return Bytes::from(frame);
+        return message_frame(s, b"data: ", b"\n\n");
     }
     let data = s.upstream.json(&s.gateway);
     let mut event = SseEvent::data(String::from_utf8(data).unwrap_or_default());
@@ -600,6 +594,37 @@ fn sse_message(s: &BodyState, config: &SseConfig) -> Bytes {
         event = event.with_event(name);
     }
     event.to_bytes()
+}
+
+/// The message of the last [`Item::Message`] as JSON between `prefix` and
+/// `suffix`, in one frame.
+///
+/// Written into a buffer kept per worker thread and copied out at its exact
+/// size: a frame made from a fresh, larger `Vec` costs two allocations (the
+/// buffer and the shared header `Bytes` adds when length and capacity
+/// differ), the copy one, and a message's JSON is small beside the work an
+/// allocation does.
+fn message_frame(s: &BodyState, prefix: &[u8], suffix: &[u8]) -> Bytes {
+    /// Larger buffers are not kept: one big message must not pin its
+    /// size on the thread.
+    const KEPT: usize = 64 * 1024;
+    thread_local! {
+        static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    let mut buffer = BUFFER.take();
+    buffer.clear();
+    buffer.extend_from_slice(prefix);
+    let mut w = JsonWriter::appending(buffer, s.gateway.json_options());
+    s.upstream.write(&mut w);
+    let mut buffer = w.into_bytes();
+    buffer.extend_from_slice(suffix);
+    // `copy_from_slice` allocates exactly the length: a `Bytes` without
+    // the shared header.
+    let frame = Bytes::copy_from_slice(&buffer);
+    if buffer.capacity() <= KEPT {
+        BUFFER.set(buffer);
+    }
+    frame
 }
 
 /// The SSE event that ends a stream on an error (`event: failure` unless
@@ -668,10 +693,8 @@ fn ndjson_frame(s: &mut BodyState, send_trailers: bool, next: Next) -> Option<Ti
         Next::Item(Item::Message, at) => {
             // The JSON writer never writes a raw line break: the message is
             // one line as it is.
-            let mut line = s.upstream.json(&s.gateway);
-            line.push(b'\n');
             return Some(Timed {
-                frame: Frame::data(Bytes::from(line)),
+                frame: Frame::data(message_frame(s, b"", b"\n")),
                 message: Some(at),
             });
         }
