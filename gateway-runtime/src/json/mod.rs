@@ -48,12 +48,14 @@ pub(crate) mod any;
 mod codec_tests;
 mod error;
 pub mod fields;
+mod frame;
 pub(crate) mod reader;
 pub(crate) mod time;
 pub(crate) mod wkt;
 mod writer;
 
 pub use error::{JsonError, JsonErrorKind};
+pub(crate) use frame::json_frame;
 pub use reader::{JsonReader, parse_map_key};
 pub(crate) use reader::{MapKey, ReaderScratch};
 pub use writer::JsonWriter;

@@ -598,33 +598,13 @@ fn sse_message(s: &BodyState, config: &SseConfig) -> Bytes {
 
 /// The message of the last [`Item::Message`] as JSON between `prefix` and
 /// `suffix`, in one frame.
-///
-/// Written into a buffer kept per worker thread and copied out at its exact
-/// size: a frame made from a fresh, larger `Vec` costs two allocations (the
-/// buffer and the shared header `Bytes` adds when length and capacity
-/// differ), the copy one, and a message's JSON is small beside the work an
-/// allocation does.
 fn message_frame(s: &BodyState, prefix: &[u8], suffix: &[u8]) -> Bytes {
-    /// Larger buffers are not kept: one big message must not pin its
-    /// size on the thread.
-    const KEPT: usize = 64 * 1024;
-    thread_local! {
-        static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
-    }
-    let mut buffer = BUFFER.take();
-    buffer.clear();
-    buffer.extend_from_slice(prefix);
-    let mut w = JsonWriter::appending(buffer, s.gateway.json_options());
-    s.upstream.write(&mut w);
-    let mut buffer = w.into_bytes();
-    buffer.extend_from_slice(suffix);
-    // `copy_from_slice` allocates exactly the length: a `Bytes` without
-    // the shared header.
-    let frame = Bytes::copy_from_slice(&buffer);
-    if buffer.capacity() <= KEPT {
-        BUFFER.set(buffer);
-    }
-    frame
+    crate::json::json_frame(
+        s.gateway.json_options(),
+        prefix,
+        |w| s.upstream.write(w),
+        suffix,
+    )
 }
 
 /// The SSE event that ends a stream on an error (`event: failure` unless

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
@@ -330,12 +330,12 @@ fn send_message<'a>(
     stats: &'a StreamStats,
 ) -> impl Future<Output = Result<bool, GatewayError>> + Send + 'a {
     let left = Left::now();
-    let mut w = JsonWriter::new(gateway.json_options());
-    write(&mut w);
-    let text = String::from_utf8(w.into_bytes()).unwrap_or_default();
+    let frame = crate::json::json_frame(gateway.json_options(), b"", write, b"");
+    // The writer writes UTF-8 only: the check never fails.
+    let text = Utf8Bytes::try_from(frame).unwrap_or_default();
     async move {
         let bytes = text.len();
-        let sent = send_frame(sink, gateway, Message::text(text)).await;
+        let sent = send_frame(sink, gateway, Message::Text(text)).await;
         if let Ok(true) = sent {
             stats.sent(bytes, left);
         }
