@@ -63,6 +63,11 @@ pub(crate) async fn read_body(body: axum::body::Body, limit: usize) -> Result<By
                 buf = Some(b);
             }
         }
+        // A body that says it has ended (hyper's, once its announced
+        // length has arrived) would only answer `None`: not asked again.
+        if body.is_end_stream() {
+            break;
+        }
     }
     Ok(match (buf, first) {
         (Some(buf), _) => buf.freeze(),

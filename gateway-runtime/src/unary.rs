@@ -314,11 +314,18 @@ fn grpc_request_head(
 }
 
 /// The request's extensions for the gRPC request, less those hyper reads
-/// on an outgoing request: the `:protocol` of an HTTP/2 WebSocket would
-/// turn the gRPC call over a `Channel` into an extended CONNECT.
+/// on an outgoing request (the `:protocol` of an HTTP/2 WebSocket would
+/// turn the gRPC call over a `Channel` into an extended CONNECT) and the
+/// body-timeout marker of [`serve`](crate::serve::serve), which only the
+/// gateway can name and which has done its work once the body is read
+/// (streaming requests keep it: they get a copy of the extensions).
+/// Without it, the `GrpcMethod` the call adds is the map's third entry
+/// after `ConnectInfo` and axum's path parameters, which fits the map's
+/// first allocation instead of growing it.
 fn without_upgrade(mut extensions: http::Extensions) -> http::Extensions {
     extensions.remove::<hyper::ext::Protocol>();
     extensions.remove::<hyper::upgrade::OnUpgrade>();
+    extensions.remove::<crate::serve::BodyTimeoutExempt>();
     extensions
 }
 
