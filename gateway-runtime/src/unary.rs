@@ -62,14 +62,17 @@ pub fn unary<C>(
 where
     C: Clone + Send + Sync + 'static,
 {
-    Box::pin(async move {
+    // Written into its box, not built on the stack and copied there (see
+    // `start_call`).
+    let boxed = Box::write(Box::new_uninit(), async move {
         let mut client = Some(state.backend::<C>().clone());
         let mut start = |input: &mut UnaryInput<'_>| match client.take() {
             Some(client) => start(client, input),
             None => Err(GatewayError::Internal("a unary call starts once".into())),
         };
         serve_unary(state.gateway(), request, captures, binding, &mut start).await
-    })
+    });
+    Box::into_pin(boxed)
 }
 
 /// What a binding's [`UnaryStart`] reads: the binding context (path, query,
@@ -213,7 +216,11 @@ fn answer<Resp>(
 /// with its backend.
 type Start<'a> = dyn FnMut(&mut UnaryInput<'_>) -> Result<CallFuture, GatewayError> + Send + 'a;
 
-/// The unary call itself, for every binding.
+/// The unary call itself, for every binding: inside the request's span,
+/// then the response status recorded (what `telemetry::observed` does for
+/// the other drivers). The request is taken apart here once and the call
+/// borrows its parts: each future an owned request passes through holds
+/// its own copy of it.
 async fn serve_unary(
     gateway: &Gateway,
     request: Request,
@@ -221,47 +228,50 @@ async fn serve_unary(
     binding: &'static UnaryBinding,
     start: &mut Start<'_>,
 ) -> Response {
-    telemetry::observed(&binding.rpc, request, |request| {
-        let (parts, body) = request.into_parts();
-        call_unary(gateway, parts, body, captures, binding, start)
-    })
-    .await
+    let started = telemetry::start_time();
+    let span = telemetry::request_span(&binding.rpc, request.method(), request.uri());
+    let (mut parts, body) = request.into_parts();
+    let call = call_unary(gateway, &mut parts, body, &captures, binding, start);
+    let response = tracing::Instrument::instrument(call, span.clone()).await;
+    telemetry::request_done(&span, &binding.rpc, &parts.method, &response, started);
+    response
 }
 
 async fn call_unary(
     gateway: &Gateway,
-    mut parts: http::request::Parts,
+    parts: &mut http::request::Parts,
     body: Body,
-    captures: Captures,
+    captures: &Captures,
     binding: &'static UnaryBinding,
     start: &mut Start<'_>,
 ) -> Response {
     // The header is read once: the deadline and the call's timeout.
     let timeout = match Deadline::timeout_of(&parts.headers) {
         Ok(timeout) => timeout,
-        Err(e) => return gateway.fail(&parts, e),
+        Err(e) => return gateway.fail(parts, e),
     };
     let deadline = Deadline::within(timeout);
     let bytes = if binding.reads_body {
         match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
         {
             Ok(bytes) => bytes,
-            Err(e) => return gateway.fail(&parts, e),
+            Err(e) => return gateway.fail(parts, e),
         }
     } else {
         Bytes::new()
     };
     let mut input = UnaryInput {
-        parts: &mut parts,
-        captures: &captures,
+        parts,
+        captures,
         body: &bytes,
         gateway,
         timeout,
     };
     let call = match start(&mut input) {
         Ok(call) => call,
-        Err(e) => return gateway.fail(&parts, e),
+        Err(e) => return gateway.fail(input.parts, e),
     };
+    let parts = &*input.parts;
     // tonic passes the timeout on as `grpc-timeout`; the gateway also
     // enforces it, so that an expired deadline is DeadlineExceeded (504)
     // whoever notices first.
@@ -273,7 +283,7 @@ async fn call_unary(
         }
         Err(status) => {
             telemetry::grpc_code(&tracing::Span::current(), status.code());
-            gateway.fail(&parts, GatewayError::Upstream(status))
+            gateway.fail(parts, GatewayError::Upstream(status))
         }
     }
 }
