@@ -31,6 +31,26 @@ pub struct UnaryBinding {
     pub rpc: RpcName,
 }
 
+/// What a generated router's backend is, as far as the request's metadata
+/// map goes: [`Remote`](crate::remote::Remote) sends it through tonic,
+/// which adds its own entries; [`Direct`](crate::direct::Direct) hands it
+/// to the service as it is. A supertrait of each generated `Backend`.
+pub trait CallTarget {
+    /// Entries the call adds to the request's metadata map after the
+    /// gateway has filled it.
+    const ADDED_METADATA: usize;
+}
+
+impl<T> CallTarget for crate::remote::Remote<T> {
+    const ADDED_METADATA: usize = metadata::TONIC_ADDS;
+}
+
+/// Nothing but the `grpc-timeout` of a request with a deadline, whose
+/// `Grpc-Timeout` header is counted among the request's headers already.
+impl<S> CallTarget for crate::direct::Direct<S> {
+    const ADDED_METADATA: usize = 0;
+}
+
 /// What a unary binding compiles of its own: a function that binds the
 /// request message (through [`UnaryInput`]) and starts the call on the
 /// backend `C`, generated as a closure that calls [`unary_call`] (or
@@ -101,12 +121,13 @@ impl UnaryInput<'_> {
     /// annotator sees the request with its extensions), then the
     /// extensions moved into it: past this point the request's parts serve
     /// only the error response (method, URI, headers).
-    fn head(&mut self) -> tonic::Request<()> {
+    fn head(&mut self, room: usize) -> tonic::Request<()> {
         let mut request = grpc_request_head(
             self.parts,
             self.gateway,
             http::Extensions::new(),
             self.timeout,
+            room,
         );
         *request.extensions_mut() = without_upgrade(std::mem::take(&mut self.parts.extensions));
         request
@@ -123,7 +144,7 @@ pub fn unary_call<C, Req, Resp, Fut>(
     write: fn(&Resp, &mut JsonWriter),
 ) -> Result<CallFuture, GatewayError>
 where
-    C: Send + 'static,
+    C: CallTarget + Send + 'static,
     Req: Default + Send + 'static,
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
@@ -142,7 +163,7 @@ pub fn unary_raw_call<C, Req, Resp, Fut>(
     raw: fn(Resp) -> RawBody,
 ) -> Result<CallFuture, GatewayError>
 where
-    C: Send + 'static,
+    C: CallTarget + Send + 'static,
     Req: Default + Send + 'static,
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
@@ -171,14 +192,14 @@ fn start_call<C, Req, Resp, Fut>(
     render: Render<Resp>,
 ) -> Result<CallFuture, GatewayError>
 where
-    C: Send + 'static,
+    C: CallTarget + Send + 'static,
     Req: Default + Send + 'static,
     Resp: Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
     let mut message = Req::default();
     bind(&input.context(), &mut message)?;
-    let request = input.head();
+    let request = input.head(C::ADDED_METADATA);
     let gateway = input.gateway.clone();
     // The call future is made inside the boxed one, on its first poll:
     // made out here, its several KiB would be copied into the async block
@@ -299,7 +320,7 @@ pub(crate) fn grpc_request<M>(
 ) -> tonic::Request<M> {
     let extensions = without_upgrade(parts.extensions.clone());
     let timeout = metadata::request_timeout(&parts.headers);
-    grpc_request_head(parts, gateway, extensions, timeout).map(|()| message)
+    grpc_request_head(parts, gateway, extensions, timeout, metadata::TONIC_ADDS).map(|()| message)
 }
 
 /// [`grpc_request`] without its message: compiled once, not once per
@@ -309,12 +330,14 @@ fn grpc_request_head(
     gateway: &Gateway,
     extensions: http::Extensions,
     timeout: Option<std::time::Duration>,
+    room: usize,
 ) -> tonic::Request<()> {
     let remote = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
-    let mut metadata = metadata::incoming_metadata(parts, remote, gateway.header_rules());
+    let mut metadata =
+        metadata::incoming_metadata_with_room(parts, remote, gateway.header_rules(), room);
     gateway.annotate(parts, &mut metadata);
     let mut request = tonic::Request::from_parts(metadata, extensions, ());
     if let Some(timeout) = timeout {

@@ -432,7 +432,7 @@ pub mod path_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
@@ -3125,7 +3125,7 @@ pub mod query_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
@@ -5049,7 +5049,7 @@ pub mod patch_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn patch(
             self,
             request: __gw::tonic::Request<super::CardPatch>,
@@ -5554,7 +5554,7 @@ pub mod retired_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
@@ -5993,7 +5993,7 @@ pub mod global_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,

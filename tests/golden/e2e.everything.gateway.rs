@@ -609,7 +609,7 @@ pub mod annotated_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
@@ -4333,7 +4333,7 @@ pub mod configured_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,

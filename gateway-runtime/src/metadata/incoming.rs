@@ -86,14 +86,34 @@ pub(super) fn joined(headers: &http::HeaderMap, name: &str) -> Option<String> {
     out
 }
 
-/// Builds the outgoing gRPC request metadata from the HTTP request (see the module docs).
+/// Builds the outgoing gRPC request metadata from the HTTP request (see the module docs),
+/// with room for the entries tonic adds to it on the way out.
+#[cfg(test)]
 pub(crate) fn incoming_metadata(
     parts: &http::request::Parts,
     remote_addr: Option<SocketAddr>,
     rules: &HeaderRules,
 ) -> MetadataMap {
+    incoming_metadata_with_room(parts, remote_addr, rules, TONIC_ADDS)
+}
+
+/// The entries tonic adds to a request's metadata map when it sends it
+/// (`te`, `content-type`, `user-agent`, `grpc-timeout`).
+pub(crate) const TONIC_ADDS: usize = 4;
+
+/// Builds the outgoing gRPC request metadata from the HTTP request (see the
+/// module docs). `room`: entries the call adds to the map after this (see
+/// [`TONIC_ADDS`]; none on a direct call), which the default rules' map
+/// makes room for up front: a map that grows rehashes every entry, and a
+/// map of a few more entries can be an allocation from a slower size class.
+pub(crate) fn incoming_metadata_with_room(
+    parts: &http::request::Parts,
+    remote_addr: Option<SocketAddr>,
+    rules: &HeaderRules,
+    room: usize,
+) -> MetadataMap {
     if Arc::ptr_eq(&rules.incoming, default_incoming()) {
-        return default_rules_metadata(parts, remote_addr);
+        return default_rules_metadata(parts, remote_addr, room);
     }
     let mut md = {
         let mut md = MetadataMap::with_capacity(parts.headers.keys_len() + 2);
@@ -141,12 +161,13 @@ pub(crate) fn incoming_metadata(
 pub(super) fn default_rules_metadata(
     parts: &http::request::Parts,
     remote_addr: Option<SocketAddr>,
+    room: usize,
 ) -> MetadataMap {
     let headers = &parts.headers;
-    // Room for the two forwarded headers and for those tonic adds to the
-    // same map (`te`, `content-type`, `user-agent`, `grpc-timeout`): a map
-    // that grows on the way out rehashes every entry.
-    let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 6);
+    // Room for the two forwarded headers and for those the call adds to
+    // the same map (`room`): a map that grows on the way out rehashes
+    // every entry.
+    let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 2 + room);
     // What the forwarded headers need, noted on the way through rather
     // than looked up again (each lookup hashes the name).
     let mut host = None;

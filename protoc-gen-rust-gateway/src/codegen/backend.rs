@@ -97,7 +97,7 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
     };
     quote! {
         /// What the handlers call: the gRPC transport, or the service itself.
-        trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        trait Backend: #p::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
             #(#signatures)*
         }
 
