@@ -23,8 +23,27 @@ pub(super) fn is_valid_key(key: &str) -> bool {
 }
 
 /// Whether `value` is a valid ASCII metadata value (printable ASCII and space).
+///
+/// Eight bytes at a time: in a word `x`, a byte below 0x20 leaves its top
+/// bit set in `(x - 0x20 per byte) & !x` (a borrow into the next byte only
+/// follows such a byte), and a byte from 0x7f up has its top bit set in
+/// `x | (x + 1 per byte)` (a carry only follows a byte 0xff).
 pub(super) fn is_valid_ascii_value(value: &[u8]) -> bool {
-    value.iter().all(|&b| (0x20..=0x7e).contains(&b))
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = value.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x;
+        let above_tilde = x | x.wrapping_add(ONES);
+        if (below_space | above_tilde) & TOPS != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| (0x20..=0x7e).contains(&b))
 }
 
 /// A `-bin` header value as bytes: the value without surrounding white
@@ -255,7 +274,11 @@ pub(super) fn default_rules_metadata(
     };
     let forwarded_for = match (client, remote_addr) {
         (Some(fwd), Some(addr)) => HeaderValue::try_from(format!("{fwd}, {}", addr.ip())).ok(),
-        (None, Some(addr)) => Some(ip_value(addr.ip())),
+        // An address's text is valid as it is.
+        (None, Some(addr)) => {
+            out.insert(FORWARDED_FOR, ip_value(addr.ip()));
+            None
+        }
         (fwd, None) => fwd.and_then(|f| HeaderValue::try_from(f).ok()),
     };
     if let Some(fwd) = forwarded_for.filter(|f| is_valid_ascii_value(f.as_bytes())) {
