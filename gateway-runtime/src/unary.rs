@@ -84,14 +84,10 @@ where
 {
     // Written into its box, not built on the stack and copied there (see
     // `start_call`).
-    let boxed = Box::write(Box::new_uninit(), async move {
-        let mut client = Some(state.backend::<C>().clone());
-        let mut start = |input: &mut UnaryInput<'_>| match client.take() {
-            Some(client) => start(client, input),
-            None => Err(GatewayError::Internal("a unary call starts once".into())),
-        };
-        serve_unary(state.gateway(), request, captures, binding, &mut start).await
-    });
+    let boxed = Box::write(
+        Box::new_uninit(),
+        serve_unary(state, request, captures, binding, start),
+    );
     Box::into_pin(boxed)
 }
 
@@ -237,22 +233,32 @@ fn answer<Resp>(
 /// with its backend.
 type Start<'a> = dyn FnMut(&mut UnaryInput<'_>) -> Result<CallFuture, GatewayError> + Send + 'a;
 
-/// The unary call itself, for every binding: inside the request's span,
-/// then the response status recorded (what `telemetry::observed` does for
-/// the other drivers). The request is taken apart here once and the call
-/// borrows its parts: each future an owned request passes through holds
-/// its own copy of it.
-async fn serve_unary(
-    gateway: &Gateway,
+/// The unary call, inside the request's span, then the response status
+/// recorded (what `telemetry::observed` does for the other drivers). The
+/// route's boxed future is this one's: the request is taken apart here
+/// once and the call borrows its parts, since each future an owned request
+/// passes through holds its own copy of it. What the call does is
+/// `call_unary`, compiled once.
+async fn serve_unary<C>(
+    state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static UnaryBinding,
-    start: &mut Start<'_>,
-) -> Response {
+    start: UnaryStart<C>,
+) -> Response
+where
+    C: Clone + Send + Sync + 'static,
+{
     let started = telemetry::start_time();
     let span = telemetry::request_span(&binding.rpc, request.method(), request.uri());
     let (mut parts, body) = request.into_parts();
-    let call = call_unary(gateway, &mut parts, body, &captures, binding, start);
+    let mut client = Some(state.backend::<C>().clone());
+    let mut start = |input: &mut UnaryInput<'_>| match client.take() {
+        Some(client) => start(client, input),
+        None => Err(GatewayError::Internal("a unary call starts once".into())),
+    };
+    let gateway = state.gateway();
+    let call = call_unary(gateway, &mut parts, body, &captures, binding, &mut start);
     let response = tracing::Instrument::instrument(call, span.clone()).await;
     telemetry::request_done(&span, &binding.rpc, &parts.method, &response, started);
     response
