@@ -235,33 +235,37 @@ type Start<'a> = dyn FnMut(&mut UnaryInput<'_>) -> Result<CallFuture, GatewayErr
 
 /// The unary call, inside the request's span, then the response status
 /// recorded (what `telemetry::observed` does for the other drivers). The
-/// route's boxed future is this one's: the request is taken apart here
-/// once and the call borrows its parts, since each future an owned request
-/// passes through holds its own copy of it. What the call does is
-/// `call_unary`, compiled once.
-async fn serve_unary<C>(
+/// route's boxed future is this one's. The span is made and the request
+/// taken apart before it, when the route is called: the future holds the
+/// parts only, not the request as well (an `async fn` keeps its arguments
+/// apart from what it makes of them), and the call borrows them. That
+/// keeps it within the allocator's small sizes (864 bytes on a direct
+/// call, from 1 400). What the call does is `call_unary`, compiled once.
+fn serve_unary<C>(
     state: RouterState,
     request: Request,
     captures: Captures,
     binding: &'static UnaryBinding,
     start: UnaryStart<C>,
-) -> Response
+) -> impl Future<Output = Response> + Send
 where
     C: Clone + Send + Sync + 'static,
 {
     let started = telemetry::start_time();
     let span = telemetry::request_span(&binding.rpc, request.method(), request.uri());
     let (mut parts, body) = request.into_parts();
-    let mut client = Some(state.backend::<C>().clone());
-    let mut start = |input: &mut UnaryInput<'_>| match client.take() {
-        Some(client) => start(client, input),
-        None => Err(GatewayError::Internal("a unary call starts once".into())),
-    };
-    let gateway = state.gateway();
-    let call = call_unary(gateway, &mut parts, body, &captures, binding, &mut start);
-    let response = tracing::Instrument::instrument(call, span.clone()).await;
-    telemetry::request_done(&span, &binding.rpc, &parts.method, &response, started);
-    response
+    async move {
+        let mut client = Some(state.backend::<C>().clone());
+        let mut start = |input: &mut UnaryInput<'_>| match client.take() {
+            Some(client) => start(client, input),
+            None => Err(GatewayError::Internal("a unary call starts once".into())),
+        };
+        let gateway = state.gateway();
+        let call = call_unary(gateway, &mut parts, body, &captures, binding, &mut start);
+        let response = tracing::Instrument::instrument(call, span.clone()).await;
+        telemetry::request_done(&span, &binding.rpc, &parts.method, &response, started);
+        response
+    }
 }
 
 async fn call_unary(
