@@ -85,6 +85,13 @@ pub(crate) async fn read_body_with_headers(
     body: axum::body::Body,
     limit: usize,
 ) -> Result<Bytes, GatewayError> {
+    declared_within(headers, limit)?;
+    read_body(body, limit).await
+}
+
+/// The check [`read_body_with_headers`] makes before reading: a declared
+/// `Content-Length` above `limit` is [`GatewayError::BodyTooLarge`].
+pub(crate) fn declared_within(headers: &http::HeaderMap, limit: usize) -> Result<(), GatewayError> {
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -94,7 +101,7 @@ pub(crate) async fn read_body_with_headers(
     {
         return Err(GatewayError::BodyTooLarge { limit });
     }
-    read_body(body, limit).await
+    Ok(())
 }
 
 #[cfg(test)]

@@ -283,8 +283,13 @@ async fn call_unary(
     };
     let deadline = Deadline::within(timeout);
     let bytes = if binding.reads_body {
-        match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
-        {
+        // `read_body_with_headers`, one future fewer.
+        let limit = gateway.body_limit();
+        let read = match crate::body::declared_within(&parts.headers, limit) {
+            Ok(()) => crate::body::read_body(body, limit).await,
+            Err(e) => Err(e),
+        };
+        match read {
             Ok(bytes) => bytes,
             Err(e) => return gateway.fail(parts, e),
         }
@@ -305,8 +310,14 @@ async fn call_unary(
     let parts = &*input.parts;
     // tonic passes the timeout on as `grpc-timeout`; the gateway also
     // enforces it, so that an expired deadline is DeadlineExceeded (504)
-    // whoever notices first.
-    match deadline.run(call).await {
+    // whoever notices first. Without a deadline the call is awaited here,
+    // not through `Deadline::run`'s future.
+    let result = if deadline.is_set() {
+        deadline.run(call).await
+    } else {
+        call.await
+    };
+    match result {
         Ok((metadata, mut response)) => {
             telemetry::grpc_code(&tracing::Span::current(), tonic::Code::Ok);
             gateway.hook_response(&metadata, &mut response);
