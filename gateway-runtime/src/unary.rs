@@ -110,7 +110,7 @@ impl UnaryInput<'_> {
             self.body,
             self.gateway,
         )
-        .with_content_type(crate::http_body::request_content_type(&self.parts.headers))
+        .with_content_type_of(&self.parts.headers)
     }
 
     /// The gRPC request without its message: the metadata (the gateway's
