@@ -24,8 +24,17 @@ pub struct BindContext<'a> {
     captures: &'a Captures,
     query: &'a str,
     body: &'a [u8],
-    content_type: &'a str,
+    content_type: ContentType<'a>,
     gateway: &'a Gateway,
+}
+
+/// Where a [`BindContext`] has the request's `Content-Type` from: only
+/// `google.api.HttpBody` bodies read it, so the unary driver hands over
+/// the headers rather than looking it up for every request.
+#[derive(Debug, Clone, Copy)]
+enum ContentType<'a> {
+    Text(&'a str),
+    Of(&'a http::HeaderMap),
 }
 
 impl<'a> BindContext<'a> {
@@ -41,7 +50,7 @@ impl<'a> BindContext<'a> {
             captures,
             query,
             body,
-            content_type: "",
+            content_type: ContentType::Text(""),
             gateway,
         }
     }
@@ -58,14 +67,25 @@ impl<'a> BindContext<'a> {
 
     /// The same context, knowing the request's `Content-Type`.
     pub fn with_content_type(mut self, content_type: &'a str) -> Self {
-        self.content_type = content_type;
+        self.content_type = ContentType::Text(content_type);
+        self
+    }
+
+    /// The same context, reading the `Content-Type` from `headers` when
+    /// asked for it.
+    pub(crate) fn with_content_type_of(mut self, headers: &'a http::HeaderMap) -> Self {
+        self.content_type = ContentType::Of(headers);
         self
     }
 
     /// The request body as a `google.api.HttpBody`: its `Content-Type` and
     /// bytes, unparsed.
     pub fn raw_body(&self) -> (String, Vec<u8>) {
-        (self.content_type.to_string(), self.body.to_vec())
+        let content_type = match self.content_type {
+            ContentType::Text(text) => text,
+            ContentType::Of(headers) => crate::http_body::request_content_type(headers),
+        };
+        (content_type.to_string(), self.body.to_vec())
     }
 
     fn capture(&self, index: usize, name: &str) -> Result<Cow<'a, str>, GatewayError> {

@@ -63,6 +63,11 @@ pub(crate) async fn read_body(body: axum::body::Body, limit: usize) -> Result<By
                 buf = Some(b);
             }
         }
+        // A body that says it has ended (hyper's, once its announced
+        // length has arrived) would only answer `None`: not asked again.
+        if body.is_end_stream() {
+            break;
+        }
     }
     Ok(match (buf, first) {
         (Some(buf), _) => buf.freeze(),
@@ -80,6 +85,13 @@ pub(crate) async fn read_body_with_headers(
     body: axum::body::Body,
     limit: usize,
 ) -> Result<Bytes, GatewayError> {
+    declared_within(headers, limit)?;
+    read_body(body, limit).await
+}
+
+/// The check [`read_body_with_headers`] makes before reading: a declared
+/// `Content-Length` above `limit` is [`GatewayError::BodyTooLarge`].
+pub(crate) fn declared_within(headers: &http::HeaderMap, limit: usize) -> Result<(), GatewayError> {
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -89,7 +101,7 @@ pub(crate) async fn read_body_with_headers(
     {
         return Err(GatewayError::BodyTooLarge { limit });
     }
-    read_body(body, limit).await
+    Ok(())
 }
 
 #[cfg(test)]

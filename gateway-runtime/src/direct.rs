@@ -95,23 +95,28 @@ impl<S> fmt::Debug for Direct<S> {
 
 /// Prepares one direct call: marks the request with its gRPC method (as
 /// tonic's client does), runs the interceptor, and hands back the service
-/// to call.
-pub fn call<S, M>(
-    direct: &Direct<S>,
-    mut request: tonic::Request<M>,
+/// to call. The request is changed in place: the message (often the
+/// largest part) is not moved in and out.
+pub fn call<'a, S, M>(
+    direct: &'a Direct<S>,
+    request: &mut tonic::Request<M>,
     service: &'static str,
     method: &'static str,
-) -> Result<(Arc<S>, tonic::Request<M>), tonic::Status> {
+) -> Result<&'a S, tonic::Status> {
     request
         .extensions_mut()
         .insert(tonic::GrpcMethod::new(service, method));
     if let Some(intercept) = &direct.interceptor {
-        let (metadata, extensions, message) = request.into_parts();
-        let (metadata, extensions, ()) =
-            intercept(tonic::Request::from_parts(metadata, extensions, ()))?.into_parts();
-        request = tonic::Request::from_parts(metadata, extensions, message);
+        let head = tonic::Request::from_parts(
+            std::mem::take(request.metadata_mut()),
+            std::mem::take(request.extensions_mut()),
+            (),
+        );
+        let (metadata, extensions, ()) = intercept(head)?.into_parts();
+        *request.metadata_mut() = metadata;
+        *request.extensions_mut() = extensions;
     }
-    Ok((direct.service.clone(), request))
+    Ok(&direct.service)
 }
 
 /// The request stream as the `tonic::Streaming` a client- or
@@ -194,13 +199,13 @@ mod tests {
                 .insert("checked", "yes".parse().unwrap());
             Ok(request)
         });
-        let refused = call(&direct, tonic::Request::new(1), "s", "m").unwrap_err();
+        let refused = call(&direct, &mut tonic::Request::new(1), "s", "m").unwrap_err();
         assert_eq!(refused.code(), tonic::Code::Unauthenticated);
         let mut request = tonic::Request::new(2);
         request
             .metadata_mut()
             .insert("authorization", "token".parse().unwrap());
-        let (_, request) = call(&direct, request, "s", "m").unwrap();
+        call(&direct, &mut request, "s", "m").unwrap();
         assert_eq!(request.metadata().get("checked").unwrap(), "yes");
         assert_eq!(*request.get_ref(), 2);
         let method = request.extensions().get::<tonic::GrpcMethod>().unwrap();

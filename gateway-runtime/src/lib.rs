@@ -131,7 +131,8 @@ pub mod __private {
     pub use crate::streaming::server::{server_streaming, server_websocket};
     pub use crate::telemetry::RpcName;
     pub use crate::unary::{
-        CallFuture, UnaryBinding, UnaryInput, UnaryStart, unary, unary_call, unary_raw_call,
+        CallFuture, CallTarget, UnaryBinding, UnaryInput, UnaryStart, unary, unary_call,
+        unary_raw_call,
     };
 
     /// Path and query values as text (`FromText` and the parsers of the

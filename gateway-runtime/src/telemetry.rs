@@ -95,7 +95,7 @@ pub(crate) fn mode_name(mode: Mode) -> &'static str {
 }
 
 /// The span of one request: created before anything else is done with it.
-fn request_span(rpc: &RpcName, method: &http::Method, uri: &http::Uri) -> tracing::Span {
+pub(crate) fn request_span(rpc: &RpcName, method: &http::Method, uri: &http::Uri) -> tracing::Span {
     let span = tracing::info_span!(
         "gateway.request",
         otel.name = tracing::field::Empty,
@@ -140,7 +140,7 @@ where
 
 /// Records the HTTP status of a response on the request span and in the
 /// request metrics; `start` is when the request arrived.
-fn request_done(
+pub(crate) fn request_done(
     span: &tracing::Span,
     rpc: &RpcName,
     method: &http::Method,
@@ -162,7 +162,7 @@ fn request_done(
 }
 
 /// When a request arrived, if the metrics need it.
-fn start_time() -> Option<std::time::Instant> {
+pub(crate) fn start_time() -> Option<std::time::Instant> {
     #[cfg(feature = "metrics")]
     return Some(std::time::Instant::now());
     #[cfg(not(feature = "metrics"))]

@@ -187,7 +187,7 @@ pub mod abc_service_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn r#match(
             self,
             request: __gw::tonic::Request<super::Self_>,
@@ -231,28 +231,27 @@ pub mod abc_service_gateway {
     for ::gateway_runtime::Direct<S> {
         async fn r#match(
             self,
-            request: __gw::tonic::Request<super::Self_>,
+            mut request: __gw::tonic::Request<super::Self_>,
         ) -> __gw::Reply<super::Self_> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.awkward.ABCService",
                 "Match",
             )?;
-            <S as super::abc_service_server::AbcService>::r#match(&service, request)
-                .await
+            <S as super::abc_service_server::AbcService>::r#match(service, request).await
         }
         async fn r#type(
             self,
-            request: __gw::tonic::Request<super::Self_>,
+            mut request: __gw::tonic::Request<super::Self_>,
         ) -> __gw::Reply<super::Self_> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.awkward.ABCService",
                 "Type",
             )?;
-            <S as super::abc_service_server::AbcService>::r#type(&service, request).await
+            <S as super::abc_service_server::AbcService>::r#type(service, request).await
         }
     }
     /// `GET /awkward/{type}/{kind}`

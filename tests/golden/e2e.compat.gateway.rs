@@ -432,7 +432,7 @@ pub mod path_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
@@ -494,41 +494,41 @@ pub mod path_compat_gateway {
     for ::gateway_runtime::Direct<S> {
         async fn echo(
             self,
-            request: __gw::tonic::Request<super::Card>,
+            mut request: __gw::tonic::Request<super::Card>,
         ) -> __gw::Reply<super::Card> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.compat.PathCompat",
                 "Echo",
             )?;
-            <S as super::path_compat_server::PathCompat>::echo(&service, request).await
+            <S as super::path_compat_server::PathCompat>::echo(service, request).await
         }
         async fn old_echo(
             self,
-            request: __gw::tonic::Request<super::Card>,
+            mut request: __gw::tonic::Request<super::Card>,
         ) -> __gw::Reply<super::Card> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.compat.PathCompat",
                 "OldEcho",
             )?;
-            <S as super::path_compat_server::PathCompat>::old_echo(&service, request)
+            <S as super::path_compat_server::PathCompat>::old_echo(service, request)
                 .await
         }
         async fn repeat(
             self,
-            request: __gw::tonic::Request<super::RepeatRequest>,
+            mut request: __gw::tonic::Request<super::RepeatRequest>,
         ) -> __gw::Reply<__gw::ResponseStream<super::Card>> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.compat.PathCompat",
                 "Repeat",
             )?;
             ::core::result::Result::Ok(
-                <S as super::path_compat_server::PathCompat>::repeat(&service, request)
+                <S as super::path_compat_server::PathCompat>::repeat(service, request)
                     .await?
                     .map(__gw::ResponseStream::direct),
             )
@@ -3125,7 +3125,7 @@ pub mod query_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn echo(
             self,
             request: __gw::tonic::Request<super::Card>,
@@ -3151,15 +3151,15 @@ pub mod query_compat_gateway {
     for ::gateway_runtime::Direct<S> {
         async fn echo(
             self,
-            request: __gw::tonic::Request<super::Card>,
+            mut request: __gw::tonic::Request<super::Card>,
         ) -> __gw::Reply<super::Card> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.compat.QueryCompat",
                 "Echo",
             )?;
-            <S as super::query_compat_server::QueryCompat>::echo(&service, request).await
+            <S as super::query_compat_server::QueryCompat>::echo(service, request).await
         }
     }
     /// `GET /compat/query/auto`
@@ -5049,7 +5049,7 @@ pub mod patch_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn patch(
             self,
             request: __gw::tonic::Request<super::CardPatch>,
@@ -5075,16 +5075,15 @@ pub mod patch_compat_gateway {
     for ::gateway_runtime::Direct<S> {
         async fn patch(
             self,
-            request: __gw::tonic::Request<super::CardPatch>,
+            mut request: __gw::tonic::Request<super::CardPatch>,
         ) -> __gw::Reply<super::CardPatch> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.compat.PatchCompat",
                 "Patch",
             )?;
-            <S as super::patch_compat_server::PatchCompat>::patch(&service, request)
-                .await
+            <S as super::patch_compat_server::PatchCompat>::patch(service, request).await
         }
     }
     /// `PUT /compat/patch/full/{card.id}`
@@ -5555,7 +5554,7 @@ pub mod retired_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
@@ -5581,15 +5580,15 @@ pub mod retired_compat_gateway {
     for ::gateway_runtime::Direct<S> {
         async fn ping(
             self,
-            request: __gw::tonic::Request<super::Card>,
+            mut request: __gw::tonic::Request<super::Card>,
         ) -> __gw::Reply<super::Card> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.compat.RetiredCompat",
                 "Ping",
             )?;
-            <S as super::retired_compat_server::RetiredCompat>::ping(&service, request)
+            <S as super::retired_compat_server::RetiredCompat>::ping(service, request)
                 .await
         }
     }
@@ -5994,7 +5993,7 @@ pub mod global_compat_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn ping(
             self,
             request: __gw::tonic::Request<super::Card>,
@@ -6020,15 +6019,15 @@ pub mod global_compat_gateway {
     for ::gateway_runtime::Direct<S> {
         async fn ping(
             self,
-            request: __gw::tonic::Request<super::Card>,
+            mut request: __gw::tonic::Request<super::Card>,
         ) -> __gw::Reply<super::Card> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.compat.GlobalCompat",
                 "Ping",
             )?;
-            <S as super::global_compat_server::GlobalCompat>::ping(&service, request)
+            <S as super::global_compat_server::GlobalCompat>::ping(service, request)
                 .await
         }
     }

@@ -609,7 +609,7 @@ pub mod annotated_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
@@ -815,145 +815,142 @@ pub mod annotated_gateway {
     for ::gateway_runtime::Direct<S> {
         async fn create(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "Create",
             )?;
-            <S as super::annotated_server::Annotated>::create(&service, request).await
+            <S as super::annotated_server::Annotated>::create(service, request).await
         }
         async fn create_body(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "CreateBody",
             )?;
-            <S as super::annotated_server::Annotated>::create_body(&service, request)
+            <S as super::annotated_server::Annotated>::create_body(service, request)
                 .await
         }
         async fn lookup(
             self,
-            request: __gw::tonic::Request<super::IdRequest>,
+            mut request: __gw::tonic::Request<super::IdRequest>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "Lookup",
             )?;
-            <S as super::annotated_server::Annotated>::lookup(&service, request).await
+            <S as super::annotated_server::Annotated>::lookup(service, request).await
         }
         async fn get_by_name(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "GetByName",
             )?;
-            <S as super::annotated_server::Annotated>::get_by_name(&service, request)
+            <S as super::annotated_server::Annotated>::get_by_name(service, request)
                 .await
         }
         async fn update(
             self,
-            request: __gw::tonic::Request<super::UpdateRequest>,
+            mut request: __gw::tonic::Request<super::UpdateRequest>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "Update",
             )?;
-            <S as super::annotated_server::Annotated>::update(&service, request).await
+            <S as super::annotated_server::Annotated>::update(service, request).await
         }
         async fn deep(
             self,
-            request: __gw::tonic::Request<super::DeepRequest>,
+            mut request: __gw::tonic::Request<super::DeepRequest>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "Deep",
             )?;
-            <S as super::annotated_server::Annotated>::deep(&service, request).await
+            <S as super::annotated_server::Annotated>::deep(service, request).await
         }
         async fn files(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "Files",
             )?;
-            <S as super::annotated_server::Annotated>::files(&service, request).await
+            <S as super::annotated_server::Annotated>::files(service, request).await
         }
         async fn custom(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "Custom",
             )?;
-            <S as super::annotated_server::Annotated>::custom(&service, request).await
+            <S as super::annotated_server::Annotated>::custom(service, request).await
         }
         async fn star(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "Star",
             )?;
-            <S as super::annotated_server::Annotated>::star(&service, request).await
+            <S as super::annotated_server::Annotated>::star(service, request).await
         }
         async fn stream_items(
             self,
-            request: __gw::tonic::Request<super::IdRequest>,
+            mut request: __gw::tonic::Request<super::IdRequest>,
         ) -> __gw::Reply<__gw::ResponseStream<super::Sample>> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "StreamItems",
             )?;
             ::core::result::Result::Ok(
-                <S as super::annotated_server::Annotated>::stream_items(
-                        &service,
-                        request,
-                    )
+                <S as super::annotated_server::Annotated>::stream_items(service, request)
                     .await?
                     .map(__gw::ResponseStream::direct),
             )
         }
         async fn watch(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<__gw::ResponseStream<super::Sample>> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Annotated",
                 "Watch",
             )?;
             ::core::result::Result::Ok(
-                <S as super::annotated_server::Annotated>::watch(&service, request)
+                <S as super::annotated_server::Annotated>::watch(service, request)
                     .await?
                     .map(__gw::ResponseStream::direct),
             )
@@ -4336,7 +4333,7 @@ pub mod configured_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn create(
             self,
             request: __gw::tonic::Request<super::Sample>,
@@ -4542,127 +4539,127 @@ pub mod configured_gateway {
     for ::gateway_runtime::Direct<S> {
         async fn create(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "Create",
             )?;
-            <S as super::configured_server::Configured>::create(&service, request).await
+            <S as super::configured_server::Configured>::create(service, request).await
         }
         async fn create_body(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "CreateBody",
             )?;
-            <S as super::configured_server::Configured>::create_body(&service, request)
+            <S as super::configured_server::Configured>::create_body(service, request)
                 .await
         }
         async fn lookup(
             self,
-            request: __gw::tonic::Request<super::IdRequest>,
+            mut request: __gw::tonic::Request<super::IdRequest>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "Lookup",
             )?;
-            <S as super::configured_server::Configured>::lookup(&service, request).await
+            <S as super::configured_server::Configured>::lookup(service, request).await
         }
         async fn get_by_name(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "GetByName",
             )?;
-            <S as super::configured_server::Configured>::get_by_name(&service, request)
+            <S as super::configured_server::Configured>::get_by_name(service, request)
                 .await
         }
         async fn update(
             self,
-            request: __gw::tonic::Request<super::UpdateRequest>,
+            mut request: __gw::tonic::Request<super::UpdateRequest>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "Update",
             )?;
-            <S as super::configured_server::Configured>::update(&service, request).await
+            <S as super::configured_server::Configured>::update(service, request).await
         }
         async fn deep(
             self,
-            request: __gw::tonic::Request<super::DeepRequest>,
+            mut request: __gw::tonic::Request<super::DeepRequest>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "Deep",
             )?;
-            <S as super::configured_server::Configured>::deep(&service, request).await
+            <S as super::configured_server::Configured>::deep(service, request).await
         }
         async fn files(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "Files",
             )?;
-            <S as super::configured_server::Configured>::files(&service, request).await
+            <S as super::configured_server::Configured>::files(service, request).await
         }
         async fn custom(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "Custom",
             )?;
-            <S as super::configured_server::Configured>::custom(&service, request).await
+            <S as super::configured_server::Configured>::custom(service, request).await
         }
         async fn star(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<super::Sample> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "Star",
             )?;
-            <S as super::configured_server::Configured>::star(&service, request).await
+            <S as super::configured_server::Configured>::star(service, request).await
         }
         async fn stream_items(
             self,
-            request: __gw::tonic::Request<super::IdRequest>,
+            mut request: __gw::tonic::Request<super::IdRequest>,
         ) -> __gw::Reply<__gw::ResponseStream<super::Sample>> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "StreamItems",
             )?;
             ::core::result::Result::Ok(
                 <S as super::configured_server::Configured>::stream_items(
-                        &service,
+                        service,
                         request,
                     )
                     .await?
@@ -4671,16 +4668,16 @@ pub mod configured_gateway {
         }
         async fn watch(
             self,
-            request: __gw::tonic::Request<super::Sample>,
+            mut request: __gw::tonic::Request<super::Sample>,
         ) -> __gw::Reply<__gw::ResponseStream<super::Sample>> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.everything.Configured",
                 "Watch",
             )?;
             ::core::result::Result::Ok(
-                <S as super::configured_server::Configured>::watch(&service, request)
+                <S as super::configured_server::Configured>::watch(service, request)
                     .await?
                     .map(__gw::ResponseStream::direct),
             )

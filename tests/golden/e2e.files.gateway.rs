@@ -228,7 +228,7 @@ pub mod files_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn download(
             self,
             request: __gw::tonic::Request<super::FileRequest>,
@@ -333,72 +333,72 @@ pub mod files_gateway {
     impl<S: super::files_server::Files> Backend for ::gateway_runtime::Direct<S> {
         async fn download(
             self,
-            request: __gw::tonic::Request<super::FileRequest>,
+            mut request: __gw::tonic::Request<super::FileRequest>,
         ) -> __gw::Reply<super::super::super::google::api::HttpBody> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.files.Files",
                 "Download",
             )?;
-            <S as super::files_server::Files>::download(&service, request).await
+            <S as super::files_server::Files>::download(service, request).await
         }
         async fn stream(
             self,
-            request: __gw::tonic::Request<super::FileRequest>,
+            mut request: __gw::tonic::Request<super::FileRequest>,
         ) -> __gw::Reply<
             __gw::ResponseStream<super::super::super::google::api::HttpBody>,
         > {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.files.Files",
                 "Stream",
             )?;
             ::core::result::Result::Ok(
-                <S as super::files_server::Files>::stream(&service, request)
+                <S as super::files_server::Files>::stream(service, request)
                     .await?
                     .map(__gw::ResponseStream::direct),
             )
         }
         async fn echo(
             self,
-            request: __gw::tonic::Request<super::super::super::google::api::HttpBody>,
+            mut request: __gw::tonic::Request<super::super::super::google::api::HttpBody>,
         ) -> __gw::Reply<super::super::super::google::api::HttpBody> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.files.Files",
                 "Echo",
             )?;
-            <S as super::files_server::Files>::echo(&service, request).await
+            <S as super::files_server::Files>::echo(service, request).await
         }
         async fn upload(
             self,
-            request: __gw::tonic::Request<super::UploadRequest>,
+            mut request: __gw::tonic::Request<super::UploadRequest>,
         ) -> __gw::Reply<super::UploadSummary> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.files.Files",
                 "Upload",
             )?;
-            <S as super::files_server::Files>::upload(&service, request).await
+            <S as super::files_server::Files>::upload(service, request).await
         }
         async fn upload_stream(
             self,
-            request: __gw::tonic::Request<
+            mut request: __gw::tonic::Request<
                 __gw::RequestStream<super::super::super::google::api::HttpBody>,
             >,
         ) -> __gw::Reply<super::UploadSummary> {
-            let (service, request) = __gw::direct_call(
+            let service = __gw::direct_call(
                 &self,
-                request,
+                &mut request,
                 "e2e.files.Files",
                 "UploadStream",
             )?;
             <S as super::files_server::Files>::upload_stream(
-                    &service,
+                    service,
                     request.map(__gw::request_streaming),
                 )
                 .await

@@ -11,8 +11,8 @@ use gateway_e2e::e2e::echo::v1::Kitchen;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_runtime::__private::{
-    BindContext, JsonMessage, JsonWriter, RouterState, RpcName, Seg, Template, UnaryBinding,
-    UnaryInput, not_found, unary, unary_call,
+    BindContext, CallTarget, JsonMessage, JsonWriter, RouterState, RpcName, Seg, Template,
+    UnaryBinding, UnaryInput, not_found, unary, unary_call,
 };
 use gateway_runtime::Gateway;
 use tonic::transport::Channel;
@@ -26,7 +26,20 @@ use tonic::transport::Channel;
 pub fn boxed_call_router(channel: Channel, gateway: &Gateway) -> axum::Router {
     axum::Router::new()
         .route("/v1/echo", post(boxed_call_echo))
-        .with_state(RouterState::new(EchoServiceClient::new(channel), gateway))
+        .with_state(RouterState::new(
+            TonicClient(EchoServiceClient::new(channel)),
+            gateway,
+        ))
+}
+
+/// The tonic client as the runtime's backend: tonic adds `te`,
+/// `content-type`, `user-agent` and `grpc-timeout` to the metadata, as on
+/// the runtime's own `Remote`.
+#[derive(Clone)]
+struct TonicClient(EchoServiceClient<Channel>);
+
+impl CallTarget for TonicClient {
+    const ADDED_METADATA: usize = 4;
 }
 
 async fn boxed_call_echo(
@@ -54,12 +67,12 @@ async fn boxed_call_echo(
         request,
         captures,
         &BINDING,
-        |client: EchoServiceClient<Channel>, input: &mut UnaryInput<'_>| {
+        |client: TonicClient, input: &mut UnaryInput<'_>| {
             unary_call(
                 client,
                 input,
                 |cx: &BindContext<'_>, msg: &mut Kitchen| cx.body_json(|r| msg.merge_json(r)),
-                |mut client: EchoServiceClient<Channel>, request| {
+                |TonicClient(mut client), request| {
                     Box::pin(async move { client.echo(request).await })
                 },
                 |response: &Kitchen, w: &mut JsonWriter| response.write_json(w),

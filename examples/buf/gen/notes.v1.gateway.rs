@@ -188,7 +188,7 @@ pub mod notebook_gateway {
             .with_backend(backend, gateway)
     }
     /// What the handlers call: the gRPC transport, or the service itself.
-    trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+    trait Backend: __gw::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
         fn add_note(
             self,
             request: __gw::tonic::Request<super::AddNoteRequest>,

@@ -23,8 +23,27 @@ pub(super) fn is_valid_key(key: &str) -> bool {
 }
 
 /// Whether `value` is a valid ASCII metadata value (printable ASCII and space).
+///
+/// Eight bytes at a time: in a word `x`, a byte below 0x20 leaves its top
+/// bit set in `(x - 0x20 per byte) & !x` (a borrow into the next byte only
+/// follows such a byte), and a byte from 0x7f up has its top bit set in
+/// `x | (x + 1 per byte)` (a carry only follows a byte 0xff).
 pub(super) fn is_valid_ascii_value(value: &[u8]) -> bool {
-    value.iter().all(|&b| (0x20..=0x7e).contains(&b))
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = value.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x;
+        let above_tilde = x | x.wrapping_add(ONES);
+        if (below_space | above_tilde) & TOPS != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| (0x20..=0x7e).contains(&b))
 }
 
 /// A `-bin` header value as bytes: the value without surrounding white
@@ -86,14 +105,34 @@ pub(super) fn joined(headers: &http::HeaderMap, name: &str) -> Option<String> {
     out
 }
 
-/// Builds the outgoing gRPC request metadata from the HTTP request (see the module docs).
+/// Builds the outgoing gRPC request metadata from the HTTP request (see the module docs),
+/// with room for the entries tonic adds to it on the way out.
+#[cfg(test)]
 pub(crate) fn incoming_metadata(
     parts: &http::request::Parts,
     remote_addr: Option<SocketAddr>,
     rules: &HeaderRules,
 ) -> MetadataMap {
+    incoming_metadata_with_room(parts, remote_addr, rules, TONIC_ADDS)
+}
+
+/// The entries tonic adds to a request's metadata map when it sends it
+/// (`te`, `content-type`, `user-agent`, `grpc-timeout`).
+pub(crate) const TONIC_ADDS: usize = 4;
+
+/// Builds the outgoing gRPC request metadata from the HTTP request (see the
+/// module docs). `room`: entries the call adds to the map after this (see
+/// [`TONIC_ADDS`]; none on a direct call), which the default rules' map
+/// makes room for up front: a map that grows rehashes every entry, and a
+/// map of a few more entries can be an allocation from a slower size class.
+pub(crate) fn incoming_metadata_with_room(
+    parts: &http::request::Parts,
+    remote_addr: Option<SocketAddr>,
+    rules: &HeaderRules,
+    room: usize,
+) -> MetadataMap {
     if Arc::ptr_eq(&rules.incoming, default_incoming()) {
-        return default_rules_metadata(parts, remote_addr);
+        return default_rules_metadata(parts, remote_addr, room);
     }
     let mut md = {
         let mut md = MetadataMap::with_capacity(parts.headers.keys_len() + 2);
@@ -141,12 +180,13 @@ pub(crate) fn incoming_metadata(
 pub(super) fn default_rules_metadata(
     parts: &http::request::Parts,
     remote_addr: Option<SocketAddr>,
+    room: usize,
 ) -> MetadataMap {
     let headers = &parts.headers;
-    // Room for the two forwarded headers and for those tonic adds to the
-    // same map (`te`, `content-type`, `user-agent`, `grpc-timeout`): a map
-    // that grows on the way out rehashes every entry.
-    let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 6);
+    // Room for the two forwarded headers and for those the call adds to
+    // the same map (`room`): a map that grows on the way out rehashes
+    // every entry.
+    let mut out = http::HeaderMap::with_capacity(headers.keys_len() + 2 + room);
     // What the forwarded headers need, noted on the way through rather
     // than looked up again (each lookup hashes the name).
     let mut host = None;
@@ -234,7 +274,11 @@ pub(super) fn default_rules_metadata(
     };
     let forwarded_for = match (client, remote_addr) {
         (Some(fwd), Some(addr)) => HeaderValue::try_from(format!("{fwd}, {}", addr.ip())).ok(),
-        (None, Some(addr)) => Some(ip_value(addr.ip())),
+        // An address's text is valid as it is.
+        (None, Some(addr)) => {
+            out.insert(FORWARDED_FOR, ip_value(addr.ip()));
+            None
+        }
         (fwd, None) => fwd.and_then(|f| HeaderValue::try_from(f).ok()),
     };
     if let Some(fwd) = forwarded_for.filter(|f| is_valid_ascii_value(f.as_bytes())) {

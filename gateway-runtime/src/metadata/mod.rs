@@ -37,7 +37,9 @@ mod timeout;
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(test)]
 pub(crate) use incoming::incoming_metadata;
+pub(crate) use incoming::{TONIC_ADDS, incoming_metadata_with_room};
 pub(crate) use outgoing::{outgoing_headers, outgoing_trailers, wants_trailers};
 pub(crate) use timeout::{GRPC_TIMEOUT, parse_grpc_timeout, request_timeout};
 

@@ -488,3 +488,29 @@ fn te_trailers() {
         assert_eq!(wants_trailers(&h), *want, "{values:?}");
     }
 }
+
+#[test]
+fn ascii_value_check_word_at_a_time_matches_bytewise() {
+    let bytewise = |v: &[u8]| v.iter().all(|&b| (0x20..=0x7e).contains(&b));
+    // Every byte value at every position of values that span whole words
+    // and a remainder, among valid neighbours of both edges.
+    for len in [1usize, 7, 8, 9, 16, 17, 23] {
+        for fill in [b' ', b'~', b'a'] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![fill; len];
+                    v[at] = b;
+                    assert_eq!(incoming::is_valid_ascii_value(&v), bytewise(&v), "{v:?}");
+                }
+            }
+        }
+    }
+    // Two invalid bytes in one word (a borrow or carry next to another).
+    for (a, b) in [(0x00, 0x7f), (0xff, 0x7e), (0x1f, 0x20), (0xff, 0xff)] {
+        let mut v = vec![b'a'; 8];
+        v[3] = a;
+        v[4] = b;
+        assert_eq!(incoming::is_valid_ascii_value(&v), bytewise(&v));
+    }
+    assert!(incoming::is_valid_ascii_value(b""));
+}

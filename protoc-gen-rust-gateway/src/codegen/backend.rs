@@ -44,11 +44,6 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
         signatures.push(quote! {
             fn #name(self, request: #request) -> impl #p::ReplyFuture<#response>;
         });
-        // The impls as `async fn`: shorter, and the trait's `Send` bound is
-        // checked on them all the same.
-        let signature = quote! {
-            async fn #name(self, request: #request) -> #p::Reply<#response>
-        };
         let call = match (
             method.kind.streams_requests(),
             method.kind.streams_responses(),
@@ -74,15 +69,19 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
         let direct_call = if method.kind.streams_responses() {
             quote! {
                 ::core::result::Result::Ok(
-                    <S as super::#server_module::#server_trait>::#name(&service, #argument).await?.map(#p::ResponseStream::direct),
+                    <S as super::#server_module::#server_trait>::#name(service, #argument).await?.map(#p::ResponseStream::direct),
                 )
             }
         } else {
-            quote!(<S as super::#server_module::#server_trait>::#name(&service, #argument).await)
+            quote!(<S as super::#server_module::#server_trait>::#name(service, #argument).await)
         };
+        // The direct impls as `async fn`: shorter, and the trait's `Send`
+        // bound is checked on them all the same. The request is marked and
+        // intercepted in place, and the service borrowed from `self`: the
+        // message is not moved through the runtime and back.
         direct_fns.push(quote! {
-            #signature {
-                let (service, request) = #p::direct_call(&self, request, #full_name, #proto_name)?;
+            async fn #name(self, mut request: #request) -> #p::Reply<#response> {
+                let service = #p::direct_call(&self, &mut request, #full_name, #proto_name)?;
                 #direct_call
             }
         });
@@ -98,7 +97,7 @@ pub fn backend(scope: Scope<'_>, service: &ServiceModel, direct: bool) -> TokenS
     };
     quote! {
         /// What the handlers call: the gRPC transport, or the service itself.
-        trait Backend: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
+        trait Backend: #p::CallTarget + ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static {
             #(#signatures)*
         }
 
