@@ -220,9 +220,9 @@ fn answer<Resp>(
     let (metadata, message, _) = response?.into_parts();
     let response = match render {
         Render::Json(write) => {
-            let mut writer = JsonWriter::new(gateway.json_options());
-            write(&message, &mut writer);
-            json_response(writer.into_bytes(), &metadata, gateway)
+            let body =
+                crate::json::json_frame(gateway.json_options(), b"", |w| write(&message, w), b"");
+            json_response(body, &metadata, gateway)
         }
         Render::Raw(raw) => raw_response(raw(message), &metadata, gateway),
     };
@@ -388,7 +388,7 @@ fn without_upgrade(mut extensions: http::Extensions) -> http::Extensions {
 /// tonic merges a unary call's trailers into its response metadata, so
 /// both arrive here and both are sent as `Grpc-Metadata-*` headers.
 fn json_response(
-    body: Vec<u8>,
+    body: bytes::Bytes,
     metadata: &tonic::metadata::MetadataMap,
     gateway: &Gateway,
 ) -> Response {

@@ -1,10 +1,12 @@
-//! A message's JSON as one `Bytes` frame, framing included.
+//! A message's JSON as one `Bytes`: a unary response's body, or a stream's
+//! frame with its framing (SSE, NDJSON, WebSocket).
 //!
 //! Written into a buffer kept per worker thread and copied out at its exact
 //! size: a frame made from a fresh `Vec`, whose capacity is larger than its
 //! length, costs two allocations (the buffer, and the shared header `Bytes`
-//! adds when length and capacity differ); the copy costs one, and a
-//! message's JSON is small beside the work an allocation does.
+//! adds when length and capacity differ), more when the buffer grows on the
+//! way; the copy costs one allocation, and copying a message's JSON costs
+//! less than an allocation's work.
 
 use std::cell::Cell;
 
