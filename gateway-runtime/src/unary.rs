@@ -221,7 +221,7 @@ fn answer<Resp>(
     let response = match render {
         Render::Json(write) => {
             let body =
-                crate::json::json_frame(gateway.json_options(), b"", |w| write(&message, w), b"");
+                crate::json::json_frame(gateway.json_options(), b"", &|w| write(&message, w), b"");
             json_response(body, &metadata, gateway)
         }
         Render::Raw(raw) => raw_response(raw(message), &metadata, gateway),

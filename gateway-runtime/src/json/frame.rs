@@ -22,11 +22,12 @@ thread_local! {
     static BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// `prefix`, the JSON `write` writes, then `suffix`, as one frame.
+/// `prefix`, the JSON `write` writes, then `suffix`, as one frame. Not
+/// generic: compiled once, whatever the message.
 pub(crate) fn json_frame(
     opts: &JsonOptions,
     prefix: &[u8],
-    write: impl FnOnce(&mut JsonWriter),
+    write: &dyn Fn(&mut JsonWriter),
     suffix: &[u8],
 ) -> Bytes {
     let mut buffer = BUFFER.take();
@@ -52,14 +53,14 @@ mod tests {
     fn frames_hold_prefix_json_suffix_and_nothing_of_the_one_before() {
         let opts = JsonOptions::default();
         let big = "x".repeat(KEPT + 10);
-        let frame = json_frame(&opts, b"data: ", |w| w.string(&big), b"\n\n");
+        let frame = json_frame(&opts, b"data: ", &|w| w.string(&big), b"\n\n");
         assert_eq!(frame.len(), 6 + big.len() + 2 + 2);
         assert!(frame.starts_with(b"data: \"x") && frame.ends_with(b"x\"\n\n"));
         // The big buffer was not kept; a small one is, and is cleared.
         assert_eq!(BUFFER.take().capacity(), 0);
-        let frame = json_frame(&opts, b"", |w| w.string("a"), b"\n");
+        let frame = json_frame(&opts, b"", &|w| w.string("a"), b"\n");
         assert_eq!(&frame[..], b"\"a\"\n");
-        let frame = json_frame(&opts, b"", |w| w.i64(7), b"");
+        let frame = json_frame(&opts, b"", &|w| w.i64(7), b"");
         assert_eq!(&frame[..], b"\"7\"");
         assert!(BUFFER.take().capacity() > 0);
     }

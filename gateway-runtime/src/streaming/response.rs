@@ -602,7 +602,7 @@ fn message_frame(s: &BodyState, prefix: &[u8], suffix: &[u8]) -> Bytes {
     crate::json::json_frame(
         s.gateway.json_options(),
         prefix,
-        |w| s.upstream.write(w),
+        &|w| s.upstream.write(w),
         suffix,
     )
 }
