@@ -383,11 +383,12 @@ fn without_upgrade(mut extensions: http::Extensions) -> http::Extensions {
     extensions
 }
 
-/// A 200 response with a JSON body and the response metadata as headers.
+/// A 200 response with a JSON body and the response metadata as headers:
+/// a unary call's answer, and a client stream's in chunked mode.
 ///
 /// tonic merges a unary call's trailers into its response metadata, so
 /// both arrive here and both are sent as `Grpc-Metadata-*` headers.
-fn json_response(
+pub(crate) fn json_response(
     body: bytes::Bytes,
     metadata: &tonic::metadata::MetadataMap,
     gateway: &Gateway,

@@ -9,17 +9,15 @@ use axum::response::Response;
 use super::mode::{Mode, StreamBinding};
 use super::prepare::{Prepared, WebSocketCall, WebSocketSide, prepare, upgrade};
 use super::request::{RequestErrors, request_stream};
-use super::response::json_response;
 use super::websocket;
 use super::{MergeFn, RequestStream, WriteFn};
 use crate::bind::BindContext;
 use crate::deadline::Deadline;
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
-use crate::json::JsonWriter;
 use crate::path::Captures;
 use crate::router::{RouteFuture, RouterState};
-use crate::unary::grpc_request;
+use crate::unary::{grpc_request, json_response};
 
 /// Serves one client-streaming binding. In chunked mode the body is read as
 /// NDJSON request messages and the response is one JSON document
@@ -131,9 +129,12 @@ where
     match result {
         Ok(response) => {
             let (response_metadata, message, _) = response.into_parts();
-            let mut w = JsonWriter::new(gateway.json_options());
-            write(&message, &mut w);
-            json_response(w.into_bytes(), &response_metadata, gateway)
+            // One JSON answer, as a unary call's (chunked mode).
+            let body =
+                crate::json::json_frame(gateway.json_options(), b"", &|w| write(&message, w), b"");
+            let mut response = json_response(body, &response_metadata, gateway);
+            gateway.hook_response(&response_metadata, &mut response);
+            response
         }
         Err(status) => gateway.fail(parts, GatewayError::Upstream(status)),
     }

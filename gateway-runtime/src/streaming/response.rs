@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
@@ -694,25 +693,4 @@ fn ndjson_frame(s: &mut BodyState, send_trailers: bool, next: Next) -> Option<Ti
         }
     };
     Some(Timed::other(frame))
-}
-
-/// A 200 JSON response for a single message (client streaming in chunked
-/// mode), with the response metadata as headers.
-pub(crate) fn json_response(
-    body: Vec<u8>,
-    response_metadata: &tonic::metadata::MetadataMap,
-    gateway: &Gateway,
-) -> Response {
-    let mut response = Response::new(Body::from(body));
-    metadata::outgoing_headers(
-        response_metadata,
-        gateway.header_rules(),
-        response.headers_mut(),
-    );
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    gateway.hook_response(response_metadata, &mut response);
-    response
 }
