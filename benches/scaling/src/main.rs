@@ -112,12 +112,14 @@ enum Setup {
 }
 
 /// One chat example instance: Redis rooms from `CHAT_REDIS_URL`, HTTP on
-/// `CHAT_HTTP_ADDR`.
+/// `CHAT_HTTP_ADDR`, printed as `listening on ADDR` once bound.
 fn instance_main() {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let rooms = Rooms::from_env().await.expect("connecting to Redis");
         let http = chat_example::addr_from_env("CHAT_HTTP_ADDR", "127.0.0.1:8080").unwrap();
         let listener = tokio::net::TcpListener::bind(http).await.unwrap();
+        // The orchestrator passes port 0 and reads the port from here.
+        println!("listening on {}", listener.local_addr().unwrap());
         let app = app(ChatServiceServer::new(rooms), &gateway_settings());
         let config = ServeConfig::default().max_connections(100_000);
         gateway_runtime::serve::serve(listener, app, config)
@@ -126,11 +128,49 @@ fn instance_main() {
     });
 }
 
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+/// A redis-server on a free loopback port. It cannot be told port 0, and
+/// a port found free may be taken before it binds it (in a parallel test
+/// run), so a server that exits at once is started again on another port.
+async fn start_redis() -> (SocketAddr, Child) {
+    for _ in 0..5 {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut child = Command::new(REDIS_SERVER)
+            .args(["--bind", "127.0.0.1", "--port", &addr.port().to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("starting redis-server");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if http::redis_pid(addr).await == Some(child.id()) {
+                return (addr, child);
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "timed out while starting Redis");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    panic!("{REDIS_SERVER} exited at start on five free ports in a row")
+}
+
+/// The address an instance prints on its stdout once it listens.
+async fn listening_address(stdout: std::process::ChildStdout) -> SocketAddr {
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    line.trim()
+        .strip_prefix("listening on ")
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("an instance did not start: {line:?}"))
 }
 
 /// Child processes, killed when dropped.
@@ -162,32 +202,24 @@ async fn orchestrate(setup: Setup, options: &Options, fd_limit: u64) {
     let count = match setup {
         Setup::Memory => 1,
         Setup::Redis => {
-            let redis = free_addr();
-            children.0.push(
-                Command::new(REDIS_SERVER)
-                    .args(["--bind", "127.0.0.1", "--port", &redis.port().to_string()])
-                    .args(["--save", "", "--appendonly", "no"])
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .expect("starting redis-server"),
-            );
+            let (redis, child) = start_redis().await;
+            children.0.push(child);
             names.push("redis-server".to_string());
-            wait_for(|| async { http::ping_redis(redis).await }).await;
             instance.env("CHAT_REDIS_URL", format!("redis://{redis}/"));
             INSTANCES
         }
     };
     let mut instances = Vec::new();
     for i in 0..count {
-        let addr = free_addr();
-        children.0.push(
-            instance
-                .env("CHAT_HTTP_ADDR", addr.to_string())
-                .spawn()
-                .unwrap(),
-        );
+        let mut child = instance
+            .env("CHAT_HTTP_ADDR", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        children.0.push(child);
         names.push(format!("instance {}", ["A", "B"][i]));
-        instances.push(addr);
+        instances.push(listening_address(stdout).await);
     }
     for &addr in &instances {
         wait_for(|| async move { http::get_ok(addr, "/v1/rooms/ready").await }).await;

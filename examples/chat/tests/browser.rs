@@ -299,42 +299,31 @@ async fn page_shows_sse_reconnects() {
     if !browser_available() {
         return;
     }
-    // Free ports for the binary; it binds them again after the restart.
-    let free = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
+    // The first start binds ports the kernel picks; the restart binds the
+    // same ones again, so that the page's EventSource finds it.
+    let start = |grpc: &str, http: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chat-example"));
+        command
+            .env("CHAT_GRPC_ADDR", grpc)
+            .env("CHAT_HTTP_ADDR", http);
+        common::process::start(command, true)
     };
-    let (grpc, http) = (free(), free());
-    let start = || {
-        Command::new(env!("CARGO_BIN_EXE_chat-example"))
-            .env("CHAT_GRPC_ADDR", grpc.to_string())
-            .env("CHAT_HTTP_ADDR", http.to_string())
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap()
-    };
+    let ports = common::process::ANY_PORT;
+    let first = start(ports, ports).await;
+    let (grpc, http) = (first.grpc.unwrap(), first.http.unwrap());
+    let mut server = first.child;
     let client = reqwest::Client::new();
     let post = |text: &'static str| {
         let request = client
             .post(format!("http://{http}/v1/rooms/lobby/messages"))
             .body(format!(r#"{{"text":"{text}"}}"#));
+        // The server listens once it has printed its addresses.
         async move {
-            // Retried: right after a (re)start the port may not listen yet.
-            for _ in 0..200 {
-                if let Ok(response) = request.try_clone().unwrap().send().await {
-                    assert_eq!(response.status(), 200);
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            panic!("the server never answered");
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
         }
     };
 
-    let mut server = start();
     post("before").await;
     let (browser, mut page) = open_page(&format!("http://{http}/")).await;
     page.eval("document.getElementById('sse-start').click()")
@@ -351,7 +340,7 @@ async fn page_shows_sse_reconnects() {
         "SSE to notice the lost connection",
     )
     .await;
-    let _server = start();
+    let _server = start(&grpc.to_string(), &http.to_string()).await;
     page.wait_for(
         "document.getElementById('sse-status').textContent.startsWith('open (reconnected ')",
         "SSE to reconnect",

@@ -3,6 +3,8 @@
 //! logs on stderr under `RUST_LOG`; SIGTERM ends open streams the
 //! documented way and the process exits.
 
+mod common;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -10,13 +12,6 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::Message;
-
-fn free() -> std::net::SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 /// The value of one sample line (`name{labels} value`) of `text`; 0 when
 /// absent (a counter never touched).
@@ -44,16 +39,14 @@ async fn metrics(client: &reqwest::Client, http: std::net::SocketAddr) -> String
 
 #[tokio::test]
 async fn metrics_after_real_traffic_logs_and_sigterm() {
-    let (grpc, http) = (free(), free());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chat-example"))
-        .env("CHAT_GRPC_ADDR", grpc.to_string())
-        .env("CHAT_HTTP_ADDR", http.to_string())
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chat-example"));
+    command
+        .env("CHAT_GRPC_ADDR", common::process::ANY_PORT)
+        .env("CHAT_HTTP_ADDR", common::process::ANY_PORT)
         .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    let started = common::process::start(command, true).await;
+    let (mut child, http) = (started.child, started.http.unwrap());
     let mut stderr = child.stderr.take().unwrap();
     let logs = tokio::spawn(async move {
         let mut text = String::new();
@@ -67,16 +60,14 @@ async fn metrics_after_real_traffic_logs_and_sigterm() {
             .body(body)
             .send()
     };
-    // Retried: the port may not listen yet.
-    let mut up = false;
-    for _ in 0..200 {
-        if post(r#"{"user":"op","text":"one"}"#).await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the example never answered");
+    // The example listens once it has printed its addresses.
+    assert_eq!(
+        post(r#"{"user":"op","text":"one"}"#)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     // Unary: 3 × 200 (the one above and two more), 1 × 400.
     for _ in 0..2 {

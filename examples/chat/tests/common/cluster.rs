@@ -10,6 +10,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use super::process::{self, ANY_PORT, Started};
+
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
@@ -63,28 +65,51 @@ pub struct Redis {
 }
 
 impl Redis {
+    /// A redis-server on a free port. It cannot be told port 0, and a port
+    /// found free may be taken before it binds it (tests run in parallel),
+    /// so a server that exits at once is started again on another port.
     pub async fn start() -> Redis {
-        Redis::start_on(free_addr()).await
+        for _ in 0..5 {
+            if let Some(redis) = Redis::try_start_on(free_addr()).await {
+                return redis;
+            }
+        }
+        panic!("{REDIS_SERVER} exited at start on five free ports in a row")
     }
 
+    /// A redis-server on `addr` (a restart on the same port).
     pub async fn start_on(addr: SocketAddr) -> Redis {
-        let child = Command::new(REDIS_SERVER)
+        Redis::try_start_on(addr)
+            .await
+            .unwrap_or_else(|| panic!("{REDIS_SERVER} exited at start: is {addr} taken?"))
+    }
+
+    /// `None` when the server exits before it answers.
+    async fn try_start_on(addr: SocketAddr) -> Option<Redis> {
+        let mut child = Command::new(REDIS_SERVER)
             .args(["--bind", "127.0.0.1", "--port", &addr.port().to_string()])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {REDIS_SERVER}: {e}"));
-        // Up once it answers PING.
-        eventually("redis-server to answer PING", || async {
-            let mut socket = tokio::net::TcpStream::connect(addr).await.ok()?;
-            socket.write_all(b"PING\r\n").await.ok()?;
-            let mut reply = [0; 7];
-            socket.read_exact(&mut reply).await.ok()?;
-            (&reply == b"+PONG\r\n").then_some(())
-        })
-        .await;
-        Redis { addr, child }
+        let pid = child.id().unwrap();
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            // Up once the server on `addr` says it is this process (not
+            // another test's server that took the port first).
+            if server_pid(addr).await == Some(pid) {
+                return Some(Redis { addr, child });
+            }
+            if child.try_wait().unwrap().is_some() {
+                return None;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out: redis-server to answer on {addr}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub fn url(&self) -> String {
@@ -96,6 +121,27 @@ impl Redis {
     }
 }
 
+/// The `process_id` a Redis server at `addr` reports in `INFO server`.
+async fn server_pid(addr: SocketAddr) -> Option<u32> {
+    let mut socket = tokio::net::TcpStream::connect(addr).await.ok()?;
+    socket.write_all(b"INFO server\r\n").await.ok()?;
+    let mut reply = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&reply);
+        if let Some(rest) = text.split("process_id:").nth(1)
+            && let Some((pid, _)) = rest.split_once("\r\n")
+        {
+            return pid.parse().ok();
+        }
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        reply.extend_from_slice(&chunk[..n]);
+    }
+}
+
 /// One instance of the example: its HTTP address and its processes.
 pub struct Instance {
     pub http: SocketAddr,
@@ -103,43 +149,43 @@ pub struct Instance {
     pub client: reqwest::Client,
 }
 
-fn spawn(binary: &str, redis: &Redis, grpc: SocketAddr, http: Option<SocketAddr>) -> Child {
+/// `binary` on Redis, on the given or kernel-chosen addresses.
+async fn spawn(binary: &str, redis: &Redis, grpc: &str, http: Option<&str>) -> Started {
     let mut command = Command::new(binary);
     command
         .env("CHAT_REDIS_URL", redis.url())
-        .env("CHAT_GRPC_ADDR", grpc.to_string())
-        .stdout(Stdio::null())
-        .kill_on_drop(true);
+        .env("CHAT_GRPC_ADDR", grpc);
     if let Some(http) = http {
-        command.env("CHAT_HTTP_ADDR", http.to_string());
+        command.env("CHAT_HTTP_ADDR", http);
     }
-    command.spawn().unwrap()
+    process::start(command, http.is_some()).await
 }
 
 impl Instance {
     /// `chat-example`: gateway and service in one process.
     pub async fn in_process(redis: &Redis) -> Instance {
-        let http = free_addr();
-        let child = spawn(
+        let example = spawn(
             env!("CARGO_BIN_EXE_chat-example"),
             redis,
-            free_addr(),
-            Some(http),
-        );
-        Instance::ready(http, vec![child]).await
+            ANY_PORT,
+            Some(ANY_PORT),
+        )
+        .await;
+        Instance::ready(example.http.unwrap(), vec![example.child]).await
     }
 
     /// `grpc-server` and `remote-gateway` in front of it.
     pub async fn remote(redis: &Redis) -> Instance {
-        let (grpc, http) = (free_addr(), free_addr());
-        let server = spawn(env!("CARGO_BIN_EXE_grpc-server"), redis, grpc, None);
+        let server = spawn(env!("CARGO_BIN_EXE_grpc-server"), redis, ANY_PORT, None).await;
+        let grpc = server.grpc.unwrap().to_string();
         let gateway = spawn(
             env!("CARGO_BIN_EXE_remote-gateway"),
             redis,
-            grpc,
-            Some(http),
-        );
-        Instance::ready(http, vec![server, gateway]).await
+            &grpc,
+            Some(ANY_PORT),
+        )
+        .await;
+        Instance::ready(gateway.http.unwrap(), vec![server.child, gateway.child]).await
     }
 
     /// Waits until the instance answers through to Redis.

@@ -5,6 +5,7 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod cluster;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::time::Duration;
