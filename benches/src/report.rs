@@ -28,6 +28,9 @@ pub struct Summary {
     pub p99_us: Option<f64>,
     pub gateway_cpu_us: Option<f64>,
     pub backend_cpu_us: Option<f64>,
+    /// The load generator's CPU per operation (absent in older results).
+    #[serde(default)]
+    pub load_cpu_us: Option<f64>,
     pub gateway_rss_kib: Option<f64>,
     pub rss_per_stream_kib: Option<f64>,
     /// (max − min) / median over the rounds, of throughput and gateway CPU.
@@ -223,6 +226,7 @@ fn summarize(records: &[Record]) -> Vec<Summary> {
                 p99_us: m(|r| r.p99_us),
                 gateway_cpu_us: m(|r| r.gateway_cpu_us),
                 backend_cpu_us: m(|r| r.backend_cpu_us),
+                load_cpu_us: m(|r| r.load_cpu_us),
                 gateway_rss_kib: m(|r| r.gateway_rss_kib),
                 rss_per_stream_kib: m(|r| r.rss_per_stream_kib),
                 throughput_spread: spread(|r| Some(r.throughput)),
@@ -507,8 +511,8 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(
             w,
             "### Unary `POST /v1/echo`\n\n\
-             | body | conns | contender | req/s (spread) | × hand | p50 µs | p99 µs | p99 × hand | gateway CPU µs/req (spread) | × hand | backend CPU µs/req | total CPU µs/req |\n\
-             |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+             | body | conns | contender | req/s (spread) | × hand | p50 µs | p99 µs | p99 × hand | gateway CPU µs/req (spread) | × hand | backend CPU µs/req | total CPU µs/req | load generator CPU µs/req |\n\
+             |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for (case, n) in unary.iter().filter(|k| Some(k.1) == main_n) {
             let hand = report.get("unary", case, *n, Hand);
@@ -522,7 +526,7 @@ pub fn markdown(report: &Report) -> String {
                 };
                 let _ = writeln!(
                     w,
-                    "| {case} | {n} | {} | {}{} | {} | {} | {} | {} | {}{} | {} | {} | {} |{}",
+                    "| {case} | {n} | {} | {}{} | {} | {} | {} | {} | {}{} | {} | {} | {} | {} |{}",
                     c.name(),
                     num(Some(s.throughput)),
                     spread(s.throughput_spread),
@@ -535,6 +539,7 @@ pub fn markdown(report: &Report) -> String {
                     times(ratio(s.gateway_cpu_us, hand.and_then(|h| h.gateway_cpu_us))),
                     num(s.backend_cpu_us),
                     num(total),
+                    num(s.load_cpu_us),
                     errors(s)
                 );
             }

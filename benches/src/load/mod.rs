@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+pub mod raw_http1;
+
 use crate::payload::BodySize;
 use crate::role;
 use crate::scenarios;

@@ -44,6 +44,10 @@ pub struct Record {
     pub gateway_cpu_stat_us: Option<f64>,
     /// Backend process CPU time per operation, µs.
     pub backend_cpu_us: Option<f64>,
+    /// Load generator process CPU time per operation, µs: its share of the
+    /// cores, which bounds what the servers can be given.
+    #[serde(default)]
+    pub load_cpu_us: Option<f64>,
     /// Gateway RSS at the end of the window, KiB.
     pub gateway_rss_kib: Option<f64>,
     /// (Gateway RSS with every stream open − RSS before) / streams, KiB.
@@ -79,6 +83,7 @@ impl Record {
             gateway_cpu_us: None,
             gateway_cpu_stat_us: None,
             backend_cpu_us: None,
+            load_cpu_us: None,
             gateway_rss_kib: None,
             rss_per_stream_kib: None,
             errors: load.errors,
@@ -95,6 +100,7 @@ pub struct Measured {
     /// The same from `/proc/PID/stat` (10 ms ticks), for comparison.
     pub gateway_cpu_ticks: Option<Duration>,
     pub backend_cpu: Option<Duration>,
+    pub load_cpu: Option<Duration>,
     pub gateway_rss_before_kib: Option<u64>,
     pub gateway_rss_start_kib: Option<u64>,
     pub gateway_rss_end_kib: Option<u64>,
@@ -116,6 +122,7 @@ impl Measured {
             gateway_cpu_us: per_op(self.gateway_cpu),
             gateway_cpu_stat_us: per_op(self.gateway_cpu_ticks),
             backend_cpu_us: per_op(self.backend_cpu),
+            load_cpu_us: per_op(self.load_cpu),
             gateway_rss_kib: self.gateway_rss_end_kib.map(|k| k as f64),
             ..Record::of_load(&self.load, scenario, case, concurrency, contender, round)
         }
@@ -139,16 +146,16 @@ pub fn run_once(contender: Contender, spec: impl FnOnce(SocketAddr) -> LoadSpec)
     let rss_before = gateway.as_ref().map(Role::rss_kib);
     let mut load = Role::spawn(&["load", &spec]);
     let cpu = |role: &Option<Role>| role.as_ref().map(Role::cpu);
-    let (mut start, mut stop) = ((None, None), (None, None));
+    let (mut start, mut stop) = ((None, None, None), (None, None, None));
     let mut rss_start = None;
     let result = loop {
         let line = load.line();
         match line.as_str() {
             "START" => {
-                start = (cpu(&gateway), cpu(&backend));
+                start = (cpu(&gateway), cpu(&backend), Some(load.cpu()));
                 rss_start = gateway.as_ref().map(Role::rss_kib);
             }
-            "STOP" => stop = (cpu(&gateway), cpu(&backend)),
+            "STOP" => stop = (cpu(&gateway), cpu(&backend), Some(load.cpu())),
             _ => {
                 if let Some(json) = line.strip_prefix("RESULT ") {
                     break serde_json::from_str::<LoadResult>(json).expect("a LoadResult");
@@ -165,6 +172,7 @@ pub fn run_once(contender: Contender, spec: impl FnOnce(SocketAddr) -> LoadSpec)
         gateway_cpu: diff(start.0, stop.0),
         gateway_cpu_ticks: ticks(start.0, stop.0),
         backend_cpu: diff(start.1, stop.1),
+        load_cpu: diff(start.2, stop.2),
         gateway_rss_before_kib: rss_before,
         gateway_rss_start_kib: rss_start,
         gateway_rss_end_kib: rss_end,
@@ -178,8 +186,12 @@ pub fn progress(record: &Record) {
         .or(record.backend_cpu_us)
         .map(|c| format!("{c:.1} µs/op"))
         .unwrap_or_default();
+    let load = record
+        .load_cpu_us
+        .map(|c| format!("(load {c:.1} µs/op)"))
+        .unwrap_or_default();
     eprintln!(
-        "  [{}] {:<9} {:>6} {:<22} round {}: {:>12.0}/s {} {}",
+        "  [{}] {:<9} {:>6} {:<22} round {}: {:>12.0}/s {} {} {}",
         record.scenario,
         record.case,
         record.concurrency,
@@ -187,6 +199,7 @@ pub fn progress(record: &Record) {
         record.round + 1,
         record.throughput,
         cpu,
+        load,
         if record.errors > 0 {
             format!("({} errors: {})", record.errors, record.note)
         } else {

@@ -16,7 +16,8 @@ use tokio::time::Instant;
 use super::{Record, progress, run_once};
 use crate::cli::Plan;
 use crate::contender::Contender;
-use crate::load::{ConnStats, LoadResult, LoadSpec, Window, gather, grpc_channel, http1};
+use crate::load::raw_http1::{RawConnection, post_json};
+use crate::load::{ConnStats, LoadResult, LoadSpec, Window, gather, grpc_channel};
 use crate::payload::{BodySize, echo_body, echo_json};
 
 pub const CONTENDERS: &[Contender] = &[
@@ -96,19 +97,41 @@ pub async fn load(spec: LoadSpec) -> LoadResult {
     gather(window, announcer, tasks, Vec::new()).await
 }
 
-/// One keep-alive connection sending requests back to back.
+/// One keep-alive connection sending requests back to back, with the lean
+/// client (see `load::raw_http1` for why not hyper's).
 async fn http_connection(target: SocketAddr, body: Bytes, window: Window) -> ConnStats {
-    match http1(target).await {
-        Ok(sender) => {
-            let request = || Request::post("/v1/echo").header(header::HOST, "bench");
-            echo_loop(sender, request, body, window).await
-        }
+    let mut stats = ConnStats::default();
+    let mut connection = match RawConnection::connect(target).await {
+        Ok(connection) => connection,
         Err(e) => {
-            let mut stats = ConnStats::default();
             stats.error(e);
-            stats
+            return stats;
         }
+    };
+    let expected: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let request = post_json("/v1/echo", &body);
+    let mut checked = false;
+    while Instant::now() < window.end {
+        let start = Instant::now();
+        let (status, bytes) = match connection.exchange(&request).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                stats.error(e);
+                break;
+            }
+        };
+        let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+        record_echo(
+            &mut stats,
+            &window,
+            (start, Instant::now()),
+            status,
+            &bytes,
+            &expected,
+            &mut checked,
+        );
     }
+    stats
 }
 
 /// A hyper client connection the echo loop sends on: HTTP/1.1 or h2.
