@@ -176,6 +176,14 @@ impl Upstream {
         self.source()?.field(name)
     }
 
+    /// Drops the message of the last [`Item::Message`] once it is written
+    /// (see [`ResponseSource::release`]).
+    pub(crate) fn release(&mut self) {
+        if let Phase::Messages(source) = &mut self.phase {
+            source.release();
+        }
+    }
+
     /// Takes the message of the last [`Item::Message`] apart (`HttpBody`).
     pub(crate) fn take_raw(&mut self) -> crate::http_body::RawBody {
         match &mut self.phase {
@@ -353,6 +361,17 @@ struct Heartbeat {
     /// When the silence began: the last message, heartbeat, or the start.
     quiet_since: tokio::time::Instant,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// When the timer fires and whom it wakes, as of its last poll.
+    armed: Option<Armed>,
+}
+
+/// A timer registered to wake a task at a time. While that time is ahead
+/// and the same task waits again, polling the timer would change nothing,
+/// and would touch its entry (its own allocation, one more cold cache line
+/// per message with thousands of open streams): a clock read instead.
+struct Armed {
+    at: tokio::time::Instant,
+    waker: std::task::Waker,
 }
 
 impl Heartbeat {
@@ -361,6 +380,7 @@ impl Heartbeat {
             period: period.filter(|p| !p.is_zero()),
             quiet_since: tokio::time::Instant::now(),
             sleep: None,
+            armed: None,
         }
     }
 
@@ -369,12 +389,30 @@ impl Heartbeat {
         let Some(period) = self.period else {
             return Poll::Pending;
         };
+        if let Some(armed) = &self.armed
+            && armed.waker.will_wake(cx.waker())
+            && tokio::time::Instant::now() < armed.at
+        {
+            return Poll::Pending;
+        }
         let first_due = self.quiet_since + period;
         let sleep = self
             .sleep
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(first_due)));
         loop {
-            ready!(sleep.as_mut().poll(cx));
+            if sleep.as_mut().poll(cx).is_pending() {
+                let at = sleep.deadline();
+                match &mut self.armed {
+                    Some(armed) if armed.waker.will_wake(cx.waker()) => armed.at = at,
+                    armed => {
+                        *armed = Some(Armed {
+                            at,
+                            waker: cx.waker().clone(),
+                        })
+                    }
+                }
+                return Poll::Pending;
+            }
             let due = self.quiet_since + period;
             let now = tokio::time::Instant::now();
             if now >= due {
@@ -552,7 +590,6 @@ fn sse_frame(s: &mut BodyState, next: Next) -> Option<Timed> {
     if matches!(next, Next::Item(Item::End(_) | Item::Error(_), _)) {
         s.done = true;
     }
-    let s = &*s;
     let config = &s.gateway.streaming().sse;
     let mut since = None;
     let bytes = match next {
@@ -560,7 +597,9 @@ fn sse_frame(s: &mut BodyState, next: Next) -> Option<Timed> {
         Next::Shutdown => config.shutdown_event.as_ref()?.to_bytes(),
         Next::Item(Item::Message, at) => {
             since = Some(at);
-            sse_message(s, config)
+            let bytes = sse_message(s, config);
+            s.upstream.release();
+            bytes
         }
         Next::Item(Item::End(_), _) => config.end_of_stream.as_ref()?.to_bytes(),
         Next::Item(Item::Error(error), _) => sse_error(&s.gateway, &error)?.to_bytes(),
@@ -672,8 +711,10 @@ fn ndjson_frame(s: &mut BodyState, send_trailers: bool, next: Next) -> Option<Ti
         Next::Item(Item::Message, at) => {
             // The JSON writer never writes a raw line break: the message is
             // one line as it is.
+            let line = message_frame(s, b"", b"\n");
+            s.upstream.release();
             return Some(Timed {
-                frame: Frame::data(message_frame(s, b"", b"\n")),
+                frame: Frame::data(line),
                 message: Some(at),
             });
         }
@@ -694,3 +735,4 @@ fn ndjson_frame(s: &mut BodyState, send_trailers: bool, next: Next) -> Option<Ti
     };
     Some(Timed::other(frame))
 }
+

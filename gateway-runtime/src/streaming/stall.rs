@@ -313,12 +313,22 @@ impl Sweeper {
             std::thread::sleep(period);
             let live: Vec<Arc<dyn Sweep>> = {
                 let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                state.watched.retain(|w| w.strong_count() > 0);
-                if state.watched.is_empty() {
+                // One pass over the streams (each one's state is cold in
+                // this thread's cache): the ended ones go, the others are
+                // kept for the sweep.
+                let mut live = Vec::with_capacity(state.watched.len());
+                state.watched.retain(|w| match w.upgrade() {
+                    Some(stream) => {
+                        live.push(stream);
+                        true
+                    }
+                    None => false,
+                });
+                if live.is_empty() {
                     state.running = false;
                     return;
                 }
-                state.watched.iter().filter_map(Weak::upgrade).collect()
+                live
             };
             let now = Clock::now();
             COARSE_NOW.store(now, Ordering::Relaxed);

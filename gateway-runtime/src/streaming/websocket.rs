@@ -469,7 +469,9 @@ async fn write_responses(
         match std::future::poll_fn(|cx| source.poll_message(cx)).await {
             Ok(true) => {
                 let send = send_message(sink, gateway, &|w| source.write(w), stats);
-                if !send.await? {
+                let sent = send.await?;
+                source.release();
+                if !sent {
                     stats.end(EndReason::ClientGone);
                     return Ok(());
                 }
