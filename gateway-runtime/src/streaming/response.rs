@@ -735,4 +735,3 @@ fn ndjson_frame(s: &mut BodyState, send_trailers: bool, next: Next) -> Option<Ti
     };
     Some(Timed::other(frame))
 }
-
