@@ -445,8 +445,11 @@ struct BodyState {
     heartbeat: Heartbeat,
     gateway: Gateway,
     done: bool,
-    /// The first item, when it came before the headers were sent. Only
-    /// its tag is read per event.
+    /// Whether something waits to go before the upstream's next item: the
+    /// first item (`pending`) or the SSE retry hint. Read per event instead
+    /// of those slots, which lie in colder lines.
+    queued: bool,
+    /// The first item, when it came before the headers were sent.
     pending: Option<Item>,
     /// The wait for the gateway's drain, made the first time the body waits.
     draining: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
@@ -473,6 +476,7 @@ impl BodyState {
     ) -> Self {
         BodyState {
             upstream,
+            queued: first.is_some(),
             pending: first,
             heartbeat: Heartbeat::new(heartbeat),
             draining: None,
@@ -486,12 +490,11 @@ impl BodyState {
     /// Upstream first: a stream whose messages are ready never polls (so
     /// never arms) the heartbeat, nor waits on the drain.
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Next> {
-        // Checked before taken: `take` writes the slot back, and a write
-        // to a cold line costs more than the read.
-        if self.pending.is_some()
-            && let Some(item) = self.pending.take()
-        {
-            return Poll::Ready(self.seen(item, None));
+        if self.queued {
+            self.queued = false;
+            if let Some(item) = self.pending.take() {
+                return Poll::Ready(self.seen(item, None));
+            }
         }
         // A stream whose messages are always ready would never get to the
         // drain's wait below: check for it first (a read of a flag).
@@ -549,9 +552,9 @@ impl BodyState {
 /// per event when thousands of streams are open.
 #[repr(C)]
 struct SseBody {
-    /// Read per event (see [`BodyState`]): first, beside the hot fields.
-    preamble: Option<Bytes>,
     state: BodyState,
+    /// The retry hint, sent first; looked at only while `state.queued`.
+    preamble: Option<Bytes>,
 }
 
 impl Stream for SseBody {
@@ -559,9 +562,10 @@ impl Stream for SseBody {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Timed>> {
         let this = self.get_mut();
-        if this.preamble.is_some()
+        if this.state.queued
             && let Some(preamble) = this.preamble.take()
         {
+            this.state.queued = this.state.pending.is_some();
             return Poll::Ready(Some(Timed::other(Frame::data(preamble))));
         }
         if this.state.done {
@@ -579,10 +583,10 @@ fn sse_body(
     tracker: StreamTracker,
 ) -> SseBody {
     let config = &gateway.streaming().sse;
-    SseBody {
-        preamble: config.retry.map(crate::sse::retry_hint),
-        state: BodyState::new(upstream, first, gateway.clone(), config.heartbeat, tracker),
-    }
+    let preamble = config.retry.map(crate::sse::retry_hint);
+    let mut state = BodyState::new(upstream, first, gateway.clone(), config.heartbeat, tracker);
+    state.queued |= preamble.is_some();
+    SseBody { state, preamble }
 }
 
 /// The frame of `next` in SSE; `None` ends the body.
