@@ -42,6 +42,12 @@ pub struct Summary {
     /// Gateway instructions per operation (instructions scenario).
     #[serde(default)]
     pub instructions_per_op: Option<f64>,
+    /// Simulated cache misses per operation (instructions scenario with
+    /// the cache simulated): first-level data, last-level.
+    #[serde(default)]
+    pub d1_misses_per_op: Option<f64>,
+    #[serde(default)]
+    pub ll_misses_per_op: Option<f64>,
 }
 
 /// One of the issue's targets, evaluated on this run.
@@ -232,6 +238,8 @@ fn summarize(records: &[Record]) -> Vec<Summary> {
                 throughput_spread: spread(|r| Some(r.throughput)),
                 gateway_cpu_spread: spread(|r| r.gateway_cpu_us),
                 instructions_per_op: m(|r| r.instructions_per_op),
+                d1_misses_per_op: m(|r| r.d1_misses_per_op),
+                ll_misses_per_op: m(|r| r.ll_misses_per_op),
                 errors: runs.iter().map(|r| r.errors).sum(),
                 note: runs
                     .iter()
@@ -680,9 +688,11 @@ pub fn markdown(report: &Report) -> String {
             "### Instructions per operation (callgrind)\n\n\
              The gateway process under callgrind: unary requests (small body, the concurrency \
              column is connections) and SSE events (the concurrency column is open streams). \
-             In-process contenders include the service's instructions.\n\n\
-             | case | concurrency | contender | ops/s under callgrind | gateway instructions/op | × hand |\n\
-             |---|---:|---|---:|---:|---:|"
+             In-process contenders include the service's instructions. With the cache \
+             simulated (`GATEWAY_BENCH_CACHE_SIM=1`, a 1 MiB last-level cache): data misses \
+             per operation in the first level and in the last level.\n\n\
+             | case | concurrency | contender | ops/s under callgrind | gateway instructions/op | × hand | D1 misses/op | × hand | LL misses/op | × hand |\n\
+             |---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
         );
         for (case, n) in &instructions {
             let hand = report.get("instructions", case, *n, Hand);
@@ -690,16 +700,18 @@ pub fn markdown(report: &Report) -> String {
                 let Some(s) = report.get("instructions", case, *n, *c) else {
                     continue;
                 };
+                let versus = |f: fn(&Summary) -> Option<f64>| times(ratio(f(s), hand.and_then(f)));
                 let _ = writeln!(
                     w,
-                    "| {case} | {n} | {} | {} | {} | {} |{}",
+                    "| {case} | {n} | {} | {} | {} | {} | {} | {} | {} | {} |{}",
                     c.name(),
                     num(Some(s.throughput)),
                     num(s.instructions_per_op),
-                    times(ratio(
-                        s.instructions_per_op,
-                        hand.and_then(|h| h.instructions_per_op)
-                    )),
+                    versus(|s| s.instructions_per_op),
+                    num(s.d1_misses_per_op),
+                    versus(|s| s.d1_misses_per_op),
+                    num(s.ll_misses_per_op),
+                    versus(|s| s.ll_misses_per_op),
                     errors(s)
                 );
             }

@@ -16,6 +16,7 @@
 //! `DIR/CONTENDER-CASE-rN.callgrind`, for `gateway-bench callgrind-top FILE`
 //! (the functions with the most instructions of their own).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -41,6 +42,25 @@ const CONNECTIONS: usize = 4;
 const SSE_STREAMS: usize = 200;
 const SSE_RATE: u32 = 5;
 
+/// With the cache simulated: streams enough that their state outgrows the
+/// simulated last-level cache, each quiet between its events, as at 10 000
+/// streams against a real L3.
+const COLD_SSE_STREAMS: usize = 1_000;
+const COLD_SSE_RATE: u32 = 1;
+
+/// The last-level cache callgrind simulates with `GATEWAY_BENCH_CACHE_SIM=1`:
+/// 1 MiB, 8-way, 64-byte lines (one core's L2 here). The state of 1 000
+/// open streams does not fit in it, so a miss there stands for what 10 000
+/// streams miss in a real L3.
+const SIMULATED_LL: &str = "--LL=1048576,8,64";
+
+/// Whether to simulate the caches (`GATEWAY_BENCH_CACHE_SIM=1`): callgrind
+/// then also counts first-level data misses and last-level misses, and the
+/// SSE case with cold streams runs. About twice as slow.
+fn cache_sim() -> bool {
+    std::env::var("GATEWAY_BENCH_CACHE_SIM").is_ok_and(|v| v == "1")
+}
+
 /// Whether valgrind and callgrind_control can be run.
 pub fn available() -> bool {
     let works = |program: &str| {
@@ -60,15 +80,22 @@ pub fn run(plan: &Plan) -> Vec<Record> {
     }
     let mut records = Vec::new();
     let window_ms = (plan.window.as_millis() as u64 * 2).max(1_000);
+    let mut cases = vec![
+        ("unary small", CONNECTIONS, 0),
+        ("sse", SSE_STREAMS, SSE_RATE),
+    ];
+    if cache_sim() {
+        cases.push(("sse cold", COLD_SSE_STREAMS, COLD_SSE_RATE));
+    }
     for round in 0..plan.rounds {
         for &contender in CONTENDERS {
-            for (case, concurrency) in [("unary small", CONNECTIONS), ("sse", SSE_STREAMS)] {
+            for &(case, concurrency, rate) in &cases {
                 let spec = |target| {
-                    if case == "sse" {
+                    if case.starts_with("sse") {
                         LoadSpec::Sse {
                             target,
-                            streams: SSE_STREAMS,
-                            rate: SSE_RATE,
+                            streams: concurrency,
+                            rate,
                             settle_ms: 2_000,
                             window_ms,
                         }
@@ -108,10 +135,20 @@ fn run_case(
         );
         std::path::PathBuf::from(dir).join(name)
     });
-    let (load, instructions) = measure(contender, spec, keep.as_deref());
+    let (load, counts) = measure(contender, spec, keep.as_deref());
     let mut record = Record::of_load(&load, "instructions", case, concurrency, contender, round);
-    record.instructions_per_op = instructions.map(|i| i as f64 / load.ops.max(1) as f64);
-    if instructions.is_none() && record.note.is_empty() {
+    let per_op = |events: &[&str]| -> Option<f64> {
+        let counts = counts.as_ref()?;
+        let total = events
+            .iter()
+            .map(|e| counts.get(*e).copied())
+            .sum::<Option<u64>>()?;
+        Some(total as f64 / load.ops.max(1) as f64)
+    };
+    record.instructions_per_op = per_op(&["Ir"]);
+    record.d1_misses_per_op = per_op(&["D1mr", "D1mw"]);
+    record.ll_misses_per_op = per_op(&["DLmr", "DLmw"]);
+    if record.instructions_per_op.is_none() && record.note.is_empty() {
         record.note = "no callgrind dump".into();
         record.errors += 1;
     }
@@ -119,12 +156,13 @@ fn run_case(
     record
 }
 
-/// One run: backend (if any), the gateway under callgrind, the load.
+/// One run: backend (if any), the gateway under callgrind, the load; the
+/// dump's counts by event name.
 fn measure(
     contender: Contender,
     spec: impl FnOnce(std::net::SocketAddr) -> LoadSpec,
     keep: Option<&Path>,
-) -> (LoadResult, Option<u64>) {
+) -> (LoadResult, Option<HashMap<String, u64>>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("callgrind.out");
     let mut backend = contender.needs_backend().then(|| Role::spawn(&["backend"]));
@@ -133,18 +171,18 @@ fn measure(
     let out_arg = format!("--callgrind-out-file={}", out.display());
     // Names written out in full in every dump: the zeroed window's dump
     // stands alone for tools that read it.
-    let mut gateway = Role::serve(
-        &[
-            "valgrind",
-            "--tool=callgrind",
-            &out_arg,
-            "--compress-strings=no",
-            "--compress-pos=no",
-            "--quiet",
-        ],
-        contender,
-        &args,
-    );
+    let mut wrapper = vec![
+        "valgrind",
+        "--tool=callgrind",
+        &out_arg,
+        "--compress-strings=no",
+        "--compress-pos=no",
+        "--quiet",
+    ];
+    if cache_sim() {
+        wrapper.extend(["--cache-sim=yes", SIMULATED_LL]);
+    }
+    let mut gateway = Role::serve(&wrapper, contender, &args);
     let target = gateway.ready();
     let spec = serde_json::to_string(&spec(target)).expect("serializable");
     let pid = gateway.pid();
@@ -166,7 +204,7 @@ fn measure(
     let newest = (zeroed && dumped)
         .then(|| newest_dump(dir.path()))
         .flatten();
-    let instructions = newest.as_deref().and_then(dumped_instructions);
+    let counts = newest.as_deref().and_then(dumped_counts);
     if let (Some(from), Some(to)) = (&newest, keep)
         && let Err(e) = std::fs::copy(from, to)
     {
@@ -174,7 +212,7 @@ fn measure(
     }
     drop(gateway);
     drop(backend);
-    (result, instructions)
+    (result, counts)
 }
 
 /// `callgrind_control FLAG PID`; whether it succeeded.
@@ -196,15 +234,22 @@ fn newest_dump(dir: &Path) -> Option<std::path::PathBuf> {
         .map(|e| e.path())
 }
 
-/// Instructions (`Ir`) of a dump: its `totals:` (or `summary:`) line.
-fn dumped_instructions(dump: &Path) -> Option<u64> {
+/// The counts of a dump by event name (`Ir`, and with the cache simulated
+/// `D1mr`, `DLmr`…): its `events:` line names the columns of its `totals:`
+/// (or `summary:`) line.
+fn dumped_counts(dump: &Path) -> Option<HashMap<String, u64>> {
     let text = std::fs::read_to_string(dump).ok()?;
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix("totals:")
-                .or_else(|| l.strip_prefix("summary:"))
-        })
-        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+    let names = text.lines().find_map(|l| l.strip_prefix("events:"))?;
+    let values = text.lines().find_map(|l| {
+        l.strip_prefix("totals:")
+            .or_else(|| l.strip_prefix("summary:"))
+    })?;
+    let counts: HashMap<String, u64> = names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .map(|(name, value)| Some((name.to_string(), value.parse().ok()?)))
+        .collect::<Option<_>>()?;
+    counts.contains_key("Ir").then_some(counts)
 }
 
 /// Instructions of each function's own (not of what it calls) in a dump
@@ -271,7 +316,26 @@ mod tests {
         )
         .unwrap();
         let dump = newest_dump(dir.path()).unwrap();
-        assert_eq!(dumped_instructions(&dump), Some(12345));
+        assert_eq!(
+            dumped_counts(&dump),
+            Some(HashMap::from([("Ir".to_string(), 12345)]))
+        );
+    }
+
+    #[test]
+    fn reads_every_event_of_a_cache_simulation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("callgrind.out.2");
+        std::fs::write(
+            &path,
+            "events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\nfn=main\n0 5 1 1 0 1 0 0 0 0\n\
+             summary: 100 40 30 2 7 3 1 5 2\n",
+        )
+        .unwrap();
+        let counts = dumped_counts(&path).unwrap();
+        assert_eq!(counts["Ir"], 100);
+        assert_eq!(counts["D1mr"] + counts["D1mw"], 10);
+        assert_eq!(counts["DLmr"] + counts["DLmw"], 7);
     }
 
     #[test]

@@ -58,6 +58,13 @@ pub struct Record {
     /// instructions scenario only).
     #[serde(default)]
     pub instructions_per_op: Option<f64>,
+    /// First-level data cache misses (reads and writes) per operation, with
+    /// the cache simulated (instructions scenario, `GATEWAY_BENCH_CACHE_SIM`).
+    #[serde(default)]
+    pub d1_misses_per_op: Option<f64>,
+    /// Last-level cache misses per operation, likewise.
+    #[serde(default)]
+    pub ll_misses_per_op: Option<f64>,
 }
 
 impl Record {
@@ -89,6 +96,8 @@ impl Record {
             errors: load.errors,
             note: load.note.clone(),
             instructions_per_op: None,
+            d1_misses_per_op: None,
+            ll_misses_per_op: None,
         }
     }
 }
