@@ -26,28 +26,6 @@ async fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Opti
     Some((status, body.to_string()))
 }
 
-/// The `process_id` the Redis server at `addr` reports in `INFO server`:
-/// whether it is up, and whether it is the one this run started.
-pub async fn redis_pid(addr: SocketAddr) -> Option<u32> {
-    let mut stream = TcpStream::connect(addr).await.ok()?;
-    stream.write_all(b"INFO server\r\n").await.ok()?;
-    let mut reply = Vec::new();
-    let mut chunk = [0; 4096];
-    loop {
-        let text = String::from_utf8_lossy(&reply);
-        if let Some(rest) = text.split("process_id:").nth(1)
-            && let Some((pid, _)) = rest.split_once("\r\n")
-        {
-            return pid.parse().ok();
-        }
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        reply.extend_from_slice(&chunk[..n]);
-    }
-}
-
 /// `GET path` answers 200.
 pub async fn get_ok(addr: SocketAddr, path: &str) -> Option<()> {
     let (status, _) = request(addr, "GET", path, "").await?;

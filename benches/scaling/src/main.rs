@@ -145,7 +145,7 @@ async fn start_redis() -> (SocketAddr, Child) {
             .expect("starting redis-server");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if http::redis_pid(addr).await == Some(child.id()) {
+            if chat_example::redis_server_pid(addr).await == Some(child.id()) {
                 return (addr, child);
             }
             if child.try_wait().unwrap().is_some() {

@@ -108,28 +108,17 @@ async fn http_connection(target: SocketAddr, body: Bytes, window: Window) -> Con
             return stats;
         }
     };
-    let expected: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let mut check = EchoCheck::new(&body);
     let request = post_json("/v1/echo", &body);
-    let mut checked = false;
     while Instant::now() < window.end {
         let start = Instant::now();
-        let (status, bytes) = match connection.exchange(&request).await {
-            Ok(answer) => answer,
+        match connection.exchange(&request).await {
+            Ok((status, bytes)) => check.record(&mut stats, &window, start, status, &bytes),
             Err(e) => {
                 stats.error(e);
                 break;
             }
-        };
-        let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
-        record_echo(
-            &mut stats,
-            &window,
-            (start, Instant::now()),
-            status,
-            &bytes,
-            &expected,
-            &mut checked,
-        );
+        }
     }
     stats
 }
@@ -171,8 +160,7 @@ pub async fn echo_loop(
     window: Window,
 ) -> ConnStats {
     let mut stats = ConnStats::default();
-    let expected: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-    let mut checked = false;
+    let mut check = EchoCheck::new(&body);
     while Instant::now() < window.end {
         if let Err(e) = sender.ready().await {
             stats.error(e);
@@ -190,56 +178,59 @@ pub async fn echo_loop(
                 break;
             }
         };
-        let status = response.status();
-        let bytes = match response.into_body().collect().await {
-            Ok(body) => body.to_bytes(),
+        let status = response.status().as_u16();
+        match response.into_body().collect().await {
+            Ok(body) => check.record(&mut stats, &window, start, status, &body.to_bytes()),
             Err(e) => {
                 stats.error(e);
                 break;
             }
-        };
-        record_echo(
-            &mut stats,
-            &window,
-            (start, Instant::now()),
-            status,
-            &bytes,
-            &expected,
-            &mut checked,
-        );
+        }
     }
     stats
 }
 
-/// Counts one answer of the echo: an error unless it is a 200; the first
-/// answer of a connection must be what was sent (see `payload`).
-fn record_echo(
-    stats: &mut ConnStats,
-    window: &Window,
-    (start, end): (Instant, Instant),
-    status: http::StatusCode,
-    bytes: &[u8],
-    expected: &serde_json::Value,
-    checked: &mut bool,
-) {
-    if status != http::StatusCode::OK {
-        stats.error(format!("HTTP {status}: {}", String::from_utf8_lossy(bytes)));
-        return;
-    }
-    if !*checked {
-        *checked = true;
-        if serde_json::from_slice::<serde_json::Value>(bytes)
-            .ok()
-            .as_ref()
-            != Some(expected)
-        {
-            stats.error(format!(
-                "response differs from the request: {}",
-                String::from_utf8_lossy(bytes)
-            ));
+/// The check of one connection's echo answers: each must be a 200, and
+/// the first must be what was sent (see `payload`).
+struct EchoCheck {
+    expected: serde_json::Value,
+    checked: bool,
+}
+
+impl EchoCheck {
+    fn new(body: &[u8]) -> EchoCheck {
+        EchoCheck {
+            expected: serde_json::from_slice(body).expect("JSON"),
+            checked: false,
         }
     }
-    stats.record(window, start, end);
+
+    /// Counts the answer to a request sent at `start`, received now.
+    fn record(
+        &mut self,
+        stats: &mut ConnStats,
+        window: &Window,
+        start: Instant,
+        status: u16,
+        bytes: &[u8],
+    ) {
+        let end = Instant::now();
+        if status != 200 {
+            stats.error(format!("HTTP {status}: {}", String::from_utf8_lossy(bytes)));
+            return;
+        }
+        if !self.checked {
+            self.checked = true;
+            let answer = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+            if answer.as_ref() != Some(&self.expected) {
+                stats.error(format!(
+                    "response differs from the request: {}",
+                    String::from_utf8_lossy(bytes)
+                ));
+            }
+        }
+        stats.record(window, start, end);
+    }
 }
 
 /// The floor: the same call straight over gRPC, one channel per task.

@@ -11,11 +11,13 @@
 //!   pieces `src/main.rs` puts together.
 
 mod backend;
+mod redis_probe;
 mod redis_rooms;
 mod rooms;
 mod web;
 
 pub use backend::{BackendError, REDIS_URL_VAR, Rooms};
+pub use redis_probe::redis_server_pid;
 pub use redis_rooms::RedisRooms;
 pub use rooms::ChatRooms;
 pub use web::{

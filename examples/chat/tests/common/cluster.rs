@@ -13,7 +13,6 @@ use std::time::Duration;
 use super::process::{self, ANY_PORT, Started};
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
@@ -98,7 +97,7 @@ impl Redis {
         loop {
             // Up once the server on `addr` says it is this process (not
             // another test's server that took the port first).
-            if server_pid(addr).await == Some(pid) {
+            if chat_example::redis_server_pid(addr).await == Some(pid) {
                 return Some(Redis { addr, child });
             }
             if child.try_wait().unwrap().is_some() {
@@ -118,27 +117,6 @@ impl Redis {
 
     pub async fn stop(mut self) {
         self.child.kill().await.unwrap();
-    }
-}
-
-/// The `process_id` a Redis server at `addr` reports in `INFO server`.
-async fn server_pid(addr: SocketAddr) -> Option<u32> {
-    let mut socket = tokio::net::TcpStream::connect(addr).await.ok()?;
-    socket.write_all(b"INFO server\r\n").await.ok()?;
-    let mut reply = Vec::new();
-    let mut chunk = [0; 4096];
-    loop {
-        let text = String::from_utf8_lossy(&reply);
-        if let Some(rest) = text.split("process_id:").nth(1)
-            && let Some((pid, _)) = rest.split_once("\r\n")
-        {
-            return pid.parse().ok();
-        }
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        reply.extend_from_slice(&chunk[..n]);
     }
 }
 
