@@ -219,11 +219,7 @@ fn answer<Resp>(
 ) -> Answer {
     let (metadata, message, _) = response?.into_parts();
     let response = match render {
-        Render::Json(write) => {
-            let body =
-                crate::json::json_frame(gateway.json_options(), b"", &|w| write(&message, w), b"");
-            json_response(body, &metadata, gateway)
-        }
+        Render::Json(write) => json_response(&|w| write(&message, w), &metadata, gateway),
         Render::Raw(raw) => raw_response(raw(message), &metadata, gateway),
     };
     Ok((metadata, response))
@@ -383,16 +379,18 @@ fn without_upgrade(mut extensions: http::Extensions) -> http::Extensions {
     extensions
 }
 
-/// A 200 response with a JSON body and the response metadata as headers:
-/// a unary call's answer, and a client stream's in chunked mode.
+/// A 200 response with the message `write` writes as its JSON body and the
+/// response metadata as headers: a unary call's answer, and a client
+/// stream's in chunked mode.
 ///
 /// tonic merges a unary call's trailers into its response metadata, so
 /// both arrive here and both are sent as `Grpc-Metadata-*` headers.
 pub(crate) fn json_response(
-    body: bytes::Bytes,
+    write: &dyn Fn(&mut JsonWriter),
     metadata: &tonic::metadata::MetadataMap,
     gateway: &Gateway,
 ) -> Response {
+    let body = crate::json::json_frame(gateway.json_options(), b"", write, b"");
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::OK;
     metadata::outgoing_headers(metadata, gateway.header_rules(), response.headers_mut());

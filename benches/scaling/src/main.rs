@@ -28,11 +28,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chat_example::pb::chat::v1::chat_service_server::ChatServiceServer;
-use chat_example::{Rooms, app, gateway_settings};
+use chat_example::{REDIS_SERVER, Rooms, app, gateway_settings, start_redis_server_on_free_port};
 use gateway_runtime::serve::ServeConfig;
 use tokio::sync::watch;
 
-const REDIS_SERVER: &str = "/usr/bin/redis-server";
 /// Instances of the example.
 const INSTANCES: usize = 2;
 
@@ -128,36 +127,6 @@ fn instance_main() {
     });
 }
 
-/// A redis-server on a free loopback port. It cannot be told port 0, and
-/// a port found free may be taken before it binds it (in a parallel test
-/// run), so a server that exits at once is started again on another port.
-async fn start_redis() -> (SocketAddr, Child) {
-    for _ in 0..5 {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let mut child = Command::new(REDIS_SERVER)
-            .args(["--bind", "127.0.0.1", "--port", &addr.port().to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("starting redis-server");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if chat_example::redis_server_pid(addr).await == Some(child.id()) {
-                return (addr, child);
-            }
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "timed out while starting Redis");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    panic!("{REDIS_SERVER} exited at start on five free ports in a row")
-}
-
 /// The address an instance prints on its stdout once it listens.
 async fn listening_address(stdout: std::process::ChildStdout) -> SocketAddr {
     let line = tokio::task::spawn_blocking(move || {
@@ -178,7 +147,6 @@ struct Children(Vec<Child>);
 
 impl Drop for Children {
     fn drop(&mut self) {
-        // Instances first: Redis going first would make them log errors.
         for child in self.0.iter_mut().rev() {
             let _ = child.kill();
             let _ = child.wait();
@@ -195,6 +163,9 @@ async fn orchestrate(setup: Setup, options: &Options, fd_limit: u64) {
         std::path::Path::new(REDIS_SERVER).exists(),
         "{REDIS_SERVER} is missing: apt-get install -y redis-server"
     );
+    // Declared before the instances: dropped (killed) after them, so that
+    // they do not log Redis going away.
+    let mut redis = None;
     let mut children = Children(Vec::new());
     let mut names = Vec::new();
     let mut instance = Command::new(std::env::current_exe().unwrap());
@@ -202,10 +173,10 @@ async fn orchestrate(setup: Setup, options: &Options, fd_limit: u64) {
     let count = match setup {
         Setup::Memory => 1,
         Setup::Redis => {
-            let (redis, child) = start_redis().await;
-            children.0.push(child);
+            let (addr, child) = start_redis_server_on_free_port(Duration::from_secs(60)).await;
+            redis = Some(child);
             names.push("redis-server".to_string());
-            instance.env("CHAT_REDIS_URL", format!("redis://{redis}/"));
+            instance.env("CHAT_REDIS_URL", format!("redis://{addr}/"));
             INSTANCES
         }
     };
@@ -224,7 +195,14 @@ async fn orchestrate(setup: Setup, options: &Options, fd_limit: u64) {
     for &addr in &instances {
         wait_for(|| async move { http::get_ok(addr, "/v1/rooms/ready").await }).await;
     }
-    let pids: Vec<String> = children.0.iter().map(|c| c.id().to_string()).collect();
+    // In the order of `names`: Redis, then the instances.
+    let pids: Vec<String> = (redis
+        .as_ref()
+        .and_then(tokio::process::Child::id)
+        .into_iter())
+    .chain(children.0.iter().map(|c| c.id()))
+    .map(|pid| pid.to_string())
+    .collect();
     let rss_fresh: Vec<Option<u64>> = pids.iter().map(|p| proc::rss_kib(p)).collect();
 
     // Subscribers: number i in room i % rooms, on instance i % 2.

@@ -11,14 +11,14 @@
 //!   pieces `src/main.rs` puts together.
 
 mod backend;
-mod redis_probe;
 mod redis_rooms;
+mod redis_server;
 mod rooms;
 mod web;
 
 pub use backend::{BackendError, REDIS_URL_VAR, Rooms};
-pub use redis_probe::redis_server_pid;
 pub use redis_rooms::RedisRooms;
+pub use redis_server::{REDIS_SERVER, start_redis_server, start_redis_server_on_free_port};
 pub use rooms::ChatRooms;
 pub use web::{
     AddrError, OPENAPI, addr_from_env, app, gateway_builder, gateway_settings, install_metrics,

@@ -130,9 +130,7 @@ where
         Ok(response) => {
             let (response_metadata, message, _) = response.into_parts();
             // One JSON answer, as a unary call's (chunked mode).
-            let body =
-                crate::json::json_frame(gateway.json_options(), b"", &|w| write(&message, w), b"");
-            let mut response = json_response(body, &response_metadata, gateway);
+            let mut response = json_response(&|w| write(&message, w), &response_metadata, gateway);
             gateway.hook_response(&response_metadata, &mut response);
             response
         }

@@ -5,17 +5,16 @@
 //! after. Needs `/usr/bin/redis-server` (`apt-get install -y redis-server`);
 //! `SKIP_REDIS_TESTS=1` skips the tests that need it.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
-use super::process::{self, ANY_PORT, Started};
-
+use chat_example::{REDIS_SERVER, start_redis_server, start_redis_server_on_free_port};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-const REDIS_SERVER: &str = "/usr/bin/redis-server";
+use super::process::{self, ANY_PORT, Started};
+
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Whether to run: false when skipped by `SKIP_REDIS_TESTS=1`; fails when
@@ -32,13 +31,6 @@ pub fn redis_available() -> bool {
          or set SKIP_REDIS_TESTS=1 to skip the Redis tests"
     );
     true
-}
-
-pub fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
 
 /// Retries `attempt` every 50 ms until it returns `Some`, for at most
@@ -64,51 +56,17 @@ pub struct Redis {
 }
 
 impl Redis {
-    /// A redis-server on a free port. It cannot be told port 0, and a port
-    /// found free may be taken before it binds it (tests run in parallel),
-    /// so a server that exits at once is started again on another port.
     pub async fn start() -> Redis {
-        for _ in 0..5 {
-            if let Some(redis) = Redis::try_start_on(free_addr()).await {
-                return redis;
-            }
-        }
-        panic!("{REDIS_SERVER} exited at start on five free ports in a row")
+        let (addr, child) = start_redis_server_on_free_port(TIMEOUT).await;
+        Redis { addr, child }
     }
 
     /// A redis-server on `addr` (a restart on the same port).
     pub async fn start_on(addr: SocketAddr) -> Redis {
-        Redis::try_start_on(addr)
+        let child = start_redis_server(addr, TIMEOUT)
             .await
-            .unwrap_or_else(|| panic!("{REDIS_SERVER} exited at start: is {addr} taken?"))
-    }
-
-    /// `None` when the server exits before it answers.
-    async fn try_start_on(addr: SocketAddr) -> Option<Redis> {
-        let mut child = Command::new(REDIS_SERVER)
-            .args(["--bind", "127.0.0.1", "--port", &addr.port().to_string()])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {REDIS_SERVER}: {e}"));
-        let pid = child.id().unwrap();
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            // Up once the server on `addr` says it is this process (not
-            // another test's server that took the port first).
-            if chat_example::redis_server_pid(addr).await == Some(pid) {
-                return Some(Redis { addr, child });
-            }
-            if child.try_wait().unwrap().is_some() {
-                return None;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out: redis-server to answer on {addr}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            .unwrap_or_else(|| panic!("{REDIS_SERVER} exited at start: is {addr} taken?"));
+        Redis { addr, child }
     }
 
     pub fn url(&self) -> String {
