@@ -14,6 +14,9 @@ pub struct Cpu {
     /// `utime + stime` from `/proc/PID/stat`: every thread, live or
     /// exited, in 10 ms ticks.
     pub stat: Duration,
+    /// The system part of `stat` (`stime`): the kernel's work for the
+    /// process, system calls and the loopback TCP path among it.
+    pub system: Duration,
     /// The sum of the live threads' `sum_exec_runtime` from
     /// `/proc/PID/task/*/schedstat`: the same quantity the kernel turns
     /// into `utime + stime`, in nanoseconds. A window of 2 s at 5 % CPU is
@@ -25,6 +28,7 @@ impl Cpu {
     pub fn read(pid: &str) -> Cpu {
         Cpu {
             stat: stat_cpu_time(pid).unwrap_or_default(),
+            system: stat_times(pid).map_or(Duration::ZERO, |t| t.1),
             threads: threads_cpu_time(pid),
         }
     }
@@ -33,7 +37,9 @@ impl Cpu {
     /// both samples have it, else the ticks.
     pub fn since(&self, earlier: &Cpu) -> Duration {
         match (self.threads, earlier.threads) {
-            (Some(now), Some(then)) => now.saturating_sub(then),
+            // Less than before: a thread exited and took its time out of
+            // the live threads' sum; the ticks count it.
+            (Some(now), Some(then)) if now >= then => now - then,
             _ => self.stat.saturating_sub(earlier.stat),
         }
     }
@@ -56,6 +62,11 @@ fn threads_cpu_time(pid: &str) -> Option<Duration> {
 /// exited), from fields 14 and 15 of `/proc/PID/stat`. `pid` may be
 /// `"self"`.
 pub fn stat_cpu_time(pid: &str) -> Option<Duration> {
+    stat_times(pid).map(|(user, system)| user + system)
+}
+
+/// User and system CPU time of a process, as [`stat_cpu_time`] reads them.
+fn stat_times(pid: &str) -> Option<(Duration, Duration)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces:
     // count fields from the last ')'.
@@ -64,9 +75,8 @@ pub fn stat_cpu_time(pid: &str) -> Option<Duration> {
     // `rest` starts at field 3 (state), so field N is at index N - 3.
     let utime: u64 = fields.get(14 - 3)?.parse().ok()?;
     let stime: u64 = fields.get(15 - 3)?.parse().ok()?;
-    Some(Duration::from_millis(
-        (utime + stime) * 1000 / TICKS_PER_SECOND,
-    ))
+    let ticks = |t: u64| Duration::from_millis(t * 1000 / TICKS_PER_SECOND);
+    Some((ticks(utime), ticks(stime)))
 }
 
 /// Resident set size in KiB (`VmRSS` of `/proc/PID/status`).
@@ -113,6 +123,23 @@ mod tests {
         assert!(x != 1);
         assert!(burned.since(&before) >= Duration::from_millis(20));
         assert!(stat_cpu_time("self").is_some());
+        // The system part is part of the whole.
+        assert!(burned.system <= burned.stat);
         assert!(rss_kib("self").unwrap() > 0);
+    }
+
+    #[test]
+    fn a_thread_that_exited_falls_back_to_the_ticks() {
+        let ms = Duration::from_millis;
+        let sample = |threads, stat| Cpu {
+            stat: ms(stat),
+            system: Duration::ZERO,
+            threads: Some(ms(threads)),
+        };
+        // The live threads' sum grew: it is the measure.
+        assert_eq!(sample(150, 200).since(&sample(100, 100)), ms(50));
+        // It shrank (a thread and its time went away): the ticks, which
+        // keep exited threads, are.
+        assert_eq!(sample(40, 200).since(&sample(100, 100)), ms(100));
     }
 }

@@ -27,6 +27,12 @@ pub struct Summary {
     pub p50_us: Option<f64>,
     pub p99_us: Option<f64>,
     pub gateway_cpu_us: Option<f64>,
+    /// The gateway's CPU per operation split into user and system time
+    /// (`/proc/PID/stat`, 10 ms ticks; absent in older results).
+    #[serde(default)]
+    pub gateway_user_us: Option<f64>,
+    #[serde(default)]
+    pub gateway_system_us: Option<f64>,
     pub backend_cpu_us: Option<f64>,
     /// The load generator's CPU per operation (absent in older results).
     #[serde(default)]
@@ -231,6 +237,8 @@ fn summarize(records: &[Record]) -> Vec<Summary> {
                 p50_us: m(|r| r.p50_us),
                 p99_us: m(|r| r.p99_us),
                 gateway_cpu_us: m(|r| r.gateway_cpu_us),
+                gateway_user_us: m(|r| Some(r.gateway_cpu_stat_us? - r.gateway_system_us?)),
+                gateway_system_us: m(|r| r.gateway_system_us),
                 backend_cpu_us: m(|r| r.backend_cpu_us),
                 load_cpu_us: m(|r| r.load_cpu_us),
                 gateway_rss_kib: m(|r| r.gateway_rss_kib),
@@ -298,6 +306,12 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
         .max();
     for (scenario, case, n) in &cases {
         let get = |c| find(summaries, scenario, case, *n, c);
+        if scenario == "unary-pinned" {
+            if let (Some(inproc), Some(direct)) = (get(GenInProcess), get(GenDirect)) {
+                pinned_targets(&mut out, case, *n, inproc, direct);
+            }
+            continue;
+        }
         let (Some(generated), hand, inproc) = (get(GenRemote), get(Hand), get(GenInProcess)) else {
             continue;
         };
@@ -435,6 +449,28 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
         );
     }
     out
+}
+
+/// The direct-call targets again, with the gateway alone on one core and
+/// the load generator on the other.
+fn pinned_targets(out: &mut Vec<Target>, case: &str, n: usize, inproc: &Summary, direct: &Summary) {
+    let label = |t: &str| format!("unary {case} ×{n}, gateway pinned to one core: {t}");
+    check(
+        out,
+        label("direct requests/s vs in-process"),
+        "≥ 1.40×",
+        ratio(Some(direct.throughput), Some(inproc.throughput)),
+        "×",
+        |v| v >= 1.4,
+    );
+    check(
+        out,
+        label("direct gateway CPU/request vs in-process"),
+        "≤ 0.70×",
+        ratio(direct.gateway_cpu_us, inproc.gateway_cpu_us),
+        "×",
+        |v| v <= 0.7,
+    );
 }
 
 /// The issue's build-cost targets: the gateway adds at most 0.5× prost +
@@ -577,6 +613,46 @@ pub fn markdown(report: &Report) -> String {
                 cell(Hand),
                 cell(Tonic)
             );
+        }
+        let _ = writeln!(w);
+    }
+
+    let pinned = cases("unary-pinned");
+    if !pinned.is_empty() {
+        let _ = writeln!(
+            w,
+            "### Unary, gateway pinned to one core\n\n\
+             The gateway on the first core (one tokio worker), the load generator on the second.\n\n\
+             | body | conns | contender | req/s (spread) | × in-process | p50 µs | p99 µs | gateway CPU µs/req (spread) | × in-process | gateway user · system µs/req | load generator CPU µs/req |\n\
+             |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for (case, n) in &pinned {
+            let inproc = report.get("unary-pinned", case, *n, GenInProcess);
+            for c in crate::scenarios::unary::PINNED {
+                let Some(s) = report.get("unary-pinned", case, *n, *c) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    w,
+                    "| {case} | {n} | {} | {}{} | {} | {} | {} | {}{} | {} | {} · {} | {} |{}",
+                    c.name(),
+                    num(Some(s.throughput)),
+                    spread(s.throughput_spread),
+                    times(ratio(Some(s.throughput), inproc.map(|h| h.throughput))),
+                    num(s.p50_us),
+                    num(s.p99_us),
+                    num(s.gateway_cpu_us),
+                    spread(s.gateway_cpu_spread),
+                    times(ratio(
+                        s.gateway_cpu_us,
+                        inproc.and_then(|h| h.gateway_cpu_us)
+                    )),
+                    num(s.gateway_user_us),
+                    num(s.gateway_system_us),
+                    num(s.load_cpu_us),
+                    errors(s)
+                );
+            }
         }
         let _ = writeln!(w);
     }

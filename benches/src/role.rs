@@ -20,7 +20,16 @@ impl Role {
     /// servers exit when it closes, so that no server outlives an
     /// orchestrator that died.
     pub fn spawn(args: &[&str]) -> Role {
-        Role::spawn_exe(&[], std::env::current_exe().expect("own executable"), args)
+        Role::spawn_wrapped(&[], args)
+    }
+
+    /// [`Role::spawn`] run by `wrapper` (`taskset` for a pinned run).
+    pub fn spawn_wrapped(wrapper: &[&str], args: &[&str]) -> Role {
+        Role::spawn_exe(
+            wrapper,
+            std::env::current_exe().expect("own executable"),
+            args,
+        )
     }
 
     /// `serve` of `contender` with `args` after the contender's name, from

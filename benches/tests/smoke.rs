@@ -84,6 +84,35 @@ fn quick_run_measures_every_scenario() {
         "{generator}"
     );
 
+    // The pinned runs need `taskset` and two cores (the CI machine has
+    // both); where they ran, both contenders ran for both bodies, with the
+    // gateway's system time read.
+    let pinned: Vec<_> = summaries
+        .iter()
+        .filter(|s| s["scenario"] == "unary-pinned")
+        .collect();
+    if taskset_works() {
+        let mut seen: Vec<String> = pinned
+            .iter()
+            .map(|s| format!("{} {}", s["case"].as_str().unwrap(), s["contender"]))
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "10KiB \"GenDirect\"",
+                "10KiB \"GenInProcess\"",
+                "small \"GenDirect\"",
+                "small \"GenInProcess\""
+            ]
+        );
+        for row in &pinned {
+            assert!(row["throughput"].as_f64().unwrap_or(0.0) > 0.0, "{row}");
+            assert_eq!(row["errors"], 0, "{row}");
+            assert!(row["gateway_system_us"].is_number(), "{row}");
+        }
+    }
+
     let markdown = std::fs::read_to_string(out.path().join("results.md")).expect("results.md");
     for heading in [
         "### Unary",
@@ -97,4 +126,13 @@ fn quick_run_measures_every_scenario() {
     }
     let svg = std::fs::read_to_string(out.path().join("benchmarks.svg")).expect("benchmarks.svg");
     assert!(svg.starts_with("<svg"), "not an SVG");
+}
+
+/// Whether this machine can pin processes to the second core.
+fn taskset_works() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+        && Command::new("taskset")
+            .args(["-c", "1", "true"])
+            .status()
+            .is_ok_and(|s| s.success())
 }

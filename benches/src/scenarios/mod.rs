@@ -42,6 +42,9 @@ pub struct Record {
     pub gateway_cpu_us: Option<f64>,
     /// The same from `utime + stime` of `/proc/PID/stat` (10 ms ticks).
     pub gateway_cpu_stat_us: Option<f64>,
+    /// The system part of `gateway_cpu_stat_us` (`stime`, 10 ms ticks).
+    #[serde(default)]
+    pub gateway_system_us: Option<f64>,
     /// Backend process CPU time per operation, µs.
     pub backend_cpu_us: Option<f64>,
     /// Load generator process CPU time per operation, µs: its share of the
@@ -89,6 +92,7 @@ impl Record {
             p99_us: load.p99_us,
             gateway_cpu_us: None,
             gateway_cpu_stat_us: None,
+            gateway_system_us: None,
             backend_cpu_us: None,
             load_cpu_us: None,
             gateway_rss_kib: None,
@@ -108,6 +112,8 @@ pub struct Measured {
     pub gateway_cpu: Option<Duration>,
     /// The same from `/proc/PID/stat` (10 ms ticks), for comparison.
     pub gateway_cpu_ticks: Option<Duration>,
+    /// Its system part.
+    pub gateway_system_ticks: Option<Duration>,
     pub backend_cpu: Option<Duration>,
     pub load_cpu: Option<Duration>,
     pub gateway_rss_before_kib: Option<u64>,
@@ -130,6 +136,7 @@ impl Measured {
         Record {
             gateway_cpu_us: per_op(self.gateway_cpu),
             gateway_cpu_stat_us: per_op(self.gateway_cpu_ticks),
+            gateway_system_us: per_op(self.gateway_system_ticks),
             backend_cpu_us: per_op(self.backend_cpu),
             load_cpu_us: per_op(self.load_cpu),
             gateway_rss_kib: self.gateway_rss_end_kib.map(|k| k as f64),
@@ -138,22 +145,73 @@ impl Measured {
     }
 }
 
+/// Which cores the processes of a run may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Any: the gateway, the backend and the load generator share every
+    /// core, so the load generator's CPU bounds what the servers get.
+    Shared,
+    /// The gateway on the first core, the load generator on the second
+    /// (`taskset`), for contenders without a backend process: the
+    /// gateway's own cost alone bounds the throughput, as with the load
+    /// generator on another machine. The gateway's tokio runtime then has
+    /// one worker (tokio counts the cores it may use).
+    Pinned,
+}
+
+impl Placement {
+    /// The `taskset` prefixes of the gateway and of the load generator.
+    fn wrappers(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Placement::Shared => (&[], &[]),
+            Placement::Pinned => (&["taskset", "-c", "0"], &["taskset", "-c", "1"]),
+        }
+    }
+
+    /// Whether pinned runs can be made here: two cores or more, and
+    /// `taskset` (util-linux) that can set them.
+    pub fn pinning_available() -> bool {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cores >= 2
+            && std::process::Command::new("taskset")
+                .args(["-c", "1", "true"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+    }
+}
+
 /// Runs one contender once: starts the backend (if it has one), the
 /// gateway (if it has one) and the load generator, and samples CPU time
 /// when the load generator opens and closes its window.
 pub fn run_once(contender: Contender, spec: impl FnOnce(SocketAddr) -> LoadSpec) -> Measured {
+    run_placed(contender, Placement::Shared, spec)
+}
+
+/// [`run_once`] with the processes on the cores `placement` gives them.
+pub fn run_placed(
+    contender: Contender,
+    placement: Placement,
+    spec: impl FnOnce(SocketAddr) -> LoadSpec,
+) -> Measured {
+    let (gateway_cores, load_cores) = placement.wrappers();
+    assert!(
+        placement == Placement::Shared || !contender.needs_backend(),
+        "a pinned run has no core for a backend"
+    );
     let mut backend = contender.needs_backend().then(|| Role::spawn(&["backend"]));
     let backend_addr = backend.as_mut().map(Role::ready);
     let mut gateway = contender.has_gateway().then(|| {
         let args: Vec<String> = backend_addr.iter().map(ToString::to_string).collect();
-        Role::serve(&[], contender, &args)
+        Role::serve(gateway_cores, contender, &args)
     });
     let gateway_addr = gateway.as_mut().map(Role::ready);
     let target = gateway_addr.or(backend_addr).expect("something to load");
     let spec = serde_json::to_string(&spec(target)).expect("serializable");
 
     let rss_before = gateway.as_ref().map(Role::rss_kib);
-    let mut load = Role::spawn(&["load", &spec]);
+    let mut load = Role::spawn_wrapped(load_cores, &["load", &spec]);
     let cpu = |role: &Option<Role>| role.as_ref().map(Role::cpu);
     let (mut start, mut stop) = ((None, None, None), (None, None, None));
     let mut rss_start = None;
@@ -180,6 +238,10 @@ pub fn run_once(contender: Contender, spec: impl FnOnce(SocketAddr) -> LoadSpec)
         load: result,
         gateway_cpu: diff(start.0, stop.0),
         gateway_cpu_ticks: ticks(start.0, stop.0),
+        gateway_system_ticks: start
+            .0
+            .zip(stop.0)
+            .map(|(a, b)| b.system.saturating_sub(a.system)),
         backend_cpu: diff(start.1, stop.1),
         load_cpu: diff(start.2, stop.2),
         gateway_rss_before_kib: rss_before,

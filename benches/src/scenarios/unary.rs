@@ -1,7 +1,10 @@
 //! Scenario 1, unary: `POST /v1/echo` with a small and a ~10 KiB JSON body
 //! on 64 keep-alive connections for a fixed time, against every contender;
 //! then the small body at other connection counts for the
-//! throughput-vs-concurrency plot.
+//! throughput-vs-concurrency plot. Last in each round, the in-process and
+//! direct contenders again with the gateway pinned to one core and the
+//! load generator to the other (scenario `unary-pinned`), where the
+//! gateway alone bounds the throughput.
 
 use std::net::SocketAddr;
 
@@ -13,7 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use tokio::time::Instant;
 
-use super::{Record, progress, run_once};
+use super::{Placement, Record, progress, run_once, run_placed};
 use crate::cli::Plan;
 use crate::contender::Contender;
 use crate::load::raw_http1::{RawConnection, post_json};
@@ -27,8 +30,17 @@ pub const CONTENDERS: &[Contender] = &[
     Contender::Tonic,
 ];
 
+/// The contenders of the pinned runs: those without a backend process,
+/// whose comparison (direct calls against the in-process transport) is
+/// about the gateway's own cost.
+pub const PINNED: &[Contender] = &[Contender::GenInProcess, Contender::GenDirect];
+
 /// Orchestrator side.
 pub fn run(plan: &Plan) -> Vec<Record> {
+    let pinned = Placement::pinning_available();
+    if !pinned {
+        eprintln!("note: no `taskset` or fewer than 2 cores: no pinned unary runs");
+    }
     let mut cases = vec![
         (BodySize::Small, plan.unary_connections),
         (BodySize::Large, plan.unary_connections),
@@ -58,6 +70,28 @@ pub fn run(plan: &Plan) -> Vec<Record> {
                     window_ms: plan.window.as_millis() as u64,
                 });
                 let record = measured.record("unary", body.name(), connections, contender, round);
+                progress(&record);
+                records.push(record);
+            }
+        }
+        let bodies = if pinned {
+            &[BodySize::Small, BodySize::Large][..]
+        } else {
+            &[]
+        };
+        for &body in bodies {
+            for &contender in PINNED {
+                let connections = plan.unary_connections;
+                let measured = run_placed(contender, Placement::Pinned, |target| LoadSpec::Unary {
+                    target,
+                    body,
+                    connections,
+                    grpc: false,
+                    warmup_ms: plan.warmup.as_millis() as u64,
+                    window_ms: plan.window.as_millis() as u64,
+                });
+                let record =
+                    measured.record("unary-pinned", body.name(), connections, contender, round);
                 progress(&record);
                 records.push(record);
             }
