@@ -9,7 +9,8 @@ usage: gateway-bench [--quick] [--rounds N] [--only LIST] [--out DIR]
 
   --quick       smoke run: one round, short windows, small sizes (what CI runs)
   --rounds N    interleaved repetitions of each contender (default 3, quick 1)
-  --only LIST   comma-separated scenarios: unary,sse,websocket,ndjson,h2,generator;
+  --only LIST   comma-separated scenarios: unary,sse,websocket,ndjson,short-streams,
+                h2,generator;
                 and, only when named: instructions (needs valgrind) and
                 build-cost (takes minutes; with --quick, debug builds only)
   --out DIR     where results.json, results.md and benchmarks.svg go
@@ -17,7 +18,15 @@ usage: gateway-bench [--quick] [--rounds N] [--only LIST] [--out DIR]
   --from-json FILE  rewrite results.md and benchmarks.svg from a results.json";
 
 /// Every scenario, in the order they run.
-pub const SCENARIOS: &[&str] = &["unary", "sse", "websocket", "ndjson", "h2", "generator"];
+pub const SCENARIOS: &[&str] = &[
+    "unary",
+    "sse",
+    "websocket",
+    "ndjson",
+    "short-streams",
+    "h2",
+    "generator",
+];
 
 /// Scenarios that run only when `--only` names them (they need tools the
 /// machine may lack, or take minutes).
@@ -125,6 +134,9 @@ pub struct Plan {
     pub ws_connections: Vec<usize>,
     /// Messages in the NDJSON server stream and client stream.
     pub ndjson_messages: u64,
+    /// Connections of the short-streams scenario, each reading one stream
+    /// after the other.
+    pub short_stream_connections: usize,
     /// SSE streams of the HTTP/2 scenario, and the h2 connections they
     /// share.
     pub sse_h2_streams: usize,
@@ -146,6 +158,7 @@ impl Plan {
             sse_rate: 2,
             ws_connections: vec![100, 1_000],
             ndjson_messages: 1_000_000,
+            short_stream_connections: 64,
             sse_h2_streams: 1_000,
             sse_h2_connections: 10,
             generator_services: 50,
@@ -164,6 +177,7 @@ impl Plan {
             sse_rate: 20,
             ws_connections: vec![4, 16],
             ndjson_messages: 2_000,
+            short_stream_connections: 8,
             sse_h2_streams: 20,
             sse_h2_connections: 2,
             generator_services: 5,

@@ -35,6 +35,11 @@ pub enum Contender {
     /// `GenRemote` served with `ServeConfig::http1_max_buf_size(8 KiB)`
     /// (SSE memory per open stream).
     GenRemoteSmallReadBuf,
+    /// `GenInProcess` as it was when the direct-call targets were set: the
+    /// `serve generated-in-process` role of a `gateway-bench` built from
+    /// that commit, named by `GATEWAY_BENCH_ISSUE_BASELINE` (see
+    /// [`issue_baseline`]). Run only when that variable is set.
+    IssueInProcess,
 }
 
 /// Every contender, in the order tables list them.
@@ -48,7 +53,17 @@ pub const ALL: &[Contender] = &[
     Contender::HandSmallBuffer,
     Contender::GenRemoteMetrics,
     Contender::GenRemoteSmallReadBuf,
+    Contender::IssueInProcess,
 ];
+
+/// The variable naming the `gateway-bench` executable built from the
+/// commit the direct-call targets were set against.
+pub const ISSUE_BASELINE_VAR: &str = "GATEWAY_BENCH_ISSUE_BASELINE";
+
+/// That executable, when the variable names one.
+pub fn issue_baseline() -> Option<std::path::PathBuf> {
+    std::env::var_os(ISSUE_BASELINE_VAR).map(std::path::PathBuf::from)
+}
 
 impl Contender {
     /// The name in reports and on the `serve` command line.
@@ -63,6 +78,17 @@ impl Contender {
             Contender::HandSmallBuffer => "experiment-hand-ws-8KiB",
             Contender::GenRemoteMetrics => "generated-remote-metrics",
             Contender::GenRemoteSmallReadBuf => "generated-remote-8KiB-read-buffer",
+            Contender::IssueInProcess => "in-process-at-issue",
+        }
+    }
+
+    /// The contender's name on the `serve` command line of its
+    /// executable: the older executable knows the in-process path by its
+    /// own name.
+    pub fn serve_name(self) -> &'static str {
+        match self {
+            Contender::IssueInProcess => Contender::GenInProcess.name(),
+            other => other.name(),
         }
     }
 
@@ -72,7 +98,10 @@ impl Contender {
 
     /// Whether a backend process is started for it.
     pub fn needs_backend(self) -> bool {
-        !matches!(self, Contender::GenInProcess | Contender::GenDirect)
+        !matches!(
+            self,
+            Contender::GenInProcess | Contender::GenDirect | Contender::IssueInProcess
+        )
     }
 
     /// The executable whose `serve` role serves it: this one, except for
@@ -80,6 +109,9 @@ impl Contender {
     pub fn executable(self) -> std::path::PathBuf {
         match self {
             Contender::GenRemoteMetrics => crate::recorded::executable(),
+            Contender::IssueInProcess => {
+                issue_baseline().unwrap_or_else(|| panic!("{ISSUE_BASELINE_VAR} is not set"))
+            }
             _ => std::env::current_exe().expect("own executable"),
         }
     }

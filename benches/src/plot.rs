@@ -23,7 +23,8 @@ fn color(c: Contender) -> RGBColor {
         Contender::BoxedCall
         | Contender::HandSmallBuffer
         | Contender::GenRemoteMetrics
-        | Contender::GenRemoteSmallReadBuf => RGBColor(0x94, 0x67, 0xbd),
+        | Contender::GenRemoteSmallReadBuf
+        | Contender::IssueInProcess => RGBColor(0x94, 0x67, 0xbd),
     }
 }
 

@@ -36,7 +36,7 @@ impl Role {
     /// the executable that serves it, run by `wrapper` if any (valgrind for
     /// the instruction counts).
     pub fn serve(wrapper: &[&str], contender: Contender, args: &[String]) -> Role {
-        let mut all = vec!["serve", contender.name()];
+        let mut all = vec!["serve", contender.serve_name()];
         all.extend(args.iter().map(String::as_str));
         Role::spawn_exe(wrapper, contender.executable(), &all)
     }

@@ -32,6 +32,7 @@ fn quick_run_measures_every_scenario() {
         ("sse", 5),
         ("websocket", 5),
         ("ndjson", 5),
+        ("short-streams", 4),
         ("h2", 3),
     ] {
         let rows: Vec<_> = summaries
@@ -119,6 +120,7 @@ fn quick_run_measures_every_scenario() {
         "### SSE",
         "### WebSocket",
         "### Chunked NDJSON",
+        "### Short streams",
         "### HTTP/2 clients",
         "### Generator",
     ] {

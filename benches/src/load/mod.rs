@@ -71,6 +71,17 @@ pub enum LoadSpec {
         warmup_ms: u64,
         window_ms: u64,
     },
+    /// Closed-loop short server streams: on each of `connections`
+    /// connections, `GET /streaming/server/generate?count=MESSAGES` read to
+    /// its end, then the next, as SSE (`sse`) or NDJSON.
+    ShortStreams {
+        target: SocketAddr,
+        sse: bool,
+        messages: u32,
+        connections: usize,
+        warmup_ms: u64,
+        window_ms: u64,
+    },
     /// `streams` SSE clients over `connections` h2c connections.
     SseH2 {
         target: SocketAddr,
@@ -112,6 +123,7 @@ pub fn load_main(args: &[String]) {
                 scenarios::ndjson::load(spec).await
             }
             LoadSpec::UnaryH2 { .. } | LoadSpec::SseH2 { .. } => scenarios::h2::load(spec).await,
+            LoadSpec::ShortStreams { .. } => scenarios::short_streams::load(spec).await,
         }
     });
     role::say(&format!(

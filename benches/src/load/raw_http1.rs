@@ -33,6 +33,13 @@ pub fn post_json(path: &str, body: &[u8]) -> Bytes {
     request.into()
 }
 
+/// `GET path` asking for `accept`, as bytes on the wire.
+pub fn get(path: &str, accept: &str) -> Bytes {
+    format!("GET {path} HTTP/1.1\r\nhost: bench\r\naccept: {accept}\r\n\r\n")
+        .into_bytes()
+        .into()
+}
+
 /// One keep-alive connection (TCP_NODELAY).
 pub struct RawConnection {
     stream: TcpStream,

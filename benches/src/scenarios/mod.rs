@@ -7,6 +7,7 @@ pub mod generator;
 pub mod h2;
 pub mod instructions;
 pub mod ndjson;
+pub mod short_streams;
 pub mod sse;
 pub mod unary;
 pub mod websocket;
@@ -310,6 +311,7 @@ pub fn run_all(options: &Options) {
             "sse" => records.extend(sse::run(&plan, limit)),
             "websocket" => records.extend(websocket::run(&plan)),
             "ndjson" => records.extend(ndjson::run(&plan)),
+            "short-streams" => records.extend(short_streams::run(&plan)),
             "h2" => records.extend(h2::run(&plan)),
             "instructions" => records.extend(instructions::run(&plan)),
             "generator" => generator = Some(generator::run(&plan)),

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::{Placement, Record, progress, run_once, run_placed};
 use crate::cli::Plan;
-use crate::contender::Contender;
+use crate::contender::{Contender, issue_baseline};
 use crate::load::raw_http1::{RawConnection, post_json};
 use crate::load::{ConnStats, LoadResult, LoadSpec, Window, gather, grpc_channel};
 use crate::payload::{BodySize, echo_body, echo_json};
@@ -32,8 +32,13 @@ pub const CONTENDERS: &[Contender] = &[
 
 /// The contenders of the pinned runs: those without a backend process,
 /// whose comparison (direct calls against the in-process transport) is
-/// about the gateway's own cost.
-pub const PINNED: &[Contender] = &[Contender::GenInProcess, Contender::GenDirect];
+/// about the gateway's own cost; with `GATEWAY_BENCH_ISSUE_BASELINE` set,
+/// the in-process path of the issue's time too.
+fn pinned_contenders() -> Vec<Contender> {
+    let mut contenders = vec![Contender::GenInProcess, Contender::GenDirect];
+    contenders.extend(issue_baseline().map(|_| Contender::IssueInProcess));
+    contenders
+}
 
 /// Orchestrator side.
 pub fn run(plan: &Plan) -> Vec<Record> {
@@ -51,16 +56,18 @@ pub fn run(plan: &Plan) -> Vec<Record> {
         for &(body, connections) in &cases {
             // The experiment, the metrics recorder and direct calls only in
             // the main comparison, not the sweep.
-            let extra: &[Contender] = if connections == plan.unary_connections {
-                &[
+            let extra: Vec<Contender> = if connections == plan.unary_connections {
+                let mut extra = vec![
                     Contender::GenDirect,
                     Contender::BoxedCall,
                     Contender::GenRemoteMetrics,
-                ]
+                ];
+                extra.extend(issue_baseline().map(|_| Contender::IssueInProcess));
+                extra
             } else {
-                &[]
+                Vec::new()
             };
-            for &contender in CONTENDERS.iter().chain(extra) {
+            for &contender in CONTENDERS.iter().chain(&extra) {
                 let measured = run_once(contender, |target| LoadSpec::Unary {
                     target,
                     body,
@@ -80,7 +87,7 @@ pub fn run(plan: &Plan) -> Vec<Record> {
             &[]
         };
         for &body in bodies {
-            for &contender in PINNED {
+            for contender in pinned_contenders() {
                 let connections = plan.unary_connections;
                 let measured = run_placed(contender, Placement::Pinned, |target| LoadSpec::Unary {
                     target,

@@ -15,7 +15,7 @@ use gateway_e2e::e2e::echo::v1::Kitchen;
 use gateway_e2e::e2e::echo::v1::echo_service_client::EchoServiceClient;
 use gateway_e2e::e2e::stream::v1::streaming_test_client::StreamingTestClient;
 use gateway_e2e::e2e::stream::v1::{AddRequest, ChatMessage, GenerateRequest};
-use http::{StatusCode, Uri, header};
+use http::{HeaderMap, StatusCode, Uri, header};
 use tonic::transport::Channel;
 
 use crate::payload::{AddBody, ChatBody, EchoBody, GenerateBody, SumBody, TextBody};
@@ -95,13 +95,31 @@ async fn notifications(State(clients): State<Clients>, uri: Uri) -> Response {
     }
 }
 
-/// NDJSON down: the tonic server stream as one serde JSON line per message.
-async fn generate(State(clients): State<Clients>, uri: Uri) -> Response {
+/// NDJSON down: the tonic server stream as one serde JSON line per message;
+/// as SSE events (axum's `Sse`, default keep-alive) when the client
+/// accepts `text/event-stream` (the short-streams scenario).
+async fn generate(State(clients): State<Clients>, headers: HeaderMap, uri: Uri) -> Response {
     let request = GenerateRequest {
         count: query_int(&uri, "count", 0),
         ..GenerateRequest::default()
     };
+    let sse = headers
+        .get(header::ACCEPT)
+        .is_some_and(|accept| accept.as_bytes().starts_with(b"text/event-stream"));
     match clients.streams.clone().generate(request).await {
+        Ok(response) if sse => {
+            let events = response.into_inner().map(|item| {
+                Ok::<_, std::convert::Infallible>(match item {
+                    Ok(message) => Event::default().data(
+                        serde_json::to_string(&GenerateBody::from(message)).expect("serializable"),
+                    ),
+                    Err(status) => Event::default().event("failure").data(status.message()),
+                })
+            });
+            Sse::new(events)
+                .keep_alive(KeepAlive::default())
+                .into_response()
+        }
         Ok(response) => {
             let lines = response.into_inner().map(|item| {
                 let message = item.map_err(|status| std::io::Error::other(status.to_string()))?;

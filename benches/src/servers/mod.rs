@@ -127,6 +127,7 @@ async fn app(contender: Contender, backend: Option<SocketAddr>) -> axum::Router 
             connect(backend.expect("experiments need a backend")).await,
         ),
         Contender::Tonic => unreachable!("tonic-direct has no gateway"),
+        Contender::IssueInProcess => unreachable!("served by the executable of the issue's time"),
     }
 }
 
