@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
 use http_body::Frame;
 
 use super::config::SseConfig;
@@ -330,8 +330,10 @@ async fn stream_body(
     );
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // nginx buffers proxied responses unless told not to.
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    // nginx buffers proxied responses unless told not to. A constant name:
+    // a `&str` is checked and hashed into a `HeaderName` on every stream.
+    const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
     gateway.hook_response(response_metadata, &mut response);
     Ok(response)
 }
