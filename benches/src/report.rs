@@ -664,19 +664,10 @@ pub fn markdown(report: &Report) -> String {
                 };
                 let _ = writeln!(
                     w,
-                    "| {case} | {n} | {} | {}{} | {} | {} | {} | {}{} | {} | {} · {} | {} |{}",
+                    "| {case} | {n} | {} | {} | {} | {} · {} | {} |{}",
                     c.name(),
-                    num(Some(s.throughput)),
-                    spread(s.throughput_spread),
-                    times(ratio(Some(s.throughput), inproc.map(|h| h.throughput))),
-                    num(s.p50_us),
-                    num(s.p99_us),
-                    num(s.gateway_cpu_us),
-                    spread(s.gateway_cpu_spread),
-                    times(ratio(
-                        s.gateway_cpu_us,
-                        inproc.and_then(|h| h.gateway_cpu_us)
-                    )),
+                    closed_loop_cells(s, inproc),
+                    gateway_cpu_cells(s, inproc),
                     num(s.gateway_user_us),
                     num(s.gateway_system_us),
                     num(s.load_cpu_us),
@@ -803,16 +794,10 @@ pub fn markdown(report: &Report) -> String {
                 };
                 let _ = writeln!(
                     w,
-                    "| {case} | {n} | {} | {}{} | {} | {} | {} | {}{} | {} | {} | {} |{}",
+                    "| {case} | {n} | {} | {} | {} | {} | {} |{}",
                     c.name(),
-                    num(Some(s.throughput)),
-                    spread(s.throughput_spread),
-                    times(ratio(Some(s.throughput), hand.map(|h| h.throughput))),
-                    num(s.p50_us),
-                    num(s.p99_us),
-                    num(s.gateway_cpu_us),
-                    spread(s.gateway_cpu_spread),
-                    times(ratio(s.gateway_cpu_us, hand.and_then(|h| h.gateway_cpu_us))),
+                    closed_loop_cells(s, hand),
+                    gateway_cpu_cells(s, hand),
                     num(s.backend_cpu_us),
                     num(s.load_cpu_us),
                     errors(s)
@@ -994,6 +979,29 @@ fn build_cost_table(w: &mut String, b: &BuildCostResult) {
         mb(b.gateway_binary_bytes),
         mb(b.gateway_binary_bytes) - mb(b.plain_binary_bytes)
     );
+}
+
+/// A closed-loop row's throughput cells: operations per second with their
+/// spread, against `base`, then p50 and p99.
+fn closed_loop_cells(s: &Summary, base: Option<&Summary>) -> String {
+    format!(
+        "{}{} | {} | {} | {}",
+        num(Some(s.throughput)),
+        spread(s.throughput_spread),
+        times(ratio(Some(s.throughput), base.map(|b| b.throughput))),
+        num(s.p50_us),
+        num(s.p99_us)
+    )
+}
+
+/// A row's gateway CPU cells: per operation with its spread, against `base`.
+fn gateway_cpu_cells(s: &Summary, base: Option<&Summary>) -> String {
+    format!(
+        "{}{} | {}",
+        num(s.gateway_cpu_us),
+        spread(s.gateway_cpu_spread),
+        times(ratio(s.gateway_cpu_us, base.and_then(|b| b.gateway_cpu_us)))
+    )
 }
 
 fn errors(s: &Summary) -> String {

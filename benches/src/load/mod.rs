@@ -200,6 +200,26 @@ impl ConnStats {
     }
 }
 
+/// A closed-loop load: one task per connection, made by `connection` for
+/// the window that opens after `warmup_ms`, and their stats merged.
+pub async fn closed_loop<F, Fut>(
+    warmup_ms: u64,
+    window_ms: u64,
+    connections: usize,
+    connection: F,
+) -> LoadResult
+where
+    F: Fn(Window) -> Fut,
+    Fut: std::future::Future<Output = ConnStats> + Send + 'static,
+{
+    let window = Window::after(warmup_ms, window_ms);
+    let announcer = window.announce();
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| tokio::spawn(connection(window)))
+        .collect();
+    gather(window, announcer, tasks, Vec::new()).await
+}
+
 /// Waits for the load's tasks and for the end of its window (`announcer`),
 /// then merges their stats after `earlier` (stats of connections that
 /// failed before any task ran).

@@ -60,6 +60,15 @@ impl RawConnection {
         })
     }
 
+    /// [`RawConnection::connect`] for a load task: a failure is counted in
+    /// `stats` (the task then has nothing to measure).
+    pub async fn open(addr: SocketAddr, stats: &mut super::ConnStats) -> Option<RawConnection> {
+        RawConnection::connect(addr)
+            .await
+            .map_err(|e| stats.error(e))
+            .ok()
+    }
+
     /// Sends `request` (from [`post_json`]) and reads its whole answer:
     /// the status and the body.
     pub async fn exchange(&mut self, request: &[u8]) -> Result<(u16, Bytes), String> {

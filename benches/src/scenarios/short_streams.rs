@@ -17,7 +17,7 @@ use super::{Record, progress, run_once};
 use crate::cli::Plan;
 use crate::contender::Contender;
 use crate::load::raw_http1::{RawConnection, get};
-use crate::load::{ConnStats, LoadResult, LoadSpec, Window, gather};
+use crate::load::{ConnStats, LoadResult, LoadSpec, Window, closed_loop};
 
 pub const CONTENDERS: &[Contender] = &[
     Contender::GenRemote,
@@ -69,23 +69,17 @@ pub async fn load(spec: LoadSpec) -> LoadResult {
     else {
         unreachable!("short_streams::load takes LoadSpec::ShortStreams")
     };
-    let window = Window::after(warmup_ms, window_ms);
-    let announcer = window.announce();
-    let tasks: Vec<_> = (0..connections)
-        .map(|_| tokio::spawn(connection(target, sse, messages, window)))
-        .collect();
-    gather(window, announcer, tasks, Vec::new()).await
+    closed_loop(warmup_ms, window_ms, connections, |window| {
+        connection(target, sse, messages, window)
+    })
+    .await
 }
 
 /// One keep-alive connection reading streams back to back.
 async fn connection(target: SocketAddr, sse: bool, messages: u32, window: Window) -> ConnStats {
     let mut stats = ConnStats::default();
-    let mut connection = match RawConnection::connect(target).await {
-        Ok(connection) => connection,
-        Err(e) => {
-            stats.error(e);
-            return stats;
-        }
+    let Some(mut connection) = RawConnection::open(target, &mut stats).await else {
+        return stats;
     };
     let accept = if sse {
         "text/event-stream"

@@ -20,7 +20,7 @@ use super::{Placement, Record, progress, run_once, run_placed};
 use crate::cli::Plan;
 use crate::contender::{Contender, issue_baseline};
 use crate::load::raw_http1::{RawConnection, post_json};
-use crate::load::{ConnStats, LoadResult, LoadSpec, Window, gather, grpc_channel};
+use crate::load::{ConnStats, LoadResult, LoadSpec, Window, closed_loop, grpc_channel};
 use crate::payload::{BodySize, echo_body, echo_json};
 
 pub const CONTENDERS: &[Contender] = &[
@@ -120,34 +120,26 @@ pub async fn load(spec: LoadSpec) -> LoadResult {
     else {
         unreachable!("unary::load takes LoadSpec::Unary")
     };
-    let window = Window::after(warmup_ms, window_ms);
-    let announcer = window.announce();
     let json = Bytes::from(echo_json(body));
-    let tasks: Vec<_> = (0..connections)
-        .map(|_| {
-            let json = json.clone();
-            tokio::spawn(async move {
-                if grpc {
-                    grpc_connection(target, body, window).await
-                } else {
-                    http_connection(target, json, window).await
-                }
-            })
-        })
-        .collect();
-    gather(window, announcer, tasks, Vec::new()).await
+    closed_loop(warmup_ms, window_ms, connections, |window| {
+        let json = json.clone();
+        async move {
+            if grpc {
+                grpc_connection(target, body, window).await
+            } else {
+                http_connection(target, json, window).await
+            }
+        }
+    })
+    .await
 }
 
 /// One keep-alive connection sending requests back to back, with the lean
 /// client (see `load::raw_http1` for why not hyper's).
 async fn http_connection(target: SocketAddr, body: Bytes, window: Window) -> ConnStats {
     let mut stats = ConnStats::default();
-    let mut connection = match RawConnection::connect(target).await {
-        Ok(connection) => connection,
-        Err(e) => {
-            stats.error(e);
-            return stats;
-        }
+    let Some(mut connection) = RawConnection::open(target, &mut stats).await else {
+        return stats;
     };
     let mut check = EchoCheck::new(&body);
     let request = post_json("/v1/echo", &body);

@@ -78,21 +78,31 @@ async fn notifications(State(clients): State<Clients>, uri: Uri) -> Response {
         ..GenerateRequest::default()
     };
     match clients.streams.clone().notify_me(request).await {
-        Ok(response) => {
-            let events = response.into_inner().map(|item| {
-                Ok::<_, std::convert::Infallible>(match item {
-                    Ok(message) => Event::default().data(
-                        serde_json::to_string(&TextBody::from(message)).expect("serializable"),
-                    ),
-                    Err(status) => Event::default().event("failure").data(status.message()),
-                })
-            });
-            Sse::new(events)
-                .keep_alive(KeepAlive::default())
-                .into_response()
-        }
+        Ok(response) => sse_events(response.into_inner(), TextBody::from),
         Err(status) => upstream_error(status),
     }
+}
+
+/// A tonic server stream as SSE: each message's serde `body` as a `data:`
+/// event, an error as a `failure` event, axum's default keep-alive.
+fn sse_events<M, B: serde::Serialize + 'static>(
+    messages: tonic::Streaming<M>,
+    body: fn(M) -> B,
+) -> Response
+where
+    M: Send + 'static,
+{
+    let events = messages.map(move |item| {
+        Ok::<_, std::convert::Infallible>(match item {
+            Ok(message) => {
+                Event::default().data(serde_json::to_string(&body(message)).expect("serializable"))
+            }
+            Err(status) => Event::default().event("failure").data(status.message()),
+        })
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// NDJSON down: the tonic server stream as one serde JSON line per message;
@@ -107,19 +117,7 @@ async fn generate(State(clients): State<Clients>, headers: HeaderMap, uri: Uri) 
         .get(header::ACCEPT)
         .is_some_and(|accept| accept.as_bytes().starts_with(b"text/event-stream"));
     match clients.streams.clone().generate(request).await {
-        Ok(response) if sse => {
-            let events = response.into_inner().map(|item| {
-                Ok::<_, std::convert::Infallible>(match item {
-                    Ok(message) => Event::default().data(
-                        serde_json::to_string(&GenerateBody::from(message)).expect("serializable"),
-                    ),
-                    Err(status) => Event::default().event("failure").data(status.message()),
-                })
-            });
-            Sse::new(events)
-                .keep_alive(KeepAlive::default())
-                .into_response()
-        }
+        Ok(response) if sse => sse_events(response.into_inner(), GenerateBody::from),
         Ok(response) => {
             let lines = response.into_inner().map(|item| {
                 let message = item.map_err(|status| std::io::Error::other(status.to_string()))?;
