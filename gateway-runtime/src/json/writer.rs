@@ -316,6 +316,20 @@ impl JsonWriter {
 fn write_escaped(buf: &mut Vec<u8>, s: &[u8]) {
     buf.reserve(s.len() + 2);
     buf.push(b'"');
+    if s.len() < 8 {
+        // Short strings (keys, ids, enum names): byte by byte, scanned as
+        // they are copied; for a few bytes a call to `memcpy` and the
+        // scan's setup cost more than the bytes.
+        for &b in s {
+            if ESCAPE[b as usize] == 0 {
+                buf.push(b);
+            } else {
+                escape_byte(buf, b);
+            }
+        }
+        buf.push(b'"');
+        return;
+    }
     let mut start = 0;
     loop {
         let i = find_special(s, start);
@@ -517,6 +531,46 @@ mod tests {
         let mut x = w();
         x.string("");
         assert_eq!(s(x), "\"\"");
+    }
+
+    /// Every byte at every position of strings of 1 to 17 bytes (the short
+    /// path, the word scan and their boundary), against a byte-by-byte
+    /// reference escaper.
+    #[test]
+    fn every_byte_at_every_short_length_is_escaped_as_the_reference() {
+        fn reference(s: &[u8]) -> Vec<u8> {
+            let mut out = vec![b'"'];
+            for &b in s {
+                match b {
+                    b'"' => out.extend_from_slice(b"\\\""),
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    0x08 => out.extend_from_slice(b"\\b"),
+                    0x09 => out.extend_from_slice(b"\\t"),
+                    0x0a => out.extend_from_slice(b"\\n"),
+                    0x0c => out.extend_from_slice(b"\\f"),
+                    0x0d => out.extend_from_slice(b"\\r"),
+                    0..0x20 => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+                    _ => out.push(b),
+                }
+            }
+            out.push(b'"');
+            out
+        }
+        for len in 1..=17 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    let mut out = b"x".to_vec();
+                    write_escaped(&mut out, &s);
+                    assert_eq!(
+                        &out[1..],
+                        &reference(&s)[..],
+                        "byte {b:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
