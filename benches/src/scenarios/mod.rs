@@ -169,17 +169,17 @@ impl Placement {
         }
     }
 
-    /// Whether pinned runs can be made here: two cores or more, and
-    /// `taskset` (util-linux) that can set them.
+    /// Whether pinned runs can be made here: `taskset` (util-linux) can put
+    /// a process on core 0 and on core 1 (a container may allow others).
     pub fn pinning_available() -> bool {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        cores >= 2
-            && std::process::Command::new("taskset")
-                .args(["-c", "1", "true"])
+        ["0", "1"].iter().all(|core| {
+            std::process::Command::new("taskset")
+                .args(["-c", core, "true"])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
+        })
     }
 }
 

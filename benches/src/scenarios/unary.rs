@@ -44,7 +44,7 @@ fn pinned_contenders() -> Vec<Contender> {
 pub fn run(plan: &Plan) -> Vec<Record> {
     let pinned = Placement::pinning_available();
     if !pinned {
-        eprintln!("note: no `taskset` or fewer than 2 cores: no pinned unary runs");
+        eprintln!("note: `taskset` cannot use cores 0 and 1 here: no pinned unary runs");
     }
     let mut cases = vec![
         (BodySize::Small, plan.unary_connections),
