@@ -2,7 +2,7 @@
 //! hand-written axum handlers and plain tonic calls.
 //!
 //! ```sh
-//! cargo run --release -p gateway-bench             # full run: about 9 minutes on 2 cores (the first also builds gateway-bench-recorded)
+//! cargo run --release -p gateway-bench             # full run: about 12 minutes on 2 cores (the first also builds gateway-bench-recorded)
 //! cargo run --release -p gateway-bench -- --quick  # smoke run: what CI runs (as a test)
 //! ```
 //!

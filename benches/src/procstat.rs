@@ -26,9 +26,11 @@ pub struct Cpu {
 
 impl Cpu {
     pub fn read(pid: &str) -> Cpu {
+        // One read of `/proc/PID/stat` for both numbers.
+        let (user, system) = stat_times(pid).unwrap_or_default();
         Cpu {
-            stat: stat_cpu_time(pid).unwrap_or_default(),
-            system: stat_times(pid).map_or(Duration::ZERO, |t| t.1),
+            stat: user + system,
+            system,
             threads: threads_cpu_time(pid),
         }
     }

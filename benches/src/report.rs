@@ -308,10 +308,12 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
         let get = |c| find(summaries, scenario, case, *n, c);
         if scenario == "unary-pinned" {
             if let Some(direct) = get(GenDirect) {
-                pinned_targets(
+                // The direct-call targets again, with the gateway alone on
+                // one core and the load generator on the other.
+                let label = format!("unary {case} ×{n}, gateway pinned to one core");
+                direct_targets(
                     &mut out,
-                    case,
-                    *n,
+                    &label,
                     get(GenInProcess),
                     get(IssueInProcess),
                     direct,
@@ -453,20 +455,6 @@ fn targets(summaries: &[Summary], generator: Option<&GeneratorResult>) -> Vec<Ta
         );
     }
     out
-}
-
-/// The direct-call targets again, with the gateway alone on one core and
-/// the load generator on the other.
-fn pinned_targets(
-    out: &mut Vec<Target>,
-    case: &str,
-    n: usize,
-    inproc: Option<&Summary>,
-    at_issue: Option<&Summary>,
-    direct: &Summary,
-) {
-    let label = format!("unary {case} ×{n}, gateway pinned to one core");
-    direct_targets(out, &label, inproc, at_issue, direct);
 }
 
 /// Direct calls against the in-process path of this run and, when it

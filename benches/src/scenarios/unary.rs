@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use tokio::time::Instant;
 
-use super::{Placement, Record, progress, run_once, run_placed};
+use super::{Placement, Record, progress, run_placed};
 use crate::cli::Plan;
 use crate::contender::{Contender, issue_baseline};
 use crate::load::raw_http1::{RawConnection, post_json};
@@ -68,17 +68,8 @@ pub fn run(plan: &Plan) -> Vec<Record> {
                 Vec::new()
             };
             for &contender in CONTENDERS.iter().chain(&extra) {
-                let measured = run_once(contender, |target| LoadSpec::Unary {
-                    target,
-                    body,
-                    connections,
-                    grpc: contender == Contender::Tonic,
-                    warmup_ms: plan.warmup.as_millis() as u64,
-                    window_ms: plan.window.as_millis() as u64,
-                });
-                let record = measured.record("unary", body.name(), connections, contender, round);
-                progress(&record);
-                records.push(record);
+                let run = (contender, Placement::Shared, body, connections, round);
+                records.push(measure(plan, "unary", run));
             }
         }
         let bodies = if pinned {
@@ -88,23 +79,44 @@ pub fn run(plan: &Plan) -> Vec<Record> {
         };
         for &body in bodies {
             for contender in pinned_contenders() {
-                let connections = plan.unary_connections;
-                let measured = run_placed(contender, Placement::Pinned, |target| LoadSpec::Unary {
-                    target,
+                let run = (
+                    contender,
+                    Placement::Pinned,
                     body,
-                    connections,
-                    grpc: false,
-                    warmup_ms: plan.warmup.as_millis() as u64,
-                    window_ms: plan.window.as_millis() as u64,
-                });
-                let record =
-                    measured.record("unary-pinned", body.name(), connections, contender, round);
-                progress(&record);
-                records.push(record);
+                    plan.unary_connections,
+                    round,
+                );
+                records.push(measure(plan, "unary-pinned", run));
             }
         }
     }
     records
+}
+
+/// One run of one contender (placed, with a body, on so many connections,
+/// in a round), recorded under `scenario` and shown as it finishes.
+fn measure(
+    plan: &Plan,
+    scenario: &str,
+    (contender, placement, body, connections, round): (
+        Contender,
+        Placement,
+        BodySize,
+        usize,
+        usize,
+    ),
+) -> Record {
+    let measured = run_placed(contender, placement, |target| LoadSpec::Unary {
+        target,
+        body,
+        connections,
+        grpc: contender == Contender::Tonic,
+        warmup_ms: plan.warmup.as_millis() as u64,
+        window_ms: plan.window.as_millis() as u64,
+    });
+    let record = measured.record(scenario, body.name(), connections, contender, round);
+    progress(&record);
+    record
 }
 
 /// Load side.
