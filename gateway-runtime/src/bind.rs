@@ -241,7 +241,8 @@ impl<'a> BindContext<'a> {
         set: &mut dyn FnMut(&mut QuerySeen, &str, QueryValue<'_>) -> Result<(), GatewayError>,
     ) -> Result<(), GatewayError> {
         let mut seen = QuerySeen::new();
-        for (key, value) in self.query_pairs()? {
+        for pair in query::pairs(self.query) {
+            let (key, value) = pair.map_err(query_error)?;
             set(&mut seen, &key, value)?;
         }
         Ok(())
@@ -249,10 +250,15 @@ impl<'a> BindContext<'a> {
 
     /// The query string as decoded `(name, value)` pairs, in order.
     pub fn query_pairs(&self) -> Result<query::QueryPairs<'a>, GatewayError> {
-        query::parse_query(self.query).map_err(|e| GatewayError::InvalidQueryParameter {
-            name: String::new(),
-            message: e.to_string(),
-        })
+        query::parse_query(self.query).map_err(query_error)
+    }
+}
+
+/// The error of a query string that does not decode.
+fn query_error(e: query::QueryParseError) -> GatewayError {
+    GatewayError::InvalidQueryParameter {
+        name: String::new(),
+        message: e.to_string(),
     }
 }
 
@@ -265,7 +271,12 @@ pub type QueryValue<'a> = std::borrow::Cow<'a, str>;
 /// let the later one win.
 #[derive(Debug, Default)]
 pub struct QuerySeen {
-    seen: Vec<(u32, u32)>,
+    /// `(slot, name)` of the first fields set, in place: a query sets a
+    /// few fields, and a list would be an allocation per request.
+    first: [(u32, u32); 4],
+    /// How many fields were set, in `first` and then in `more`.
+    len: usize,
+    more: Vec<(u32, u32)>,
 }
 
 impl QuerySeen {
@@ -277,7 +288,9 @@ impl QuerySeen {
     /// Records that parameter `param` (of name group `name`) sets field
     /// `slot`; an error if the same name already set it.
     pub fn once(&mut self, slot: u32, name: u32, param: &str) -> Result<(), GatewayError> {
-        match self.seen.iter_mut().find(|(s, _)| *s == slot) {
+        let inline = self.len.min(self.first.len());
+        let mut seen = self.first[..inline].iter_mut().chain(&mut self.more);
+        match seen.find(|(s, _)| *s == slot) {
             Some((_, n)) if *n == name => Err(GatewayError::InvalidQueryParameter {
                 name: param.to_string(),
                 message: "given more than once for a field that holds one value".into(),
@@ -287,7 +300,11 @@ impl QuerySeen {
                 Ok(())
             }
             None => {
-                self.seen.push((slot, name));
+                match self.first.get_mut(self.len) {
+                    Some(entry) => *entry = (slot, name),
+                    None => self.more.push((slot, name)),
+                }
+                self.len += 1;
                 Ok(())
             }
         }
@@ -555,7 +572,7 @@ fn collect(
 
 #[cfg(test)]
 mod oneof_tests {
-    use super::oneof_member;
+    use super::{QuerySeen, oneof_member};
 
     #[derive(Debug, PartialEq)]
     enum Choice {
@@ -605,5 +622,25 @@ mod oneof_tests {
         nested_unless_other(&mut slot).unwrap().push(1);
         nested_unless_other(&mut slot).unwrap().push(2);
         assert_eq!(slot, Some(Choice::Nested(vec![1, 2])));
+    }
+
+    #[test]
+    fn query_seen_refuses_a_repeat_past_its_inline_entries() {
+        let mut seen = QuerySeen::new();
+        // Seven fields, more than the inline entries hold; field 5 has
+        // two names, and an alias may overwrite the other.
+        for slot in 0..7 {
+            seen.once(slot, 0, "first").unwrap();
+        }
+        seen.once(5, 1, "alias").unwrap();
+        for slot in 0..7 {
+            let name = u32::from(slot == 5);
+            let err = seen.once(slot, name, "again").unwrap_err();
+            assert!(
+                err.to_string().contains("given more than once"),
+                "slot {slot}: {err}"
+            );
+        }
+        seen.once(7, 0, "new").unwrap();
     }
 }

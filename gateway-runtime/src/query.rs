@@ -37,21 +37,27 @@ pub(crate) type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 /// it matches no field, so callers ignore it like any unknown parameter. Texts without `+`
 /// or `%` are borrowed.
 pub(crate) fn parse_query(query: &str) -> Result<QueryPairs<'_>, QueryParseError> {
-    let mut out = Vec::new();
-    for piece in query.split('&') {
-        if piece.is_empty() {
-            continue;
-        }
-        let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
-        let err = || QueryParseError {
-            pair: piece.to_owned(),
-        };
-        out.push((
-            decode_component(key).ok_or_else(err)?,
-            decode_component(value).ok_or_else(err)?,
-        ));
-    }
-    Ok(out)
+    pairs(query).collect()
+}
+
+/// The pairs of [`parse_query`] one by one, for a caller that reads each
+/// once: a binding sets its fields as they come, with no list built.
+pub(crate) fn pairs(
+    query: &str,
+) -> impl Iterator<Item = Result<(Cow<'_, str>, Cow<'_, str>), QueryParseError>> {
+    query
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| {
+            let (key, value) = piece.split_once('=').unwrap_or((piece, ""));
+            let err = || QueryParseError {
+                pair: piece.to_owned(),
+            };
+            Ok((
+                decode_component(key).ok_or_else(err)?,
+                decode_component(value).ok_or_else(err)?,
+            ))
+        })
 }
 
 /// Decodes one form-urlencoded component; `None` when the result is not UTF-8.

@@ -118,15 +118,7 @@ impl UnaryInput<'_> {
     /// extensions moved into it: past this point the request's parts serve
     /// only the error response (method, URI, headers).
     fn head(&mut self, room: usize) -> tonic::Request<()> {
-        let mut request = grpc_request_head(
-            self.parts,
-            self.gateway,
-            http::Extensions::new(),
-            self.timeout,
-            room,
-        );
-        *request.extensions_mut() = without_upgrade(std::mem::take(&mut self.parts.extensions));
-        request
+        grpc_request_moving_head(self.parts, self.gateway, self.timeout, room)
     }
 }
 
@@ -340,6 +332,31 @@ pub(crate) fn grpc_request<M>(
     grpc_request_head(parts, gateway, extensions, timeout, metadata::TONIC_ADDS).map(|()| message)
 }
 
+/// [`grpc_request`] for a caller whose request parts serve only the error
+/// response from here on (method, URI, headers): the extensions are moved
+/// into the gRPC request rather than copied, once the gateway's annotator
+/// has seen them.
+pub(crate) fn grpc_request_moving<M>(
+    parts: &mut http::request::Parts,
+    gateway: &Gateway,
+    message: M,
+) -> tonic::Request<M> {
+    let timeout = metadata::request_timeout(&parts.headers);
+    grpc_request_moving_head(parts, gateway, timeout, metadata::TONIC_ADDS).map(|()| message)
+}
+
+/// [`grpc_request_moving`] without its message.
+fn grpc_request_moving_head(
+    parts: &mut http::request::Parts,
+    gateway: &Gateway,
+    timeout: Option<std::time::Duration>,
+    room: usize,
+) -> tonic::Request<()> {
+    let mut request = grpc_request_head(parts, gateway, http::Extensions::new(), timeout, room);
+    *request.extensions_mut() = without_upgrade(std::mem::take(&mut parts.extensions));
+    request
+}
+
 /// [`grpc_request`] without its message: compiled once, not once per
 /// message type.
 fn grpc_request_head(
@@ -367,8 +384,8 @@ fn grpc_request_head(
 /// on an outgoing request (the `:protocol` of an HTTP/2 WebSocket would
 /// turn the gRPC call over a `Channel` into an extended CONNECT) and the
 /// body-timeout marker of [`serve`](crate::serve::serve), which only the
-/// gateway can name and which has done its work once the body is read
-/// (streaming requests keep it: they get a copy of the extensions).
+/// gateway can name and which has done its work once the body is read or
+/// the stream's mode is known (a request stream sets it before this).
 /// Without it, the `GrpcMethod` the call adds is the map's third entry
 /// after `ConnectInfo` and axum's path parameters, which fits the map's
 /// first allocation instead of growing it.

@@ -59,7 +59,7 @@ where
                 .await;
             }
             let Prepared {
-                parts,
+                mut parts,
                 body,
                 mode,
                 message: base,
@@ -71,7 +71,7 @@ where
             let requests = request_stream(gateway, from_body, body, base, merge, &errors);
             let call = call(
                 client,
-                sse_request(mode, &parts, gateway, binding, requests),
+                sse_request(mode, &mut parts, gateway, binding, requests),
             );
             // From here on without types: one boxed future per stream.
             let call: ErasedCall =

@@ -41,8 +41,10 @@ pub struct StreamBinding {
 /// contains the `upgrade` token anywhere in its list (Firefox sends
 /// `keep-alive, Upgrade`), case-insensitive, and `Upgrade: websocket`.
 pub(crate) fn is_websocket_upgrade(headers: &http::HeaderMap) -> bool {
-    has_token(headers, header::CONNECTION, "upgrade")
-        && has_token(headers, header::UPGRADE, "websocket")
+    // `Upgrade` first: most requests have none, and one lookup says so,
+    // where `Connection` (often `keep-alive`) would be split and compared.
+    has_token(headers, header::UPGRADE, "websocket")
+        && has_token(headers, header::CONNECTION, "upgrade")
 }
 
 /// Whether the request opens a WebSocket: an HTTP/1.1 upgrade
@@ -71,8 +73,13 @@ fn has_token(headers: &http::HeaderMap, name: header::HeaderName, token: &str) -
 /// Whether `Accept` lists `text/event-stream` (anywhere in the list, any
 /// case, with parameters), unless its `q` is 0.
 pub(crate) fn accepts_event_stream(headers: &http::HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
+    let accept = headers.get_all(header::ACCEPT);
+    // Most `Accept` values name no event stream at all: a scan for the
+    // subtype after each `/` says so without splitting the list.
+    if !accept.iter().any(|v| names_event_stream(v.as_bytes())) {
+        return false;
+    }
+    accept
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
@@ -90,10 +97,24 @@ pub(crate) fn accepts_event_stream(headers: &http::HeaderMap) -> bool {
         })
 }
 
+/// Whether a `/` in `value` is followed by `event-stream` (any case): a
+/// quick test that [`accepts_event_stream`] can only pass where it holds.
+fn names_event_stream(value: &[u8]) -> bool {
+    const SUBTYPE: &[u8] = b"event-stream";
+    value.iter().enumerate().any(|(i, &b)| {
+        b == b'/'
+            && value
+                .get(i + 1..i + 1 + SUBTYPE.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(SUBTYPE))
+    })
+}
+
 /// Picks the mode of a request and checks that it is available: 501 naming
 /// the mode when it is not, 403 for a refused WebSocket origin.
+/// `websocket`: what [`is_websocket_request`] says of `parts`.
 pub(crate) fn select_mode(
     parts: &http::request::Parts,
+    websocket: bool,
     binding: &StreamBinding,
     gateway: &Gateway,
 ) -> Result<Mode, GatewayError> {
@@ -102,7 +123,7 @@ pub(crate) fn select_mode(
         mode,
         reason: reason.to_string(),
     };
-    if parts.method == http::Method::CONNECT && !is_websocket_request(parts) {
+    if parts.method == http::Method::CONNECT && !websocket {
         // An extended CONNECT for another protocol (or a plain CONNECT) is
         // not a request for a stream.
         let reason = match parts.extensions.get::<hyper::ext::Protocol>() {
@@ -117,7 +138,7 @@ pub(crate) fn select_mode(
             unsupported_version: false,
         });
     }
-    if is_websocket_request(parts) {
+    if websocket {
         binding.websocket.map_err(|r| unavailable("WebSocket", r))?;
         let Some(config) = &gateway.streaming().websocket else {
             return Err(unavailable(
@@ -142,9 +163,12 @@ pub(crate) fn select_mode(
 /// The gRPC request of a streaming call; in SSE mode it also carries the
 /// client's `Last-Event-ID` header as `last-event-id` metadata, so that a
 /// service can resume where a reconnecting `EventSource` left off.
+///
+/// The request's extensions move into the gRPC request: past this point
+/// the parts serve only the error response.
 pub(crate) fn sse_request<M>(
     mode: Mode,
-    parts: &http::request::Parts,
+    parts: &mut http::request::Parts,
     gateway: &Gateway,
     binding: &StreamBinding,
     message: M,
@@ -155,11 +179,11 @@ pub(crate) fn sse_request<M>(
 /// [`sse_request`] without its message: compiled once.
 fn sse_request_head(
     mode: Mode,
-    parts: &http::request::Parts,
+    parts: &mut http::request::Parts,
     gateway: &Gateway,
     binding: &StreamBinding,
 ) -> tonic::Request<()> {
-    let mut request = crate::unary::grpc_request(parts, gateway, ());
+    let mut request = crate::unary::grpc_request_moving(parts, gateway, ());
     if mode == Mode::Sse
         && let Some(value) = parts
             .headers
@@ -323,6 +347,21 @@ mod tests {
             "text/event-stream;q=0"
         )])));
         assert!(!accepts_event_stream(&headers(&[("accept", "*/*")])));
+        // The quick test before the parse looks at the subtype only.
+        assert!(!accepts_event_stream(&headers(&[(
+            "accept",
+            "text/event-streams, text/event"
+        )])));
+        assert!(!accepts_event_stream(&headers(&[(
+            "accept",
+            "application/event-stream-x"
+        )])));
+        assert!(accepts_event_stream(&headers(&[
+            ("accept", "application/json"),
+            ("accept", "text/Event-Stream;q=0.5")
+        ])));
+        assert!(!names_event_stream(b"text/event-strea"));
+        assert!(names_event_stream(b"a/b, text/EVENT-stream"));
         assert!(!accepts_event_stream(&headers(&[])));
     }
 

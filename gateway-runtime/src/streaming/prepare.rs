@@ -135,13 +135,15 @@ async fn prepare_head(
     if gateway.is_draining() {
         return Err(gateway.fail(&parts, GatewayError::ShuttingDown));
     }
+    // Browser auth reads and rewrites the token headers only, never those
+    // that make a request a WebSocket one: this holds for the mode too.
     let websocket = super::mode::is_websocket_request(&parts);
     let browser_token =
         match crate::browser_auth::apply(gateway.browser_auth(), &mut parts, websocket) {
             Ok(found) => found,
             Err(e) => return Err(gateway.fail(&parts, e)),
         };
-    let mode = match select_mode(&parts, binding, gateway) {
+    let mode = match select_mode(&parts, websocket, binding, gateway) {
         Ok(mode) => mode,
         Err(e) => return Err(gateway.fail(&parts, e)),
     };

@@ -16,7 +16,7 @@ use http_body::Frame;
 use super::config::SseConfig;
 use super::request::RequestErrors;
 use super::source::{Render, ResponseSource, Trailers, Typed};
-use super::stall::{Timed, watched_body};
+use super::stall::{LastFrame, Timed, watched_body};
 use super::{FieldFn, Mode, WriteFn};
 use crate::deadline::{self, Deadline};
 use crate::error::GatewayError;
@@ -295,8 +295,8 @@ async fn stream_body(
     let mut response = match mode {
         Mode::Sse => {
             let body = sse_body(upstream, first, gateway.clone(), tracker);
-            let gateway = gateway.clone();
-            let last = move |e: &GatewayError| sse_error(&gateway, e).map(|event| event.to_bytes());
+            let last: LastFrame = |gateway, e| sse_error(gateway, e).map(|event| event.to_bytes());
+            let last = (gateway.clone(), last);
             let mut r = Response::new(watched_body(body, stall, last, stats, end));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -307,10 +307,7 @@ async fn stream_body(
         _ => {
             let trailers = metadata::wants_trailers(request_headers);
             let body = ndjson_body(upstream, first, gateway.clone(), trailers, tracker);
-            let last = {
-                let gateway = gateway.clone();
-                move |e: &GatewayError| ndjson_error(&gateway, e)
-            };
+            let last = (gateway.clone(), ndjson_error as LastFrame);
             let mut r = Response::new(watched_body(body, stall, last, stats, end));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,

@@ -65,13 +65,16 @@ where
                 .await;
             }
             let Prepared {
-                parts,
+                mut parts,
                 mode,
                 message,
                 deadline,
                 ..
             } = prepared;
-            let call = call(client, sse_request(mode, &parts, gateway, binding, message));
+            let call = call(
+                client,
+                sse_request(mode, &mut parts, gateway, binding, message),
+            );
             // From here on without types: one boxed future per stream.
             let call: ErasedCall =
                 Box::pin(async move { call.await.map(|response| erased(response, write, field)) });

@@ -27,6 +27,7 @@ use futures_util::Stream;
 use http_body::Frame;
 
 use crate::error::GatewayError;
+use crate::gateway::Gateway;
 use crate::telemetry::{EndCell, EndReason, Left, StreamStats};
 
 /// A frame of a streaming body, with what the metrics need to know of it.
@@ -55,13 +56,13 @@ impl Timed {
     }
 }
 
-/// The body of `frames`, ended with `last(SlowConsumer)` when the client
-/// takes no frame for `stall` (no limit with `None`). Messages are counted
-/// as sent when hyper takes them.
+/// The body of `frames`, ended with `last(gateway, SlowConsumer)` when the
+/// client takes no frame for `stall` (no limit with `None`). Messages are
+/// counted as sent when hyper takes them.
 pub(crate) fn watched_body<S>(
     frames: S,
     stall: Option<Duration>,
-    last: impl FnOnce(&GatewayError) -> Option<Bytes> + Send + 'static,
+    last: (Gateway, LastFrame),
     stats: StreamStats,
     end: EndCell,
 ) -> Body
@@ -86,12 +87,15 @@ where
     Body::new(WatchedBody {
         watched,
         slot,
-        last: Some(Box::new(last)),
+        last: Some(last),
         stats,
     })
 }
 
-type LastFrame = Box<dyn FnOnce(&GatewayError) -> Option<Bytes> + Send>;
+/// The frame that tells a stalled client why its stream ended. A function
+/// and the gateway it reads, not a closure: a boxed closure would be one
+/// more allocation per stream.
+pub(crate) type LastFrame = fn(&Gateway, &GatewayError) -> Option<Bytes>;
 
 /// What the body and the sweeper share of one stream.
 ///
@@ -133,7 +137,7 @@ struct WatchedBody<S> {
     watched: Arc<Watched<S>>,
     /// The sweeper's slot of this stream, if it is watched.
     slot: Option<usize>,
-    last: Option<LastFrame>,
+    last: Option<(Gateway, LastFrame)>,
     stats: StreamStats,
 }
 
@@ -199,12 +203,12 @@ impl<S: Stream<Item = Timed> + Unpin> http_body::Body for WatchedBody<S> {
         drop(frames);
         // Stalled: the client read again; tell it why the stream ended.
         if watched.stalled.load(Ordering::Acquire)
-            && let Some(last) = this.last.take()
+            && let Some((gateway, last)) = this.last.take()
         {
             let error = GatewayError::SlowConsumer {
                 after: watched.stall,
             };
-            if let Some(bytes) = last(&error) {
+            if let Some(bytes) = last(&gateway, &error) {
                 return Poll::Ready(Some(Ok(Frame::data(bytes))));
             }
         }
