@@ -801,7 +801,9 @@ pub fn markdown(report: &Report) -> String {
             w,
             "### Instructions per operation (callgrind)\n\n\
              The gateway process under callgrind: unary requests (small body, the concurrency \
-             column is connections) and SSE events (the concurrency column is open streams). \
+             column is connections), SSE events (the concurrency column is open streams) and \
+             whole 10-message streams read back to back (`short`, per stream; the concurrency \
+             column is connections). \
              In-process contenders include the service's instructions. With the cache \
              simulated (`GATEWAY_BENCH_CACHE_SIM=1`, a 1 MiB last-level cache): data misses \
              per operation in the first level and in the last level.\n\n\

@@ -1,6 +1,7 @@
 //! Scenario 7, instructions per operation (`--only instructions`): the
-//! small unary echo, and SSE events (200 streams, 5 events/s each), with the
-//! gateway process run under valgrind's callgrind, which counts the
+//! small unary echo, SSE events (200 streams, 5 events/s each) and whole
+//! 10-message streams in SSE and NDJSON (scenario 9's, on 4 connections),
+//! with the gateway process run under valgrind's callgrind, which counts the
 //! instructions it executes. Unlike CPU time, the count barely
 //! moves with the machine's load, so it compares contenders on a busy
 //! machine too; it is what the unary CPU target is judged by when the
@@ -87,6 +88,8 @@ pub fn run(plan: &Plan) -> Vec<Record> {
     let mut cases = vec![
         ("unary small", CONNECTIONS, 0),
         ("sse", SSE_STREAMS, SSE_RATE),
+        ("short sse ×10", CONNECTIONS, 0),
+        ("short ndjson ×10", CONNECTIONS, 0),
     ];
     if cache_sim() {
         cases.push(("sse cold", COLD_SSE_STREAMS, COLD_SSE_RATE));
@@ -95,7 +98,16 @@ pub fn run(plan: &Plan) -> Vec<Record> {
         for &contender in CONTENDERS {
             for &(case, concurrency, rate) in &cases {
                 let spec = |target| {
-                    if case.starts_with("sse") {
+                    if let Some(mode) = case.strip_prefix("short ") {
+                        LoadSpec::ShortStreams {
+                            target,
+                            sse: mode.starts_with("sse"),
+                            messages: super::short_streams::MESSAGES,
+                            connections: CONNECTIONS,
+                            warmup_ms: 3_000,
+                            window_ms,
+                        }
+                    } else if case.starts_with("sse") {
                         LoadSpec::Sse {
                             target,
                             streams: concurrency,
