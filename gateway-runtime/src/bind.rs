@@ -572,7 +572,7 @@ fn collect(
 
 #[cfg(test)]
 mod oneof_tests {
-    use super::{QuerySeen, oneof_member};
+    use super::oneof_member;
 
     #[derive(Debug, PartialEq)]
     enum Choice {
@@ -623,6 +623,11 @@ mod oneof_tests {
         nested_unless_other(&mut slot).unwrap().push(2);
         assert_eq!(slot, Some(Choice::Nested(vec![1, 2])));
     }
+}
+
+#[cfg(test)]
+mod query_seen_tests {
+    use super::QuerySeen;
 
     #[test]
     fn query_seen_refuses_a_repeat_past_its_inline_entries() {
