@@ -69,13 +69,14 @@ where
             let errors = RequestErrors::default();
             let from_body = binding.body_stream && mode == Mode::Chunked;
             let requests = request_stream(gateway, from_body, body, base, merge, &errors);
-            let call = call(
-                client,
-                sse_request(mode, &mut parts, gateway, binding, requests),
-            );
-            // From here on without types: one boxed future per stream.
-            let call: ErasedCall =
-                Box::pin(async move { call.await.map(|response| erased(response, write, field)) });
+            let request = sse_request(mode, &mut parts, gateway, binding, requests);
+            // From here on without types: one boxed future per stream. The
+            // call's future is made in the box, on its first poll: made
+            // outside, its kilobytes would be copied in.
+            let call: ErasedCall = Box::pin(async move {
+                let response = call(client, request).await;
+                response.map(|response| erased(response, write, field))
+            });
             call_and_respond(gateway, mode, &parts, deadline, call, Some(errors)).await
         })
         .await

@@ -103,6 +103,7 @@ impl Upstream {
     }
 
     /// Polls for the next item: the interrupt first, then the stream.
+    #[inline]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Item> {
         let item = loop {
             if matches!(self.phase, Phase::Done) {
@@ -529,6 +530,7 @@ impl BodyState {
 
     /// Notes how an item ends the stream; `now` is a clock reading just
     /// taken, if there is one.
+    #[inline]
     fn seen(&mut self, item: Item, now: Option<std::time::Instant>) -> Next {
         match &item {
             Item::Message => {}

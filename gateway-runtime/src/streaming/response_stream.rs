@@ -47,6 +47,7 @@ impl<M> ResponseStream<M> {
     }
 
     /// Polls for the next message.
+    #[inline]
     pub(crate) fn poll_next_message(
         &mut self,
         cx: &mut std::task::Context<'_>,

@@ -71,13 +71,14 @@ where
                 deadline,
                 ..
             } = prepared;
-            let call = call(
-                client,
-                sse_request(mode, &mut parts, gateway, binding, message),
-            );
-            // From here on without types: one boxed future per stream.
-            let call: ErasedCall =
-                Box::pin(async move { call.await.map(|response| erased(response, write, field)) });
+            let request = sse_request(mode, &mut parts, gateway, binding, message);
+            // From here on without types: one boxed future per stream. The
+            // call's future is made in the box, on its first poll: made
+            // outside, its kilobytes would be copied in.
+            let call: ErasedCall = Box::pin(async move {
+                let response = call(client, request).await;
+                response.map(|response| erased(response, write, field))
+            });
             call_and_respond(gateway, mode, &parts, deadline, call, None).await
         })
         .await

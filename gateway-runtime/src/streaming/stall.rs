@@ -47,6 +47,7 @@ impl Timed {
     }
 
     /// The frame, counted as sent if it carries a message.
+    #[inline]
     fn hand_over(self, stats: &StreamStats) -> Frame<Bytes> {
         if let Some(left) = self.message {
             let bytes = self.frame.data_ref().map_or(0, Bytes::len);
