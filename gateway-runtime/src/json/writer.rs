@@ -324,22 +324,30 @@ impl JsonWriter {
 /// exactly those of `ESCAPE`) and copied whole.
 #[inline]
 fn write_escaped(buf: &mut Vec<u8>, s: &[u8]) {
+    if s.len() < 8 {
+        // Short strings (keys, ids, enum names): gathered with the closing
+        // quote into one word, written whole and cut to length. For a few
+        // bytes a call to `memcpy` and the scan's setup cost more than the
+        // bytes, and pushing them one by one checks the capacity at each
+        // (a byte loop that only copies becomes a `memcpy` call again).
+        let mut word = 0u64;
+        let mut special = 0;
+        for (i, &b) in s.iter().enumerate() {
+            word |= u64::from(b) << (8 * i);
+            special |= ESCAPE[b as usize];
+        }
+        if special == 0 {
+            word |= u64::from(b'"') << (8 * s.len());
+            let end = buf.len() + s.len() + 2;
+            buf.reserve(9);
+            buf.push(b'"');
+            buf.extend_from_slice(&word.to_le_bytes());
+            buf.truncate(end);
+            return;
+        }
+    }
     buf.reserve(s.len() + 2);
     buf.push(b'"');
-    if s.len() < 8 {
-        // Short strings (keys, ids, enum names): byte by byte, scanned as
-        // they are copied; for a few bytes a call to `memcpy` and the
-        // scan's setup cost more than the bytes.
-        for &b in s {
-            if ESCAPE[b as usize] == 0 {
-                buf.push(b);
-            } else {
-                escape_byte(buf, b);
-            }
-        }
-        buf.push(b'"');
-        return;
-    }
     let mut start = 0;
     loop {
         let i = find_special(s, start);
