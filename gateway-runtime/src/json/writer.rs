@@ -191,28 +191,16 @@ impl JsonWriter {
             .extend_from_slice(if v { b"true".as_slice() } else { b"false" });
     }
 
-    /// Writes an `int32` (`sint32`, `sfixed32`) as a JSON number. A single
-    /// digit (indexes, counts, small codes) is one byte pushed: copying
-    /// itoa's text is a call to `memcpy` for one byte.
+    /// Writes an `int32` (`sint32`, `sfixed32`) as a JSON number.
     #[inline]
     pub fn i32(&mut self, v: i32) {
-        match u8::try_from(v) {
-            Ok(digit @ 0..=9) => self.buf.push(b'0' + digit),
-            _ => self
-                .buf
-                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
-        }
+        push_integer(&mut self.buf, v);
     }
 
     /// Writes a `uint32` (`fixed32`) as a JSON number.
     #[inline]
     pub fn u32(&mut self, v: u32) {
-        match u8::try_from(v) {
-            Ok(digit @ 0..=9) => self.buf.push(b'0' + digit),
-            _ => self
-                .buf
-                .extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
-        }
+        push_integer(&mut self.buf, v);
     }
 
     /// Writes an `int64` (`sint64`, `sfixed64`) as a JSON string: `"-123"`.
@@ -316,6 +304,16 @@ impl JsonWriter {
     #[inline]
     pub fn message<T: JsonMessage>(&mut self, m: &T) {
         m.write_json(self)
+    }
+}
+
+/// Writes `v` in decimal. A single digit (indexes, counts, small codes) is
+/// one byte pushed: copying itoa's text is a call to `memcpy` for one byte.
+#[inline]
+fn push_integer<I: itoa::Integer + TryInto<u8> + Copy>(buf: &mut Vec<u8>, v: I) {
+    match v.try_into() {
+        Ok(digit @ 0..=9) => buf.push(b'0' + digit),
+        _ => buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
     }
 }
 

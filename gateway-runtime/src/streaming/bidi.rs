@@ -72,7 +72,7 @@ where
             let request = sse_request(mode, &mut parts, gateway, binding, requests);
             // From here on without types: one boxed future per stream. The
             // call's future is made in the box, on its first poll: made
-            // outside, its kilobytes would be copied in.
+            // outside, the whole future would be copied in.
             let call: ErasedCall = Box::pin(async move {
                 let response = call(client, request).await;
                 response.map(|response| erased(response, write, field))
