@@ -321,7 +321,9 @@ async fn call_unary(
 /// A tonic request carrying the metadata derived from the HTTP request
 /// headers (and the gateway's annotator), the request's extensions (what
 /// tower layers inserted reaches an in-process service) and the
-/// `Grpc-Timeout` deadline.
+/// `Grpc-Timeout` deadline. The extensions are copied: this is for the
+/// WebSocket session, whose parts still carry the upgrade; every other
+/// call moves them ([`grpc_request_moving`]).
 pub(crate) fn grpc_request<M>(
     parts: &http::request::Parts,
     gateway: &Gateway,

@@ -17,7 +17,7 @@ use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::path::Captures;
 use crate::router::{RouteFuture, RouterState};
-use crate::unary::{grpc_request, json_response};
+use crate::unary::{grpc_request_moving, json_response};
 
 /// Serves one client-streaming binding. In chunked mode the body is read as
 /// NDJSON request messages and the response is one JSON document
@@ -60,7 +60,7 @@ where
                 .await;
             }
             let Prepared {
-                parts,
+                mut parts,
                 body,
                 message: base,
                 deadline,
@@ -68,7 +68,7 @@ where
             } = prepared;
             let errors = RequestErrors::default();
             let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
-            let call = call(client, grpc_request(&parts, gateway, requests));
+            let call = call(client, grpc_request_moving(&mut parts, gateway, requests));
             answer(gateway, &parts, &errors, deadline, call, write).await
         })
         .await

@@ -25,7 +25,7 @@ use crate::http_body::{RawBody, content_type_header, request_content_type};
 use crate::metadata;
 use crate::path::Captures;
 use crate::router::RouterState;
-use crate::unary::grpc_request;
+use crate::unary::grpc_request_moving;
 
 /// The largest piece of an upload sent as one message.
 pub const UPLOAD_PIECE: usize = 64 * 1024;
@@ -69,14 +69,14 @@ where
             Err(response) => return response,
         };
         let Prepared {
-            parts,
+            mut parts,
             message,
             deadline,
             ..
         } = prepared;
         let call = call(
             state.backend::<C>().clone(),
-            grpc_request(&parts, gateway, message),
+            grpc_request_moving(&mut parts, gateway, message),
         );
         let response = match deadline.run(call).await {
             Ok(response) => response,
@@ -156,7 +156,7 @@ where
             Err(response) => return response,
         };
         let Prepared {
-            parts,
+            mut parts,
             body,
             deadline,
             ..
@@ -166,7 +166,7 @@ where
         let requests = pieces(body, content_type, make, errors.clone());
         let call = call(
             state.backend::<C>().clone(),
-            grpc_request(&parts, gateway, requests),
+            grpc_request_moving(&mut parts, gateway, requests),
         );
         super::client::answer(gateway, &parts, &errors, deadline, call, write).await
     })

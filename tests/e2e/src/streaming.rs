@@ -65,6 +65,12 @@ impl StreamingTest for Streams {
         &self,
         request: Request<Streaming<AddRequest>>,
     ) -> Result<Response<AddResponse>, Status> {
+        // Who the caller's auth layer said it is (request extensions),
+        // echoed as response metadata.
+        let caller = request
+            .extensions()
+            .get::<crate::Caller>()
+            .and_then(|caller| caller.0.parse().ok());
         let mut stream = request.into_inner();
         let mut reply = AddResponse::default();
         while let Some(item) = stream.message().await? {
@@ -77,7 +83,11 @@ impl StreamingTest for Streams {
             reply.sum += item.value;
             reply.count += 1;
         }
-        Ok(Response::new(reply))
+        let mut response = Response::new(reply);
+        if let Some(caller) = caller {
+            response.metadata_mut().insert("x-caller-extension", caller);
+        }
+        Ok(response)
     }
 
     type GenerateStream = BoxStream<GenerateResponse>;

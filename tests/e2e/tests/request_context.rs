@@ -179,6 +179,45 @@ async fn sse_and_ndjson_see_extensions_annotations_and_hook(backend: Backend) {
 }
 
 #[tokio::test]
+async fn client_streams_see_extensions_in_process() {
+    client_streams_see_extensions(Backend::InProcess).await;
+}
+
+#[tokio::test]
+async fn client_streams_see_extensions_direct() {
+    client_streams_see_extensions(Backend::Direct).await;
+}
+
+/// A client stream (NDJSON up, and its raw-body binding) reaches the
+/// service with the extensions the auth layer inserted.
+async fn client_streams_see_extensions(backend: Backend) {
+    let addr = start(backend).await;
+    for (path, body, reply) in [
+        (
+            "/streaming/client/add",
+            "{\"value\":2}\n{\"value\":3}\n",
+            "{\"sum\":5,\"count\":2}",
+        ),
+        ("/streaming/client/add-raw", "4", "4"),
+    ] {
+        let response = reqwest::Client::new()
+            .post(format!("http://{addr}{path}"))
+            .header("authorization", "Bearer xyz")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            response.headers()["grpc-metadata-x-caller-extension"],
+            "token xyz",
+            "{path}"
+        );
+        assert_eq!(response.text().await.unwrap(), reply, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn websocket_sees_extensions_and_annotations_in_process() {
     websocket_sees_extensions_and_annotations(Backend::InProcess).await;
 }
