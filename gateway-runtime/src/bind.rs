@@ -242,23 +242,13 @@ impl<'a> BindContext<'a> {
     ) -> Result<(), GatewayError> {
         let mut seen = QuerySeen::new();
         for pair in query::pairs(self.query) {
-            let (key, value) = pair.map_err(query_error)?;
+            let (key, value) = pair.map_err(|e| GatewayError::InvalidQueryParameter {
+                name: String::new(),
+                message: e.to_string(),
+            })?;
             set(&mut seen, &key, value)?;
         }
         Ok(())
-    }
-
-    /// The query string as decoded `(name, value)` pairs, in order.
-    pub fn query_pairs(&self) -> Result<query::QueryPairs<'a>, GatewayError> {
-        query::parse_query(self.query).map_err(query_error)
-    }
-}
-
-/// The error of a query string that does not decode.
-fn query_error(e: query::QueryParseError) -> GatewayError {
-    GatewayError::InvalidQueryParameter {
-        name: String::new(),
-        message: e.to_string(),
     }
 }
 

@@ -26,25 +26,18 @@ impl fmt::Display for QueryParseError {
 
 impl std::error::Error for QueryParseError {}
 
-/// A decoded query string: `(key, value)` pairs in order.
-pub(crate) type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+/// A decoded `(key, value)` pair.
+pub(crate) type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
-/// Parses a query string (without the leading `?`) into `(key, value)` pairs, in order.
+/// The `(key, value)` pairs of a query string (without the leading `?`), in order, decoded
+/// one by one: a binding sets its fields as they come, with no list built.
 ///
 /// Split on `&`; the first `=` separates key and value (no `=`: the value is empty); `+` is a
 /// space; percent-decoding keeps invalid escapes as they are; empty pieces (`a=1&&b=2`) are
 /// skipped; repeated keys give repeated pairs. An empty key (`=x`) is kept as `("", "x")`:
 /// it matches no field, so callers ignore it like any unknown parameter. Texts without `+`
 /// or `%` are borrowed.
-pub(crate) fn parse_query(query: &str) -> Result<QueryPairs<'_>, QueryParseError> {
-    pairs(query).collect()
-}
-
-/// The pairs of [`parse_query`] one by one, for a caller that reads each
-/// once: a binding sets its fields as they come, with no list built.
-pub(crate) fn pairs(
-    query: &str,
-) -> impl Iterator<Item = Result<(Cow<'_, str>, Cow<'_, str>), QueryParseError>> {
+pub(crate) fn pairs(query: &str) -> impl Iterator<Item = Result<Pair<'_>, QueryParseError>> {
     query
         .split('&')
         .filter(|piece| !piece.is_empty())
@@ -58,6 +51,12 @@ pub(crate) fn pairs(
                 decode_component(value).ok_or_else(err)?,
             ))
         })
+}
+
+/// All of [`pairs`], or the first error (tests).
+#[cfg(test)]
+pub(crate) fn parse_query(query: &str) -> Result<Vec<Pair<'_>>, QueryParseError> {
+    pairs(query).collect()
 }
 
 /// Decodes one form-urlencoded component; `None` when the result is not UTF-8.
