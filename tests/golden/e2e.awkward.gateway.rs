@@ -13,23 +13,35 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.awkward.Self";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "type", "type", &self.r#type);
-            __gw::field::write_plain(w, "match", "match", &self.r#match);
+            __gw::field::write_plain(w, r#""type":"#, r#""type":"#, &self.r#type);
+            __gw::field::write_plain(w, r#""match":"#, r#""match":"#, &self.r#match);
             __gw::field::write_message::<
                 outer::Inner,
                 _,
-            >(w, "inner", "inner", self.inner.as_ref());
+            >(w, r#""inner":"#, r#""inner":"#, self.inner.as_ref());
             __gw::field::write_enum(
                 w,
-                "kind",
-                "kind",
+                r#""kind":"#,
+                r#""kind":"#,
                 self.kind,
                 |v| outer::Kind::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_message::<
                 super::common::Money,
                 _,
-            >(w, "money", "money", self.money.as_ref());
+            >(w, r#""money":"#, r#""money":"#, self.money.as_ref());
+            __gw::field::write_plain(
+                w,
+                r#""odd\"key\\with\ttab":"#,
+                r#""odd_key":"#,
+                &self.odd_key,
+            );
+            __gw::field::write_plain(
+                w,
+                "\"a\\\"#b\":",
+                r#""hash_key":"#,
+                &self.hash_key,
+            );
             w.end_object();
         }
         fn merge_json(
@@ -63,6 +75,12 @@ const _: () = {
                             _,
                         >(r, &mut self.money)?;
                     }
+                    "odd\"key\\with\ttab" | "odd_key" => {
+                        __gw::field::read_plain(r, &mut self.odd_key)?;
+                    }
+                    "a\"#b" | "hash_key" => {
+                        __gw::field::read_plain(r, &mut self.hash_key)?;
+                    }
                     _ => return ::core::result::Result::Ok(false),
                 }
                 ::core::result::Result::Ok(true)
@@ -86,7 +104,7 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.awkward.Outer.Inner";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "fn", "fn", &self.r#fn);
+            __gw::field::write_plain(w, r#""fn":"#, r#""fn":"#, &self.r#fn);
             w.end_object();
         }
         fn merge_json(
@@ -285,6 +303,8 @@ pub mod abc_service_gateway {
         const INNER__FN: u32 = 1u32;
         const MONEY__CURRENCY: u32 = 2u32;
         const MONEY__UNITS: u32 = 3u32;
+        const ODD_KEY: u32 = 4u32;
+        const HASH_KEY: u32 = 5u32;
         cx.query(
             &mut |seen: &mut __gw::QuerySeen, key: &str, value: __gw::QueryValue<'_>| match key {
                 "match" => seen.set(MATCH, 0, key, &value, &mut msg.r#match),
@@ -323,6 +343,12 @@ pub mod abc_service_gateway {
                             .get_or_insert_with(::core::default::Default::default)
                             .units,
                     )
+                }
+                "odd_key" | "odd\"key\\with\ttab" => {
+                    seen.set(ODD_KEY, 0, key, &value, &mut msg.odd_key)
+                }
+                "hash_key" | "a\"#b" => {
+                    seen.set(HASH_KEY, 0, key, &value, &mut msg.hash_key)
                 }
                 _ => ::core::result::Result::Ok(()),
             },

@@ -13,8 +13,13 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.common.Money";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "currency", "currency", &self.currency);
-            __gw::field::write_plain(w, "units", "units", &self.units);
+            __gw::field::write_plain(
+                w,
+                r#""currency":"#,
+                r#""currency":"#,
+                &self.currency,
+            );
+            __gw::field::write_plain(w, r#""units":"#, r#""units":"#, &self.units);
             w.end_object();
         }
         fn merge_json(

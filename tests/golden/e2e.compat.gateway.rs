@@ -15,16 +15,16 @@ const _: () = {
             w.begin_object();
             match &self.kind {
                 ::core::option::Option::Some(info::Kind::KindName(v)) => {
-                    w.key("kindName", "kind_name");
+                    w.encoded_key(r#""kindName":"#, r#""kind_name":"#);
                     w.string(v);
                 }
                 ::core::option::Option::Some(info::Kind::KindId(v)) => {
-                    w.key("kindId", "kind_id");
+                    w.encoded_key(r#""kindId":"#, r#""kind_id":"#);
                     w.i32(*v);
                 }
                 ::core::option::Option::None => {}
             }
-            __gw::field::write_plain(w, "text", "text", &self.text);
+            __gw::field::write_plain(w, r#""text":"#, r#""text":"#, &self.text);
             w.end_object();
         }
         fn merge_json(
@@ -76,26 +76,26 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.compat.Card";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "id", "id", &self.id);
-            __gw::field::write_plain(w, "count", "count", &self.count);
+            __gw::field::write_plain(w, r#""id":"#, r#""id":"#, &self.id);
+            __gw::field::write_plain(w, r#""count":"#, r#""count":"#, &self.count);
             match &self.season {
                 ::core::option::Option::Some(card::Season::SeasonName(v)) => {
-                    w.key("seasonName", "season_name");
+                    w.encoded_key(r#""seasonName":"#, r#""season_name":"#);
                     w.string(v);
                 }
                 ::core::option::Option::Some(card::Season::SeasonNum(v)) => {
-                    w.key("seasonNum", "season_num");
+                    w.encoded_key(r#""seasonNum":"#, r#""season_num":"#);
                     w.i32(*v);
                 }
                 ::core::option::Option::None => {}
             }
             match &self.note {
                 ::core::option::Option::Some(card::Note::NoteInfo(v)) => {
-                    w.key("noteInfo", "note_info");
+                    w.encoded_key(r#""noteInfo":"#, r#""note_info":"#);
                     __gw::write_message::<Info, _>(v, w);
                 }
                 ::core::option::Option::Some(card::Note::NoteText(v)) => {
-                    w.key("noteText", "note_text");
+                    w.encoded_key(r#""noteText":"#, r#""note_text":"#);
                     w.string(v);
                 }
                 ::core::option::Option::None => {}
@@ -103,35 +103,40 @@ const _: () = {
             __gw::field::write_message::<
                 Info,
                 _,
-            >(w, "detail", "detail", self.detail.as_ref());
-            __gw::field::write_list(w, "labels", "labels", &self.labels);
+            >(w, r#""detail":"#, r#""detail":"#, self.detail.as_ref());
+            __gw::field::write_list(w, r#""labels":"#, r#""labels":"#, &self.labels);
             __gw::field::write_map(
                 w,
-                "attributes",
-                "attributes",
+                r#""attributes":"#,
+                r#""attributes":"#,
                 self.attributes.iter(),
             );
             __gw::field::write_enum(
                 w,
-                "urgency",
-                "urgency",
+                r#""urgency":"#,
+                r#""urgency":"#,
                 self.urgency,
                 |v| Urgency::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_enum_list(
                 w,
-                "steps",
-                "steps",
+                r#""steps":"#,
+                r#""steps":"#,
                 &self.steps,
                 |v| Step::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_plain(
                 w,
-                "displayName",
-                "display_name",
+                r#""displayName":"#,
+                r#""display_name":"#,
                 &self.display_name,
             );
-            __gw::field::write_plain(w, "legacyNote", "legacy_note", &self.legacy_note);
+            __gw::field::write_plain(
+                w,
+                r#""legacyNote":"#,
+                r#""legacy_note":"#,
+                &self.legacy_note,
+            );
             w.end_object();
         }
         fn merge_json(
@@ -251,11 +256,14 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.compat.CardPatch";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_message::<Card, _>(w, "card", "card", self.card.as_ref());
+            __gw::field::write_message::<
+                Card,
+                _,
+            >(w, r#""card":"#, r#""card":"#, self.card.as_ref());
             __gw::field::write_message::<
                 __gw::prost_types::FieldMask,
                 _,
-            >(w, "updateMask", "update_mask", self.update_mask.as_ref());
+            >(w, r#""updateMask":"#, r#""update_mask":"#, self.update_mask.as_ref());
             w.end_object();
         }
         fn merge_json(
@@ -283,8 +291,11 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.compat.RepeatRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_message::<Card, _>(w, "card", "card", self.card.as_ref());
-            __gw::field::write_plain(w, "times", "times", &self.times);
+            __gw::field::write_message::<
+                Card,
+                _,
+            >(w, r#""card":"#, r#""card":"#, self.card.as_ref());
+            __gw::field::write_plain(w, r#""times":"#, r#""times":"#, &self.times);
             w.end_object();
         }
         fn merge_json(

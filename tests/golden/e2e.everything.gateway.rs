@@ -13,12 +13,12 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.everything.Nested";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "name", "name", &self.name);
-            __gw::field::write_plain(w, "amount", "amount", &self.amount);
+            __gw::field::write_plain(w, r#""name":"#, r#""name":"#, &self.name);
+            __gw::field::write_plain(w, r#""amount":"#, r#""amount":"#, &self.amount);
             __gw::field::write_enum(
                 w,
-                "numeral",
-                "numeral",
+                r#""numeral":"#,
+                r#""numeral":"#,
                 self.numeral,
                 |v| Numeral::try_from(v).ok().map(|e| e.as_str_name()),
             );
@@ -53,157 +53,197 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.everything.Sample";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "name", "name", &self.name);
+            __gw::field::write_plain(w, r#""name":"#, r#""name":"#, &self.name);
             __gw::field::write_message::<
                 Nested,
                 _,
-            >(w, "singleNested", "single_nested", self.single_nested.as_ref());
-            __gw::field::write_plain(w, "uuid", "uuid", &self.uuid);
-            __gw::field::write_list(w, "nested", "nested", &self.nested);
-            __gw::field::write_plain(w, "floatValue", "float_value", &self.float_value);
+            >(
+                w,
+                r#""singleNested":"#,
+                r#""single_nested":"#,
+                self.single_nested.as_ref(),
+            );
+            __gw::field::write_plain(w, r#""uuid":"#, r#""uuid":"#, &self.uuid);
+            __gw::field::write_list(w, r#""nested":"#, r#""nested":"#, &self.nested);
             __gw::field::write_plain(
                 w,
-                "doubleValue",
-                "double_value",
+                r#""floatValue":"#,
+                r#""float_value":"#,
+                &self.float_value,
+            );
+            __gw::field::write_plain(
+                w,
+                r#""doubleValue":"#,
+                r#""double_value":"#,
                 &self.double_value,
             );
-            __gw::field::write_plain(w, "int64Value", "int64_value", &self.int64_value);
             __gw::field::write_plain(
                 w,
-                "uint64Value",
-                "uint64_value",
+                r#""int64Value":"#,
+                r#""int64_value":"#,
+                &self.int64_value,
+            );
+            __gw::field::write_plain(
+                w,
+                r#""uint64Value":"#,
+                r#""uint64_value":"#,
                 &self.uint64_value,
             );
-            __gw::field::write_plain(w, "int32Value", "int32_value", &self.int32_value);
             __gw::field::write_plain(
                 w,
-                "fixed64Value",
-                "fixed64_value",
+                r#""int32Value":"#,
+                r#""int32_value":"#,
+                &self.int32_value,
+            );
+            __gw::field::write_plain(
+                w,
+                r#""fixed64Value":"#,
+                r#""fixed64_value":"#,
                 &self.fixed64_value,
             );
             __gw::field::write_plain(
                 w,
-                "fixed32Value",
-                "fixed32_value",
+                r#""fixed32Value":"#,
+                r#""fixed32_value":"#,
                 &self.fixed32_value,
             );
-            __gw::field::write_plain(w, "boolValue", "bool_value", &self.bool_value);
             __gw::field::write_plain(
                 w,
-                "stringValue",
-                "string_value",
+                r#""boolValue":"#,
+                r#""bool_value":"#,
+                &self.bool_value,
+            );
+            __gw::field::write_plain(
+                w,
+                r#""stringValue":"#,
+                r#""string_value":"#,
                 &self.string_value,
             );
-            __gw::field::write_plain(w, "bytesValue", "bytes_value", &self.bytes_value);
             __gw::field::write_plain(
                 w,
-                "uint32Value",
-                "uint32_value",
+                r#""bytesValue":"#,
+                r#""bytes_value":"#,
+                &self.bytes_value,
+            );
+            __gw::field::write_plain(
+                w,
+                r#""uint32Value":"#,
+                r#""uint32_value":"#,
                 &self.uint32_value,
             );
             __gw::field::write_enum(
                 w,
-                "enumValue",
-                "enum_value",
+                r#""enumValue":"#,
+                r#""enum_value":"#,
                 self.enum_value,
                 |v| Numeral::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_plain(
                 w,
-                "sfixed32Value",
-                "sfixed32_value",
+                r#""sfixed32Value":"#,
+                r#""sfixed32_value":"#,
                 &self.sfixed32_value,
             );
             __gw::field::write_plain(
                 w,
-                "sfixed64Value",
-                "sfixed64_value",
+                r#""sfixed64Value":"#,
+                r#""sfixed64_value":"#,
                 &self.sfixed64_value,
             );
             __gw::field::write_plain(
                 w,
-                "sint32Value",
-                "sint32_value",
+                r#""sint32Value":"#,
+                r#""sint32_value":"#,
                 &self.sint32_value,
             );
             __gw::field::write_plain(
                 w,
-                "sint64Value",
-                "sint64_value",
+                r#""sint64Value":"#,
+                r#""sint64_value":"#,
                 &self.sint64_value,
             );
             __gw::field::write_list(
                 w,
-                "repeatedString",
-                "repeated_string",
+                r#""repeatedString":"#,
+                r#""repeated_string":"#,
                 &self.repeated_string,
             );
             match &self.choice {
                 ::core::option::Option::Some(sample::Choice::OneofEmpty(v)) => {
-                    w.key("oneofEmpty", "oneof_empty");
+                    w.encoded_key(r#""oneofEmpty":"#, r#""oneof_empty":"#);
                     __gw::write_message::<(), _>(v, w);
                 }
                 ::core::option::Option::Some(sample::Choice::OneofString(v)) => {
-                    w.key("oneofString", "oneof_string");
+                    w.encoded_key(r#""oneofString":"#, r#""oneof_string":"#);
                     w.string(v);
                 }
                 ::core::option::Option::Some(sample::Choice::OneofNested(v)) => {
-                    w.key("oneofNested", "oneof_nested");
+                    w.encoded_key(r#""oneofNested":"#, r#""oneof_nested":"#);
                     __gw::write_message::<Nested, _>(v, w);
                 }
                 ::core::option::Option::None => {}
             }
             __gw::field::write_enum_map(
                 w,
-                "mapValue",
-                "map_value",
+                r#""mapValue":"#,
+                r#""map_value":"#,
                 self.map_value.iter(),
                 |v| Numeral::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_map(
                 w,
-                "mappedString",
-                "mapped_string",
+                r#""mappedString":"#,
+                r#""mapped_string":"#,
                 self.mapped_string.iter(),
             );
             __gw::field::write_map(
                 w,
-                "mappedNested",
-                "mapped_nested",
+                r#""mappedNested":"#,
+                r#""mapped_nested":"#,
                 self.mapped_nested.iter(),
             );
             __gw::field::write_message::<
                 __gw::prost_types::Timestamp,
                 _,
-            >(w, "timestampValue", "timestamp_value", self.timestamp_value.as_ref());
+            >(
+                w,
+                r#""timestampValue":"#,
+                r#""timestamp_value":"#,
+                self.timestamp_value.as_ref(),
+            );
             __gw::field::write_message::<
                 __gw::prost_types::Duration,
                 _,
-            >(w, "durationValue", "duration_value", self.duration_value.as_ref());
+            >(
+                w,
+                r#""durationValue":"#,
+                r#""duration_value":"#,
+                self.duration_value.as_ref(),
+            );
             __gw::field::write_wrapper(
                 w,
-                "wrappedString",
-                "wrapped_string",
+                r#""wrappedString":"#,
+                r#""wrapped_string":"#,
                 &self.wrapped_string,
             );
             __gw::field::write_message::<
                 __gw::prost_types::Struct,
                 _,
-            >(w, "structValue", "struct_value", self.struct_value.as_ref());
+            >(w, r#""structValue":"#, r#""struct_value":"#, self.struct_value.as_ref());
             __gw::field::write_optional(
                 w,
-                "optionalString",
-                "optional_string",
+                r#""optionalString":"#,
+                r#""optional_string":"#,
                 &self.optional_string,
             );
             __gw::field::write_enum_list(
                 w,
-                "repeatedEnum",
-                "repeated_enum",
+                r#""repeatedEnum":"#,
+                r#""repeated_enum":"#,
                 &self.repeated_enum,
                 |v| Numeral::try_from(v).ok().map(|e| e.as_str_name()),
             );
-            __gw::field::write_plain(w, "path", "path", &self.path);
+            __gw::field::write_plain(w, r#""path":"#, r#""path":"#, &self.path);
             w.end_object();
         }
         fn merge_json(
@@ -401,7 +441,7 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.everything.IdRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "uuid", "uuid", &self.uuid);
+            __gw::field::write_plain(w, r#""uuid":"#, r#""uuid":"#, &self.uuid);
             w.end_object();
         }
         fn merge_json(
@@ -426,7 +466,7 @@ const _: () = {
             __gw::field::write_message::<
                 Sample,
                 _,
-            >(w, "single", "single", self.single.as_ref());
+            >(w, r#""single":"#, r#""single":"#, self.single.as_ref());
             w.end_object();
         }
         fn merge_json(
@@ -451,11 +491,11 @@ const _: () = {
             __gw::field::write_message::<
                 Sample,
                 _,
-            >(w, "item", "item", self.item.as_ref());
+            >(w, r#""item":"#, r#""item":"#, self.item.as_ref());
             __gw::field::write_message::<
                 __gw::prost_types::FieldMask,
                 _,
-            >(w, "updateMask", "update_mask", self.update_mask.as_ref());
+            >(w, r#""updateMask":"#, r#""update_mask":"#, self.update_mask.as_ref());
             w.end_object();
         }
         fn merge_json(

@@ -13,9 +13,9 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.files.FileRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "name", "name", &self.name);
-            __gw::field::write_plain(w, "size", "size", &self.size);
-            __gw::field::write_plain(w, "piece", "piece", &self.piece);
+            __gw::field::write_plain(w, r#""name":"#, r#""name":"#, &self.name);
+            __gw::field::write_plain(w, r#""size":"#, r#""size":"#, &self.size);
+            __gw::field::write_plain(w, r#""piece":"#, r#""piece":"#, &self.piece);
             w.end_object();
         }
         fn merge_json(
@@ -43,11 +43,11 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.files.UploadRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "name", "name", &self.name);
+            __gw::field::write_plain(w, r#""name":"#, r#""name":"#, &self.name);
             __gw::field::write_http_body(
                 w,
-                "file",
-                "file",
+                r#""file":"#,
+                r#""file":"#,
                 self
                     .file
                     .as_ref()
@@ -91,17 +91,27 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.files.UploadSummary";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "name", "name", &self.name);
+            __gw::field::write_plain(w, r#""name":"#, r#""name":"#, &self.name);
             __gw::field::write_plain(
                 w,
-                "contentType",
-                "content_type",
+                r#""contentType":"#,
+                r#""content_type":"#,
                 &self.content_type,
             );
-            __gw::field::write_plain(w, "bytes", "bytes", &self.bytes);
-            __gw::field::write_plain(w, "messages", "messages", &self.messages);
-            __gw::field::write_plain(w, "largest", "largest", &self.largest);
-            __gw::field::write_plain(w, "checksum", "checksum", &self.checksum);
+            __gw::field::write_plain(w, r#""bytes":"#, r#""bytes":"#, &self.bytes);
+            __gw::field::write_plain(
+                w,
+                r#""messages":"#,
+                r#""messages":"#,
+                &self.messages,
+            );
+            __gw::field::write_plain(w, r#""largest":"#, r#""largest":"#, &self.largest);
+            __gw::field::write_plain(
+                w,
+                r#""checksum":"#,
+                r#""checksum":"#,
+                &self.checksum,
+            );
             w.end_object();
         }
         fn merge_json(

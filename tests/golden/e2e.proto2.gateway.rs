@@ -13,8 +13,13 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.proto2.Badge";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_required(w, "code", "code", &self.code);
-            __gw::field::write_proto2_optional(w, "weight", "weight", &self.weight);
+            __gw::field::write_required(w, r#""code":"#, r#""code":"#, &self.code);
+            __gw::field::write_proto2_optional(
+                w,
+                r#""weight":"#,
+                r#""weight":"#,
+                &self.weight,
+            );
             w.end_object();
         }
         fn merge_json(
@@ -52,82 +57,120 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.proto2.Record";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_required(w, "ref", "ref", &self.r#ref);
-            __gw::field::write_required(w, "count", "count", &self.count);
-            __gw::field::write_required(w, "total", "total", &self.total);
-            __gw::field::write_required(w, "active", "active", &self.active);
-            __gw::field::write_required(w, "ratio", "ratio", &self.ratio);
-            __gw::field::write_required(w, "digest", "digest", &self.digest);
+            __gw::field::write_required(w, r#""ref":"#, r#""ref":"#, &self.r#ref);
+            __gw::field::write_required(w, r#""count":"#, r#""count":"#, &self.count);
+            __gw::field::write_required(w, r#""total":"#, r#""total":"#, &self.total);
+            __gw::field::write_required(w, r#""active":"#, r#""active":"#, &self.active);
+            __gw::field::write_required(w, r#""ratio":"#, r#""ratio":"#, &self.ratio);
+            __gw::field::write_required(w, r#""digest":"#, r#""digest":"#, &self.digest);
             __gw::field::write_enum_required(
                 w,
-                "grade",
-                "grade",
+                r#""grade":"#,
+                r#""grade":"#,
                 self.grade,
                 |v| Grade::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_message_required::<
                 Badge,
                 _,
-            >(w, "badge", "badge", &self.badge);
-            __gw::field::write_proto2_optional(w, "label", "label", &self.label);
-            __gw::field::write_proto2_optional(w, "limit", "limit", &self.limit);
+            >(w, r#""badge":"#, r#""badge":"#, &self.badge);
+            __gw::field::write_proto2_optional(
+                w,
+                r#""label":"#,
+                r#""label":"#,
+                &self.label,
+            );
+            __gw::field::write_proto2_optional(
+                w,
+                r#""limit":"#,
+                r#""limit":"#,
+                &self.limit,
+            );
             __gw::field::write_proto2_enum_optional(
                 w,
-                "floor",
-                "floor",
+                r#""floor":"#,
+                r#""floor":"#,
                 self.floor,
                 |v| Grade::try_from(v).ok().map(|e| e.as_str_name()),
             );
-            __gw::field::write_proto2_optional(w, "strict", "strict", &self.strict);
-            __gw::field::write_proto2_optional(w, "salt", "salt", &self.salt);
-            __gw::field::write_proto2_optional(w, "scale", "scale", &self.scale);
-            __gw::field::write_proto2_optional(w, "serial", "serial", &self.serial);
+            __gw::field::write_proto2_optional(
+                w,
+                r#""strict":"#,
+                r#""strict":"#,
+                &self.strict,
+            );
+            __gw::field::write_proto2_optional(
+                w,
+                r#""salt":"#,
+                r#""salt":"#,
+                &self.salt,
+            );
+            __gw::field::write_proto2_optional(
+                w,
+                r#""scale":"#,
+                r#""scale":"#,
+                &self.scale,
+            );
+            __gw::field::write_proto2_optional(
+                w,
+                r#""serial":"#,
+                r#""serial":"#,
+                &self.serial,
+            );
             __gw::field::write_message::<
                 Badge,
                 _,
-            >(w, "extra", "extra", self.extra.as_ref());
+            >(w, r#""extra":"#, r#""extra":"#, self.extra.as_ref());
             __gw::field::write_proto2_enum_optional(
                 w,
-                "first",
-                "first",
+                r#""first":"#,
+                r#""first":"#,
                 self.first,
                 |v| Grade::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_enum_list(
                 w,
-                "history",
-                "history",
+                r#""history":"#,
+                r#""history":"#,
                 &self.history,
                 |v| Grade::try_from(v).ok().map(|e| e.as_str_name()),
             );
-            __gw::field::write_list(w, "badges", "badges", &self.badges);
+            __gw::field::write_list(w, r#""badges":"#, r#""badges":"#, &self.badges);
             __gw::field::write_message::<
                 record::Note,
                 _,
-            >(w, "note", "Note", self.note.as_ref());
-            __gw::field::write_list(w, "lineItem", "Line_Item", &self.line_item);
+            >(w, r#""note":"#, r#""Note":"#, self.note.as_ref());
+            __gw::field::write_list(
+                w,
+                r#""lineItem":"#,
+                r#""Line_Item":"#,
+                &self.line_item,
+            );
             match &self.pick {
                 ::core::option::Option::Some(record::Pick::Alias(v)) => {
-                    w.key("alias", "alias");
+                    w.encoded_key(r#""alias":"#, r#""alias":"#);
                     w.string(v);
                 }
                 ::core::option::Option::Some(record::Pick::Alt(v)) => {
-                    w.key("alt", "alt");
+                    w.encoded_key(r#""alt":"#, r#""alt":"#);
                     __gw::write_message::<Badge, _>(v, w);
                 }
                 ::core::option::Option::None => {}
             }
             __gw::field::write_map(
                 w,
-                "badgesByCode",
-                "badges_by_code",
+                r#""badgesByCode":"#,
+                r#""badges_by_code":"#,
                 self.badges_by_code.iter(),
             );
-            __gw::field::write_message::<Tree, _>(w, "tree", "tree", self.tree.as_ref());
+            __gw::field::write_message::<
+                Tree,
+                _,
+            >(w, r#""tree":"#, r#""tree":"#, self.tree.as_ref());
             __gw::field::write_message::<
                 Extras,
                 _,
-            >(w, "extras", "extras", self.extras.as_ref());
+            >(w, r#""extras":"#, r#""extras":"#, self.extras.as_ref());
             w.end_object();
         }
         fn merge_json(
@@ -273,8 +316,13 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.proto2.Record.Note";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_required(w, "body", "body", &self.body);
-            __gw::field::write_proto2_optional(w, "stars", "stars", &self.stars);
+            __gw::field::write_required(w, r#""body":"#, r#""body":"#, &self.body);
+            __gw::field::write_proto2_optional(
+                w,
+                r#""stars":"#,
+                r#""stars":"#,
+                &self.stars,
+            );
             w.end_object();
         }
         fn merge_json(
@@ -299,11 +347,16 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.proto2.Record.Line_Item";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_proto2_optional(w, "text", "text", &self.text);
+            __gw::field::write_proto2_optional(
+                w,
+                r#""text":"#,
+                r#""text":"#,
+                &self.text,
+            );
             __gw::field::write_message_required::<
                 Mark,
                 _,
-            >(w, "mark", "mark", &self.mark);
+            >(w, r#""mark":"#, r#""mark":"#, &self.mark);
             w.end_object();
         }
         fn merge_json(
@@ -334,7 +387,7 @@ const _: () = {
             __gw::field::write_message_required::<
                 Branch,
                 _,
-            >(w, "branch", "branch", &self.branch);
+            >(w, r#""branch":"#, r#""branch":"#, &self.branch);
             w.end_object();
         }
         fn merge_json(
@@ -359,11 +412,11 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.proto2.Branch";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_required(w, "label", "label", &self.label);
+            __gw::field::write_required(w, r#""label":"#, r#""label":"#, &self.label);
             __gw::field::write_message::<
                 Tree,
                 _,
-            >(w, "parent", "parent", self.parent.as_ref());
+            >(w, r#""parent":"#, r#""parent":"#, self.parent.as_ref());
             w.end_object();
         }
         fn merge_json(
@@ -388,16 +441,16 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.proto2.Extras";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_required(w, "nick", "nick", &self.nick);
+            __gw::field::write_required(w, r#""nick":"#, r#""nick":"#, &self.nick);
             __gw::field::write_message_required::<
                 __gw::prost_types::Timestamp,
                 _,
-            >(w, "at", "at", &self.at);
+            >(w, r#""at":"#, r#""at":"#, &self.at);
             __gw::field::write_message_required::<
                 __gw::prost_types::Value,
                 _,
-            >(w, "meta", "meta", &self.meta);
-            __gw::field::write_wrapper(w, "size", "size", &self.size);
+            >(w, r#""meta":"#, r#""meta":"#, &self.meta);
+            __gw::field::write_wrapper(w, r#""size":"#, r#""size":"#, &self.size);
             w.end_object();
         }
         fn merge_json(
@@ -439,30 +492,35 @@ const _: () = {
             __gw::field::write_message_required::<
                 Badge,
                 _,
-            >(w, "badge", "badge", &self.badge);
-            __gw::field::write_proto2_optional(w, "limit", "limit", &self.limit);
+            >(w, r#""badge":"#, r#""badge":"#, &self.badge);
+            __gw::field::write_proto2_optional(
+                w,
+                r#""limit":"#,
+                r#""limit":"#,
+                &self.limit,
+            );
             __gw::field::write_enum_required(
                 w,
-                "grade",
-                "grade",
+                r#""grade":"#,
+                r#""grade":"#,
                 self.grade,
                 |v| Grade::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_proto2_enum_optional(
                 w,
-                "floor",
-                "floor",
+                r#""floor":"#,
+                r#""floor":"#,
                 self.floor,
                 |v| Grade::try_from(v).ok().map(|e| e.as_str_name()),
             );
             __gw::field::write_message::<
                 record::Note,
                 _,
-            >(w, "note", "note", self.note.as_ref());
+            >(w, r#""note":"#, r#""note":"#, self.note.as_ref());
             __gw::field::write_message::<
                 Extras,
                 _,
-            >(w, "extras", "extras", self.extras.as_ref());
+            >(w, r#""extras":"#, r#""extras":"#, self.extras.as_ref());
             w.end_object();
         }
         fn merge_json(
@@ -510,12 +568,17 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.proto2.PutRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_required(w, "ref", "ref", &self.r#ref);
+            __gw::field::write_required(w, r#""ref":"#, r#""ref":"#, &self.r#ref);
             __gw::field::write_message_required::<
                 Badge,
                 _,
-            >(w, "badge", "badge", &self.badge);
-            __gw::field::write_proto2_optional(w, "limit", "limit", &self.limit);
+            >(w, r#""badge":"#, r#""badge":"#, &self.badge);
+            __gw::field::write_proto2_optional(
+                w,
+                r#""limit":"#,
+                r#""limit":"#,
+                &self.limit,
+            );
             w.end_object();
         }
         fn merge_json(
@@ -549,11 +612,11 @@ const _: () = {
             __gw::field::write_message_required::<
                 Record,
                 _,
-            >(w, "record", "record", &self.record);
+            >(w, r#""record":"#, r#""record":"#, &self.record);
             __gw::field::write_message_required::<
                 __gw::prost_types::FieldMask,
                 _,
-            >(w, "updateMask", "update_mask", &self.update_mask);
+            >(w, r#""updateMask":"#, r#""update_mask":"#, &self.update_mask);
             w.end_object();
         }
         fn merge_json(
@@ -584,8 +647,8 @@ const _: () = {
         const FULL_NAME: &'static str = "e2e.proto2.WatchRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_required(w, "ref", "ref", &self.r#ref);
-            __gw::field::write_required(w, "count", "count", &self.count);
+            __gw::field::write_required(w, r#""ref":"#, r#""ref":"#, &self.r#ref);
+            __gw::field::write_required(w, r#""count":"#, r#""count":"#, &self.count);
             w.end_object();
         }
         fn merge_json(

@@ -13,13 +13,13 @@ const _: () = {
         const FULL_NAME: &'static str = "notes.v1.Note";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "id", "id", &self.id);
-            __gw::field::write_plain(w, "text", "text", &self.text);
-            __gw::field::write_list(w, "tags", "tags", &self.tags);
+            __gw::field::write_plain(w, r#""id":"#, r#""id":"#, &self.id);
+            __gw::field::write_plain(w, r#""text":"#, r#""text":"#, &self.text);
+            __gw::field::write_list(w, r#""tags":"#, r#""tags":"#, &self.tags);
             __gw::field::write_message::<
                 __gw::prost_types::Timestamp,
                 _,
-            >(w, "writtenAt", "written_at", self.written_at.as_ref());
+            >(w, r#""writtenAt":"#, r#""written_at":"#, self.written_at.as_ref());
             w.end_object();
         }
         fn merge_json(
@@ -53,8 +53,8 @@ const _: () = {
         const FULL_NAME: &'static str = "notes.v1.AddNoteRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "text", "text", &self.text);
-            __gw::field::write_list(w, "tags", "tags", &self.tags);
+            __gw::field::write_plain(w, r#""text":"#, r#""text":"#, &self.text);
+            __gw::field::write_list(w, r#""tags":"#, r#""tags":"#, &self.tags);
             w.end_object();
         }
         fn merge_json(
@@ -79,7 +79,7 @@ const _: () = {
         const FULL_NAME: &'static str = "notes.v1.GetNoteRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "id", "id", &self.id);
+            __gw::field::write_plain(w, r#""id":"#, r#""id":"#, &self.id);
             w.end_object();
         }
         fn merge_json(
@@ -101,7 +101,7 @@ const _: () = {
         const FULL_NAME: &'static str = "notes.v1.WatchNotesRequest";
         fn write_json(&self, w: &mut __gw::JsonWriter) {
             w.begin_object();
-            __gw::field::write_plain(w, "tag", "tag", &self.tag);
+            __gw::field::write_plain(w, r#""tag":"#, r#""tag":"#, &self.tag);
             w.end_object();
         }
         fn merge_json(

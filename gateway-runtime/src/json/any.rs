@@ -186,13 +186,13 @@ impl JsonMessage for Any {
             return;
         }
         w.begin_object();
-        w.key("@type", "@type");
+        w.encoded_key(r#""@type":"#, r#""@type":"#);
         w.string(&self.type_url);
         // The registry lock is released before calling into the message (nested Any).
         if let Some(e) = lookup(&self.type_url) {
             let mark = w.len();
             if e.value_form {
-                w.key("value", "value");
+                w.encoded_key(r#""value":"#, r#""value":"#);
                 if (e.write)(&self.value, w) {
                     w.end_object();
                     return;
@@ -212,7 +212,7 @@ impl JsonMessage for Any {
             }
             w.truncate(mark);
         }
-        w.key("value", "value");
+        w.encoded_key(r#""value":"#, r#""value":"#);
         w.bytes(&self.value);
         w.end_object();
     }

@@ -5,6 +5,9 @@
 //! `JsonMessage` impl (scalars as their wrapper types, messages as
 //! themselves). Keeping that logic here keeps generated code short, which
 //! matters for generation time and for the user's compile time.
+//!
+//! `json` and `proto` are the field's keys in their JSON form, quoted and
+//! followed by the colon (`"\"fooBar\":"`): see [`JsonWriter::encoded_key`].
 
 use std::borrow::{Borrow, BorrowMut};
 
@@ -51,7 +54,7 @@ pub type EnumNumber = fn(&str) -> Option<i32>;
 /// unless it has its default value and defaults are not emitted.
 pub fn write_plain<T: JsonMessage + PartialEq>(w: &mut JsonWriter, json: &str, proto: &str, v: &T) {
     if w.emit_defaults() || *v != T::default() {
-        w.key(json, proto);
+        w.encoded_key(json, proto);
         v.write_json(w);
     }
 }
@@ -60,7 +63,7 @@ pub fn write_plain<T: JsonMessage + PartialEq>(w: &mut JsonWriter, json: &str, p
 /// only when set.
 pub fn write_optional<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &str, v: &Option<T>) {
     if let Some(v) = v {
-        w.key(json, proto);
+        w.encoded_key(json, proto);
         v.write_json(w);
     }
 }
@@ -76,12 +79,12 @@ pub fn write_proto2_optional<T: JsonMessage>(
 ) {
     match v {
         Some(v) => {
-            w.key(json, proto);
+            w.encoded_key(json, proto);
             v.write_json(w);
         }
         None => {
             if w.emit_defaults() {
-                w.key(json, proto);
+                w.encoded_key(json, proto);
                 w.null();
             }
         }
@@ -91,7 +94,7 @@ pub fn write_proto2_optional<T: JsonMessage>(
 /// A proto2 `required` scalar (or wrapper): always written. prost stores it
 /// as a plain `T`, so "unset" cannot be told from a value.
 pub fn write_required<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &str, v: &T) {
-    w.key(json, proto);
+    w.encoded_key(json, proto);
     v.write_json(w);
 }
 
@@ -103,7 +106,7 @@ pub fn write_message_required<T: JsonMessage, B: Borrow<T>>(
     proto: &str,
     v: &B,
 ) {
-    w.key(json, proto);
+    w.encoded_key(json, proto);
     v.borrow().write_json(w);
 }
 
@@ -117,12 +120,12 @@ pub fn write_message<T: JsonMessage, B: Borrow<T>>(
 ) {
     match v {
         Some(v) => {
-            w.key(json, proto);
+            w.encoded_key(json, proto);
             v.borrow().write_json(w);
         }
         None => {
             if w.emit_defaults() {
-                w.key(json, proto);
+                w.encoded_key(json, proto);
                 w.null();
             }
         }
@@ -139,7 +142,7 @@ pub fn write_wrapper<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &str
 /// A repeated field.
 pub fn write_list<T: JsonMessage>(w: &mut JsonWriter, json: &str, proto: &str, v: &[T]) {
     if w.emit_defaults() || !v.is_empty() {
-        w.key(json, proto);
+        w.encoded_key(json, proto);
         w.begin_array();
         for item in v {
             w.element();
@@ -160,7 +163,7 @@ pub fn write_map<'a, K, V>(
     V: JsonMessage + 'a,
 {
     if w.emit_defaults() || entries.len() > 0 {
-        w.key(json, proto);
+        w.encoded_key(json, proto);
         w.begin_object();
         for (k, v) in entries {
             k.write_key(w);
@@ -173,7 +176,7 @@ pub fn write_map<'a, K, V>(
 /// An enum field without presence: its name, or its number when unknown.
 pub fn write_enum(w: &mut JsonWriter, json: &str, proto: &str, v: i32, name: EnumName) {
     if w.emit_defaults() || v != 0 {
-        w.key(json, proto);
+        w.encoded_key(json, proto);
         w.enum_value(v, name(v));
     }
 }
@@ -187,7 +190,7 @@ pub fn write_enum_optional(
     name: EnumName,
 ) {
     if let Some(v) = v {
-        w.key(json, proto);
+        w.encoded_key(json, proto);
         w.enum_value(v, name(v));
     }
 }
@@ -203,12 +206,12 @@ pub fn write_proto2_enum_optional(
 ) {
     match v {
         Some(v) => {
-            w.key(json, proto);
+            w.encoded_key(json, proto);
             w.enum_value(v, name(v));
         }
         None => {
             if w.emit_defaults() {
-                w.key(json, proto);
+                w.encoded_key(json, proto);
                 w.null();
             }
         }
@@ -218,14 +221,14 @@ pub fn write_proto2_enum_optional(
 /// A proto2 `required` enum field: always written, by name or, for a
 /// number the enum does not define, as the number.
 pub fn write_enum_required(w: &mut JsonWriter, json: &str, proto: &str, v: i32, name: EnumName) {
-    w.key(json, proto);
+    w.encoded_key(json, proto);
     w.enum_value(v, name(v));
 }
 
 /// A repeated enum field.
 pub fn write_enum_list(w: &mut JsonWriter, json: &str, proto: &str, v: &[i32], name: EnumName) {
     if w.emit_defaults() || !v.is_empty() {
-        w.key(json, proto);
+        w.encoded_key(json, proto);
         w.begin_array();
         for &item in v {
             w.element();
@@ -244,7 +247,7 @@ pub fn write_enum_map<'a, K: MapKeyWrite + 'a>(
     name: EnumName,
 ) {
     if w.emit_defaults() || entries.len() > 0 {
-        w.key(json, proto);
+        w.encoded_key(json, proto);
         w.begin_object();
         for (k, &v) in entries {
             k.write_key(w);
@@ -474,12 +477,12 @@ impl<K: Ord + Clone> KeysSeen<K> {
 pub fn write_http_body(w: &mut JsonWriter, json: &str, proto: &str, v: Option<(&str, &[u8])>) {
     let Some((content_type, data)) = v else {
         if w.emit_defaults() {
-            w.key(json, proto);
+            w.encoded_key(json, proto);
             w.null();
         }
         return;
     };
-    w.key(json, proto);
+    w.encoded_key(json, proto);
     write_http_body_value(w, Some((content_type, data)));
 }
 
@@ -489,11 +492,11 @@ pub fn write_http_body_value(w: &mut JsonWriter, v: Option<(&str, &[u8])>) {
     let (content_type, data) = v.unwrap_or(("", &[]));
     w.begin_object();
     if !content_type.is_empty() || w.emit_defaults() {
-        w.key("contentType", "content_type");
+        w.encoded_key(r#""contentType":"#, r#""content_type":"#);
         w.string(content_type);
     }
     if !data.is_empty() || w.emit_defaults() {
-        w.key("data", "data");
+        w.encoded_key(r#""data":"#, r#""data":"#);
         w.bytes(data);
     }
     w.end_object();

@@ -27,8 +27,10 @@
 //!
 //! # Conventions for generated code
 //!
-//! * Writing: `begin_object`, then per field `if w.emit_defaults() || !is_default { w.key(json_name,
-//!   proto_name); <value> }`, then `end_object`. Repeated fields: `begin_array`, `element()`
+//! * Writing: `begin_object`, then per field `if w.emit_defaults() || !is_default {
+//!   w.encoded_key(json_key, proto_key); <value> }`, then `end_object`. The keys are the field's
+//!   names as JSON text with the colon (`"\"fooBar\":"`, `"\"foo_bar\":"`), made by the generator;
+//!   the functions of [`fields`] take them in that form. Repeated fields: `begin_array`, `element()`
 //!   before each value, `end_array`. Maps: `begin_object`, `map_key*` then the value, `end_object`.
 //!   Unset message fields and unset oneofs are omitted (or written as `null` with `emit_defaults`,
 //!   as Go's `EmitUnpopulated` does).

@@ -142,6 +142,24 @@ impl JsonWriter {
         self.buf.push(b':');
     }
 
+    /// Writes `,"name":` from keys already in their JSON form: quoted,
+    /// escaped and followed by the colon (`"\"fooBar\":"`), as the generator
+    /// writes a field's keys. The keys of a message are known when its code
+    /// is generated, so each write is one copy rather than a scan for
+    /// characters to escape.
+    #[inline]
+    pub fn encoded_key(&mut self, json_key: &str, proto_key: &str) {
+        debug_assert!(json_key.starts_with('"') && json_key.ends_with("\":"));
+        debug_assert!(proto_key.starts_with('"') && proto_key.ends_with("\":"));
+        self.comma();
+        let key = if self.opts.use_proto_names {
+            proto_key
+        } else {
+            json_key
+        };
+        self.buf.extend_from_slice(key.as_bytes());
+    }
+
     /// Writes a map entry key `,"k":` (escaped, otherwise verbatim).
     #[inline]
     pub fn map_key(&mut self, key: &str) {
@@ -492,6 +510,30 @@ mod tests {
             x.u32(v);
             assert_eq!(s(x), v.to_string());
         }
+    }
+
+    #[test]
+    fn encoded_keys_are_copied_with_the_comma_and_the_names_option() {
+        let mut x = w();
+        x.begin_object();
+        x.encoded_key(r#""fooBar":"#, r#""foo_bar":"#);
+        x.i32(1);
+        x.encoded_key(r#""a\"b":"#, r#""a_b":"#);
+        x.i32(2);
+        x.end_object();
+        assert_eq!(s(x), r#"{"fooBar":1,"a\"b":2}"#);
+        let mut x = JsonWriter::new(&JsonOptions {
+            use_proto_names: true,
+            ..JsonOptions::default()
+        });
+        x.begin_object();
+        x.encoded_key(r#""fooBar":"#, r#""foo_bar":"#);
+        x.begin_array();
+        x.end_array();
+        x.encoded_key(r#""a\"b":"#, r#""a_b":"#);
+        x.null();
+        x.end_object();
+        assert_eq!(s(x), r#"{"foo_bar":[],"a_b":null}"#);
     }
 
     fn f64s(v: f64) -> String {

@@ -107,10 +107,12 @@ pub(crate) type LastFrame = fn(&Gateway, &GatewayError) -> Option<Bytes>;
 /// these misses, docs/benchmarks.md).
 ///
 /// `repr(C)`: what a frame reads and writes first, so that it shares a
-/// cache line with the start of the stream. Aligned to a cache line, so
-/// that the hot fields of the stream after it (laid out for this) take as
-/// few lines as their size allows wherever the allocator puts them.
-#[repr(C, align(64))]
+/// cache line with the start of the stream. Not aligned to a cache line:
+/// an over-aligned allocation goes through the allocator's `memalign`,
+/// about 500 instructions more per stream than a plain one, against no
+/// difference in misses within the runs' spread at 1 000 cold SSE streams
+/// (docs/benchmarks.md, round of 2026-12-01, late morning).
+#[repr(C)]
 struct Watched<S> {
     stall: Duration,
     /// [`Clock`] time of the last frame hyper took, as the coarse clock

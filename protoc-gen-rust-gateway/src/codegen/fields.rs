@@ -219,6 +219,29 @@ pub fn proto_name(field: &FieldDescriptor) -> String {
     }
 }
 
+/// A field's two keys as the writer copies them (`JsonWriter::encoded_key`):
+/// its JSON name and its proto name, each as JSON text with the colon.
+pub fn encoded_keys(field: &FieldDescriptor) -> (proc_macro2::Literal, proc_macro2::Literal) {
+    (
+        encoded_key(field.json_name()),
+        encoded_key(&proto_name(field)),
+    )
+}
+
+/// `"name":` as JSON text (escaped as the runtime's writer escapes, which
+/// is serde_json's escaping: `\"`, `\\`, control characters), as a Rust
+/// string literal: a raw one (`r#""name":"#`), which reads as the JSON it
+/// is, unless the text contains `"#`.
+fn encoded_key(name: &str) -> proc_macro2::Literal {
+    let text = format!("{}:", serde_json::Value::from(name));
+    if text.contains("\"#") {
+        return proc_macro2::Literal::string(&text);
+    }
+    format!("r#\"{text}\"#")
+        .parse()
+        .expect("a raw string literal without `\"#` in it")
+}
+
 /// Whether an unset field with presence is written as `null` when defaults
 /// are emitted: protojson does so for proto2 scalars and enums (proto3
 /// `optional` ones are left out here).
@@ -339,8 +362,7 @@ fn enum_number(scope: Scope<'_>, e: &EnumDescriptor) -> TokenStream {
 /// oneof: one call into the runtime, which knows the JSON of each shape.
 pub fn write_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream) -> TokenStream {
     let f = quote!(__gw::field);
-    let json = field.json_name();
-    let proto = proto_name(field);
+    let (json, proto) = encoded_keys(field);
     let name = field_ident(field);
     let target = quote!(#base.#name);
     match Shape::of(field) {
@@ -352,14 +374,14 @@ pub fn write_field(scope: Scope<'_>, field: &FieldDescriptor, base: &TokenStream
             let name = enum_name(scope, &e);
             quote! { #f::write_enum_required(w, #json, #proto, #target, #name); }
         }
-        Shape::Required(ValueKind::NullValue) => quote! { w.key(#json, #proto); w.null(); },
+        Shape::Required(ValueKind::NullValue) => quote! { w.encoded_key(#json, #proto); w.null(); },
         Shape::Required(ValueKind::Message(m)) => {
             let path = scope.type_path(m.full_name());
             quote! { #f::write_message_required::<#path, _>(w, #json, #proto, &#target); }
         }
         Shape::Required(_) => quote! { #f::write_required(w, #json, #proto, &#target); },
         Shape::Plain(ValueKind::NullValue) => {
-            quote! { if w.emit_defaults() { w.key(#json, #proto); w.null(); } }
+            quote! { if w.emit_defaults() { w.encoded_key(#json, #proto); w.null(); } }
         }
         Shape::Plain(_) => quote! { #f::write_plain(w, #json, #proto, &#target); },
         Shape::Optional(ValueKind::Enum(e)) if null_when_unset(field) => {
@@ -405,10 +427,9 @@ pub fn write_oneof(scope: Scope<'_>, oneof: &OneofDescriptor, base: &TokenStream
     let path = scope.oneof_path(oneof);
     let arms = oneof.fields().map(|field| {
         let variant = variant_ident(&field);
-        let json = field.json_name();
-        let proto = proto_name(&field);
+        let (json, proto) = encoded_keys(&field);
         let value = encode_value(scope, &ValueKind::of(&field.kind()), quote!(v));
-        quote! { ::core::option::Option::Some(#path::#variant(v)) => { w.key(#json, #proto); #value; } }
+        quote! { ::core::option::Option::Some(#path::#variant(v)) => { w.encoded_key(#json, #proto); #value; } }
     });
     quote! {
         match &#base.#f {

@@ -17,7 +17,7 @@
 use proc_macro2::{TokenStream, TokenTree};
 use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
 
-use super::fields::{Scope, Shape, ValueKind, field_ident, proto_name, real_oneof};
+use super::fields::{Scope, Shape, ValueKind, encoded_keys, field_ident, proto_name, real_oneof};
 use crate::resolve::is_http_body;
 
 /// prettyplease's line width: a line of up to this many columns is kept
@@ -148,9 +148,8 @@ fn write_call(scope: Scope<'_>, field: &FieldDescriptor) -> Option<Call> {
         Shape::Repeated(_) => ("write_list", vec![], vec![place]),
         Shape::Map(..) => ("write_map", vec![], vec![format!("self.{name}.iter()")]),
     };
-    let json = proc_macro2::Literal::string(field.json_name()).to_string();
-    let proto = proc_macro2::Literal::string(&proto_name(field)).to_string();
-    let mut args = vec!["w".into(), json, proto];
+    let (json, proto) = encoded_keys(field);
+    let mut args = vec!["w".into(), json.to_string(), proto.to_string()];
     args.extend(last);
     Some(Call {
         function,
@@ -409,7 +408,9 @@ mod tests {
         // Text for many messages, tokens for the oneof, `Value` and empty
         // ones and for long names.
         assert!((10..40).contains(&texts.len()), "{}", texts.len());
-        assert!(all.contains("__gw::field::write_plain(w, \"f\", \"f\", &self.f);\n"));
+        assert!(
+            all.contains("__gw::field::write_plain(w, r#\"\"f\":\"#, r#\"\"f\":\"#, &self.f);\n")
+        );
         assert!(all.contains("            __gw::field::write_plain(\n                w,\n"));
         assert!(
             all.contains("            >(w, "),
@@ -430,8 +431,8 @@ mod tests {
             "enums of another package"
         );
         assert!(
-            all.contains("(w, \"na\u{ef}ve\\\"n\", \"q_n\","),
-            "escapes of JSON names"
+            all.contains("(w, r#\"\"na\u{ef}ve\\\"n\":\"#, r#\"\"q_n\":\"#,"),
+            "escapes of JSON names, in keys as JSON text"
         );
     }
 }
