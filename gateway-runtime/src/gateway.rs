@@ -44,6 +44,11 @@ pub struct Gateway {
     inner: Arc<Inner>,
 }
 
+/// Aligned so that the settings start on a cache line after the `Arc`'s
+/// reference counts: streams clone and drop the gateway on every worker
+/// thread, and each count's change would otherwise take the settings' line
+/// from the other cores, which read it for every request and frame.
+#[repr(align(128))]
 struct Inner {
     json: JsonOptions,
     body_limit: usize,

@@ -28,6 +28,9 @@ use crate::gateway::Gateway;
 #[derive(Clone)]
 pub struct RouterState(Arc<Shared>);
 
+/// Aligned past the `Arc`'s reference counts (axum clones the state for
+/// every request), as the gateway's settings are (see `Gateway`).
+#[repr(align(128))]
 struct Shared {
     gateway: Gateway,
     backend: Box<dyn Any + Send + Sync>,

@@ -23,6 +23,7 @@ pub(crate) mod response_stream;
 pub(crate) mod server;
 mod source;
 mod stall;
+mod sweeper;
 mod websocket;
 
 pub use crate::sse::SseEvent;

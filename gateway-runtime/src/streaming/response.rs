@@ -207,15 +207,7 @@ async fn respond(
 ) -> Response {
     let (response_metadata, source, _) = response.into_parts();
     let upstream = Upstream::new(source, errors, deadline);
-    match stream_body(
-        mode,
-        &parts.headers,
-        &response_metadata,
-        upstream,
-        gateway.clone(),
-    )
-    .await
-    {
+    match stream_body(mode, &parts.headers, &response_metadata, upstream, gateway).await {
         Ok(response) => response,
         Err(e) => gateway.fail(parts, e),
     }
@@ -278,7 +270,7 @@ async fn stream_body(
     request_headers: &http::HeaderMap,
     response_metadata: &tonic::metadata::MetadataMap,
     mut upstream: Upstream,
-    gateway: Gateway,
+    gateway: &Gateway,
 ) -> Result<Response, GatewayError> {
     let wait = gateway.streaming().first_message_wait;
     let first = match tokio::time::timeout(wait, upstream.next()).await {
@@ -315,7 +307,7 @@ async fn stream_body(
                 HeaderValue::from_static("application/x-ndjson"),
             );
             if trailers {
-                announce_trailers(&gateway, r.headers_mut());
+                announce_trailers(gateway, r.headers_mut());
             }
             r
         }

@@ -17,15 +17,16 @@
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::Stream;
 use http_body::Frame;
 
+use super::sweeper::{Clock, Sweep, coarse_now, sweep_period, sweeper};
 use crate::error::GatewayError;
 use crate::gateway::Gateway;
 use crate::telemetry::{EndCell, EndReason, Left, StreamStats};
@@ -116,7 +117,7 @@ pub(crate) type LastFrame = fn(&Gateway, &GatewayError) -> Option<Bytes>;
 struct Watched<S> {
     stall: Duration,
     /// [`Clock`] time of the last frame hyper took, as the coarse clock
-    /// had it ([`COARSE_NOW`], at most one sweep period behind), or of the
+    /// had it ([`coarse_now`], at most one sweep period behind), or of the
     /// body's start; [`WAITING_UPSTREAM`] while hyper waits for the next
     /// frame.
     handed_at: AtomicU64,
@@ -184,7 +185,7 @@ impl<S: Stream<Item = Timed> + Unpin> http_body::Body for WatchedBody<S> {
                     // The coarse clock: no clock read per frame (the stall
                     // check allows for its lag).
                     if watched.stall != NOT_WATCHED {
-                        let now = COARSE_NOW.load(Ordering::Relaxed);
+                        let now = coarse_now();
                         watched.handed_at.store(now, Ordering::Relaxed);
                     }
                     drop(frames);
@@ -217,12 +218,6 @@ impl<S: Stream<Item = Timed> + Unpin> http_body::Body for WatchedBody<S> {
         }
         Poll::Ready(None)
     }
-}
-
-/// What the sweeper needs of a watched stream, whatever its type.
-trait Sweep: Send + Sync {
-    /// Drops the stream if its client stalled as of `now`.
-    fn sweep(&self, now: u64);
 }
 
 impl<S: Send> Sweep for Watched<S> {
@@ -259,173 +254,6 @@ impl<S: Send> Sweep for Watched<S> {
     }
 }
 
-/// Nanoseconds since the first use, on the system's monotonic clock (the
-/// sweeper is a thread of its own, outside any runtime and its clock).
-struct Clock;
-
-/// [`Clock`] time as of the sweeper's last look (or the last stream's
-/// start): what a body stores per frame instead of reading the clock,
-/// which would cost every message of every stream a clock read.
-static COARSE_NOW: AtomicU64 = AtomicU64::new(0);
-
-/// How often the sweeper looks at streams with this stall timeout: twelve
-/// times per timeout. A stall counts from two periods after the coarse
-/// time of the last frame (the coarse clock lags by one period, and a
-/// sleep may overrun), so it is noticed within 1.25 times the timeout.
-fn sweep_period(stall: Duration) -> Duration {
-    (stall / 12).max(Duration::from_millis(10))
-}
-
-impl Clock {
-    fn now() -> u64 {
-        Clock::at(Instant::now())
-    }
-
-    /// The clock's reading at `instant`.
-    fn at(instant: Instant) -> u64 {
-        static START: OnceLock<Instant> = OnceLock::new();
-        let start = *START.get_or_init(Instant::now);
-        instant.saturating_duration_since(start).as_nanos() as u64
-    }
-}
-
-/// The process's sweeper: the watched streams, and whether its thread runs.
-/// A thread, not a task: a task lives on the runtime that spawned it, which
-/// may end (a test's, a short-lived one's) while other runtimes' streams
-/// are still watched.
-struct Sweeper {
-    state: Mutex<SweeperState>,
-}
-
-struct SweeperState {
-    /// The watched streams by slot; a body frees its slot when it goes.
-    watched: Vec<Option<Weak<dyn Sweep>>>,
-    /// Free slots of `watched`.
-    free: Vec<usize>,
-    /// The sweep period of the shortest stall timeout seen
-    /// ([`sweep_period`]); it only shrinks, so a stream's coarse times lag
-    /// by at most its own period.
-    period: Duration,
-    running: bool,
-}
-
-fn sweeper() -> &'static Sweeper {
-    static SWEEPER: OnceLock<Sweeper> = OnceLock::new();
-    SWEEPER.get_or_init(|| Sweeper {
-        state: Mutex::new(SweeperState {
-            watched: Vec::new(),
-            free: Vec::new(),
-            period: Duration::MAX,
-            running: false,
-        }),
-    })
-}
-
-impl Sweeper {
-    /// Adds a stream, and starts the sweeping thread if none runs. Returns
-    /// the stream's slot, for [`Sweeper::unwatch`].
-    fn watch(&'static self, stream: Weak<dyn Sweep>, stall: Duration) -> usize {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let slot = match state.free.pop() {
-            Some(slot) => {
-                state.watched[slot] = Some(stream);
-                slot
-            }
-            None => {
-                state.watched.push(Some(stream));
-                state.watched.len() - 1
-            }
-        };
-        state.period = state.period.min(sweep_period(stall));
-        // Fresh for the new stream: the sweeper may have been stopped, its
-        // last reading old.
-        COARSE_NOW.store(Clock::now(), Ordering::Relaxed);
-        if state.running {
-            return slot;
-        }
-        let spawned = std::thread::Builder::new()
-            .name("gateway-stall-sweeper".into())
-            .spawn(move || self.run());
-        match spawned {
-            Ok(_) => state.running = true,
-            Err(e) => tracing::warn!("no stall sweeper thread ({e}): slow consumers are not ended"),
-        }
-        slot
-    }
-
-    /// Forgets the stream in `slot`. Its weak reference, the last one, is
-    /// dropped after the lock: that frees the stream's state.
-    fn unwatch(&self, slot: usize) {
-        let gone = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let gone = state.watched.get_mut(slot).and_then(Option::take);
-            if gone.is_some() {
-                state.free.push(slot);
-            }
-            gone
-        };
-        drop(gone);
-    }
-
-    /// Whether a slot holds the state at `at` (tests).
-    #[cfg(test)]
-    fn holds(&self, at: *const ()) -> bool {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state
-            .watched
-            .iter()
-            .flatten()
-            .any(|w| std::ptr::addr_eq(w.as_ptr(), at))
-    }
-
-    /// Sweeps until no stream is left.
-    fn run(&'static self) {
-        loop {
-            let period = {
-                let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                state.period
-            };
-            std::thread::sleep(period);
-            let live: Vec<Arc<dyn Sweep>> = {
-                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                // One pass over the streams (each one's state is cold in
-                // this thread's cache): the ended ones go, the others are
-                // kept for the sweep.
-                let state = &mut *state;
-                let mut live = Vec::with_capacity(state.watched.len() - state.free.len());
-                for (slot, entry) in state.watched.iter_mut().enumerate() {
-                    let Some(weak) = entry else { continue };
-                    match weak.upgrade() {
-                        Some(stream) => live.push(stream),
-                        // Gone without leaving: not while bodies leave
-                        // when dropped, but a dead entry is never kept.
-                        None => {
-                            *entry = None;
-                            state.free.push(slot);
-                        }
-                    }
-                }
-                if live.is_empty() {
-                    // Nothing watched: the slots go, and the thread.
-                    state.watched = Vec::new();
-                    state.free = Vec::new();
-                    state.running = false;
-                    return;
-                }
-                live
-            };
-            let now = Clock::now();
-            COARSE_NOW.store(now, Ordering::Relaxed);
-            for stream in live {
-                stream.sweep(now);
-            }
-            // Again after a sweep of many streams, so that the lag stays
-            // about one period.
-            COARSE_NOW.store(Clock::now(), Ordering::Relaxed);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,7 +279,7 @@ mod tests {
         });
         let at = Arc::as_ptr(&watched).cast::<()>();
         let slot = sweeper().watch(
-            Arc::downgrade(&watched) as Weak<dyn Sweep>,
+            Arc::downgrade(&watched) as std::sync::Weak<dyn Sweep>,
             Duration::from_secs(30),
         );
         let body = WatchedBody {
