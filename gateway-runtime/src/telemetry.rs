@@ -121,21 +121,30 @@ pub(crate) fn request_span(rpc: &RpcName, method: &http::Method, uri: &http::Uri
 
 /// Serves `request` with `serve` inside the request's span, then records
 /// the response status (span field, request metrics).
-pub(crate) async fn observed<F, Fut>(
-    rpc: &RpcName,
+///
+/// Not an `async fn`: one keeps its arguments for its whole life, so the
+/// request and `serve` (which holds what the handler's future holds
+/// again) would stay in the future beside the handler's own, which every
+/// request's allocation then carries and copies.
+pub(crate) fn observed<'a, F, Fut>(
+    rpc: &'a RpcName,
     request: axum::extract::Request,
     serve: F,
-) -> axum::response::Response
+) -> impl std::future::Future<Output = axum::response::Response> + 'a
 where
     F: FnOnce(axum::extract::Request) -> Fut,
-    Fut: std::future::Future<Output = axum::response::Response>,
+    Fut: std::future::Future<Output = axum::response::Response> + 'a,
 {
     let start = start_time();
     let method = request.method().clone();
     let span = request_span(rpc, &method, request.uri());
-    let response = tracing::Instrument::instrument(serve(request), span.clone()).await;
-    request_done(&span, rpc, &method, &response, start);
-    response
+    let serving = tracing::Instrument::instrument(serve(request), span.clone());
+    // A combinator, not `async move { serving.await }`, which would hold
+    // the handler's future twice (the captured one and the awaited one).
+    futures_util::FutureExt::map(serving, move |response| {
+        request_done(&span, rpc, &method, &response, start);
+        response
+    })
 }
 
 /// Records the HTTP status of a response on the request span and in the

@@ -44,8 +44,10 @@ where
         + Send
         + 'static,
 {
-    Box::pin(async move {
-        crate::telemetry::observed(&binding.rpc, request, |request| async move {
+    Box::pin(crate::telemetry::observed(
+        &binding.rpc,
+        request,
+        move |request| async move {
             let client = state.backend::<C>().clone();
             let gateway = state.gateway();
             let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
@@ -53,10 +55,11 @@ where
                 Err(response) => return response,
             };
             if prepared.mode == Mode::WebSocket {
-                return WebSocketCall::run(
-                    websocket, gateway, client, prepared, merge, call, write,
-                )
-                .await;
+                // Boxed: held inline, the upgrade's future would make
+                // every stream's future as large.
+                let run =
+                    WebSocketCall::run(websocket, gateway, client, prepared, merge, call, write);
+                return Box::pin(run).await;
             }
             let Prepared {
                 mut parts,
@@ -78,9 +81,8 @@ where
                 response.map(|response| erased(response, write, field))
             });
             call_and_respond(gateway, mode, &parts, deadline, call, Some(errors)).await
-        })
-        .await
-    })
+        },
+    ))
 }
 
 /// The WebSocket side of [`bidi_streaming`].

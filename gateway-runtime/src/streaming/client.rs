@@ -45,8 +45,10 @@ where
     Call: FnOnce(C, tonic::Request<RequestStream<Req>>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>> + Send + 'static,
 {
-    Box::pin(async move {
-        crate::telemetry::observed(&binding.rpc, request, |request| async move {
+    Box::pin(crate::telemetry::observed(
+        &binding.rpc,
+        request,
+        move |request| async move {
             let client = state.backend::<C>().clone();
             let gateway = state.gateway();
             let prepared = match prepare(gateway, request, &captures, binding, bind, false).await {
@@ -54,10 +56,11 @@ where
                 Err(response) => return response,
             };
             if prepared.mode == Mode::WebSocket {
-                return WebSocketCall::run(
-                    websocket, gateway, client, prepared, merge, call, write,
-                )
-                .await;
+                // Boxed: held inline, the upgrade's future would make
+                // every stream's future as large.
+                let run =
+                    WebSocketCall::run(websocket, gateway, client, prepared, merge, call, write);
+                return Box::pin(run).await;
             }
             let Prepared {
                 mut parts,
@@ -70,9 +73,8 @@ where
             let requests = request_stream(gateway, binding.body_stream, body, base, merge, &errors);
             let call = call(client, grpc_request_moving(&mut parts, gateway, requests));
             answer(gateway, &parts, &errors, deadline, call, write).await
-        })
-        .await
-    })
+        },
+    ))
 }
 
 /// The WebSocket side of [`client_streaming`].

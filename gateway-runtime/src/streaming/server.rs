@@ -41,48 +41,46 @@ where
         + Send
         + 'static,
 {
-    Box::pin(async move {
-        crate::telemetry::observed(&binding.rpc, request, |request| async move {
-            let client = state.backend::<C>().clone();
-            let gateway = state.gateway();
-            let prepared = match prepare(
-                gateway,
-                request,
-                &captures,
-                binding,
-                bind,
-                binding.reads_body,
-            )
-            .await
-            {
-                Ok(prepared) => prepared,
-                Err(response) => return response,
-            };
-            if prepared.mode == Mode::WebSocket {
-                return WebSocketCall::run(
-                    websocket, gateway, client, prepared, merge, call, write,
-                )
-                .await;
-            }
-            let Prepared {
-                mut parts,
-                mode,
-                message,
-                deadline,
-                ..
-            } = prepared;
-            let request = sse_request(mode, &mut parts, gateway, binding, message);
-            // From here on without types: one boxed future per stream. The
-            // call's future is made in the box, on its first poll: made
-            // outside, the whole future would be copied in.
-            let call: ErasedCall = Box::pin(async move {
-                let response = call(client, request).await;
-                response.map(|response| erased(response, write, field))
-            });
-            call_and_respond(gateway, mode, &parts, deadline, call, None).await
-        })
+    let f = crate::telemetry::observed(&binding.rpc, request, move |request| async move {
+        let client = state.backend::<C>().clone();
+        let gateway = state.gateway();
+        let prepared = match prepare(
+            gateway,
+            request,
+            &captures,
+            binding,
+            bind,
+            binding.reads_body,
+        )
         .await
-    })
+        {
+            Ok(prepared) => prepared,
+            Err(response) => return response,
+        };
+        if prepared.mode == Mode::WebSocket {
+            // Boxed: held inline, the upgrade's future would make
+            // every stream's future as large.
+            let run = WebSocketCall::run(websocket, gateway, client, prepared, merge, call, write);
+            return Box::pin(run).await;
+        }
+        let Prepared {
+            mut parts,
+            mode,
+            message,
+            deadline,
+            ..
+        } = prepared;
+        let request = sse_request(mode, &mut parts, gateway, binding, message);
+        // From here on without types: one boxed future per stream. The
+        // call's future is made in the box, on its first poll: made
+        // outside, the whole future would be copied in.
+        let call: ErasedCall = Box::pin(async move {
+            let response = call(client, request).await;
+            response.map(|response| erased(response, write, field))
+        });
+        call_and_respond(gateway, mode, &parts, deadline, call, None).await
+    });
+    Box::pin(f)
 }
 
 /// The WebSocket side of [`server_streaming`].
