@@ -273,7 +273,16 @@ async fn stream_body(
     gateway: &Gateway,
 ) -> Result<Response, GatewayError> {
     let wait = gateway.streaming().first_message_wait;
-    let first = match tokio::time::timeout(wait, upstream.next()).await {
+    // The first message mostly comes with the call's response headers: it
+    // is polled for once before a timer (and a clock reading) is made.
+    let first = {
+        let mut next = std::pin::pin!(upstream.next());
+        match std::future::poll_fn(|cx| Poll::Ready(next.as_mut().poll(cx))).await {
+            Poll::Ready(item) => Ok(item),
+            Poll::Pending => tokio::time::timeout(wait, next).await,
+        }
+    };
+    let first = match first {
         Ok(Item::Error(error)) => return Err(error),
         Ok(item) => Some(item),
         Err(_) => None,
@@ -368,9 +377,14 @@ struct Armed {
 
 impl Heartbeat {
     fn new(period: Option<Duration>) -> Self {
+        let period = period.filter(|p| !p.is_zero());
         Heartbeat {
-            period: period.filter(|p| !p.is_zero()),
-            quiet_since: tokio::time::Instant::now(),
+            period,
+            // Without a period it is never read: no clock reading for it.
+            quiet_since: match period {
+                Some(_) => tokio::time::Instant::now(),
+                None => unread_instant(),
+            },
             sleep: None,
             armed: None,
         }
@@ -423,6 +437,12 @@ impl Heartbeat {
         self.quiet_since = tokio::time::Instant::now();
         Some(self.quiet_since.into_std())
     }
+}
+
+/// An instant for a field that is not read: one clock reading per process.
+fn unread_instant() -> tokio::time::Instant {
+    static AT: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    tokio::time::Instant::from_std(*AT.get_or_init(std::time::Instant::now))
 }
 
 /// What SSE and chunked bodies share.
