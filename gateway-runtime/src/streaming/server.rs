@@ -41,7 +41,7 @@ where
         + Send
         + 'static,
 {
-    let f = crate::telemetry::observed(&binding.rpc, request, move |request| async move {
+    let serve = crate::telemetry::observed(&binding.rpc, request, move |request| async move {
         let client = state.backend::<C>().clone();
         let gateway = state.gateway();
         let prepared = match prepare(
@@ -80,7 +80,9 @@ where
         });
         call_and_respond(gateway, mode, &parts, deadline, call, None).await
     });
-    Box::pin(f)
+    // Boxed as it is: an `async` block around it would hold it and what it
+    // was made from again (see `telemetry::observed`).
+    Box::pin(serve)
 }
 
 /// The WebSocket side of [`server_streaming`].
