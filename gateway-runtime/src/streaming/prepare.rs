@@ -87,29 +87,54 @@ impl<C, Req, Call, Resp> WebSocketCall<C, Req, Call, Resp> {
 /// Picks the mode and binds the message; `read_body` reads the body into
 /// the message (server streaming; never for WebSocket). Errors come back
 /// as the response to send.
-pub(crate) async fn prepare<Req: Default + Send>(
-    gateway: &Gateway,
+///
+/// Not an `async fn`: the checks of the head are made here, at once, so
+/// that the future keeps only their result and, for a binding that reads
+/// the body, the read; an `async fn` would keep the request beside them
+/// for its whole life, and every stream's future would carry it.
+pub(crate) fn prepare<'a, Req: Default + Send + 'a>(
+    gateway: &'a Gateway,
     request: Request,
-    captures: &Captures,
+    captures: &'a Captures,
     binding: &StreamBinding,
-    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send,
+    bind: impl FnOnce(&BindContext<'_>, &mut Req) -> Result<(), GatewayError> + Send + 'a,
     read_body: bool,
-) -> Result<Prepared<Req>, Response> {
-    let mut message = Req::default();
-    let mut bind = Some(bind);
-    let mut bind = |cx: &BindContext<'_>| match bind.take() {
-        Some(bind) => bind(cx, &mut message),
-        None => Ok(()),
-    };
-    let head = prepare_head(gateway, request, captures, binding, &mut bind, read_body).await?;
-    Ok(Prepared {
-        parts: head.parts,
-        body: head.body,
-        mode: head.mode,
-        message,
-        deadline: head.deadline,
-        browser_token: head.browser_token,
-    })
+) -> impl Future<Output = Result<Prepared<Req>, Response>> + Send + 'a {
+    let head = check_head(gateway, request, binding, read_body);
+    async move {
+        let Head {
+            parts,
+            body,
+            mode,
+            deadline,
+            browser_token,
+        } = head?;
+        let (bytes, body) = if read_body && mode != Mode::WebSocket {
+            (
+                read_request_body(gateway, &parts, body).await?,
+                Body::empty(),
+            )
+        } else {
+            (Bytes::new(), body)
+        };
+        let mut message = Req::default();
+        let mut bind = Some(bind);
+        let mut bind = |cx: &BindContext<'_>| match bind.take() {
+            Some(bind) => bind(cx, &mut message),
+            None => Ok(()),
+        };
+        if let Err(e) = bind_message(gateway, &parts, captures, &bytes, &mut bind) {
+            return Err(gateway.fail(&parts, e));
+        }
+        Ok(Prepared {
+            parts,
+            body,
+            mode,
+            message,
+            deadline,
+            browser_token,
+        })
+    }
 }
 
 /// [`Prepared`] without its message.
@@ -121,14 +146,14 @@ struct Head {
     browser_token: bool,
 }
 
-/// [`prepare`] with the message behind `bind`: compiled once, not once
-/// per message type.
-async fn prepare_head(
+/// What [`prepare`] checks before any await: drain, browser token, mode,
+/// deadline. Compiled once, not once per message type. The error is the
+/// response to send (smaller than the head it stands for).
+#[allow(clippy::result_large_err)]
+fn check_head(
     gateway: &Gateway,
     request: Request,
-    captures: &Captures,
     binding: &StreamBinding,
-    bind: &mut (dyn FnMut(&BindContext<'_>) -> Result<(), GatewayError> + Send),
     read_body: bool,
 ) -> Result<Head, Response> {
     let (mut parts, body) = request.into_parts();
@@ -156,20 +181,6 @@ async fn prepare_head(
         // messages, idle as long as the client has nothing to say.
         crate::serve::BodyTimeoutExempt::apply(&parts);
     }
-    let (bytes, body) = if read_body && mode != Mode::WebSocket {
-        match crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit()).await
-        {
-            Ok(bytes) => (bytes, Body::empty()),
-            Err(e) => return Err(gateway.fail(&parts, e)),
-        }
-    } else {
-        (Bytes::new(), body)
-    };
-    let cx = BindContext::new(captures, parts.uri.query().unwrap_or(""), &bytes, gateway)
-        .with_content_type(crate::http_body::request_content_type(&parts.headers));
-    if let Err(e) = bind(&cx) {
-        return Err(gateway.fail(&parts, e));
-    }
     Ok(Head {
         parts,
         body,
@@ -177,6 +188,31 @@ async fn prepare_head(
         deadline,
         browser_token,
     })
+}
+
+/// The whole body of a binding that reads it; compiled once.
+async fn read_request_body(
+    gateway: &Gateway,
+    parts: &Parts,
+    body: Body,
+) -> Result<Bytes, Response> {
+    crate::body::read_body_with_headers(&parts.headers, body, gateway.body_limit())
+        .await
+        .map_err(|e| gateway.fail(parts, e))
+}
+
+/// Binds the message from path, query and body (`bind` holds the message,
+/// so this is compiled once, not once per message type).
+fn bind_message(
+    gateway: &Gateway,
+    parts: &Parts,
+    captures: &Captures,
+    bytes: &Bytes,
+    bind: &mut (dyn FnMut(&BindContext<'_>) -> Result<(), GatewayError> + Send),
+) -> Result<(), GatewayError> {
+    let cx = BindContext::new(captures, parts.uri.query().unwrap_or(""), bytes, gateway)
+        .with_content_type(crate::http_body::request_content_type(&parts.headers));
+    bind(&cx)
 }
 
 /// Upgrades to WebSocket and hands the socket and session to `run`.
