@@ -3,19 +3,17 @@
 //! socket buffer), so a body that handed out a frame (or was just created)
 //! and has not been polled again for the stall timeout belongs to a client
 //! that accepted no data for that long. One sweeper thread per process
-//! ([`super::sweeper`]) checks
-//! every open body a few times per timeout; for a stalled one it drops the
-//! producing stream, which drops the upstream and cancels the gRPC call,
-//! and the body ends with the mode's error frame for
-//! [`GatewayError::SlowConsumer`] should the client read again.
+//! ([`super::sweeper`]) checks every open body a few times per timeout; for
+//! a stalled one it drops the producing stream, which drops the upstream
+//! and cancels the gRPC call, and the body ends with the mode's error frame
+//! for [`GatewayError::SlowConsumer`] should the client read again.
 //!
 //! Why not a task per stream reading ahead into a channel (the first
 //! design): that costs a task, a channel and two wake-ups per frame on
 //! every stream, about a quarter of the CPU of an SSE event and 7 KiB per
 //! open stream (docs/benchmarks.md); here a frame costs an uncontended lock
 //! and a read of the sweeper's coarse clock. Memory held for a stalled
-//! client: what hyper took,
-//! plus the connection's send buffers.
+//! client: what hyper took, plus the connection's send buffers.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
