@@ -422,8 +422,11 @@ impl Drop for StreamTracker {
                 "reason" => reason.as_str()
             )
             .increment(1);
-            // Last: a scrape that sees the stream gone from the gauge also
-            // sees it counted as ended.
+            // The gauge goes down last. A scrape is not atomic across
+            // metrics (the Prometheus exporter reads every counter, then
+            // every gauge, then the histograms), so one scrape can still
+            // see the gauge down before the end is counted; the next sees
+            // both.
             metrics::gauge!("gateway_streams_active", "mode" => mode).decrement(1.0);
         }
     }

@@ -116,13 +116,25 @@ async fn metrics_after_real_traffic_logs_and_sigterm() {
     ws.close(None).await.unwrap();
     while ws.next().await.is_some() {}
 
-    // The numbers, once both streams have ended.
+    // The numbers, once both streams have ended. A stream's end is
+    // recorded in several metrics one after the other, and the exporter
+    // reads counters, gauges and histograms one after the other too: a
+    // scrape may fall between them, so wait until every end-of-stream
+    // series asserted below is there, not just one of them.
+    let ended_series = |mode: &str| {
+        format!(r#"gateway_streams_ended_total{{mode="{mode}",reason="client_gone"}}"#)
+    };
     let mut text = String::new();
     for _ in 0..100 {
         text = metrics(&client, http).await;
         if sample(&text, r#"gateway_streams_active{mode="sse"}"#) == 0.0
             && sample(&text, r#"gateway_streams_active{mode="websocket"}"#) == 0.0
-            && text.contains("gateway_streams_ended_total")
+            && sample(&text, &ended_series("sse")) >= 1.0
+            && sample(&text, &ended_series("websocket")) >= 1.0
+            && sample(
+                &text,
+                r#"gateway_stream_duration_seconds_count{mode="sse"}"#,
+            ) >= 1.0
         {
             break;
         }
@@ -163,23 +175,9 @@ async fn metrics_after_real_traffic_logs_and_sigterm() {
         1.0,
         "{text}"
     );
-    assert_eq!(
-        sample(
-            &text,
-            r#"gateway_streams_ended_total{mode="sse",reason="client_gone"}"#
-        ),
-        1.0,
-        "{text}"
-    );
+    assert_eq!(sample(&text, &ended_series("sse")), 1.0, "{text}");
     // The WebSocket chat ended by its client's Close frame.
-    assert_eq!(
-        sample(
-            &text,
-            r#"gateway_streams_ended_total{mode="websocket",reason="client_gone"}"#
-        ),
-        1.0,
-        "{text}"
-    );
+    assert_eq!(sample(&text, &ended_series("websocket")), 1.0, "{text}");
     assert_eq!(
         sample(&text, r#"gateway_stream_messages_sent_total{mode="sse"}"#),
         2.0,
