@@ -54,6 +54,13 @@ pub struct Summary {
     pub d1_misses_per_op: Option<f64>,
     #[serde(default)]
     pub ll_misses_per_op: Option<f64>,
+    /// Simulated instruction cache misses per operation, and the code an
+    /// operation runs (KiB of 64-byte lines run at least once per
+    /// operation), with the cache simulated.
+    #[serde(default)]
+    pub i1_misses_per_op: Option<f64>,
+    #[serde(default)]
+    pub code_kib_per_op: Option<f64>,
 }
 
 /// One of the issue's targets, evaluated on this run.
@@ -248,6 +255,8 @@ fn summarize(records: &[Record]) -> Vec<Summary> {
                 instructions_per_op: m(|r| r.instructions_per_op),
                 d1_misses_per_op: m(|r| r.d1_misses_per_op),
                 ll_misses_per_op: m(|r| r.ll_misses_per_op),
+                i1_misses_per_op: m(|r| r.i1_misses_per_op),
+                code_kib_per_op: m(|r| r.code_kib_per_op),
                 errors: runs.iter().map(|r| r.errors).sum(),
                 note: runs
                     .iter()
@@ -804,11 +813,14 @@ pub fn markdown(report: &Report) -> String {
              column is connections), SSE events (the concurrency column is open streams) and \
              whole 10-message streams read back to back (`short`, per stream; the concurrency \
              column is connections). \
+             `ndjson down` is one stream of 100 000 messages, per message. \
              In-process contenders include the service's instructions. With the cache \
              simulated (`GATEWAY_BENCH_CACHE_SIM=1`, a 1 MiB last-level cache): data misses \
-             per operation in the first level and in the last level.\n\n\
-             | case | concurrency | contender | ops/s under callgrind | gateway instructions/op | × hand | D1 misses/op | × hand | LL misses/op | × hand |\n\
-             |---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+             per operation in the first level and in the last level, instruction misses \
+             in the first level (32 KiB, 8-way), and the code an operation runs (KiB of \
+             64-byte lines of code run at least once per operation on average).\n\n\
+             | case | concurrency | contender | ops/s under callgrind | gateway instructions/op | × hand | D1 misses/op | × hand | LL misses/op | × hand | I1 misses/op | × hand | code KiB/op | × hand |\n\
+             |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for (case, n) in &instructions {
             let hand = report.get("instructions", case, *n, Hand);
@@ -819,7 +831,7 @@ pub fn markdown(report: &Report) -> String {
                 let versus = |f: fn(&Summary) -> Option<f64>| times(ratio(f(s), hand.and_then(f)));
                 let _ = writeln!(
                     w,
-                    "| {case} | {n} | {} | {} | {} | {} | {} | {} | {} | {} |{}",
+                    "| {case} | {n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{}",
                     c.name(),
                     num(Some(s.throughput)),
                     num(s.instructions_per_op),
@@ -828,6 +840,10 @@ pub fn markdown(report: &Report) -> String {
                     versus(|s| s.d1_misses_per_op),
                     num(s.ll_misses_per_op),
                     versus(|s| s.ll_misses_per_op),
+                    num(s.i1_misses_per_op),
+                    versus(|s| s.i1_misses_per_op),
+                    num(s.code_kib_per_op),
+                    versus(|s| s.code_kib_per_op),
                     errors(s)
                 );
             }

@@ -1,7 +1,9 @@
 //! Scenario 7, instructions per operation (`--only instructions`): the
-//! small unary echo, SSE events (200 streams, 5 events/s each) and whole
-//! 10-message streams in SSE and NDJSON (scenario 9's, on 4 connections),
-//! with the gateway process run under valgrind's callgrind, which counts the
+//! small unary echo, SSE events (200 streams, 5 events/s each), whole
+//! 10-message streams in SSE and NDJSON (scenario 9's, on 4 connections)
+//! and the messages of one long NDJSON stream (scenario 4's, after a
+//! warm-up stream), with the gateway process run under valgrind's
+//! callgrind, which counts the
 //! instructions it executes. Unlike CPU time, the count barely
 //! moves with the machine's load, so it compares contenders on a busy
 //! machine too; it is what the unary CPU target is judged by when the
@@ -18,8 +20,13 @@
 //! (the functions with the most instructions of their own).
 //!
 //! With `GATEWAY_BENCH_CACHE_SIM=1` callgrind also simulates the caches:
-//! data misses per operation in the first and last level, and one more
-//! case, SSE on 1 000 streams that stay cold between their events.
+//! data misses per operation in the first and last level, instruction
+//! misses in the first level, the code an operation runs (from a dump
+//! with instruction addresses, [`code_lines`]), and one more case, SSE on
+//! 1 000 streams that stay cold between their events. The instruction
+//! cache is simulated as this machine's (32 KiB, 8-way): a loop whose
+//! code fits may still miss where more of its lines fall in one set than
+//! it has ways, which only the placement of the code decides.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -53,11 +60,22 @@ const SSE_RATE: u32 = 5;
 const COLD_SSE_STREAMS: usize = 1_000;
 const COLD_SSE_RATE: u32 = 1;
 
+/// Messages of the NDJSON case's measured stream, and of the stream
+/// before it that warms the gateway (and valgrind's translation of it).
+const NDJSON_MESSAGES: u64 = 100_000;
+const NDJSON_WARM_UP: u64 = 2_000;
+
 /// The last-level cache callgrind simulates with `GATEWAY_BENCH_CACHE_SIM=1`:
 /// 1 MiB, 8-way, 64-byte lines (one core's L2 here). The state of 1 000
 /// open streams does not fit in it, so a miss there stands for what 10 000
 /// streams miss in a real L3.
 const SIMULATED_LL: &str = "--LL=1048576,8,64";
+
+/// The first-level caches callgrind simulates: this machine's (32 KiB,
+/// 8-way, 64-byte lines), set rather than detected, so that another
+/// machine counts the same misses.
+const SIMULATED_I1: &str = "--I1=32768,8,64";
+const SIMULATED_D1: &str = "--D1=32768,8,64";
 
 /// Whether to simulate the caches (`GATEWAY_BENCH_CACHE_SIM=1`): callgrind
 /// then also counts first-level data misses and last-level misses, and the
@@ -90,6 +108,7 @@ pub fn run(plan: &Plan) -> Vec<Record> {
         ("sse", SSE_STREAMS, SSE_RATE),
         ("short sse ×10", CONNECTIONS, 0),
         ("short ndjson ×10", CONNECTIONS, 0),
+        ("ndjson down", 1, 0),
     ];
     if cache_sim() {
         cases.push(("sse cold", COLD_SSE_STREAMS, COLD_SSE_RATE));
@@ -98,7 +117,15 @@ pub fn run(plan: &Plan) -> Vec<Record> {
         for &contender in CONTENDERS {
             for &(case, concurrency, rate) in &cases {
                 let spec = |target| {
-                    if let Some(mode) = case.strip_prefix("short ") {
+                    if case == "ndjson down" {
+                        let down = |messages| LoadSpec::NdjsonDown {
+                            target,
+                            messages,
+                            grpc: false,
+                        };
+                        return (Some(down(NDJSON_WARM_UP)), down(NDJSON_MESSAGES));
+                    }
+                    let measured = if let Some(mode) = case.strip_prefix("short ") {
                         LoadSpec::ShortStreams {
                             target,
                             sse: mode.starts_with("sse"),
@@ -127,7 +154,8 @@ pub fn run(plan: &Plan) -> Vec<Record> {
                             warmup_ms: 3_000,
                             window_ms,
                         }
-                    }
+                    };
+                    (None, measured)
                 };
                 records.push(run_case(contender, case, concurrency, round, spec));
             }
@@ -141,7 +169,7 @@ fn run_case(
     case: &str,
     concurrency: usize,
     round: usize,
-    spec: impl FnOnce(std::net::SocketAddr) -> LoadSpec,
+    spec: impl FnOnce(std::net::SocketAddr) -> Loads,
 ) -> Record {
     let keep = std::env::var_os("GATEWAY_BENCH_CALLGRIND_DIR").map(|dir| {
         let name = format!(
@@ -151,7 +179,8 @@ fn run_case(
         );
         std::path::PathBuf::from(dir).join(name)
     });
-    let (load, counts) = measure(contender, spec, keep.as_deref());
+    let (load, dump) = measure(contender, spec, keep.as_deref());
+    let counts = dump.as_deref().and_then(dumped_counts);
     let mut record = Record::of_load(&load, "instructions", case, concurrency, contender, round);
     let per_op = |events: &[&str]| -> Option<f64> {
         let counts = counts.as_ref()?;
@@ -164,6 +193,11 @@ fn run_case(
     record.instructions_per_op = per_op(&["Ir"]);
     record.d1_misses_per_op = per_op(&["D1mr", "D1mw"]);
     record.ll_misses_per_op = per_op(&["DLmr", "DLmw"]);
+    record.i1_misses_per_op = per_op(&["I1mr"]);
+    record.code_kib_per_op = dump
+        .as_deref()
+        .and_then(|text| code_lines(text, load.ops.max(1)))
+        .map(|lines| lines as f64 * 64.0 / 1024.0);
     if record.instructions_per_op.is_none() && record.note.is_empty() {
         record.note = "no callgrind dump".into();
         record.errors += 1;
@@ -172,13 +206,17 @@ fn run_case(
     record
 }
 
+/// The loads of one case: a warm-up run to its end first, if any, then the
+/// measured one.
+type Loads = (Option<LoadSpec>, LoadSpec);
+
 /// One run: backend (if any), the gateway under callgrind, the load; the
-/// dump's counts by event name.
+/// text of the window's dump.
 fn measure(
     contender: Contender,
-    spec: impl FnOnce(std::net::SocketAddr) -> LoadSpec,
+    spec: impl FnOnce(std::net::SocketAddr) -> Loads,
     keep: Option<&Path>,
-) -> (LoadResult, Option<HashMap<String, u64>>) {
+) -> (LoadResult, Option<String>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("callgrind.out");
     let mut backend = contender.needs_backend().then(|| Role::spawn(&["backend"]));
@@ -196,11 +234,25 @@ fn measure(
         "--quiet",
     ];
     if cache_sim() {
-        wrapper.extend(["--cache-sim=yes", SIMULATED_LL]);
+        // Instruction addresses too, for the code an operation runs.
+        wrapper.extend([
+            "--cache-sim=yes",
+            SIMULATED_I1,
+            SIMULATED_D1,
+            SIMULATED_LL,
+            "--dump-instr=yes",
+        ]);
     }
     let mut gateway = Role::serve(&wrapper, contender, &args);
     let target = gateway.ready();
-    let spec = serde_json::to_string(&spec(target)).expect("serializable");
+    let (warm_up, measured) = spec(target);
+    if let Some(warm_up) = warm_up {
+        let warm_up = serde_json::to_string(&warm_up).expect("serializable");
+        let mut load = Role::spawn(&["load", &warm_up]);
+        while !load.line().starts_with("RESULT ") {}
+        load.finish();
+    }
+    let spec = serde_json::to_string(&measured).expect("serializable");
     let pid = gateway.pid();
     let mut load = Role::spawn(&["load", &spec]);
     let (mut zeroed, mut dumped) = (false, false);
@@ -220,7 +272,9 @@ fn measure(
     let newest = (zeroed && dumped)
         .then(|| newest_dump(dir.path()))
         .flatten();
-    let counts = newest.as_deref().and_then(dumped_counts);
+    let dump = newest
+        .as_deref()
+        .and_then(|path| std::fs::read_to_string(path).ok());
     if let (Some(from), Some(to)) = (&newest, keep)
         && let Err(e) = std::fs::copy(from, to)
     {
@@ -228,7 +282,7 @@ fn measure(
     }
     drop(gateway);
     drop(backend);
-    (result, counts)
+    (result, dump)
 }
 
 /// `callgrind_control FLAG PID`; whether it succeeded.
@@ -250,11 +304,10 @@ fn newest_dump(dir: &Path) -> Option<std::path::PathBuf> {
         .map(|e| e.path())
 }
 
-/// The counts of a dump by event name (`Ir`, and with the cache simulated
+/// The counts of a dump's text by event name (`Ir`, and with the cache simulated
 /// `D1mr`, `DLmr`…): its `events:` line names the columns of its `totals:`
 /// (or `summary:`) line.
-fn dumped_counts(dump: &Path) -> Option<HashMap<String, u64>> {
-    let text = std::fs::read_to_string(dump).ok()?;
+fn dumped_counts(text: &str) -> Option<HashMap<String, u64>> {
     let names = text.lines().find_map(|l| l.strip_prefix("events:"))?;
     let values = text.lines().find_map(|l| {
         l.strip_prefix("totals:")
@@ -268,34 +321,88 @@ fn dumped_counts(dump: &Path) -> Option<HashMap<String, u64>> {
     counts.contains_key("Ir").then_some(counts)
 }
 
-/// Instructions of each function's own (not of what it calls) in a dump
-/// written with `--compress-strings=no`, most first. Cost lines follow a
-/// `fn=` line; the line after a `calls=` line is the call's inclusive cost
-/// and is skipped.
-pub fn self_costs(text: &str) -> Vec<(String, u64)> {
-    let mut costs: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-    let (mut function, mut after_call) = (None, false);
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("fn=") {
+/// Every cost line of a dump written with `--compress-strings=no`: the
+/// function it is in, its instruction address (a dump with
+/// `--dump-instr=yes`; `None` without) and its instructions (`Ir`, the
+/// first event). The line after a `calls=` line is the call's inclusive
+/// cost, not the caller's own, and is left out.
+fn cost_lines(text: &str) -> impl Iterator<Item = (Option<&str>, Option<u64>, u64)> {
+    let mut positions: Vec<&str> = vec!["line"];
+    let (mut function, mut after_call, mut address) = (None, false, 0u64);
+    text.lines().filter_map(move |line| {
+        if let Some(names) = line.strip_prefix("positions:") {
+            positions = names.split_whitespace().collect();
+        } else if let Some(name) = line.strip_prefix("fn=") {
             function = Some(name);
         } else if line.starts_with("calls=") {
             after_call = true;
         } else if line.starts_with(|c: char| c.is_ascii_digit() || "+-*".contains(c)) {
+            let mut columns = line.split_whitespace();
+            let mut at = None;
+            for position in &positions {
+                let column = columns.next()?;
+                if *position == "instr" {
+                    // Absolute, or relative to the line before
+                    // (`--compress-pos=yes`).
+                    address = match column.as_bytes()[0] {
+                        b'*' => address,
+                        b'+' => address.wrapping_add(number(&column[1..])?),
+                        b'-' => address.wrapping_sub(number(&column[1..])?),
+                        _ => number(column)?,
+                    };
+                    at = Some(address);
+                }
+            }
             if std::mem::take(&mut after_call) {
-                continue;
+                return None;
             }
-            let cost = line
-                .split_whitespace()
-                .nth(1)
-                .and_then(|n| n.parse::<u64>().ok());
-            if let (Some(function), Some(cost)) = (function, cost) {
-                *costs.entry(function).or_default() += cost;
-            }
+            let cost = columns.next().and_then(|n| n.parse::<u64>().ok())?;
+            return Some((function, at, cost));
+        }
+        None
+    })
+}
+
+/// A number of a dump's position column: decimal or `0x` hexadecimal.
+fn number(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// Instructions of each function's own (not of what it calls) in a dump
+/// written with `--compress-strings=no`, most first.
+pub fn self_costs(text: &str) -> Vec<(String, u64)> {
+    let mut costs: HashMap<&str, u64> = HashMap::new();
+    for (function, _, cost) in cost_lines(text) {
+        if let Some(function) = function {
+            *costs.entry(function).or_default() += cost;
         }
     }
     let mut costs: Vec<(String, u64)> = costs.into_iter().map(|(f, c)| (f.to_owned(), c)).collect();
     costs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     costs
+}
+
+/// The code `ops` operations ran, as the number of 64-byte lines of code
+/// that at least `ops` instructions were fetched from: lines an operation
+/// runs through, on average, rather than those of rare paths. `None`
+/// without instruction addresses in the dump.
+///
+/// What the instruction cache has to hold for one operation: when this
+/// is well above its size (32 KiB, 512 lines), every operation refetches
+/// most of its code from the next level.
+fn code_lines(text: &str, ops: u64) -> Option<u64> {
+    let mut per_line: HashMap<u64, u64> = HashMap::new();
+    let mut addressed = false;
+    for (_, at, cost) in cost_lines(text) {
+        if let Some(at) = at {
+            addressed = true;
+            *per_line.entry(at / 64).or_default() += cost;
+        }
+    }
+    addressed.then(|| per_line.values().filter(|&&cost| cost >= ops).count() as u64)
 }
 
 /// `gateway-bench callgrind-top FILE [N]`: the N (default 40) functions
@@ -333,7 +440,7 @@ mod tests {
         .unwrap();
         let dump = newest_dump(dir.path()).unwrap();
         assert_eq!(
-            dumped_counts(&dump),
+            dumped_counts(&std::fs::read_to_string(dump).unwrap()),
             Some(HashMap::from([("Ir".to_string(), 12345)]))
         );
     }
@@ -348,7 +455,7 @@ mod tests {
              summary: 100 40 30 2 7 3 1 5 2\n",
         )
         .unwrap();
-        let counts = dumped_counts(&path).unwrap();
+        let counts = dumped_counts(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(counts["Ir"], 100);
         assert_eq!(counts["D1mr"] + counts["D1mw"], 10);
         assert_eq!(counts["DLmr"] + counts["DLmw"], 7);
@@ -362,5 +469,33 @@ mod tests {
             self_costs(dump),
             [("work".to_owned(), 40), ("main".to_owned(), 8)]
         );
+    }
+
+    #[test]
+    fn self_costs_skip_the_address_column() {
+        let dump = "events: Ir I1mr\npositions: instr line\nfn=main\n0x1000 3 7 1\n\
+                    cfn=work\ncalls=1 0x2000 9\n0x1004 3 500 0\nfn=work\n0x2000 9 30 0\n";
+        assert_eq!(
+            self_costs(dump),
+            [("work".to_owned(), 30), ("main".to_owned(), 7)]
+        );
+    }
+
+    #[test]
+    fn code_lines_count_the_lines_run_once_per_operation() {
+        // 10 operations. Line 0x1000/64 is run through 10 times in all
+        // (7 + 3, two instructions of it): counted. Line 0x1040/64 only
+        // 9 times: a rare path, not counted. The call's inclusive cost at
+        // 0x1080 is not code of that line. Line 0x2000/64: 40, counted.
+        let dump = "events: Ir\npositions: instr line\nfn=main\n0x1000 1 7\n0x103c 1 3\n\
+                    0x1040 2 9\ncfn=work\ncalls=10 0x2000 5\n0x1080 3 400\n\
+                    fn=work\n0x2000 5 40\n";
+        assert_eq!(code_lines(dump, 10), Some(2));
+        // Relative positions (`--compress-pos=yes`) give the same lines.
+        let relative = "events: Ir\npositions: instr line\nfn=main\n0x1000 1 7\n+60 * 3\n\
+                        +4 +1 9\nfn=work\n0x2000 5 40\n";
+        assert_eq!(code_lines(relative, 10), Some(2));
+        // Without addresses there is nothing to count.
+        assert_eq!(code_lines("events: Ir\nfn=main\n1 5\n", 1), None);
     }
 }

@@ -69,6 +69,14 @@ pub struct Record {
     /// Last-level cache misses per operation, likewise.
     #[serde(default)]
     pub ll_misses_per_op: Option<f64>,
+    /// First-level instruction cache misses per operation, likewise.
+    #[serde(default)]
+    pub i1_misses_per_op: Option<f64>,
+    /// The code an operation runs, in KiB: the 64-byte lines of code
+    /// executed at least once per operation on average (instructions
+    /// scenario with the cache simulated).
+    #[serde(default)]
+    pub code_kib_per_op: Option<f64>,
 }
 
 impl Record {
@@ -103,6 +111,8 @@ impl Record {
             instructions_per_op: None,
             d1_misses_per_op: None,
             ll_misses_per_op: None,
+            i1_misses_per_op: None,
+            code_kib_per_op: None,
         }
     }
 }
