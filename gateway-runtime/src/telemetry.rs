@@ -423,9 +423,10 @@ impl Drop for StreamTracker {
             )
             .increment(1);
             // The gauge goes down last. A scrape is not atomic across
-            // metrics (the Prometheus exporter reads every counter, then
-            // every gauge, then the histograms), so one scrape can still
-            // see the gauge down before the end is counted; the next sees
+            // metrics: the Prometheus exporter reads every counter, then
+            // every gauge. In this order a scrape shows the stream gone
+            // from the gauge but not yet counted as ended only when both
+            // updates fall between its two reads; the next scrape shows
             // both.
             metrics::gauge!("gateway_streams_active", "mode" => mode).decrement(1.0);
         }

@@ -78,8 +78,9 @@ const SIMULATED_I1: &str = "--I1=32768,8,64";
 const SIMULATED_D1: &str = "--D1=32768,8,64";
 
 /// Whether to simulate the caches (`GATEWAY_BENCH_CACHE_SIM=1`): callgrind
-/// then also counts first-level data misses and last-level misses, and the
-/// SSE case with cold streams runs. About twice as slow.
+/// then also counts first-level data and instruction misses and last-level
+/// misses, dumps instruction addresses (for the code an operation runs),
+/// and the SSE case with cold streams runs. About twice as slow.
 fn cache_sim() -> bool {
     std::env::var("GATEWAY_BENCH_CACHE_SIM").is_ok_and(|v| v == "1")
 }
