@@ -19,6 +19,11 @@
 //! `DIR/CONTENDER-CASE-rN.callgrind`, for `gateway-bench callgrind-top FILE`
 //! (the functions with the most instructions of their own).
 //!
+//! `GATEWAY_BENCH_CASES=LIST` and `GATEWAY_BENCH_CONTENDERS=LIST` (comma
+//! separated parts of names, say `short ndjson` and `generated-remote,hand`)
+//! run only the cases and contenders whose names contain one of them: a
+//! quicker look at one change.
+//!
 //! With `GATEWAY_BENCH_CACHE_SIM=1` callgrind also simulates the caches:
 //! data misses per operation in the first and last level, instruction
 //! misses in the first level, the code an operation runs (from a dump
@@ -114,8 +119,17 @@ pub fn run(plan: &Plan) -> Vec<Record> {
     if cache_sim() {
         cases.push(("sse cold", COLD_SSE_STREAMS, COLD_SSE_RATE));
     }
+    let picked = |name: &str, var: &str| {
+        std::env::var(var).map_or(true, |list| {
+            list.split(',').any(|p| name.contains(p.trim()))
+        })
+    };
+    cases.retain(|(case, ..)| picked(case, "GATEWAY_BENCH_CASES"));
+    let contenders = CONTENDERS
+        .iter()
+        .filter(|c| picked(c.name(), "GATEWAY_BENCH_CONTENDERS"));
     for round in 0..plan.rounds {
-        for &contender in CONTENDERS {
+        for &contender in contenders.clone() {
             for &(case, concurrency, rate) in &cases {
                 let spec = |target| {
                     if case == "ndjson down" {

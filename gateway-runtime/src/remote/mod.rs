@@ -43,7 +43,12 @@ use crate::gateway::Gateway;
 use crate::router::Transport;
 use crate::streaming::{RequestStream, ResponseStream};
 
+mod frames;
+mod request;
+mod server_stream;
 mod unary;
+
+pub(crate) use server_stream::Messages;
 
 /// Where the codec's encode and decode buffers start (tonic's default is
 /// 8 KiB). Small messages fit; larger ones grow the buffer once (the
@@ -165,7 +170,7 @@ impl<T: Transport> Remote<T> {
         Resp: prost::Message + Default,
     {
         let response = self.streaming_typed(request, method).await?;
-        Ok(response.map(|stream| ResponseStream::remote(stream, decode::<Resp>)))
+        Ok(response.map(|stream| ResponseStream::remote_bidi(stream, decode::<Resp>)))
     }
 
     // The erased halves: compiled once per transport type, whatever the
@@ -179,6 +184,30 @@ impl<T: Transport> Remote<T> {
         request: tonic::Request<Outgoing>,
         method: Method,
     ) -> Result<tonic::Response<Bytes>, tonic::Status> {
+        let limit = self.max_decoding_message_size;
+        let response = self.send(request, method).await?;
+        unary::read_response(response, limit).await
+    }
+
+    /// The server-streaming call, on the transport itself (see
+    /// [`server_stream`]).
+    async fn server_streaming_erased(
+        self,
+        request: tonic::Request<Outgoing>,
+        method: Method,
+    ) -> Result<tonic::Response<Messages>, tonic::Status> {
+        let limit = self.max_decoding_message_size;
+        let response = self.send(request, method).await?;
+        Messages::open(response.map(tonic::body::Body::new), limit)
+    }
+
+    /// Sends a one-message request (see [`request`]) once the transport is
+    /// ready; the response's head has not been checked yet.
+    async fn send(
+        self,
+        request: tonic::Request<Outgoing>,
+        method: Method,
+    ) -> Result<http::Response<T::ResponseBody>, tonic::Status> {
         let mut transport = self.transport;
         std::future::poll_fn(|cx| transport.poll_ready(cx))
             .await
@@ -187,27 +216,16 @@ impl<T: Transport> Remote<T> {
         extensions.insert(GrpcMethod::new(method.service, method.method));
         let frame = message.0.frame(self.max_encoding_message_size);
         let mut http_request =
-            http::Request::new(tonic::body::Body::new(unary::RequestBody::new(frame)));
+            http::Request::new(tonic::body::Body::new(request::RequestBody::new(frame)));
         *http_request.method_mut() = http::Method::POST;
         *http_request.uri_mut() = http::Uri::from(grpc_path(method.path));
         *http_request.version_mut() = http::Version::HTTP_2;
-        *http_request.headers_mut() = unary::request_headers(metadata);
+        *http_request.headers_mut() = request::request_headers(metadata);
         *http_request.extensions_mut() = extensions;
-        let response = transport
+        transport
             .call(http_request)
             .await
-            .map_err(|error| tonic::Status::from_error(error.into()))?;
-        unary::read_response(response, self.max_decoding_message_size).await
-    }
-
-    async fn server_streaming_erased(
-        self,
-        request: tonic::Request<Outgoing>,
-        method: Method,
-    ) -> Result<tonic::Response<tonic::Streaming<Bytes>>, tonic::Status> {
-        let mut grpc = self.grpc();
-        let (request, path) = prepare(&mut grpc, request, method).await?;
-        grpc.server_streaming(request, path, ErasedCodec).await
+            .map_err(|error| tonic::Status::from_error(error.into()))
     }
 
     async fn client_streaming_typed<Req: prost::Message + Send + Sync + 'static>(
@@ -300,7 +318,7 @@ impl<M: prost::Message + Send + Sync> EncodeMessage for M {
     }
 
     fn frame(&self, limit: usize) -> Result<Bytes, tonic::Status> {
-        unary::frame(self.encoded_len(), limit, |buf| self.encode_raw(buf))
+        request::frame(self.encoded_len(), limit, |buf| self.encode_raw(buf))
     }
 }
 
@@ -409,6 +427,9 @@ impl Decoder for ErasedCodec {
         BufferSettings::new(CODEC_BUFFER_SIZE, YIELD_THRESHOLD)
     }
 }
+
+#[cfg(test)]
+mod differential;
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use http_body::Frame;
 
 use super::config::SseConfig;
 use super::request::RequestErrors;
-use super::source::{Render, ResponseSource, Trailers, Typed};
+use super::source::{Render, ResponseSource, Typed};
 use super::stall::{LastFrame, Timed, watched_body};
 use super::{FieldFn, Mode, WriteFn};
 use crate::deadline::{self, Deadline};
@@ -57,8 +57,8 @@ pub(crate) struct Upstream {
 enum Phase {
     /// Messages come; the last one is held by the source.
     Messages(Box<dyn ResponseSource>),
-    /// The messages ended; the trailers come.
-    Trailers(Trailers),
+    /// The messages ended; the source's trailers come.
+    Trailers(Box<dyn ResponseSource>),
     /// An `End` or `Error` was returned.
     Done,
 }
@@ -123,14 +123,14 @@ impl Upstream {
                         if let Phase::Messages(source) =
                             std::mem::replace(&mut self.phase, Phase::Done)
                         {
-                            self.phase = Phase::Trailers(source.into_trailers());
+                            self.phase = Phase::Trailers(source);
                         }
                     }
                     Err(status) => {
                         break Item::Error(GatewayError::Upstream(self.deadline.status_of(status)));
                     }
                 },
-                Phase::Trailers(trailers) => break Item::End(ready!(trailers.as_mut().poll(cx))),
+                Phase::Trailers(source) => break Item::End(ready!(source.poll_trailers(cx))),
                 Phase::Done => unreachable!("checked above"),
             }
         };

@@ -6,8 +6,6 @@
 //! straight into the frame's buffer. Only [`Typed`], a few lines, is
 //! compiled per message type.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{FieldFn, WriteFn};
@@ -22,9 +20,10 @@ pub(crate) trait ResponseSource: Send {
     /// held), `Ok(false)` at the end of the stream.
     fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, tonic::Status>>;
 
-    /// The trailers, once the stream has ended. Takes the source: nothing
-    /// is read from it after its end.
-    fn into_trailers(self: Box<Self>) -> Trailers;
+    /// Polls for the trailers, once the stream has ended (for every
+    /// backend they are there by then: this is ready at once).
+    fn poll_trailers(&mut self, cx: &mut Context<'_>)
+    -> Poll<Option<tonic::metadata::MetadataMap>>;
 
     /// Writes the held message as JSON.
     fn write(&self, w: &mut JsonWriter);
@@ -41,10 +40,6 @@ pub(crate) trait ResponseSource: Send {
     /// of streams open the free then misses the cache.
     fn release(&mut self);
 }
-
-/// The wait for a finished stream's trailers.
-pub(crate) type Trailers =
-    Pin<Box<dyn Future<Output = Option<tonic::metadata::MetadataMap>> + Send>>;
 
 /// How a message type is written.
 pub(crate) enum Render<M> {
@@ -88,8 +83,11 @@ impl<M: Send + 'static> ResponseSource for Typed<M> {
         }
     }
 
-    fn into_trailers(mut self: Box<Self>) -> Trailers {
-        Box::pin(async move { self.stream.trailers().await.ok().flatten() })
+    fn poll_trailers(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<tonic::metadata::MetadataMap>> {
+        self.stream.poll_trailers(cx)
     }
 
     fn write(&self, w: &mut JsonWriter) {
