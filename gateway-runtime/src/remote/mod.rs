@@ -5,24 +5,27 @@
 //! Two reasons, both measured (docs/benchmarks.md):
 //! - **Code size.** A generated client compiles tonic's whole client path
 //!   (request encoding, `Streaming`, trailers, response building) once per
-//!   method, since its codec is typed by the method's messages. Here the
-//!   codec is type-erased ([`ErasedCodec`]: request messages behind a
-//!   trait object, responses handed over as their protobuf bytes), so that
-//!   path is compiled once per transport type; what each method adds is a
-//!   protobuf decode of its response type. Request streams keep their
-//!   message type ([`StreamCodec`]): boxing every streamed message would
-//!   cost more than encoding it.
+//!   method, since its codec is typed by the method's messages. Here
+//!   request messages are type-erased ([`Outgoing`]) and responses handed
+//!   over as their protobuf bytes, so that path is compiled once per
+//!   transport type; what each method adds is a protobuf decode of its
+//!   response type. Request streams keep their message type
+//!   ([`StreamCodec`]): boxing every streamed message would cost more than
+//!   encoding it.
 //! - **Memory.** tonic's default codec asks for 8 KiB encode and decode
 //!   buffers per call; an open server stream keeps its decode buffer while
-//!   it waits. This codec starts both at [`CODEC_BUFFER_SIZE`] and lets them
-//!   grow to the message that needs it.
+//!   it waits. A server stream here keeps no buffer while it waits, and
+//!   the codec of client and bidi streams starts both at
+//!   [`CODEC_BUFFER_SIZE`] and lets them grow to the message that needs it.
 //!
-//! A unary call goes further and does without tonic's client core: it
-//! writes its one request frame and reads the response frames itself
-//! ([`unary`]), as tonic 0.14 would: tonic's unary client is its
-//! client-streaming one, whose stream machinery a single message pays for
-//! (several thousand instructions per call). Streaming calls keep tonic's
-//! core.
+//! Calls that send one message (unary, server streaming) go further and do
+//! without tonic's client core: they write their one request frame
+//! ([`request`]) and read the response frames themselves ([`frames`]), as
+//! tonic 0.14 would. tonic makes both out of its client-streaming
+//! machinery (an encoder stream, a `Streaming` decoder that copies every
+//! data frame into a buffer of its own), which a single request message
+//! pays for: several thousand instructions per call, and code that every
+//! stream runs through. Client and bidi streams keep tonic's core.
 //!
 //! What tonic's generated client does besides, this does the same: the
 //! transport's readiness is awaited before each call (an error is
@@ -302,7 +305,8 @@ impl Outgoing {
 }
 
 trait EncodeMessage: Send + Sync {
-    /// Into a streaming call's codec buffer.
+    /// Into a tonic codec's buffer (request streams; in the tests, tonic's
+    /// client that the calls made here are compared with).
     fn encode_into(&self, buf: &mut EncodeBuf<'_>);
 
     /// As the one frame of a unary call's body, within `limit` bytes.
@@ -339,11 +343,13 @@ pub(crate) fn decode<M: prost::Message + Default>(bytes: Bytes) -> Result<M, ton
     M::decode(bytes).map_err(|error| tonic::Status::internal(error.to_string()))
 }
 
-/// The codec of every call: encodes [`Outgoing`] messages, hands response
-/// messages over as their bytes.
+/// The decoder of client and bidi streams' responses: hands their
+/// messages over as their bytes. In the tests, also the codec of tonic's
+/// client made to encode [`Outgoing`] messages.
 #[derive(Debug, Clone, Copy)]
 struct ErasedCodec;
 
+#[cfg(test)]
 impl Codec for ErasedCodec {
     type Encode = Outgoing;
     type Decode = Bytes;
@@ -359,6 +365,7 @@ impl Codec for ErasedCodec {
     }
 }
 
+#[cfg(test)]
 impl Encoder for ErasedCodec {
     type Item = Outgoing;
     type Error = tonic::Status;
@@ -374,7 +381,7 @@ impl Encoder for ErasedCodec {
 }
 
 /// The codec of client- and bidi-streaming calls: request messages of
-/// their type, responses as bytes as with [`ErasedCodec`].
+/// their type, responses as bytes ([`ErasedCodec`]).
 struct StreamCodec<M>(PhantomData<fn(M)>);
 
 impl<M> Default for StreamCodec<M> {
