@@ -309,7 +309,8 @@ trait EncodeMessage: Send + Sync {
     /// client that the calls made here are compared with).
     fn encode_into(&self, buf: &mut EncodeBuf<'_>);
 
-    /// As the one frame of a unary call's body, within `limit` bytes.
+    /// As the one frame of a unary or server-streaming call's body, within
+    /// `limit` bytes.
     fn frame(&self, limit: usize) -> Result<Bytes, tonic::Status>;
 }
 

@@ -75,7 +75,7 @@ pub(super) fn frame(
     Ok(buf.freeze())
 }
 
-/// The body of a unary request: its one frame, or the encoding error
+/// The body of a one-message request: its one frame, or the encoding error
 /// (tonic's encoder body fails the same way, and the transport decides
 /// what the call then returns).
 pub(super) struct RequestBody(Option<Result<Bytes, Status>>);
