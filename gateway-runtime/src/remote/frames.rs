@@ -19,6 +19,7 @@ use http::{HeaderMap, StatusCode};
 use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 
+use super::status_details::status_from_map;
 use crate::router::BoxError;
 
 /// The length of a gRPC frame's prefix: the compressed flag and the
@@ -40,7 +41,7 @@ pub(super) fn open<B>(
     limit: usize,
 ) -> Result<Frames<B>, Status> {
     refuse_compression(headers)?;
-    Ok(match Status::from_header_map(headers) {
+    Ok(match status_from_map(headers) {
         // Trailers-only: the status is in the headers; an OK one still
         // reads the body, with tonic's default limit and no status check.
         Some(status) if status.code() != Code::Ok => return Err(status),
@@ -241,7 +242,7 @@ where
         if self.trailers.as_ref().is_some_and(plainly_ok) {
             return Ok(None);
         }
-        match self.trailers.as_ref().and_then(Status::from_header_map) {
+        match self.trailers.as_ref().and_then(status_from_map) {
             Some(status) if status.code() == Code::Ok => Ok(None),
             Some(status) => Err(status),
             None => Err(missing_status(http_status)),

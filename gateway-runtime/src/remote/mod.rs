@@ -49,6 +49,7 @@ use crate::streaming::{RequestStream, ResponseStream};
 mod frames;
 mod request;
 mod server_stream;
+mod status_details;
 mod unary;
 
 pub(crate) use server_stream::Messages;
@@ -63,9 +64,9 @@ pub(crate) const CODEC_BUFFER_SIZE: usize = 512;
 const YIELD_THRESHOLD: usize = 32 * 1024;
 
 /// The backend of a generated `router`: the user's transport, with the
-/// limits of the [`Gateway`]. Unary calls are made on the transport
-/// directly (the `unary` module); streaming calls through tonic's client
-/// core.
+/// limits of the [`Gateway`]. Unary and server-streaming calls are made on
+/// the transport directly (the `unary` and `server_stream` modules); client
+/// and bidi streams through tonic's client core.
 pub struct Remote<T> {
     transport: T,
     max_decoding_message_size: usize,
@@ -109,9 +110,10 @@ impl<T: Transport> Remote<T> {
         }
     }
 
-    /// tonic's client core over the transport, for a streaming call.
-    fn grpc(self) -> tonic::client::Grpc<T> {
-        tonic::client::Grpc::new(self.transport)
+    /// tonic's client core over the transport, for a streaming call; the
+    /// responses' status checked first (see [`status_details`]).
+    fn grpc(self) -> tonic::client::Grpc<status_details::Checked<T>> {
+        tonic::client::Grpc::new(status_details::Checked(self.transport))
             .max_decoding_message_size(self.max_decoding_message_size)
             .max_encoding_message_size(self.max_encoding_message_size)
     }

@@ -8,10 +8,12 @@
 //! through a boxed decoder per message. Here a message within one data
 //! frame is split off it, and a waiting stream holds no buffer.
 //!
-//! What tonic 0.14 does at the end, this does the same: an error (a bad
-//! frame, a failed body, a non-OK status) is returned once and the stream
-//! then ends; the trailers of a call that failed on its status are not
-//! kept; `trailers` first reads whatever messages are left.
+//! At the end, as tonic 0.14: the trailers of a call that failed on its
+//! status are not kept, and `trailers` first reads whatever messages are
+//! left. After an error (a bad frame, a failed body, a non-OK status) the
+//! stream ends here, where tonic's `Streaming` may return a body's error a
+//! second time, or go on reading after a bad frame from the wrong place;
+//! the gateway's drivers stop at the first error either way.
 
 use std::task::{Context, Poll, ready};
 

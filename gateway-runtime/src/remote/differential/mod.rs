@@ -3,7 +3,8 @@
 //! transport and compares what the backend received and what the caller
 //! got back (`unary`: the lean unary call against `Grpc::unary`;
 //! `server_stream`: the lean server stream against
-//! `Grpc::server_streaming`).
+//! `Grpc::server_streaming`); `departures` shows where the gateway departs
+//! from tonic on purpose.
 
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +14,7 @@ use prost_types::{Duration, Timestamp};
 
 use super::{Method, Outgoing};
 
+mod departures;
 mod server_stream;
 mod unary;
 

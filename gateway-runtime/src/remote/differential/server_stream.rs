@@ -215,6 +215,25 @@ async fn the_decoding_limit() {
 }
 
 #[tokio::test]
+async fn the_decoding_limit_at_its_edge() {
+    // `message(1)` carries 2 bytes, `message(300)` 3: at a limit of 2 the
+    // first is read and the second refused.
+    let gateway = Gateway::builder().max_decoding_message_size(2).build();
+    let outcome = both_read(Answer::ok(vec![message(1), message(300)]), &gateway, false).await;
+    assert!(
+        outcome.starts_with("OK [content-type=\"application/grpc\"] message=b\"\\x08\\x01\" error=OutOfRange \"Error, decoded message length too large: found 3 bytes, the limit is: 2 bytes\""),
+        "{outcome}"
+    );
+}
+
+#[tokio::test]
+async fn empty_messages() {
+    let outcome = same(Answer::ok(vec![frame(b""), message(1), frame(b"")])).await;
+    assert_eq!(outcome.matches(" message=b\"\"").count(), 2, "{outcome}");
+    assert!(outcome.contains("then=false"), "{outcome}");
+}
+
+#[tokio::test]
 async fn bad_frames() {
     let outcome = same(Answer::ok(vec![message(1), flagged(1, b"zz")])).await;
     assert!(

@@ -270,6 +270,31 @@ async fn the_decoding_limit() {
 }
 
 #[tokio::test]
+async fn the_decoding_limit_at_its_edge() {
+    // `answer()` is 4 bytes: accepted at a limit of 4, refused at 3.
+    assert_eq!(answer().encoded_len(), 4);
+    let ok = Answer::ok(vec![frame(&answer().encode_to_vec())]);
+    let at = Gateway::builder().max_decoding_message_size(4).build();
+    let (outcome, _) = both(ok.clone(), &at, request).await;
+    assert!(outcome.starts_with("OK ["), "{outcome}");
+    let under = Gateway::builder().max_decoding_message_size(3).build();
+    let (outcome, _) = both(ok, &under, request).await;
+    assert!(
+        outcome.starts_with("OutOfRange \"Error, decoded message length too large: found 4 bytes, the limit is: 3 bytes\""),
+        "{outcome}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_message() {
+    let outcome = same(Answer::ok(vec![frame(b"")])).await;
+    assert!(
+        outcome.starts_with("OK [") && outcome.ends_with("b\"\""),
+        "{outcome}"
+    );
+}
+
+#[tokio::test]
 async fn an_unfinished_frame() {
     let whole = frame(&answer().encode_to_vec());
     let mut answer = Answer::ok(vec![whole.slice(..4)]);
