@@ -174,11 +174,14 @@ where
         let Some(len) = self.message_len(received)? else {
             return Ok(None);
         };
-        let have = received.len();
-        if have < FRAME_HEADER + len {
+        // The prefix is there (`message_len` said so); counted without
+        // `FRAME_HEADER + len`, which a limit near `usize::MAX` would
+        // overflow on a 32-bit target.
+        let have = received.len() - FRAME_HEADER;
+        if have < len {
             if !self.gather.is_empty() {
                 // One growth to the message's size.
-                self.gather.reserve(FRAME_HEADER + len - have);
+                self.gather.reserve(len - have);
             }
             return Ok(None);
         }
