@@ -1,6 +1,7 @@
 //! gRPC trailers of a streamed response as HTTP trailers: byte for byte over
 //! HTTP/1.1 (which needs them announced) and over h2c (which does not),
-//! from a real tonic server that ends its calls with custom trailers.
+//! from a real tonic server that ends its calls with custom trailers; and
+//! trailers that carry status details which are not base64.
 
 use std::net::SocketAddr;
 
@@ -25,6 +26,11 @@ async fn start(gateway: Gateway) -> SocketAddr {
     let mut extra = http::HeaderMap::new();
     extra.insert("x-cost", http::HeaderValue::from_static("7"));
     extra.insert("x-shard", http::HeaderValue::from_static("eu-1"));
+    start_with(extra, gateway).await
+}
+
+/// The gateway in front of a server whose calls' trailers also carry `extra`.
+async fn start_with(extra: http::HeaderMap, gateway: Gateway) -> SocketAddr {
     let grpc = spawn_grpc_with_trailers(extra).await;
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{grpc}"))
         .unwrap()
@@ -158,4 +164,60 @@ async fn h2_sends_every_trailer_to_clients_that_accept_them() {
     let (data, trailers) = h2(addr, false).await;
     assert_eq!(data, lines.as_bytes());
     assert_eq!(trailers, None);
+}
+
+/// A backend (or a proxy before it) whose status details are not base64:
+/// tonic's client panics on them, which would drop the client's connection
+/// without an answer. The gateway ends the call with INTERNAL, as JSON, on
+/// the calls it reads itself (server streams) and on those tonic reads
+/// (client and bidi streams).
+#[tokio::test]
+async fn status_details_that_are_not_base64_end_calls_with_internal() {
+    let mut extra = http::HeaderMap::new();
+    extra.insert(
+        "grpc-status-details-bin",
+        http::HeaderValue::from_static("not base64!"),
+    );
+    let addr = start_with(extra, Gateway::default()).await;
+    let http = reqwest::Client::new();
+    let error = r#"{"code":13,"message":"protocol error: grpc-status-details-bin is not base64 (the backend's grpc-status 0, grpc-message \"\")","details":[]}"#;
+
+    // Server stream: the messages, then the error as the last line.
+    let response = http
+        .get(format!("http://{addr}{PATH}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.text().await.unwrap(),
+        format!(
+            "{}{}{{\"error\":{error}}}\n",
+            line(0, "even"),
+            line(1, "odd")
+        )
+    );
+
+    // Client stream: the call's answer is the error.
+    let response = http
+        .post(format!("http://{addr}/streaming/client/add"))
+        .body("{\"value\":1}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(response.text().await.unwrap(), error);
+
+    // Bidi stream: the messages, then the error as the last line.
+    let response = http
+        .post(format!("http://{addr}/streaming/bidi/bulk-capitalize"))
+        .body("{\"text\":\"ab\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.text().await.unwrap(),
+        format!("{{\"text\":\"AB\"}}\n{{\"error\":{error}}}\n")
+    );
 }
