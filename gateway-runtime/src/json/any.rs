@@ -6,10 +6,11 @@
 //! * registered well-known type (Any, Timestamp, Duration, FieldMask, Struct, Value, ListValue,
 //!   Empty and the wrappers): `{"@type":"type.googleapis.com/google.protobuf.Duration","value":"1.5s"}`;
 //! * empty `Any` (no type URL, no bytes): `{}`.
-//! * **Fallback** (the writer never fails): an unregistered type, or bytes that do not decode
-//!   as the registered type, are written losslessly as
-//!   `{"@type":"<type url>","value":"<standard base64 of the bytes>"}`. The reader does not
-//!   accept this form back (it cannot know the type) and reports the unknown type.
+//! * **Fallback** (the writer never fails): an unregistered type, bytes that do not decode
+//!   as the registered type, or an `Any` nested in more than [`MAX_ANY_DEPTH`] others, are
+//!   written losslessly as `{"@type":"<type url>","value":"<standard base64 of the bytes>"}`.
+//!   The reader does not accept this form back (it cannot know the type) and reports the
+//!   unknown type.
 //!
 //! Reading finds `"@type"` wherever it is among the top-level keys, then reads the object again
 //! with the registered type and encodes it to protobuf bytes. A missing `@type` (in a non-empty
@@ -32,6 +33,16 @@ use super::{JsonError, JsonMessage, JsonReader, JsonWriter};
 pub(crate) const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 type WriteFn = fn(&[u8], &mut JsonWriter) -> bool;
+
+/// How many `Any` may be written inside each other before the next one is
+/// written in the fallback form. Each `Any`'s bytes are decoded on their
+/// own, so protobuf's nesting limit (100 message levels) starts again
+/// inside each: without a bound, a response of `Any` in `Any` in `Any`…
+/// (a few dozen bytes a level) would recurse until the stack overflowed,
+/// and each level holds a copy of the bytes below it. 32 levels of up to
+/// 100 messages each stay well within a 2 MiB thread stack, in debug
+/// builds too, and are far more than any real API nests.
+pub(crate) const MAX_ANY_DEPTH: u32 = 32;
 type ReadFn = fn(&mut JsonReader<'_>) -> Result<Vec<u8>, JsonError>;
 
 #[derive(Clone, Copy)]
@@ -189,15 +200,23 @@ impl JsonMessage for Any {
         w.encoded_key(r#""@type":"#, r#""@type":"#);
         w.string(&self.type_url);
         // The registry lock is released before calling into the message (nested Any).
-        if let Some(e) = lookup(&self.type_url) {
+        if let Some(e) = lookup(&self.type_url)
+            && w.any_depth < MAX_ANY_DEPTH
+        {
             let mark = w.len();
+            let write = |w: &mut JsonWriter| {
+                w.any_depth += 1;
+                let written = (e.write)(&self.value, w);
+                w.any_depth -= 1;
+                written
+            };
             if e.value_form {
                 w.encoded_key(r#""value":"#, r#""value":"#);
-                if (e.write)(&self.value, w) {
+                if write(w) {
                     w.end_object();
                     return;
                 }
-            } else if (e.write)(&self.value, w) {
+            } else if write(w) {
                 // The message wrote `{...}` right after `"@type":"..."`: splice its members in.
                 let tail = &w.as_bytes()[mark..];
                 if tail == b"{}" {
@@ -568,5 +587,122 @@ mod tests {
         for h in handles {
             h.join().unwrap();
         }
+    }
+
+    /// A message that nests itself and holds an `Any`: the deepest shape
+    /// a response can take between two `Any`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Node {
+        #[prost(message, optional, boxed, tag = "1")]
+        child: Option<Box<Node>>,
+        #[prost(message, optional, tag = "2")]
+        inner: Option<Any>,
+    }
+
+    impl JsonMessage for Node {
+        const FULL_NAME: &'static str = "test.v1.Node";
+
+        fn write_json(&self, w: &mut JsonWriter) {
+            w.begin_object();
+            if let Some(child) = &self.child {
+                w.key("child", "child");
+                child.write_json(w);
+            }
+            if let Some(inner) = &self.inner {
+                w.key("inner", "inner");
+                inner.write_json(w);
+            }
+            w.end_object();
+        }
+
+        fn merge_json(&mut self, r: &mut JsonReader<'_>) -> Result<(), JsonError> {
+            r.skip_value()
+        }
+    }
+
+    fn any_of<T: JsonMessage + prost::Message>(m: &T) -> Any {
+        Any {
+            type_url: format!("type.googleapis.com/{}", T::FULL_NAME),
+            value: m.encode_to_vec(),
+        }
+    }
+
+    /// `Any` in `Any`, `levels` deep, around an empty `Any`.
+    fn nested_any(levels: usize) -> Any {
+        (0..levels).fold(Any::default(), |inner, _| any_of(&inner))
+    }
+
+    /// Runs `f` on a thread with tokio's default worker stack (2 MiB).
+    fn on_a_worker_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn nested_any_is_written_out_to_its_limit_then_as_bytes() {
+        let depth = MAX_ANY_DEPTH as usize;
+        let json =
+            String::from_utf8(to_vec(&nested_any(depth + 3), &JsonOptions::default())).unwrap();
+        let opening = r#"{"@type":"type.googleapis.com/google.protobuf.Any","value":"#;
+        // The 33rd `Any` from the outside, written as its bytes.
+        let bytes = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            nested_any(3).value,
+        );
+        let want = format!(
+            "{}{opening}\"{bytes}\"}}{}",
+            opening.repeat(depth),
+            "}".repeat(depth)
+        );
+        assert_eq!(json, want);
+        // Within the limit, every level is written out.
+        let json = String::from_utf8(to_vec(&nested_any(depth), &JsonOptions::default())).unwrap();
+        assert_eq!(
+            json,
+            format!("{}{{}}{}", opening.repeat(depth), "}".repeat(depth))
+        );
+    }
+
+    /// A backend's response of `Any` nested 20 000 deep (about 500 KB,
+    /// under the default 4 MiB message limit) overflowed the stack before
+    /// the limit: on a worker's stack it now writes out.
+    #[test]
+    fn deeply_nested_any_does_not_overflow_the_stack() {
+        on_a_worker_stack(|| {
+            let json = to_vec(&nested_any(20_000), &JsonOptions::default());
+            assert!(json.ends_with(&[b'}'; MAX_ANY_DEPTH as usize]));
+        });
+    }
+
+    /// The deepest a response can nest within the limit: each `Any` holds
+    /// a chain of messages as deep as protobuf's decoder allows, whose
+    /// last holds the next `Any`.
+    #[test]
+    fn the_deepest_allowed_nesting_fits_a_worker_stack() {
+        register::<Node>();
+        on_a_worker_stack(|| {
+            let mut any = Any::default();
+            for _ in 0..MAX_ANY_DEPTH + 1 {
+                let mut node = Node {
+                    child: None,
+                    inner: Some(any),
+                };
+                // 97 levels below the `Any`: the decoder's limit is 100.
+                for _ in 0..96 {
+                    node = Node {
+                        child: Some(Box::new(node)),
+                        inner: None,
+                    };
+                }
+                any = any_of(&node);
+            }
+            let json = to_vec(&any, &JsonOptions::default());
+            let opened = json.iter().filter(|&&b| b == b'{').count();
+            assert!(opened > (MAX_ANY_DEPTH as usize) * 97, "{opened}");
+        });
     }
 }

@@ -17,6 +17,9 @@ use super::{JsonMessage, JsonOptions};
 pub struct JsonWriter {
     buf: Vec<u8>,
     opts: JsonOptions,
+    /// How many `Any` messages are being written inside each other (see
+    /// `any::MAX_ANY_DEPTH`).
+    pub(super) any_depth: u32,
 }
 
 /// Escape table: 0 = copy, `u` = `\u00XX`, anything else = `\` + that byte.
@@ -51,6 +54,7 @@ impl JsonWriter {
         JsonWriter {
             buf,
             opts: opts.clone(),
+            any_depth: 0,
         }
     }
 
@@ -60,6 +64,7 @@ impl JsonWriter {
         JsonWriter {
             buf,
             opts: opts.clone(),
+            any_depth: 0,
         }
     }
 
