@@ -722,3 +722,47 @@ service Svc {
         run.stderr
     );
 }
+
+/// A selector through a recursive message deeper than the generator
+/// supports is an error at its line, not a stack overflow of the plugin.
+#[test]
+fn selectors_deeper_than_the_limit_are_refused() {
+    let deep = |fields: usize| format!("{}id", "c.".repeat(fields - 1));
+    let proto = |response_body: &str| {
+        format!(
+            "message N {{ string id = 1; N c = 2; }}\nservice Svc {{ rpc Call(N) returns (N) {{ option (meshapi.gateway.http) = {{ post: \"/v1\" body: \"{}\" response_body: \"{response_body}\" }}; }} }}\n",
+            deep(16)
+        )
+    };
+    let (ok, stderr) = run_case(&proto(&deep(16)), None, "");
+    assert!(ok, "sixteen fields are supported:\n{stderr}");
+    expect_error(
+        &proto(&deep(41)),
+        None,
+        "",
+        &[&format!(
+            "e.proto:6: error: binding POST /v1 of `e.Svc.Call`: response_body `{}`: goes through 41 fields; at most 16 are supported",
+            deep(41)
+        )],
+    );
+}
+
+/// prost puts the messages of a file without a `package` in a module `_`;
+/// the gateway does not follow it there, and says so at the method.
+#[test]
+fn a_file_without_a_package_is_refused_at_its_service() {
+    let dir = scratch(&[(
+        "e.proto",
+        "syntax = \"proto3\";\nimport \"meshapi/gateway/annotations.proto\";\nmessage M { string s = 1; }\nservice Svc {\n  rpc Call(M) returns (M) { option (meshapi.gateway.http) = { get: \"/a/{s}\" }; }\n}\n",
+    )]);
+    let run = run_protoc(dir.path(), &[dir.path()], &["e.proto"], "");
+    assert!(!run.success, "expected a failure:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "e.proto:5: error: service `Svc` is in a file without a `package`; the gateway's code is named after the package: add a `package` line to bind its methods"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

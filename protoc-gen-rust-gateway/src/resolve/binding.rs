@@ -361,6 +361,12 @@ pub fn resolve_response_field_path(
     resolve_path(message, selector, false)
 }
 
+/// The most fields a selector may go through. The code that reaches the
+/// field nests once per field, and the generator's own formatting of it
+/// recurses as deep: a selector of a few dozen fields (through a recursive
+/// message) overflowed its stack. Real APIs select a few levels deep.
+const MAX_SELECTOR_FIELDS: usize = 16;
+
 pub(super) fn resolve_path(
     message: &MessageDescriptor,
     selector: &str,
@@ -369,6 +375,12 @@ pub(super) fn resolve_path(
     let mut fields = Vec::new();
     let mut current = message.clone();
     let parts: Vec<&str> = selector.split('.').collect();
+    if parts.len() > MAX_SELECTOR_FIELDS {
+        return Err(format!(
+            "goes through {} fields; at most {MAX_SELECTOR_FIELDS} are supported",
+            parts.len()
+        ));
+    }
     for (i, part) in parts.iter().enumerate() {
         if part.is_empty() {
             return Err(format!("`{selector}` is not a valid field path"));

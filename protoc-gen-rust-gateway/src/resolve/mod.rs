@@ -189,6 +189,21 @@ pub fn build_model(
                     origin,
                 });
             }
+            if let Some(first) = methods.first()
+                && file.package_name().is_empty()
+            {
+                // The generated module and its paths to prost's types are
+                // named after the package; prost's `_` module for files
+                // without one is not supported.
+                diags.error(
+                    Some(method_location(&first.descriptor)),
+                    format!(
+                        "service `{}` is in a file without a `package`; the gateway's code is named after the package: add a `package` line to bind its methods",
+                        service.name()
+                    ),
+                );
+                continue;
+            }
             if !methods.is_empty() {
                 model.services.push(ServiceModel {
                     descriptor: service.clone(),
