@@ -766,3 +766,46 @@ fn a_file_without_a_package_is_refused_at_its_service() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+/// Two members of one oneof bound by the path, or by the path and the
+/// body: every request would set both, the second overwriting the first.
+/// Members of different oneofs, a oneof member beside a plain field, and
+/// a path variable inside the body's member are fine.
+#[test]
+fn two_members_of_one_oneof_cannot_both_be_bound() {
+    let proto = |option: &str| {
+        format!(
+            "message Pick {{ oneof o {{ string a = 1; string b = 2; Pick more = 3; }} oneof p {{ string c = 4; }} string d = 5; }}\nservice Svc {{ rpc Call(Pick) returns (Pick) {{ option (meshapi.gateway.http) = {{ {option} }}; }} }}\n"
+        )
+    };
+    expect_error(
+        &proto("get: '/v1/{a}/{b}'"),
+        None,
+        "",
+        &[
+            "e.proto:6: error: binding GET /v1/{a}/{b} of `e.Svc.Call`: path variables `a` and `b` are members of the same oneof `o`, which holds one of them at a time",
+        ],
+    );
+    expect_error(
+        &proto("post: '/v1/{a}' body: 'more'"),
+        None,
+        "",
+        &[
+            "binding POST /v1/{a} of `e.Svc.Call`: the body `more` and the path variable `a` are members of the same oneof `o`, which holds one of them at a time",
+        ],
+    );
+    expect_error(
+        &proto("get: '/v1/{more.a}/{b}'"),
+        None,
+        "",
+        &["path variables `more.a` and `b` are members of the same oneof `o`"],
+    );
+    for fine in [
+        "get: '/v1/{a}/{c}/{d}'",
+        "get: '/v1/{more.a}/{more.c}'",
+        "post: '/v1/{more.a}' body: 'more'",
+    ] {
+        let (ok, stderr) = run_case(&proto(fine), None, "");
+        assert!(ok, "{fine}:\n{stderr}");
+    }
+}

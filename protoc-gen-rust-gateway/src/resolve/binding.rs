@@ -68,6 +68,18 @@ pub(super) fn resolve_binding(
                         );
                         continue;
                     }
+                    if let Some((other, oneof)) = path_params
+                        .iter()
+                        .find_map(|p| oneof_clash(&p.field, &field).map(|o| (&p.field, o)))
+                    {
+                        err(
+                            diags,
+                            format!(
+                                "{what}: path variables `{other}` and `{field}` are members of the same oneof `{oneof}`, which holds one of them at a time"
+                            ),
+                        );
+                        continue;
+                    }
                     path_params.push(PathParam {
                         field,
                         capture,
@@ -95,6 +107,18 @@ pub(super) fn resolve_binding(
                         format!(
                             "{what}: field `{}` is bound twice: by the body `{selector}` and by the path variable `{}`",
                             field, p.field
+                        ),
+                    );
+                }
+                if let Some((p, oneof)) = path_params
+                    .iter()
+                    .find_map(|p| oneof_clash(&p.field, &field).map(|o| (p, o)))
+                {
+                    err(
+                        diags,
+                        format!(
+                            "{what}: the body `{selector}` and the path variable `{}` are members of the same oneof `{oneof}`, which holds one of them at a time",
+                            p.field
                         ),
                     );
                 }
@@ -340,6 +364,16 @@ pub(super) fn path_field_problem(field: &FieldDescriptor) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// The oneof that makes `a` and `b` exclusive: where the two paths part,
+/// in the same message, both fields are members of it. Binding both would
+/// let the second overwrite the first (grpc-gateway refuses such a request
+/// at run time); since every request would, it is refused here.
+fn oneof_clash(a: &FieldPath, b: &FieldPath) -> Option<String> {
+    let (x, y) = a.0.iter().zip(&b.0).find(|(x, y)| x != y)?;
+    let (ox, oy) = (x.containing_oneof()?, y.containing_oneof()?);
+    (ox == oy && !ox.is_synthetic()).then(|| ox.name().to_string())
 }
 
 /// Resolves a dotted selector (proto field names) in a message. Every field
