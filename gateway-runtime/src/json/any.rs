@@ -33,6 +33,7 @@ use super::{JsonError, JsonMessage, JsonReader, JsonWriter};
 pub(crate) const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 type WriteFn = fn(&[u8], &mut JsonWriter) -> bool;
+type ReadFn = fn(&mut JsonReader<'_>) -> Result<Vec<u8>, JsonError>;
 
 /// How many `Any` may be written inside each other before the next one is
 /// written in the fallback form. Each `Any`'s bytes are decoded on their
@@ -43,7 +44,6 @@ type WriteFn = fn(&[u8], &mut JsonWriter) -> bool;
 /// 100 messages each stay well within a 2 MiB thread stack, in debug
 /// builds too, and are far more than any real API nests.
 pub(crate) const MAX_ANY_DEPTH: u32 = 32;
-type ReadFn = fn(&mut JsonReader<'_>) -> Result<Vec<u8>, JsonError>;
 
 #[derive(Clone, Copy)]
 struct Entry {

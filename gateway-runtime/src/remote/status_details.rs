@@ -31,7 +31,9 @@ const GRPC_MESSAGE: &str = "grpc-message";
 const GRPC_STATUS_DETAILS: &str = "grpc-status-details-bin";
 
 /// The base64 tonic decodes status details with: the standard alphabet,
-/// padding optional.
+/// padding optional, trailing bits refused. Not the client-side rule of
+/// `base64_rule`, which is more lenient: what passes here is decoded again
+/// by tonic, so it must be exactly what tonic accepts.
 const DETAILS_BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
